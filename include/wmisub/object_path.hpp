@@ -1,0 +1,587 @@
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// WMI object paths: `[\\server\ns1\ns2:]Class[.Key=value{,Key=value}]`,
+// `Class=@` and `Class=value`. Bindings name their filter and consumer with
+// such paths, written by hand, by WMI, or copied out of event logs, so the
+// same object turns up spelled many ways. The parser accepts all of them and
+// identity_key / operator== decide whether two spellings name one object.
+//
+// Parsing rules beyond the grammar (specs.md section 4):
+// - `\` and `/` are both separators, mixed freely; `\\` or `//` starts a server.
+// - Whitespace around `:`, `.`, `=`, `,` and at either end is skipped (tools
+//   emit it); whitespace inside a name is an error.
+// - In quoted values `\"`, `\'` and `\\` are escapes. Any other backslash is
+//   kept as text, because hand-written Windows paths (`"C:\Temp"`) are far
+//   more common in key values than C escapes like `\n`.
+// - Integers are decimal or 0x-hex, normalised to decimal, and must fit in
+//   64 bits (signed when negative). Booleans are TRUE/FALSE in any case.
+// - Duplicate key names are rejected: WMI itself would, and a canonical
+//   identity needs each key once.
+// - A string value that is itself a reference is parsed once more to bound
+//   how deeply references nest (WMISUB_MAX_NESTING).
+#pragma once
+
+#include "wmisub/config.hpp"
+#include "wmisub/result.hpp"
+#include "wmisub/text.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+static_assert(WMISUB_MAX_PATH_KEYS >= 1, "WMISUB_MAX_PATH_KEYS must allow at least one key");
+
+WMISUB_NAMESPACE_BEGIN
+
+// How a key value was written, which decides how it compares and prints.
+enum class key_value_kind { string, integer, boolean };
+
+// One `Key=value` binding of an instance path.
+struct path_key {
+    std::string name;  // empty for the `Class="v"` shorthand
+    key_value_kind kind = key_value_kind::string;
+    std::string value;  // unescaped text; decimal digits for integers; "TRUE"/"FALSE" for booleans
+
+    // Exact (case-sensitive) equality of the parsed form; identity lives on object_path.
+    friend bool operator==(const path_key&, const path_key&) = default;
+};
+
+// A parsed WMI object path: a namespace, class, singleton or instance path.
+struct object_path {
+    std::string server;          // "" when absent, "." for local
+    std::string namespace_path;  // backslash-separated, no leading/trailing separator, case kept; "" when absent
+    std::string class_name;      // "" for a pure namespace path
+    bool singleton = false;      // Class=@
+    std::vector<path_key> keys;  // in source order
+
+    // True when the path names this machine: no server, ".", or "localhost".
+    [[nodiscard]] bool is_local() const noexcept {
+        return server.empty() || server == "." || iequals(server, "localhost");
+    }
+
+    // True when the path has no namespace, so it means "in the namespace it was found in".
+    [[nodiscard]] bool is_relative() const noexcept { return namespace_path.empty(); }
+
+    // The key called name (case-insensitive). The single unnamed key of the
+    // `Class="v"` shorthand matches any name, since its real name is unknown here.
+    [[nodiscard]] const path_key* find_key(std::string_view name) const noexcept {
+        for (const path_key& key : keys) {
+            if (iequals(key.name, name)) return &key;
+        }
+        if (keys.size() == 1 && keys.front().name.empty()) return &keys.front();
+        return nullptr;
+    }
+};
+
+namespace detail {
+
+[[nodiscard]] constexpr bool opath_is_separator(char c) noexcept { return c == '\\' || c == '/'; }
+[[nodiscard]] constexpr bool opath_is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+[[nodiscard]] constexpr bool opath_is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// Letters, digits, underscore and any non-ASCII byte (WMI names may be Unicode).
+[[nodiscard]] constexpr bool opath_is_name_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || opath_is_digit(c) || c == '_' ||
+           static_cast<unsigned char>(c) >= 0x80;
+}
+
+[[nodiscard]] constexpr bool opath_is_name_start(char c) noexcept { return opath_is_name_char(c) && !opath_is_digit(c); }
+
+// Vendors put dashes in namespace names, so those are a little looser than class names.
+[[nodiscard]] constexpr bool opath_is_namespace_char(char c) noexcept { return opath_is_name_char(c) || c == '-'; }
+[[nodiscard]] constexpr bool opath_is_server_char(char c) noexcept {
+    return opath_is_namespace_char(c) || c == '.';
+}
+
+// The value of a hex digit, or 16 for anything else.
+[[nodiscard]] constexpr unsigned opath_hex_value(char c) noexcept {
+    if (opath_is_digit(c)) return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') return static_cast<unsigned>(c - 'A' + 10);
+    return 16;
+}
+
+// A reference is a path with a class and something beyond a bare class name.
+// A bare identifier compares the same as a string or a path, so leaving it a
+// string keeps plain names like "Updater" out of the nesting limit.
+[[nodiscard]] inline bool opath_is_reference(const object_path& p) noexcept {
+    return !p.class_name.empty() && (!p.namespace_path.empty() || p.singleton || !p.keys.empty());
+}
+
+// How the parser treats whitespace and nested references.
+struct opath_mode {
+    std::size_t depth = 0;      // how many references enclose this text
+    bool lenient = true;        // skip whitespace around punctuation (top level only)
+    bool check_nested = true;   // re-parse string values to enforce WMISUB_MAX_NESTING
+};
+
+// What a string value turned out to be when parsed as a path.
+enum class opath_probe { plain, reference, too_deep };
+
+// Recursive-descent parser for one object path. Each step returns false after recording an error.
+class opath_parser {
+public:
+    opath_parser(std::string_view text, opath_mode mode) noexcept : text_(text), mode_(mode) {}
+
+    // Parses the whole text.
+    [[nodiscard]] result<object_path> run() {
+        if (!parse_all() || !check_nested_values()) return std::move(error_);
+        return std::move(path_);
+    }
+
+    // True when run() failed only because references nest too deeply.
+    [[nodiscard]] bool too_deep() const noexcept { return too_deep_; }
+
+    // Parses text as a reference found at depth, strictly (WMI writes references without spaces).
+    [[nodiscard]] static opath_probe probe(std::string_view text, std::size_t depth) {
+        const bool beyond = depth > static_cast<std::size_t>(WMISUB_MAX_NESTING);
+        opath_parser inner(text, opath_mode{depth, false, !beyond});
+        auto parsed = inner.run();
+        if (!parsed) return inner.too_deep() ? opath_probe::too_deep : opath_probe::plain;
+        if (!opath_is_reference(*parsed)) return opath_probe::plain;
+        return beyond ? opath_probe::too_deep : opath_probe::reference;
+    }
+
+private:
+    [[nodiscard]] bool at_end() const noexcept { return pos_ >= text_.size(); }
+    [[nodiscard]] char peek() const noexcept { return at_end() ? '\0' : text_[pos_]; }
+    [[nodiscard]] char peek_at(std::size_t at) const noexcept { return at < text_.size() ? text_[at] : '\0'; }
+
+    void skip_space() noexcept {
+        if (!mode_.lenient) return;
+        while (!at_end() && opath_is_space(text_[pos_])) ++pos_;
+    }
+
+    bool fail(errc code, const char* message, std::size_t at) {
+        error_ = make_error(code, message, at);
+        return false;
+    }
+    bool syntax(const char* message, std::size_t at) { return fail(errc::syntax_error, message, at); }
+
+    // Advances over characters accepted by pred and returns them.
+    template <class Pred>
+    std::string_view scan(Pred pred) noexcept {
+        const std::size_t begin = pos_;
+        while (!at_end() && pred(text_[pos_])) ++pos_;
+        return text_.substr(begin, pos_ - begin);
+    }
+
+    bool parse_all() {
+        if (text_.size() > WMISUB_MAX_OBJECT_PATH_BYTES) {
+            return fail(errc::limit_exceeded, "object path is longer than WMISUB_MAX_OBJECT_PATH_BYTES",
+                        WMISUB_MAX_OBJECT_PATH_BYTES);
+        }
+        skip_space();
+        if (at_end()) return syntax("empty object path", pos_);
+        bool has_namespace = false;
+        if (!parse_namespace_prefix(has_namespace)) return false;
+        if (has_namespace) {
+            skip_space();
+            if (at_end()) return true;  // a namespace path: no class
+            if (peek() != ':') return syntax("expected ':' or a separator after the namespace", pos_);
+            ++pos_;
+            skip_space();
+        }
+        if (!parse_class() || !parse_object_part()) return false;
+        skip_space();
+        return at_end() || syntax("unexpected characters after the object path", pos_);
+    }
+
+    // `\\server\ns`, `\ns`, `ns\ns` and `ns:` all start a namespace; anything else is a class.
+    bool parse_namespace_prefix(bool& has_namespace) {
+        if (opath_is_separator(peek()) && opath_is_separator(peek_at(pos_ + 1))) {
+            pos_ += 2;
+            has_namespace = true;
+            return parse_server() && parse_namespace_names();
+        }
+        if (opath_is_separator(peek())) {
+            ++pos_;
+            has_namespace = true;
+            return parse_namespace_names();
+        }
+        std::size_t end = pos_;
+        while (end < text_.size() && opath_is_namespace_char(text_[end])) ++end;
+        std::size_t after = end;
+        while (mode_.lenient && after < text_.size() && opath_is_space(text_[after])) ++after;
+        has_namespace = end > pos_ && (opath_is_separator(peek_at(end)) || peek_at(after) == ':');
+        return !has_namespace || parse_namespace_names();
+    }
+
+    bool parse_server() {
+        const std::size_t at = pos_;
+        const std::string_view name = scan(opath_is_server_char);
+        if (name.empty()) return syntax("expected a server name after '\\\\'", at);
+        if (!opath_is_separator(peek())) return syntax("expected a separator after the server name", pos_);
+        ++pos_;
+        path_.server.assign(name);
+        return true;
+    }
+
+    bool parse_namespace_names() {
+        while (!at_end()) {
+            const std::size_t at = pos_;
+            const std::string_view name = scan(opath_is_namespace_char);
+            if (name.empty()) return syntax("expected a namespace name", at);
+            if (!path_.namespace_path.empty()) path_.namespace_path += '\\';
+            path_.namespace_path.append(name);
+            if (!opath_is_separator(peek())) return true;
+            ++pos_;
+        }
+        return syntax("expected a namespace name", pos_);
+    }
+
+    bool parse_class() {
+        if (!opath_is_name_start(peek())) return syntax("expected a class name", pos_);
+        path_.class_name.assign(scan(opath_is_name_char));
+        return true;
+    }
+
+    // Whatever follows the class: nothing, `=@`, `=value` or `.Key=value,...`.
+    bool parse_object_part() {
+        skip_space();
+        if (peek() == '.') {
+            ++pos_;
+            return parse_key_list();
+        }
+        if (peek() != '=') return true;
+        ++pos_;
+        skip_space();
+        if (peek() == '@') {
+            ++pos_;
+            path_.singleton = true;
+            return true;
+        }
+        return parse_value(std::string{});
+    }
+
+    bool parse_key_list() {
+        while (!at_end()) {
+            skip_space();
+            const std::size_t at = pos_;
+            if (path_.keys.size() >= WMISUB_MAX_PATH_KEYS) {
+                return fail(errc::limit_exceeded, "object path has more than WMISUB_MAX_PATH_KEYS keys", at);
+            }
+            if (!opath_is_name_start(peek())) return syntax("expected a key name", at);
+            std::string name(scan(opath_is_name_char));
+            if (has_key(name)) return syntax("duplicate key name", at);
+            skip_space();
+            if (peek() != '=') return syntax("expected '=' after the key name", pos_);
+            ++pos_;
+            skip_space();
+            if (!parse_value(std::move(name))) return false;
+            skip_space();
+            if (peek() != ',') return true;
+            ++pos_;
+        }
+        return syntax("expected a key name", pos_);
+    }
+
+    [[nodiscard]] bool has_key(std::string_view name) const noexcept {
+        return std::any_of(path_.keys.begin(), path_.keys.end(),
+                           [name](const path_key& k) { return iequals(k.name, name); });
+    }
+
+    bool parse_value(std::string name) {
+        const std::size_t at = pos_;
+        path_key key{std::move(name), key_value_kind::string, {}};
+        const char c = peek();
+        bool ok = false;
+        if (c == '"' || c == '\'') {
+            ok = parse_quoted(key.value);
+            string_offsets_.push_back(at);
+        } else if (c == '-' || opath_is_digit(c)) {
+            key.kind = key_value_kind::integer;
+            ok = parse_integer(key.value);
+        } else {
+            key.kind = key_value_kind::boolean;
+            ok = parse_boolean(key.value);
+        }
+        if (ok) path_.keys.push_back(std::move(key));
+        return ok;
+    }
+
+    bool parse_quoted(std::string& out) {
+        const std::size_t open = pos_;
+        const char quote = text_[pos_++];
+        while (!at_end()) {
+            char c = text_[pos_++];
+            if (c == quote) return true;
+            const char next = peek();
+            if (c == '\\' && (next == '"' || next == '\'' || next == '\\')) {
+                c = next;
+                ++pos_;
+            }
+            out += c;
+        }
+        return syntax("unterminated quoted string", open);
+    }
+
+    bool parse_integer(std::string& out) {
+        const std::size_t at = pos_;
+        const bool negative = peek() == '-';
+        if (negative) ++pos_;
+        unsigned base = 10;
+        if (peek() == '0' && (peek_at(pos_ + 1) == 'x' || peek_at(pos_ + 1) == 'X')) {
+            base = 16;
+            pos_ += 2;
+        }
+        std::uint64_t magnitude = 0;
+        if (!accumulate_digits(base, magnitude, at)) return false;
+        if (opath_is_name_char(peek()) || peek() == '.') return syntax("malformed number", pos_);
+        constexpr std::uint64_t min_magnitude = std::uint64_t{1} << 63;
+        if (negative && magnitude > min_magnitude) return syntax("integer is out of range", at);
+        out = (negative && magnitude != 0 ? "-" : "") + std::to_string(static_cast<unsigned long long>(magnitude));
+        return true;
+    }
+
+    bool accumulate_digits(unsigned base, std::uint64_t& magnitude, std::size_t at) {
+        const std::size_t first = pos_;
+        constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+        while (!at_end()) {
+            const unsigned digit = opath_hex_value(text_[pos_]);
+            if (digit >= base) break;
+            if (magnitude > (max - digit) / base) return syntax("integer is out of range", at);
+            magnitude = magnitude * base + digit;
+            ++pos_;
+        }
+        return pos_ > first || syntax("expected digits", pos_);
+    }
+
+    bool parse_boolean(std::string& out) {
+        const std::size_t at = pos_;
+        const std::string_view word = scan(opath_is_name_char);
+        if (iequals(word, "true")) {
+            out = "TRUE";
+        } else if (iequals(word, "false")) {
+            out = "FALSE";
+        } else {
+            return syntax("expected a quoted string, a number, TRUE or FALSE", at);
+        }
+        return true;
+    }
+
+    // Runs after the whole path parsed, so a syntax error anywhere wins over nesting depth.
+    bool check_nested_values() {
+        if (!mode_.check_nested) return true;
+        std::size_t next = 0;
+        for (const path_key& key : path_.keys) {
+            if (key.kind != key_value_kind::string) continue;
+            const std::size_t at = string_offsets_[next++];
+            if (probe(key.value, mode_.depth + 1) == opath_probe::too_deep) {
+                too_deep_ = true;
+                return fail(errc::limit_exceeded, "object path references nest deeper than WMISUB_MAX_NESTING", at);
+            }
+        }
+        return true;
+    }
+
+    std::string_view text_;
+    opath_mode mode_;
+    std::size_t pos_ = 0;
+    object_path path_;
+    std::vector<std::size_t> string_offsets_;  // where each string value starts, in key order
+    wmisub::error error_;
+    bool too_deep_ = false;
+};
+
+// Parses text as if it were a reference nested depth levels deep; lenient allows whitespace.
+// parse_object_path is the depth-0 case; tests use this to reach the nesting limit.
+[[nodiscard]] inline result<object_path> parse_object_path_at(std::string_view text, std::size_t depth,
+                                                              bool lenient = true) {
+    const bool check = depth <= static_cast<std::size_t>(WMISUB_MAX_NESTING);
+    return opath_parser(text, opath_mode{depth, lenient, check}).run();
+}
+
+// Backslash separators, no leading or trailing separator: the stored namespace form.
+[[nodiscard]] inline std::string opath_normalise_namespace(std::string_view ns) {
+    std::size_t begin = 0;
+    std::size_t end = ns.size();
+    while (begin < end && opath_is_separator(ns[begin])) ++begin;
+    while (end > begin && opath_is_separator(ns[end - 1])) --end;
+    std::string out(ns.substr(begin, end - begin));
+    std::replace(out.begin(), out.end(), '/', '\\');
+    return out;
+}
+
+// Appends raw as a double-quoted key value.
+inline void opath_append_quoted(std::string& out, std::string_view raw) {
+    out += '"';
+    for (const char c : raw) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+}
+
+// Strings are quoted; integers and booleans are already in their printed form.
+inline void opath_append_value(std::string& out, const path_key& key) {
+    if (key.kind == key_value_kind::string) {
+        opath_append_quoted(out, key.value);
+    } else {
+        out += key.value;
+    }
+}
+
+// The text behind to_string; the namespace is normalised so hand-built paths read back too.
+inline void opath_format(std::string& out, const object_path& p) {
+    const std::string ns = opath_normalise_namespace(p.namespace_path);
+    if (!p.server.empty() && !ns.empty()) {
+        out += "\\\\";
+        out += p.server;
+        out += '\\';
+    } else if (p.class_name.empty() && !ns.empty() && ns.find('\\') == std::string::npos) {
+        out += '\\';  // a one-name namespace path would otherwise read back as a class
+    }
+    out += ns;
+    if (p.class_name.empty()) return;
+    if (!ns.empty()) out += ':';
+    out += p.class_name;
+    if (p.singleton) {
+        out += "=@";
+        return;
+    }
+    const bool shorthand = p.keys.size() == 1 && p.keys.front().name.empty();
+    for (std::size_t i = 0; i < p.keys.size(); ++i) {
+        out += shorthand ? "=" : (i == 0 ? "." : ",");
+        out += p.keys[i].name;
+        if (!shorthand) out += '=';
+        opath_append_value(out, p.keys[i]);
+    }
+}
+
+// Declared early because key values recurse into it.
+inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth);
+
+// The canonical text of one key value. A string that is a reference is
+// canonicalised as a path, relative ones placed in the namespace of the path
+// holding them (that is where WMI looks them up).
+inline std::string opath_canonical_value(const path_key& key, const object_path& holder, std::size_t depth) {
+    std::string out;
+    if (key.kind != key_value_kind::string) {
+        out = fold_case(key.value);
+        return out;
+    }
+    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING)) {
+        auto nested = opath_parser(key.value, opath_mode{depth + 1, false, false}).run();
+        if (nested && opath_is_reference(*nested)) {
+            if (nested->namespace_path.empty()) nested->namespace_path = holder.namespace_path;
+            std::string inner;
+            opath_append_canonical(inner, *nested, depth + 1);
+            opath_append_quoted(out, inner);
+            return out;
+        }
+    }
+    opath_append_quoted(out, fold_case(key.value));
+    return out;
+}
+
+// Keys sorted by folded name; the value breaks ties so duplicates (only
+// possible in hand-built paths) still give one order.
+inline void opath_append_canonical_keys(std::string& out, const object_path& p, std::size_t depth) {
+    if (p.keys.size() == 1) {  // a single key's name is implied by the class: `C="v"` == `C.Name="v"`
+        out += '=';
+        out += opath_canonical_value(p.keys.front(), p, depth);
+        return;
+    }
+    std::vector<std::pair<std::string, std::string>> keys;
+    keys.reserve(p.keys.size());
+    for (const path_key& key : p.keys) keys.emplace_back(fold_case(key.name), opath_canonical_value(key, p, depth));
+    std::sort(keys.begin(), keys.end());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        out += i == 0 ? '.' : ',';
+        out += keys[i].first;
+        out += '=';
+        out += keys[i].second;
+    }
+}
+
+// Canonical text: remote server, folded namespace and class, canonical keys.
+// A namespace path ends in ':' so it can never equal a class path.
+inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth) {
+    if (!p.is_local()) {
+        out += "\\\\";
+        out += fold_case(p.server);
+        out += '\\';
+    }
+    const std::string ns = fold_case(opath_normalise_namespace(p.namespace_path));
+    out += ns;
+    if (!ns.empty()) out += ':';
+    out += fold_case(p.class_name);
+    if (p.singleton) {
+        out += "=@";
+    } else if (!p.keys.empty()) {
+        opath_append_canonical_keys(out, p, depth);
+    }
+}
+
+}  // namespace detail
+
+// Parses an object path; errors are syntax_error or limit_exceeded with the byte offset of the problem.
+[[nodiscard]] inline result<object_path> parse_object_path(std::string_view text) {
+#if WMISUB_EXCEPTIONS
+    try {
+        return detail::parse_object_path_at(text, 0);
+    } catch (const std::bad_alloc&) {
+        return make_error(errc::limit_exceeded, "out of memory while parsing an object path");
+    }
+#else
+    return detail::parse_object_path_at(text, 0);
+#endif
+}
+
+// Escapes raw as a double-quoted key value (quotes included): the inverse of the parser's unescaping.
+[[nodiscard]] inline std::string quote_key_value(std::string_view raw) noexcept {
+    return detail::build_string<std::string>([raw](std::string& out) {
+        out.reserve(raw.size() + 2);
+        detail::opath_append_quoted(out, raw);
+    });
+}
+
+// Formats as WMI does, `\\server\ns:Class.Key="v",K2=3`; parse_object_path reads it back unchanged.
+// A server without a namespace cannot be written and is left out. Empty on allocation failure.
+[[nodiscard]] inline std::string to_string(const object_path& path) noexcept {
+    return detail::build_string<std::string>([&path](std::string& out) { detail::opath_format(out, path); });
+}
+
+// Canonical text with exactly the equivalence of operator==, for hashing and lookup:
+// folded server (only when remote), namespace and class; keys sorted by folded
+// name (the name dropped when there is one key, as the class implies it); string
+// values folded, or canonicalised as paths when they are references (relative
+// ones resolved against this path's namespace), down to WMISUB_MAX_NESTING levels.
+// Kinds stay distinct: `K=1`, `K="1"` and `K=TRUE`/`K="TRUE"` differ.
+// Empty only for an empty path or on allocation failure.
+[[nodiscard]] inline std::string identity_key(const object_path& path) noexcept {
+    return detail::build_string<std::string>(
+        [&path](std::string& out) { detail::opath_append_canonical(out, path, 0); });
+}
+
+// WMI identity: case-insensitive names and string values, key order ignored,
+// integers by value, references compared as paths, server ignored when both
+// are local. A relative path never equals an absolute one: resolve_relative first.
+[[nodiscard]] inline bool operator==(const object_path& a, const object_path& b) noexcept {
+    const std::string ka = identity_key(a);
+    const std::string kb = identity_key(b);
+    if (!ka.empty()) return ka == kb;
+    // An empty key is an empty path or an allocation failure; only the first may match.
+    const auto blank = [](const object_path& p) {
+        return p.is_local() && p.namespace_path.empty() && p.class_name.empty() && !p.singleton && p.keys.empty();
+    };
+    return kb.empty() && blank(a) && blank(b);
+}
+
+// Places a relative path in namespace_path (e.g. the namespace a binding was
+// found in; separators of either kind), so it can be compared with absolute paths.
+// Absolute paths are returned unchanged.
+[[nodiscard]] inline object_path resolve_relative(object_path path, std::string_view namespace_path) {
+    if (path.is_relative()) path.namespace_path = detail::opath_normalise_namespace(namespace_path);
+    return path;
+}
+
+WMISUB_NAMESPACE_END
