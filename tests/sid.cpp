@@ -32,6 +32,7 @@ TEST_CASE("domain user SIDs with large sub-authorities") {
 TEST_CASE("authorities above 2^32 print in hex") {
     const std::vector<std::uint8_t> big{1, 0, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC};
     CHECK(*format_sid(big) == "S-1-0x123456789ABC");
+    CHECK(*parse_sid("S-1-0x123456789ABC") == big);
 }
 
 TEST_CASE("malformed SIDs are rejected with the offset") {

@@ -77,15 +77,37 @@ namespace detail {
     return v;
 }
 
+// Reads `0x` and up to 12 hex digits (authorities of 2^32 and above); advances pos.
+[[nodiscard]] inline result<std::uint64_t> read_sid_hex(std::string_view text, std::size_t& pos, std::uint64_t max) {
+    pos += 2;
+    const std::size_t start = pos;
+    std::uint64_t v = 0;
+    while (pos < text.size() && pos - start < 13) {
+        const char c = text[pos];
+        const int digit = c >= '0' && c <= '9' ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+        if (digit < 0) break;
+        v = v * 16 + static_cast<std::uint64_t>(digit);
+        if (v > max) return make_error(errc::syntax_error, "SID authority out of range", start);
+        ++pos;
+    }
+    if (pos == start) return make_error(errc::syntax_error, "SID: expected hex digits", pos);
+    return v;
+}
+
 }  // namespace detail
 
-// Parses `S-1-5-21-…` (case-insensitive `S`) back into binary SID bytes.
+// Parses `S-1-5-21-…` (case-insensitive `S`; a `0x…` authority too) back into binary SID bytes.
 [[nodiscard]] inline result<std::vector<std::uint8_t>> parse_sid(std::string_view text) {
     if (text.size() < 4 || (text[0] != 'S' && text[0] != 's') || text[1] != '-' || text[2] != '1' || text[3] != '-') {
         return make_error(errc::syntax_error, "SID must start with 'S-1-'", 0);
     }
     std::size_t pos = 4;
-    auto authority = detail::read_sid_number(text, pos, (std::uint64_t{1} << 48) - 1);
+    auto authority = text.substr(pos, 2) == "0x" || text.substr(pos, 2) == "0X"
+                         ? detail::read_sid_hex(text, pos, (std::uint64_t{1} << 48) - 1)
+                         : detail::read_sid_number(text, pos, (std::uint64_t{1} << 48) - 1);
     if (!authority) return authority.error();
     std::vector<std::uint8_t> out{1, 0};
     for (int shift = 40; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(*authority >> shift));
