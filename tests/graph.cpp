@@ -1,0 +1,253 @@
+// Tests for wmisub/graph.hpp: joining bindings to filters and consumers.
+#include "wmisub/graph.hpp"
+
+#include "wmisub/collector.hpp"
+
+#include <doctest/doctest.h>
+
+#if __has_include(<nlohmann/json.hpp>)
+#include "corpus.hpp"
+#define WMISUB_TEST_HAS_CORPUS 1
+#endif
+
+#include <set>
+#include <string>
+#include <variant>
+
+using namespace wmisub;
+
+namespace {
+
+snapshot collect(mock_collector& source) {
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    return std::move(*snap);
+}
+
+std::string consumer_name(const subscription_graph& g, const subscription& s) {
+    return header_of(*g.consumer(s)).name;
+}
+
+}  // namespace
+
+TEST_CASE("every entry is bound, orphan_filter, orphan_consumer or dangling_binding") {
+    mock_collector source;
+    source.filter("Boot", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                          "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240")
+        .command_line_consumer("Run", "cmd.exe /c calc")
+        .bind("Boot", "Run")
+        .filter("Lonely", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+        .script_consumer("Unbound", "CreateObject(\"WScript.Shell\").Run \"calc\"")
+        .bind("Boot", "Ghost");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    REQUIRE(g.entries().size() == 4);
+
+    const auto bound = g.in_state(subscription_state::bound);
+    REQUIRE(bound.size() == 1);
+    CHECK(g.filter(*bound[0])->name == "Boot");
+    CHECK(consumer_name(g, *bound[0]) == "Run");
+    CHECK(g.binding(*bound[0]) != nullptr);
+    CHECK(bound[0]->namespace_path == "root\\subscription");
+
+    const auto dangling = g.in_state(subscription_state::dangling_binding);
+    REQUIRE(dangling.size() == 1);
+    CHECK(g.filter(*dangling[0])->name == "Boot");
+    CHECK(g.consumer(*dangling[0]) == nullptr);
+    CHECK(dangling[0]->unresolved.find("consumer") == 0);
+    CHECK(dangling[0]->unresolved.find("Ghost") != std::string::npos);
+
+    const auto orphan_filters = g.in_state(subscription_state::orphan_filter);
+    REQUIRE(orphan_filters.size() == 1);
+    CHECK(g.filter(*orphan_filters[0])->name == "Lonely");
+    CHECK(g.binding(*orphan_filters[0]) == nullptr);
+
+    const auto orphan_consumers = g.in_state(subscription_state::orphan_consumer);
+    REQUIRE(orphan_consumers.size() == 1);
+    CHECK(consumer_name(g, *orphan_consumers[0]) == "Unbound");
+    CHECK(std::holds_alternative<active_script_consumer>(*g.consumer(*orphan_consumers[0])));
+    CHECK(to_string(subscription_state::orphan_consumer) == "orphan_consumer");
+}
+
+TEST_CASE("references resolve however they are spelled") {
+    mock_collector source;
+    source.filter("Name \"With\" Quotes", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_LogonSession'")
+        .command_line_consumer("Updater", "powershell -nop -w hidden")
+        .bind_paths(R"(\\.\ROOT\Subscription:__eventfilter.name="Name \"With\" Quotes")",
+                    "//./root/subscription:COMMANDLINEEVENTCONSUMER=\"updater\"")
+        .bind_paths(R"(__EventFilter.Name='Name "With" Quotes')", R"(root/subscription:CommandLineEventConsumer.Name="Updater")")
+        .bind_paths(R"(\\OTHERHOST\root\subscription:__EventFilter.Name="Name \"With\" Quotes")",
+                    "CommandLineEventConsumer.Name=\"Updater\"")
+        .bind_paths("__EventFilter.Name=\"unterminated", "CommandLineEventConsumer.Name=\"Updater\"")
+        .bind_paths(R"(\\.\root\cimv2:__EventFilter.Name="Name \"With\" Quotes")", "CommandLineEventConsumer.Name=\"Updater\"");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    const auto bound = g.in_state(subscription_state::bound);
+    CHECK(bound.size() == 2);
+    const auto dangling = g.in_state(subscription_state::dangling_binding);
+    REQUIRE(dangling.size() == 3);
+    CHECK(dangling[0]->unresolved.find("another machine") != std::string::npos);
+    CHECK(dangling[1]->unresolved.find("unparseable") != std::string::npos);
+    CHECK(dangling[2]->unresolved.find("matches no object") != std::string::npos);  // wrong namespace
+    for (const subscription* s : dangling) CHECK(g.consumer(*s) != nullptr);
+    CHECK(g.in_state(subscription_state::orphan_filter).empty());
+    CHECK(g.in_state(subscription_state::orphan_consumer).empty());
+}
+
+TEST_CASE("a consumer bound to two filters gives two entries") {
+    mock_collector source;
+    source.filter("Log Adapter Filter", "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour=15")
+        .filter("AD Bridge Filter", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'")
+        .command_line_consumer("Syslog Consumer", "powershell.exe -enc RwBlAHQALQBEAGEAdABlAA==")
+        .bind("Log Adapter Filter", "Syslog Consumer")
+        .bind("AD Bridge Filter", "Syslog Consumer");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    const auto bound = g.in_state(subscription_state::bound);
+    REQUIRE(bound.size() == 2);
+    CHECK(bound[0]->consumer == bound[1]->consumer);
+    CHECK(g.filter(*bound[0])->name != g.filter(*bound[1])->name);
+    CHECK(g.entries().size() == 2);
+}
+
+TEST_CASE("bindings in other namespaces resolve relative references there") {
+    mock_collector source;
+    source.in_namespace("root\\cimv2")
+        .filter("instfilt", "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance.__class = 'MyClass31337'", "")
+        .script_consumer("ASEC", "GetObject(\"winmgmts:\")")
+        .bind("instfilt", "ASEC", "ActiveScriptEventConsumer");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    const auto bound = g.in_state(subscription_state::bound);
+    REQUIRE(bound.size() == 1);
+    CHECK(bound[0]->namespace_path == "root\\cimv2");
+}
+
+TEST_CASE("a __TimerEvent filter is linked to its timer instruction by TimerID") {
+    mock_collector source;
+    source.in_namespace("root\\cimv2").interval_timer("WindowsTimer", 3600000).interval_timer("OtherTimer", 1000);
+    source.in_namespace("root\\subscription")
+        .filter("CheckIn", "select * from __timerevent where timerid=\"WindowsTimer\"", "root\\cimv2")
+        .command_line_consumer("CheckIn", "cmd /c whoami")
+        .bind("CheckIn", "CheckIn")
+        .filter("Reversed", "SELECT * FROM __TimerEvent WHERE 'windowstimer' = TimerId")
+        .filter("NotTimer", "SELECT * FROM __InstanceCreationEvent WHERE TimerId = 'WindowsTimer'");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    const auto bound = g.in_state(subscription_state::bound);
+    REQUIRE(bound.size() == 1);
+    REQUIRE(bound[0]->timers.size() == 1);
+    const timer_instruction& timer = snap.timers[bound[0]->timers[0]];
+    CHECK(timer.timer_id == "WindowsTimer");
+    CHECK(*timer.interval_between_events == 3600000);
+
+    for (const subscription* s : g.in_state(subscription_state::orphan_filter)) {
+        if (g.filter(*s)->name == "Reversed") {
+            // No timer in root\subscription: the one in root\cimv2 is linked as the only candidate.
+            CHECK(s->timers.size() == 1);
+        } else {
+            CHECK(s->timers.empty());
+        }
+    }
+}
+
+TEST_CASE("the same object read from two sources binds in every copy") {
+    mock_collector a("a");
+    a.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+        .command_line_consumer("C", "calc.exe")
+        .bind("F", "C");
+    mock_collector b("b");
+    b.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'");
+    snapshot snap = collect(a);
+    snap.merge(collect(b));
+    const subscription_graph g(snap);
+    CHECK(g.in_state(subscription_state::bound).size() == 2);
+    CHECK(g.in_state(subscription_state::orphan_filter).empty());
+    CHECK_FALSE(g.truncated());
+}
+
+#ifdef WMISUB_TEST_HAS_CORPUS
+namespace {
+
+// The Name of a corpus object; empty when the corpus has it as null.
+std::string name_of(const instance& in) {
+    const value* v = in.get("Name");
+    return v != nullptr && v->as_string() != nullptr ? *v->as_string() : std::string{};
+}
+
+// True when the corpus entry's consumer is usable (some entries carry a null Name).
+bool has_named_consumer(const wmisub_test::corpus_entry& e) { return e.consumer && !name_of(*e.consumer).empty(); }
+
+// A snapshot holding every corpus entry, with one object per identity (the
+// Turla entries share their consumer) and bindings as WMI writes them.
+snapshot snapshot_of(const std::vector<wmisub_test::corpus_entry>& entries) {
+    snapshot snap;
+    std::set<std::string> seen;
+    for (const auto& e : entries) {
+        for (const auto* in : {&e.filter, &e.consumer}) {
+            if (!*in) continue;
+            const std::string key = e.namespace_path + "|" + (*in)->class_name + "|" + name_of(**in);
+            if (seen.insert(key).second) snap.add(**in, e.id);
+        }
+        if (!e.bound || !e.filter || !e.consumer) continue;
+        instance b = wmisub_test::make_corpus_instance(e.namespace_path, "__FilterToConsumerBinding", e.id);
+        b.set("Filter", value::reference("__EventFilter.Name=" + quote_key_value(name_of(*e.filter))));
+        b.set("Consumer", value::reference(e.consumer->class_name + ".Name=" + quote_key_value(name_of(*e.consumer))));
+        const std::string key = e.namespace_path + "|binding|" + b.get("Filter")->as_string()->c_str() + "|" +
+                                *b.get("Consumer")->as_string();
+        if (seen.insert(key).second) snap.add(b, e.id);
+    }
+    return snap;
+}
+
+}  // namespace
+
+TEST_CASE("the Turla pattern in the attack corpus: one consumer, two filters") {
+    WMISUB_REQUIRE_SHARED(file, "corpus/attacks.jsonl");
+    std::vector<wmisub_test::corpus_entry> turla;
+    for (auto& e : wmisub_test::load_corpus(file)) {
+        if (e.family == "turla-emulation") turla.push_back(std::move(e));
+    }
+    REQUIRE(turla.size() == 2);
+    const snapshot snap = snapshot_of(turla);
+    CHECK(snap.filters.size() == 2);
+    CHECK(snap.consumers.size() == 1);
+    const subscription_graph g(snap);
+    const auto bound = g.in_state(subscription_state::bound);
+    REQUIRE(bound.size() == 2);
+    CHECK(*bound[0]->consumer == 0);
+    CHECK(*bound[1]->consumer == 0);
+    CHECK(consumer_name(g, *bound[0]) == "Syslog Consumer");
+    CHECK(g.entries().size() == 2);
+}
+
+TEST_CASE("every corpus subscription joins as its binding says") {
+    for (const char* name : {"corpus/attacks.jsonl", "corpus/benign.jsonl"}) {
+        auto file = wmisub_test::shared_data_path(name);
+        if (!file) {
+            MESSAGE("skipped: ../shared/data/" << name << " is absent");
+            continue;
+        }
+        const auto entries = wmisub_test::load_corpus(*file);
+        REQUIRE_FALSE(entries.empty());
+        const snapshot snap = snapshot_of(entries);
+        std::size_t unnamed = 0;
+        for (const auto& e : entries) if (e.consumer && !has_named_consumer(e)) ++unnamed;
+        // A consumer without its key cannot be typed: one missing_field error each, nothing else.
+        REQUIRE(snap.errors.size() == unnamed);
+        for (const auto& err : snap.errors) CHECK(err.error.code == errc::missing_field);
+        const subscription_graph g(snap);
+        CHECK(g.in_state(subscription_state::dangling_binding).size() == unnamed);
+        for (const auto& e : entries) {
+            CAPTURE(e.id);
+            bool found_bound = false;
+            for (const subscription* s : g.in_state(subscription_state::bound)) {
+                const event_filter* f = g.filter(*s);
+                found_bound = found_bound ||
+                              (e.filter && f->name == name_of(*e.filter) && iequals(f->namespace_path, e.namespace_path));
+            }
+            CHECK(found_bound == (e.bound && has_named_consumer(e)));
+        }
+    }
+}
+#endif
