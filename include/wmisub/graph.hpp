@@ -7,10 +7,10 @@
 #pragma once
 
 #include "wmisub/config.hpp"
-#include "wmisub/detail/timer_query.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/text.hpp"
+#include "wmisub/wql.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -238,14 +238,15 @@ private:
     void link_timers(subscription& s) const {
         if (!s.filter) return;
         const event_filter& f = snapshot_->filters[*s.filter];
-        const std::optional<std::string> id = detail::timer_id_of_query(f.query);
-        if (!id) return;
+        const auto analysis = analyze_wql(f.query);
+        if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
+        const std::string& id = analysis->trigger.timer_id;
         const std::string event_ns = detail::normalize_namespace(
             f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
         std::vector<std::size_t> elsewhere;
         for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
             const timer_instruction& timer = snapshot_->timers[t];
-            if (!iequals(timer.timer_id, *id)) continue;
+            if (!iequals(timer.timer_id, id)) continue;
             if (iequals(detail::normalize_namespace(timer.namespace_path), event_ns)) {
                 s.timers.push_back(t);
             } else {

@@ -91,6 +91,7 @@ struct error {
     errc code = errc::internal;
     std::string message;
     source_location location;
+    std::string expected;  // what the parser expected at the location, when it knows ("'FROM'", "a string")
 
     // "file:3:14: syntax_error: expected '='".
     [[nodiscard]] std::string to_string() const {
@@ -101,6 +102,7 @@ struct error {
             out += ": ";
             out += message;
         }
+        if (!expected.empty()) out += " (expected " + expected + ")";
         return out;
     }
 
@@ -109,14 +111,14 @@ struct error {
 
 // Builds an error at a byte offset of an unnamed input.
 [[nodiscard]] inline error make_error(errc code, std::string message, std::size_t offset = source_location::npos) {
-    error e{code, std::move(message), {}};
+    error e{code, std::move(message), {}, {}};
     e.location.offset = offset;
     return e;
 }
 
 // Builds an error with a full location.
 [[nodiscard]] inline error make_error(errc code, std::string message, source_location location) {
-    return error{code, std::move(message), std::move(location)};
+    return error{code, std::move(message), std::move(location), {}};
 }
 
 // Either a T or an error. Accessing the wrong alternative is a contract

@@ -67,7 +67,42 @@ template <class String, class Fill>
 
 // True when a and b are the same name ignoring case.
 [[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    // Names are nearly always ASCII, where folding is one byte to one byte: decide
+    // those without decoding, and fall back to full folding at the first non-ASCII byte.
+    if (a.size() == b.size()) {
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const char ca = a[i];
+            const char cb = b[i];
+            if (((static_cast<unsigned char>(ca) | static_cast<unsigned char>(cb)) & 0x80u) != 0) {
+                return detail::compare_folded(a.substr(i), b.substr(i)) == 0;
+            }
+            if (ca != cb && ascii_lower(ca) != ascii_lower(cb)) return false;
+        }
+        return true;
+    }
+    if (detail::is_ascii(a) && detail::is_ascii(b)) return false;
     return detail::compare_folded(a, b) == 0;
+}
+
+// Case-insensitive equality for ASCII letters only; other bytes compare exactly.
+// For matching input against known ASCII keywords and class names, where it is
+// both faster and stricter (a Kelvin sign is not a `K` in a WQL keyword).
+[[nodiscard]] constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+// ascii_iequals on the first prefix.size() bytes.
+[[nodiscard]] constexpr bool ascii_istarts_with(std::string_view text, std::string_view prefix) noexcept {
+    return text.size() >= prefix.size() && ascii_iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// ascii_iequals on the last suffix.size() bytes.
+[[nodiscard]] constexpr bool ascii_iends_with(std::string_view text, std::string_view suffix) noexcept {
+    return text.size() >= suffix.size() && ascii_iequals(text.substr(text.size() - suffix.size()), suffix);
 }
 
 // True when text begins with prefix ignoring case (compared by whole characters).
@@ -258,7 +293,7 @@ struct decoded_text {
         return out;
 #if WMISUB_EXCEPTIONS
     } catch (...) {
-        return error{errc::limit_exceeded, "out of memory", {}};
+        return make_error(errc::limit_exceeded, "out of memory");
     }
 #endif
 }

@@ -155,6 +155,14 @@ private:
 };
 
 // Three-way lexicographic comparison of the fold key sequences of a and b.
+// True when every byte is ASCII (folding then maps each byte to one byte).
+[[nodiscard]] constexpr bool is_ascii(std::string_view s) noexcept {
+    for (char c : s) {
+        if ((static_cast<unsigned char>(c) & 0x80u) != 0) return false;
+    }
+    return true;
+}
+
 [[nodiscard]] constexpr int compare_folded(std::string_view a, std::string_view b) noexcept {
     fold_cursor ca(a);
     fold_cursor cb(b);
