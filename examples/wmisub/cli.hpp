@@ -1,0 +1,71 @@
+// The wmisub command-line tool: shared pieces of every subcommand (argument
+// reading, output format, exit codes). Each subcommand lives in its own header.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wmisub_cli {
+
+// Exit codes (DESIGN.md): nothing at or above --fail-on, something is, usage error or no source.
+inline constexpr int exit_clean = 0;
+inline constexpr int exit_findings = 1;
+inline constexpr int exit_usage = 2;
+
+enum class output_format { text, json, ndjson };
+
+// Arguments after the subcommand name, consumed front to back.
+class arguments {
+public:
+    explicit arguments(std::span<char* const> args) {
+        for (char* a : args) items_.emplace_back(a);
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return next_ >= items_.size(); }
+    [[nodiscard]] std::string_view peek() const noexcept { return empty() ? std::string_view{} : items_[next_]; }
+    std::string_view take() noexcept { return empty() ? std::string_view{} : std::string_view(items_[next_++]); }
+
+    // The value of `--flag VALUE` or `--flag=VALUE` when the next argument is that flag.
+    [[nodiscard]] std::optional<std::string> take_value(std::string_view flag, std::string& error) {
+        const std::string_view current = peek();
+        if (current == flag) {
+            take();
+            if (empty()) {
+                error = std::string(flag) + " needs a value";
+                return std::nullopt;
+            }
+            return std::string(take());
+        }
+        if (current.size() > flag.size() && current.substr(0, flag.size()) == flag && current[flag.size()] == '=') {
+            take();
+            return std::string(current.substr(flag.size() + 1));
+        }
+        return std::nullopt;
+    }
+
+private:
+    std::vector<std::string> items_;
+    std::size_t next_ = 0;
+};
+
+// Parses the value of --format.
+[[nodiscard]] inline std::optional<output_format> parse_format(std::string_view text, bool allow_ndjson) {
+    if (text == "text") return output_format::text;
+    if (text == "json") return output_format::json;
+    if (text == "ndjson" && allow_ndjson) return output_format::ndjson;
+    return std::nullopt;
+}
+
+// One-line usage error on stderr; returns exit_usage.
+inline int usage_error(std::string_view command, std::string_view message) {
+    std::fprintf(stderr, "wmisub %.*s: %.*s (try 'wmisub %.*s --help')\n", static_cast<int>(command.size()),
+                 command.data(), static_cast<int>(message.size()), message.data(), static_cast<int>(command.size()),
+                 command.data());
+    return exit_usage;
+}
+
+}  // namespace wmisub_cli

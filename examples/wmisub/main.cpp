@@ -1,0 +1,47 @@
+// wmisub: find and judge WMI permanent event subscriptions (ATT&CK T1546.003).
+// The command-line front end of the wmisub SDK; each subcommand is one header.
+#include "cli.hpp"
+#include "wql_command.hpp"
+
+#include <wmisub/config.hpp>
+
+#include <cstdio>
+#include <span>
+#include <string_view>
+
+namespace {
+
+constexpr const char* main_help =
+    "usage: wmisub <command> [options]\n"
+    "\n"
+    "Finds and judges WMI permanent event subscriptions (ATT&CK T1546.003).\n"
+    "\n"
+    "commands:\n"
+    "  wql      parse a WQL filter query and say what triggers it\n"
+    "\n"
+    "  wmisub <command> --help   help for one command\n"
+    "  wmisub --version          the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::span<char* const> all(argv, static_cast<std::size_t>(argc));
+    if (all.size() < 2) {
+        std::fputs(main_help, stderr);
+        return wmisub_cli::exit_usage;
+    }
+    const std::string_view command = all[1];
+    wmisub_cli::arguments rest(all.subspan(2));
+    if (command == "-h" || command == "--help" || command == "help") {
+        std::fputs(main_help, stdout);
+        return wmisub_cli::exit_clean;
+    }
+    if (command == "--version" || command == "version") {
+        std::printf("wmisub %s\n", WMISUB_VERSION_STRING);
+        return wmisub_cli::exit_clean;
+    }
+    if (command == "wql") return wmisub_cli::run_wql(rest);
+    std::fprintf(stderr, "wmisub: unknown command '%.*s' (try 'wmisub --help')\n", static_cast<int>(command.size()),
+                 command.data());
+    return wmisub_cli::exit_usage;
+}
