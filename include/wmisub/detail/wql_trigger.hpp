@@ -77,6 +77,8 @@ public:
         out_.kind = q_.kind;
         out_.within_seconds = q_.within_seconds;
         if (q_.group) out_.group_within_seconds = q_.group->within_seconds;
+        out_.conditions.reserve(q_.nodes.size());
+        nodes_of_conditions_.reserve(q_.nodes.size());
         if (q_.where) collect_conditions(*q_.where, condition_context::required);
         if (q_.kind != wql_query_kind::event) {
             add_issue("not_an_event_query", "a filter needs an event query; this is a " + std::string(to_string(q_.kind)) + " query",
