@@ -1,0 +1,331 @@
+// Tests for wmisub/baseline.hpp: content fingerprints, baselines and field-level diffs.
+// Needs nothing but the library (baseline.hpp does not use nlohmann/json).
+#include "wmisub/baseline.hpp"
+
+#include "wmisub/collector.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <variant>
+#include <vector>
+
+using namespace wmisub;
+
+namespace {
+
+timestamp at_seconds(std::int64_t s) { return timestamp{std::chrono::seconds{s}}; }
+
+snapshot collect(mock_collector& source) {
+    auto s = source.collect({});
+    REQUIRE(s);
+    return std::move(*s);
+}
+
+// The approved state of a host: a filter bound to a consumer, plus a second consumer.
+mock_collector approved_host() {
+    mock_collector m("host");
+    m.created_by("S-1-5-32-544")
+        .filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 3")
+        .command_line_consumer("UpdaterRun", "C:\\Program Files\\Vendor\\update.exe /quiet")
+        .command_line_consumer("Spare", "C:\\Program Files\\Vendor\\spare.exe")
+        .bind("Updater", "UpdaterRun");
+    return m;
+}
+
+baseline approved_baseline() {
+    mock_collector m = approved_host();
+    baseline_options options;
+    options.created = at_seconds(1'714'557'600);
+    options.comment = "CHG-1234";
+    return make_baseline(collect(m), options);
+}
+
+const field_change* change_of(const modified_object& m, std::string_view field) {
+    for (const field_change& c : m.changes) {
+        if (iequals(c.field, field)) return &c;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("fingerprints ignore provenance, order, name case and respellings") {
+    instance a;
+    a.namespace_path = "root\\subscription";
+    a.class_name = "__EventFilter";
+    a.set("Name", value::string("F"))
+        .set("Query", value::string("SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'"))
+        .set("QueryLanguage", value::string("WQL"))
+        .set("EventNamespace", value::string("root\\cimv2"));
+    a.origin.kind = source_kind::mof;
+    a.origin.where.source = "a.mof";
+
+    instance b;
+    b.namespace_path = "ROOT/Subscription";
+    b.class_name = "__eventfilter";
+    b.set("eventnamespace", value::string("ROOT\\CIMV2"))
+        .set("querylanguage", value::string("wql"))
+        .set("query", value::string("select *   from __instancecreationevent within 5 where targetinstance isa \"Win32_Process\""))
+        .set("name", value::string("f"))
+        .set("EventAccess", value::null(cim_type::string))
+        .set("__PATH", value::string("\\\\WS01\\ROOT\\subscription:__EventFilter.Name=\"f\""));
+    b.origin.kind = source_kind::com;
+    b.origin.where.source = "com:WS01";
+
+    auto fa = from_instance(a);
+    auto fb = from_instance(b);
+    REQUIRE(fa);
+    REQUIRE(fb);
+    CHECK(fingerprint(*fa) == fingerprint(*fb));
+    CHECK(identity_key_of(*fa) == identity_key_of(*fb));
+    CHECK(fingerprint(*fa).size() == 64);
+
+    SUBCASE("a different query, creator or payload changes it") {
+        instance c = a;
+        c.set("Query", value::string("SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Service'"));
+        CHECK(fingerprint(*from_instance(c)) != fingerprint(*fa));
+        instance d = a;
+        d.set("CreatorSID", value::bytes(*parse_sid("S-1-5-21-1-2-3-1001")));
+        CHECK(fingerprint(*from_instance(d)) != fingerprint(*fa));
+        instance e = a;
+        e.set("Name", value::string("F2"));
+        CHECK(fingerprint(*from_instance(e)) != fingerprint(*fa));
+    }
+    SUBCASE("an unparseable query falls back to its exact text") {
+        instance c = a;
+        c.set("Query", value::string("SELEKT nonsense"));
+        instance d = a;
+        d.set("Query", value::string("SELEKT  nonsense"));
+        CHECK(fingerprint(*from_instance(c)) != fingerprint(*from_instance(d)));
+        CHECK(fingerprint(*from_instance(c)) == fingerprint(*from_instance(c)));
+    }
+    SUBCASE("integer widths do not matter, values do") {
+        instance c;
+        c.namespace_path = "root\\subscription";
+        c.class_name = "CommandLineEventConsumer";
+        c.set("Name", value::string("C")).set("KillTimeout", value::uint(5, cim_type::uint32));
+        instance d = c;
+        d.set("KillTimeout", value::sint(5, cim_type::sint64));
+        CHECK(fingerprint(*from_instance(c)) == fingerprint(*from_instance(d)));
+        d.set("KillTimeout", value::uint(6, cim_type::uint32));
+        CHECK(fingerprint(*from_instance(c)) != fingerprint(*from_instance(d)));
+    }
+    SUBCASE("binding references compare as paths") {
+        instance x;
+        x.namespace_path = "root\\subscription";
+        x.class_name = "__FilterToConsumerBinding";
+        x.set("Filter", value::reference("__EventFilter.Name=\"F\""))
+            .set("Consumer", value::reference("CommandLineEventConsumer.Name=\"C\""));
+        instance y = x;
+        y.set("Filter", value::reference("\\\\.\\ROOT\\subscription:__EventFilter.Name=\"f\""))
+            .set("Consumer", value::string("\\\\.\\root\\subscription:commandlineeventconsumer=\"C\""));
+        CHECK(fingerprint(*from_instance(x)) == fingerprint(*from_instance(y)));
+        CHECK(identity_key_of(*from_instance(x)) == identity_key_of(*from_instance(y)));
+    }
+}
+
+TEST_CASE("a baseline holds identities, fingerprints, properties and metadata") {
+    const baseline b = approved_baseline();
+    CHECK(b.size() == 4);
+    CHECK(b.comment == "CHG-1234");
+    CHECK(b.host.empty());
+    CHECK(b.created == at_seconds(1'714'557'600));
+    CHECK(b.tool_version == WMISUB_VERSION_STRING);
+    CHECK(std::is_sorted(b.entries.begin(), b.entries.end(), [](const baseline_entry& x, const baseline_entry& y) {
+        return std::tie(x.kind, x.identity_key) < std::tie(y.kind, y.identity_key);
+    }));
+    const baseline_entry* filter = nullptr;
+    for (const baseline_entry& e : b.entries) {
+        if (e.kind == object_kind::filter) filter = &e;
+    }
+    REQUIRE(filter != nullptr);
+    CHECK(filter->identity == "root\\subscription:__EventFilter.Name=\"Updater\"");
+    CHECK(b.find(filter->identity_key) == filter);
+    CHECK(b.approves(filter->fingerprint));
+    CHECK(!b.approves(std::string(64, '0')));
+
+    baseline copy = b;
+    CHECK(!copy.add(filter->object));  // the same content again is not a new entry
+
+    const baseline empty = make_baseline(snapshot{});
+    CHECK(empty.empty());
+    CHECK(empty.created.has_value());
+}
+
+TEST_CASE("a consumer that kept its name but changed its command line is one modification") {
+    const baseline b = approved_baseline();
+    mock_collector now("host");
+    now.created_by("S-1-5-32-544")
+        .filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 3")
+        .command_line_consumer("UpdaterRun", "powershell.exe -NoP -W Hidden -Enc SQBFAFgA")
+        .command_line_consumer("Spare", "C:\\Program Files\\Vendor\\spare.exe")
+        .bind("Updater", "UpdaterRun");
+    const baseline_diff d = diff(b, collect(now));
+    CHECK(d.added.empty());
+    CHECK(d.removed.empty());
+    CHECK(d.rebindings.empty());
+    CHECK(d.unchanged == 3);
+    REQUIRE(d.modified.size() == 1);
+    const modified_object& m = d.modified.front();
+    CHECK(m.kind == object_kind::consumer);
+    CHECK(m.identity == "root\\subscription:CommandLineEventConsumer.Name=\"UpdaterRun\"");
+    REQUIRE(m.changes.size() == 1);
+    const field_change& c = m.changes.front();
+    CHECK(c.field == "CommandLineTemplate");
+    CHECK(c.old_text == "C:\\Program Files\\Vendor\\update.exe /quiet");
+    CHECK(c.new_text == "powershell.exe -NoP -W Hidden -Enc SQBFAFgA");
+    REQUIRE(c.old_value);
+    REQUIRE(c.new_value);
+    CHECK(c.old_value->type() == cim_type::string);
+    CHECK(*c.new_value == value::string("powershell.exe -NoP -W Hidden -Enc SQBFAFgA"));
+    CHECK(m.old_fingerprint != m.new_fingerprint);
+    CHECK(m.new_fingerprint == fingerprint(m.new_object));
+    CHECK(d.has_changes());
+}
+
+TEST_CASE("a filter re-pointed to another consumer is a binding change") {
+    const baseline b = approved_baseline();
+    mock_collector now = approved_host();
+    mock_collector repointed("host");
+    repointed.created_by("S-1-5-32-544")
+        .filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 3")
+        .command_line_consumer("UpdaterRun", "C:\\Program Files\\Vendor\\update.exe /quiet")
+        .command_line_consumer("Spare", "C:\\Program Files\\Vendor\\spare.exe")
+        .bind("Updater", "Spare");
+    const baseline_diff d = diff(b, collect(repointed));
+    CHECK(d.modified.empty());
+    REQUIRE(d.removed.size() == 1);
+    REQUIRE(d.added.size() == 1);
+    CHECK(d.removed.front().kind == object_kind::binding);
+    CHECK(d.added.front().kind == object_kind::binding);
+    REQUIRE(d.rebindings.size() == 1);
+    const rebinding& r = d.rebindings.front();
+    CHECK(r.anchor == rebinding_anchor::filter);
+    CHECK(r.description ==
+          "filter \"Updater\" now bound to consumer CommandLineEventConsumer \"Spare\" instead of CommandLineEventConsumer "
+          "\"UpdaterRun\"");
+    CHECK(r.old_binding == d.removed.front().identity);
+    CHECK(r.new_binding == d.added.front().identity);
+
+    SUBCASE("a consumer now triggered by another filter") {
+        mock_collector swapped("host");
+        swapped.created_by("S-1-5-32-544")
+            .filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 3")
+            .filter("AtLogon", "SELECT * FROM __InstanceCreationEvent WITHIN 15 WHERE TargetInstance ISA 'Win32_LogonSession'")
+            .command_line_consumer("UpdaterRun", "C:\\Program Files\\Vendor\\update.exe /quiet")
+            .command_line_consumer("Spare", "C:\\Program Files\\Vendor\\spare.exe")
+            .bind("AtLogon", "UpdaterRun");
+        const baseline_diff d2 = diff(b, collect(swapped));
+        REQUIRE(d2.rebindings.size() == 1);
+        CHECK(d2.rebindings.front().anchor == rebinding_anchor::consumer);
+        CHECK(d2.rebindings.front().description ==
+              "consumer CommandLineEventConsumer \"UpdaterRun\" now bound to filter \"AtLogon\" instead of \"Updater\"");
+        CHECK(d2.added.size() == 2);  // the new filter and the new binding
+    }
+    (void)now;
+}
+
+TEST_CASE("an added orphan consumer, a removed object, and a respelled query") {
+    const baseline b = approved_baseline();
+    mock_collector now("host");
+    now.created_by("S-1-5-32-544")
+        .filter("Updater", "select *   from __InstanceModificationEvent within 60 where TargetInstance isa \"Win32_LocalTime\" and TargetInstance.Hour=3")
+        .command_line_consumer("UpdaterRun", "C:\\Program Files\\Vendor\\update.exe /quiet")
+        .bind("Updater", "UpdaterRun")
+        .script_consumer("Orphan", "CreateObject(\"WScript.Shell\").Run \"calc\"");
+    const baseline_diff d = diff(b, collect(now));
+    CHECK(d.modified.empty());  // the query only changed its spelling
+    REQUIRE(d.added.size() == 1);
+    CHECK(d.added.front().kind == object_kind::consumer);
+    CHECK(d.added.front().identity == "root\\subscription:ActiveScriptEventConsumer.Name=\"Orphan\"");
+    CHECK(d.added.front().fingerprint == fingerprint(d.added.front().object));
+    REQUIRE(d.removed.size() == 1);
+    CHECK(d.removed.front().identity == "root\\subscription:CommandLineEventConsumer.Name=\"Spare\"");
+    CHECK(d.unchanged == 3);
+}
+
+TEST_CASE("the same snapshot diffs empty, whatever its order") {
+    const baseline b = approved_baseline();
+    mock_collector same = approved_host();
+    snapshot s = collect(same);
+    std::reverse(s.consumers.begin(), s.consumers.end());
+    const baseline_diff d = diff(b, s);
+    CHECK(!d.has_changes());
+    CHECK(d.unchanged == 4);
+}
+
+TEST_CASE("a changed creator and a new property are field changes with text") {
+    const baseline b = approved_baseline();
+    mock_collector now("host");
+    now.created_by("S-1-5-21-1-2-3-1001")
+        .filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 3")
+        .command_line_consumer("UpdaterRun", "C:\\Program Files\\Vendor\\update.exe /quiet", "C:\\Windows\\System32\\cmd.exe")
+        .command_line_consumer("Spare", "C:\\Program Files\\Vendor\\spare.exe")
+        .bind("Updater", "UpdaterRun");
+    const baseline_diff d = diff(b, collect(now));
+    REQUIRE(d.modified.size() == 4);  // every object has a new creator
+    const auto it = std::find_if(d.modified.begin(), d.modified.end(), [](const modified_object& m) {
+        return m.identity == "root\\subscription:CommandLineEventConsumer.Name=\"UpdaterRun\"";
+    });
+    REQUIRE(it != d.modified.end());
+    REQUIRE(it->changes.size() == 2);
+    const field_change* sid = change_of(*it, "CreatorSID");
+    REQUIRE(sid != nullptr);
+    CHECK(sid->old_text == "S-1-5-32-544");
+    CHECK(sid->new_text == "S-1-5-21-1-2-3-1001");
+    const field_change* path = change_of(*it, "ExecutablePath");
+    REQUIRE(path != nullptr);
+    CHECK(!path->old_value);
+    CHECK(path->old_text.empty());
+    CHECK(path->new_text == "C:\\Windows\\System32\\cmd.exe");
+    // Changes come sorted by field name.
+    CHECK(it->changes[0].field == "CreatorSID");
+    CHECK(it->changes[1].field == "ExecutablePath");
+    // Modified objects come sorted by kind, then identity.
+    for (std::size_t i = 1; i < d.modified.size(); ++i) {
+        CHECK(std::tie(d.modified[i - 1].kind, d.modified[i - 1].identity_key) <=
+              std::tie(d.modified[i].kind, d.modified[i].identity_key));
+    }
+}
+
+TEST_CASE("diff options restrict the namespaces compared") {
+    const baseline b = approved_baseline();
+    mock_collector other("host");
+    other.in_namespace("root\\default").command_line_consumer("Elsewhere", "calc.exe");
+    diff_options only_default;
+    only_default.namespaces = {"ROOT/Default"};
+    const baseline_diff d = diff(b, collect(other), only_default);
+    CHECK(d.removed.empty());  // the baseline's root\subscription objects are out of scope
+    REQUIRE(d.added.size() == 1);
+    const baseline_diff all = diff(b, collect(other));
+    CHECK(all.removed.size() == 4);
+}
+
+TEST_CASE("two baselines diff like a baseline and a snapshot") {
+    const baseline before = approved_baseline();
+    mock_collector m("other-host");
+    m.created_by("S-1-5-32-544")
+        .filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 3")
+        .command_line_consumer("UpdaterRun", "C:\\Program Files\\Vendor\\update.exe /quiet")
+        .command_line_consumer("Spare", "C:\\Program Files\\Vendor\\spare.exe")
+        .bind("Updater", "UpdaterRun");
+    snapshot s = collect(m);
+    s.host = "WS02";
+    const baseline after = make_baseline(s);
+    const baseline_diff d = diff(before, after);
+    CHECK(!d.has_changes());
+    CHECK(d.snapshot_host == "WS02");
+}
+
+TEST_CASE("the snapshot's collection errors travel with the diff") {
+    const baseline b = approved_baseline();
+    snapshot s;
+    s.errors.push_back({"com", "root\\subscription", make_error(errc::access_denied, "access denied")});
+    const baseline_diff d = diff(b, s);
+    CHECK(d.removed.size() == 4);
+    REQUIRE(d.errors.size() == 1);
+    CHECK(d.errors.front().error.code == errc::access_denied);
+}

@@ -1,0 +1,684 @@
+// Tests for wmisub/json.hpp: typed values, every object class, snapshots with
+// errors and provenance, checksums, located errors and limits. Needs nlohmann/json.
+#include "wmisub/json.hpp"
+
+#include "corpus.hpp"
+#include "shared_data.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <variant>
+#include <vector>
+
+using namespace wmisub;
+
+namespace {
+
+timestamp at_seconds(std::int64_t s, std::int64_t micros = 0) {
+    return timestamp{std::chrono::microseconds{s * 1'000'000 + micros}};
+}
+
+dmtf_datetime dmtf(std::string_view text) {
+    auto d = parse_dmtf_datetime(text);
+    REQUIRE(d);
+    return *d;
+}
+
+// A value through JSON text and back.
+value round_trip(const value& v) {
+    const std::string text = dump_json(to_json(v));
+    auto doc = parse_json(text);
+    REQUIRE_MESSAGE(doc, doc.error().to_string());
+    auto back = from_json<value>(*doc);
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    return *back;
+}
+
+provenance full_provenance() {
+    provenance p;
+    p.kind = source_kind::repository;
+    p.where = source_location{"C:/evidence/OBJECTS.DATA", 12, 7, 4096};
+    p.page = 311;
+    p.record = 4;
+    p.event_record_id = 99887766;
+    p.created = at_seconds(1'704'164'645, 678'000);
+    p.modified = at_seconds(1'704'164'700, 1);
+    p.actor_sid = "S-1-5-21-1-2-3-1001";
+    return p;
+}
+
+std::vector<std::uint8_t> sid_bytes(std::string_view sid) {
+    auto bytes = parse_sid(sid);
+    REQUIRE(bytes);
+    return *bytes;
+}
+
+// Structural equality of two objects of any kind, provenance included.
+void check_same(const wmi_object& a, const wmi_object& b) {
+    REQUIRE(kind_of(a) == kind_of(b));
+    CHECK(namespace_of(a) == namespace_of(b));
+    CHECK(class_name_of(a) == class_name_of(b));
+    CHECK(origin_of(a) == origin_of(b));
+    const std::vector<property> pa = properties_of(a);
+    const std::vector<property> pb = properties_of(b);
+    REQUIRE(pa.size() == pb.size());
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        CAPTURE(pa[i].name);
+        CHECK(pa[i].name == pb[i].name);
+        CHECK(pa[i].value == pb[i].value);
+    }
+    if (const auto* ca = std::get_if<consumer>(&a)) {
+        const auto& cb = std::get<consumer>(b);
+        REQUIRE(ca->index() == cb.index());
+        if (const auto* custom = std::get_if<custom_consumer>(ca)) {
+            CHECK(custom->key_names == std::get<custom_consumer>(cb).key_names);
+            CHECK(custom->derivation == std::get<custom_consumer>(cb).derivation);
+        }
+    }
+    if (const auto* ia = std::get_if<instance>(&a)) {
+        CHECK(ia->key_names == std::get<instance>(b).key_names);
+        CHECK(ia->derivation == std::get<instance>(b).derivation);
+    }
+}
+
+wmi_object object_round_trip(const wmi_object& o) {
+    const std::string text = dump_json(to_json(o));
+    auto doc = parse_json(text);
+    REQUIRE_MESSAGE(doc, doc.error().to_string());
+    auto back = from_json<wmi_object>(*doc);
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    return *back;
+}
+
+wmi_object typed(const instance& in) {
+    std::vector<error> warnings;
+    auto o = from_instance(in, &warnings);
+    REQUIRE_MESSAGE(o, o.error().to_string());
+    CHECK(warnings.empty());
+    return *o;
+}
+
+instance make(std::string_view cls, std::string_view ns = "root\\subscription") {
+    instance in;
+    in.namespace_path = std::string(ns);
+    in.class_name = std::string(cls);
+    in.origin = full_provenance();
+    return in;
+}
+
+snapshot sample_snapshot() {
+    snapshot s;
+    s.host = "WS01";
+    s.collected_at = at_seconds(1'714'557'600, 123'456);
+    instance f = make("__EventFilter");
+    f.set("Name", value::string("BotFilter82"))
+        .set("Query", value::string("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                                    "'Win32_PerfFormattedData_PerfOS_System'"))
+        .set("QueryLanguage", value::string("WQL"))
+        .set("EventNamespace", value::string("root\\cimv2"))
+        .set("CreatorSID", value::bytes(sid_bytes("S-1-5-21-1-2-3-1001")));
+    s.add(f, "test");
+    instance c = make("CommandLineEventConsumer");
+    c.set("Name", value::string("BotConsumer23"))
+        .set("CommandLineTemplate", value::string("powershell.exe -NoP -Enc SQBFAFgA"))
+        .set("KillTimeout", value::uint(45, cim_type::uint32))
+        .set("Priority", value::sint(-5, cim_type::sint32))
+        .set("RunInteractively", value::boolean(false));
+    s.add(c, "test");
+    instance b = make("__FilterToConsumerBinding");
+    b.set("Filter", value::reference("__EventFilter.Name=\"BotFilter82\""))
+        .set("Consumer", value::reference("CommandLineEventConsumer.Name=\"BotConsumer23\""))
+        .set("DeliveryQoS", value::uint(0, cim_type::uint32));
+    s.add(b, "test");
+    instance t = make("__IntervalTimerInstruction");
+    t.set("TimerId", value::string("T1")).set("IntervalBetweenEvents", value::uint(60000, cim_type::uint32));
+    s.add(t, "test");
+    instance other = make("__Win32Provider", "root\\subscription");
+    other.key_names = {"Name"};
+    other.set("Name", value::string("EvilProvider")).set("CLSID", value::string("{00000000-0000-0000-0000-000000000001}"));
+    s.other_objects.push_back(other);
+    s.errors.push_back({"com:root", "root\\secret", make_error(errc::access_denied, "access denied",
+                                                                source_location{"com:root", 3, 4, 10})});
+    s.errors.back().error.expected = "a readable namespace";
+    return s;
+}
+
+void check_same_snapshot(const snapshot& a, const snapshot& b) {
+    CHECK(a.host == b.host);
+    CHECK(a.collected_at == b.collected_at);
+    REQUIRE(a.filters.size() == b.filters.size());
+    REQUIRE(a.consumers.size() == b.consumers.size());
+    REQUIRE(a.bindings.size() == b.bindings.size());
+    REQUIRE(a.timers.size() == b.timers.size());
+    REQUIRE(a.other_objects.size() == b.other_objects.size());
+    for (std::size_t i = 0; i < a.filters.size(); ++i) check_same(a.filters[i], b.filters[i]);
+    for (std::size_t i = 0; i < a.consumers.size(); ++i) check_same(a.consumers[i], b.consumers[i]);
+    for (std::size_t i = 0; i < a.bindings.size(); ++i) check_same(a.bindings[i], b.bindings[i]);
+    for (std::size_t i = 0; i < a.timers.size(); ++i) check_same(a.timers[i], b.timers[i]);
+    for (std::size_t i = 0; i < a.other_objects.size(); ++i) check_same(a.other_objects[i], b.other_objects[i]);
+    CHECK(a.errors == b.errors);
+}
+
+}  // namespace
+
+TEST_CASE("every CIM type round-trips exactly, type included") {
+    embedded_object inner;
+    inner.class_name = "Win32_Process";
+    inner.properties = {{"Name", value::string("calc.exe")}, {"ProcessId", value::uint(4242, cim_type::uint32)}};
+    embedded_object outer;
+    outer.class_name = "__InstanceCreationEvent";
+    outer.properties = {{"TargetInstance", value::object(inner)}, {"TIME_CREATED", value::uint(133'000'000'000'000'000ULL)}};
+
+    const std::vector<value> values = {
+        value{},
+        value::null(cim_type::uint32),
+        value::null(cim_type::datetime),
+        value::boolean(true),
+        value::boolean(false),
+        value::sint(-128, cim_type::sint8),
+        value::uint(255, cim_type::uint8),
+        value::sint(-32768, cim_type::sint16),
+        value::uint(65535, cim_type::uint16),
+        value::sint(std::numeric_limits<std::int32_t>::min(), cim_type::sint32),
+        value::uint(4'294'967'295u, cim_type::uint32),
+        value::sint(std::numeric_limits<std::int64_t>::min(), cim_type::sint64),
+        value::uint(std::numeric_limits<std::uint64_t>::max(), cim_type::uint64),
+        value::real(1.5, cim_type::real32),
+        value::real(-0.0),
+        value::real(1e300),
+        value::real(0.1),
+        value::real(std::numeric_limits<double>::infinity()),
+        value::real(-std::numeric_limits<double>::infinity(), cim_type::real32),
+        value::char16(u'A'),
+        value::char16(u'\u00e9'),
+        value::char16(static_cast<char16_t>(0xD800)),  // a lone surrogate: kept as its number
+        value::char16(u'"'),
+        value::string(""),
+        value::string("line\nbreak \"quoted\" \\ back\tslash \u00fcnicode \xF0\x9F\x98\x80"),
+        value::datetime(dmtf("20240102030405.678000+060")),
+        value::datetime(dmtf("00000001020304.000000:000")),
+        value::datetime(dmtf("********123000.000000+000")),
+        value::datetime(dmtf("20240102030405.12****-300")),
+        value::reference("\\\\.\\root\\subscription:__EventFilter.Name=\"a \\\"b\\\"\""),
+        value::object(outer),
+        value::bytes(std::vector<std::uint8_t>{1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0}),
+        value::array(cim_type::uint8, {}),
+        value::strings({"a", "", "c"}),
+        value::array(cim_type::sint16, {value::sint(-1, cim_type::sint16), value::null(cim_type::sint16)}),
+        value::array(cim_type::boolean, {value::boolean(true), value::boolean(false)}),
+        value::array(cim_type::real64, {value::real(2.5), value::real(-1e-300)}),
+        value::array(cim_type::datetime, {value::datetime(dmtf("20240102030405.000000+000"))}),
+        value::array(cim_type::reference, {value::reference("__EventFilter.Name=\"x\"")}),
+        value::array(cim_type::object, {value::object(inner), value::null(cim_type::object)}),
+        value::array(cim_type::char16, {value::char16(u'x'), value::char16(static_cast<char16_t>(0xDFFF))}),
+        // Heterogeneous: elements whose types differ from the array's (as sloppy sources build them).
+        value::array(cim_type::sint32, {value::uint(5, cim_type::uint32), value::sint(-1, cim_type::sint32), value{}}),
+    };
+    for (const value& v : values) {
+        CAPTURE(dump_json(to_json(v), -1));
+        const value back = round_trip(v);
+        CHECK(back.type() == v.type());
+        CHECK(back.is_array() == v.is_array());
+        CHECK(back == v);
+    }
+
+    SUBCASE("NaN survives as a NaN real") {
+        const value back = round_trip(value::real(std::numeric_limits<double>::quiet_NaN(), cim_type::real32));
+        CHECK(back.type() == cim_type::real32);
+        REQUIRE(back.as_real());
+        CHECK(std::isnan(*back.as_real()));
+    }
+    SUBCASE("the plain and typed encodings are what the format documents") {
+        const json_value j = to_json(value::bytes(std::vector<std::uint8_t>{1, 5}));
+        CHECK(dump_json(j, -1) == R"({"type":"uint8[]","value":[1,5]})");
+        CHECK(dump_json(to_json(value::datetime(dmtf("20240102030405.678000+060"))), -1) ==
+              R"({"type":"datetime","value":"20240102030405.678000+060"})");
+        CHECK(dump_json(to_json(value::reference("A.Name=\"b\"")), -1) == R"({"type":"ref","value":"A.Name=\"b\""})");
+        CHECK(dump_json(to_json(value::array(cim_type::sint32, {value::uint(5, cim_type::uint32)})), -1) ==
+              R"({"type":{"type":"sint32[]","elements":["uint32"]},"value":[5]})");
+    }
+}
+
+TEST_CASE("hand-written values without types are inferred") {
+    auto doc = parse_json(R"({"value": [1, 2, 3]})");
+    REQUIRE(doc);
+    auto v = from_json<value>(*doc);
+    REQUIRE(v);
+    CHECK(v->type() == cim_type::uint32);
+    CHECK(v->is_array());
+    auto neg = parse_json(R"({"value": [-1, 4294967296]})");
+    REQUIRE(neg);
+    auto w = from_json<value>(*neg);
+    REQUIRE(w);
+    CHECK(w->type() == cim_type::sint64);
+}
+
+TEST_CASE("each object class round-trips with its properties, types and provenance") {
+    SUBCASE("filter") {
+        instance in = make("__EventFilter");
+        in.set("Name", value::string("F \"quoted\""))
+            .set("Query", value::string("SELECT * FROM __TimerEvent WHERE TimerId = 'T1'"))
+            .set("QueryLanguage", value::string("WQL"))
+            .set("EventNamespace", value::string("root\\cimv2"))
+            .set("EventAccess", value::string("O:BAG:BAD:(A;;0x40;;;WD)"))
+            .set("CreatorSID", value::bytes(sid_bytes("S-1-5-32-544")))
+            .set("Vendor_Extra", value::array(cim_type::uint16, {value::uint(1, cim_type::uint16)}));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+        const json_value j = to_json(o);
+        CHECK(j["kind"] == "filter");
+        CHECK(j["name"] == "F \"quoted\"");
+        CHECK(j["query_language"] == "WQL");
+        CHECK(j["event_namespace"] == "root\\cimv2");
+        CHECK(j["creator_sid"] == "S-1-5-32-544");
+        CHECK(j["properties"]["CreatorSID"].is_array());
+        CHECK(j["types"]["CreatorSID"] == "uint8[]");
+        CHECK(j["fingerprint"] == fingerprint(o));
+        CHECK(j["provenance"]["kind"] == "repository");
+    }
+    SUBCASE("active script consumer") {
+        instance in = make("ActiveScriptEventConsumer");
+        in.set("Name", value::string("KillProcess"))
+            .set("ScriptingEngine", value::string("VBScript"))
+            .set("ScriptText", value::string("Set o = GetObject(\"winmgmts:\")\r\n"))
+            .set("KillTimeout", value::uint(45, cim_type::uint32))
+            .set("MachineName", value::string("."))
+            .set("MaximumQueueSize", value::uint(1000, cim_type::uint32));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+        CHECK(to_json(o)["properties"]["KillTimeout"] == 45);
+        CHECK(to_json(o)["types"]["KillTimeout"] == "uint32");
+    }
+    SUBCASE("command line consumer") {
+        instance in = make("CommandLineEventConsumer");
+        in.set("Name", value::string("C"))
+            .set("CommandLineTemplate", value::string("cmd /c %TargetInstance.Name%"))
+            .set("ExecutablePath", value::string("C:\\Windows\\System32\\cmd.exe"))
+            .set("WorkingDirectory", value::string("C:\\"))
+            .set("RunInteractively", value::boolean(true))
+            .set("CreateNewConsole", value::boolean(false))
+            .set("ShowWindowCommand", value::uint(0, cim_type::uint32))
+            .set("Priority", value::sint(32, cim_type::sint32))
+            .set("KillTimeout", value::uint(0, cim_type::uint32));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+    }
+    SUBCASE("log file consumer") {
+        instance in = make("LogFileEventConsumer");
+        in.set("Name", value::string("L"))
+            .set("Filename", value::string("C:\\Users\\Public\\x.bat"))
+            .set("Text", value::string("calc.exe"))
+            .set("IsUnicode", value::boolean(false))
+            .set("MaximumFileSize", value::uint(65535, cim_type::uint64));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+    }
+    SUBCASE("NT event log consumer") {
+        instance in = make("NTEventLogEventConsumer");
+        in.set("Name", value::string("SCM Event Log Consumer"))
+            .set("SourceName", value::string("Service Control Manager"))
+            .set("UNCServerName", value::null(cim_type::string))
+            .set("EventID", value::uint(0, cim_type::uint32))
+            .set("EventType", value::uint(1, cim_type::uint32))
+            .set("Category", value::uint(0, cim_type::uint16))
+            .set("NumberOfInsertionStrings", value::uint(2, cim_type::uint32))
+            .set("InsertionStringTemplates", value::strings({"%TargetInstance.Name%", ""}))
+            .set("NameOfUserSIDProperty", value::string("sid"));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+    }
+    SUBCASE("SMTP consumer") {
+        instance in = make("SMTPEventConsumer");
+        in.set("Name", value::string("S"))
+            .set("SMTPServer", value::string("smtp.example.org"))
+            .set("ToLine", value::string("a@example.org"))
+            .set("Subject", value::string("%TargetInstance.Name%"))
+            .set("HeaderFields", value::strings({"X-A: 1"}));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+    }
+    SUBCASE("custom consumer keeps its keys, derivation and property bag") {
+        instance in = make("VendorWebhookConsumer");
+        in.derivation = {"__EventConsumer", "__IndicationRelated", "__SystemClass"};
+        in.key_names = {"Id"};
+        in.set("Id", value::uint(7, cim_type::uint32))
+            .set("Endpoint", value::string("https://198.51.100.7/x"))
+            .set("MachineName", value::string("."));
+        const wmi_object o = typed(in);
+        REQUIRE(std::holds_alternative<custom_consumer>(std::get<consumer>(o)));
+        check_same(o, object_round_trip(o));
+    }
+    SUBCASE("binding") {
+        instance in = make("__FilterToConsumerBinding");
+        in.set("Filter", value::reference("\\\\.\\root\\subscription:__EventFilter.Name=\"F\""))
+            .set("Consumer", value::reference("CommandLineEventConsumer.Name=\"C\""))
+            .set("DeliverSynchronously", value::boolean(false))
+            .set("DeliveryQoS", value::uint(0, cim_type::uint32))
+            .set("MaintainSecurityContext", value::boolean(true))
+            .set("SlowDownProviders", value::boolean(false))
+            .set("CreatorSID", value::bytes(sid_bytes("S-1-5-18")));
+        const wmi_object o = typed(in);
+        check_same(o, object_round_trip(o));
+        const json_value j = to_json(o);
+        CHECK(j["filter"] == "\\\\.\\root\\subscription:__EventFilter.Name=\"F\"");
+        CHECK(j["consumer"] == "CommandLineEventConsumer.Name=\"C\"");
+    }
+    SUBCASE("interval and absolute timers") {
+        instance interval = make("__IntervalTimerInstruction");
+        interval.set("TimerId", value::string("T1"))
+            .set("IntervalBetweenEvents", value::uint(60000, cim_type::uint32))
+            .set("SkipIfPassed", value::boolean(false));
+        check_same(typed(interval), object_round_trip(typed(interval)));
+        instance absolute = make("__AbsoluteTimerInstruction");
+        absolute.set("TimerId", value::string("T2")).set("EventDateTime", value::datetime(dmtf("20240101000000.000000+000")));
+        const wmi_object o = typed(absolute);
+        check_same(o, object_round_trip(o));
+        CHECK(to_json(o)["types"]["EventDateTime"] == "datetime");
+    }
+    SUBCASE("an instance of another class stays an instance") {
+        instance in = make("__EventFilter");  // an untyped filter (it has no Name) is kept as it is
+        in.set("Query", value::string("SELECT * FROM __TimerEvent"));
+        in.key_names = {"Name"};
+        const wmi_object o{in};
+        const wmi_object back = object_round_trip(o);
+        REQUIRE(std::holds_alternative<instance>(back));
+        check_same(o, back);
+    }
+}
+
+TEST_CASE("provenance and collection errors round-trip") {
+    const provenance p = full_provenance();
+    auto back = from_json<provenance>(to_json(p));
+    REQUIRE(back);
+    CHECK(*back == p);
+    CHECK(to_json(p)["created"] == "2024-01-02T03:04:05.678000Z");
+
+    collection_error e{"mof:x.mof", "root\\cimv2", make_error(errc::syntax_error, "expected ';'", source_location{"x.mof", 3, 14, 88})};
+    e.error.expected = "';'";
+    const json_value j = to_json(e);
+    CHECK(j["location"] == "x.mof:3:14");
+    CHECK(j["code"] == "syntax_error");
+    auto e2 = from_json<collection_error>(j);
+    REQUIRE(e2);
+    CHECK(*e2 == e);
+}
+
+TEST_CASE("a snapshot with errors and provenance round-trips through sealed text") {
+    const snapshot s = sample_snapshot();
+    const std::string text = to_json_text(s);
+    REQUIRE(!text.empty());
+    auto doc = parse_json(text);
+    REQUIRE(doc);
+    CHECK((*doc)["schema"] == "wmisub.snapshot/1");
+    CHECK((*doc)["checksum"].get<std::string>().starts_with("sha256:"));
+    CHECK((*doc)["tool"]["version"] == WMISUB_VERSION_STRING);
+    auto back = snapshot_from_json_text(text);
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    check_same_snapshot(s, *back);
+    CHECK(to_json_text(*back) == text);  // writing is deterministic and reading loses nothing
+
+    SUBCASE("the ADL hook gives the same document") {
+        const json_value j = s;
+        CHECK(j == to_json(s));
+    }
+    SUBCASE("reformatting keeps the checksum valid; editing content does not") {
+        auto reformatted = snapshot_from_json_text(dump_json(*doc, -1));
+        CHECK(reformatted);
+        json_value edited = *doc;
+        edited["consumers"][0]["properties"]["CommandLineTemplate"] = "calc.exe";
+        auto rejected = snapshot_from_json_text(dump_json(edited));
+        REQUIRE(!rejected);
+        CHECK(rejected.error().code == errc::corrupt_data);
+    }
+    SUBCASE("the snapshot reads from UTF-16 text too") {
+        auto back16 = snapshot_from_json_text("\xFF\xFE" + utf8_to_utf16le_bytes(text));
+        REQUIRE(back16);
+        check_same_snapshot(s, *back16);
+    }
+}
+
+TEST_CASE("syntax errors have a line, column and byte offset") {
+    auto r = parse_json("{\n  \"a\": 1,\n  \"b\": tru\n}", {}, "x.json");
+    REQUIRE(!r);
+    CHECK(r.error().code == errc::syntax_error);
+    CHECK(r.error().location.source == "x.json");
+    CHECK(r.error().location.line == 3);
+    CHECK(r.error().location.column >= 8);
+    CHECK(r.error().location.offset != source_location::npos);
+
+    auto truncated = parse_json("{\"schema\": \"wmisub.snapshot/1\", \"filters\": [");
+    REQUIRE(!truncated);
+    CHECK(truncated.error().code == errc::unexpected_end);
+
+    auto dup = parse_json(R"({"a": 1, "b": 2, "a": 3})");
+    REQUIRE(!dup.has_value());
+    const error& dup_error = dup.error();
+    CHECK(dup_error.message.find("duplicate key") != std::string::npos);
+
+    auto bad_utf8 = parse_json("\"\xC3\x28\"");
+    REQUIRE(!bad_utf8);
+    CHECK(bad_utf8.error().code == errc::invalid_encoding);
+
+    auto trailing = parse_json("{} x");
+    CHECK(!trailing);
+    auto empty = parse_json("");
+    CHECK(!empty);
+}
+
+TEST_CASE("limits: depth, values, elements, members and size") {
+    json_limits limits;
+    limits.max_depth = 8;
+    CHECK(parse_json(std::string(8, '[') + std::string(8, ']'), limits));
+    auto deep = parse_json(std::string(9, '[') + std::string(9, ']'), limits);
+    REQUIRE(!deep);
+    CHECK(deep.error().code == errc::limit_exceeded);
+    auto very_deep = parse_json(std::string(100000, '['));  // default limits: refused long before the end
+    REQUIRE(!very_deep);
+    CHECK(very_deep.error().code == errc::limit_exceeded);
+
+    json_limits small;
+    small.max_values = 10;
+    CHECK(!parse_json("[1,2,3,4,5,6,7,8,9,10,11]", small));
+    small = {};
+    small.max_array_elements = 3;
+    CHECK(!parse_json("[1,2,3,4]", small));
+    small = {};
+    small.max_object_members = 2;
+    CHECK(!parse_json(R"({"a":1,"b":2,"c":3})", small));
+    small = {};
+    small.max_bytes = 4;
+    auto big = parse_json("[1, 2]", small);
+    REQUIRE(!big);
+    CHECK(big.error().code == errc::limit_exceeded);
+}
+
+TEST_CASE("wrong types and missing fields become errors located by JSON pointer") {
+    const std::string head = R"({"schema": "wmisub.snapshot/1", "consumers": [)";
+    auto read = [&](const std::string& consumers, bool strict) {
+        json_read_options options;
+        options.strict = strict;
+        options.source_name = "snap.json";
+        return snapshot_from_json_text(head + consumers + "]}", options);
+    };
+    SUBCASE("a value that does not fit its declared type") {
+        const std::string bad = R"({"kind": "consumer", "class": "CommandLineEventConsumer",
+            "properties": {"Name": "C", "KillTimeout": "soon"}, "types": {"Name": "string", "KillTimeout": "uint32"}})";
+        auto strict = read(R"({"kind":"consumer","class":"CommandLineEventConsumer","properties":{"Name":"A"}},)" + bad, true);
+        REQUIRE(!strict);
+        CHECK(strict.error().code == errc::type_mismatch);
+        CHECK(strict.error().location.source == "snap.json#/consumers/1/properties/KillTimeout");
+        CHECK(strict.error().message.find("/consumers/1/properties/KillTimeout") != std::string::npos);
+        CHECK(strict.error().expected == "an integer");
+
+        // Lenient (the default): the error is recorded and the object kept, the value with its JSON type.
+        auto lenient = read(bad, false);
+        REQUIRE(lenient);
+        REQUIRE(lenient->consumers.size() == 1);
+        REQUIRE(!lenient->errors.empty());
+        CHECK(lenient->errors.front().error.location.source == "snap.json#/consumers/0/properties/KillTimeout");
+        CHECK(header_of(lenient->consumers[0]).extra_property("KillTimeout") != nullptr);
+    }
+    SUBCASE("a modelled property of the wrong JSON type, without a types entry") {
+        auto r = read(R"({"kind": "consumer", "class": "CommandLineEventConsumer", "properties": {"Name": "C", "KillTimeout": "soon"}})",
+                      true);
+        REQUIRE(!r);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/properties/KillTimeout");
+        CHECK(r.error().expected == "uint32");
+    }
+    SUBCASE("out of range for the declared type") {
+        auto r = read(R"({"class": "CommandLineEventConsumer", "properties": {"Name": "C", "KillTimeout": 4294967296},
+                          "types": {"KillTimeout": "uint32"}})",
+                      true);
+        REQUIRE(!r);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/properties/KillTimeout");
+    }
+    SUBCASE("an unknown type name") {
+        auto r = read(R"({"class": "CommandLineEventConsumer", "properties": {"Name": "C", "X": 1}, "types": {"X": "uint33"}})", true);
+        REQUIRE(!r);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/types/X");
+    }
+    SUBCASE("a missing class") {
+        auto r = read(R"({"kind": "consumer", "properties": {"Name": "C"}})", true);
+        REQUIRE(!r);
+        CHECK(r.error().code == errc::missing_field);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/class");
+    }
+    SUBCASE("a missing key property") {
+        auto r = read(R"({"class": "CommandLineEventConsumer", "properties": {"CommandLineTemplate": "calc"}})", true);
+        REQUIRE(!r);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/properties/Name");
+    }
+    SUBCASE("an object of the wrong kind in an array") {
+        auto r = read(R"({"kind": "filter", "name": "F", "query": "SELECT * FROM __TimerEvent"})", true);
+        REQUIRE(!r);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/kind");
+        auto r2 = read(R"({"class": "__EventFilter", "properties": {"Name": "F"}})", true);
+        REQUIRE(!r2);
+        CHECK(r2.error().location.source == "snap.json#/consumers/0/class");
+    }
+    SUBCASE("members of the wrong JSON type") {
+        auto r = read(R"({"class": 5})", true);
+        REQUIRE(!r);
+        CHECK(r.error().location.source == "snap.json#/consumers/0/class");
+        auto r2 = read(R"({"class": "CommandLineEventConsumer", "properties": ["Name"]})", true);
+        REQUIRE(!r2);
+        CHECK(r2.error().location.source == "snap.json#/consumers/0/properties");
+        auto r3 = read(R"({"class": "CommandLineEventConsumer", "name": "C", "provenance": {"line": "three"}})", true);
+        REQUIRE(!r3);
+        CHECK(r3.error().location.source == "snap.json#/consumers/0/provenance/line");
+        auto r4 = snapshot_from_json_text(R"({"schema": "wmisub.snapshot/1", "filters": {}})");
+        REQUIRE(!r4);
+        CHECK(r4.error().location.source == "/filters");
+    }
+    SUBCASE("unknown members are tolerated") {
+        auto r = read(R"({"class": "CommandLineEventConsumer", "name": "C", "future": {"x": [1, 2]}, "properties": {"CommandLineTemplate": "calc"}})",
+                      true);
+        REQUIRE_MESSAGE(r, r.error().to_string());
+        REQUIRE(r->consumers.size() == 1);
+        CHECK(header_of(r->consumers[0]).name == "C");
+    }
+}
+
+TEST_CASE("schema tags are checked") {
+    auto other = snapshot_from_json_text(R"({"schema": "wmisub.baseline/1", "entries": []})");
+    REQUIRE(!other);
+    CHECK(other.error().code == errc::type_mismatch);
+    auto newer = snapshot_from_json_text(R"({"schema": "wmisub.snapshot/2"})");
+    REQUIRE(!newer);
+    CHECK(newer.error().code == errc::unsupported);
+    CHECK(snapshot_from_json_text(R"({"schema": "wmisub.snapshot/1.3", "added_later": true})"));
+    auto none = snapshot_from_json_text(R"({"filters": []})");
+    REQUIRE(!none);
+    CHECK(none.error().code == errc::missing_field);
+    CHECK(!snapshot_from_json_text("[]"));
+}
+
+TEST_CASE("a hand-written snapshot with only the DESIGN fields reads") {
+    auto s = snapshot_from_json_text(R"({
+        "schema": "wmisub.snapshot/1",
+        "filters": [{"namespace": "root\\subscription", "name": "F", "query": "SELECT * FROM __TimerEvent WHERE TimerId='T'",
+                     "query_language": "WQL", "creator_sid": "S-1-5-18"}],
+        "consumers": [{"namespace": "root\\subscription", "class": "CommandLineEventConsumer", "name": "C",
+                       "properties": {"CommandLineTemplate": "calc.exe", "KillTimeout": 5}}],
+        "bindings": [{"namespace": "root\\subscription", "filter": "__EventFilter.Name=\"F\"",
+                      "consumer": "CommandLineEventConsumer.Name=\"C\""}]
+    })");
+    REQUIRE_MESSAGE(s, s.error().to_string());
+    REQUIRE(s->filters.size() == 1);
+    CHECK(s->filters[0].creator_sid_string() == "S-1-5-18");
+    CHECK(s->filters[0].origin.kind == source_kind::snapshot);  // no provenance written: it comes from this file
+    REQUIRE(s->consumers.size() == 1);
+    const auto& c = std::get<command_line_consumer>(s->consumers[0]);
+    CHECK(c.kill_timeout == 5u);
+    REQUIRE(s->bindings.size() == 1);
+    const subscription_graph graph(*s);
+    CHECK(graph.entries().size() == 1);
+    CHECK(graph.entries().front().state == subscription_state::bound);
+    CHECK(s->errors.empty());
+}
+
+TEST_CASE("format detection works on content") {
+    auto snap = parse_json(to_json_text(sample_snapshot()));
+    REQUIRE(snap);
+    CHECK(detect_json_format(*snap) == json_format::wmisub_snapshot);
+    auto ps = parse_json(R"({"Name": "F", "Query": "q", "CimSystemProperties": {"ClassName": "__EventFilter"}})");
+    REQUIRE(ps);
+    CHECK(detect_json_format(*ps) == json_format::powershell);
+    auto osq = parse_json(R"([{"class": "__EventFilter", "name": "F", "query": "q", "relative_path": "x"}])");
+    REQUIRE(osq);
+    CHECK(detect_json_format(*osq) == json_format::osquery);
+    auto other = parse_json(R"({"hello": "world"})");
+    REQUIRE(other);
+    CHECK(detect_json_format(*other) == json_format::unknown);
+}
+
+TEST_CASE("invalid UTF-8 inside model strings never makes writing throw") {
+    snapshot s;
+    instance c = make("CommandLineEventConsumer");
+    c.set("Name", value::string("bad\xFF\xFEname")).set("CommandLineTemplate", value::string("x\xC3"));
+    s.add(c, "t");
+    const std::string text = to_json_text(s);
+    REQUIRE(!text.empty());
+    auto back = snapshot_from_json_text(text);
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    REQUIRE(back->consumers.size() == 1);
+    CHECK(is_valid_utf8(header_of(back->consumers[0]).name));
+}
+
+TEST_CASE("the public attack and benign corpus round-trips through a snapshot") {
+    WMISUB_REQUIRE_SHARED(attacks, "corpus/attacks.jsonl");
+    WMISUB_REQUIRE_SHARED(benign, "corpus/benign.jsonl");
+    snapshot s;
+    for (const auto& path : {attacks, benign}) {
+        for (const auto& entry : wmisub_test::load_corpus(path)) {
+            if (entry.filter) s.add(*entry.filter, entry.id);
+            if (entry.consumer) s.add(*entry.consumer, entry.id);
+        }
+    }
+    REQUIRE(s.filters.size() > 30);
+    const std::string text = to_json_text(s);
+    auto back = snapshot_from_json_text(text);
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    check_same_snapshot(s, *back);
+    CHECK(to_json_text(*back) == text);
+}
+
+TEST_CASE("a value a source delivered with an unexpected type is reported once, not again on every re-read") {
+    snapshot s;
+    instance c = make("CommandLineEventConsumer");
+    c.set("Name", value::string("C")).set("KillTimeout", value::string("soon"));  // as a sloppy source might
+    s.add(c, "source");
+    REQUIRE(s.errors.size() == 1);  // the typing warning of snapshot::add
+    const std::string text = to_json_text(s);
+    json_read_options strict;
+    strict.strict = true;
+    auto back = snapshot_from_json_text(text, strict);  // written typed on purpose: not an error when read
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    CHECK(back->errors.size() == 1);
+    CHECK(header_of(back->consumers[0]).extra_property("KillTimeout") != nullptr);
+    CHECK(to_json_text(*back) == text);
+}

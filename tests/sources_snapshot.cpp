@@ -1,0 +1,379 @@
+// Tests for wmisub/sources/snapshot.hpp: the snapshot collector over wmisub
+// snapshots and baselines, PowerShell ConvertTo-Json (5.1 and 7, UTF-16LE with
+// BOM, concatenated outputs) and osquery --json output. Needs nlohmann/json.
+// Fixtures: tests/data/snapshot/ (see its README.md for the shapes they follow).
+#include "wmisub/sources/snapshot.hpp"
+
+#include "wmisub/baseline.hpp"
+#include "wmisub/graph.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+using namespace wmisub;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fixture(const std::string& name) {
+    const fs::path beside = fs::path(__FILE__).parent_path() / "data" / "snapshot" / name;
+    if (fs::exists(beside)) return beside;
+    return fs::path("tests") / "data" / "snapshot" / name;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+snapshot collect_files(std::vector<fs::path> files, const collect_options& options = {}) {
+    snapshot_collector source(std::move(files));
+    auto s = source.collect(options);
+    REQUIRE_MESSAGE(s, s.error().to_string());
+    return std::move(*s);
+}
+
+const event_filter* filter_named(const snapshot& s, std::string_view name) {
+    for (const event_filter& f : s.filters) {
+        if (f.name == name) return &f;
+    }
+    return nullptr;
+}
+
+const consumer* consumer_named(const snapshot& s, std::string_view name) {
+    for (const consumer& c : s.consumers) {
+        if (header_of(c).name == name) return &c;
+    }
+    return nullptr;
+}
+
+bool has_property(const std::vector<property>& props, std::string_view name) {
+    return find_property(props, name) != nullptr;
+}
+
+class scratch_dir {
+public:
+    scratch_dir() {
+        const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
+        path_ = fs::temp_directory_path() / ("wmisub-snapshot-" + std::to_string(tick));
+        fs::create_directories(path_);
+    }
+    ~scratch_dir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+    [[nodiscard]] const fs::path& path() const noexcept { return path_; }
+
+private:
+    fs::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("Windows PowerShell 5.1 Get-WmiObject output: array, single object, bindings") {
+    snapshot_collector source({fixture("ps51_wmiobject_filters.json"), fixture("ps51_wmiobject_consumer.json"),
+                               fixture("ps51_wmiobject_binding.json")});
+    auto s = source.collect({});
+    REQUIRE_MESSAGE(s, s.error().to_string());
+    for (const auto& f : source.files()) {
+        CAPTURE(f.path);
+        CHECK(f.read);
+        CHECK(f.input.format == json_format::powershell);
+        CHECK(f.input.encoding == text_encoding::utf8);
+    }
+    CHECK(s->host == "WS01");
+    REQUIRE(s->filters.size() == 2);
+    const event_filter* scm = filter_named(*s, "SCM Event Log Filter");
+    REQUIRE(scm != nullptr);
+    CHECK(scm->namespace_path == "ROOT\\subscription");
+    CHECK(scm->class_name == "__EventFilter");
+    CHECK(scm->query == "select * from MSFT_SCMEventLogEvent");
+    CHECK(scm->event_namespace == "root\\cimv2");
+    CHECK(scm->creator_sid_string() == "S-1-5-32-544");
+    CHECK(scm->extra.empty());  // no __PATH, PSComputerName, Scope, Path, Options, ... as properties
+    CHECK(scm->origin.kind == source_kind::snapshot);
+    CHECK(scm->origin.where.source.find("ps51_wmiobject_filters.json") != std::string::npos);
+    CHECK(scm->origin.where.line == 2);
+    CHECK(scm->origin.record == 0u);
+
+    REQUIRE(s->consumers.size() == 1);
+    const auto& c = std::get<command_line_consumer>(s->consumers[0]);
+    CHECK(c.name == "BotConsumer23");
+    CHECK(c.command_line_template == "powershell.exe -NoP -W Hidden -Enc SQBFAFgA");
+    CHECK(c.priority == 32);
+    CHECK(c.kill_timeout == 0u);
+    CHECK(c.creator_sid_string() == "S-1-5-21-123-456-789-1001");
+    for (const char* adapter : {"PSComputerName", "Scope", "Path", "Options", "ClassPath", "Properties",
+                                "SystemProperties", "Qualifiers", "Site", "Container", "__PATH", "__GENUS"}) {
+        CAPTURE(adapter);
+        CHECK(!has_property(c.extra, adapter));
+    }
+    CHECK(has_property(c.extra, "XSize") == false);  // NULL properties are simply absent
+    CHECK(has_property(c.extra, "UseDefaultErrorMode"));
+
+    REQUIRE(s->bindings.size() == 1);
+    const subscription_graph graph(*s);
+    CHECK(graph.in_state(subscription_state::bound).size() == 1);
+    CHECK(graph.in_state(subscription_state::orphan_filter).size() == 1);
+    CHECK(s->errors.empty());
+}
+
+TEST_CASE("Windows PowerShell 5.1 Get-CimInstance output in UTF-16LE with BOM, four outputs appended") {
+    snapshot_collector source({fixture("ps51_ciminstance_utf16.json")});
+    auto s = source.collect({});
+    REQUIRE_MESSAGE(s, s.error().to_string());
+    REQUIRE(source.files().size() == 1);
+    const snapshot_file_summary& summary = source.files().front();
+    CHECK(summary.input.encoding == text_encoding::utf16le);
+    CHECK(summary.input.documents == 4);
+    CHECK(summary.input.objects == 4);
+    CHECK(summary.input.format == json_format::powershell);
+    CHECK(s->host == "WS01");
+
+    const event_filter* f = filter_named(*s, "ProcessStartTrigger");
+    REQUIRE(f != nullptr);
+    CHECK(f->namespace_path == "ROOT\\subscription");
+    CHECK(f->creator_sid_string() == "S-1-5-32-544");
+    CHECK(f->extra.empty());
+
+    const consumer* k = consumer_named(*s, "KillProcess");
+    REQUIRE(k != nullptr);
+    const auto& script = std::get<active_script_consumer>(*k);
+    CHECK(script.kill_timeout == 45u);
+    CHECK(script.scripting_engine == "VBScript");
+    REQUIRE(script.script_text);
+    CHECK(script.script_text->find("objProcess.Terminate()") != std::string::npos);
+
+    REQUIRE(s->timers.size() == 1);
+    const timer_instruction& t = s->timers.front();
+    CHECK(t.timer_id == "NightlyTimer");
+    REQUIRE(t.event_date_time);
+    CHECK(to_string(*t.event_date_time) == "20240102030405.678000+000");  // "\/Date(1704164645678)\/"
+
+    REQUIRE(s->bindings.size() == 1);
+    const binding& b = s->bindings.front();
+    CHECK(b.filter == "ROOT\\subscription:__EventFilter.Name=\"ProcessStartTrigger\"");
+    CHECK(b.consumer == "ROOT\\subscription:ActiveScriptEventConsumer.Name=\"KillProcess\"");
+    const subscription_graph graph(*s);
+    REQUIRE(graph.in_state(subscription_state::bound).size() == 1);
+    CHECK(s->errors.empty());
+
+    SUBCASE("later documents are located in the decoded text") {
+        CHECK(b.origin.where.line > t.origin.where.line);
+        CHECK(t.origin.where.line > script.origin.where.line);
+    }
+}
+
+TEST_CASE("PowerShell 7 Get-CimInstance output: depth-truncated and -Depth 4 shapes") {
+    const snapshot s = collect_files({fixture("ps7_ciminstance_filters.json"),
+                                      fixture("ps7_ciminstance_consumers_depth4.json"),
+                                      fixture("ps7_ciminstance_binding.json")});
+    CHECK(s.host == "WS02");
+    REQUIRE(s.filters.size() == 2);
+    const event_filter* bot = filter_named(s, "BotFilter82");
+    REQUIRE(bot != nullptr);
+    CHECK(bot->namespace_path == "ROOT\\subscription");  // "ROOT/subscription" in CimSystemProperties
+    CHECK(bot->creator_sid_string() == "S-1-5-21-123-456-789-1001");
+    CHECK(bot->extra.empty());
+
+    const consumer* cli = consumer_named(s, "BotConsumer23");
+    REQUIRE(cli != nullptr);
+    const auto& c = std::get<command_line_consumer>(*cli);
+    CHECK(c.kill_timeout == 30u);
+    CHECK(c.working_directory == "C:\\Users\\Public");
+    CHECK(c.create_new_console == false);
+    // CimType 6 (UInt32) and 7 (SInt32) from CimInstanceProperties typed the values.
+    const std::vector<property> props = properties_of(*cli);
+    CHECK(find_property(props, "KillTimeout")->value.type() == cim_type::uint32);
+
+    const consumer* custom = consumer_named(s, "VendorHook");
+    REQUIRE(custom != nullptr);
+    REQUIRE(std::holds_alternative<custom_consumer>(*custom));
+    const auto& hook = std::get<custom_consumer>(*custom);
+    CHECK(hook.class_name == "VendorWebhookConsumer");
+    CHECK(!hook.derivation.empty());
+    CHECK(hook.derivation.front() == "__EventConsumer");
+    const value* retry = hook.extra_property("RetryCount");
+    REQUIRE(retry != nullptr);
+    CHECK(retry->type() == cim_type::uint16);  // "CimType": "UInt16" (-EnumsAsStrings)
+
+    REQUIRE(s.bindings.size() == 1);
+    CHECK(s.bindings.front().filter == "ROOT\\subscription:__EventFilter.Name=\"BotFilter82\"");
+    const subscription_graph graph(s);
+    CHECK(graph.in_state(subscription_state::bound).size() == 1);
+    CHECK(s.errors.empty());
+}
+
+TEST_CASE("osquery --json output of the four wmi_* tables") {
+    snapshot_collector source({fixture("osquery_wmi_event_filters.json"), fixture("osquery_wmi_cli_event_consumers.json"),
+                               fixture("osquery_wmi_script_event_consumers.json"),
+                               fixture("osquery_wmi_filter_consumer_binding.json")});
+    auto s = source.collect({});
+    REQUIRE_MESSAGE(s, s.error().to_string());
+    for (const auto& f : source.files()) CHECK(f.input.format == json_format::osquery);
+    REQUIRE(s->filters.size() == 3);
+    const event_filter* bot = filter_named(*s, "BotFilter82");
+    REQUIRE(bot != nullptr);
+    CHECK(bot->namespace_path == "ROOT\\Subscription");
+    CHECK(bot->query_language == "WQL");
+    CHECK(bot->extra.empty());  // class, namespace and relative_path are not properties
+    const event_filter* other_ns = filter_named(*s, "DefaultNsFilter");
+    REQUIRE(other_ns != nullptr);
+    CHECK(other_ns->namespace_path == "ROOT\\default");
+
+    const consumer* cli = consumer_named(*s, "BotConsumer23");
+    REQUIRE(cli != nullptr);
+    const auto& c = std::get<command_line_consumer>(*cli);
+    CHECK(c.namespace_path == "root\\subscription");  // an osquery without the namespace column
+    CHECK(!c.executable_path);                        // "" is osquery's NULL
+    REQUIRE(consumer_named(*s, "KillProcess") != nullptr);
+    CHECK(std::holds_alternative<active_script_consumer>(*consumer_named(*s, "KillProcess")));
+
+    REQUIRE(s->bindings.size() == 2);
+    const subscription_graph graph(*s);
+    CHECK(graph.in_state(subscription_state::bound).size() == 1);  // BotFilter82 -> BotConsumer23
+    CHECK(graph.in_state(subscription_state::dangling_binding).size() == 1);  // ProcessStartTrigger is not in the export
+    CHECK(s->errors.empty());
+
+    SUBCASE("namespaces are filtered as collect_options asks") {
+        collect_options only_default;
+        only_default.namespaces = {"root\\default"};
+        const snapshot d = collect_files({fixture("osquery_wmi_event_filters.json")}, only_default);
+        REQUIRE(d.filters.size() == 1);
+        CHECK(d.filters.front().name == "DefaultNsFilter");
+    }
+}
+
+TEST_CASE("the format is told from content, not from the file name") {
+    scratch_dir dir;
+    const fs::path disguised = dir.path() / "evidence.txt";
+    std::ofstream(disguised, std::ios::binary) << slurp(fixture("osquery_wmi_event_filters.json"));
+    const fs::path disguised2 = dir.path() / "osquery.json";
+    std::ofstream(disguised2, std::ios::binary) << slurp(fixture("ps7_ciminstance_filters.json"));
+    snapshot_collector source({disguised, disguised2});
+    auto s = source.collect({});
+    REQUIRE(s);
+    CHECK(source.files()[0].input.format == json_format::osquery);
+    CHECK(source.files()[1].input.format == json_format::powershell);
+    CHECK(s->filters.size() == 5);
+}
+
+TEST_CASE("wmisub snapshots and baselines are read, their checksums verified") {
+    scratch_dir dir;
+    mock_collector m("host");
+    m.filter("F", "SELECT * FROM __TimerEvent WHERE TimerId = 'T'").command_line_consumer("C", "calc.exe").bind("F", "C");
+    auto original = m.collect({});
+    REQUIRE(original);
+    original->host = "WS09";
+    const fs::path snap = dir.path() / "snap.json";
+    REQUIRE(save_snapshot(snap, *original));
+    const fs::path base = dir.path() / "base.json";
+    REQUIRE(save_baseline(base, make_baseline(*original)));
+
+    snapshot_collector source({snap, base});
+    auto s = source.collect({});
+    REQUIRE_MESSAGE(s, s.error().to_string());
+    CHECK(source.files()[0].input.format == json_format::wmisub_snapshot);
+    CHECK(source.files()[0].input.checksum_verified);
+    CHECK(source.files()[1].input.format == json_format::wmisub_baseline);
+    CHECK(s->host == "WS09");
+    CHECK(s->filters.size() == 2);
+    CHECK(s->filters.front().origin.kind == source_kind::mock);  // the original provenance is kept
+
+    SUBCASE("a tampered snapshot is one corrupt_data error and the other files are still read") {
+        std::string text = slurp(snap);
+        const std::size_t at = text.find("calc.exe");
+        REQUIRE(at != std::string::npos);
+        text.replace(at, 8, "evil.exe");
+        std::ofstream(snap, std::ios::binary | std::ios::trunc) << text;
+        snapshot_collector again({snap, base});
+        auto r = again.collect({});
+        REQUIRE(r);
+        REQUIRE(r->errors.size() == 1);
+        CHECK(r->errors.front().error.code == errc::corrupt_data);
+        CHECK(r->errors.front().source.find("snap.json") != std::string::npos);
+        CHECK(!again.files()[0].read);
+        CHECK(r->filters.size() == 1);  // from the baseline
+    }
+}
+
+TEST_CASE("bad files are one error each; the collection fails only when nothing could be read") {
+    scratch_dir dir;
+    const fs::path garbage = dir.path() / "garbage.json";
+    std::ofstream(garbage, std::ios::binary) << "{\"Name\": \"x\", \"Query\": ";
+    const fs::path unrelated = dir.path() / "unrelated.json";
+    std::ofstream(unrelated, std::ios::binary) << R"({"hello": [1, 2, 3]})";
+    const fs::path missing = dir.path() / "missing.json";
+    snapshot_collector source({garbage, unrelated, missing, fixture("ps51_wmiobject_consumer.json")});
+    auto s = source.collect({});
+    REQUIRE(s);
+    REQUIRE(s->errors.size() == 3);
+    CHECK(s->errors[0].error.code == errc::unexpected_end);
+    CHECK(s->errors[0].error.location.line == 1);
+    CHECK(s->errors[1].error.code == errc::unsupported);
+    CHECK(s->errors[2].error.code == errc::not_found);
+    CHECK(s->consumers.size() == 1);
+
+    snapshot_collector nothing({garbage, missing});
+    auto none = nothing.collect({});
+    REQUIRE(!none);
+    CHECK(none.error().code == errc::not_found);
+    snapshot_collector empty;
+    CHECK(!empty.collect({}));
+}
+
+TEST_CASE("a PowerShell object whose class cannot be told is an error located in the file") {
+    scratch_dir dir;
+    const fs::path file = dir.path() / "mixed.json";
+    std::ofstream(file, std::ios::binary) << R"([
+  {"Name": "Good", "Query": "SELECT * FROM __TimerEvent", "CimSystemProperties": {"ClassName": "__EventFilter", "Namespace": "root/subscription"}},
+  {"Name": "Mystery", "PSComputerName": null}
+])";
+    const snapshot s = collect_files({file});
+    REQUIRE(s.filters.size() == 1);
+    REQUIRE(s.errors.size() == 1);
+    CHECK(s.errors.front().error.code == errc::missing_field);
+    CHECK(s.errors.front().error.location.source.find("mixed.json#/1") != std::string::npos);
+}
+
+TEST_CASE("collect_options: cancel flag and progress") {
+    std::atomic<bool> cancel{true};
+    collect_options options;
+    options.cancel = &cancel;
+    snapshot_collector source({fixture("ps7_ciminstance_filters.json")});
+    auto r = source.collect(options);
+    REQUIRE(!r);
+    CHECK(r.error().code == errc::cancelled);
+
+    std::vector<std::string> seen;
+    collect_options with_progress;
+    with_progress.progress = [&](const collect_progress& p) { seen.emplace_back(p.stage); };
+    snapshot_collector two({fixture("ps7_ciminstance_filters.json"), fixture("osquery_wmi_event_filters.json")});
+    REQUIRE(two.collect(with_progress));
+    CHECK(seen.size() == 2);
+    CHECK(two.name() == "snapshot");
+    CHECK(snapshot_collector({fixture("ps7_ciminstance_filters.json")}).name().starts_with("snapshot:"));
+}
+
+TEST_CASE("a baseline from live data and an osquery export of the same host diff cleanly on what osquery shows") {
+    // osquery cannot show CreatorSID or EventNamespace; a baseline made from osquery data diffs clean against osquery data.
+    const snapshot first = collect_files({fixture("osquery_wmi_event_filters.json"), fixture("osquery_wmi_cli_event_consumers.json"),
+                                          fixture("osquery_wmi_filter_consumer_binding.json")});
+    const snapshot second = collect_files({fixture("osquery_wmi_filter_consumer_binding.json"),
+                                           fixture("osquery_wmi_cli_event_consumers.json"),
+                                           fixture("osquery_wmi_event_filters.json")});
+    const baseline_diff d = diff(make_baseline(first), second);
+    CHECK(!d.has_changes());
+}
