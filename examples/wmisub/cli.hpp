@@ -2,6 +2,8 @@
 // reading, output format, exit codes). Each subcommand lives in its own header.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <optional>
 #include <span>
@@ -10,6 +12,9 @@
 #include <vector>
 
 namespace wmisub_cli {
+
+// JSON output keeps members in the order written (wmisub::json_value is the same type).
+using ojson = nlohmann::ordered_json;
 
 // Exit codes (DESIGN.md): nothing at or above --fail-on, something is, usage error or no source.
 inline constexpr int exit_clean = 0;

@@ -1,6 +1,8 @@
 // wmisub: find and judge WMI permanent event subscriptions (ATT&CK T1546.003).
 // The command-line front end of the wmisub SDK; each subcommand is one header.
 #include "cli.hpp"
+#include "rules_command.hpp"
+#include "scan_command.hpp"
 #include "wql_command.hpp"
 
 #include <wmisub/config.hpp>
@@ -17,6 +19,8 @@ constexpr const char* main_help =
     "Finds and judges WMI permanent event subscriptions (ATT&CK T1546.003).\n"
     "\n"
     "commands:\n"
+    "  scan     collect, join and judge subscriptions from MOF files or JSON snapshots\n"
+    "  rules    list the rule catalog\n"
     "  wql      parse a WQL filter query and say what triggers it\n"
     "\n"
     "  wmisub <command> --help   help for one command\n"
@@ -41,6 +45,8 @@ int main(int argc, char** argv) {
         return wmisub_cli::exit_clean;
     }
     if (command == "wql") return wmisub_cli::run_wql(rest);
+    if (command == "rules") return wmisub_cli::run_rules(rest);
+    if (command == "scan") return wmisub_cli::run_scan(rest);
     std::fprintf(stderr, "wmisub: unknown command '%.*s' (try 'wmisub --help')\n", static_cast<int>(command.size()),
                  command.data());
     return wmisub_cli::exit_usage;

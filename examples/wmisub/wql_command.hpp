@@ -5,7 +5,6 @@
 
 #include <wmisub/wql.hpp>
 
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <optional>
@@ -27,8 +26,8 @@ inline constexpr const char* wql_help =
     "Exit status: 0 the query is valid, 1 it is not, 2 usage error.\n";
 
 // The trigger's kind and the parameters that kind has.
-inline nlohmann::json trigger_json(const wmisub::trigger& t) {
-    nlohmann::json j{{"kind", wmisub::to_string(t.kind)}, {"description", wmisub::describe(t)}};
+inline ojson trigger_json(const wmisub::trigger& t) {
+    ojson j{{"kind", wmisub::to_string(t.kind)}, {"description", wmisub::describe(t)}};
     auto put = [&](const char* key, const auto& v) {
         if (!v.empty()) j[key] = v;
     };
@@ -36,7 +35,7 @@ inline nlohmann::json trigger_json(const wmisub::trigger& t) {
     if (t.uptime_max_seconds) j["uptime_max_seconds"] = *t.uptime_max_seconds;
     put("timer_id", t.timer_id);
     if (t.kind == wmisub::trigger_kind::time_of_day) {
-        nlohmann::json schedule = nlohmann::json::object();
+        ojson schedule = ojson::object();
         auto field = [&](const char* key, const std::optional<std::int64_t>& v) {
             if (v) schedule[key] = *v;
         };
@@ -67,7 +66,7 @@ inline nlohmann::json trigger_json(const wmisub::trigger& t) {
     return j;
 }
 
-inline nlohmann::json literal_json(const wmisub::wql_literal& v) {
+inline ojson literal_json(const wmisub::wql_literal& v) {
     switch (v.kind) {
     case wmisub::wql_literal::type::string: return v.text;
     case wmisub::wql_literal::type::integer: return v.integer;
@@ -78,43 +77,43 @@ inline nlohmann::json literal_json(const wmisub::wql_literal& v) {
     return nullptr;
 }
 
-inline nlohmann::json error_json(const wmisub::error& e) {
+inline ojson error_json(const wmisub::error& e) {
     return {{"code", wmisub::to_string(e.code)},
             {"message", e.message},
-            {"offset", e.location.offset == wmisub::source_location::npos ? nlohmann::json(nullptr)
-                                                                             : nlohmann::json(e.location.offset)},
+            {"offset", e.location.offset == wmisub::source_location::npos ? ojson(nullptr)
+                                                                             : ojson(e.location.offset)},
             {"expected", e.expected}};
 }
 
 // The DESIGN.md contract: valid, error, event_class, intrinsic, target_class, within_seconds, trigger; plus extras.
-inline nlohmann::json wql_json(std::string_view query, const wmisub::result<wmisub::wql_query>& parsed) {
-    nlohmann::json j{{"query", query}};
+inline ojson wql_json(std::string_view query, const wmisub::result<wmisub::wql_query>& parsed) {
+    ojson j{{"query", query}};
     if (!parsed) {
         j.update({{"valid", false}, {"error", error_json(parsed.error())}, {"event_class", nullptr},
                   {"intrinsic", nullptr}, {"target_class", nullptr}, {"within_seconds", nullptr}, {"trigger", nullptr}});
         return j;
     }
     const wmisub::wql_analysis a = wmisub::analyze_wql(*parsed);
-    auto optional_number = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    auto optional_number = [](const std::optional<double>& v) { return v ? ojson(*v) : ojson(nullptr); };
     j.update({{"valid", true},
               {"error", nullptr},
               {"query_kind", wmisub::to_string(a.kind)},
-              {"event_class", a.event_class.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.event_class)},
+              {"event_class", a.event_class.empty() ? ojson(nullptr) : ojson(a.event_class)},
               {"category", wmisub::to_string(a.category)},
               {"intrinsic", a.intrinsic()},
-              {"target_class", a.target_class.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.target_class)},
+              {"target_class", a.target_class.empty() ? ojson(nullptr) : ojson(a.target_class)},
               {"within_seconds", optional_number(a.within_seconds)},
               {"group_within_seconds", optional_number(a.group_within_seconds)},
               {"trigger", trigger_json(a.trigger)},
               {"inert", a.inert()},
               {"canonical", wmisub::canonical_wql(*parsed)}});
-    nlohmann::json conditions = nlohmann::json::array();
+    ojson conditions = ojson::array();
     for (const auto& c : a.conditions) {
         conditions.push_back({{"property", c.property}, {"operator", c.op}, {"value", literal_json(c.value)},
                               {"context", wmisub::to_string(c.context)}, {"offset", c.offset}});
     }
     j["conditions"] = conditions;
-    nlohmann::json issues = nlohmann::json::array();
+    ojson issues = ojson::array();
     for (const auto& i : a.issues) issues.push_back({{"code", i.code}, {"message", i.message}, {"inert", i.inert}});
     j["issues"] = issues;
     return j;

@@ -1,0 +1,69 @@
+// The SOURCES options every collecting subcommand shares: --mof, --snapshot,
+// and the sources this build or platform does not have, refused in one line.
+#pragma once
+
+#include "cli.hpp"
+
+#include <wmisub/collector.hpp>
+#include <wmisub/sources/mof.hpp>
+#include <wmisub/sources/snapshot.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace wmisub_cli {
+
+inline constexpr const char* sources_help =
+    "sources (combine freely; each may repeat):\n"
+    "  --mof PATH...        MOF files or directories (read recursively)\n"
+    "  --snapshot FILE...   wmisub snapshots, PowerShell ConvertTo-Json or osquery JSON\n"
+    "  --events FILE        event logs (not in this build yet)\n"
+    "  --repository DIR     the offline WMI repository (not in this build yet)\n"
+    "  --live               live WMI over COM (Windows builds only)\n";
+
+// The collectors named on the command line.
+struct source_set {
+    std::vector<std::filesystem::path> mof;
+    std::vector<std::filesystem::path> snapshots;
+
+    [[nodiscard]] bool empty() const noexcept { return mof.empty() && snapshots.empty(); }
+
+    // One composite over everything named.
+    [[nodiscard]] wmisub::composite_collector make() const {
+        wmisub::composite_collector all;
+        if (!mof.empty()) all.add(std::make_unique<wmisub::mof_collector>(mof));
+        if (!snapshots.empty()) all.add(std::make_unique<wmisub::snapshot_collector>(snapshots));
+        return all;
+    }
+};
+
+// Takes one SOURCES option at the front of `args` into `into`. Returns false when
+// the next argument is not a source option; `error` is set for a bad one.
+inline bool take_source(arguments& args, source_set& into, std::string& error) {
+    const std::string_view flag = args.peek();
+    std::vector<std::filesystem::path>* list = flag == "--mof" ? &into.mof : flag == "--snapshot" ? &into.snapshots : nullptr;
+    if (list != nullptr) {
+        args.take();
+        const std::size_t before = list->size();
+        while (!args.empty() && !(args.peek().size() > 1 && args.peek().front() == '-')) list->emplace_back(std::string(args.take()));
+        if (list->size() == before) error = std::string(flag) + " needs at least one path";
+        return true;
+    }
+    if (flag == "--events" || flag == "--repository") {
+        error = std::string(flag) + " is not available in this build of wmisub yet";
+        return true;
+    }
+    if (flag == "--live") {
+#if defined(_WIN32)
+        error = "--live is not available in this build of wmisub yet";
+#else
+        error = "--live needs Windows (WMI over COM); use --mof or --snapshot here";
+#endif
+        return true;
+    }
+    return false;
+}
+
+}  // namespace wmisub_cli
