@@ -49,7 +49,7 @@ if(WMISUB_BUILD_TESTS AND NOT TARGET wmisub_doctest)
     endif()
 endif()
 
-if((WMISUB_BUILD_TESTS OR WMISUB_BUILD_EXAMPLES) AND NOT TARGET wmisub_nlohmann_json)
+if((WMISUB_BUILD_TESTS OR WMISUB_BUILD_EXAMPLES OR WMISUB_BUILD_BENCH) AND NOT TARGET wmisub_nlohmann_json)
     _wmisub_header_only_dependency(wmisub_nlohmann_json nlohmann/json.hpp WMISUB_NLOHMANN_JSON_INCLUDE_DIR
                                    nlohmann_json nlohmann_json::nlohmann_json 3.2)
     set(WMISUB_HAVE_NLOHMANN_JSON ${wmisub_nlohmann_json_FOUND})

@@ -85,7 +85,9 @@ class Amalgamator:
             here = context + tuple((header, n, b) for n, b in frames)
             self.out.append(f'// #include "{child}"')
             if child in self.stack:
-                raise AmalgamationError(f"include cycle: {' -> '.join(self.stack + [child])}")
+                # A header including one that is still being inlined (A -> B -> A): under #pragma once
+                # the inner include is a no-op, and so it is here.
+                continue
             if child not in self.inlined:
                 self.inline(child, here)
             elif self.inlined[child] != here[: len(self.inlined[child])]:

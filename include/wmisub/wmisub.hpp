@@ -5,12 +5,26 @@
 // (wmisub/json.hpp) and Windows-only collectors are included separately.
 #pragma once
 
+// base
 #include "wmisub/config.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
+// model
 #include "wmisub/datetime.hpp"
 #include "wmisub/value.hpp"
+#include "wmisub/sid.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/model.hpp"
+// languages
+#include "wmisub/wql.hpp"
+#include "wmisub/mof.hpp"
+// analysis
 #include "wmisub/graph.hpp"
+#include "wmisub/payload.hpp"
+#include "wmisub/baseline.hpp"
+#include "wmisub/rules.hpp"
+#include "wmisub/assess.hpp"
+// sources
 #include "wmisub/collector.hpp"
+#include "wmisub/storage.hpp"
+#include "wmisub/sources/mof.hpp"

@@ -9,6 +9,7 @@
 // Umbrella header: every portable public header. The opt-in JSON adapter
 // (wmisub/json.hpp) and Windows-only collectors are included separately.
 
+// base
 // #include "wmisub/config.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -182,6 +183,7 @@ struct error {
     errc code = errc::internal;
     std::string message;
     source_location location;
+    std::string expected;  // what the parser expected at the location, when it knows ("'FROM'", "a string")
 
     // "file:3:14: syntax_error: expected '='".
     [[nodiscard]] std::string to_string() const {
@@ -192,6 +194,7 @@ struct error {
             out += ": ";
             out += message;
         }
+        if (!expected.empty()) out += " (expected " + expected + ")";
         return out;
     }
 
@@ -200,14 +203,14 @@ struct error {
 
 // Builds an error at a byte offset of an unnamed input.
 [[nodiscard]] inline error make_error(errc code, std::string message, std::size_t offset = source_location::npos) {
-    error e{code, std::move(message), {}};
+    error e{code, std::move(message), {}, {}};
     e.location.offset = offset;
     return e;
 }
 
 // Builds an error with a full location.
 [[nodiscard]] inline error make_error(errc code, std::string message, source_location location) {
-    return error{code, std::move(message), std::move(location)};
+    return error{code, std::move(message), std::move(location), {}};
 }
 
 // Either a T or an error. Accessing the wrong alternative is a contract
@@ -831,6 +834,14 @@ private:
 };
 
 // Three-way lexicographic comparison of the fold key sequences of a and b.
+// True when every byte is ASCII (folding then maps each byte to one byte).
+[[nodiscard]] constexpr bool is_ascii(std::string_view s) noexcept {
+    for (char c : s) {
+        if ((static_cast<unsigned char>(c) & 0x80u) != 0) return false;
+    }
+    return true;
+}
+
 [[nodiscard]] constexpr int compare_folded(std::string_view a, std::string_view b) noexcept {
     fold_cursor ca(a);
     fold_cursor cb(b);
@@ -1212,7 +1223,42 @@ template <class String, class Fill>
 
 // True when a and b are the same name ignoring case.
 [[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    // Names are nearly always ASCII, where folding is one byte to one byte: decide
+    // those without decoding, and fall back to full folding at the first non-ASCII byte.
+    if (a.size() == b.size()) {
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const char ca = a[i];
+            const char cb = b[i];
+            if (((static_cast<unsigned char>(ca) | static_cast<unsigned char>(cb)) & 0x80u) != 0) {
+                return detail::compare_folded(a.substr(i), b.substr(i)) == 0;
+            }
+            if (ca != cb && ascii_lower(ca) != ascii_lower(cb)) return false;
+        }
+        return true;
+    }
+    if (detail::is_ascii(a) && detail::is_ascii(b)) return false;
     return detail::compare_folded(a, b) == 0;
+}
+
+// Case-insensitive equality for ASCII letters only; other bytes compare exactly.
+// For matching input against known ASCII keywords and class names, where it is
+// both faster and stricter (a Kelvin sign is not a `K` in a WQL keyword).
+[[nodiscard]] constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+// ascii_iequals on the first prefix.size() bytes.
+[[nodiscard]] constexpr bool ascii_istarts_with(std::string_view text, std::string_view prefix) noexcept {
+    return text.size() >= prefix.size() && ascii_iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// ascii_iequals on the last suffix.size() bytes.
+[[nodiscard]] constexpr bool ascii_iends_with(std::string_view text, std::string_view suffix) noexcept {
+    return text.size() >= suffix.size() && ascii_iequals(text.substr(text.size() - suffix.size()), suffix);
 }
 
 // True when text begins with prefix ignoring case (compared by whole characters).
@@ -1403,7 +1449,7 @@ struct decoded_text {
         return out;
 #if WMISUB_EXCEPTIONS
     } catch (...) {
-        return error{errc::limit_exceeded, "out of memory", {}};
+        return make_error(errc::limit_exceeded, "out of memory");
     }
 #endif
 }
@@ -1483,6 +1529,7 @@ private:
 [[nodiscard]] inline std::string md5_hex(std::string_view bytes) noexcept { return to_hex(md5_of(bytes)); }
 
 WMISUB_NAMESPACE_END
+// model
 // #include "wmisub/datetime.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -2166,6 +2213,143 @@ inline void append_mof_value(std::string& out, const value& v, int depth) {
         out += to_display((*items)[i]);
     }
     return out + ')';
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/sid.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Windows security identifiers. Subscription objects store their creator as
+// binary SID bytes (`CreatorSID`, uint8[]); responders read them as `S-1-…`.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/result.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// Well-known SIDs that matter when judging who created a subscription.
+namespace well_known_sid {
+inline constexpr std::string_view local_system = "S-1-5-18";
+inline constexpr std::string_view local_service = "S-1-5-19";
+inline constexpr std::string_view network_service = "S-1-5-20";
+inline constexpr std::string_view administrators = "S-1-5-32-544";
+}  // namespace well_known_sid
+
+// Renders binary SID bytes (revision, count, 6-byte big-endian authority,
+// little-endian 32-bit sub-authorities) as `S-1-5-32-544`. Rejects truncated
+// or trailing bytes and revisions other than 1 with the offending offset.
+[[nodiscard]] inline result<std::string> format_sid(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() < 8) return make_error(errc::unexpected_end, "SID shorter than 8 bytes", bytes.size());
+    if (bytes[0] != 1) return make_error(errc::syntax_error, "SID revision must be 1", 0);
+    const std::size_t count = bytes[1];
+    if (count > 15) return make_error(errc::syntax_error, "SID has more than 15 sub-authorities", 1);
+    if (bytes.size() != 8 + 4 * count) {
+        return make_error(bytes.size() < 8 + 4 * count ? errc::unexpected_end : errc::syntax_error,
+                          "SID length does not match its sub-authority count", std::min(bytes.size(), 8 + 4 * count));
+    }
+    std::uint64_t authority = 0;
+    for (std::size_t i = 2; i < 8; ++i) authority = (authority << 8) | bytes[i];
+    std::string out = "S-1-";
+    // Authorities of 2^32 and above print in hex, as ConvertSidToStringSid does.
+    if (authority >= (std::uint64_t{1} << 32)) {
+        constexpr char digits[] = "0123456789ABCDEF";
+        std::string hex;
+        for (std::size_t i = 2; i < 8; ++i) {
+            hex += digits[bytes[i] >> 4];
+            hex += digits[bytes[i] & 0xF];
+        }
+        out += "0x" + hex;
+    } else {
+        out += std::to_string(authority);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t at = 8 + 4 * i;
+        const std::uint32_t sub = static_cast<std::uint32_t>(bytes[at]) | (static_cast<std::uint32_t>(bytes[at + 1]) << 8) |
+                                  (static_cast<std::uint32_t>(bytes[at + 2]) << 16) |
+                                  (static_cast<std::uint32_t>(bytes[at + 3]) << 24);
+        out += '-' + std::to_string(sub);
+    }
+    return out;
+}
+
+namespace detail {
+
+// Reads a decimal number up to `max` starting at text[pos]; advances pos.
+[[nodiscard]] inline result<std::uint64_t> read_sid_number(std::string_view text, std::size_t& pos, std::uint64_t max) {
+    const std::size_t start = pos;
+    std::uint64_t v = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        v = v * 10 + static_cast<std::uint64_t>(text[pos] - '0');
+        if (v > max) return make_error(errc::syntax_error, "SID component out of range", start);
+        ++pos;
+    }
+    if (pos == start) return make_error(errc::syntax_error, "SID: expected a number", pos);
+    return v;
+}
+
+// Reads `0x` and up to 12 hex digits (authorities of 2^32 and above); advances pos.
+[[nodiscard]] inline result<std::uint64_t> read_sid_hex(std::string_view text, std::size_t& pos, std::uint64_t max) {
+    pos += 2;
+    const std::size_t start = pos;
+    std::uint64_t v = 0;
+    while (pos < text.size() && pos - start < 13) {
+        const char c = text[pos];
+        const int digit = c >= '0' && c <= '9' ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+        if (digit < 0) break;
+        v = v * 16 + static_cast<std::uint64_t>(digit);
+        if (v > max) return make_error(errc::syntax_error, "SID authority out of range", start);
+        ++pos;
+    }
+    if (pos == start) return make_error(errc::syntax_error, "SID: expected hex digits", pos);
+    return v;
+}
+
+}  // namespace detail
+
+// Parses `S-1-5-21-…` (case-insensitive `S`; a `0x…` authority too) back into binary SID bytes.
+[[nodiscard]] inline result<std::vector<std::uint8_t>> parse_sid(std::string_view text) {
+    if (text.size() < 4 || (text[0] != 'S' && text[0] != 's') || text[1] != '-' || text[2] != '1' || text[3] != '-') {
+        return make_error(errc::syntax_error, "SID must start with 'S-1-'", 0);
+    }
+    std::size_t pos = 4;
+    auto authority = text.substr(pos, 2) == "0x" || text.substr(pos, 2) == "0X"
+                         ? detail::read_sid_hex(text, pos, (std::uint64_t{1} << 48) - 1)
+                         : detail::read_sid_number(text, pos, (std::uint64_t{1} << 48) - 1);
+    if (!authority) return authority.error();
+    std::vector<std::uint8_t> out{1, 0};
+    for (int shift = 40; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(*authority >> shift));
+    std::uint8_t count = 0;
+    while (pos < text.size()) {
+        if (text[pos] != '-') return make_error(errc::syntax_error, "SID: expected '-'", pos);
+        ++pos;
+        if (count == 15) return make_error(errc::limit_exceeded, "SID has more than 15 sub-authorities", pos);
+        auto sub = detail::read_sid_number(text, pos, 0xFFFFFFFFu);
+        if (!sub) return sub.error();
+        for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<std::uint8_t>(*sub >> shift));
+        ++count;
+    }
+    out[1] = count;
+    return out;
+}
+
+// A readable name for the well-known SIDs subscriptions carry; empty otherwise.
+[[nodiscard]] inline std::string_view describe_sid(std::string_view sid) noexcept {
+    if (sid == well_known_sid::local_system) return "NT AUTHORITY\\SYSTEM";
+    if (sid == well_known_sid::local_service) return "NT AUTHORITY\\LOCAL SERVICE";
+    if (sid == well_known_sid::network_service) return "NT AUTHORITY\\NETWORK SERVICE";
+    if (sid == well_known_sid::administrators) return "BUILTIN\\Administrators";
+    return {};
 }
 
 WMISUB_NAMESPACE_END
@@ -2953,142 +3137,6 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/object_path.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/sid.hpp"
-// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
-// SPDX-License-Identifier: MIT
-//
-// Windows security identifiers. Subscription objects store their creator as
-// binary SID bytes (`CreatorSID`, uint8[]); responders read them as `S-1-…`.
-
-// #include "wmisub/config.hpp"
-// #include "wmisub/result.hpp"
-
-#include <algorithm>
-#include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
-
-WMISUB_NAMESPACE_BEGIN
-
-// Well-known SIDs that matter when judging who created a subscription.
-namespace well_known_sid {
-inline constexpr std::string_view local_system = "S-1-5-18";
-inline constexpr std::string_view local_service = "S-1-5-19";
-inline constexpr std::string_view network_service = "S-1-5-20";
-inline constexpr std::string_view administrators = "S-1-5-32-544";
-}  // namespace well_known_sid
-
-// Renders binary SID bytes (revision, count, 6-byte big-endian authority,
-// little-endian 32-bit sub-authorities) as `S-1-5-32-544`. Rejects truncated
-// or trailing bytes and revisions other than 1 with the offending offset.
-[[nodiscard]] inline result<std::string> format_sid(std::span<const std::uint8_t> bytes) {
-    if (bytes.size() < 8) return make_error(errc::unexpected_end, "SID shorter than 8 bytes", bytes.size());
-    if (bytes[0] != 1) return make_error(errc::syntax_error, "SID revision must be 1", 0);
-    const std::size_t count = bytes[1];
-    if (count > 15) return make_error(errc::syntax_error, "SID has more than 15 sub-authorities", 1);
-    if (bytes.size() != 8 + 4 * count) {
-        return make_error(bytes.size() < 8 + 4 * count ? errc::unexpected_end : errc::syntax_error,
-                          "SID length does not match its sub-authority count", std::min(bytes.size(), 8 + 4 * count));
-    }
-    std::uint64_t authority = 0;
-    for (std::size_t i = 2; i < 8; ++i) authority = (authority << 8) | bytes[i];
-    std::string out = "S-1-";
-    // Authorities of 2^32 and above print in hex, as ConvertSidToStringSid does.
-    if (authority >= (std::uint64_t{1} << 32)) {
-        constexpr char digits[] = "0123456789ABCDEF";
-        std::string hex;
-        for (std::size_t i = 2; i < 8; ++i) {
-            hex += digits[bytes[i] >> 4];
-            hex += digits[bytes[i] & 0xF];
-        }
-        out += "0x" + hex;
-    } else {
-        out += std::to_string(authority);
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t at = 8 + 4 * i;
-        const std::uint32_t sub = static_cast<std::uint32_t>(bytes[at]) | (static_cast<std::uint32_t>(bytes[at + 1]) << 8) |
-                                  (static_cast<std::uint32_t>(bytes[at + 2]) << 16) |
-                                  (static_cast<std::uint32_t>(bytes[at + 3]) << 24);
-        out += '-' + std::to_string(sub);
-    }
-    return out;
-}
-
-namespace detail {
-
-// Reads a decimal number up to `max` starting at text[pos]; advances pos.
-[[nodiscard]] inline result<std::uint64_t> read_sid_number(std::string_view text, std::size_t& pos, std::uint64_t max) {
-    const std::size_t start = pos;
-    std::uint64_t v = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-        v = v * 10 + static_cast<std::uint64_t>(text[pos] - '0');
-        if (v > max) return make_error(errc::syntax_error, "SID component out of range", start);
-        ++pos;
-    }
-    if (pos == start) return make_error(errc::syntax_error, "SID: expected a number", pos);
-    return v;
-}
-
-// Reads `0x` and up to 12 hex digits (authorities of 2^32 and above); advances pos.
-[[nodiscard]] inline result<std::uint64_t> read_sid_hex(std::string_view text, std::size_t& pos, std::uint64_t max) {
-    pos += 2;
-    const std::size_t start = pos;
-    std::uint64_t v = 0;
-    while (pos < text.size() && pos - start < 13) {
-        const char c = text[pos];
-        const int digit = c >= '0' && c <= '9' ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
-        if (digit < 0) break;
-        v = v * 16 + static_cast<std::uint64_t>(digit);
-        if (v > max) return make_error(errc::syntax_error, "SID authority out of range", start);
-        ++pos;
-    }
-    if (pos == start) return make_error(errc::syntax_error, "SID: expected hex digits", pos);
-    return v;
-}
-
-}  // namespace detail
-
-// Parses `S-1-5-21-…` (case-insensitive `S`; a `0x…` authority too) back into binary SID bytes.
-[[nodiscard]] inline result<std::vector<std::uint8_t>> parse_sid(std::string_view text) {
-    if (text.size() < 4 || (text[0] != 'S' && text[0] != 's') || text[1] != '-' || text[2] != '1' || text[3] != '-') {
-        return make_error(errc::syntax_error, "SID must start with 'S-1-'", 0);
-    }
-    std::size_t pos = 4;
-    auto authority = text.substr(pos, 2) == "0x" || text.substr(pos, 2) == "0X"
-                         ? detail::read_sid_hex(text, pos, (std::uint64_t{1} << 48) - 1)
-                         : detail::read_sid_number(text, pos, (std::uint64_t{1} << 48) - 1);
-    if (!authority) return authority.error();
-    std::vector<std::uint8_t> out{1, 0};
-    for (int shift = 40; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(*authority >> shift));
-    std::uint8_t count = 0;
-    while (pos < text.size()) {
-        if (text[pos] != '-') return make_error(errc::syntax_error, "SID: expected '-'", pos);
-        ++pos;
-        if (count == 15) return make_error(errc::limit_exceeded, "SID has more than 15 sub-authorities", pos);
-        auto sub = detail::read_sid_number(text, pos, 0xFFFFFFFFu);
-        if (!sub) return sub.error();
-        for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<std::uint8_t>(*sub >> shift));
-        ++count;
-    }
-    out[1] = count;
-    return out;
-}
-
-// A readable name for the well-known SIDs subscriptions carry; empty otherwise.
-[[nodiscard]] inline std::string_view describe_sid(std::string_view sid) noexcept {
-    if (sid == well_known_sid::local_system) return "NT AUTHORITY\\SYSTEM";
-    if (sid == well_known_sid::local_service) return "NT AUTHORITY\\LOCAL SERVICE";
-    if (sid == well_known_sid::network_service) return "NT AUTHORITY\\NETWORK SERVICE";
-    if (sid == well_known_sid::administrators) return "BUILTIN\\Administrators";
-    return {};
-}
-
-WMISUB_NAMESPACE_END
 // #include "wmisub/text.hpp"
 // #include "wmisub/value.hpp"
 
@@ -3714,6 +3762,5125 @@ struct snapshot {
 };
 
 WMISUB_NAMESPACE_END
+// languages
+// #include "wmisub/wql.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// WQL, read rather than shown: parse_wql() gives the syntax tree of any data,
+// event, schema, ASSOCIATORS OF or REFERENCES OF query; analyze_wql() says what
+// makes a filter fire (the trigger) and what would keep it from firing;
+// canonical_wql() gives one text per query for content fingerprints.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/wql_lexer.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/wql.hpp"
+// WQL tokens. Keywords are not tokens of their own: WQL reserves them only in
+// their grammatical places, so the parser compares identifiers case-insensitively.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/result.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+enum class wql_token_kind : std::uint8_t {
+    identifier,   // names and keywords: SELECT, TargetInstance, __CLASS
+    string,       // 'x' or "x"
+    integer,      // 42, -7
+    real,         // 1.5, -2e3
+    symbol,       // * , . ( ) = <> != < <= > >=
+    braced_path,  // {object path} of ASSOCIATORS OF / REFERENCES OF, braces excluded
+    end,
+};
+
+// One token. `text` is the source slice; `value` the unescaped string contents,
+// which is a slice of the source too unless the string had escapes.
+struct wql_token {
+    wql_token_kind kind = wql_token_kind::end;
+    std::string_view text;
+    std::string_view value;
+    std::size_t offset = 0;
+    char quote = 0;  // for strings
+};
+
+// The tokens of a query, and the unescaped texts of strings that had escapes
+// (a deque, so the views into it stay valid as it grows).
+struct wql_tokens {
+    std::vector<wql_token> tokens;
+    std::deque<std::string> unescaped;
+};
+
+[[nodiscard]] constexpr bool wql_is_ident_start(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+[[nodiscard]] constexpr bool wql_is_ident_char(char c) noexcept { return wql_is_ident_start(c) || (c >= '0' && c <= '9'); }
+
+[[nodiscard]] constexpr bool wql_is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+[[nodiscard]] constexpr bool wql_is_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+// Splits a query into tokens. Errors carry the offset and what was expected.
+class wql_lexer {
+public:
+    explicit wql_lexer(std::string_view text) noexcept : text_(text) {}
+
+    [[nodiscard]] result<wql_tokens> run() {
+        out_.tokens.reserve(text_.size() / 4 + 2);
+        while (true) {
+            skip_space();
+            if (pos_ >= text_.size()) break;
+            auto token = next();
+            if (!token) return token.error();
+            out_.tokens.push_back(*token);
+        }
+        wql_token end;
+        end.offset = text_.size();
+        out_.tokens.push_back(end);
+        return std::move(out_);
+    }
+
+private:
+    void skip_space() noexcept {
+        while (pos_ < text_.size() && wql_is_space(text_[pos_])) ++pos_;
+    }
+
+    [[nodiscard]] result<wql_token> next() {
+        const char c = text_[pos_];
+        if (c == '\'' || c == '"') return string_token();
+        if (c == '{') return braced_path();
+        if (wql_is_digit(c) || ((c == '-' || c == '+' || c == '.') && pos_ + 1 < text_.size() && wql_is_digit(text_[pos_ + 1]))) {
+            return number();
+        }
+        if (wql_is_ident_start(c)) return identifier();
+        return symbol();
+    }
+
+    [[nodiscard]] wql_token make(wql_token_kind kind, std::size_t start) const {
+        wql_token t;
+        t.kind = kind;
+        t.offset = start;
+        t.text = text_.substr(start, pos_ - start);
+        return t;
+    }
+
+    [[nodiscard]] result<wql_token> identifier() {
+        const std::size_t start = pos_;
+        while (pos_ < text_.size() && wql_is_ident_char(text_[pos_])) ++pos_;
+        return make(wql_token_kind::identifier, start);
+    }
+
+    // Backslash escapes any character: \\ \" \' are the documented ones.
+    [[nodiscard]] result<wql_token> string_token() {
+        const std::size_t start = pos_;
+        const char quote = text_[pos_++];
+        const std::size_t body = pos_;
+        bool escaped = false;
+        while (pos_ < text_.size() && text_[pos_] != quote) {
+            if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) {
+                escaped = true;
+                ++pos_;
+            }
+            ++pos_;
+        }
+        if (pos_ >= text_.size()) {
+            error e = make_error(errc::unexpected_end, "unterminated string", start);
+            e.expected = std::string("closing ") + quote;
+            return e;
+        }
+        const std::string_view contents = text_.substr(body, pos_ - body);
+        ++pos_;
+        wql_token t = make(wql_token_kind::string, start);
+        t.value = escaped ? std::string_view(out_.unescaped.emplace_back(unescape(contents))) : contents;
+        t.quote = quote;
+        return t;
+    }
+
+    [[nodiscard]] static std::string unescape(std::string_view contents) {
+        std::string value;
+        value.reserve(contents.size());
+        for (std::size_t i = 0; i < contents.size(); ++i) {
+            if (contents[i] == '\\' && i + 1 < contents.size()) ++i;
+            value += contents[i];
+        }
+        return value;
+    }
+
+    [[nodiscard]] result<wql_token> number() {
+        const std::size_t start = pos_;
+        if (text_[pos_] == '-' || text_[pos_] == '+') ++pos_;
+        bool real = false;
+        while (pos_ < text_.size() && wql_is_digit(text_[pos_])) ++pos_;
+        if (pos_ < text_.size() && text_[pos_] == '.' && pos_ + 1 < text_.size() && wql_is_digit(text_[pos_ + 1])) {
+            real = true;
+            ++pos_;
+            while (pos_ < text_.size() && wql_is_digit(text_[pos_])) ++pos_;
+        }
+        if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+            std::size_t exp = pos_ + 1;
+            if (exp < text_.size() && (text_[exp] == '-' || text_[exp] == '+')) ++exp;
+            if (exp < text_.size() && wql_is_digit(text_[exp])) {
+                real = true;
+                pos_ = exp;
+                while (pos_ < text_.size() && wql_is_digit(text_[pos_])) ++pos_;
+            }
+        }
+        // WMI's lexer ends a number at the first non-digit: `WITHIN 3Where` is `WITHIN 3 Where`
+        // (Atomic Red Team's T1546.003 MOF relies on it), so no separator is required here.
+        return make(real ? wql_token_kind::real : wql_token_kind::integer, start);
+    }
+
+    // `{path}`: the path may hold quoted strings with braces; no nesting.
+    [[nodiscard]] result<wql_token> braced_path() {
+        const std::size_t start = pos_++;
+        char quote = 0;
+        while (pos_ < text_.size()) {
+            const char c = text_[pos_];
+            if (quote != 0) {
+                if (c == '\\' && pos_ + 1 < text_.size()) ++pos_;
+                else if (c == quote) quote = 0;
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+            } else if (c == '}') {
+                wql_token t;
+                t.kind = wql_token_kind::braced_path;
+                t.offset = start;
+                t.text = text_.substr(start + 1, pos_ - start - 1);
+                ++pos_;
+                return t;
+            }
+            ++pos_;
+        }
+        error e = make_error(errc::unexpected_end, "unterminated '{' object path", start);
+        e.expected = "'}'";
+        return e;
+    }
+
+    [[nodiscard]] result<wql_token> symbol() {
+        const std::size_t start = pos_;
+        const char c = text_[pos_++];
+        const char n = pos_ < text_.size() ? text_[pos_] : '\0';
+        if ((c == '<' && (n == '=' || n == '>')) || (c == '>' && n == '=') || (c == '!' && n == '=')) {
+            ++pos_;
+        } else if (c == '!' || std::string_view("*,.()=<>").find(c) == std::string_view::npos) {
+            error e = make_error(errc::syntax_error, std::string("unexpected character '") + c + "'", start);
+            e.expected = "a name, a literal or an operator";
+            return e;
+        }
+        return make(wql_token_kind::symbol, start);
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    wql_tokens out_;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/wql_parser.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/wql.hpp"
+// Recursive-descent WQL parser. Recursion happens only at parentheses and NOT,
+// and is bounded by WMISUB_MAX_NESTING; AND/OR chains are parsed iteratively.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/wql_lexer.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql_ast.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// The WQL syntax tree: what parse_wql() returns and analyze_wql() reads.
+// Every node keeps the byte offset where it starts in the query text.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/object_path.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// The statement families of WQL.
+enum class wql_query_kind : std::uint8_t {
+    data,         // SELECT … FROM Win32_Process
+    event,        // SELECT … FROM __InstanceCreationEvent WITHIN 5 …
+    schema,       // SELECT * FROM meta_class …
+    associators,  // ASSOCIATORS OF {path} WHERE …
+    references,   // REFERENCES OF {path} WHERE …
+};
+
+[[nodiscard]] constexpr std::string_view to_string(wql_query_kind k) noexcept {
+    switch (k) {
+    case wql_query_kind::data: return "data";
+    case wql_query_kind::event: return "event";
+    case wql_query_kind::schema: return "schema";
+    case wql_query_kind::associators: return "associators";
+    case wql_query_kind::references: return "references";
+    }
+    return "data";
+}
+
+// Comparison operators; `<>` and `!=` are the same operator.
+enum class wql_operator : std::uint8_t { equal, not_equal, less, less_equal, greater, greater_equal };
+
+[[nodiscard]] constexpr std::string_view to_string(wql_operator op) noexcept {
+    switch (op) {
+    case wql_operator::equal: return "=";
+    case wql_operator::not_equal: return "<>";
+    case wql_operator::less: return "<";
+    case wql_operator::less_equal: return "<=";
+    case wql_operator::greater: return ">";
+    case wql_operator::greater_equal: return ">=";
+    }
+    return "=";
+}
+
+// The operator that holds when the operands swap sides: `5 < x` is `x > 5`.
+[[nodiscard]] constexpr wql_operator mirrored(wql_operator op) noexcept {
+    switch (op) {
+    case wql_operator::less: return wql_operator::greater;
+    case wql_operator::less_equal: return wql_operator::greater_equal;
+    case wql_operator::greater: return wql_operator::less;
+    case wql_operator::greater_equal: return wql_operator::less_equal;
+    default: return op;
+    }
+}
+
+// A constant in a query.
+struct wql_literal {
+    enum class type : std::uint8_t { string, integer, real, boolean, null };
+
+    type kind = type::null;
+    std::string text;         // unescaped contents for strings; the digits for numbers
+    std::size_t raw_length = 0;  // bytes of the source slice at `offset`, quotes included
+    std::int64_t integer = 0;
+    double real = 0.0;        // numbers of either kind, as a double
+    bool boolean = false;
+    std::size_t offset = 0;
+
+    [[nodiscard]] bool is_number() const noexcept { return kind == type::integer || kind == type::real; }
+};
+
+// A property, possibly dotted into embedded objects: `TargetInstance.Name`.
+// Kept as one dotted string (names never contain dots), split on demand.
+struct wql_property {
+    std::string path;  // as written
+    std::size_t offset = 0;
+
+    // Number of dotted parts.
+    [[nodiscard]] std::size_t size() const noexcept {
+        return path.empty() ? 0 : static_cast<std::size_t>(std::count(path.begin(), path.end(), '.')) + 1;
+    }
+    // The i-th dotted part; empty past the end.
+    [[nodiscard]] std::string_view part(std::size_t i) const noexcept {
+        std::string_view rest = path;
+        for (; i > 0; --i) {
+            const std::size_t dot = rest.find('.');
+            if (dot == std::string_view::npos) return {};
+            rest.remove_prefix(dot + 1);
+        }
+        return rest.substr(0, rest.find('.'));
+    }
+    // The dotted text as written.
+    [[nodiscard]] const std::string& to_string() const noexcept { return path; }
+};
+
+// Kinds of expression nodes.
+enum class wql_node_kind : std::uint8_t {
+    any_of,   // OR of children
+    all_of,   // AND of children
+    negation, // NOT of one child
+    compare,  // property op literal
+    is_null,  // property IS [NOT] NULL
+    isa,      // property ISA 'Class'
+    like,     // property LIKE 'pattern'
+};
+
+// One node of a WHERE or HAVING expression. AND/OR are n-ary so long chains
+// stay flat; nodes refer to each other by index into wql_query::nodes.
+struct wql_node {
+    wql_node_kind kind = wql_node_kind::compare;
+    std::size_t offset = 0;
+    std::vector<std::uint32_t> children;   // any_of, all_of, negation
+    wql_property property;                 // predicates
+    wql_operator op = wql_operator::equal; // compare
+    bool operands_swapped = false;         // the constant was written first (`5 < x`)
+    bool is_not = false;                   // IS NOT NULL
+    wql_literal value;                     // compare value, ISA class, LIKE pattern
+};
+
+// `GROUP WITHIN n [BY …] [HAVING …]`.
+struct wql_group {
+    double within_seconds = 0.0;
+    std::vector<wql_property> by;
+    std::optional<std::uint32_t> having;  // index into wql_query::nodes
+    std::size_t offset = 0;
+};
+
+// One `Keyword [= Value]` of an ASSOCIATORS OF / REFERENCES OF WHERE clause.
+struct wql_association_clause {
+    std::string keyword;  // as written
+    std::string value;    // empty for flags such as ClassDefsOnly
+    std::size_t offset = 0;
+};
+
+// A parsed query.
+struct wql_query {
+    wql_query_kind kind = wql_query_kind::data;
+    std::string text;                       // the query as given
+    std::vector<wql_property> select;       // empty means `*`
+    std::string from_class;                 // SELECT queries
+    std::size_t from_offset = 0;
+    std::optional<double> within_seconds;   // polling interval
+    std::vector<wql_node> nodes;            // WHERE and HAVING expressions
+    std::optional<std::uint32_t> where;     // root of the WHERE expression
+    std::optional<wql_group> group;
+    object_path source_path;                // ASSOCIATORS OF / REFERENCES OF {path}
+    std::vector<wql_association_clause> association_clauses;
+
+};
+
+WMISUB_NAMESPACE_END
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// Documented limits of WMI (wbemcli.h WBEM_MAX_QUERY, WBEM_E_*_NAME_TOO_WIDE).
+inline constexpr std::size_t wql_max_query_characters = 16384;
+inline constexpr std::size_t wql_max_name_characters = 255;
+
+namespace detail {
+
+// Number of code points in UTF-8 text (continuation bytes are not counted).
+[[nodiscard]] inline std::size_t utf8_length(std::string_view s) noexcept {
+    std::size_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    return n;
+}
+
+// Keywords that may only appear as keywords in a condition position.
+[[nodiscard]] inline bool wql_is_reserved(std::string_view word) noexcept {
+    constexpr std::string_view reserved[] = {"AND", "OR", "NOT", "IS", "ISA", "LIKE", "WHERE", "FROM",
+                                             "SELECT", "WITHIN", "GROUP", "BY", "HAVING"};
+    for (std::string_view r : reserved) {
+        if (ascii_iequals(word, r)) return true;
+    }
+    return false;
+}
+
+class wql_parser {
+public:
+    wql_parser(std::string_view text, wql_tokens tokens) : text_(text), lexed_(std::move(tokens)), tokens_(lexed_.tokens) {
+        query_.nodes.reserve(tokens_.size() / 3);
+    }
+
+    [[nodiscard]] result<wql_query> run() {
+        query_.text = std::string(text_);
+        if (is_keyword("SELECT")) {
+            if (auto r = select_statement(); !r) return r.error();
+        } else if (is_keyword("ASSOCIATORS") || is_keyword("REFERENCES")) {
+            if (auto r = association_statement(); !r) return r.error();
+        } else {
+            return fail("a query must start with SELECT, ASSOCIATORS OF or REFERENCES OF", "SELECT");
+        }
+        if (peek().kind != wql_token_kind::end) return fail("unexpected text after the end of the query", "end of query");
+        return std::move(query_);
+    }
+
+private:
+    // --- token helpers ---------------------------------------------------------------------------
+
+    [[nodiscard]] const wql_token& peek(std::size_t ahead = 0) const noexcept {
+        const std::size_t i = pos_ + ahead;
+        return i < tokens_.size() ? tokens_[i] : tokens_.back();
+    }
+    const wql_token& take() noexcept {
+        const wql_token& t = peek();
+        if (pos_ + 1 < tokens_.size()) ++pos_;
+        return t;
+    }
+    [[nodiscard]] bool is_keyword(std::string_view word, std::size_t ahead = 0) const noexcept {
+        const wql_token& t = peek(ahead);
+        return t.kind == wql_token_kind::identifier && ascii_iequals(t.text, word);
+    }
+    [[nodiscard]] bool is_symbol(std::string_view s) const noexcept {
+        return peek().kind == wql_token_kind::symbol && peek().text == s;
+    }
+    bool accept_keyword(std::string_view word) noexcept {
+        if (!is_keyword(word)) return false;
+        take();
+        return true;
+    }
+
+    // An error at the current token: "found X", with what was expected.
+    [[nodiscard]] error fail(std::string message, std::string expected, errc code = errc::syntax_error) const {
+        const wql_token& t = peek();
+        if (t.kind == wql_token_kind::end) {
+            code = code == errc::syntax_error ? errc::unexpected_end : code;
+            message += " (found end of query)";
+        } else {
+            message += " (found '" + std::string(t.text) + "')";
+        }
+        error e = make_error(code, std::move(message), t.offset);
+        e.expected = std::move(expected);
+        return e;
+    }
+
+    [[nodiscard]] result<void> expect_keyword(std::string_view word) {
+        if (accept_keyword(word)) return {};
+        return fail("expected " + std::string(word), "'" + std::string(word) + "'");
+    }
+
+    [[nodiscard]] result<std::string> name(const char* what) {
+        if (peek().kind != wql_token_kind::identifier) return fail(std::string("expected ") + what, what);
+        if (utf8_length(peek().text) > wql_max_name_characters) {
+            return fail(std::string(what) + " longer than 255 characters", what, errc::limit_exceeded);
+        }
+        return std::string(take().text);
+    }
+
+    [[nodiscard]] result<double> number(const char* what) {
+        const wql_token& t = peek();
+        if (t.kind != wql_token_kind::integer && t.kind != wql_token_kind::real) {
+            return fail(std::string("expected ") + what, "a number of seconds");
+        }
+        auto literal = number_literal(t);
+        if (!literal) return literal.error();
+        if (literal->real < 0) return fail(std::string(what) + " must not be negative", "a positive number");
+        take();
+        return literal->real;
+    }
+
+    // --- SELECT -------------------------------------------------------------------------------------
+
+    [[nodiscard]] result<void> select_statement() {
+        take();  // SELECT
+        if (auto r = select_list(); !r) return r;
+        if (auto r = expect_keyword("FROM"); !r) return r;
+        query_.from_offset = peek().offset;
+        auto cls = name("a class name");
+        if (!cls) return cls.error();
+        query_.from_class = std::move(*cls);
+        if (accept_keyword("WITHIN")) {
+            auto within = number("the WITHIN interval");
+            if (!within) return within.error();
+            query_.within_seconds = *within;
+        }
+        if (accept_keyword("WHERE")) {
+            auto root = expression(0);
+            if (!root) return root.error();
+            query_.where = *root;
+        }
+        if (is_keyword("GROUP")) {
+            if (auto r = group_clause(); !r) return r;
+        }
+        classify_select();
+        if (query_.kind == wql_query_kind::schema && !query_.select.empty()) {
+            return make_error(errc::syntax_error, "schema queries must select *", query_.from_offset);
+        }
+        if (query_.kind == wql_query_kind::schema && (query_.within_seconds || query_.group)) {
+            return make_error(errc::syntax_error, "schema queries take no WITHIN or GROUP", query_.from_offset);
+        }
+        return {};
+    }
+
+    [[nodiscard]] result<void> select_list() {
+        if (is_symbol("*")) {
+            take();
+            return {};
+        }
+        while (true) {
+            auto prop = property_path();
+            if (!prop) return prop.error();
+            query_.select.push_back(std::move(*prop));
+            if (!is_symbol(",")) return {};
+            take();
+        }
+    }
+
+    [[nodiscard]] result<wql_property> property_path() {
+        wql_property prop;
+        prop.offset = peek().offset;
+        const std::size_t first = pos_;
+        while (true) {
+            if (peek().kind != wql_token_kind::identifier || wql_is_reserved(peek().text)) {
+                return fail("expected a property name", "a property name");
+            }
+            if (utf8_length(peek().text) > wql_max_name_characters) {
+                return fail("a property name longer than 255 characters", "a property name", errc::limit_exceeded);
+            }
+            take();
+            if (!is_symbol(".")) break;
+            take();
+        }
+        // The tokens are adjacent names and dots; spaces around dots are dropped.
+        for (std::size_t i = first; i < pos_; ++i) prop.path += tokens_[i].text;
+        return prop;
+    }
+
+    [[nodiscard]] result<void> group_clause() {
+        wql_group group;
+        group.offset = peek().offset;
+        take();  // GROUP
+        if (!is_keyword("WITHIN")) {
+            return fail("GROUP requires WITHIN (WBEM_E_MISSING_GROUP_WITHIN)", "'WITHIN'");
+        }
+        take();
+        auto within = number("the GROUP WITHIN interval");
+        if (!within) return within.error();
+        group.within_seconds = *within;
+        if (accept_keyword("BY")) {
+            while (true) {
+                auto prop = property_path();
+                if (!prop) return prop.error();
+                group.by.push_back(std::move(*prop));
+                if (!is_symbol(",")) break;
+                take();
+            }
+        }
+        if (accept_keyword("HAVING")) {
+            having_ = true;
+            auto root = expression(0);
+            having_ = false;
+            if (!root) return root.error();
+            group.having = *root;
+        }
+        query_.group = std::move(group);
+        return {};
+    }
+
+    // Event queries read from an event class, or poll (WITHIN / GROUP).
+    void classify_select() {
+        const std::string_view cls = query_.from_class;
+        if (ascii_iequals(cls, "meta_class")) {
+            query_.kind = wql_query_kind::schema;
+        } else if (query_.within_seconds || query_.group || ascii_iends_with(cls, "Event") || ascii_iends_with(cls, "Trace")) {
+            query_.kind = wql_query_kind::event;
+        } else {
+            query_.kind = wql_query_kind::data;
+        }
+    }
+
+    // --- expressions --------------------------------------------------------------------------------
+
+    std::uint32_t add_node(wql_node node) {
+        query_.nodes.push_back(std::move(node));
+        return static_cast<std::uint32_t>(query_.nodes.size() - 1);
+    }
+
+    // OR binds looser than AND; both are parsed as flat n-ary lists.
+    [[nodiscard]] result<std::uint32_t> expression(std::size_t depth) {
+        return binary_chain(depth, "OR", wql_node_kind::any_of);
+    }
+
+    [[nodiscard]] result<std::uint32_t> binary_chain(std::size_t depth, std::string_view keyword, wql_node_kind kind) {
+        const std::size_t offset = peek().offset;
+        auto first = kind == wql_node_kind::any_of ? binary_chain(depth, "AND", wql_node_kind::all_of) : unary(depth);
+        if (!first) return first;
+        if (!is_keyword(keyword)) return first;
+        wql_node node;
+        node.kind = kind;
+        node.offset = offset;
+        node.children.push_back(*first);
+        while (accept_keyword(keyword)) {
+            auto next = kind == wql_node_kind::any_of ? binary_chain(depth, "AND", wql_node_kind::all_of) : unary(depth);
+            if (!next) return next;
+            node.children.push_back(*next);
+        }
+        return add_node(std::move(node));
+    }
+
+    [[nodiscard]] result<std::uint32_t> unary(std::size_t depth) {
+        if (depth >= WMISUB_MAX_NESTING) {
+            return fail("conditions nested deeper than " + std::to_string(WMISUB_MAX_NESTING) + " levels",
+                        "a shallower condition", errc::limit_exceeded);
+        }
+        if (is_keyword("NOT")) {
+            wql_node node;
+            node.kind = wql_node_kind::negation;
+            node.offset = take().offset;
+            auto inner = unary(depth + 1);
+            if (!inner) return inner;
+            node.children.push_back(*inner);
+            return add_node(std::move(node));
+        }
+        if (is_symbol("(")) {
+            take();
+            auto inner = expression(depth + 1);
+            if (!inner) return inner;
+            if (!is_symbol(")")) return fail("expected ')'", "')'");
+            take();
+            return inner;
+        }
+        return predicate();
+    }
+
+    [[nodiscard]] bool at_literal() const noexcept {
+        const wql_token& t = peek();
+        if (t.kind == wql_token_kind::string || t.kind == wql_token_kind::integer || t.kind == wql_token_kind::real) {
+            return true;
+        }
+        return t.kind == wql_token_kind::identifier &&
+               (ascii_iequals(t.text, "TRUE") || ascii_iequals(t.text, "FALSE") || ascii_iequals(t.text, "NULL"));
+    }
+
+    [[nodiscard]] result<wql_literal> number_literal(const wql_token& t) const {
+        wql_literal lit;
+        lit.offset = t.offset;
+        lit.raw_length = t.text.size();
+        std::string_view digits = t.text;
+        if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+        lit.text = std::string(digits);
+        if (t.kind == wql_token_kind::integer) {
+            lit.kind = wql_literal::type::integer;
+            const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), lit.integer);
+            if (ec != std::errc{} || ptr != digits.data() + digits.size()) {
+                error e = make_error(errc::limit_exceeded, "integer out of 64-bit range", t.offset);
+                e.expected = "an integer that fits 64 bits";
+                return e;
+            }
+            lit.real = static_cast<double>(lit.integer);
+        } else {
+            lit.kind = wql_literal::type::real;
+            // from_chars, unlike strtod, ignores the host's locale.
+            const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), lit.real);
+            if (ec != std::errc{} || ptr != digits.data() + digits.size()) {
+                error e = make_error(errc::limit_exceeded, "real number out of range", t.offset);
+                e.expected = "a representable number";
+                return e;
+            }
+        }
+        return lit;
+    }
+
+    [[nodiscard]] result<wql_literal> literal() {
+        const wql_token& t = peek();
+        wql_literal lit;
+        lit.offset = t.offset;
+        lit.raw_length = t.text.size();
+        if (t.kind == wql_token_kind::string) {
+            lit.kind = wql_literal::type::string;
+            lit.text = std::string(t.value);
+        } else if (t.kind == wql_token_kind::integer || t.kind == wql_token_kind::real) {
+            auto number = number_literal(t);
+            if (!number) return number;
+            lit = std::move(*number);
+        } else if (ascii_iequals(t.text, "NULL")) {
+            lit.kind = wql_literal::type::null;
+        } else {
+            lit.kind = wql_literal::type::boolean;
+            lit.boolean = ascii_iequals(t.text, "TRUE");
+            lit.text = lit.boolean ? "TRUE" : "FALSE";
+        }
+        take();
+        return lit;
+    }
+
+    [[nodiscard]] result<std::uint32_t> predicate() {
+        if (at_literal()) return constant_first_comparison();
+        auto prop = property_path();
+        if (!prop) return prop.error();
+        if (having_ && !ascii_iequals(prop->path, "NumberOfEvents")) {
+            return make_error(errc::syntax_error, "HAVING may only test NumberOfEvents", prop->offset);
+        }
+        wql_node node;
+        node.offset = prop->offset;
+        node.property = std::move(*prop);
+        if (accept_keyword("IS")) return is_null_tail(std::move(node));
+        if (accept_keyword("ISA")) return string_operand_tail(std::move(node), wql_node_kind::isa, "a class name in quotes");
+        if (accept_keyword("LIKE")) return string_operand_tail(std::move(node), wql_node_kind::like, "a pattern in quotes");
+        auto op = comparison_operator();
+        if (!op) return op.error();
+        if (!at_literal()) {
+            if (peek().kind == wql_token_kind::identifier) {
+                return fail("a property may only be compared with a constant", "a constant");
+            }
+            return fail("expected a constant", "a string, number, TRUE, FALSE or NULL");
+        }
+        auto value = literal();
+        if (!value) return value.error();
+        return finish_comparison(std::move(node), *op, std::move(*value), false);
+    }
+
+    [[nodiscard]] result<std::uint32_t> constant_first_comparison() {
+        auto value = literal();
+        if (!value) return value.error();
+        auto op = comparison_operator();
+        if (!op) return op.error();
+        if (at_literal()) return fail("two constants cannot be compared", "a property name");
+        auto prop = property_path();
+        if (!prop) return prop.error();
+        wql_node node;
+        node.offset = value->offset;
+        node.property = std::move(*prop);
+        return finish_comparison(std::move(node), mirrored(*op), std::move(*value), true);
+    }
+
+    // Booleans accept only equality; NULL is not ordered (where-clause.md).
+    [[nodiscard]] result<std::uint32_t> finish_comparison(wql_node node, wql_operator op, wql_literal value, bool swapped) {
+        const bool ordering = op != wql_operator::equal && op != wql_operator::not_equal;
+        if (ordering && value.kind == wql_literal::type::boolean) {
+            error e = make_error(errc::syntax_error, "TRUE and FALSE may only be compared with =, <> or !=", value.offset);
+            e.expected = "'=', '<>' or '!='";
+            return e;
+        }
+        if (ordering && value.kind == wql_literal::type::null) {
+            error e = make_error(errc::syntax_error, "NULL cannot be ordered; use IS NULL or IS NOT NULL", value.offset);
+            e.expected = "IS [NOT] NULL";
+            return e;
+        }
+        node.kind = wql_node_kind::compare;
+        node.op = op;
+        node.value = std::move(value);
+        node.operands_swapped = swapped;
+        return add_node(std::move(node));
+    }
+
+    [[nodiscard]] result<wql_operator> comparison_operator() {
+        const wql_token& t = peek();
+        if (t.kind == wql_token_kind::symbol) {
+            const std::string_view s = t.text;
+            wql_operator op = wql_operator::equal;
+            bool known = true;
+            if (s == "=") op = wql_operator::equal;
+            else if (s == "<>" || s == "!=") op = wql_operator::not_equal;
+            else if (s == "<") op = wql_operator::less;
+            else if (s == "<=") op = wql_operator::less_equal;
+            else if (s == ">") op = wql_operator::greater;
+            else if (s == ">=") op = wql_operator::greater_equal;
+            else known = false;
+            if (known) {
+                take();
+                return op;
+            }
+        }
+        return fail("expected a comparison operator", "'=', '<>', '!=', '<', '<=', '>', '>=', IS, ISA or LIKE");
+    }
+
+    // IS is valid only with NULL (wql-operators.md).
+    [[nodiscard]] result<std::uint32_t> is_null_tail(wql_node node) {
+        node.kind = wql_node_kind::is_null;
+        node.is_not = accept_keyword("NOT");
+        if (!accept_keyword("NULL")) return fail("IS must be followed by [NOT] NULL", "NULL");
+        return add_node(std::move(node));
+    }
+
+    [[nodiscard]] result<std::uint32_t> string_operand_tail(wql_node node, wql_node_kind kind, const char* expected) {
+        if (peek().kind != wql_token_kind::string) return fail(std::string("expected ") + expected, expected);
+        auto value = literal();
+        if (!value) return value.error();
+        node.kind = kind;
+        node.value = std::move(*value);
+        return add_node(std::move(node));
+    }
+
+    // --- ASSOCIATORS OF / REFERENCES OF ------------------------------------------------------------
+
+    [[nodiscard]] result<void> association_statement() {
+        const bool associators = is_keyword("ASSOCIATORS");
+        query_.kind = associators ? wql_query_kind::associators : wql_query_kind::references;
+        take();
+        if (auto r = expect_keyword("OF"); !r) return r;
+        if (peek().kind != wql_token_kind::braced_path) return fail("expected {object path}", "'{'");
+        const wql_token& braced = take();
+        auto path = parse_object_path(braced.text);
+        if (!path) {
+            error e = std::move(path).error();
+            if (e.location.offset != source_location::npos) e.location.offset += braced.offset + 1;
+            return e;
+        }
+        query_.source_path = std::move(*path);
+        if (accept_keyword("WHERE")) {
+            if (auto r = association_clauses(associators); !r) return r;
+        }
+        return check_association_clauses();
+    }
+
+    // Sub-clauses are separated by whitespace only; `=` is the only operator.
+    [[nodiscard]] result<void> association_clauses(bool associators) {
+        constexpr std::string_view assoc_words[] = {"AssocClass", "ClassDefsOnly", "RequiredAssocQualifier",
+                                                    "RequiredQualifier", "ResultClass", "ResultRole", "Role",
+                                                    "KeysOnly", "SchemaOnly"};
+        constexpr std::string_view ref_words[] = {"ClassDefsOnly", "RequiredQualifier", "ResultClass", "Role",
+                                                  "KeysOnly", "SchemaOnly"};
+        if (peek().kind == wql_token_kind::end) return fail("expected a WHERE keyword", "a keyword such as ResultClass");
+        while (peek().kind != wql_token_kind::end) {
+            if (is_keyword("AND") || is_keyword("OR")) return fail("AND and OR are not allowed here", "whitespace");
+            if (peek().kind != wql_token_kind::identifier) return fail("expected a keyword", "a keyword such as ResultClass");
+            wql_association_clause clause;
+            clause.offset = peek().offset;
+            clause.keyword = std::string(take().text);
+            bool known = false;
+            for (std::string_view w : associators ? std::span<const std::string_view>(assoc_words)
+                                                  : std::span<const std::string_view>(ref_words)) {
+                known = known || ascii_iequals(w, clause.keyword);
+            }
+            if (!known) {
+                error e = make_error(errc::syntax_error, "'" + clause.keyword + "' is not valid here", clause.offset);
+                e.expected = associators ? "AssocClass, ClassDefsOnly, RequiredAssocQualifier, RequiredQualifier, "
+                                           "ResultClass, ResultRole, Role, KeysOnly or SchemaOnly"
+                                         : "ClassDefsOnly, RequiredQualifier, ResultClass, Role, KeysOnly or SchemaOnly";
+                return e;
+            }
+            const bool is_flag = ascii_iequals(clause.keyword, "ClassDefsOnly") || ascii_iequals(clause.keyword, "KeysOnly") ||
+                                 ascii_iequals(clause.keyword, "SchemaOnly");
+            if (!is_flag) {
+                if (!is_symbol("=")) return fail("'" + clause.keyword + "' takes '= value'", "'='");
+                take();
+                auto value = name("a class, role or qualifier name");
+                if (!value) return value.error();
+                clause.value = std::move(*value);
+            }
+            query_.association_clauses.push_back(std::move(clause));
+        }
+        return {};
+    }
+
+    [[nodiscard]] result<void> check_association_clauses() const {
+        const wql_association_clause* class_defs = nullptr;
+        const wql_association_clause* result_class = nullptr;
+        const wql_association_clause* schema_only = nullptr;
+        const auto& clauses = query_.association_clauses;
+        for (std::size_t i = 0; i < clauses.size(); ++i) {
+            for (std::size_t j = 0; j < i; ++j) {
+                if (ascii_iequals(clauses[i].keyword, clauses[j].keyword)) {
+                    return make_error(errc::syntax_error, "'" + clauses[i].keyword + "' given twice", clauses[i].offset);
+                }
+            }
+            if (ascii_iequals(clauses[i].keyword, "ClassDefsOnly")) class_defs = &clauses[i];
+            if (ascii_iequals(clauses[i].keyword, "ResultClass")) result_class = &clauses[i];
+            if (ascii_iequals(clauses[i].keyword, "SchemaOnly")) schema_only = &clauses[i];
+        }
+        if (class_defs != nullptr && result_class != nullptr) {
+            const auto& later = class_defs->offset > result_class->offset ? *class_defs : *result_class;
+            return make_error(errc::syntax_error, "ClassDefsOnly and ResultClass cannot be combined", later.offset);
+        }
+        if (class_defs != nullptr && schema_only != nullptr) {
+            const auto& later = class_defs->offset > schema_only->offset ? *class_defs : *schema_only;
+            return make_error(errc::syntax_error, "ClassDefsOnly is not valid in a SchemaOnly query", later.offset);
+        }
+        return {};
+    }
+
+    std::string_view text_;
+    wql_tokens lexed_;
+    const std::vector<wql_token>& tokens_;
+    std::size_t pos_ = 0;
+    bool having_ = false;
+    wql_query query_;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql_ast.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// Parses a WQL query. Errors are syntax_error, unexpected_end or limit_exceeded
+// with the byte offset and what was expected. Enforces WMI's 16,384-character
+// query and 255-character name limits and a nesting limit.
+[[nodiscard]] inline result<wql_query> parse_wql(std::string_view text) {
+    if (detail::utf8_length(text) > wql_max_query_characters) {
+        error e = make_error(errc::limit_exceeded, "query longer than 16384 characters (WBEM_MAX_QUERY)",
+                             wql_max_query_characters);
+        e.expected = "a shorter query";
+        return e;
+    }
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        auto tokens = detail::wql_lexer(text).run();
+        if (!tokens) return tokens.error();
+        return detail::wql_parser(text, std::move(*tokens)).run();
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        return make_error(errc::limit_exceeded, "out of memory while parsing a query");
+    }
+#endif
+}
+
+// What kind of event source a filter listens to.
+enum class event_category : std::uint8_t {
+    none,       // not an event query
+    intrinsic,  // __Instance*/__Class*/__Namespace* events generated by WMI (often by polling)
+    extrinsic,  // events raised by a provider (registry, process traces, SCM, …)
+    timer,      // __TimerEvent, fired by a timer instruction
+};
+
+[[nodiscard]] constexpr std::string_view to_string(event_category c) noexcept {
+    switch (c) {
+    case event_category::none: return "none";
+    case event_category::intrinsic: return "intrinsic";
+    case event_category::extrinsic: return "extrinsic";
+    case event_category::timer: return "timer";
+    }
+    return "none";
+}
+
+// What makes a payload run. Names are stable (JSON reports, rules and baselines use them).
+enum class trigger_kind : std::uint8_t {
+    startup,                // a system uptime window: shortly after every boot
+    interval_timer,         // a __TimerEvent from a timer instruction
+    time_of_day,            // Win32_LocalTime / Win32_UTCTime conditions: a schedule
+    process_start,          // a process starts
+    process_stop,           // a process exits
+    logon,                  // a logon session appears
+    service_change,         // a service changes or the SCM logs
+    registry_change,        // a registry key, value or tree changes
+    removable_media,        // a volume or USB device arrives
+    event_log,              // an event log record is written
+    wmi_object_change,      // WMI's own objects change (subscriptions, classes, namespaces)
+    shutdown,               // shutdown, reboot or logoff
+    instance_creation,      // another intrinsic creation event
+    instance_modification,  // another intrinsic modification event
+    instance_deletion,      // another intrinsic deletion event
+    other,                  // anything else
+};
+
+[[nodiscard]] constexpr std::string_view to_string(trigger_kind k) noexcept {
+    switch (k) {
+    case trigger_kind::startup: return "startup";
+    case trigger_kind::interval_timer: return "interval_timer";
+    case trigger_kind::time_of_day: return "time_of_day";
+    case trigger_kind::process_start: return "process_start";
+    case trigger_kind::process_stop: return "process_stop";
+    case trigger_kind::logon: return "logon";
+    case trigger_kind::service_change: return "service_change";
+    case trigger_kind::registry_change: return "registry_change";
+    case trigger_kind::removable_media: return "removable_media";
+    case trigger_kind::event_log: return "event_log";
+    case trigger_kind::wmi_object_change: return "wmi_object_change";
+    case trigger_kind::shutdown: return "shutdown";
+    case trigger_kind::instance_creation: return "instance_creation";
+    case trigger_kind::instance_modification: return "instance_modification";
+    case trigger_kind::instance_deletion: return "instance_deletion";
+    case trigger_kind::other: return "other";
+    }
+    return "other";
+}
+
+// Where a condition sits in the WHERE expression, which decides what it means.
+enum class condition_context : std::uint8_t {
+    required,     // a conjunct of the whole WHERE: it must hold
+    alternative,  // inside an OR: one of several ways to fire
+    negated,      // under a NOT: it must not hold
+};
+
+[[nodiscard]] constexpr std::string_view to_string(condition_context c) noexcept {
+    switch (c) {
+    case condition_context::required: return "required";
+    case condition_context::alternative: return "alternative";
+    case condition_context::negated: return "negated";
+    }
+    return "required";
+}
+
+// One predicate of the WHERE clause as (property, operator, value). Operators
+// are `=`, `<>`, `<`, `<=`, `>`, `>=`, `ISA`, `LIKE`, `IS NULL`, `IS NOT NULL`;
+// comparisons written constant-first are turned around (`5 < x` is `x > 5`).
+struct wql_condition {
+    std::string property;  // dotted, as written: `TargetInstance.Name`
+    std::string op;
+    wql_literal value;
+    condition_context context = condition_context::required;
+    std::size_t offset = 0;
+};
+
+// A time-of-day schedule from Win32_LocalTime / Win32_UTCTime equalities; unset fields match any value.
+struct time_schedule {
+    std::optional<std::int64_t> year, month, day, day_of_week, week_in_month, quarter, hour, minute, second;
+    bool utc = false;  // Win32_UTCTime rather than local time
+};
+
+// The trigger and its parameters. Only the fields of its kind are filled.
+struct trigger {
+    trigger_kind kind = trigger_kind::other;
+    std::optional<double> uptime_min_seconds;   // startup: earliest uptime that fires
+    std::optional<double> uptime_max_seconds;   // startup: uptime beyond which it stops
+    std::string timer_id;                       // interval_timer
+    time_schedule schedule;                     // time_of_day
+    std::vector<std::string> process_names;     // process_start/stop: names, paths or LIKE patterns
+    std::vector<std::string> service_names;     // service_change
+    std::vector<std::string> service_states;    // service_change: State values watched
+    std::vector<std::string> registry_hives;    // registry_change
+    std::vector<std::string> registry_paths;    // registry_change: KeyPath / RootPath
+    std::vector<std::string> registry_values;   // registry_change: ValueName
+    std::vector<std::int64_t> event_codes;      // event_log: EventCode / EventIdentifier
+    std::vector<std::string> event_logs;        // event_log: Logfile
+    std::vector<std::string> event_sources;     // event_log: SourceName
+    std::vector<std::int64_t> logon_types;      // logon: LogonType values
+    std::vector<std::int64_t> device_event_types; // removable_media: EventType (2 arrival, 3 removal)
+    std::string watched_class;                  // the class whose changes fire it, when not implied
+};
+
+// Something that makes a filter inert, or wrong. `code` names are stable.
+struct wql_issue {
+    std::string code;     // missing_within, not_an_event_query, empty_uptime_window, too_broad, …
+    std::string message;
+    std::size_t offset = 0;
+    bool inert = false;   // the filter never fires (or WMI refuses to register it)
+};
+
+// Everything analyze_wql() reads out of a filter query.
+struct wql_analysis {
+    wql_query_kind kind = wql_query_kind::data;
+    std::string event_class;
+    event_category category = event_category::none;
+    std::optional<double> within_seconds;        // polling interval
+    std::optional<double> group_within_seconds;  // aggregation window
+    std::string target_class;                    // `TargetInstance ISA 'X'` or `TargetInstance.__CLASS = 'X'`
+    std::vector<wql_condition> conditions;
+    wmisub::trigger trigger;
+    std::vector<wql_issue> issues;
+
+    [[nodiscard]] bool intrinsic() const noexcept { return category == event_category::intrinsic; }
+    // True when some issue makes the filter inert.
+    [[nodiscard]] bool inert() const noexcept {
+        for (const wql_issue& i : issues) {
+            if (i.inert) return true;
+        }
+        return false;
+    }
+};
+
+WMISUB_NAMESPACE_END
+
+// #include "wmisub/detail/wql_canonical.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/wql.hpp"
+// The canonical text of a query, so that spellings that WMI treats alike
+// (keyword and name case, quotes, spacing, operand order, AND/OR order) give
+// one content fingerprint.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql_ast.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Numbers print the same whatever their spelling: 60, 60.0 and 6e1 are "60".
+[[nodiscard]] inline std::string canonical_number(double v) {
+    if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) < 9.0e15) {
+        return std::to_string(static_cast<std::int64_t>(v));
+    }
+    char buffer[64];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+    return ec == std::errc{} ? std::string(buffer, end) : std::string("0");
+}
+
+class wql_canonical_writer {
+public:
+    explicit wql_canonical_writer(const wql_query& query) : q_(query) {}
+
+    [[nodiscard]] std::string run() const {
+        if (q_.kind == wql_query_kind::associators || q_.kind == wql_query_kind::references) return association();
+        std::string out = "SELECT " + select_list() + " FROM " + fold_case(q_.from_class);
+        if (q_.within_seconds) out += " WITHIN " + canonical_number(*q_.within_seconds);
+        if (q_.where) out += " WHERE " + expression(*q_.where);
+        if (q_.group) out += group();
+        return out;
+    }
+
+private:
+    [[nodiscard]] static std::string property(const wql_property& p) { return fold_case(p.to_string()); }
+
+    [[nodiscard]] std::string select_list() const {
+        if (q_.select.empty()) return "*";
+        std::vector<std::string> names;
+        for (const wql_property& p : q_.select) names.push_back(property(p));
+        std::sort(names.begin(), names.end());
+        names.erase(std::unique(names.begin(), names.end()), names.end());
+        return join(names, ", ");
+    }
+
+    [[nodiscard]] std::string group() const {
+        std::string out = " GROUP WITHIN " + canonical_number(q_.group->within_seconds);
+        if (!q_.group->by.empty()) {
+            std::vector<std::string> names;
+            for (const wql_property& p : q_.group->by) names.push_back(property(p));
+            out += " BY " + join(names, ", ");  // BY order decides the grouping key order: keep it
+        }
+        if (q_.group->having) out += " HAVING " + expression(*q_.group->having);
+        return out;
+    }
+
+    [[nodiscard]] static std::string join(const std::vector<std::string>& parts, const char* separator) {
+        std::string out;
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            if (i != 0) out += separator;
+            out += parts[i];
+        }
+        return out;
+    }
+
+    [[nodiscard]] static std::string literal(const wql_literal& v) {
+        switch (v.kind) {
+        case wql_literal::type::string: {
+            std::string out = "'";
+            for (char c : fold_case(v.text)) {
+                if (c == '\'' || c == '\\') out += '\\';
+                out += c;
+            }
+            return out + "'";
+        }
+        case wql_literal::type::integer: return std::to_string(v.integer);
+        case wql_literal::type::real: return canonical_number(v.real);
+        case wql_literal::type::boolean: return v.boolean ? "TRUE" : "FALSE";
+        case wql_literal::type::null: return "NULL";
+        }
+        return "NULL";
+    }
+
+    // Children of an AND/OR, flattening nested nodes of the same kind (from parentheses).
+    void collect_operands(std::uint32_t index, wql_node_kind kind, std::vector<std::string>& out) const {
+        const wql_node& n = q_.nodes[index];
+        for (std::uint32_t child : n.children) {
+            if (q_.nodes[child].kind == kind) {
+                collect_operands(child, kind, out);
+            } else {
+                out.push_back(operand(child, kind));
+            }
+        }
+    }
+
+    // An operand in the context of `parent`: OR inside AND or NOT needs parentheses.
+    [[nodiscard]] std::string operand(std::uint32_t index, wql_node_kind parent) const {
+        const wql_node_kind kind = effective_kind(index);
+        const bool needs_parens = (kind == wql_node_kind::any_of && parent != wql_node_kind::any_of) ||
+                                  (kind == wql_node_kind::all_of && parent == wql_node_kind::negation);
+        const std::string text = expression(index);
+        return needs_parens ? "(" + text + ")" : text;
+    }
+
+    // NOT NOT x is x.
+    [[nodiscard]] std::uint32_t skip_double_negation(std::uint32_t index) const {
+        while (q_.nodes[index].kind == wql_node_kind::negation &&
+               q_.nodes[q_.nodes[index].children[0]].kind == wql_node_kind::negation) {
+            index = q_.nodes[q_.nodes[index].children[0]].children[0];
+        }
+        return index;
+    }
+
+    [[nodiscard]] wql_node_kind effective_kind(std::uint32_t index) const {
+        return q_.nodes[skip_double_negation(index)].kind;
+    }
+
+    [[nodiscard]] std::string expression(std::uint32_t index) const {
+        index = skip_double_negation(index);
+        const wql_node& n = q_.nodes[index];
+        switch (n.kind) {
+        case wql_node_kind::any_of:
+        case wql_node_kind::all_of: {
+            std::vector<std::string> parts;
+            collect_operands(index, n.kind, parts);
+            std::sort(parts.begin(), parts.end());
+            return join(parts, n.kind == wql_node_kind::any_of ? " OR " : " AND ");
+        }
+        case wql_node_kind::negation: return "NOT " + operand(n.children[0], wql_node_kind::negation);
+        case wql_node_kind::compare:
+            return property(n.property) + " " + std::string(to_string(n.op)) + " " + literal(n.value);
+        case wql_node_kind::is_null: return property(n.property) + (n.is_not ? " IS NOT NULL" : " IS NULL");
+        case wql_node_kind::isa: return property(n.property) + " ISA " + literal(n.value);
+        case wql_node_kind::like: return property(n.property) + " LIKE " + literal(n.value);
+        }
+        return {};
+    }
+
+    [[nodiscard]] std::string association() const {
+        object_path path = q_.source_path;
+        path.server = path.is_local() ? std::string() : fold_case(path.server);
+        path.namespace_path = fold_case(path.namespace_path);
+        path.class_name = fold_case(path.class_name);
+        for (path_key& key : path.keys) {
+            key.name = fold_case(key.name);
+            if (key.kind == key_value_kind::string) key.value = fold_case(key.value);
+        }
+        std::sort(path.keys.begin(), path.keys.end(),
+                  [](const path_key& a, const path_key& b) { return a.name < b.name; });
+        std::string out = q_.kind == wql_query_kind::associators ? "ASSOCIATORS OF {" : "REFERENCES OF {";
+        out += to_string(path) + "}";
+        std::vector<std::string> clauses;
+        for (const wql_association_clause& c : q_.association_clauses) {
+            clauses.push_back(fold_case(c.keyword) + (c.value.empty() ? "" : " = " + fold_case(c.value)));
+        }
+        std::sort(clauses.begin(), clauses.end());
+        if (!clauses.empty()) out += " WHERE " + join(clauses, " ");
+        return out;
+    }
+
+    const wql_query& q_;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/wql_like.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/wql.hpp"
+// WQL LIKE patterns: `%`, `_`, `[set]`, `[^set]`, matched case-insensitively.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/text.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Code points of UTF-8 text (invalid bytes become U+FFFD via the UTF-16 round trip).
+[[nodiscard]] inline std::vector<char32_t> code_points(std::string_view utf8) {
+    const std::u16string units = utf8_to_utf16(utf8);
+    std::vector<char32_t> out;
+    out.reserve(units.size());
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        const char16_t u = units[i];
+        if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units.size()) {
+            out.push_back(0x10000 + ((static_cast<char32_t>(u) - 0xD800) << 10) + (units[i + 1] - 0xDC00u));
+            ++i;
+        } else {
+            out.push_back(u);
+        }
+    }
+    return out;
+}
+
+// One element of a compiled LIKE pattern.
+struct like_element {
+    enum class type : std::uint8_t { any_run, any_one, literal, set } kind = type::literal;
+    char32_t literal = 0;
+    bool negated = false;
+    std::vector<std::pair<char32_t, char32_t>> ranges;  // for sets
+
+    [[nodiscard]] bool matches(char32_t c) const noexcept {
+        switch (kind) {
+        case type::any_run:
+        case type::any_one: return true;
+        case type::literal: return c == literal;
+        case type::set: {
+            bool in = false;
+            for (const auto& [lo, hi] : ranges) in = in || (c >= lo && c <= hi);
+            return in != negated;
+        }
+        }
+        return false;
+    }
+};
+
+// `[` … `]` starting at p[i]; returns the index after `]`, or i when unterminated (then `[` is literal).
+[[nodiscard]] inline std::size_t compile_like_set(const std::vector<char32_t>& p, std::size_t i, like_element& out) {
+    std::size_t j = i + 1;
+    out.kind = like_element::type::set;
+    if (j < p.size() && p[j] == U'^') {
+        out.negated = true;
+        ++j;
+    }
+    const std::size_t first = j;
+    while (j < p.size() && (p[j] != U']' || j == first)) {
+        if (j + 2 < p.size() && p[j + 1] == U'-' && p[j + 2] != U']') {
+            out.ranges.emplace_back(p[j], p[j + 2]);
+            j += 3;
+        } else {
+            out.ranges.emplace_back(p[j], p[j]);
+            ++j;
+        }
+    }
+    if (j >= p.size()) return i;
+    return j + 1;
+}
+
+[[nodiscard]] inline std::vector<like_element> compile_like(std::string_view pattern) {
+    const std::vector<char32_t> p = code_points(fold_case(pattern));
+    std::vector<like_element> out;
+    for (std::size_t i = 0; i < p.size();) {
+        like_element e;
+        if (p[i] == U'%') {
+            e.kind = like_element::type::any_run;
+            if (out.empty() || out.back().kind != like_element::type::any_run) out.push_back(e);
+            ++i;
+            continue;
+        }
+        if (p[i] == U'_') {
+            e.kind = like_element::type::any_one;
+        } else if (p[i] == U'[') {
+            const std::size_t next = compile_like_set(p, i, e);
+            if (next != i) {
+                out.push_back(std::move(e));
+                i = next;
+                continue;
+            }
+            e = like_element{};
+            e.literal = U'[';
+        } else {
+            e.literal = p[i];
+        }
+        out.push_back(std::move(e));
+        ++i;
+    }
+    return out;
+}
+
+// Greedy matching with backtracking to the last `%` only: O(n·m) at worst.
+[[nodiscard]] inline bool like_match(std::string_view pattern, std::string_view text) noexcept {
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        const std::vector<like_element> p = compile_like(pattern);
+        const std::vector<char32_t> t = code_points(fold_case(text));
+        std::size_t pi = 0, ti = 0;
+        std::size_t star = static_cast<std::size_t>(-1), star_text = 0;
+        while (ti < t.size()) {
+            if (pi < p.size() && p[pi].kind == like_element::type::any_run) {
+                star = pi++;
+                star_text = ti;
+            } else if (pi < p.size() && p[pi].matches(t[ti])) {
+                ++pi;
+                ++ti;
+            } else if (star != static_cast<std::size_t>(-1)) {
+                pi = star + 1;
+                ti = ++star_text;
+            } else {
+                return false;
+            }
+        }
+        while (pi < p.size() && p[pi].kind == like_element::type::any_run) ++pi;
+        return pi == p.size();
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        return false;
+    }
+#endif
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/wql_trigger.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/wql.hpp"
+// Trigger analysis: from the event class, the target class and the conditions
+// of a filter query, what makes its consumer run, and what keeps it from running.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql_ast.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <system_error>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// True when `name` equals one of `names` (case-insensitive).
+[[nodiscard]] inline bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) noexcept {
+    for (std::string_view n : names) {
+        if (ascii_iequals(name, n)) return true;
+    }
+    return false;
+}
+
+// The intrinsic event classes: WMI generates them for instances, classes and namespaces.
+[[nodiscard]] inline bool is_intrinsic_event_class(std::string_view cls) noexcept {
+    return is_one_of(cls, {"__InstanceCreationEvent", "__InstanceModificationEvent", "__InstanceDeletionEvent",
+                           "__InstanceOperationEvent", "__MethodInvocationEvent", "__ClassCreationEvent",
+                           "__ClassModificationEvent", "__ClassDeletionEvent", "__ClassOperationEvent",
+                           "__NamespaceCreationEvent", "__NamespaceModificationEvent", "__NamespaceDeletionEvent",
+                           "__NamespaceOperationEvent"});
+}
+
+// WMI's own persistent objects: changes to them are WMI-object changes.
+[[nodiscard]] inline bool is_wmi_system_class(std::string_view cls) noexcept {
+    return is_one_of(cls, {"__EventFilter", "__EventConsumer", "__FilterToConsumerBinding", "__TimerInstruction",
+                           "__IntervalTimerInstruction", "__AbsoluteTimerInstruction", "__Namespace",
+                           "__Win32Provider", "__EventConsumerProviderRegistration", "__EventProviderRegistration",
+                           "__Provider", "__SystemClass"}) ||
+           ascii_iends_with(cls, "EventConsumer");
+}
+
+// Classes whose intrinsic events come from an event provider or the repository, so no WITHIN is needed.
+[[nodiscard]] inline bool has_event_provider(std::string_view cls) noexcept {
+    return is_one_of(cls, {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime", "Win32_NTLogEvent"}) ||
+           is_wmi_system_class(cls);
+}
+
+// Dynamic provider classes whose intrinsic events WMI must poll for (WITHIN required).
+[[nodiscard]] inline bool is_polled_class(std::string_view cls) noexcept {
+    return !has_event_provider(cls) && (ascii_istarts_with(cls, "Win32_") || ascii_istarts_with(cls, "CIM_") ||
+                                        ascii_istarts_with(cls, "MSFT_") || ascii_istarts_with(cls, "Win32Perf"));
+}
+
+// True for `Prefix.Name` or, when prefix is empty, `Name` (case-insensitive).
+[[nodiscard]] inline bool property_is(const wql_property& p, std::string_view prefix, std::string_view name) noexcept {
+    if (prefix.empty()) return ascii_iequals(p.path, name);
+    const std::string_view path = p.path;
+    return path.size() == prefix.size() + 1 + name.size() && path[prefix.size()] == '.' &&
+           ascii_iequals(path.substr(0, prefix.size()), prefix) && ascii_iequals(path.substr(prefix.size() + 1), name);
+}
+
+class wql_analyzer {
+public:
+    explicit wql_analyzer(const wql_query& query) : q_(query) {}
+
+    [[nodiscard]] wql_analysis run() {
+        out_.kind = q_.kind;
+        out_.within_seconds = q_.within_seconds;
+        if (q_.group) out_.group_within_seconds = q_.group->within_seconds;
+        out_.conditions.reserve(q_.nodes.size());
+        nodes_of_conditions_.reserve(q_.nodes.size());
+        if (q_.where) collect_conditions(*q_.where, condition_context::required);
+        if (q_.kind != wql_query_kind::event) {
+            add_issue("not_an_event_query", "a filter needs an event query; this is a " + std::string(to_string(q_.kind)) + " query",
+                      0, true);
+            return std::move(out_);
+        }
+        out_.event_class = q_.from_class;
+        out_.category = ascii_iequals(q_.from_class, "__TimerEvent")    ? event_category::timer
+                        : is_intrinsic_event_class(q_.from_class) ? event_category::intrinsic
+                                                                  : event_category::extrinsic;
+        out_.target_class = find_target_class();
+        classify();
+        check_polling();
+        return std::move(out_);
+    }
+
+private:
+    // --- conditions ---------------------------------------------------------------------------------
+
+    void collect_conditions(std::uint32_t index, condition_context context) {
+        const wql_node& n = q_.nodes[index];
+        switch (n.kind) {
+        case wql_node_kind::all_of:
+            for (std::uint32_t child : n.children) collect_conditions(child, context);
+            return;
+        case wql_node_kind::any_of:
+            for (std::uint32_t child : n.children) {
+                collect_conditions(child, context == condition_context::negated ? context : condition_context::alternative);
+            }
+            return;
+        case wql_node_kind::negation: collect_conditions(n.children[0], condition_context::negated); return;
+        default: break;
+        }
+        wql_condition c;
+        c.property = n.property.to_string();
+        c.value = n.value;
+        c.context = context;
+        c.offset = n.offset;
+        c.op = n.kind == wql_node_kind::compare ? std::string(to_string(n.op))
+               : n.kind == wql_node_kind::isa   ? "ISA"
+               : n.kind == wql_node_kind::like  ? "LIKE"
+               : n.is_not                       ? "IS NOT NULL"
+                                                : "IS NULL";
+        out_.conditions.push_back(std::move(c));
+        nodes_of_conditions_.push_back(index);
+    }
+
+    // Conditions that say what fires it: not negated.
+    template <class F>
+    void for_each_positive(F&& f) const {
+        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
+            if (out_.conditions[i].context != condition_context::negated) f(out_.conditions[i], q_.nodes[nodes_of_conditions_[i]]);
+        }
+    }
+
+    // `TargetInstance ISA 'X'` or `TargetInstance.__CLASS = 'X'`, not negated; required before alternatives.
+    [[nodiscard]] std::string find_target_class() const {
+        std::string required, alternative;
+        for_each_positive([&](const wql_condition& c, const wql_node& n) {
+            const bool isa = n.kind == wql_node_kind::isa &&
+                             is_one_of(n.property.path, {"TargetInstance", "PreviousInstance", "TargetClass", "__this"});
+            const bool class_equals = n.kind == wql_node_kind::compare && n.op == wql_operator::equal &&
+                                      n.value.kind == wql_literal::type::string &&
+                                      (property_is(n.property, "TargetInstance", "__CLASS") ||
+                                       property_is(n.property, "TargetClass", "__CLASS"));
+            if (!isa && !class_equals) return;
+            std::string& slot = c.context == condition_context::required ? required : alternative;
+            if (slot.empty()) slot = n.value.text;
+        });
+        return required.empty() ? alternative : required;
+    }
+
+    // String values compared with = or LIKE on a property (TargetInstance.X for intrinsic events).
+    [[nodiscard]] std::vector<std::string> strings_of(std::initializer_list<std::string_view> names) const {
+        std::vector<std::string> values;
+        for_each_positive([&](const wql_condition&, const wql_node& n) {
+            if (n.value.kind != wql_literal::type::string) return;
+            if (!(n.kind == wql_node_kind::like || (n.kind == wql_node_kind::compare && n.op == wql_operator::equal))) return;
+            for (std::string_view name : names) {
+                if (matches_property(n.property, name)) {
+                    values.push_back(n.value.text);
+                    return;
+                }
+            }
+        });
+        return values;
+    }
+
+    // Integer values compared with = on a property; WMI converts `'4625'` to a number, so do we.
+    [[nodiscard]] std::vector<std::int64_t> integers_of(std::initializer_list<std::string_view> names) const {
+        std::vector<std::int64_t> values;
+        for_each_positive([&](const wql_condition&, const wql_node& n) {
+            if (n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
+            const auto number = integer_value(n.value);
+            if (!number) return;
+            for (std::string_view name : names) {
+                if (matches_property(n.property, name)) {
+                    values.push_back(*number);
+                    return;
+                }
+            }
+        });
+        return values;
+    }
+
+    [[nodiscard]] static std::optional<std::int64_t> integer_value(const wql_literal& v) noexcept {
+        if (v.kind == wql_literal::type::integer) return v.integer;
+        if (v.kind != wql_literal::type::string) return std::nullopt;
+        const std::string_view text = trim(v.text);
+        std::int64_t out = 0;
+        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+        if (ec != std::errc{} || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
+        return out;
+    }
+
+    [[nodiscard]] bool matches_property(const wql_property& p, std::string_view name) const noexcept {
+        if (out_.category == event_category::intrinsic) return property_is(p, "TargetInstance", name);
+        return property_is(p, "", name);
+    }
+
+    // The single required equality on a property, as a number.
+    [[nodiscard]] std::optional<std::int64_t> required_integer(std::string_view name) const {
+        std::optional<std::int64_t> value;
+        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
+            const wql_node& n = q_.nodes[nodes_of_conditions_[i]];
+            if (out_.conditions[i].context == condition_context::required && n.kind == wql_node_kind::compare &&
+                n.op == wql_operator::equal && integer_value(n.value) && matches_property(n.property, name)) {
+                value = integer_value(n.value);
+            }
+        }
+        return value;
+    }
+
+    // --- classification -----------------------------------------------------------------------------
+
+    void classify() {
+        trigger& t = out_.trigger;
+        const std::string& ec = out_.event_class;
+        const std::string& tc = out_.target_class;
+        if (out_.category == event_category::timer) {
+            t.kind = trigger_kind::interval_timer;
+            const auto ids = strings_of({"TimerId"});
+            if (!ids.empty()) t.timer_id = ids.front();
+            return;
+        }
+        if (out_.category == event_category::intrinsic) {
+            classify_intrinsic(ec, tc);
+        } else {
+            classify_extrinsic(ec);
+        }
+    }
+
+    [[nodiscard]] trigger_kind fallback_for(std::string_view ec) const noexcept {
+        if (ascii_iequals(ec, "__InstanceCreationEvent")) return trigger_kind::instance_creation;
+        if (ascii_iequals(ec, "__InstanceModificationEvent")) return trigger_kind::instance_modification;
+        if (ascii_iequals(ec, "__InstanceDeletionEvent")) return trigger_kind::instance_deletion;
+        return trigger_kind::other;
+    }
+
+    void classify_intrinsic(std::string_view ec, std::string_view tc) {
+        trigger& t = out_.trigger;
+        const bool creation = is_one_of(ec, {"__InstanceCreationEvent", "__InstanceOperationEvent"});
+        const bool deletion = ascii_iequals(ec, "__InstanceDeletionEvent");
+        t.watched_class = std::string(tc);
+        if (ascii_istarts_with(ec, "__Class") || ascii_istarts_with(ec, "__Namespace") || is_wmi_system_class(tc)) {
+            t.kind = trigger_kind::wmi_object_change;
+        } else if (is_one_of(tc, {"Win32_PerfFormattedData_PerfOS_System", "Win32_PerfRawData_PerfOS_System"}) &&
+                   uptime_window()) {
+            t.kind = trigger_kind::startup;
+        } else if (is_one_of(tc, {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime"})) {
+            t.kind = trigger_kind::time_of_day;
+            read_schedule(ascii_iequals(tc, "Win32_UTCTime"));
+        } else if (ascii_iequals(tc, "Win32_Process") && (creation || deletion)) {
+            t.kind = deletion ? trigger_kind::process_stop : trigger_kind::process_start;
+            t.process_names = strings_of({"Name", "ExecutablePath", "CommandLine", "Caption"});
+        } else if (is_one_of(tc, {"Win32_LogonSession", "Win32_LoggedOnUser", "Win32_Session"}) && creation) {
+            t.kind = trigger_kind::logon;
+            t.logon_types = integers_of({"LogonType"});
+        } else if (ascii_iequals(tc, "Win32_NTLogEvent")) {
+            t.kind = trigger_kind::event_log;
+            read_event_log();
+        } else if (is_one_of(tc, {"Win32_Service", "Win32_BaseService", "Win32_SystemDriver"})) {
+            t.kind = trigger_kind::service_change;
+            t.service_names = strings_of({"Name", "DisplayName", "PathName"});
+            t.service_states = strings_of({"State", "StartMode"});
+        } else if (is_removable_media(tc) && !deletion) {
+            t.kind = trigger_kind::removable_media;
+        } else {
+            t.kind = fallback_for(ec);
+        }
+    }
+
+    // A drive of type 2 (removable) or a USB device class.
+    [[nodiscard]] bool is_removable_media(std::string_view tc) const {
+        if (is_one_of(tc, {"Win32_LogicalDisk", "Win32_Volume", "Win32_MappedLogicalDisk"})) {
+            const auto types = integers_of({"DriveType"});
+            return std::find(types.begin(), types.end(), 2) != types.end();
+        }
+        if (ascii_iequals(tc, "Win32_DiskDrive")) {
+            for (const std::string& v : strings_of({"InterfaceType", "MediaType"})) {
+                if (ifind(v, "USB") != std::string::npos || ifind(v, "Removable") != std::string::npos) return true;
+            }
+            return false;
+        }
+        return is_one_of(tc, {"Win32_USBHub", "Win32_USBControllerDevice", "Win32_USBController", "Win32_PnPEntity"});
+    }
+
+    void classify_extrinsic(std::string_view ec) {
+        trigger& t = out_.trigger;
+        if (is_one_of(ec, {"Win32_ProcessStartTrace", "Win32_ProcessTrace"})) {
+            t.kind = trigger_kind::process_start;
+            t.process_names = strings_of({"ProcessName"});
+        } else if (ascii_iequals(ec, "Win32_ProcessStopTrace")) {
+            t.kind = trigger_kind::process_stop;
+            t.process_names = strings_of({"ProcessName"});
+        } else if (is_one_of(ec, {"RegistryKeyChangeEvent", "RegistryValueChangeEvent", "RegistryTreeChangeEvent", "RegistryEvent"})) {
+            t.kind = trigger_kind::registry_change;
+            t.registry_hives = strings_of({"Hive"});
+            t.registry_paths = strings_of({"KeyPath", "RootPath"});
+            t.registry_values = strings_of({"ValueName"});
+        } else if (is_one_of(ec, {"Win32_VolumeChangeEvent", "Win32_DeviceChangeEvent"})) {
+            t.kind = trigger_kind::removable_media;
+            t.device_event_types = integers_of({"EventType"});
+        } else if (is_one_of(ec, {"Win32_ComputerShutdownEvent", "Win32_ComputerSystemEvent"})) {
+            t.kind = trigger_kind::shutdown;
+        } else if (ascii_iequals(ec, "MSFT_SCMEventLogEvent")) {
+            t.kind = trigger_kind::service_change;  // the Service Control Manager's own event records
+            t.watched_class = std::string(ec);
+        } else {
+            t.kind = trigger_kind::other;
+            t.watched_class = std::string(ec);
+        }
+    }
+
+    // The required SystemUpTime bounds; false when the query has none.
+    [[nodiscard]] bool uptime_window() {
+        trigger& t = out_.trigger;
+        bool found = false;
+        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
+            const wql_node& n = q_.nodes[nodes_of_conditions_[i]];
+            if (out_.conditions[i].context != condition_context::required || n.kind != wql_node_kind::compare ||
+                !n.value.is_number() || !property_is(n.property, "TargetInstance", "SystemUpTime")) {
+                continue;
+            }
+            found = true;
+            const double v = n.value.real;
+            const bool lower = n.op == wql_operator::greater || n.op == wql_operator::greater_equal || n.op == wql_operator::equal;
+            const bool upper = n.op == wql_operator::less || n.op == wql_operator::less_equal || n.op == wql_operator::equal;
+            if (lower) t.uptime_min_seconds = std::max(t.uptime_min_seconds.value_or(v), v);
+            if (upper) t.uptime_max_seconds = std::min(t.uptime_max_seconds.value_or(v), v);
+        }
+        if (found && t.uptime_min_seconds && t.uptime_max_seconds && *t.uptime_min_seconds > *t.uptime_max_seconds) {
+            add_issue("empty_uptime_window", "the SystemUpTime conditions exclude each other", 0, true);
+        }
+        return found;
+    }
+
+    void read_schedule(bool utc) {
+        time_schedule& s = out_.trigger.schedule;
+        s.utc = utc;
+        s.year = required_integer("Year");
+        s.month = required_integer("Month");
+        s.day = required_integer("Day");
+        s.day_of_week = required_integer("DayOfWeek");
+        s.week_in_month = required_integer("WeekInMonth");
+        s.quarter = required_integer("Quarter");
+        s.hour = required_integer("Hour");
+        s.minute = required_integer("Minute");
+        s.second = required_integer("Second");
+        check_schedule_range(s);
+    }
+
+    void check_schedule_range(const time_schedule& s) {
+        auto out_of = [&](const std::optional<std::int64_t>& v, std::int64_t lo, std::int64_t hi, const char* name) {
+            if (v && (*v < lo || *v > hi)) {
+                add_issue("impossible_time", std::string(name) + " = " + std::to_string(*v) + " never happens", 0, true);
+            }
+        };
+        out_of(s.hour, 0, 23, "Hour");
+        out_of(s.minute, 0, 59, "Minute");
+        out_of(s.second, 0, 59, "Second");
+        out_of(s.day_of_week, 0, 6, "DayOfWeek");
+        out_of(s.day, 1, 31, "Day");
+        out_of(s.month, 1, 12, "Month");
+    }
+
+    void read_event_log() {
+        trigger& t = out_.trigger;
+        t.event_codes = integers_of({"EventCode", "EventIdentifier"});
+        t.event_logs = strings_of({"Logfile"});
+        t.event_sources = strings_of({"SourceName"});
+    }
+
+    // Intrinsic events on provider-backed classes need WITHIN, or WMI refuses the
+    // registration (WBEMESS_E_REGISTRATION_TOO_PRECISE, 0x80042002).
+    void check_polling() {
+        if (out_.category != event_category::intrinsic) return;
+        const bool class_or_namespace = ascii_istarts_with(out_.event_class, "__Class") || ascii_istarts_with(out_.event_class, "__Namespace");
+        if (out_.target_class.empty() && !class_or_namespace) {
+            add_issue("too_broad", "an intrinsic event query with no target class watches every instance in the namespace",
+                      q_.from_offset, false);
+        }
+        if (!out_.within_seconds && !out_.target_class.empty() && is_polled_class(out_.target_class)) {
+            add_issue("missing_within",
+                      out_.target_class + " has no event provider: without WITHIN WMI refuses the filter "
+                                          "(WBEMESS_E_REGISTRATION_TOO_PRECISE)",
+                      q_.from_offset, true);
+        }
+    }
+
+    void add_issue(std::string code, std::string message, std::size_t offset, bool inert) {
+        out_.issues.push_back(wql_issue{std::move(code), std::move(message), offset, inert});
+    }
+
+    const wql_query& q_;
+    wql_analysis out_;
+    std::vector<std::uint32_t> nodes_of_conditions_;  // parallel to out_.conditions
+};
+
+// --- plain words -------------------------------------------------------------------------------------
+
+[[nodiscard]] inline std::string describe_seconds(double s) {
+    const auto whole = static_cast<std::int64_t>(s);
+    if (static_cast<double>(whole) != s) return std::to_string(s) + " s";
+    if (whole != 0 && whole % 86400 == 0) return std::to_string(whole / 86400) + (whole == 86400 ? " day" : " days");
+    if (whole != 0 && whole % 3600 == 0) return std::to_string(whole / 3600) + (whole == 3600 ? " hour" : " hours");
+    if (whole != 0 && whole % 60 == 0 && whole >= 120) return std::to_string(whole / 60) + " min";
+    return std::to_string(whole) + " s";
+}
+
+[[nodiscard]] inline std::string plain_number(double v) {
+    const auto whole = static_cast<std::int64_t>(v);
+    return static_cast<double>(whole) == v ? std::to_string(whole) : std::to_string(v);
+}
+
+[[nodiscard]] inline std::string list_words(const std::vector<std::string>& items, const char* joiner = " or ") {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i != 0) out += joiner;
+        out += items[i];
+    }
+    return out;
+}
+
+[[nodiscard]] inline std::string two_digits(const std::optional<std::int64_t>& v) {
+    if (!v) return "**";
+    std::string s = std::to_string(*v);
+    return s.size() < 2 ? "0" + s : s;
+}
+
+[[nodiscard]] inline std::string describe_schedule(const time_schedule& s) {
+    constexpr std::string_view days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+    std::string when;
+    if (s.day_of_week && *s.day_of_week >= 0 && *s.day_of_week <= 6) {
+        when = "every " + std::string(days[*s.day_of_week]);
+    } else if (s.day) {
+        when = "on day " + std::to_string(*s.day) + (s.month ? " of month " + std::to_string(*s.month) : " of every month");
+    } else {
+        when = "daily";
+    }
+    if (!s.hour && !s.minute && !s.second) return when + ", every second";
+    return when + " at " + two_digits(s.hour) + ":" + two_digits(s.minute) + ":" + two_digits(s.second) +
+           (s.utc ? " UTC" : "");
+}
+
+[[nodiscard]] inline std::string instance_words(const trigger& t) {
+    return t.watched_class.empty() ? std::string("any instance") : "a " + t.watched_class + " instance";
+}
+
+[[nodiscard]] inline std::string describe_trigger(const trigger& t, std::optional<std::uint64_t> timer_interval_ms) {
+    switch (t.kind) {
+    case trigger_kind::startup:
+        if (t.uptime_min_seconds && t.uptime_max_seconds) {
+            return "runs " + plain_number(*t.uptime_min_seconds) + "–" + plain_number(*t.uptime_max_seconds) + " s after boot";
+        }
+        if (t.uptime_min_seconds) return "runs once uptime passes " + describe_seconds(*t.uptime_min_seconds);
+        return "runs while uptime is below " + describe_seconds(t.uptime_max_seconds.value_or(0));
+    case trigger_kind::interval_timer:
+        if (timer_interval_ms) {
+            return "runs every " + describe_seconds(static_cast<double>(*timer_interval_ms) / 1000.0) + " (timer '" + t.timer_id + "')";
+        }
+        return "runs when timer '" + t.timer_id + "' fires";
+    case trigger_kind::time_of_day: return "runs " + describe_schedule(t.schedule);
+    case trigger_kind::process_start:
+        return t.process_names.empty() ? "runs when any process starts" : "runs when " + list_words(t.process_names) + " starts";
+    case trigger_kind::process_stop:
+        return t.process_names.empty() ? "runs when any process exits" : "runs when " + list_words(t.process_names) + " exits";
+    case trigger_kind::logon: return "runs at every logon";
+    case trigger_kind::service_change:
+        if (ascii_iequals(t.watched_class, "MSFT_SCMEventLogEvent")) return "runs when the Service Control Manager logs a service event";
+        return t.service_names.empty() ? "runs when a service changes" : "runs when service " + list_words(t.service_names) + " changes";
+    case trigger_kind::registry_change:
+        return "runs when registry " + (t.registry_hives.empty() ? std::string() : list_words(t.registry_hives) + "\\") +
+               list_words(t.registry_paths) + " changes";
+    case trigger_kind::removable_media: return "runs when removable media or a USB device arrives";
+    case trigger_kind::event_log: {
+        std::vector<std::string> codes;
+        for (std::int64_t c : t.event_codes) codes.push_back(std::to_string(c));
+        std::string out = codes.empty() ? "runs when an event log record is written"
+                                        : "runs when event ID " + list_words(codes) + " is logged";
+        if (!t.event_logs.empty()) out += " in " + list_words(t.event_logs);
+        if (!t.event_sources.empty()) out += " by " + list_words(t.event_sources);
+        return out;
+    }
+    case trigger_kind::wmi_object_change:
+        return "runs when WMI objects" + (t.watched_class.empty() ? std::string() : " of class " + t.watched_class) + " change";
+    case trigger_kind::shutdown: return "runs at shutdown, reboot or logoff";
+    case trigger_kind::instance_creation: return "runs when " + instance_words(t) + " is created";
+    case trigger_kind::instance_modification: return "runs when " + instance_words(t) + " changes";
+    case trigger_kind::instance_deletion: return "runs when " + instance_words(t) + " is deleted";
+    case trigger_kind::other: break;
+    }
+    return t.watched_class.empty() ? "runs on other events" : "runs on " + t.watched_class + " events";
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+
+WMISUB_NAMESPACE_BEGIN
+
+// Reads a parsed query: event class and category, polling, target class,
+// conditions, the trigger and the issues that make it inert or wrong.
+[[nodiscard]] inline wql_analysis analyze_wql(const wql_query& query) { return detail::wql_analyzer(query).run(); }
+
+// Parses then analyses; the parse error when the query is invalid.
+[[nodiscard]] inline result<wql_analysis> analyze_wql(std::string_view text) {
+    auto query = parse_wql(text);
+    if (!query) return query.error();
+    return analyze_wql(*query);
+}
+
+// One text per query: keywords upper-case, names and strings case-folded (WQL
+// compares case-insensitively), single quotes, single spaces, constant-first
+// comparisons turned around, `!=` as `<>`, AND/OR operands sorted, minimal
+// parentheses. Two spellings of the same filter give the same text.
+[[nodiscard]] inline std::string canonical_wql(const wql_query& query) { return detail::wql_canonical_writer(query).run(); }
+
+// canonical_wql() of a query text; the parse error when it is invalid.
+[[nodiscard]] inline result<std::string> canonical_wql(std::string_view text) {
+    auto query = parse_wql(text);
+    if (!query) return query.error();
+    return canonical_wql(*query);
+}
+
+// How backslashes inside LIKE patterns are read. MS-WMI says WQL's backslash
+// escape does not apply inside LIKE; like-operator.md shows escaped patterns.
+enum class like_backslash : std::uint8_t {
+    literal,  // `\` is an ordinary character in the pattern (MS-WMI)
+    escape,   // `\x` means a literal x (the string-literal rule)
+};
+
+// WQL LIKE matching, case-insensitive: `%` any run, `_` one character, `[a-f]`,
+// `[abc]`, `[^…]` sets. Linear-time in practice; bounded work on any input.
+[[nodiscard]] inline bool wql_like(std::string_view pattern, std::string_view text) noexcept {
+    return detail::like_match(pattern, text);
+}
+
+// The pattern of a LIKE node of `query` as WMI would read it under `mode`.
+[[nodiscard]] inline std::string like_pattern(const wql_query& query, const wql_node& node, like_backslash mode) {
+    if (mode == like_backslash::escape || node.value.raw_length < 2) return node.value.text;
+    return query.text.substr(node.value.offset + 1, node.value.raw_length - 2);  // the source between the quotes
+}
+
+// Plain words for people: "runs 240–325 s after boot", "when procexp64.exe starts".
+// `timer_interval_ms` is the linked timer instruction's interval, when known.
+[[nodiscard]] inline std::string describe(const trigger& t, std::optional<std::uint64_t> timer_interval_ms = {}) {
+    return detail::describe_trigger(t, timer_interval_ms);
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/mof.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// The MOF language as mofcomp compiles it (specs.md §5): a front end that
+// turns `.mof` text into wmisub instances, in the namespace each declaration
+// lands in, with everything else the file asks of WMI (autorecover,
+// deletions, class definitions, pragmas) and every error, located.
+//
+// Attackers ship subscriptions as MOF and hide them from string matching;
+// the parser normalises all of it: comments between any tokens, adjacent
+// string literals concatenated across lines and comments, every escape
+// (`\x` hex included), keywords in any case, UTF-16 files, namespace
+// switches mid-file with any slash and host spelling, includes, aliases used
+// before they are declared. Values get the CIM type mofcomp would give them:
+// the type declared by a class in the same MOF, or by the standard class
+// (`CreatorSID` is uint8[], `KillTimeout` uint32); otherwise integers are
+// sint64 when negative and uint64 otherwise.
+//
+// Positions: lines, columns and byte offsets refer to the decoded UTF-8 text
+// (a UTF-16 file is converted first, its BOM dropped); columns count bytes
+// from 1. Errors never stop the parse: after one, the parser resumes at the
+// next declaration, so one broken instance does not hide the next (within an
+// instance, at the next property, which is kept with `complete` cleared).
+//
+// Semantics worth knowing:
+// - An include is read where it stands: a `#pragma namespace` inside it stays
+//   in force after it, as with textual inclusion. Aliases are scoped to their
+//   file (creating-an-alias.md), so an alias cannot name an included object.
+// - Instances cut short by an error, instances missing a key, and values of
+//   the wrong type are all kept (and reported): what mofcomp would refuse is
+//   still evidence of what the file tried to do.
+// - `instance.derivation` and `instance.key_names` are filled for classes
+//   declared in the MOF; standard classes leave them empty (the model knows them).
+//
+// Deviations from mofcomp, chosen for analysis (each also documented where it applies):
+// - A line break inside a string literal ends it with an error, so one missing
+//   quote costs one line rather than the rest of the file.
+// - An unknown escape such as `\T` is kept verbatim (with an error): a
+//   hand-written `"C:\Temp"` means what it shows.
+// - `\x` takes up to 4 hex digits (a UTF-16 unit, as mofcomp reads it; two
+//   escapes may form a surrogate pair); set mof_options::hex_escape_digits to 6
+//   for DSP0221's code points.
+// - `#pragma namespace("root\\x")` (no leading backslash, first name `root`)
+//   is absolute; any other name without a leading backslash is relative to
+//   the namespace in force.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// How to parse one MOF input. Every limit is enforced with a located limit_exceeded error.
+struct mof_options {
+    // Name of the input in locations and provenance, normally its file path.
+    std::string source_name;
+    // Namespace in force before any `#pragma namespace` (mofcomp's -N switch; its default).
+    std::string default_namespace = "root\\default";
+    // Reads an included file by its resolved path (UTF-8). Empty: `#pragma include`
+    // is reported as unsupported. parse_mof_file installs a file-system reader.
+    std::function<result<std::string>(const std::string& path)> include_reader;
+    // Hex digits a `\x` escape takes: 4 (mofcomp: a UTF-16 unit) or 6 (DSP0221: a code point).
+    unsigned hex_escape_digits = 4;
+    // Bytes of one input, and of all its includes together.
+    std::size_t max_input_bytes = WMISUB_MAX_INPUT_BYTES;
+    // Depth of embedded instances and of alias references that name each other through keys.
+    std::size_t max_nesting = WMISUB_MAX_NESTING;
+    // Elements of one array value.
+    std::size_t max_array_elements = WMISUB_MAX_ARRAY_ELEMENTS;
+    // How deeply includes nest, and how many files one parse may include in total.
+    std::size_t max_include_depth = 16;
+    std::size_t max_includes = 1024;
+    // Errors recorded before the parse stops with a final limit_exceeded error.
+    std::size_t max_errors = 1000;
+    // Declarations (classes, instances, qualifiers, pragmas) one parse accepts.
+    std::size_t max_declarations = std::size_t{1} << 20;
+    // Stop early (errc::cancelled) when this flag is raised; owned by the caller.
+    const std::atomic<bool>* cancel = nullptr;
+    // Stop early (errc::timeout) after this instant.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+// A qualifier as written: `Key`, `Description("x") : ToSubclass Amended`, `Values{"a","b"}`.
+struct mof_qualifier {
+    std::string name;
+    value argument;                    // TRUE when written without a value
+    std::vector<std::string> flavors;  // as written after ':'
+};
+
+// A property, reference or method parameter declared in a class.
+struct mof_property_decl {
+    std::string name;
+    cim_type type = cim_type::empty;  // `reference` for `X ref`, `object` for an embedded class type
+    bool is_array = false;
+    std::optional<std::uint64_t> array_size;  // `[n]`
+    std::string ref_class;                    // class of a reference or embedded object ("object": weakly typed)
+    std::optional<value> default_value;       // `= …` in the declaration
+    std::vector<mof_qualifier> qualifiers;
+    bool is_key = false;  // has the Key qualifier
+    source_location where;
+};
+
+// A method declared in a class.
+struct mof_method_decl {
+    std::string name;
+    cim_type return_type = cim_type::empty;  // empty for void
+    std::string return_class;                // class of a reference or object return
+    std::vector<mof_property_decl> parameters;
+    std::vector<mof_qualifier> qualifiers;
+    source_location where;
+};
+
+// A class declaration. A class deriving from `__EventConsumer` (through classes
+// declared earlier in the MOF or the standard ones) makes its instances consumers.
+struct mof_class {
+    std::string namespace_path;  // the namespace in force
+    std::string server;          // host named by `#pragma namespace("\\\\host\\…")`; "" or "." is local
+    std::string name;
+    std::string superclass;               // "" when none
+    std::string alias;                    // without `$`; "" when none
+    std::vector<std::string> derivation;  // superclasses, nearest first, as far as known
+    std::vector<std::string> key_names;   // key properties, inherited ones first
+    std::vector<mof_qualifier> qualifiers;
+    std::vector<mof_property_decl> properties;  // declared here (not inherited)
+    std::vector<mof_method_decl> methods;
+    source_location where;  // the `class` keyword
+
+    // True when instances of this class are event consumers.
+    [[nodiscard]] bool is_consumer() const noexcept { return is_consumer_class(name, derivation); }
+};
+
+// An instance declaration, as WMI would store it.
+struct mof_instance {
+    instance object;                        // namespace, class, properties, provenance (kind mof, `instance` keyword)
+    std::string alias;                      // without `$`; "" when none
+    std::string server;                     // host of the namespace in force; "" or "." is local
+    std::vector<mof_qualifier> qualifiers;  // instance qualifiers
+    bool complete = true;                   // false when a syntax error cut the declaration short
+};
+
+// What a `#pragma deleteclass` or `#pragma deleteinstance` removes.
+enum class mof_deletion_kind : std::uint8_t { class_definition, instance };
+
+// A deletion the MOF requests (anti-forensics: specs.md §5.5 item 9).
+struct mof_deletion {
+    mof_deletion_kind kind = mof_deletion_kind::instance;
+    std::string target;            // class name, or the instance's object path as written
+    bool fail_if_missing = false;  // FAIL rather than NOFAIL
+    std::string namespace_path;    // namespace in force
+    std::string server;
+    source_location where;
+};
+
+// Any `#pragma`, recorded as written, known or not.
+struct mof_pragma {
+    std::string name;                    // as written, e.g. "namespace", "AUTORECOVER"
+    std::vector<std::string> arguments;  // strings unescaped and concatenated; identifiers and numbers as written
+    std::string namespace_path;          // namespace in force after the pragma
+    source_location where;
+};
+
+// An include directive and what became of it.
+struct mof_include {
+    std::string requested;  // the path as written
+    std::string resolved;   // relative to the including file
+    bool followed = false;  // read and parsed
+    source_location where;
+};
+
+// A `qualifier` declaration, or a global flavor statement (`Qualifier Description : ToSubClass Amended;`).
+struct mof_qualifier_decl {
+    std::string name;
+    std::optional<cim_type> type;  // none for a flavor statement
+    bool is_array = false;
+    std::optional<value> default_value;
+    std::vector<std::string> scopes;
+    std::vector<std::string> flavors;
+    bool flavor_statement = false;
+    source_location where;
+};
+
+// Everything one MOF input (with its includes) declares, and every error met.
+struct mof_document {
+    std::vector<mof_instance> instances;
+    std::vector<mof_class> classes;
+    std::vector<mof_qualifier_decl> qualifier_decls;
+    std::vector<mof_pragma> pragmas;
+    std::vector<mof_deletion> deletions;
+    // Each `#pragma autorecover`: WMI recompiles the file whenever the repository
+    // is rebuilt, re-creating its subscriptions (specs.md §5.5 item 7).
+    std::vector<source_location> autorecover;
+    std::vector<mof_include> includes;
+    std::vector<error> errors;
+    text_encoding encoding = text_encoding::utf8;  // of the top-level input
+
+    // True when the file asks WMI to recompile it after a repository rebuild.
+    [[nodiscard]] bool asks_autorecover() const noexcept { return !autorecover.empty(); }
+    // True when no error was found.
+    [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+};
+
+WMISUB_NAMESPACE_END
+
+// The parser works on the types above.
+// #include "wmisub/detail/mof_lexer.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/mof.hpp"
+// The MOF lexer: turns decoded (UTF-8) MOF text into tokens. Comments and
+// whitespace separate tokens anywhere; string and char16 literals are
+// returned raw (the parser unescapes them, so adjacent literals can be
+// concatenated into one buffer without copies); numbers are converted here.
+//
+// Offsets, lines and columns refer to the decoded UTF-8 text (a UTF-16 file
+// is decoded before lexing). Columns count bytes from 1, so a tab is one column.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/utf.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// What a token is. Keywords are identifiers: MOF keywords are contextual and case-insensitive.
+enum class mof_tok : std::uint8_t {
+    end,           // end of input
+    identifier,    // names, keywords, type names, true/false/null
+    alias,         // `$name`; text is the name without `$`
+    string,        // `"…"`; text is the raw body between the quotes
+    char_literal,  // `'…'`; text is the raw body between the quotes
+    integer,       // decimal, hex, octal or binary, with its sign
+    real,          // floating-point literal
+    lbrace,
+    rbrace,
+    lparen,
+    rparen,
+    lbracket,
+    rbracket,
+    semicolon,
+    comma,
+    equals,
+    colon,
+    directive,  // `#name` (`#pragma`, `#include`); text is the name
+    invalid,    // a lexical error; `problem` says what
+};
+
+// Longest decoded text the lexer accepts: positions are 32-bit to keep tokens small
+// (the parser copies them constantly), so 4 GiB of MOF, far beyond any input limit.
+inline constexpr std::size_t mof_max_text = 0xFFFFFFF0u;
+
+// One token. Positions are byte offsets into the decoded text.
+struct mof_token {
+    mof_tok kind = mof_tok::end;
+    bool escaped = false;           // a string or char literal that contains a backslash
+    bool negative = false;          // an integer written with a minus sign
+    std::uint32_t offset = 0;       // first byte of the token
+    std::uint32_t length = 0;       // bytes of the whole token
+    std::uint32_t line = 1;         // 1-based
+    std::uint32_t column = 1;       // 1-based, in bytes
+    std::uint32_t text_offset = 0;  // payload (see mof_tok) start
+    std::uint32_t text_length = 0;  // payload length
+    std::uint64_t magnitude = 0;    // integer: absolute value
+    double real = 0.0;              // real: value, sign applied
+    const char* problem = nullptr;  // invalid: the reason
+};
+
+// Narrows a position already known to be below mof_max_text.
+[[nodiscard]] constexpr std::uint32_t mof_u32(std::size_t v) noexcept { return static_cast<std::uint32_t>(v); }
+
+// Character classes of the lexer, one table lookup per byte.
+enum : std::uint8_t {
+    mof_cc_space = 1,
+    mof_cc_ident_start = 2,
+    mof_cc_ident = 4,
+    mof_cc_digit = 8,
+    mof_cc_hex = 16,
+    mof_cc_string_stop = 32,  // '"', '\\' or '\n' end a fast run inside a string literal
+};
+
+// The class table: letters, digits, `_` and every non-ASCII byte start names (WMI names may be Unicode).
+[[nodiscard]] constexpr std::array<std::uint8_t, 256> make_mof_char_classes() noexcept {
+    std::array<std::uint8_t, 256> t{};
+    for (unsigned c = 0; c < 256; ++c) {
+        std::uint8_t v = 0;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') v |= mof_cc_space;
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+        if (letter) v |= mof_cc_ident_start | mof_cc_ident;
+        if (c >= '0' && c <= '9') v |= mof_cc_digit | mof_cc_ident | mof_cc_hex;
+        if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= mof_cc_hex;
+        if (c == '"' || c == '\\' || c == '\n') v |= mof_cc_string_stop;
+        t[c] = v;
+    }
+    return t;
+}
+
+inline constexpr std::array<std::uint8_t, 256> mof_char_classes = make_mof_char_classes();
+
+// True when c is in one of the classes `cls`.
+[[nodiscard]] constexpr bool mof_is(char c, std::uint8_t cls) noexcept {
+    return (mof_char_classes[static_cast<unsigned char>(c)] & cls) != 0;
+}
+
+// The value of a hex digit, or 16 for anything else.
+[[nodiscard]] constexpr unsigned mof_hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') return static_cast<unsigned>(c - 'A' + 10);
+    return 16;
+}
+
+// ASCII case-insensitive equality; MOF keywords are ASCII, so no Unicode folding is needed.
+[[nodiscard]] constexpr bool mof_keyword_is(std::string_view text, std::string_view keyword) noexcept {
+    if (text.size() != keyword.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != keyword[i]) return false;
+    }
+    return true;
+}
+
+// Splits decoded MOF text into tokens on demand.
+class mof_lexer {
+public:
+    explicit mof_lexer(std::string_view text) noexcept : text_(text) {
+        // A BOM left in the text (after decoding, or mid-file from concatenated files) is whitespace.
+        if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
+    }
+
+    // The decoded text the tokens point into.
+    [[nodiscard]] std::string_view text() const noexcept { return text_; }
+
+    // The payload of a token (identifier, alias name, raw literal body, directive name).
+    [[nodiscard]] std::string_view payload(const mof_token& t) const noexcept {
+        return text_.substr(t.text_offset, t.text_length);
+    }
+
+    // The next token, written into t (in place: tokens are lexed straight into the
+    // parser's lookahead buffer); `end` forever once the input is exhausted.
+    void next(mof_token& t) noexcept {
+        t = mof_token{};
+        if (const char* problem = skip_trivia(t)) {
+            t.kind = mof_tok::invalid;
+            t.problem = problem;
+            return;
+        }
+        start(t);
+        if (pos_ >= text_.size()) return;
+        const char c = text_[pos_];
+        if (mof_is(c, mof_cc_ident_start)) return identifier(t, mof_tok::identifier, pos_);
+        if (mof_is(c, mof_cc_digit) || ((c == '-' || c == '+' || c == '.') && starts_number(pos_))) return number(t);
+        switch (c) {
+        case '"': return quoted(t, '"', mof_tok::string);
+        case '\'': return quoted(t, '\'', mof_tok::char_literal);
+        case '$': return prefixed(t, mof_tok::alias, "'$' must be followed by an alias name");
+        case '#': return prefixed(t, mof_tok::directive, "'#' must be followed by a directive name");
+        case '{': return punct(t, mof_tok::lbrace);
+        case '}': return punct(t, mof_tok::rbrace);
+        case '(': return punct(t, mof_tok::lparen);
+        case ')': return punct(t, mof_tok::rparen);
+        case '[': return punct(t, mof_tok::lbracket);
+        case ']': return punct(t, mof_tok::rbracket);
+        case ';': return punct(t, mof_tok::semicolon);
+        case ',': return punct(t, mof_tok::comma);
+        case '=': return punct(t, mof_tok::equals);
+        case ':': return punct(t, mof_tok::colon);
+        default: break;
+        }
+        invalid_char(t);
+    }
+
+private:
+    void start(mof_token& t) const noexcept {
+        t.offset = mof_u32(pos_);
+        t.line = mof_u32(line_);
+        t.column = mof_u32(pos_ - line_start_ + 1);
+    }
+
+    void newline_at(std::size_t newline_pos) noexcept {
+        ++line_;
+        line_start_ = newline_pos + 1;
+    }
+
+    // Skips whitespace and comments; returns a problem (and fills t's position)
+    // for an unterminated block comment, which swallows the rest of the input.
+    const char* skip_trivia(mof_token& t) noexcept {
+        while (pos_ < text_.size()) {
+            const char c = text_[pos_];
+            if (mof_is(c, mof_cc_space)) {
+                if (c == '\n') newline_at(pos_);
+                ++pos_;
+            } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/') {
+                const std::size_t eol = text_.find('\n', pos_ + 2);
+                pos_ = eol == std::string_view::npos ? text_.size() : eol;
+            } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '*') {
+                if (!skip_block_comment(t)) return "unterminated /* comment";
+            } else if (c == '\xEF' && text_.substr(pos_, 3) == "\xEF\xBB\xBF") {
+                pos_ += 3;  // U+FEFF (zero-width no-break space) is invisible; treat it as whitespace
+            } else {
+                return nullptr;
+            }
+        }
+        return nullptr;
+    }
+
+    bool skip_block_comment(mof_token& t) noexcept {
+        start(t);
+        t.length = 2;
+        for (std::size_t i = pos_ + 2; i < text_.size(); ++i) {
+            if (text_[i] == '\n') newline_at(i);
+            if (text_[i] == '*' && i + 1 < text_.size() && text_[i + 1] == '/') {
+                pos_ = i + 2;
+                return true;
+            }
+        }
+        pos_ = text_.size();
+        return false;
+    }
+
+    void finish(mof_token& t, mof_tok kind, std::size_t end) noexcept {
+        t.kind = kind;
+        t.length = mof_u32(end - t.offset);
+        pos_ = end;
+    }
+
+    void punct(mof_token& t, mof_tok kind) noexcept { finish(t, kind, pos_ + 1); }
+
+    [[nodiscard]] std::size_t scan_identifier(std::size_t from) const noexcept {
+        while (from < text_.size() && mof_is(text_[from], mof_cc_ident)) ++from;
+        return from;
+    }
+
+    void identifier(mof_token& t, mof_tok kind, std::size_t name_begin) noexcept {
+        const std::size_t end = scan_identifier(name_begin);
+        t.text_offset = mof_u32(name_begin);
+        t.text_length = mof_u32(end - name_begin);
+        finish(t, kind, end);
+    }
+
+    // `$alias` and `#directive`: a sigil, then an identifier (spaces allowed after '#', as in C).
+    void prefixed(mof_token& t, mof_tok kind, const char* problem) noexcept {
+        std::size_t name = pos_ + 1;
+        if (kind == mof_tok::directive) {
+            while (name < text_.size() && (text_[name] == ' ' || text_[name] == '\t')) ++name;
+        }
+        if (name < text_.size() && mof_is(text_[name], mof_cc_ident_start)) return identifier(t, kind, name);
+        t.problem = problem;
+        finish(t, mof_tok::invalid, pos_ + 1);
+    }
+
+    void invalid_char(mof_token& t) noexcept {
+        t.problem = "unexpected character";
+        std::size_t end = pos_ + 1;
+        while (end < text_.size() && is_utf8_continuation(static_cast<std::uint8_t>(text_[end]))) ++end;
+        finish(t, mof_tok::invalid, end);
+    }
+
+    // A string or char16 literal. A line break ends it with an error, so a missing
+    // quote costs one line instead of the rest of the file.
+    void quoted(mof_token& t, char quote, mof_tok kind) noexcept {
+        std::size_t i = pos_ + 1;
+        t.text_offset = mof_u32(i);
+        while (i < text_.size()) {
+            if (quote == '"') {  // fast run over ordinary characters
+                while (i < text_.size() && !mof_is(text_[i], mof_cc_string_stop)) ++i;
+                if (i >= text_.size()) break;
+            }
+            const char c = text_[i];
+            if (c == quote) {
+                t.text_length = mof_u32(i - t.text_offset);
+                return finish(t, kind, i + 1);
+            }
+            if (c == '\n') break;
+            if (c == '\\') {
+                t.escaped = true;
+                if (i + 1 < text_.size() && text_[i + 1] != '\n') ++i;
+            }
+            ++i;
+        }
+        t.text_length = mof_u32(i - t.text_offset);
+        t.problem = quote == '"' ? "unterminated string literal" : "unterminated char16 literal";
+        finish(t, mof_tok::invalid, i);
+    }
+
+    [[nodiscard]] bool starts_number(std::size_t at) const noexcept {
+        std::size_t i = at;
+        if (text_[i] == '-' || text_[i] == '+') ++i;
+        if (i < text_.size() && text_[i] == '.') ++i;
+        return i < text_.size() && mof_is(text_[i], mof_cc_digit);
+    }
+
+    [[nodiscard]] std::size_t scan_digits(std::size_t from, std::uint8_t cls) const noexcept {
+        while (from < text_.size() && mof_is(text_[from], cls)) ++from;
+        return from;
+    }
+
+    // Accumulates digits in `base`; false on overflow past 64 bits or a digit too large for the base.
+    static bool accumulate(std::string_view digits, unsigned base, std::uint64_t& out) noexcept {
+        // Up to this many digits cannot overflow, so the common short literal skips the division.
+        const std::size_t safe = base == 2 ? 63 : base == 8 ? 21 : base == 10 ? 19 : 15;
+        std::uint64_t v = 0;
+        for (const char c : digits) {
+            const unsigned d = mof_hex_value(c);
+            if (d >= base) return false;
+            if (digits.size() > safe && v > (std::numeric_limits<std::uint64_t>::max() - d) / base) return false;
+            v = v * base + d;
+        }
+        out = v;
+        return true;
+    }
+
+    void number(mof_token& t) noexcept {
+        std::size_t i = pos_;
+        if (text_[i] == '-' || text_[i] == '+') {
+            t.negative = text_[i] == '-';
+            ++i;
+        }
+        const std::size_t digits = i;
+        if (text_[i] == '0' && i + 1 < text_.size() && (text_[i + 1] == 'x' || text_[i + 1] == 'X')) {
+            const std::size_t end = scan_digits(i + 2, mof_cc_hex);
+            if (end == i + 2) return bad_number(t, end, "hexadecimal literal without digits");
+            return integer(t, text_.substr(i + 2, end - i - 2), 16, end);
+        }
+        const std::size_t int_end = scan_digits(i, mof_cc_digit);
+        if (is_real_tail(int_end, int_end > digits)) return real(t, digits);
+        if (int_end < text_.size() && (text_[int_end] == 'b' || text_[int_end] == 'B')) {
+            return integer(t, text_.substr(digits, int_end - digits), 2, int_end + 1);
+        }
+        const std::string_view run = text_.substr(digits, int_end - digits);
+        if (run.size() > 1 && run.front() == '0') return integer(t, run.substr(1), 8, int_end);
+        return integer(t, run, 10, int_end);
+    }
+
+    // True when a '.' + digit or an exponent follows the integer part.
+    [[nodiscard]] bool is_real_tail(std::size_t at, bool have_digits) const noexcept {
+        if (at >= text_.size()) return false;
+        if (text_[at] == '.') return at + 1 < text_.size() && mof_is(text_[at + 1], mof_cc_digit);
+        if (!have_digits || (text_[at] != 'e' && text_[at] != 'E')) return false;
+        std::size_t i = at + 1;
+        if (i < text_.size() && (text_[i] == '+' || text_[i] == '-')) ++i;
+        return i < text_.size() && mof_is(text_[i], mof_cc_digit);
+    }
+
+    void integer(mof_token& t, std::string_view digits, unsigned base, std::size_t end) noexcept {
+        if (end < text_.size() && mof_is(text_[end], mof_cc_ident)) return bad_number(t, end, "malformed number");
+        if (!accumulate(digits, base, t.magnitude)) {
+            const char* why = base == 2   ? "binary literal with a digit other than 0 or 1"
+                              : base == 8 ? "octal literal (leading 0) with a digit 8 or 9, or out of range"
+                                          : "integer literal out of range";
+            return bad_number(t, end, why);
+        }
+        finish(t, mof_tok::integer, end);
+    }
+
+    void real(mof_token& t, std::size_t digits) noexcept {
+        std::size_t end = scan_digits(digits, mof_cc_digit);
+        if (end < text_.size() && text_[end] == '.') end = scan_digits(end + 1, mof_cc_digit);
+        if (end < text_.size() && (text_[end] == 'e' || text_[end] == 'E')) {
+            std::size_t exp = end + 1;
+            if (exp < text_.size() && (text_[exp] == '+' || text_[exp] == '-')) ++exp;
+            const std::size_t exp_end = scan_digits(exp, mof_cc_digit);
+            if (exp_end > exp) end = exp_end;
+        }
+        if (end < text_.size() && mof_is(text_[end], mof_cc_ident)) return bad_number(t, end, "malformed number");
+        double v = 0.0;
+        const char* first = text_.data() + digits;
+        const auto parsed = std::from_chars(first, text_.data() + end, v);
+        if (parsed.ec != std::errc{} || parsed.ptr != text_.data() + end)
+            return bad_number(t, end, "real literal out of range");
+        t.real = t.negative ? -v : v;
+        t.negative = false;
+        finish(t, mof_tok::real, end);
+    }
+
+    // Swallows the rest of a malformed number so it yields one error, not several.
+    void bad_number(mof_token& t, std::size_t end, const char* problem) noexcept {
+        end = scan_identifier(end);
+        t.problem = problem;
+        finish(t, mof_tok::invalid, end);
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    std::size_t line_ = 1;
+    std::size_t line_start_ = 0;
+};
+
+// A problem inside a literal's escapes, at a byte offset of the decoded text.
+struct mof_escape_issue {
+    std::size_t offset;
+    const char* message;
+};
+
+// Reads up to max_digits hex digits at body[i]; returns how many were read.
+[[nodiscard]] inline std::size_t mof_read_hex(std::string_view body, std::size_t i, unsigned max_digits,
+                                              char32_t& value) noexcept {
+    std::size_t n = 0;
+    char32_t v = 0;
+    while (n < max_digits && i + n < body.size()) {
+        const unsigned d = mof_hex_value(body[i + n]);
+        if (d >= 16) break;
+        v = v * 16 + d;
+        ++n;
+    }
+    value = v;
+    return n;
+}
+
+// One escape sequence starting at body[i] == '\\'. Appends its character(s) and
+// returns the number of bytes consumed.
+inline std::size_t mof_unescape_one(std::string& out, std::string_view body, std::size_t i, std::size_t base_offset,
+                                    unsigned max_hex, std::vector<mof_escape_issue>* issues) {
+    const auto report = [&](const char* message) {
+        if (issues != nullptr) issues->push_back({base_offset + i, message});
+    };
+    if (i + 1 >= body.size()) {
+        report("backslash at the end of a literal");
+        out.push_back('\\');
+        return 1;
+    }
+    const char e = body[i + 1];
+    switch (e) {
+    case '\\': out.push_back('\\'); return 2;
+    case '"': out.push_back('"'); return 2;
+    case '\'': out.push_back('\''); return 2;
+    case 'n': out.push_back('\n'); return 2;
+    case 't': out.push_back('\t'); return 2;
+    case 'b': out.push_back('\b'); return 2;
+    case 'f': out.push_back('\f'); return 2;
+    case 'r': out.push_back('\r'); return 2;
+    case 'x':
+    case 'X': break;
+    default:
+        // Kept verbatim: a hand-written "C:\Temp" means what it shows.
+        report("unknown escape sequence; kept as written");
+        out.push_back('\\');
+        return 1;
+    }
+    char32_t v = 0;
+    const std::size_t n = mof_read_hex(body, i + 2, max_hex, v);
+    if (n == 0) {
+        report("\\x without hexadecimal digits; kept as written");
+        out.push_back('\\');
+        return 1;
+    }
+    std::size_t used = 2 + n;
+    if (max_hex <= 4 && v >= 0xD800 && v <= 0xDBFF) {
+        // mofcomp works in UTF-16: two \x escapes may spell one surrogate pair.
+        char32_t low = 0;
+        const std::size_t j = i + used;
+        if (j + 2 < body.size() && body[j] == '\\' && (body[j + 1] == 'x' || body[j + 1] == 'X')) {
+            const std::size_t m = mof_read_hex(body, j + 2, max_hex, low);
+            if (m > 0 && low >= 0xDC00 && low <= 0xDFFF) {
+                append_utf8(out, 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00));
+                return used + 2 + m;
+            }
+        }
+    }
+    if (is_surrogate(v) || v > max_code_point) report("\\x escape is not a Unicode character; replaced by U+FFFD");
+    append_utf8(out, v);
+    return used;
+}
+
+// Appends the unescaped body of a string literal. The common no-escape case is one append.
+inline void mof_append_unescaped(std::string& out, std::string_view body, std::size_t body_offset, unsigned max_hex,
+                                 std::vector<mof_escape_issue>* issues) {
+    std::size_t i = 0;
+    while (i < body.size()) {
+        const void* hit = std::memchr(body.data() + i, '\\', body.size() - i);
+        const std::size_t stop =
+            hit == nullptr ? body.size() : static_cast<std::size_t>(static_cast<const char*>(hit) - body.data());
+        out.append(body.data() + i, stop - i);
+        if (stop >= body.size()) return;
+        i = stop + mof_unescape_one(out, body, stop, body_offset, max_hex, issues);
+    }
+}
+
+// The UTF-16 code unit a char16 literal body denotes, or false with a reason.
+[[nodiscard]] inline bool mof_char16_value(std::string_view body, unsigned max_hex, char16_t& out,
+                                           const char*& problem) {
+    if (body.empty()) {
+        problem = "empty char16 literal";
+        return false;
+    }
+    char32_t cp = 0;
+    std::size_t used = 0;
+    if (body[0] == '\\' && body.size() > 2 && (body[1] == 'x' || body[1] == 'X')) {
+        used = 2 + mof_read_hex(body, 2, max_hex, cp);  // a lone surrogate is a valid char16 here
+    } else if (body[0] == '\\') {
+        std::string decoded;
+        used = mof_unescape_one(decoded, body, 0, 0, max_hex, nullptr);
+        cp = static_cast<unsigned char>(decoded.empty() ? '\0' : decoded[0]);
+    } else {
+        const decode_step step = decode_utf8(body, 0);
+        cp = step.code_point;
+        used = step.length;
+    }
+    if (used != body.size()) {
+        problem = "char16 literal holds more than one character";
+        return false;
+    }
+    if (cp > 0xFFFF) {
+        problem = "char16 literal outside the Basic Multilingual Plane";
+        return false;
+    }
+    out = static_cast<char16_t>(cp);
+    return true;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/mof_schema.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/mof.hpp"
+// The schema of the standard WMI classes a subscription MOF uses without
+// declaring them (specs.md §2.2, §3). mofcomp types literals by the class in
+// the repository: `CreatorSID = {1,2,…}` is uint8[] and `KillTimeout = 30`
+// a uint32. wmisub has no repository, so it carries these classes here.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// One property of a standard class.
+struct mof_std_property {
+    std::string_view name;
+    cim_type type;
+    bool is_array = false;
+    bool is_key = false;
+    std::string_view ref_class = {};  // class of a reference property
+};
+
+// One standard class. `complete` means every property is listed, so an unknown
+// property name in an instance is a mistake mofcomp would reject.
+struct mof_std_class {
+    std::string_view name;
+    std::string_view superclass;
+    bool complete;
+    std::span<const mof_std_property> properties;
+};
+
+namespace mof_std {
+using t = cim_type;
+inline constexpr mof_std_property event_filter[] = {{"CreatorSID", t::uint8, true}, {"EventAccess", t::string},
+                                                    {"EventNamespace", t::string},  {"Name", t::string, false, true},
+                                                    {"Query", t::string},           {"QueryLanguage", t::string}};
+inline constexpr mof_std_property event_consumer[] = {
+    {"CreatorSID", t::uint8, true}, {"MachineName", t::string}, {"MaximumQueueSize", t::uint32}};
+inline constexpr mof_std_property active_script[] = {{"KillTimeout", t::uint32},
+                                                     {"Name", t::string, false, true},
+                                                     {"ScriptFileName", t::string},
+                                                     {"ScriptingEngine", t::string},
+                                                     {"ScriptText", t::string}};
+inline constexpr mof_std_property command_line[] = {{"CommandLineTemplate", t::string},
+                                                    {"CreateNewConsole", t::boolean},
+                                                    {"CreateNewProcessGroup", t::boolean},
+                                                    {"CreateSeparateWowVdm", t::boolean},
+                                                    {"CreateSharedWowVdm", t::boolean},
+                                                    {"DesktopName", t::string},
+                                                    {"ExecutablePath", t::string},
+                                                    {"FillAttribute", t::uint32},
+                                                    {"FillAttributes", t::uint32},
+                                                    {"ForceOffFeedback", t::boolean},
+                                                    {"ForceOnFeedback", t::boolean},
+                                                    {"KillTimeout", t::uint32},
+                                                    {"Name", t::string, false, true},
+                                                    {"Priority", t::sint32},
+                                                    {"RunInteractively", t::boolean},
+                                                    {"ShowWindowCommand", t::uint32},
+                                                    {"UseDefaultErrorMode", t::boolean},
+                                                    {"WindowTitle", t::string},
+                                                    {"WorkingDirectory", t::string},
+                                                    {"XCoordinate", t::uint32},
+                                                    {"XNumCharacters", t::uint32},
+                                                    {"XSize", t::uint32},
+                                                    {"YCoordinate", t::uint32},
+                                                    {"YNumCharacters", t::uint32},
+                                                    {"YSize", t::uint32}};
+inline constexpr mof_std_property log_file[] = {{"Filename", t::string},
+                                                {"IsUnicode", t::boolean},
+                                                {"MaximumFileSize", t::uint64},
+                                                {"Name", t::string, false, true},
+                                                {"Text", t::string}};
+inline constexpr mof_std_property nt_event_log[] = {{"Category", t::uint16},
+                                                    {"EventID", t::uint32},
+                                                    {"EventType", t::uint32},
+                                                    {"InsertionStringTemplates", t::string, true},
+                                                    {"Name", t::string, false, true},
+                                                    {"NameOfRawDataProperty", t::string},
+                                                    {"NameOfUserSIDProperty", t::string},
+                                                    {"NumberOfInsertionStrings", t::uint32},
+                                                    {"SourceName", t::string},
+                                                    {"UNCServerName", t::string}};
+inline constexpr mof_std_property smtp[] = {{"BccLine", t::string},     {"CcLine", t::string},
+                                            {"FromLine", t::string},    {"HeaderFields", t::string, true},
+                                            {"Message", t::string},     {"Name", t::string, false, true},
+                                            {"ReplyToLine", t::string}, {"SMTPServer", t::string},
+                                            {"Subject", t::string},     {"ToLine", t::string}};
+inline constexpr mof_std_property binding[] = {{"Consumer", t::reference, false, true, "__EventConsumer"},
+                                               {"CreatorSID", t::uint8, true},
+                                               {"DeliverSynchronously", t::boolean},
+                                               {"DeliveryQoS", t::uint32},
+                                               {"Filter", t::reference, false, true, "__EventFilter"},
+                                               {"MaintainSecurityContext", t::boolean},
+                                               {"SlowDownProviders", t::boolean}};
+inline constexpr mof_std_property timer[] = {{"SkipIfPassed", t::boolean}, {"TimerId", t::string, false, true}};
+inline constexpr mof_std_property interval_timer[] = {{"IntervalBetweenEvents", t::uint32}};
+inline constexpr mof_std_property absolute_timer[] = {{"EventDateTime", t::datetime}};
+inline constexpr mof_std_property name_key[] = {{"Name", t::string, false, true}};
+inline constexpr mof_std_property win32_provider[] = {{"ClientLoadableCLSID", t::string},
+                                                      {"CLSID", t::string},
+                                                      {"Concurrency", t::sint32},
+                                                      {"DefaultMachineName", t::string},
+                                                      {"Enabled", t::boolean},
+                                                      {"HostingModel", t::string},
+                                                      {"ImpersonationLevel", t::sint32},
+                                                      {"InitializationReentrancy", t::sint32},
+                                                      {"InitializationTimeoutInterval", t::datetime},
+                                                      {"InitializeAsAdminFirst", t::boolean},
+                                                      {"OperationTimeoutInterval", t::datetime},
+                                                      {"PerLocaleInitialization", t::boolean},
+                                                      {"PerUserInitialization", t::boolean},
+                                                      {"Pure", t::boolean},
+                                                      {"SecurityDescriptor", t::string},
+                                                      {"SupportsExplicitShutdown", t::boolean},
+                                                      {"SupportsExtendedStatus", t::boolean},
+                                                      {"SupportsQuotas", t::boolean},
+                                                      {"SupportsSendStatus", t::boolean},
+                                                      {"SupportsShutdown", t::boolean},
+                                                      {"SupportsThrottling", t::boolean},
+                                                      {"UnloadTimeout", t::datetime},
+                                                      {"Version", t::uint32}};
+inline constexpr mof_std_property provider_registration[] = {{"provider", t::reference, false, true, "__Provider"}};
+inline constexpr mof_std_property consumer_provider_registration[] = {{"ConsumerClassNames", t::string, true}};
+inline constexpr mof_std_property event_provider_registration[] = {{"EventQueryList", t::string, true}};
+inline constexpr std::span<const mof_std_property> none{};
+
+inline constexpr mof_std_class classes[] = {
+    {"__SystemClass", "", false, none},
+    {"__IndicationRelated", "__SystemClass", false, none},
+    {"__EventFilter", "__IndicationRelated", true, event_filter},
+    {"__EventConsumer", "__IndicationRelated", true, event_consumer},
+    {"ActiveScriptEventConsumer", "__EventConsumer", true, active_script},
+    {"CommandLineEventConsumer", "__EventConsumer", true, command_line},
+    {"LogFileEventConsumer", "__EventConsumer", true, log_file},
+    {"NTEventLogEventConsumer", "__EventConsumer", true, nt_event_log},
+    {"SMTPEventConsumer", "__EventConsumer", true, smtp},
+    {"__FilterToConsumerBinding", "__IndicationRelated", true, binding},
+    {"__EventGenerator", "__IndicationRelated", false, none},
+    {"__TimerInstruction", "__EventGenerator", true, timer},
+    {"__IntervalTimerInstruction", "__TimerInstruction", true, interval_timer},
+    {"__AbsoluteTimerInstruction", "__TimerInstruction", true, absolute_timer},
+    {"__Namespace", "__SystemClass", true, name_key},
+    {"__Provider", "__SystemClass", false, name_key},
+    {"__Win32Provider", "__Provider", false, win32_provider},
+    {"__ProviderRegistration", "__SystemClass", false, provider_registration},
+    {"__EventConsumerProviderRegistration", "__ProviderRegistration", false, consumer_provider_registration},
+    {"__EventProviderRegistration", "__ProviderRegistration", false, event_provider_registration},
+};
+
+// Index of each class's superclass in `classes` (npos for roots), computed at compile time.
+inline constexpr std::size_t no_class = static_cast<std::size_t>(-1);
+inline constexpr auto parents = [] {
+    std::array<std::size_t, std::size(classes)> out{};
+    for (std::size_t i = 0; i < std::size(classes); ++i) {
+        out[i] = no_class;
+        for (std::size_t j = 0; j < std::size(classes); ++j) {
+            if (classes[j].name == classes[i].superclass) out[i] = j;
+        }
+    }
+    return out;
+}();
+}  // namespace mof_std
+
+// The superclass of a standard class, or nullptr for a root.
+[[nodiscard]] inline const mof_std_class* mof_std_super(const mof_std_class* cls) noexcept {
+    const auto index = static_cast<std::size_t>(cls - mof_std::classes);
+    const std::size_t parent = mof_std::parents[index];
+    return parent == mof_std::no_class ? nullptr : &mof_std::classes[parent];
+}
+
+// True when every byte is ASCII, so names compare with plain ASCII folding.
+[[nodiscard]] constexpr bool mof_is_ascii(std::string_view s) noexcept {
+    for (const char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80) return false;
+    }
+    return true;
+}
+
+// Name equality against an ASCII name (the schema's): fast ASCII folding when
+// `name` is ASCII too, full Unicode folding (iequals) otherwise.
+[[nodiscard]] inline bool mof_name_is(std::string_view name, bool name_is_ascii, std::string_view ascii_name) noexcept {
+    if (!name_is_ascii) return iequals(name, ascii_name);
+    if (name.size() != ascii_name.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (ascii_fold(name[i]) != ascii_fold(ascii_name[i])) return false;
+    }
+    return true;
+}
+
+// Name equality for two names from the input: ASCII fast path, iequals otherwise.
+// Names of different lengths can only match when one has non-ASCII characters
+// (the Kelvin sign folds to 'k'), so that is checked only then.
+[[nodiscard]] inline bool mof_names_equal(std::string_view a, std::string_view b) noexcept {
+    // Folding works character by character: different ASCII first letters never match.
+    if (!a.empty() && !b.empty() && static_cast<unsigned char>(a[0] | b[0]) < 0x80 &&
+        ascii_fold(a[0]) != ascii_fold(b[0])) {
+        return false;
+    }
+    if (a.size() == b.size()) {
+        std::size_t i = 0;
+        while (i < a.size() && static_cast<unsigned char>(a[i] | b[i]) < 0x80 && ascii_fold(a[i]) == ascii_fold(b[i]))
+            ++i;
+        if (i == a.size()) return true;
+        if (static_cast<unsigned char>(a[i] | b[i]) < 0x80 && mof_is_ascii(a.substr(i)) && mof_is_ascii(b.substr(i)))
+            return false;
+    } else if (mof_is_ascii(a) && mof_is_ascii(b)) {
+        return false;
+    }
+    return iequals(a, b);
+}
+
+// A hash consistent with mof_names_equal: FNV-1a over fold keys, with ASCII
+// letters folded directly (their fold key is their lower case).
+[[nodiscard]] inline std::size_t mof_name_hash(std::string_view name) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    const auto mix = [&h](std::uint32_t key) {
+        h ^= key;
+        h *= 0x100000001b3ull;
+    };
+    if (mof_is_ascii(name)) {
+        for (const char c : name) mix(static_cast<unsigned char>(ascii_fold(c)));
+    } else {
+        for (fold_cursor cursor(name); !cursor.done();) mix(cursor.next());
+    }
+    return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+// The standard class called `name`, or nullptr.
+[[nodiscard]] inline const mof_std_class* mof_find_std_class(std::string_view name) noexcept {
+    const bool ascii = mof_is_ascii(name);
+    for (const mof_std_class& c : mof_std::classes) {
+        if (mof_name_is(name, ascii, c.name)) return &c;
+    }
+    return nullptr;
+}
+
+// The property `name` of a standard class or its superclasses, or nullptr.
+[[nodiscard]] inline const mof_std_property* mof_find_std_property(const mof_std_class* cls, std::string_view name,
+                                                                   bool name_is_ascii) noexcept {
+    for (; cls != nullptr; cls = mof_std_super(cls)) {
+        for (const mof_std_property& p : cls->properties) {
+            if (mof_name_is(name, name_is_ascii, p.name)) return &p;
+        }
+    }
+    return nullptr;
+}
+
+// True when the class and its superclasses list every property.
+[[nodiscard]] inline bool mof_std_complete(const mof_std_class* cls) noexcept {
+    // Abstract roots (__SystemClass, __IndicationRelated, __EventGenerator) add no instance
+    // properties, so a complete class is complete with its superclasses.
+    return cls != nullptr && cls->complete;
+}
+
+// Appends the superclasses of a standard class, nearest first (not the class itself).
+inline void mof_append_std_derivation(const mof_std_class* cls, std::vector<std::string>& out) {
+    for (cls = cls != nullptr ? mof_std_super(cls) : nullptr; cls != nullptr; cls = mof_std_super(cls))
+        out.emplace_back(cls->name);
+}
+
+// Appends the key property names of a standard class, superclass keys first.
+inline void mof_append_std_keys(const mof_std_class* cls, std::vector<std::string>& out) {
+    std::vector<const mof_std_class*> chain;
+    for (; cls != nullptr; cls = mof_std_super(cls)) chain.push_back(cls);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        for (const mof_std_property& p : (*it)->properties) {
+            if (p.is_key) out.emplace_back(p.name);
+        }
+    }
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/mof_session.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/mof.hpp"
+// State shared by the MOF parser across one input and its includes (the
+// session: errors and limits, namespace in force, declared classes and how
+// they type values), the token stream of one file with its error recovery,
+// and the file and encoding helpers around them.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/mof_lexer.hpp"
+// #include "wmisub/detail/mof_schema.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+inline constexpr std::size_t mof_npos = static_cast<std::size_t>(-1);
+
+// True for a character MOF text never holds: NUL and other C0 controls besides whitespace.
+[[nodiscard]] constexpr bool mof_is_control(char32_t c) noexcept {
+    return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v';
+}
+
+// True when more than a tenth of the UTF-16 units in `bytes` are controls or
+// unpaired surrogates: little-endian binary structures have a NUL in every
+// other byte too, but do not read as text.
+[[nodiscard]] inline bool mof_utf16_is_binary(std::string_view bytes, bool big_endian) noexcept {
+    const std::size_t units = bytes.size() / 2;
+    std::size_t bad = 0;
+    const auto unit_at = [&](std::size_t i) { return utf16_byte_unit(bytes, i, big_endian); };
+    for (std::size_t i = 0; i < units;) {
+        const decode_step step = decode_utf16(units, i, unit_at);
+        if (!step.valid || mof_is_control(step.code_point)) ++bad;
+        i += step.length;
+    }
+    return bad * 10 > units;
+}
+
+// Why bytes are not MOF text, or nullptr when they look like text.
+[[nodiscard]] inline const char* mof_binary_reason(std::string_view bytes) noexcept {
+    // Binary MOF (mofcomp -B, WMI driver resources) starts "FOMB" then version 1
+    // (pali/bmfdec, bmfdec.c: DS-compressed data behind a 16-byte header).
+    if (bytes.substr(0, 4) == "FOMB") return "binary MOF (mofcomp -B output, signature FOMB) is not supported";
+    if (bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF")) return nullptr;  // UTF-16 by declaration
+    const std::string_view head = bytes.substr(0, 65536);
+    const utf16_guess guess = guess_utf16(head);
+    if (guess != utf16_guess::none) {
+        return mof_utf16_is_binary(head, guess == utf16_guess::big_endian) ? "input is binary data, not MOF text" : nullptr;
+    }
+    if (std::memchr(head.data(), 0, head.size()) != nullptr) return "input is binary data (NUL bytes), not MOF text";
+    std::size_t controls = 0;
+    for (const char c : head) controls += mof_is_control(static_cast<unsigned char>(c)) ? 1u : 0u;
+    return controls * 10 > head.size() ? "input is binary data (control characters), not MOF text" : nullptr;
+}
+
+// True for well-formed UTF-8; ASCII runs are checked eight bytes at a time (MOF is mostly ASCII).
+[[nodiscard]] inline bool mof_valid_utf8(std::string_view s) noexcept {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i + 8 <= s.size()) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, s.data() + i, 8);
+            if ((word & 0x8080808080808080ull) != 0) break;
+            i += 8;
+        }
+        if (i >= s.size()) break;
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        const decode_step step = decode_utf8(s, i);
+        if (!step.valid) return false;
+        i += step.length;
+    }
+    return true;
+}
+
+// Input as UTF-8 text. Input that already is well-formed UTF-8 without NULs
+// (so not UTF-16 either) is used in place; anything else goes through
+// decode_text. The result is what decode_text would give, without the copy.
+struct mof_source_text {
+    std::string storage;  // the decoded copy, when one was needed
+    std::string_view text;
+    text_encoding encoding = text_encoding::utf8;
+
+    explicit mof_source_text(std::string_view bytes) {
+        std::string_view body = bytes;
+        if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+        const bool utf16_bom = bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF");
+        if (!utf16_bom && std::memchr(body.data(), 0, body.size()) == nullptr && mof_valid_utf8(body)) {
+            text = body;
+            return;
+        }
+        decoded_text decoded = decode_text(bytes);
+        storage = std::move(decoded.utf8);
+        text = storage;
+        encoding = decoded.encoding;
+    }
+    mof_source_text(const mof_source_text&) = delete;  // `text` may point into `storage`
+    mof_source_text& operator=(const mof_source_text&) = delete;
+};
+
+// A path from UTF-8 text (std::filesystem would read a narrow string in the ANSI code page on Windows).
+[[nodiscard]] inline std::filesystem::path mof_utf8_to_path(std::string_view utf8) {
+    std::u8string text(utf8.size(), u8'\0');
+    for (std::size_t i = 0; i < utf8.size(); ++i) text[i] = static_cast<char8_t>(utf8[i]);
+    return std::filesystem::path(text);
+}
+
+// A path as UTF-8 text, with generic (forward) separators.
+[[nodiscard]] inline std::string mof_path_to_utf8(const std::filesystem::path& path) {
+    const std::u8string text = path.generic_u8string();
+    std::string out(text.size(), '\0');
+    for (std::size_t i = 0; i < text.size(); ++i) out[i] = static_cast<char>(text[i]);
+    return out;
+}
+
+// The whole file, refusing files larger than max_bytes before reading them.
+[[nodiscard]] inline result<std::string> mof_read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) return make_error(errc::not_found, "cannot open file");
+    if (std::filesystem::is_directory(status)) return make_error(errc::io_error, "is a directory, not a file");
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (ec) return make_error(errc::io_error, "cannot read the file size: " + ec.message());
+    if (size > max_bytes)
+        return make_error(errc::limit_exceeded,
+                          "file larger than the input limit of " + std::to_string(max_bytes) + " bytes");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error(errc::io_error, "cannot open file for reading");
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    bytes.resize(static_cast<std::size_t>(in.gcount()));  // the file may have shrunk meanwhile
+    if (in.bad()) return make_error(errc::io_error, "read error");
+    return bytes;
+}
+
+// A namespace as the parser stores it: backslash separators, none leading or
+// trailing, and the host of a `\\host\…` spelling apart.
+struct mof_namespace {
+    std::string server;  // "" when not written; "." local
+    std::string path;
+};
+
+// True for a valid namespace name (letters, digits, '_', '-' and non-ASCII, as object_path accepts).
+[[nodiscard]] inline bool mof_namespace_name_ok(std::string_view name) noexcept {
+    if (name.empty()) return false;
+    for (const char c : name) {
+        if (!mof_is(c, mof_cc_ident) && c != '-') return false;
+    }
+    return true;
+}
+
+// Applies a `#pragma namespace` argument to the namespace in force. `\\host\ns`
+// and `\ns` are absolute; so is a path whose first name is `root` (what people
+// mean by "root\\cimv2"); anything else is relative to `current` (MSDN:
+// "#pragma namespace("SMIR")"). Slashes of either kind. nullptr on success, else why not.
+[[nodiscard]] inline const char* mof_apply_namespace(std::string_view text, mof_namespace& current) {
+    std::string s(text);
+    for (char& c : s) {
+        if (c == '/') c = '\\';
+    }
+    mof_namespace next;
+    std::string_view rest = s;
+    if (rest.starts_with("\\\\")) {
+        rest.remove_prefix(2);
+        const std::size_t end = rest.find('\\');
+        next.server = std::string(rest.substr(0, end));
+        if (next.server.empty()) return "namespace path with an empty host name";
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+        if (rest.empty()) return "namespace path names a host but no namespace";
+    } else if (!rest.starts_with("\\")) {
+        const std::string_view first = rest.substr(0, rest.find('\\'));
+        if (!mof_keyword_is(first, "root")) {
+            next = current;
+            if (!next.path.empty()) next.path += '\\';
+        }
+    }
+    while (rest.starts_with("\\")) rest.remove_prefix(1);
+    while (rest.ends_with("\\")) rest.remove_suffix(1);
+    if (rest.empty()) return "empty namespace path";
+    std::size_t begin = 0;
+    while (begin <= rest.size()) {
+        const std::size_t end = std::min(rest.find('\\', begin), rest.size());
+        if (!mof_namespace_name_ok(rest.substr(begin, end - begin))) return "invalid namespace name";
+        begin = end + 1;
+    }
+    next.path += rest;
+    current = std::move(next);
+    return nullptr;
+}
+
+// How a property is declared: what its values are coerced to.
+struct mof_prop_type {
+    cim_type type = cim_type::empty;
+    bool is_array = false;
+    bool known = false;
+    std::string_view ref_class;
+};
+
+// What the parser knows about the class of an instance.
+struct mof_class_view {
+    std::size_t declared = mof_npos;          // index into mof_document::classes
+    const mof_std_class* standard = nullptr;  // standard class of that name, when not declared
+    [[nodiscard]] bool known() const noexcept { return declared != mof_npos || standard != nullptr; }
+};
+
+// Per declared class: how its chain continues.
+struct mof_class_meta {
+    std::size_t super = mof_npos;             // declared superclass (index), when declared in the MOF
+    const mof_std_class* std_base = nullptr;  // standard class the chain ends in
+    bool complete = false;                    // every property of the chain is known
+    std::size_t depth = 0;                    // declared classes in the chain, bounded
+};
+
+// State of one parse: the document being filled, limits, namespace and classes.
+class mof_session {
+public:
+    mof_session(const mof_options& options, mof_document& doc) : options_(options), doc_(doc) {}
+
+    [[nodiscard]] const mof_options& options() const noexcept { return options_; }
+    [[nodiscard]] mof_document& doc() noexcept { return doc_; }
+    [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+
+    mof_namespace ns;                        // namespace in force
+    std::size_t ns_generation = 0;           // changes whenever `ns` does
+    std::vector<std::string> include_stack;  // normalised paths of the files being parsed
+    std::size_t include_count = 0;
+    std::size_t total_bytes = 0;
+
+    // Records an error; after max_errors, records a final limit error and stops the parse.
+    void report(errc code, std::string message, source_location where) {
+        if (stopped_) return;
+        if (doc_.errors.size() >= options_.max_errors) {
+            doc_.errors.push_back(make_error(
+                errc::limit_exceeded, "more than " + std::to_string(options_.max_errors) + " errors; parsing stopped",
+                std::move(where)));
+            stopped_ = true;
+            return;
+        }
+        doc_.errors.push_back(make_error(code, std::move(message), std::move(where)));
+    }
+
+    // Stops the parse with an error that is always recorded (limits, cancellation).
+    void stop(errc code, std::string message, source_location where) {
+        if (stopped_) return;
+        doc_.errors.push_back(make_error(code, std::move(message), std::move(where)));
+        stopped_ = true;
+    }
+
+    // Counts one declaration; false (and the parse stops) past the limit, on
+    // cancel or deadline. `where()` gives the location, built only when needed.
+    template <class Where>
+    bool count_declaration(Where&& where) {
+        if (++declarations_ > options_.max_declarations) {
+            stop(errc::limit_exceeded, "more than " + std::to_string(options_.max_declarations) + " declarations",
+                 where());
+            return false;
+        }
+        if (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed)) {
+            stop(errc::cancelled, "MOF parse cancelled", where());
+            return false;
+        }
+        // The clock is read on the first declaration and every 64th after it.
+        if (options_.deadline && (declarations_ & 63u) == 1 && std::chrono::steady_clock::now() >= *options_.deadline) {
+            stop(errc::timeout, "MOF parse deadline passed", where());
+            return false;
+        }
+        return true;
+    }
+
+    // Registers doc().classes[index] (just declared in the namespace in force):
+    // links its superclass and fills its derivation and key names.
+    void register_class(std::size_t index) {
+        mof_class& cls = doc_.classes[index];
+        mof_class_meta meta;
+        if (!cls.superclass.empty()) {
+            const mof_class_view super = view_of(cls.superclass);
+            if (super.declared != mof_npos && meta_[super.declared].depth < 32) {
+                const mof_class& s = doc_.classes[super.declared];
+                meta.super = super.declared;
+                meta.std_base = meta_[super.declared].std_base;
+                meta.complete = meta_[super.declared].complete;
+                meta.depth = meta_[super.declared].depth + 1;
+                cls.derivation.push_back(s.name);
+                cls.derivation.insert(cls.derivation.end(), s.derivation.begin(), s.derivation.end());
+                cls.key_names = s.key_names;
+            } else if (super.standard != nullptr) {
+                meta.std_base = super.standard;
+                meta.complete = mof_std_complete(super.standard);
+                cls.derivation.emplace_back(super.standard->name);
+                mof_append_std_derivation(super.standard, cls.derivation);
+                mof_append_std_keys(super.standard, cls.key_names);
+            } else {
+                cls.derivation.push_back(cls.superclass);  // defined in the repository; beyond that unknown
+            }
+        } else {
+            meta.complete = true;
+        }
+        for (const mof_property_decl& p : cls.properties) {
+            if (!p.is_key) continue;
+            bool present = false;
+            for (const std::string& k : cls.key_names) present = present || mof_names_equal(k, p.name);
+            if (!present) cls.key_names.push_back(p.name);
+        }
+        meta_.resize(doc_.classes.size());
+        meta_[index] = meta;
+        class_index_[class_key(ns.path, cls.name)] = index;
+        cache_valid_ = false;
+    }
+
+    // The class called `name` in the namespace in force: declared in the MOF, else standard.
+    [[nodiscard]] mof_class_view view_of(std::string_view name) {
+        if (class_index_.empty()) return {mof_npos, mof_find_std_class(name)};
+        if (cache_valid_ && cache_name_ == name && cache_ns_ == ns.path) return cache_view_;
+        mof_class_view view;
+        const auto found = class_index_.find(class_key(ns.path, name));
+        if (found != class_index_.end()) {
+            view.declared = found->second;
+        } else {
+            view.standard = mof_find_std_class(name);
+        }
+        cache_name_.assign(name);
+        cache_ns_ = ns.path;
+        cache_view_ = view;
+        cache_valid_ = true;
+        return view;
+    }
+
+    // How property `name` of the class is declared; known == false when nobody says.
+    [[nodiscard]] mof_prop_type property_type(const mof_class_view& view, std::string_view name) const {
+        const bool ascii = mof_is_ascii(name);
+        const mof_std_class* standard = view.standard;
+        for (std::size_t c = view.declared, guard = 0; c != mof_npos && guard <= 64; c = meta_[c].super, ++guard) {
+            for (const mof_property_decl& p : doc_.classes[c].properties) {
+                if (mof_names_equal(p.name, name)) return {p.type, p.is_array, true, p.ref_class};
+            }
+            standard = meta_[c].std_base;
+        }
+        if (const mof_std_property* p = mof_find_std_property(standard, name, ascii)) {
+            return {p->type, p->is_array, true, p->ref_class};
+        }
+        return {};
+    }
+
+    // True when every property of the class is known, so an unknown name is an error.
+    [[nodiscard]] bool complete(const mof_class_view& view) const noexcept {
+        if (view.declared != mof_npos) return meta_[view.declared].complete;
+        return mof_std_complete(view.standard);
+    }
+
+    // The key property names of the class, inherited first; empty when unknown.
+    [[nodiscard]] std::vector<std::string> keys_of(const mof_class_view& view) const {
+        if (view.declared != mof_npos) return doc_.classes[view.declared].key_names;
+        std::vector<std::string> out;
+        mof_append_std_keys(view.standard, out);
+        return out;
+    }
+
+    // Calls f(name) for each key property of the class (without allocating; runs per instance).
+    template <class F>
+    void each_key(const mof_class_view& view, F&& f) const {
+        if (view.declared != mof_npos) {
+            for (const std::string& k : doc_.classes[view.declared].key_names) f(std::string_view(k));
+            return;
+        }
+        for (const mof_std_class* cls = view.standard; cls != nullptr; cls = mof_std_super(cls)) {
+            for (const mof_std_property& p : cls->properties) {
+                if (p.is_key) f(p.name);
+            }
+        }
+    }
+
+private:
+    [[nodiscard]] static std::string class_key(std::string_view ns_path, std::string_view name) {
+        std::string key = fold_case(ns_path);
+        key += '\x1f';
+        append_folded(key, name);
+        return key;
+    }
+
+    const mof_options& options_;
+    mof_document& doc_;
+    bool stopped_ = false;
+    std::size_t declarations_ = 0;
+    std::vector<mof_class_meta> meta_;
+    std::unordered_map<std::string, std::size_t> class_index_;
+    bool cache_valid_ = false;
+    std::string cache_name_;
+    std::string cache_ns_;
+    mof_class_view cache_view_;
+};
+
+// The tokens of one file with lookahead, locations, brace depth and error recovery.
+class mof_stream {
+public:
+    mof_stream(std::string_view text, std::string source, mof_session& session)
+        : lexer_(text), source_(std::move(source)), session_(session) {}
+
+    [[nodiscard]] const std::string& source() const noexcept { return source_; }
+    [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+    // Braces opened and not yet closed in this file.
+    [[nodiscard]] std::size_t depth() const noexcept { return depth_; }
+
+    // The k-th token ahead (k < 4) without consuming it.
+    [[nodiscard]] const mof_token& peek(std::size_t k = 0) {
+        if (count_ <= k) fill(k);
+        return buffer_[(head_ + k) % buffer_.size()];
+    }
+
+    // Consumes the next token without copying it out.
+    void skip() {
+        const mof_token& t = peek();
+        if (t.kind != mof_tok::end) {
+            ++consumed_;
+            before_previous_ = previous_;
+            previous_ = t.kind;
+        }
+        if (t.kind == mof_tok::lbrace) ++depth_;
+        if (t.kind == mof_tok::rbrace && depth_ > 0) --depth_;
+        head_ = (head_ + 1) % buffer_.size();
+        --count_;
+    }
+
+    // Consumes the next token.
+    mof_token take() {
+        mof_token t = peek();
+        skip();  // at the end, peek() refills from the lexer, which keeps returning `end`
+        return t;
+    }
+
+    [[nodiscard]] bool at(mof_tok kind, std::size_t k = 0) { return peek(k).kind == kind; }
+
+    // True when the k-th token ahead is the identifier `keyword` (any case).
+    [[nodiscard]] bool at_keyword(std::string_view keyword, std::size_t k = 0) {
+        const mof_token& t = peek(k);
+        return t.kind == mof_tok::identifier && mof_keyword_is(payload(t), keyword);
+    }
+
+    // Consumes the token when it has `kind`.
+    bool accept(mof_tok kind) {
+        if (!at(kind)) return false;
+        skip();
+        return true;
+    }
+
+    [[nodiscard]] std::string_view payload(const mof_token& t) const noexcept { return lexer_.payload(t); }
+    // The token exactly as written.
+    [[nodiscard]] std::string_view spelling(const mof_token& t) const noexcept {
+        return lexer_.text().substr(t.offset, t.length);
+    }
+
+    [[nodiscard]] source_location location(const mof_token& t) const {
+        return source_location{source_, t.line, t.column, t.offset};
+    }
+
+    // Reports a problem at token t and returns false.
+    bool fail(const mof_token& t, errc code, std::string message) {
+        session_.report(code, std::move(message), location(t));
+        return false;
+    }
+
+    // Reports that the next token is not `what` (or the lexer's own problem) and returns false.
+    bool unexpected(const char* what) {
+        const mof_token& t = peek();
+        if (t.kind == mof_tok::invalid) return fail(t, errc::syntax_error, t.problem);
+        if (t.kind == mof_tok::end)
+            return fail(t, errc::unexpected_end, std::string("expected ") + what + ", found the end of the input");
+        return fail(t, errc::syntax_error, std::string("expected ") + what + ", found " + describe(t));
+    }
+
+    // Consumes a token of `kind` or reports that `what` was expected.
+    bool expect(mof_tok kind, const char* what) {
+        if (accept(kind)) return true;
+        return unexpected(what);
+    }
+
+    // Skips to the next declaration: past a `;` at brace depth 0, or up to a
+    // `#pragma`, `instance of`, `class X`, `qualifier X` or qualifier list that
+    // starts one (never inside a value, where `instance of` is an embedded object).
+    void recover() {
+        while (!session_.stopped()) {
+            const mof_token& t = peek();
+            if (t.kind == mof_tok::end || starts_declaration()) break;
+            const mof_tok kind = t.kind;
+            skip();
+            if (kind == mof_tok::semicolon && depth_ == 0) break;
+        }
+        depth_ = 0;
+    }
+
+    // After a broken member of a `{ … }` body (opened at body_depth): skips to its
+    // `;` (consumed), the body's `}` or the next `Name =` (kept: a value never
+    // holds '=', so that is the next member even when the `;` went missing or
+    // sat inside an unterminated string). False when a declaration start or the
+    // end comes first: the rest of the body is lost.
+    bool skip_member(std::size_t body_depth) {
+        while (!session_.stopped()) {
+            const mof_token& t = peek();
+            if (t.kind == mof_tok::end || t.kind == mof_tok::directive || depth_ < body_depth) return false;
+            if (depth_ == body_depth && t.kind == mof_tok::rbrace) return true;
+            if (depth_ == body_depth && t.kind == mof_tok::identifier && at(mof_tok::equals, 1)) return true;
+            if (depth_ == body_depth && starts_declaration()) return false;
+            const mof_tok kind = t.kind;
+            skip();
+            if (kind == mof_tok::semicolon && depth_ == body_depth) return true;
+        }
+        return false;
+    }
+
+    // True when the next tokens begin a top-level declaration.
+    [[nodiscard]] bool starts_declaration() {
+        const mof_tok k = peek().kind;
+        if (k == mof_tok::directive) return true;
+        // After '=', ',', '(' or "= {" an `instance of` is an embedded value, not a declaration.
+        const bool value_context = previous_ == mof_tok::equals || previous_ == mof_tok::comma ||
+                                   previous_ == mof_tok::lparen ||
+                                   (previous_ == mof_tok::lbrace && before_previous_ == mof_tok::equals);
+        if (value_context) return false;
+        if (k == mof_tok::lbracket) return depth_ == 0;
+        return at_declaration_keyword();
+    }
+
+    // True at `instance of`, `class X` or `qualifier X`: never the start of a property or value.
+    [[nodiscard]] bool at_declaration_keyword() {
+        if (!at(mof_tok::identifier)) return false;
+        if (at_keyword("instance")) return at_keyword("of", 1);
+        if (at_keyword("class") || at_keyword("qualifier")) return at(mof_tok::identifier, 1);
+        return false;
+    }
+
+    // A short description of a token for messages.
+    [[nodiscard]] std::string describe(const mof_token& t) const {
+        switch (t.kind) {
+        case mof_tok::end: return "the end of the input";
+        case mof_tok::identifier: return "'" + std::string(payload(t).substr(0, 40)) + "'";
+        case mof_tok::alias: return "alias $" + std::string(payload(t).substr(0, 40));
+        case mof_tok::string: return "a string";
+        case mof_tok::char_literal: return "a char16 literal";
+        case mof_tok::integer: return "an integer";
+        case mof_tok::real: return "a real number";
+        case mof_tok::directive: return "#" + std::string(payload(t).substr(0, 40));
+        case mof_tok::invalid: return "an invalid token";
+        default: return "'" + std::string(lexer_.text().substr(t.offset, 1)) + "'";
+        }
+    }
+
+private:
+    // Lexes tokens until k is buffered (kept out of peek() so peek stays small enough to inline).
+    void fill(std::size_t k) {
+        while (count_ <= k) {
+            lexer_.next(buffer_[(head_ + count_) % buffer_.size()]);
+            ++count_;
+        }
+    }
+
+    mof_lexer lexer_;
+    std::string source_;
+    mof_session& session_;
+    std::array<mof_token, 4> buffer_{};
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+    std::size_t consumed_ = 0;
+    std::size_t depth_ = 0;
+    mof_tok previous_ = mof_tok::semicolon;
+    mof_tok before_previous_ = mof_tok::semicolon;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/mof_values.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/mof.hpp"
+// MOF values: literals, arrays, alias references, embedded instances and
+// qualifier lists, read from the token stream and given the CIM type the
+// property's declaration asks for. A literal that does not fit its
+// declaration keeps its own type and is reported: mofcomp would refuse the
+// instance, but an analyst still wants to see what it tried to store.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/datetime.hpp"
+// #include "wmisub/detail/mof_lexer.hpp"
+// #include "wmisub/detail/mof_session.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <cstddef>
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// What an alias names within its file.
+struct mof_alias_target {
+    bool is_class = false;
+    std::size_t index = 0;  // into mof_document::instances or ::classes
+    std::size_t line = 0;   // of the declaration, for "already defined at" messages
+    std::size_t column = 0;
+    // The relative object path, computed at the definition unless a key is itself an
+    // alias reference; then a later use in the same namespace needs no resolution pass.
+    std::string path;
+    bool path_ready = false;
+    std::size_t ns_generation = 0;  // mof_session::ns_generation at the definition
+};
+
+// An alias used in an instance value, resolved when its file ends (forward references are legal).
+struct mof_pending_ref {
+    std::size_t instance = 0;  // index into mof_document::instances
+    std::size_t steps_begin =
+        0;  // into mof_file_scope::steps: property index, then array element / embedded property indices
+    std::size_t steps_size = 0;
+    std::string alias;     // as written, without `$`
+    std::size_t line = 0;  // where the alias is used
+    std::size_t column = 0;
+    std::size_t offset = 0;
+};
+
+// Aliases of one file, case-insensitive, in an open-addressing table: one
+// lookup per alias use, without a node allocation per alias.
+class mof_alias_table {
+public:
+    // The target of `name`, or nullptr.
+    [[nodiscard]] const mof_alias_target* find(std::string_view name) const noexcept {
+        if (slots_.empty()) return nullptr;
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = mof_name_hash(name) & mask;; i = (i + 1) & mask) {
+            const std::uint32_t slot = slots_[i];
+            if (slot == 0) return nullptr;
+            if (mof_names_equal(entries_[slot - 1].name, name)) return &entries_[slot - 1].target;
+        }
+    }
+
+    // Adds `name`; when it is already defined, keeps the first and returns it.
+    const mof_alias_target* insert(std::string_view name, mof_alias_target target) {
+        if (const mof_alias_target* existing = find(name)) return existing;
+        if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+        entries_.push_back({std::string(name), std::move(target)});
+        place(entries_.size() - 1);
+        return nullptr;
+    }
+
+private:
+    struct entry {
+        std::string name;
+        mof_alias_target target;
+    };
+
+    void place(std::size_t index) {
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = mof_name_hash(entries_[index].name) & mask;
+        while (slots_[i] != 0) i = (i + 1) & mask;
+        slots_[i] = static_cast<std::uint32_t>(index + 1);
+    }
+
+    void grow() {
+        slots_.assign(std::max<std::size_t>(64, slots_.size() * 2), 0);
+        for (std::size_t i = 0; i < entries_.size(); ++i) place(i);
+    }
+
+    std::vector<entry> entries_;
+    std::vector<std::uint32_t> slots_;  // 0: empty; else entry index + 1
+};
+
+// Aliases are scoped to their file (creating-an-alias.md), so each file has its own.
+struct mof_file_scope {
+    std::string source;              // the file, for locations
+    std::size_t first_instance = 0;  // instances of this file have indices from here on
+    mof_alias_table aliases;
+    std::vector<mof_pending_ref> pending;
+    std::vector<std::uint32_t> steps;  // pooled steps of the pending references
+
+    [[nodiscard]] source_location where(const mof_pending_ref& ref) const {
+        return source_location{source, ref.line, ref.column, ref.offset};
+    }
+};
+
+// True when a qualifier list marks a key (`Key`, `Key(TRUE)`; not `Key(FALSE)`).
+[[nodiscard]] inline bool mof_has_true_qualifier(const std::vector<mof_qualifier>& qualifiers, std::string_view name) {
+    for (const mof_qualifier& q : qualifiers) {
+        if (!mof_keyword_is(q.name, name)) continue;
+        const auto b = q.argument.as_bool();
+        return !b || *b;
+    }
+    return false;
+}
+
+// Reads values, embedded instances and qualifier lists from one file's stream.
+class mof_value_reader {
+public:
+    mof_value_reader(mof_session& session, mof_stream& in, mof_file_scope& scope) noexcept
+        : session_(session), in_(in), scope_(scope) {}
+
+    // Index of the instance whose values are being read, for alias placeholders;
+    // mof_npos where aliases are not allowed (class defaults, qualifiers).
+    std::size_t instance_index = mof_npos;
+    // Steps from the instance to the value being read (see mof_pending_ref).
+    std::vector<std::uint32_t> path;
+
+    // One initializer for a property declared as `decl`.
+    bool read(const mof_prop_type& decl, std::size_t depth, value& out) {
+        const mof_token& t = in_.peek();
+        if (decl.known && decl.is_array && t.kind != mof_tok::lbrace &&
+            !(t.kind == mof_tok::identifier && mof_keyword_is(in_.payload(t), "null"))) {
+            // A scalar where an array is declared: typed as one element, kept as a scalar.
+            in_.fail(t, errc::type_mismatch, "a single value where an array is declared; kept as written");
+            mof_prop_type element = decl;
+            element.is_array = false;
+            return read(element, depth, out);
+        }
+        switch (t.kind) {
+        case mof_tok::lbrace: return read_array(decl, depth, out);
+        case mof_tok::string: return read_string_value(decl, out);
+        case mof_tok::integer: return read_integer(decl, out);
+        case mof_tok::real: return read_real(decl, out);
+        case mof_tok::char_literal: return read_char16(decl, out);
+        case mof_tok::alias: return read_alias(decl, out);
+        case mof_tok::identifier: return read_word(decl, depth, out);
+        default: return in_.unexpected("a value");
+        }
+    }
+
+    // One or more adjacent string literals (comments and line breaks between them
+    // are whitespace), unescaped into `out`. The stream is at a string token.
+    void read_string(std::string& out) {
+        out.clear();
+        while (in_.at(mof_tok::string)) {
+            const mof_token t = in_.take();
+            const std::string_view body = in_.payload(t);
+            if (!t.escaped) {
+                out.append(body);
+                continue;
+            }
+            issues_.clear();
+            mof_append_unescaped(out, body, t.text_offset, session_.options().hex_escape_digits, &issues_);
+            for (const mof_escape_issue& issue : issues_) {
+                source_location at = in_.location(t);
+                at.column += issue.offset - t.offset;  // a literal never spans lines
+                at.offset = issue.offset;
+                session_.report(errc::syntax_error, issue.message, std::move(at));
+            }
+        }
+    }
+
+    // `{ [qualifiers] Name = value; … }`, the body of an instance, into props.
+    // Properties with errors are skipped (and `complete` cleared) so the rest is kept.
+    bool read_body(const mof_class_view& view, std::string_view class_name, std::size_t depth,
+                   std::vector<property>& props, bool& complete) {
+        // Collected in a reused buffer, then moved into one allocation of the exact size.
+        std::vector<property>& scratch = scratch_at(body_scratch_, depth);
+        scratch.clear();
+        const bool ok = read_body_into(view, class_name, depth, scratch, complete);
+        props.reserve(props.size() + scratch.size());
+        props.insert(props.end(), std::make_move_iterator(scratch.begin()), std::make_move_iterator(scratch.end()));
+        scratch.clear();
+        return ok;
+    }
+
+    // `[name(value) : flavor …, …]` into out. The stream is at '['. `depth` is the
+    // embedding level, so array values here do not share a buffer with an enclosing array.
+    bool read_qualifiers(std::vector<mof_qualifier>& out, std::size_t depth = 0) {
+        in_.skip();
+        const std::size_t saved = instance_index;
+        instance_index = mof_npos;  // no aliases in qualifier values
+        bool ok = read_qualifier_list(out, depth);
+        instance_index = saved;
+        return ok;
+    }
+
+private:
+    // The reusable buffer for nesting level `depth`; a deque keeps outer levels in place while inner ones are added.
+    template <class T>
+    static std::vector<T>& scratch_at(std::deque<std::vector<T>>& buffers, std::size_t depth) {
+        while (buffers.size() <= depth) buffers.emplace_back();
+        return buffers[depth];
+    }
+
+    bool read_body_into(const mof_class_view& view, std::string_view class_name, std::size_t depth,
+                        std::vector<property>& props, bool& complete) {
+        if (!in_.expect(mof_tok::lbrace, "'{'")) return false;
+        const std::size_t body_depth = in_.depth();
+        while (!in_.at(mof_tok::rbrace)) {
+            if (session_.stopped()) return false;
+            const std::size_t before = in_.consumed();
+            // A new declaration means the '}' is missing; stop here so it is parsed on its own.
+            if (in_.at(mof_tok::end) || in_.at(mof_tok::directive) || in_.at_declaration_keyword()) {
+                return in_.unexpected("'}'");
+            }
+            if (!read_property(view, class_name, depth, props)) {
+                complete = false;
+                if (!in_.skip_member(body_depth)) return false;
+                if (in_.consumed() == before) in_.take();  // always make progress
+            }
+        }
+        in_.skip();
+        return true;
+    }
+
+    bool read_qualifier_list(std::vector<mof_qualifier>& out, std::size_t depth) {
+        do {
+            if (!in_.at(mof_tok::identifier)) return in_.unexpected("a qualifier name");
+            mof_qualifier q;
+            q.name = std::string(in_.payload(in_.take()));
+            q.argument = value::boolean(true);
+            if (in_.accept(mof_tok::lparen)) {
+                if (!read({}, depth, q.argument) || !in_.expect(mof_tok::rparen, "')'")) return false;
+            } else if (in_.at(mof_tok::lbrace)) {
+                if (!read({}, depth, q.argument)) return false;
+            }
+            if (in_.accept(mof_tok::colon)) {
+                while (in_.at(mof_tok::identifier)) q.flavors.emplace_back(in_.payload(in_.take()));
+                if (q.flavors.empty()) return in_.unexpected("a qualifier flavor");
+            }
+            out.push_back(std::move(q));
+        } while (in_.accept(mof_tok::comma));
+        return in_.expect(mof_tok::rbracket, "',' or ']'");
+    }
+
+    bool read_property(const mof_class_view& view, std::string_view class_name, std::size_t depth,
+                       std::vector<property>& props) {
+        if (in_.at(mof_tok::lbracket)) {
+            std::vector<mof_qualifier> ignored;  // property qualifiers of an instance change nothing stored
+            if (!read_qualifiers(ignored, depth)) return false;
+        }
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a property name");
+        const mof_token name_token = in_.take();
+        const std::string_view name = in_.payload(name_token);
+        if (!in_.expect(mof_tok::equals, "'='")) return false;
+        const mof_prop_type decl = session_.property_type(view, name);
+        check_property_name(view, class_name, name, decl, name_token);
+        std::size_t index = props.size();
+        for (std::size_t i = 0; i < props.size(); ++i) {
+            if (mof_names_equal(props[i].name, name)) index = i;
+        }
+        const std::size_t pending_before = scope_.pending.size();
+        path.push_back(static_cast<std::uint32_t>(index));
+        const bool duplicate = index < props.size();
+        value v;
+        if (!duplicate) props.push_back({std::string(name), value{}});
+        const bool ok = read(decl, depth, duplicate ? v : props.back().value);  // read in place: no extra move
+        path.pop_back();
+        if (!ok) {
+            if (!duplicate) props.pop_back();
+            scope_.pending.resize(pending_before);
+            return false;
+        }
+        if (duplicate) {
+            in_.fail(name_token, errc::syntax_error,
+                     "property " + std::string(name) + " is set twice; the last value is kept");
+            props[index].value = std::move(v);
+        }
+        return in_.expect(mof_tok::semicolon, "';'");  // a value missing only its ';' is kept
+    }
+
+    void check_property_name(const mof_class_view& view, std::string_view class_name, std::string_view name,
+                             const mof_prop_type& decl, const mof_token& at) {
+        if (name.starts_with("__")) {
+            in_.fail(at, errc::invalid_argument, "system property " + std::string(name) + " cannot be set in MOF");
+        } else if (!decl.known && session_.complete(view)) {
+            in_.fail(at, errc::not_found, std::string(name) + " is not a property of class " + std::string(class_name));
+        }
+    }
+
+    bool mismatch(const mof_token& at, const mof_prop_type& decl, const char* found) {
+        std::string expected(to_string(decl.type));
+        if (decl.is_array) expected += "[]";
+        in_.fail(at, errc::type_mismatch,
+                 "value of type " + std::string(found) + " where " + expected + " is declared; kept as written");
+        return true;
+    }
+
+    bool read_array(const mof_prop_type& decl, std::size_t depth, value& out) {
+        const mof_token open = in_.take();
+        if (decl.known && !decl.is_array) mismatch(open, decl, "array");
+        mof_prop_type element = decl;
+        element.is_array = false;
+        value::array_type& items = scratch_at(array_scratch_, depth);  // arrays never nest directly: one per level
+        items.clear();
+        if (!in_.at(mof_tok::rbrace)) {
+            do {
+                if (items.size() >= session_.options().max_array_elements) {
+                    return in_.fail(in_.peek(), errc::limit_exceeded,
+                                    "array with more than " + std::to_string(session_.options().max_array_elements) +
+                                        " elements");
+                }
+                if (in_.at(mof_tok::lbrace)) return in_.fail(in_.peek(), errc::syntax_error, "arrays cannot be nested");
+                path.push_back(static_cast<std::uint32_t>(items.size()));
+                const bool ok = read(element, depth, items.emplace_back());
+                path.pop_back();
+                if (!ok) return false;
+            } while (in_.accept(mof_tok::comma));
+        }
+        if (!in_.expect(mof_tok::rbrace, "',' or '}'")) return false;
+        const cim_type type = element_type(decl, items, open);
+        out = value::array(
+            type, value::array_type(std::make_move_iterator(items.begin()), std::make_move_iterator(items.end())));
+        items.clear();
+        return true;
+    }
+
+    // The element type: declared, else the elements' own (integers widened to
+    // sint64 when any is negative; path strings mixed with aliases become references).
+    cim_type element_type(const mof_prop_type& decl, value::array_type& items, const mof_token& at) {
+        if (decl.known) return decl.type;
+        cim_type type = cim_type::empty;
+        bool mixed = false;
+        bool any_signed = false;
+        bool any_reference = false;
+        for (const value& v : items) {
+            if (v.type() == cim_type::empty) continue;
+            any_signed = any_signed || v.type() == cim_type::sint64;
+            any_reference = any_reference || v.type() == cim_type::reference;
+            const bool both_int = is_integer(v.type()) && is_integer(type);
+            const bool both_text = (v.type() == cim_type::string || v.type() == cim_type::reference) &&
+                                   (type == cim_type::string || type == cim_type::reference);
+            if (type == cim_type::empty)
+                type = v.type();
+            else if (v.type() != type && !both_int && !both_text)
+                mixed = true;
+        }
+        if (mixed) in_.fail(at, errc::type_mismatch, "array elements of different types");
+        if (any_reference && !mixed) return as_references(items);
+        if (!any_signed || !is_integer(type) || mixed) return type;
+        for (value& v : items) {
+            if (v.type() != cim_type::uint64) continue;
+            const auto u = v.as_uint();
+            if (*u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+                in_.fail(at, errc::type_mismatch, "array mixes negative integers with one too large for sint64");
+                return cim_type::sint64;
+            }
+            v = value::sint(static_cast<std::int64_t>(*u));
+        }
+        return cim_type::sint64;
+    }
+
+    // A reference array is an array of object paths (mof-arrays.md): strings among aliases are paths too.
+    static cim_type as_references(value::array_type& items) {
+        for (value& v : items) {
+            if (const std::string* s = v.as_string(); s != nullptr && v.type() == cim_type::string)
+                v = value::reference(std::string(*s));
+        }
+        return cim_type::reference;
+    }
+
+    bool read_string_value(const mof_prop_type& decl, value& out) {
+        const mof_token first = in_.peek();
+        std::string s;
+        read_string(s);
+        if (!decl.known || decl.type == cim_type::string) {
+            out = value::string(std::move(s));
+        } else if (decl.type == cim_type::reference) {
+            if (!parse_object_path(s))
+                in_.fail(first, errc::type_mismatch, "reference is not a valid object path; kept as written");
+            out = value::reference(std::move(s));
+        } else if (decl.type == cim_type::datetime) {
+            auto parsed = parse_dmtf_datetime(s);
+            if (parsed) {
+                out = value::datetime(*parsed);
+            } else {
+                in_.fail(first, errc::type_mismatch,
+                         "not a DMTF datetime: " + parsed.error().message + "; kept as a string");
+                out = value::string(std::move(s));
+            }
+        } else if (decl.type == cim_type::char16 && string_is_one_unit(s)) {
+            out = value::char16(utf8_to_utf16(s).front());
+        } else {
+            mismatch(first, decl, "string");
+            out = value::string(std::move(s));
+        }
+        return true;
+    }
+
+    [[nodiscard]] static bool string_is_one_unit(std::string_view s) {
+        if (s.empty()) return false;
+        const decode_step step = decode_utf8(s, 0);
+        return step.length == s.size() && step.code_point <= 0xFFFF;
+    }
+
+    // Integers take the declared width; undeclared ones are sint64 when negative, uint64 otherwise.
+    bool read_integer(const mof_prop_type& decl, value& out) {
+        const mof_token& t = in_.peek();
+        constexpr std::uint64_t int64_limit = std::uint64_t{1} << 63;
+        if (t.negative && t.magnitude > int64_limit) {
+            in_.fail(t, errc::syntax_error, "integer literal below the sint64 range");
+            in_.skip();
+            return false;
+        }
+        const std::uint64_t magnitude = t.magnitude;
+        const bool negative = t.negative && magnitude != 0;
+        const std::int64_t signed_value = !negative ? static_cast<std::int64_t>(magnitude & (int64_limit - 1))
+                                          : magnitude == int64_limit ? std::numeric_limits<std::int64_t>::min()
+                                                                     : -static_cast<std::int64_t>(magnitude);
+        if (decl.known && is_integer(decl.type) && fits(decl.type, negative, magnitude)) {
+            out =
+                is_signed_integer(decl.type) ? value::sint(signed_value, decl.type) : value::uint(magnitude, decl.type);
+        } else if (decl.known && (decl.type == cim_type::real32 || decl.type == cim_type::real64)) {
+            out = value::real(negative ? static_cast<double>(signed_value) : static_cast<double>(magnitude), decl.type);
+        } else {
+            if (decl.known && is_integer(decl.type)) {
+                in_.fail(t, errc::type_mismatch,
+                         "integer out of range for " + std::string(to_string(decl.type)) + "; kept as written");
+            } else if (decl.known) {
+                mismatch(t, decl, "integer");
+            }
+            out = negative ? value::sint(signed_value) : value::uint(magnitude);
+        }
+        in_.skip();
+        return true;
+    }
+
+    [[nodiscard]] static bool fits(cim_type type, bool negative, std::uint64_t magnitude) noexcept {
+        const integer_range range = range_of(type);
+        if (!negative) return magnitude <= range.max;
+        return range.min < 0 && magnitude - 1 <= static_cast<std::uint64_t>(-(range.min + 1));
+    }
+
+    bool read_real(const mof_prop_type& decl, value& out) {
+        const mof_token t = in_.take();
+        if (decl.known && (decl.type == cim_type::real32 || decl.type == cim_type::real64)) {
+            out = value::real(t.real, decl.type);
+            return true;
+        }
+        if (decl.known) mismatch(t, decl, "real");
+        out = value::real(t.real);
+        return true;
+    }
+
+    bool read_char16(const mof_prop_type& decl, value& out) {
+        const mof_token t = in_.take();
+        char16_t c = 0;
+        const char* problem = nullptr;
+        if (!mof_char16_value(in_.payload(t), session_.options().hex_escape_digits, c, problem)) {
+            return in_.fail(t, errc::syntax_error, problem);
+        }
+        if (decl.known && decl.type != cim_type::char16) mismatch(t, decl, "char16");
+        out = value::char16(c);
+        return true;
+    }
+
+    // `$alias`: a reference placeholder, replaced by the object path when the file ends.
+    bool read_alias(const mof_prop_type& decl, value& out) {
+        const mof_token t = in_.take();
+        const std::string_view name = in_.payload(t);
+        if (decl.known && decl.type != cim_type::reference) mismatch(t, decl, "reference");
+        if (instance_index == mof_npos) {
+            out = value::reference("$" + std::string(name));
+            return in_.fail(t, errc::syntax_error,
+                            "alias $" + std::string(name) + " can only be used in instance values");
+        }
+        // Defined earlier in this namespace (the usual case): the path is known already.
+        if (const mof_alias_target* target = scope_.aliases.find(name);
+            target != nullptr && target->path_ready && target->ns_generation == session_.ns_generation) {
+            out = value::reference(target->path);
+            return true;
+        }
+        out = value::reference("$" + std::string(name));
+        scope_.pending.push_back(
+            {instance_index, scope_.steps.size(), path.size(), std::string(name), t.line, t.column, t.offset});
+        scope_.steps.insert(scope_.steps.end(), path.begin(), path.end());
+        return true;
+    }
+
+    // TRUE, FALSE, NULL (any case) or an embedded `instance of`.
+    bool read_word(const mof_prop_type& decl, std::size_t depth, value& out) {
+        if (in_.at_keyword("instance") && in_.at_keyword("of", 1)) return read_embedded(decl, depth, out);
+        const mof_token t = in_.peek();
+        const std::string_view word = in_.payload(t);
+        if (mof_keyword_is(word, "null")) {
+            in_.skip();
+            out = value::null(decl.known ? decl.type : cim_type::empty);
+            return true;
+        }
+        const bool is_true = mof_keyword_is(word, "true");
+        if (!is_true && !mof_keyword_is(word, "false")) return in_.unexpected("a value");
+        in_.skip();
+        if (decl.known && decl.type != cim_type::boolean) mismatch(t, decl, "boolean");
+        out = value::boolean(is_true);
+        return true;
+    }
+
+    bool read_embedded(const mof_prop_type& decl, std::size_t depth, value& out) {
+        const mof_token at = in_.take();
+        in_.skip();  // of
+        if (depth + 1 > session_.options().max_nesting) {
+            return in_.fail(at, errc::limit_exceeded,
+                            "embedded instances nested deeper than " + std::to_string(session_.options().max_nesting));
+        }
+        if (decl.known && decl.type != cim_type::object && decl.type != cim_type::string) mismatch(at, decl, "object");
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a class name");
+        embedded_object object;
+        object.class_name = std::string(in_.payload(in_.take()));
+        if (in_.at_keyword("as") && in_.at(mof_tok::alias, 1)) {
+            in_.skip();
+            in_.fail(in_.take(), errc::syntax_error, "an embedded instance cannot have an alias; ignored");
+        }
+        const mof_class_view view = session_.view_of(object.class_name);
+        bool complete = true;
+        if (!read_body(view, object.class_name, depth + 1, object.properties, complete)) return false;
+        if (!complete) return false;
+        out = value::object(std::move(object));
+        return true;
+    }
+
+    mof_session& session_;
+    mof_stream& in_;
+    mof_file_scope& scope_;
+    std::vector<mof_escape_issue> issues_;
+    std::deque<std::vector<property>> body_scratch_;
+    std::deque<value::array_type> array_scratch_;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/mof_resolve.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/mof.hpp"
+// Alias resolution at the end of each MOF file. `Filter = $Filt;` becomes the
+// object path of the aliased instance, `__EventFilter.Name="F"`, exactly what
+// WMI stores in the binding (relative when both live in one namespace, with
+// the namespace otherwise). Aliases may be used before their declaration; a
+// key that is itself an alias reference is resolved first, so bindings of
+// bindings work, and a cycle of such keys is an error.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/mof_schema.hpp"
+// #include "wmisub/detail/mof_session.hpp"
+// #include "wmisub/detail/mof_values.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// The key names used to build an instance's path, ordered as WMI orders them
+// (case-insensitively): its own (declared class), the standard class's, or
+// `Name` when the class is unknown but has one. Views into `in` or the schema.
+inline void mof_key_names(const instance& in, std::vector<std::string_view>& out) {
+    out.clear();
+    for (const std::string& k : in.key_names) out.emplace_back(k);
+    if (out.empty()) {
+        for (const mof_std_class* c = mof_find_std_class(in.class_name); c != nullptr; c = mof_std_super(c)) {
+            for (const mof_std_property& p : c->properties) {
+                if (p.is_key) out.push_back(p.name);
+            }
+        }
+    }
+    if (out.empty() && in.get("Name") != nullptr) out.emplace_back("Name");
+    if (out.size() > 1) std::sort(out.begin(), out.end(), iless{});
+}
+
+// The same, as strings.
+[[nodiscard]] inline std::vector<std::string> mof_path_keys(const instance& in) {
+    std::vector<std::string_view> views;
+    mof_key_names(in, views);
+    return std::vector<std::string>(views.begin(), views.end());
+}
+
+// A key value as an object path key: strings and references quoted, integers and booleans bare.
+[[nodiscard]] inline path_key mof_path_key(const std::string& name, const value& v) {
+    if (const auto b = v.as_bool()) return {name, key_value_kind::boolean, *b ? "TRUE" : "FALSE"};
+    if (is_integer(v.type()) && !v.is_array()) {
+        if (const auto i = v.as_int(); i && is_signed_integer(v.type()))
+            return {name, key_value_kind::integer, std::to_string(*i)};
+        if (const auto u = v.as_uint()) return {name, key_value_kind::integer, std::to_string(*u)};
+    }
+    if (const std::string* s = v.as_string()) return {name, key_value_kind::string, *s};
+    return {name, key_value_kind::string, to_display(v)};
+}
+
+// Appends `,Key=value` (`.` before the first key) exactly as to_string(object_path) writes it.
+inline void mof_append_path_key(std::string& out, bool first, std::string_view name, const value& v);
+
+// `Class.Key="v",Key2=1`: the relative object path of an instance from its key values.
+[[nodiscard]] inline std::string mof_relative_path(const instance& in) {
+    std::vector<std::string_view> keys;
+    mof_key_names(in, keys);
+    std::string out = in.class_name;
+    bool first = true;
+    for (const std::string_view key : keys) {
+        const property* p = nullptr;
+        for (const property& candidate : in.properties) {
+            if (mof_names_equal(candidate.name, key)) p = &candidate;
+        }
+        if (p == nullptr || (p->value.is_null() && !p->value.is_array())) continue;  // reported when the instance ended
+        mof_append_path_key(out, first, key, p->value);
+        first = false;
+    }
+    return out;
+}
+
+inline void mof_append_path_key(std::string& out, bool first, std::string_view name, const value& v) {
+    out += first ? '.' : ',';
+    out += name;
+    out += '=';
+    if (const auto b = v.as_bool()) {
+        out += *b ? "TRUE" : "FALSE";
+    } else if (const std::string* s = v.as_string()) {
+        opath_append_quoted(out, *s);
+    } else if (const auto i = v.as_int(); i && is_integer(v.type()) && is_signed_integer(v.type())) {
+        out += std::to_string(*i);
+    } else if (const auto u = v.as_uint(); u && is_integer(v.type())) {
+        out += std::to_string(*u);
+    } else {
+        opath_append_quoted(out, to_display(v));
+    }
+}
+
+// `ns:relative` as WMI writes a path in another namespace, `\\server\ns:relative` on another machine.
+[[nodiscard]] inline std::string mof_prefixed_path(std::string_view server, std::string_view ns,
+                                                   std::string_view relative) {
+    std::string out;
+    if (!server.empty() && server != ".") {
+        out += "\\\\";
+        out += server;
+        out += '\\';
+    }
+    out += ns;
+    out += ':';
+    out += relative;
+    return out;
+}
+
+// Resolves the alias references of one file.
+class mof_resolver {
+public:
+    mof_resolver(mof_session& session, mof_file_scope& scope) : session_(session), scope_(scope) {}
+
+    // Computes every pending reference's path, then writes them into the instances.
+    void run() {
+        const std::size_t count = scope_.pending.size();
+        if (count == 0) return;
+        results_.assign(count, std::nullopt);
+        state_.assign(count, entry_state::open);
+        nodes_.resize(session_.doc().instances.size() - scope_.first_instance);
+        for (std::size_t i = 0; i < count && !session_.stopped(); ++i) resolve(i, 0);
+        write_back();
+    }
+
+private:
+    enum class entry_state : std::uint8_t { open, busy, done };
+    enum class node_state : std::uint8_t { open, busy, done, failed };
+
+    // The class-and-keys path of one aliased instance, built once.
+    struct node {
+        node_state state = node_state::open;
+        std::string path;
+    };
+
+    [[nodiscard]] std::span<const std::uint32_t> steps(const mof_pending_ref& ref) const {
+        return std::span<const std::uint32_t>(scope_.steps).subspan(ref.steps_begin, ref.steps_size);
+    }
+
+    // The pending reference stored directly in property `position` of instance `index`, if any.
+    [[nodiscard]] std::optional<std::size_t> pending_at(std::size_t index, std::uint32_t position) const {
+        const auto& pending = scope_.pending;  // in parse order: grouped by instance
+        auto it = std::lower_bound(pending.begin(), pending.end(), index,
+                                   [](const mof_pending_ref& p, std::size_t i) { return p.instance < i; });
+        for (; it != pending.end() && it->instance == index; ++it) {
+            if (it->steps_size == 1 && scope_.steps[it->steps_begin] == position) {
+                return static_cast<std::size_t>(it - pending.begin());
+            }
+        }
+        return std::nullopt;
+    }
+
+    // The path for pending entry i, or nullptr when it cannot be resolved (reported).
+    const std::string* resolve(std::size_t i, std::size_t depth) {
+        if (state_[i] == entry_state::done) return results_[i] ? &*results_[i] : nullptr;
+        const mof_pending_ref& ref = scope_.pending[i];
+        if (state_[i] == entry_state::busy) {
+            session_.report(errc::syntax_error, "circular alias reference through $" + ref.alias, scope_.where(ref));
+            return nullptr;
+        }
+        state_[i] = entry_state::busy;
+        results_[i] = target_path(ref, depth);
+        state_[i] = entry_state::done;
+        return results_[i] ? &*results_[i] : nullptr;
+    }
+
+    std::optional<std::string> target_path(const mof_pending_ref& ref, std::size_t depth) {
+        const mof_alias_target* target = scope_.aliases.find(ref.alias);
+        if (target == nullptr) {
+            session_.report(errc::not_found, "alias $" + ref.alias + " is not defined in this file", scope_.where(ref));
+            return std::nullopt;
+        }
+        const mof_instance& from = session_.doc().instances[ref.instance];
+        std::string_view relative;
+        std::string_view ns;
+        std::string_view server;
+        if (target->is_class) {
+            const mof_class& cls = session_.doc().classes[target->index];
+            relative = cls.name;
+            ns = cls.namespace_path;
+            server = cls.server;
+        } else {
+            const mof_instance& to = session_.doc().instances[target->index];
+            if (target->path_ready) {
+                relative = target->path;
+            } else {
+                const node* n = instance_path(target->index, depth + 1, ref);
+                if (n == nullptr) return std::nullopt;
+                relative = n->path;
+            }
+            ns = to.object.namespace_path;
+            server = to.server;
+        }
+        if (iequals(ns, from.object.namespace_path) && iequals(server, from.server)) return std::string(relative);
+        std::string text = mof_prefixed_path(server, ns, relative);
+        if (!too_long(text, ref)) return text;
+        return std::nullopt;
+    }
+
+    // Each level of references-as-keys escapes the one below, so lengths double: cap them.
+    bool too_long(const std::string& text, const mof_pending_ref& ref) {
+        if (text.size() <= WMISUB_MAX_OBJECT_PATH_BYTES) return false;
+        session_.report(errc::limit_exceeded,
+                        "object path for $" + ref.alias + " longer than " +
+                            std::to_string(WMISUB_MAX_OBJECT_PATH_BYTES) + " bytes",
+                        scope_.where(ref));
+        return true;
+    }
+
+    const node* instance_path(std::size_t index, std::size_t depth, const mof_pending_ref& use) {
+        node& n = nodes_[index - scope_.first_instance];
+        if (n.state == node_state::done) return &n;
+        if (n.state == node_state::failed) return nullptr;  // already reported
+        if (n.state == node_state::busy) {
+            session_.report(errc::syntax_error, "circular alias reference through $" + use.alias, scope_.where(use));
+            return nullptr;
+        }
+        if (depth > session_.options().max_nesting) {
+            session_.report(errc::limit_exceeded,
+                            "alias references nest through keys deeper than " +
+                                std::to_string(session_.options().max_nesting),
+                            scope_.where(use));
+            return nullptr;
+        }
+        n.state = node_state::busy;
+        std::optional<std::string> path = build_path(index, depth);
+        node& done = nodes_[index - scope_.first_instance];
+        if (!path || too_long(*path, use)) {
+            done.state = node_state::failed;
+            return nullptr;
+        }
+        done.path = std::move(*path);
+        done.state = node_state::done;
+        return &done;
+    }
+
+    // `Class.Key="v",Key2=1`: the relative path of instance `index`.
+    std::optional<std::string> build_path(std::size_t index, std::size_t depth) {
+        const instance& in = session_.doc().instances[index].object;
+        std::vector<std::string_view> keys;
+        mof_key_names(in, keys);
+        std::string out = in.class_name;
+        bool first = true;
+        for (const std::string_view key : keys) {
+            const property* p = nullptr;
+            std::uint32_t position = 0;
+            for (std::uint32_t i = 0; i < in.properties.size(); ++i) {
+                if (mof_names_equal(in.properties[i].name, key)) {
+                    p = &in.properties[i];
+                    position = i;
+                }
+            }
+            if (p == nullptr || (p->value.is_null() && !p->value.is_array()))
+                continue;  // reported when the instance ended
+            const std::optional<std::size_t> pending = pending_at(index, position);
+            if (!pending) {
+                mof_append_path_key(out, first, key, p->value);
+            } else {
+                const std::string* nested = resolve(*pending, depth);
+                if (nested == nullptr) return std::nullopt;
+                mof_append_path_key(out, first, key, value::string(*nested));
+            }
+            first = false;
+        }
+        return out;
+    }
+
+    // One rebuild per top-level property, however many references it holds (arrays of aliases stay linear).
+    void write_back() {
+        std::vector<std::size_t> order;
+        order.reserve(results_.size());
+        for (std::size_t i = 0; i < results_.size(); ++i) {
+            if (results_[i]) order.push_back(i);
+        }
+        // Already in parse order (instance, then position), except that steps within one property need sorting.
+        const auto& pending = scope_.pending;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            if (pending[a].instance != pending[b].instance) return pending[a].instance < pending[b].instance;
+            const auto sa = steps(pending[a]);
+            const auto sb = steps(pending[b]);
+            return std::lexicographical_compare(sa.begin(), sa.end(), sb.begin(), sb.end());
+        });
+        std::size_t begin = 0;
+        while (begin < order.size()) {
+            const mof_pending_ref& first = pending[order[begin]];
+            const std::uint32_t position = steps(first)[0];
+            std::size_t end = begin + 1;
+            while (end < order.size() && pending[order[end]].instance == first.instance &&
+                   steps(pending[order[end]])[0] == position)
+                ++end;
+            std::vector<property>& props = session_.doc().instances[first.instance].object.properties;
+            if (position < props.size())
+                patch(props[position].value, std::span<const std::size_t>(order).subspan(begin, end - begin), 1);
+            begin = end;
+        }
+    }
+
+    // Replaces the placeholders under v; `entries` share their first `level` steps and are sorted.
+    void patch(value& v, std::span<const std::size_t> entries, std::size_t level) {
+        for (const std::size_t e : entries) {
+            if (scope_.pending[e].steps_size == level) {
+                v = value::reference(std::move(*results_[e]));
+                return;
+            }
+        }
+        const value::array_type* items = v.as_array();
+        const embedded_object* object = v.as_object();
+        if (items == nullptr && object == nullptr) return;
+        value::array_type new_items = items != nullptr ? *items : value::array_type{};
+        embedded_object new_object = object != nullptr ? *object : embedded_object{};
+        std::size_t begin = 0;
+        while (begin < entries.size()) {
+            const std::uint32_t step = steps(scope_.pending[entries[begin]])[level];
+            std::size_t end = begin + 1;
+            while (end < entries.size() && steps(scope_.pending[entries[end]])[level] == step) ++end;
+            value* child = nullptr;
+            if (items != nullptr && step < new_items.size()) child = &new_items[step];
+            if (object != nullptr && step < new_object.properties.size()) child = &new_object.properties[step].value;
+            if (child != nullptr) patch(*child, entries.subspan(begin, end - begin), level + 1);
+            begin = end;
+        }
+        if (items != nullptr) {
+            v = value::array(v.type(), std::move(new_items));
+        } else {
+            v = value::object(std::move(new_object));
+        }
+    }
+
+    mof_session& session_;
+    mof_file_scope& scope_;
+    std::vector<std::optional<std::string>> results_;
+    std::vector<entry_state> state_;
+    std::vector<node> nodes_;  // by instance index - scope_.first_instance
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/mof_parser.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/mof.hpp"
+// The MOF declaration parser: pragmas and includes, qualifier declarations,
+// classes and instances, one file at a time (an include parses its file
+// with the same session), with recovery at the next declaration after an
+// error and alias resolution when each file ends.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/mof_lexer.hpp"
+// #include "wmisub/detail/mof_resolve.hpp"
+// #include "wmisub/detail/mof_session.hpp"
+// #include "wmisub/detail/mof_values.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Parses the declarations of one file into the session's document.
+class mof_file_parser {
+public:
+    // `path` is the file's own path (UTF-8) for resolving includes; may be empty.
+    mof_file_parser(mof_session& session, std::string_view text, std::string source, std::string path)
+        : session_(session), in_(text, std::move(source), session), values_(session, in_, scope_),
+          path_(std::move(path)) {
+        scope_.source = in_.source();
+        scope_.first_instance = session_.doc().instances.size();
+    }
+
+    // Parses every declaration, recovering after errors, then resolves the file's aliases.
+    void run() {
+        while (!session_.stopped() && !in_.at(mof_tok::end)) {
+            const std::size_t before = in_.consumed();
+            if (!declaration()) in_.recover();
+            if (in_.consumed() == before && !in_.at(mof_tok::end)) in_.take();  // always make progress
+        }
+        mof_resolver(session_, scope_).run();
+    }
+
+private:
+    bool declaration() {
+        const mof_token& first = in_.peek();
+        if (first.kind == mof_tok::semicolon) {
+            in_.skip();  // a stray ';' between declarations declares nothing
+            return true;
+        }
+        if (!session_.count_declaration([&] { return in_.location(first); })) return false;
+        if (first.kind == mof_tok::directive) return directive();
+        std::vector<mof_qualifier> qualifiers;
+        if (in_.at(mof_tok::lbracket) && !values_.read_qualifiers(qualifiers)) return false;
+        if (in_.at_keyword("instance")) return instance_decl(std::move(qualifiers));
+        if (in_.at_keyword("class")) return class_decl(std::move(qualifiers));
+        if (in_.at_keyword("qualifier") && qualifiers.empty()) return qualifier_decl();
+        return in_.unexpected("a declaration (instance of, class, qualifier or #pragma)");
+    }
+
+    // ---------------------------------------------------------------- instances
+
+    bool instance_decl(std::vector<mof_qualifier> qualifiers) {
+        const mof_token keyword = in_.take();
+        if (!in_.at_keyword("of")) return in_.unexpected("'of'");
+        in_.skip();
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a class name");
+        mof_instance mi;
+        mi.object.class_name = std::string(in_.payload(in_.take()));
+        if (!read_alias_clause(mi.alias)) return false;
+        if (!in_.at(mof_tok::lbrace)) return in_.unexpected("'{'");
+        mi.object.namespace_path = session_.ns.path;
+        mi.server = session_.ns.server;
+        mi.object.origin.kind = source_kind::mof;
+        mi.object.origin.where = in_.location(keyword);
+        mi.qualifiers = std::move(qualifiers);
+        const mof_class_view view = session_.view_of(mi.object.class_name);
+        if (view.declared != mof_npos) {
+            mi.object.derivation = session_.doc().classes[view.declared].derivation;
+            mi.object.key_names = session_.doc().classes[view.declared].key_names;
+        }
+        values_.instance_index = session_.doc().instances.size();
+        bool complete = true;
+        const bool body_ok = values_.read_body(view, mi.object.class_name, 0, mi.object.properties, complete);
+        values_.instance_index = mof_npos;
+        mi.complete = body_ok && complete;
+        const bool ok = body_ok && in_.expect(mof_tok::semicolon, "';' after the instance");
+        check_keys(view, mi);
+        add_instance(std::move(mi));
+        return ok;
+    }
+
+    // Key properties must be set (creating-an-instance-using-mof.md); reported, the instance is kept.
+    void check_keys(const mof_class_view& view, const mof_instance& mi) {
+        session_.each_key(view, [&](std::string_view key) {
+            for (const property& p : mi.object.properties) {
+                if (mof_names_equal(p.name, key) && !(p.value.is_null() && !p.value.is_array())) return;
+            }
+            session_.report(errc::missing_field,
+                            "instance of " + mi.object.class_name + " has no value for its key property " +
+                                std::string(key),
+                            mi.object.origin.where);
+        });
+    }
+
+    void add_instance(mof_instance mi) {
+        const std::size_t index = session_.doc().instances.size();
+        if (!mi.alias.empty()) {
+            mof_alias_target target{false, index, mi.object.origin.where.line, mi.object.origin.where.column,
+                                    {},    false, session_.ns_generation};
+            // Its path is known now unless a property holds an alias still to resolve (keys may).
+            if (scope_.pending.empty() || scope_.pending.back().instance != index) {
+                target.path = mof_relative_path(mi.object);
+                // Over-long paths (references nested through keys) are left to the resolver, which reports them.
+                target.path_ready = target.path.size() <= WMISUB_MAX_OBJECT_PATH_BYTES;
+            }
+            define_alias(mi.alias, std::move(target), mi.object.origin.where);
+        }
+        session_.doc().instances.push_back(std::move(mi));
+    }
+
+    void define_alias(const std::string& alias, mof_alias_target target, const source_location& where) {
+        if (const mof_alias_target* first = scope_.aliases.insert(alias, std::move(target))) {
+            session_.report(errc::syntax_error,
+                            "alias $" + alias + " is already defined at line " + std::to_string(first->line) +
+                                ", column " + std::to_string(first->column) + "; this one is ignored",
+                            where);
+        }
+    }
+
+    // `as $alias`, when present.
+    bool read_alias_clause(std::string& alias) {
+        if (!in_.at_keyword("as")) return true;
+        in_.skip();
+        if (!in_.at(mof_tok::alias)) return in_.unexpected("an alias ($name)");
+        const mof_token t = in_.take();
+        if (!alias.empty()) return in_.fail(t, errc::syntax_error, "a second alias for one declaration");
+        alias = std::string(in_.payload(t));
+        return true;
+    }
+
+    // ------------------------------------------------------------------ classes
+
+    bool class_decl(std::vector<mof_qualifier> qualifiers) {
+        const mof_token keyword = in_.take();
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a class name");
+        mof_class cls;
+        cls.name = std::string(in_.payload(in_.take()));
+        if (!read_alias_clause(cls.alias)) return false;  // Microsoft: alias before the superclass
+        if (in_.accept(mof_tok::colon)) {
+            if (!in_.at(mof_tok::identifier)) return in_.unexpected("a superclass name");
+            cls.superclass = std::string(in_.payload(in_.take()));
+        }
+        if (!read_alias_clause(cls.alias)) return false;  // DSP0004: alias after it
+        cls.namespace_path = session_.ns.path;
+        cls.server = session_.ns.server;
+        cls.qualifiers = std::move(qualifiers);
+        cls.where = in_.location(keyword);
+        if (mof_names_equal(cls.name, cls.superclass)) {
+            in_.fail(keyword, errc::syntax_error, "class " + cls.name + " cannot derive from itself");
+            cls.superclass.clear();
+        }
+        if (!in_.expect(mof_tok::lbrace, "'{'")) return false;
+        const bool ok = class_body(cls) && in_.expect(mof_tok::semicolon, "';' after the class");
+        add_class(std::move(cls));
+        return ok;
+    }
+
+    bool class_body(mof_class& cls) {
+        const std::size_t body_depth = in_.depth();
+        while (!in_.at(mof_tok::rbrace)) {
+            if (session_.stopped()) return false;
+            if (in_.at(mof_tok::end) || in_.at(mof_tok::directive) || in_.at_declaration_keyword())
+                return in_.unexpected("'}'");
+            if (!feature(cls) && !in_.skip_member(body_depth)) return false;
+        }
+        in_.skip();
+        return true;
+    }
+
+    void add_class(mof_class cls) {
+        const std::size_t index = session_.doc().classes.size();
+        if (!cls.alias.empty()) {
+            define_alias(cls.alias,
+                         {true, index, cls.where.line, cls.where.column, cls.name, true, session_.ns_generation},
+                         cls.where);
+        }
+        session_.doc().classes.push_back(std::move(cls));
+        session_.register_class(index);
+    }
+
+    // `type name`, `Class ref name`, `Class name` (embedded object) or `void`.
+    bool read_typed_name(mof_property_decl& out, bool allow_void, bool& is_void) {
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a type");
+        const mof_token type_token = in_.take();
+        const std::string_view type_name = in_.payload(type_token);
+        is_void = false;
+        if (in_.at_keyword("ref") && in_.at(mof_tok::identifier, 1)) {
+            in_.skip();
+            out.type = cim_type::reference;
+            out.ref_class = std::string(type_name);
+        } else if (const auto t = cim_type_from_name(type_name); t && *t != cim_type::reference) {
+            out.type = *t;
+        } else if (mof_keyword_is(type_name, "void")) {
+            if (!allow_void) return in_.fail(type_token, errc::syntax_error, "only a method can be void");
+            is_void = true;
+        } else {
+            out.type = cim_type::object;  // a class name as the type: an embedded object
+            out.ref_class = std::string(type_name);
+        }
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a name");
+        const mof_token name = in_.take();
+        out.name = std::string(in_.payload(name));
+        out.where = in_.location(name);
+        return true;
+    }
+
+    // `[n]` or `[]` after a property or parameter name.
+    bool read_array_suffix(mof_property_decl& decl) {
+        if (!in_.accept(mof_tok::lbracket)) return true;
+        decl.is_array = true;
+        if (in_.at(mof_tok::integer)) decl.array_size = in_.take().magnitude;
+        return in_.expect(mof_tok::rbracket, "']'");
+    }
+
+    bool read_default(mof_property_decl& decl) {
+        if (!in_.accept(mof_tok::equals)) return true;
+        value v;
+        if (!values_.read({decl.type, decl.is_array, true, decl.ref_class}, 0, v)) return false;
+        decl.default_value = std::move(v);
+        return true;
+    }
+
+    bool feature(mof_class& cls) {
+        mof_property_decl decl;
+        if (in_.at(mof_tok::lbracket) && !values_.read_qualifiers(decl.qualifiers)) return false;
+        bool is_void = false;
+        if (!read_typed_name(decl, true, is_void)) return false;
+        if (in_.accept(mof_tok::lparen)) return method(cls, std::move(decl), is_void);
+        if (is_void) return in_.unexpected("'(' after a void method name");
+        if (!read_array_suffix(decl) || !read_default(decl) || !in_.expect(mof_tok::semicolon, "';'")) return false;
+        decl.is_key = mof_has_true_qualifier(decl.qualifiers, "key");
+        cls.properties.push_back(std::move(decl));
+        return true;
+    }
+
+    bool method(mof_class& cls, mof_property_decl head, bool is_void) {
+        mof_method_decl m;
+        m.name = std::move(head.name);
+        m.return_type = is_void ? cim_type::empty : head.type;
+        m.return_class = std::move(head.ref_class);
+        m.qualifiers = std::move(head.qualifiers);
+        m.where = std::move(head.where);
+        if (!in_.at(mof_tok::rparen)) {
+            do {
+                mof_property_decl p;
+                bool unused = false;
+                if (in_.at(mof_tok::lbracket) && !values_.read_qualifiers(p.qualifiers)) return false;
+                if (!read_typed_name(p, false, unused) || !read_array_suffix(p) || !read_default(p)) return false;
+                m.parameters.push_back(std::move(p));
+            } while (in_.accept(mof_tok::comma));
+        }
+        if (!in_.expect(mof_tok::rparen, "',' or ')'") || !in_.expect(mof_tok::semicolon, "';'")) return false;
+        cls.methods.push_back(std::move(m));
+        return true;
+    }
+
+    // --------------------------------------------------------------- qualifiers
+
+    // `qualifier Name : type [= default], scope(…), flavor(…);` or the flavor
+    // statement `qualifier Name : Flavor Flavor;`.
+    bool qualifier_decl() {
+        const mof_token keyword = in_.take();
+        mof_qualifier_decl q;
+        q.where = in_.location(keyword);
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a qualifier name");
+        q.name = std::string(in_.payload(in_.take()));
+        if (!in_.expect(mof_tok::colon, "':'")) return false;
+        const auto type = in_.at(mof_tok::identifier) ? cim_type_from_name(in_.payload(in_.peek())) : std::nullopt;
+        if (!type) {
+            q.flavor_statement = true;
+            while (in_.at(mof_tok::identifier)) q.flavors.emplace_back(in_.payload(in_.take()));
+            if (q.flavors.empty()) return in_.unexpected("a type or a flavor");
+        } else if (!qualifier_signature(q, *type)) {
+            return false;
+        }
+        if (!in_.expect(mof_tok::semicolon, "';'")) return false;
+        session_.doc().qualifier_decls.push_back(std::move(q));
+        return true;
+    }
+
+    bool qualifier_signature(mof_qualifier_decl& q, cim_type type) {
+        in_.skip();
+        q.type = type;
+        mof_property_decl shape;
+        shape.type = type;
+        if (!read_array_suffix(shape) || !read_default(shape)) return false;
+        q.is_array = shape.is_array;
+        q.default_value = std::move(shape.default_value);
+        // `, scope(class, property)`, `, flavor(ToSubclass)` and any other group, commas optional.
+        while (in_.accept(mof_tok::comma) || in_.at(mof_tok::identifier)) {
+            if (!in_.at(mof_tok::identifier)) return in_.unexpected("scope(…) or flavor(…)");
+            const std::string group(in_.payload(in_.take()));
+            if (!in_.expect(mof_tok::lparen, "'('")) return false;
+            std::vector<std::string>& into = mof_keyword_is(group, "flavor") ? q.flavors : q.scopes;
+            while (in_.at(mof_tok::identifier)) {
+                into.emplace_back(in_.payload(in_.take()));
+                if (!in_.accept(mof_tok::comma)) break;
+            }
+            if (!in_.expect(mof_tok::rparen, "')'")) return false;
+        }
+        return true;
+    }
+
+    // --------------------------------------------------------------- directives
+
+    bool directive() {
+        const mof_token hash = in_.take();
+        const std::string_view name = in_.payload(hash);
+        mof_pragma p;
+        p.where = in_.location(hash);
+        if (mof_keyword_is(name, "include")) {
+            if (!directive_arguments(p.arguments)) return false;
+            return include(p.arguments, p.where);
+        }
+        if (!mof_keyword_is(name, "pragma")) {
+            return in_.fail(hash, errc::syntax_error, "unknown directive #" + std::string(name));
+        }
+        if (!in_.at(mof_tok::identifier)) return in_.unexpected("a pragma name");
+        p.name = std::string(in_.payload(in_.take()));
+        if (!directive_arguments(p.arguments)) return false;
+        const bool ok = apply_pragma(p);
+        p.namespace_path = session_.ns.path;
+        session_.doc().pragmas.push_back(std::move(p));
+        return ok;
+    }
+
+    // `( "a" "b", IDENT, 12 )` or a bare string; nothing when neither follows.
+    bool directive_arguments(std::vector<std::string>& out) {
+        std::string text;
+        if (in_.at(mof_tok::string)) {
+            values_.read_string(text);
+            out.push_back(std::move(text));
+            return true;
+        }
+        if (!in_.accept(mof_tok::lparen)) return true;
+        if (in_.accept(mof_tok::rparen)) return true;
+        do {
+            const mof_token& t = in_.peek();
+            if (t.kind == mof_tok::string) {
+                values_.read_string(text);
+            } else if (t.kind == mof_tok::identifier || t.kind == mof_tok::integer || t.kind == mof_tok::real) {
+                text.assign(in_.spelling(t));  // FAIL/NOFAIL and numbers as written
+                in_.skip();
+            } else {
+                return in_.unexpected("a pragma argument");
+            }
+            out.push_back(std::move(text));
+        } while (in_.accept(mof_tok::comma));
+        return in_.expect(mof_tok::rparen, "')'");
+    }
+
+    bool apply_pragma(const mof_pragma& p) {
+        const std::string_view name = p.name;
+        const std::string_view first = p.arguments.empty() ? std::string_view{} : std::string_view(p.arguments[0]);
+        if (mof_keyword_is(name, "namespace")) {
+            if (p.arguments.empty())
+                return fail_at(p.where, errc::syntax_error, "#pragma namespace needs a namespace path");
+            if (const char* problem = mof_apply_namespace(first, session_.ns)) {
+                return fail_at(p.where, errc::invalid_argument,
+                               std::string(problem) + ": \"" + std::string(first) + "\"; namespace unchanged");
+            }
+            ++session_.ns_generation;
+            return true;
+        }
+        if (mof_keyword_is(name, "autorecover")) {
+            session_.doc().autorecover.push_back(p.where);
+            return true;
+        }
+        if (mof_keyword_is(name, "include")) return include(p.arguments, p.where);
+        if (mof_keyword_is(name, "deleteclass")) return deletion(p, mof_deletion_kind::class_definition);
+        if (mof_keyword_is(name, "deleteinstance")) return deletion(p, mof_deletion_kind::instance);
+        if (mof_keyword_is(name, "classflags"))
+            return check_flags(p, {"createonly", "forceupdate", "safeupdate", "updateonly"});
+        if (mof_keyword_is(name, "instanceflags")) return check_flags(p, {"createonly", "updateonly"});
+        return true;  // locale, amendment, source, … and unknown pragmas: recorded as written
+    }
+
+    bool fail_at(const source_location& where, errc code, std::string message) {
+        session_.report(code, std::move(message), where);
+        return true;  // the pragma itself was well-formed: no recovery needed
+    }
+
+    bool check_flags(const mof_pragma& p, std::initializer_list<std::string_view> known) {
+        for (const std::string& flag : p.arguments) {
+            bool ok = false;
+            for (const std::string_view k : known) ok = ok || mof_keyword_is(flag, k);
+            if (!ok) fail_at(p.where, errc::invalid_argument, "unknown flag \"" + flag + "\" in #pragma " + p.name);
+        }
+        return true;
+    }
+
+    // `#pragma deleteclass("C", FAIL)` / `#pragma deleteinstance("C.k='v'", NOFAIL)`.
+    bool deletion(const mof_pragma& p, mof_deletion_kind kind) {
+        mof_deletion d;
+        d.kind = kind;
+        d.namespace_path = session_.ns.path;
+        d.server = session_.ns.server;
+        d.where = p.where;
+        if (p.arguments.empty()) return fail_at(p.where, errc::syntax_error, "#pragma " + p.name + " needs a target");
+        d.target = p.arguments[0];
+        if (p.arguments.size() < 2 ||
+            (!mof_keyword_is(p.arguments[1], "fail") && !mof_keyword_is(p.arguments[1], "nofail"))) {
+            fail_at(p.where, errc::syntax_error, "#pragma " + p.name + " needs FAIL or NOFAIL after the target");
+        } else {
+            d.fail_if_missing = mof_keyword_is(p.arguments[1], "fail");
+        }
+        if (kind == mof_deletion_kind::instance && !parse_object_path(d.target)) {
+            fail_at(p.where, errc::invalid_argument,
+                    "#pragma deleteinstance target is not an object path: " + d.target);
+        }
+        session_.doc().deletions.push_back(std::move(d));
+        return true;
+    }
+
+    // ----------------------------------------------------------------- includes
+
+    bool include(const std::vector<std::string>& arguments, const source_location& where) {
+        if (arguments.empty()) return fail_at(where, errc::syntax_error, "include needs a file name");
+        mof_include rec;
+        rec.requested = arguments[0];
+        rec.where = where;
+        std::string requested = rec.requested;
+        for (char& c : requested) {
+            if (c == '\\') c = '/';  // MOF files are written on Windows
+        }
+        const std::filesystem::path base = mof_utf8_to_path(path_).parent_path();
+        rec.resolved = mof_path_to_utf8((base / mof_utf8_to_path(requested)).lexically_normal());
+        const std::size_t index = session_.doc().includes.size();
+        session_.doc().includes.push_back(rec);
+        if (auto bytes = read_include(rec.resolved, where)) {
+            session_.doc().includes[index].followed = true;
+            session_.include_stack.push_back(rec.resolved);
+            const mof_source_text text(*bytes);
+            mof_file_parser nested(session_, text.text, rec.resolved, rec.resolved);
+            nested.run();
+            session_.include_stack.pop_back();
+        }
+        return true;
+    }
+
+    // The bytes of an included file, or nothing after reporting why not.
+    std::optional<std::string> read_include(const std::string& resolved, const source_location& where) {
+        const mof_options& options = session_.options();
+        const auto refuse = [&](errc code, std::string why) -> std::optional<std::string> {
+            session_.report(code, "include \"" + resolved + "\" not followed: " + why, where);
+            return std::nullopt;
+        };
+        if (!options.include_reader)
+            return refuse(errc::unsupported, "the input is not a file and no include reader was given");
+        if (session_.include_stack.size() > options.max_include_depth) {
+            return refuse(errc::limit_exceeded,
+                          "includes nested deeper than " + std::to_string(options.max_include_depth));
+        }
+        for (const std::string& open : session_.include_stack) {
+            if (iequals(open, resolved))
+                return refuse(errc::invalid_argument, "include cycle (the file is already being read)");
+        }
+        if (++session_.include_count > options.max_includes) {
+            return refuse(errc::limit_exceeded, "more than " + std::to_string(options.max_includes) + " includes");
+        }
+        auto bytes = options.include_reader(resolved);
+        if (!bytes) {
+            error why = std::move(bytes).error();
+            return refuse(why.code, std::move(why.message));
+        }
+        if (bytes->size() > options.max_input_bytes - std::min(options.max_input_bytes, session_.total_bytes)) {
+            return refuse(errc::limit_exceeded,
+                          "the input and its includes exceed " + std::to_string(options.max_input_bytes) + " bytes");
+        }
+        if (const char* why = mof_binary_reason(*bytes)) return refuse(errc::unsupported, why);
+        if (bytes->size() > mof_max_text / 2) return refuse(errc::limit_exceeded, "included file larger than 2 GiB");
+        session_.total_bytes += bytes->size();
+        return std::move(*bytes);
+    }
+
+    mof_session& session_;
+    mof_stream in_;
+    mof_file_scope scope_;
+    mof_value_reader values_;
+    std::string path_;
+};
+
+// Parses one top-level input into doc (see parse_mof).
+inline void mof_parse_top(std::string_view bytes, const mof_options& options, mof_document& doc) {
+    const source_location start{options.source_name, 0, 0, 0};
+    if (bytes.size() > options.max_input_bytes) {
+        doc.errors.push_back(make_error(
+            errc::limit_exceeded, "input larger than " + std::to_string(options.max_input_bytes) + " bytes", start));
+        return;
+    }
+    if (const char* why = mof_binary_reason(bytes)) {
+        doc.errors.push_back(make_error(errc::unsupported, why, start));
+        return;
+    }
+    const mof_source_text decoded(bytes);
+    doc.encoding = decoded.encoding;
+    if (decoded.text.size() > mof_max_text) {
+        doc.errors.push_back(make_error(errc::limit_exceeded, "decoded input larger than 4 GiB", start));
+        return;
+    }
+    // About one instance per 200 bytes in real files; reserving avoids re-moving them all as the vector grows.
+    doc.instances.reserve(std::min(bytes.size() / 200, options.max_declarations));
+    mof_session session(options, doc);
+    session.total_bytes = bytes.size();
+    if (const char* problem = mof_apply_namespace(options.default_namespace, session.ns)) {
+        doc.errors.push_back(make_error(errc::invalid_argument, std::string("default namespace: ") + problem, start));
+        session.ns = {"", "root\\default"};
+    }
+    session.include_stack.push_back(mof_path_to_utf8(mof_utf8_to_path(options.source_name).lexically_normal()));
+    mof_file_parser(session, decoded.text, options.source_name, options.source_name).run();
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+
+WMISUB_NAMESPACE_BEGIN
+
+// True when bytes are not MOF text: a binary MOF (`mofcomp -B`, signature "FOMB")
+// or other binary data. Such input is reported as unsupported, never parsed.
+[[nodiscard]] inline bool is_binary_mof(std::string_view bytes) noexcept {
+    return detail::mof_binary_reason(bytes) != nullptr;
+}
+
+// Parses MOF text (UTF-8, or UTF-16LE/BE with a BOM) and resolves its aliases.
+// Never fails as a whole: problems are listed in mof_document::errors.
+[[nodiscard]] inline mof_document parse_mof(std::string_view bytes, const mof_options& options = {}) noexcept {
+    mof_document doc;
+#if WMISUB_EXCEPTIONS
+    try {
+        detail::mof_parse_top(bytes, options, doc);
+    } catch (...) {
+        doc.errors.push_back(make_error(errc::limit_exceeded, "out of memory while parsing MOF",
+                                        source_location{options.source_name, 0, 0, source_location::npos}));
+    }
+#else
+    detail::mof_parse_top(bytes, options, doc);
+#endif
+    return doc;
+}
+
+// Reads and parses a MOF file; includes are read relative to it (unless
+// options.include_reader is set) and locations name the file.
+[[nodiscard]] inline mof_document parse_mof_file(const std::filesystem::path& path, mof_options options = {}) noexcept {
+    mof_document doc;
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        if (options.source_name.empty()) options.source_name = detail::mof_path_to_utf8(path);
+        if (!options.include_reader) {
+            const std::size_t limit = options.max_input_bytes;
+            options.include_reader = [limit](const std::string& p) {
+                return detail::mof_read_file(detail::mof_utf8_to_path(p), limit);
+            };
+        }
+        auto bytes = detail::mof_read_file(path, options.max_input_bytes);
+        if (!bytes) {
+            error e = std::move(bytes).error();
+            e.location.source = options.source_name;
+            doc.errors.push_back(std::move(e));
+            return doc;
+        }
+        return parse_mof(*bytes, options);
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        doc.errors.push_back(make_error(errc::limit_exceeded, "out of memory while reading MOF",
+                                        source_location{options.source_name, 0, 0, source_location::npos}));
+    }
+    return doc;
+#endif
+}
+
+// Types every instance and files it in a snapshot (snapshot::add), with the
+// parse errors as collection errors of the instance's source. Instances cut
+// short by a syntax error are included: their error is listed too.
+[[nodiscard]] inline snapshot to_snapshot(const mof_document& doc) {
+    snapshot out;
+    for (const mof_instance& in : doc.instances) out.add(in.object, in.object.origin.where.source);
+    for (const error& e : doc.errors) out.errors.push_back({e.location.source, {}, e});
+    return out;
+}
+
+WMISUB_NAMESPACE_END
+// analysis
 // #include "wmisub/graph.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -3723,109 +8890,10 @@ WMISUB_NAMESPACE_END
 // uses. Nothing in the snapshot is dropped.
 
 // #include "wmisub/config.hpp"
-// #include "wmisub/detail/timer_query.hpp"
-// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
-// SPDX-License-Identifier: MIT
-//
-// IWYU pragma: private, include "wmisub/graph.hpp"
-// Finds the TimerId a `__TimerEvent` filter waits for, so the graph can link
-// the filter to its timer instruction. This reads only the tokens it needs;
-// the full WQL parser and trigger analysis live in wmisub/wql.hpp.
-
-// #include "wmisub/config.hpp"
-// #include "wmisub/text.hpp"
-
-#include <cstddef>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-WMISUB_NAMESPACE_BEGIN
-namespace detail {
-
-// One WQL token, as far as timer linking needs: identifiers, string literals and punctuation.
-struct timer_query_token {
-    enum class kind { identifier, string, symbol } type;
-    std::string text;  // unescaped for strings
-};
-
-// Reads a quoted WQL string at query[pos] (either quote, backslash escapes); advances pos.
-[[nodiscard]] inline std::optional<std::string> read_wql_string(std::string_view query, std::size_t& pos) {
-    const char quote = query[pos++];
-    std::string out;
-    while (pos < query.size()) {
-        const char c = query[pos++];
-        if (c == quote) return out;
-        if (c == '\\' && pos < query.size()) {
-            out += query[pos++];
-            continue;
-        }
-        out += c;
-    }
-    return std::nullopt;  // unterminated: the query is broken, no TimerId
-}
-
-[[nodiscard]] inline bool is_wql_identifier_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           static_cast<unsigned char>(c) >= 0x80;
-}
-
-// Tokens of a query; nullopt when a string literal is unterminated.
-[[nodiscard]] inline std::optional<std::vector<timer_query_token>> tokenize_timer_query(std::string_view query) {
-    std::vector<timer_query_token> tokens;
-    std::size_t pos = 0;
-    while (pos < query.size()) {
-        const char c = query[pos];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            ++pos;
-        } else if (c == '\'' || c == '"') {
-            auto s = read_wql_string(query, pos);
-            if (!s) return std::nullopt;
-            tokens.push_back({timer_query_token::kind::string, std::move(*s)});
-        } else if (is_wql_identifier_char(c)) {
-            const std::size_t start = pos;
-            while (pos < query.size() && is_wql_identifier_char(query[pos])) ++pos;
-            tokens.push_back({timer_query_token::kind::identifier, std::string(query.substr(start, pos - start))});
-        } else {
-            tokens.push_back({timer_query_token::kind::symbol, std::string(1, c)});
-            ++pos;
-        }
-    }
-    return tokens;
-}
-
-// True when tokens[i] is the identifier `name` (case-insensitive).
-[[nodiscard]] inline bool is_identifier(const std::vector<timer_query_token>& tokens, std::size_t i,
-                                        std::string_view name) {
-    return i < tokens.size() && tokens[i].type == timer_query_token::kind::identifier && iequals(tokens[i].text, name);
-}
-
-// The TimerId compared with `=` in a query over `__TimerEvent`, in either operand order.
-[[nodiscard]] inline std::optional<std::string> timer_id_of_query(std::string_view query) {
-    const auto tokens = tokenize_timer_query(query);
-    if (!tokens) return std::nullopt;
-    const auto& t = *tokens;
-    bool from_timer_event = false;
-    for (std::size_t i = 0; i + 1 < t.size(); ++i) {
-        if (is_identifier(t, i, "FROM") && is_identifier(t, i + 1, "__TimerEvent")) from_timer_event = true;
-    }
-    if (!from_timer_event) return std::nullopt;
-    auto is_equals = [&](std::size_t i) { return i < t.size() && t[i].type == timer_query_token::kind::symbol && t[i].text == "="; };
-    auto is_string = [&](std::size_t i) { return i < t.size() && t[i].type == timer_query_token::kind::string; };
-    for (std::size_t i = 0; i < t.size(); ++i) {
-        if (!is_identifier(t, i, "TimerId")) continue;
-        if (is_equals(i + 1) && is_string(i + 2)) return t[i + 2].text;
-        if (i >= 2 && is_equals(i - 1) && is_string(i - 2)) return t[i - 2].text;
-    }
-    return std::nullopt;
-}
-
-}  // namespace detail
-WMISUB_NAMESPACE_END
 // #include "wmisub/model.hpp"
 // #include "wmisub/object_path.hpp"
 // #include "wmisub/text.hpp"
+// #include "wmisub/wql.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -4053,14 +9121,15 @@ private:
     void link_timers(subscription& s) const {
         if (!s.filter) return;
         const event_filter& f = snapshot_->filters[*s.filter];
-        const std::optional<std::string> id = detail::timer_id_of_query(f.query);
-        if (!id) return;
+        const auto analysis = analyze_wql(f.query);
+        if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
+        const std::string& id = analysis->trigger.timer_id;
         const std::string event_ns = detail::normalize_namespace(
             f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
         std::vector<std::size_t> elsewhere;
         for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
             const timer_instruction& timer = snapshot_->timers[t];
-            if (!iequals(timer.timer_id, *id)) continue;
+            if (!iequals(timer.timer_id, id)) continue;
             if (iequals(detail::normalize_namespace(timer.namespace_path), event_ns)) {
                 s.timers.push_back(t);
             } else {
@@ -4080,6 +9149,9463 @@ private:
 };
 
 WMISUB_NAMESPACE_END
+// #include "wmisub/payload.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Payload analysis: what a consumer would do when its filter fires. Command
+// lines are split as Windows splits them and the program that CreateProcess
+// would start is worked out (ExecutablePath versus the first token, implied
+// `.exe`, `%SystemRoot%`-style variables); interpreter and LOLBin chains are
+// followed recursively (`cmd /c`, PowerShell and its encoded commands,
+// mshta, rundll32, regsvr32, wscript, certutil, bitsadmin, schtasks, ...);
+// PowerShell, VBScript and JScript are de-obfuscated (ticks, carets,
+// concatenation, `[char]`, `-f`, `-join`, `Chr()`, `fromCharCode`) and
+// scanned for behaviours; base64, gzip and deflate layers are decoded and
+// analysed in turn. Every finding is an `indicator` with a stable kind name,
+// the WMI property it came from and an excerpt of the original text.
+//
+// Analysis never throws, keeps no global state and does bounded work on any
+// input: nesting depth, decoded bytes, sub-analyses, stages and indicators are
+// capped by payload_options and `truncated` says when a cap was reached.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/text.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------------------
+// Indicator kinds, strengths and capabilities
+// ---------------------------------------------------------------------------
+
+// How much one indicator says on its own. `strong`: a behaviour benign
+// subscriptions do not show (an encoded command, a download cradle, a process
+// launched from a script); `suspicious`: worth a point in a score but common
+// enough in administration to need company; `info`: context (a URL, a file
+// write, the interpreter used).
+enum class indicator_strength : std::uint8_t { info, suspicious, strong };
+
+// The stable name of a strength: "info", "suspicious", "strong".
+[[nodiscard]] constexpr std::string_view to_string(indicator_strength s) noexcept {
+    switch (s) {
+    case indicator_strength::info: return "info";
+    case indicator_strength::suspicious: return "suspicious";
+    case indicator_strength::strong: return "strong";
+    }
+    return "info";
+}
+
+// What a payload is able to do, summarised over all its indicators.
+enum class capability : std::uint32_t {
+    launches_process = 1u << 0,    // starts a process (every CommandLine consumer does)
+    network = 1u << 1,             // talks to another machine
+    downloads = 1u << 2,           // fetches content from another machine
+    writes_file = 1u << 3,         // creates or changes files
+    dynamic_code = 1u << 4,        // runs code built or fetched at run time
+    in_memory_code = 1u << 5,      // loads assemblies, PE images or shellcode into memory
+    obfuscated = 1u << 6,          // hides its text (ticks, concatenation, char codes, ...)
+    encoded = 1u << 7,             // carries base64/compressed/encoded content
+    hidden_window = 1u << 8,       // hides what it runs
+    persistence_change = 1u << 9,  // adds another autostart (Run key, task, service, subscription, account)
+    defense_evasion = 1u << 10,    // disables or blinds security tools, logs or recovery
+    credential_access = 1u << 11,  // reads credentials or dumps LSASS
+    privilege_change = 1u << 12,   // creates accounts or changes group membership
+    lateral_movement = 1u << 13,   // runs code on another machine
+    wmi_access = 1u << 14,         // uses WMI itself
+    registry_write = 1u << 15,     // writes the registry
+    process_termination = 1u << 16,// kills processes
+    data_exfiltration = 1u << 17,  // sends local data out (upload, e-mail)
+    event_data_use = 1u << 18,     // uses data of the triggering event (`%TargetInstance.X%`)
+    discovery = 1u << 19,          // gathers system or network information
+};
+
+// The stable snake_case name of one capability.
+[[nodiscard]] constexpr std::string_view to_string(capability c) noexcept {
+    switch (c) {
+    case capability::launches_process: return "launches_process";
+    case capability::network: return "network";
+    case capability::downloads: return "downloads";
+    case capability::writes_file: return "writes_file";
+    case capability::dynamic_code: return "dynamic_code";
+    case capability::in_memory_code: return "in_memory_code";
+    case capability::obfuscated: return "obfuscated";
+    case capability::encoded: return "encoded";
+    case capability::hidden_window: return "hidden_window";
+    case capability::persistence_change: return "persistence_change";
+    case capability::defense_evasion: return "defense_evasion";
+    case capability::credential_access: return "credential_access";
+    case capability::privilege_change: return "privilege_change";
+    case capability::lateral_movement: return "lateral_movement";
+    case capability::wmi_access: return "wmi_access";
+    case capability::registry_write: return "registry_write";
+    case capability::process_termination: return "process_termination";
+    case capability::data_exfiltration: return "data_exfiltration";
+    case capability::event_data_use: return "event_data_use";
+    case capability::discovery: return "discovery";
+    }
+    return "unknown";
+}
+
+// Every capability, in bit order (for iterating over a capability_set).
+inline constexpr std::array<capability, 20> all_capabilities = {
+    capability::launches_process, capability::network,          capability::downloads,
+    capability::writes_file,      capability::dynamic_code,     capability::in_memory_code,
+    capability::obfuscated,       capability::encoded,          capability::hidden_window,
+    capability::persistence_change, capability::defense_evasion, capability::credential_access,
+    capability::privilege_change, capability::lateral_movement, capability::wmi_access,
+    capability::registry_write,   capability::process_termination, capability::data_exfiltration,
+    capability::event_data_use,   capability::discovery};
+
+// A set of capabilities (a bit mask over `capability`).
+struct capability_set {
+    std::uint32_t bits = 0;
+
+    // True when c is in the set.
+    [[nodiscard]] constexpr bool has(capability c) const noexcept {
+        return (bits & static_cast<std::uint32_t>(c)) != 0;
+    }
+    // Adds c to the set.
+    constexpr void add(capability c) noexcept { bits |= static_cast<std::uint32_t>(c); }
+    // Adds every capability of other.
+    constexpr void add(capability_set other) noexcept { bits |= other.bits; }
+    // True when the set is empty.
+    [[nodiscard]] constexpr bool empty() const noexcept { return bits == 0; }
+    // The stable names of the capabilities in the set, in bit order.
+    [[nodiscard]] std::vector<std::string_view> names() const {
+        std::vector<std::string_view> out;
+        for (const capability c : all_capabilities) {
+            if (has(c)) out.push_back(to_string(c));
+        }
+        return out;
+    }
+    friend constexpr bool operator==(capability_set, capability_set) = default;
+};
+
+// Builds a set from capabilities.
+[[nodiscard]] constexpr capability_set make_capabilities(std::initializer_list<capability> list) noexcept {
+    capability_set s;
+    for (const capability c : list) s.add(c);
+    return s;
+}
+
+// What an indicator says. Names (to_string) are stable: rules and JSON
+// reports key on them, and a name once shipped is never reused.
+enum class indicator_kind : std::uint8_t {
+    // evidence found in the text
+    url,                         // an http/https/ftp URL
+    ip_address,                  // an IPv4 or IPv6 address (not a version number)
+    unc_path,                    // a path on another machine: \\host\share
+    webdav_path,                 // a WebDAV path (\\host@SSL\..., DavWWWRoot): files fetched over HTTP
+    user_writable_path,          // a path into a location ordinary users can write (%TEMP%, AppData, \Users\Public, ...)
+    alternate_data_stream,       // a file:stream path (code or data hidden in an NTFS alternate data stream)
+    event_data_template,         // a %TargetInstance.X% / %Prop% template: event data flows into the output
+    event_data_in_command,       // a template inside an executed command line: event data injected into a command
+    event_data_exfiltration,     // whole event objects or sensitive properties sent out (e-mail)
+    // what runs
+    script_interpreter,          // a shell or script host runs the payload (cmd, powershell, wscript, mshta, ...)
+    lolbin,                      // a Windows binary known for proxy execution or downloads is used
+    proxy_execution,             // a signed binary launches another program, DLL or project for the payload
+    inline_script,               // script code given inline on a command line (mshta/rundll32 javascript:, python -c)
+    remote_code_load,            // code loaded straight from a URL, UNC or WebDAV path (Squiblydoo, mshta http://)
+    runs_from_writable_path,     // the program, script or DLL run lives in a user-writable location
+    masqueraded_binary,          // a system binary's name run from outside the system directories
+    argv0_mismatch,              // ExecutablePath runs a different program than the command line names
+    unquoted_path_with_spaces,   // an unquoted path with spaces: CreateProcess may run C:\Program.exe first
+    relative_executable,         // the program is found through the search path (hijackable)
+    extension_mismatch,          // a script or DLL with an extension that does not match what runs it
+    script_as_command_line,      // CommandLineTemplate holds script source, not a command line
+    implicit_profile_execution,  // PowerShell started with no command: only its profile scripts run
+    hidden_window,               // the payload hides its window (-w hidden, Run x,0, conhost --headless)
+    execution_policy_bypass,     // PowerShell execution policy bypassed
+    // encoding and obfuscation
+    encoded_command,             // a base64 command is executed (powershell -EncodedCommand)
+    encoded_script,              // a Script Encoder (VBScript.Encode/JScript.Encode) script
+    encoded_blob,                // a long base64/hex blob inside a script
+    base64_decode,               // the payload decodes base64 at run time
+    compressed_payload,          // the payload decompresses embedded data (GzipStream, DeflateStream)
+    embedded_binary,             // a PE image or shellcode bytes embedded in the payload
+    obfuscation,                 // obfuscation was removed before matching (ticks, carets, concatenation, char codes)
+    heavy_obfuscation,           // dense or layered obfuscation, as produced by obfuscation frameworks
+    // behaviours
+    dynamic_code,                // code built at run time is executed (IEX, Execute, eval, ScriptBlock::Create)
+    download,                    // content is downloaded to disk (certutil -urlcache, bitsadmin, DownloadFile, curl -o)
+    download_cradle,             // content is downloaded and executed (IEX (New-Object Net.WebClient).DownloadString)
+    network_request,             // an HTTP request or socket without evidence of what is done with the reply
+    data_upload,                 // local data is sent to another machine (UploadString, curl -T, certreq -Post)
+    reverse_shell,               // a socket connected to a command interpreter
+    signal_wait,                 // waitfor.exe: waits for a network signal, a remotely triggerable backdoor
+    in_memory_assembly,          // a .NET assembly is loaded from bytes (Reflection.Assembly::Load)
+    native_api_access,           // native APIs are declared from script (Add-Type DllImport, P/Invoke)
+    process_injection,           // memory of this or another process is written and run (VirtualAlloc, CreateRemoteThread)
+    script_process_launch,       // a script starts a process (WScript.Shell.Run, ShellExecute, Start-Process)
+    wmi_process_create,          // a process is created through WMI (Win32_Process.Create, wmic process call create)
+    remote_execution,            // code is run on another machine (wmic /node, psexec, Invoke-Command -ComputerName)
+    amsi_bypass,                 // AMSI is tampered with
+    security_tool_tamper,        // security tools are disabled (Set-MpPreference -Disable*, firewall off)
+    logging_tamper,              // event logs, auditing or ETW are cleared or disabled
+    recovery_inhibition,         // shadow copies, backups or recovery are deleted or disabled
+    process_termination,         // processes are killed (taskkill, Stop-Process, Terminate())
+    service_stop,                // a service is stopped or disabled
+    file_hiding,                 // files are hidden (attrib +h +s)
+    autostart_registry_write,    // an autostart registry location is written (Run keys, Winlogon, IFEO, services)
+    registry_write,              // the registry is written
+    scheduled_task,              // a scheduled task is created or changed
+    service_install,             // a service is created or its binary changed
+    wmi_subscription_change,     // WMI subscriptions are created or deleted from inside a payload (mofcomp too)
+    account_manipulation,        // accounts are created or added to groups (net user /add)
+    credential_access,           // credentials are dumped (LSASS, SAM, mimikatz)
+    file_write,                  // a file is written (redirection, FileSystemObject, Out-File, LogFile consumer)
+    executable_file_write,       // a file with an executable or script extension is written or copied
+    autostart_file_write,        // a file is written into an autostart location (Startup folder, wbem\mof)
+    file_deletion,               // files are deleted
+    wmi_access,                  // the payload uses WMI (GetObject("winmgmts:"), Get-WmiObject)
+    wmi_class_storage,           // data is read from or stored in WMI class properties (fileless storage)
+    discovery,                   // system or network discovery commands (whoami, systeminfo, nltest)
+    // consumer classes
+    email_send,                  // an SMTP consumer sends e-mail (detail: server and recipients)
+    remote_event_log,            // an NTEventLog consumer writes to another machine's log
+    custom_consumer,             // a consumer class run by a third-party consumer provider DLL
+    unusual_script_engine,       // an ActiveScript engine other than VBScript/JScript
+};
+
+// Number of indicator kinds.
+inline constexpr std::size_t indicator_kind_count = static_cast<std::size_t>(indicator_kind::unusual_script_engine) + 1;
+
+namespace detail {
+
+// One row of the indicator catalog.
+struct indicator_kind_info {
+    indicator_kind kind;
+    std::string_view name;
+    indicator_strength strength;
+    capability_set capabilities;
+    std::string_view description;
+    std::string_view attack;  // the closest ATT&CK technique, or "" for plain evidence
+};
+
+inline constexpr std::array<indicator_kind_info, indicator_kind_count> indicator_catalog = {{
+    {indicator_kind::url, "url", indicator_strength::info, {}, "an http/https/ftp URL", ""},
+    {indicator_kind::ip_address, "ip_address", indicator_strength::info, {}, "an IPv4 or IPv6 address", ""},
+    {indicator_kind::unc_path, "unc_path", indicator_strength::suspicious, make_capabilities({capability::network}), "a path on another machine (\\\\host\\share)", ""},
+    {indicator_kind::webdav_path, "webdav_path", indicator_strength::suspicious, make_capabilities({capability::network}), "a WebDAV path: files fetched over HTTP", ""},
+    {indicator_kind::user_writable_path, "user_writable_path", indicator_strength::suspicious, {}, "a path into a location ordinary users can write", ""},
+    {indicator_kind::alternate_data_stream, "alternate_data_stream", indicator_strength::strong, make_capabilities({capability::defense_evasion}),
+     "a file:stream path (NTFS alternate data stream)", "T1564.004"},
+    {indicator_kind::event_data_template, "event_data_template", indicator_strength::info, make_capabilities({capability::event_data_use}),
+     "a %TargetInstance.X% template: event data flows into the output", ""},
+    {indicator_kind::event_data_in_command, "event_data_in_command", indicator_strength::suspicious, make_capabilities({capability::event_data_use}),
+     "event data is substituted into an executed command line", "T1546.003"},
+    {indicator_kind::event_data_exfiltration, "event_data_exfiltration", indicator_strength::suspicious,
+     make_capabilities({capability::event_data_use, capability::data_exfiltration}), "whole event objects or sensitive properties are sent out", "T1048"},
+    {indicator_kind::script_interpreter, "script_interpreter", indicator_strength::info, make_capabilities({capability::launches_process}),
+     "a shell or script host runs the payload", "T1059"},
+    {indicator_kind::lolbin, "lolbin", indicator_strength::suspicious, make_capabilities({capability::launches_process}),
+     "a Windows binary known for proxy execution or downloads is used", "T1218"},
+    {indicator_kind::proxy_execution, "proxy_execution", indicator_strength::strong, make_capabilities({capability::launches_process, capability::defense_evasion}),
+     "a signed binary launches another program, DLL or project", "T1218"},
+    {indicator_kind::inline_script, "inline_script", indicator_strength::strong, make_capabilities({capability::dynamic_code, capability::launches_process}),
+     "script code given inline on a command line", "T1218"},
+    {indicator_kind::remote_code_load, "remote_code_load", indicator_strength::strong, make_capabilities({capability::network, capability::downloads, capability::launches_process}),
+     "code is loaded straight from a URL, UNC or WebDAV path", "T1105"},
+    {indicator_kind::runs_from_writable_path, "runs_from_writable_path", indicator_strength::strong, make_capabilities({capability::launches_process}),
+     "the program, script or DLL run lives in a user-writable location", ""},
+    {indicator_kind::masqueraded_binary, "masqueraded_binary", indicator_strength::strong, make_capabilities({capability::defense_evasion}),
+     "a system binary's name run from outside the system directories", "T1036.005"},
+    {indicator_kind::argv0_mismatch, "argv0_mismatch", indicator_strength::suspicious, make_capabilities({capability::defense_evasion}),
+     "ExecutablePath runs a different program than the command line names", "T1036"},
+    {indicator_kind::unquoted_path_with_spaces, "unquoted_path_with_spaces", indicator_strength::suspicious, {},
+     "an unquoted program path with spaces (CreateProcess search ambiguity)", "T1574.009"},
+    {indicator_kind::relative_executable, "relative_executable", indicator_strength::info, {}, "the program is found through the search path", "T1574.008"},
+    {indicator_kind::extension_mismatch, "extension_mismatch", indicator_strength::suspicious, make_capabilities({capability::defense_evasion}),
+     "a script or DLL whose extension does not match what runs it", "T1036.008"},
+    {indicator_kind::script_as_command_line, "script_as_command_line", indicator_strength::suspicious, {},
+     "CommandLineTemplate holds script source, not a command line", ""},
+    {indicator_kind::implicit_profile_execution, "implicit_profile_execution", indicator_strength::strong, make_capabilities({capability::launches_process}),
+     "PowerShell started with no command: only its profile scripts run", "T1546.013"},
+    {indicator_kind::hidden_window, "hidden_window", indicator_strength::suspicious, make_capabilities({capability::hidden_window}), "the payload hides its window", "T1564.003"},
+    {indicator_kind::execution_policy_bypass, "execution_policy_bypass", indicator_strength::suspicious, make_capabilities({capability::defense_evasion}),
+     "the PowerShell execution policy is bypassed", "T1059.001"},
+    {indicator_kind::encoded_command, "encoded_command", indicator_strength::strong, make_capabilities({capability::encoded, capability::obfuscated}),
+     "a base64-encoded command is executed", "T1027.010"},
+    {indicator_kind::encoded_script, "encoded_script", indicator_strength::strong, make_capabilities({capability::encoded, capability::obfuscated}),
+     "a Script Encoder (VBScript.Encode/JScript.Encode) script", "T1027"},
+    {indicator_kind::encoded_blob, "encoded_blob", indicator_strength::suspicious, make_capabilities({capability::encoded}), "a long base64 or hex blob inside a script", "T1027"},
+    {indicator_kind::base64_decode, "base64_decode", indicator_strength::suspicious, make_capabilities({capability::encoded}), "base64 is decoded at run time", "T1140"},
+    {indicator_kind::compressed_payload, "compressed_payload", indicator_strength::suspicious, make_capabilities({capability::encoded, capability::obfuscated}),
+     "embedded data is decompressed at run time", "T1140"},
+    {indicator_kind::embedded_binary, "embedded_binary", indicator_strength::strong, make_capabilities({capability::encoded, capability::in_memory_code}),
+     "a PE image or shellcode bytes are embedded in the payload", "T1027.009"},
+    {indicator_kind::obfuscation, "obfuscation", indicator_strength::suspicious, make_capabilities({capability::obfuscated}),
+     "obfuscation was removed before matching", "T1027.010"},
+    {indicator_kind::heavy_obfuscation, "heavy_obfuscation", indicator_strength::strong, make_capabilities({capability::obfuscated}),
+     "dense or layered obfuscation as produced by obfuscation frameworks", "T1027.010"},
+    {indicator_kind::dynamic_code, "dynamic_code", indicator_strength::strong, make_capabilities({capability::dynamic_code}), "code built at run time is executed", "T1059"},
+    {indicator_kind::download, "download", indicator_strength::strong, make_capabilities({capability::network, capability::downloads, capability::writes_file}),
+     "content is downloaded to disk", "T1105"},
+    {indicator_kind::download_cradle, "download_cradle", indicator_strength::strong, make_capabilities({capability::network, capability::downloads, capability::dynamic_code}),
+     "content is downloaded and executed", "T1105"},
+    {indicator_kind::network_request, "network_request", indicator_strength::suspicious, make_capabilities({capability::network}),
+     "an HTTP request or socket connection", "T1071.001"},
+    {indicator_kind::data_upload, "data_upload", indicator_strength::suspicious, make_capabilities({capability::network, capability::data_exfiltration}),
+     "local data is sent to another machine", "T1041"},
+    {indicator_kind::reverse_shell, "reverse_shell", indicator_strength::strong, make_capabilities({capability::network, capability::dynamic_code, capability::launches_process}),
+     "a socket is connected to a command interpreter", "T1059"},
+    {indicator_kind::signal_wait, "signal_wait", indicator_strength::strong, make_capabilities({capability::network}),
+     "waitfor.exe waits for a network signal (remotely triggerable)", ""},
+    {indicator_kind::in_memory_assembly, "in_memory_assembly", indicator_strength::strong, make_capabilities({capability::in_memory_code}),
+     "a .NET assembly is loaded from bytes", "T1620"},
+    {indicator_kind::native_api_access, "native_api_access", indicator_strength::suspicious, make_capabilities({capability::in_memory_code}),
+     "native APIs are declared from script", "T1106"},
+    {indicator_kind::process_injection, "process_injection", indicator_strength::strong, make_capabilities({capability::in_memory_code, capability::defense_evasion}),
+     "process memory is written and executed", "T1055"},
+    {indicator_kind::script_process_launch, "script_process_launch", indicator_strength::strong, make_capabilities({capability::launches_process}),
+     "a script starts a process", "T1059"},
+    {indicator_kind::wmi_process_create, "wmi_process_create", indicator_strength::strong, make_capabilities({capability::launches_process, capability::wmi_access}),
+     "a process is created through WMI", "T1047"},
+    {indicator_kind::remote_execution, "remote_execution", indicator_strength::strong, make_capabilities({capability::lateral_movement, capability::launches_process}),
+     "code is run on another machine", "T1021"},
+    {indicator_kind::amsi_bypass, "amsi_bypass", indicator_strength::strong, make_capabilities({capability::defense_evasion}), "AMSI is tampered with", "T1562.001"},
+    {indicator_kind::security_tool_tamper, "security_tool_tamper", indicator_strength::strong, make_capabilities({capability::defense_evasion}),
+     "security tools are disabled", "T1562.001"},
+    {indicator_kind::logging_tamper, "logging_tamper", indicator_strength::strong, make_capabilities({capability::defense_evasion}),
+     "event logs, auditing or ETW are cleared or disabled", "T1562.002"},
+    {indicator_kind::recovery_inhibition, "recovery_inhibition", indicator_strength::strong, make_capabilities({capability::defense_evasion}),
+     "shadow copies, backups or recovery are deleted or disabled", "T1490"},
+    {indicator_kind::process_termination, "process_termination", indicator_strength::strong,
+     make_capabilities({capability::process_termination, capability::defense_evasion}), "processes are killed", "T1489"},
+    {indicator_kind::service_stop, "service_stop", indicator_strength::suspicious, make_capabilities({capability::defense_evasion}),
+     "a service is stopped or disabled", "T1489"},
+    {indicator_kind::file_hiding, "file_hiding", indicator_strength::suspicious, make_capabilities({capability::defense_evasion}), "files are hidden", "T1564.001"},
+    {indicator_kind::autostart_registry_write, "autostart_registry_write", indicator_strength::strong,
+     make_capabilities({capability::persistence_change, capability::registry_write}), "an autostart registry location is written", "T1547.001"},
+    {indicator_kind::registry_write, "registry_write", indicator_strength::info, make_capabilities({capability::registry_write}), "the registry is written", "T1112"},
+    {indicator_kind::scheduled_task, "scheduled_task", indicator_strength::strong, make_capabilities({capability::persistence_change}),
+     "a scheduled task is created or changed", "T1053.005"},
+    {indicator_kind::service_install, "service_install", indicator_strength::strong, make_capabilities({capability::persistence_change}),
+     "a service is created or its binary changed", "T1543.003"},
+    {indicator_kind::wmi_subscription_change, "wmi_subscription_change", indicator_strength::strong,
+     make_capabilities({capability::persistence_change, capability::wmi_access}), "WMI subscriptions are created or deleted by the payload", "T1546.003"},
+    {indicator_kind::account_manipulation, "account_manipulation", indicator_strength::strong,
+     make_capabilities({capability::persistence_change, capability::privilege_change}), "accounts are created or added to groups", "T1136"},
+    {indicator_kind::credential_access, "credential_access", indicator_strength::strong, make_capabilities({capability::credential_access}),
+     "credentials are dumped", "T1003"},
+    {indicator_kind::file_write, "file_write", indicator_strength::info, make_capabilities({capability::writes_file}), "a file is written", ""},
+    {indicator_kind::executable_file_write, "executable_file_write", indicator_strength::strong, make_capabilities({capability::writes_file}),
+     "a file with an executable or script extension is written", "T1105"},
+    {indicator_kind::autostart_file_write, "autostart_file_write", indicator_strength::strong, make_capabilities({capability::writes_file, capability::persistence_change}),
+     "a file is written into an autostart location", "T1547.001"},
+    {indicator_kind::file_deletion, "file_deletion", indicator_strength::info, {}, "files are deleted", "T1070.004"},
+    {indicator_kind::wmi_access, "wmi_access", indicator_strength::info, make_capabilities({capability::wmi_access}), "the payload uses WMI", "T1047"},
+    {indicator_kind::wmi_class_storage, "wmi_class_storage", indicator_strength::suspicious, make_capabilities({capability::wmi_access}),
+     "data is read from or stored in WMI class properties", "T1027.011"},
+    {indicator_kind::discovery, "discovery", indicator_strength::info, make_capabilities({capability::discovery}), "system or network discovery", "T1082"},
+    {indicator_kind::email_send, "email_send", indicator_strength::info, make_capabilities({capability::network, capability::data_exfiltration}), "e-mail is sent", "T1048"},
+    {indicator_kind::remote_event_log, "remote_event_log", indicator_strength::info, make_capabilities({capability::network}),
+     "an event log record is written on another machine", ""},
+    {indicator_kind::custom_consumer, "custom_consumer", indicator_strength::info, {}, "a consumer class run by a consumer provider DLL", "T1546.003"},
+    {indicator_kind::unusual_script_engine, "unusual_script_engine", indicator_strength::suspicious, {},
+     "an ActiveScript engine other than VBScript or JScript", ""},
+}};
+
+[[nodiscard]] constexpr bool indicator_catalog_is_ordered() noexcept {
+    for (std::size_t i = 0; i < indicator_catalog.size(); ++i) {
+        if (static_cast<std::size_t>(indicator_catalog[i].kind) != i) return false;
+    }
+    return true;
+}
+static_assert(indicator_catalog_is_ordered(), "indicator_catalog must list the kinds in enum order");
+
+[[nodiscard]] constexpr const indicator_kind_info& info_of(indicator_kind k) noexcept {
+    return indicator_catalog[static_cast<std::size_t>(k)];
+}
+
+}  // namespace detail
+
+// The stable snake_case name of an indicator kind.
+[[nodiscard]] constexpr std::string_view to_string(indicator_kind k) noexcept { return detail::info_of(k).name; }
+
+// How much an indicator of this kind says on its own.
+[[nodiscard]] constexpr indicator_strength strength_of(indicator_kind k) noexcept { return detail::info_of(k).strength; }
+
+// True for kinds benign subscriptions do not show (strength `strong`).
+[[nodiscard]] constexpr bool is_strong(indicator_kind k) noexcept { return strength_of(k) == indicator_strength::strong; }
+
+// The capabilities an indicator of this kind implies.
+[[nodiscard]] constexpr capability_set capabilities_of(indicator_kind k) noexcept { return detail::info_of(k).capabilities; }
+
+// A one-line description of the kind, for reports and rule catalogs.
+[[nodiscard]] constexpr std::string_view describe(indicator_kind k) noexcept { return detail::info_of(k).description; }
+
+// The ATT&CK technique the kind is evidence of ("T1027.010"), or "" for plain evidence (a URL, an IP address).
+[[nodiscard]] constexpr std::string_view attack_technique(indicator_kind k) noexcept { return detail::info_of(k).attack; }
+
+// The kind with this stable name, or nullopt.
+[[nodiscard]] constexpr std::optional<indicator_kind> indicator_kind_from_string(std::string_view name) noexcept {
+    for (const auto& row : detail::indicator_catalog) {
+        if (row.name == name) return row.kind;
+    }
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------
+
+// One piece of evidence.
+struct indicator {
+    indicator_kind kind = indicator_kind::url;
+    // The WMI property the evidence comes from ("CommandLineTemplate", "ScriptText"), followed
+    // for decoded layers by one ">encoding" per layer ("CommandLineTemplate>base64_utf16le>gzip").
+    std::string field;
+    std::string excerpt;  // the original text around the evidence (at most payload_options::excerpt_bytes)
+    std::string detail;   // what was found: the URL, the tool, the decoded command, the registry key, ...
+    std::size_t offset = 0;  // byte offset of the evidence in the text `field` names
+    std::uint8_t depth = 0;  // 0: the property itself; n: n tools or decoding steps deep
+
+    // strength_of(kind).
+    [[nodiscard]] constexpr indicator_strength strength() const noexcept { return strength_of(kind); }
+    friend bool operator==(const indicator&, const indicator&) = default;
+};
+
+// Where a path points that ordinary (non-admin) users can write to.
+enum class writable_location : std::uint8_t {
+    user_profile,      // C:\Users\<name>\... (AppData, Downloads, Desktop, ...)
+    public_profile,    // C:\Users\Public\...
+    temp,              // %TEMP%, %TMP% (symbolic)
+    windows_temp,      // C:\Windows\Temp
+    windows_writable,  // other Windows directories users can write (Tasks, Tracing, spool\drivers\color, ...)
+    program_data,      // C:\ProgramData
+    perflogs,          // C:\PerfLogs
+    recycle_bin,       // $Recycle.Bin, RECYCLER
+    root_temp,         // C:\Temp, C:\Tmp
+};
+
+// The stable name of a writable location.
+[[nodiscard]] constexpr std::string_view to_string(writable_location w) noexcept {
+    switch (w) {
+    case writable_location::user_profile: return "user_profile";
+    case writable_location::public_profile: return "public_profile";
+    case writable_location::temp: return "temp";
+    case writable_location::windows_temp: return "windows_temp";
+    case writable_location::windows_writable: return "windows_writable";
+    case writable_location::program_data: return "program_data";
+    case writable_location::perflogs: return "perflogs";
+    case writable_location::recycle_bin: return "recycle_bin";
+    case writable_location::root_temp: return "root_temp";
+    }
+    return "unknown";
+}
+
+// The program a command line starts.
+struct executable_info {
+    std::string raw;           // as written (quotes removed): ExecutablePath, or the command line's first token
+    std::string expanded;      // environment variables expanded with Windows defaults for LocalSystem
+    std::string normalized;    // lower case, '\' separators, `.`/`..` resolved, implied `.exe` added
+    std::string basename;      // lower-case file name with extension ("powershell.exe")
+    std::string field;         // "ExecutablePath" or "CommandLineTemplate"
+    bool extension_implied = false;  // CreateProcess appends ".exe" to a name without extension
+    bool relative = false;           // no directory: found through the search path
+    bool ambiguous = false;          // unquoted path with spaces: CreateProcess tries several candidates
+    std::vector<std::string> candidates;  // what CreateProcess tries, in order, when ambiguous
+    std::optional<writable_location> writable;  // set when the program lives in a user-writable place
+    friend bool operator==(const executable_info&, const executable_info&) = default;
+};
+
+// What kind of program a stage is.
+enum class stage_role : std::uint8_t {
+    program,        // an ordinary program
+    shell,          // cmd.exe
+    shell_builtin,  // a cmd built-in (start, call, echo > file, set, ...)
+    powershell,     // powershell.exe / pwsh.exe, or PowerShell script text
+    script_host,    // wscript, cscript, mshta
+    script_engine,  // VBScript/JScript text (ActiveScript consumers, mshta/rundll32 inline script)
+    lolbin,         // a Windows binary used for proxy execution or downloads
+    system_tool,    // a Windows administration tool (reg, sc, schtasks, net, wmic, ...)
+    offensive_tool, // a tool made for attacks (mimikatz, psexec, netcat, ...)
+    decoder,        // a decoding step (base64, gzip, deflate, char codes)
+};
+
+// The stable name of a stage role.
+[[nodiscard]] constexpr std::string_view to_string(stage_role r) noexcept {
+    switch (r) {
+    case stage_role::program: return "program";
+    case stage_role::shell: return "shell";
+    case stage_role::shell_builtin: return "shell_builtin";
+    case stage_role::powershell: return "powershell";
+    case stage_role::script_host: return "script_host";
+    case stage_role::script_engine: return "script_engine";
+    case stage_role::lolbin: return "lolbin";
+    case stage_role::system_tool: return "system_tool";
+    case stage_role::offensive_tool: return "offensive_tool";
+    case stage_role::decoder: return "decoder";
+    }
+    return "program";
+}
+
+// One step of the interpreter chain: a tool and what it does.
+struct stage {
+    std::string tool;     // "cmd.exe", "powershell.exe", "vbscript", "base64_utf16le", ...
+    stage_role role = stage_role::program;
+    std::string action;   // "runs a command", "decodes -EncodedCommand", "downloads http://x to C:\y"
+    std::string command;  // the text this stage received (at most excerpt_bytes)
+    std::string field;    // as indicator::field
+    std::uint8_t depth = 0;
+    friend bool operator==(const stage&, const stage&) = default;
+};
+
+// Text recovered by decoding part of the payload.
+struct decoded_layer {
+    std::string field;         // the name indicators use for this text ("ScriptText>base64_utf8")
+    std::string parent_field;  // the text it was decoded from
+    std::string encoding;      // "base64_utf16le", "base64_utf8", "gzip", "deflate", "zlib", "hex", ...
+    std::string text;          // the decoded text, UTF-8 (binary layers are not kept as text)
+    std::size_t offset = 0;    // where the encoded data starts in the parent text
+    std::uint8_t depth = 0;
+    bool truncated = false;    // the decoded text was cut at payload_options::max_layer_bytes
+    friend bool operator==(const decoded_layer&, const decoded_layer&) = default;
+};
+
+// The language a script is written in.
+enum class script_language : std::uint8_t { unknown, vbscript, jscript, powershell, cmd };
+
+// The stable name of a script language.
+[[nodiscard]] constexpr std::string_view to_string(script_language l) noexcept {
+    switch (l) {
+    case script_language::unknown: return "unknown";
+    case script_language::vbscript: return "vbscript";
+    case script_language::jscript: return "jscript";
+    case script_language::powershell: return "powershell";
+    case script_language::cmd: return "cmd";
+    }
+    return "unknown";
+}
+
+// The language an ActiveScript `ScriptingEngine` value selects: "VBScript", "VBS",
+// "VBScript.Encode" -> vbscript; "JScript", "JavaScript", "JScript.Encode", "ECMAScript" -> jscript.
+[[nodiscard]] inline script_language language_of_engine(std::string_view engine) noexcept {
+    engine = trim(engine);
+    for (std::string_view vbs : {"vbscript", "vbs", "vbscript.encode", "vbscript.1", "vbe"}) {
+        if (iequals(engine, vbs)) return script_language::vbscript;
+    }
+    for (std::string_view js : {"jscript", "javascript", "jscript.encode", "ecmascript", "js", "jscript.compact", "jse",
+                                "livescript", "javascript1.1", "javascript1.2", "javascript1.3"}) {
+        if (iequals(engine, js)) return script_language::jscript;
+    }
+    if (iequals(engine, "powershell")) return script_language::powershell;
+    return script_language::unknown;
+}
+
+// Everything payload analysis found.
+struct payload_analysis {
+    std::optional<executable_info> executable;  // the program started (command lines only)
+    std::vector<std::string> argv;              // the command line as the program's C runtime splits it
+    std::vector<stage> chain;                   // tools and interpreters, outermost first (depth-first order)
+    std::vector<decoded_layer> layers;          // decoded texts, in the order they were found
+    std::vector<indicator> indicators;          // evidence, in the order found; no two share kind, field and detail
+    capability_set capabilities;                // what the payload can do, over all indicators and stages
+    bool truncated = false;                     // a limit of payload_options stopped part of the analysis
+
+    // True when an indicator of kind k was found.
+    [[nodiscard]] bool has(indicator_kind k) const noexcept { return find(k) != nullptr; }
+    // True when the payload has capability c.
+    [[nodiscard]] bool has(capability c) const noexcept { return capabilities.has(c); }
+    // The first indicator of kind k, or nullptr.
+    [[nodiscard]] const indicator* find(indicator_kind k) const noexcept {
+        for (const indicator& i : indicators) {
+            if (i.kind == k) return &i;
+        }
+        return nullptr;
+    }
+    // Number of indicators of kind k.
+    [[nodiscard]] std::size_t count(indicator_kind k) const noexcept {
+        std::size_t n = 0;
+        for (const indicator& i : indicators) n += i.kind == k ? 1u : 0u;
+        return n;
+    }
+    // The strongest indicator strength found (info when there are none).
+    [[nodiscard]] indicator_strength max_strength() const noexcept {
+        indicator_strength best = indicator_strength::info;
+        for (const indicator& i : indicators) {
+            if (i.strength() > best) best = i.strength();
+        }
+        return best;
+    }
+    // True when any indicator is strong.
+    [[nodiscard]] bool has_strong() const noexcept { return max_strength() == indicator_strength::strong; }
+};
+
+// Limits on the work one analysis does. The defaults suit agents; raise them for forensics.
+struct payload_options {
+    std::size_t max_depth = 8;                      // nested tools and decoding steps followed
+    std::size_t max_decoded_bytes = 4u << 20;       // all decoded layers together
+    std::size_t max_layer_bytes = 1u << 20;         // one decoded layer
+    std::size_t max_layers = 32;                    // decoded layers kept
+    std::size_t max_indicators = 512;               // indicators kept
+    std::size_t max_indicators_per_kind = 32;       // indicators of one kind kept
+    std::size_t max_stages = 256;                   // chain stages kept
+    std::size_t max_sub_analyses = 1024;            // nested command lines and scripts analysed
+    std::size_t excerpt_bytes = 200;                // longest excerpt, detail and stage command
+};
+
+// How a program's C runtime splits its command line into argv.
+enum class argv_dialect : std::uint8_t {
+    msvcrt,   // the Visual C++ 2008+ runtime (ucrt): `""` inside quotes is a literal quote and quoting continues
+    shell32,  // CommandLineToArgvW and pre-2008 runtimes: `""` inside quotes is a literal quote and quoting ends
+};
+
+// One argument of a command line and where it came from.
+struct command_argument {
+    std::string value;        // the argument after quote and backslash processing
+    std::size_t offset = 0;   // byte offset of its first character in the command line
+    std::size_t length = 0;   // bytes it spans there, quotes included
+    friend bool operator==(const command_argument&, const command_argument&) = default;
+};
+
+WMISUB_NAMESPACE_END
+
+// #include "wmisub/detail/payload_text.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// Text and path helpers for payload analysis: ASCII case folding, excerpts,
+// the environment LocalSystem sees, path normalisation, user-writable and
+// autostart locations, lenient base64 and what decoded bytes look like.
+// Included by wmisub/payload.hpp after its public types.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/base64.hpp"
+// #include "wmisub/detail/case_fold.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// ---------------------------------------------------------------------------
+// Characters
+// ---------------------------------------------------------------------------
+
+[[nodiscard]] constexpr char lc(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+[[nodiscard]] constexpr bool is_alnum(char c) noexcept { return is_alpha(c) || is_digit(c); }
+[[nodiscard]] constexpr bool is_word(char c) noexcept { return is_alnum(c) || c == '_'; }
+[[nodiscard]] constexpr bool is_hex(char c) noexcept {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+    if (is_digit(c)) return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+[[nodiscard]] constexpr bool is_space(char c) noexcept { return is_ascii_space(c); }
+[[nodiscard]] constexpr bool is_b64(char c) noexcept { return is_alnum(c) || c == '+' || c == '/'; }
+
+// ASCII-only case-insensitive equality (keywords and switches are ASCII).
+[[nodiscard]] constexpr bool ieq(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lc(a[i]) != lc(b[i])) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] constexpr bool istarts(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && ieq(s.substr(0, prefix.size()), prefix);
+}
+
+[[nodiscard]] constexpr bool iends(std::string_view s, std::string_view suffix) noexcept {
+    return s.size() >= suffix.size() && ieq(s.substr(s.size() - suffix.size()), suffix);
+}
+
+// The ASCII lower-case copy of s (other bytes unchanged, so offsets stay valid).
+[[nodiscard]] inline std::string lower_copy(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = lc(c);
+    return out;
+}
+
+// Case-insensitive find of an ASCII needle.
+[[nodiscard]] inline std::size_t ifind_from(std::string_view hay, std::string_view needle, std::size_t from = 0) noexcept {
+    if (from > hay.size()) return std::string_view::npos;
+    const std::size_t at = ascii_ifind(hay.substr(from), needle);
+    return at == std::string_view::npos ? at : at + from;
+}
+
+[[nodiscard]] constexpr bool is_utf8_continuation(char c) noexcept {
+    return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u;
+}
+
+// The longest prefix of s of at most max bytes that does not split a UTF-8 sequence.
+[[nodiscard]] inline std::string_view utf8_prefix(std::string_view s, std::size_t max) noexcept {
+    if (s.size() <= max) return s;
+    std::size_t end = max;
+    while (end > 0 && is_utf8_continuation(s[end])) --end;
+    return s.substr(0, end);
+}
+
+// Up to max bytes of text around offset: a little context before it, cut on UTF-8 boundaries.
+[[nodiscard]] inline std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) {
+    if (offset > text.size()) offset = text.size();
+    std::size_t begin = offset - std::min(offset, max / 5);
+    // Start at a line or word start when one is close, so excerpts read naturally.
+    for (std::size_t i = begin; i < offset; ++i) {
+        if (text[i] == '\n') begin = i + 1;
+    }
+    while (begin < text.size() && is_utf8_continuation(text[begin])) ++begin;
+    return std::string(utf8_prefix(text.substr(begin), max));
+}
+
+// s cut to max bytes on a UTF-8 boundary.
+[[nodiscard]] inline std::string clip(std::string_view s, std::size_t max) { return std::string(utf8_prefix(s, max)); }
+
+// ---------------------------------------------------------------------------
+// Environment of LocalSystem
+// ---------------------------------------------------------------------------
+
+struct env_default {
+    std::string_view name;   // lower case
+    std::string_view value;  // empty: known variable without a fixed value
+};
+
+// The variables of a 64-bit Windows 10/11 LocalSystem process (what consumers see), sorted by name.
+inline constexpr std::array<env_default, 48> env_defaults = {{
+    {"allusersprofile", "C:\\ProgramData"},
+    {"appdata", "C:\\Windows\\system32\\config\\systemprofile\\AppData\\Roaming"},
+    {"cd", ""},
+    {"clientname", ""},
+    {"cmdcmdline", ""},
+    {"cmdextversion", "2"},
+    {"commonprogramfiles", "C:\\Program Files\\Common Files"},
+    {"commonprogramfiles(x86)", "C:\\Program Files (x86)\\Common Files"},
+    {"commonprogramw6432", "C:\\Program Files\\Common Files"},
+    {"computername", ""},
+    {"comspec", "C:\\Windows\\system32\\cmd.exe"},
+    {"date", ""},
+    {"driverdata", "C:\\Windows\\System32\\Drivers\\DriverData"},
+    {"errorlevel", ""},
+    {"highestnumanodenumber", ""},
+    {"homedrive", ""},
+    {"homepath", ""},
+    {"homeshare", ""},
+    {"localappdata", "C:\\Windows\\system32\\config\\systemprofile\\AppData\\Local"},
+    {"logonserver", ""},
+    {"number_of_processors", ""},
+    {"onedrive", ""},
+    {"os", "Windows_NT"},
+    {"path", "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\"},
+    {"pathext", ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC"},
+    {"processor_architecture", "AMD64"},
+    {"processor_identifier", ""},
+    {"processor_level", ""},
+    {"processor_revision", ""},
+    {"programdata", "C:\\ProgramData"},
+    {"programfiles", "C:\\Program Files"},
+    {"programfiles(x86)", "C:\\Program Files (x86)"},
+    {"programw6432", "C:\\Program Files"},
+    {"prompt", "$P$G"},
+    {"psmodulepath", "C:\\Program Files\\WindowsPowerShell\\Modules;C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"},
+    {"public", "C:\\Users\\Public"},
+    {"random", ""},
+    {"sessionname", ""},
+    {"systemdrive", "C:"},
+    {"systemroot", "C:\\Windows"},
+    {"temp", "C:\\Windows\\TEMP"},
+    {"time", ""},
+    {"tmp", "C:\\Windows\\TEMP"},
+    {"userdnsdomain", ""},
+    {"userdomain", ""},
+    {"username", ""},
+    {"userprofile", "C:\\Windows\\system32\\config\\systemprofile"},
+    {"windir", "C:\\Windows"},
+}};
+
+[[nodiscard]] constexpr bool env_defaults_sorted() noexcept {
+    for (std::size_t i = 1; i < env_defaults.size(); ++i) {
+        if (!(env_defaults[i - 1].name < env_defaults[i].name)) return false;
+    }
+    return true;
+}
+static_assert(env_defaults_sorted(), "env_defaults must be sorted by name");
+
+// The LocalSystem default of a variable (case-insensitive name), or nullptr when unknown.
+[[nodiscard]] inline const env_default* find_env(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 32) return nullptr;
+    std::array<char, 32> buf{};
+    for (std::size_t i = 0; i < name.size(); ++i) buf[i] = lc(name[i]);
+    const std::string_view key(buf.data(), name.size());
+    const auto it = std::lower_bound(env_defaults.begin(), env_defaults.end(), key,
+                                     [](const env_default& e, std::string_view k) { return e.name < k; });
+    return (it != env_defaults.end() && it->name == key) ? &*it : nullptr;
+}
+
+// Variables a payload set itself (cmd `set`), consulted before the defaults.
+struct env_overrides {
+    std::vector<std::pair<std::string, std::string>> vars;  // lower-case name, value
+
+    [[nodiscard]] const std::string* find(std::string_view name) const noexcept {
+        for (auto it = vars.rbegin(); it != vars.rend(); ++it) {
+            if (ieq(it->first, name)) return &it->second;
+        }
+        return nullptr;
+    }
+    void set(std::string_view name, std::string_view value) {
+        if (vars.size() >= 256) return;
+        vars.emplace_back(lower_copy(name), std::string(value));
+    }
+};
+
+// The value of a variable for expansion: payload-set, then default; nullopt when unknown or valueless.
+[[nodiscard]] inline std::optional<std::string_view> env_value(std::string_view name, const env_overrides* extra) noexcept {
+    if (extra != nullptr) {
+        if (const std::string* v = extra->find(name)) return std::string_view(*v);
+    }
+    const env_default* d = find_env(name);
+    if (d == nullptr || d->value.empty()) return std::nullopt;
+    return d->value;
+}
+
+// Parses a (possibly negative) decimal integer; false when s is not one.
+[[nodiscard]] inline bool parse_small_int(std::string_view s, long long& out) noexcept {
+    s = std::string_view(s.data(), s.size());
+    bool neg = false;
+    std::size_t i = 0;
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) {
+        neg = s[i] == '-';
+        ++i;
+    }
+    if (i >= s.size()) return false;
+    long long v = 0;
+    for (; i < s.size(); ++i) {
+        if (!is_digit(s[i])) return false;
+        v = v * 10 + (s[i] - '0');
+        if (v > 1000000) return false;
+    }
+    out = neg ? -v : v;
+    return true;
+}
+
+// Applies cmd's `:~start,length` substring rules.
+[[nodiscard]] inline std::string env_substring(std::string_view value, long long start, std::optional<long long> length) {
+    const auto size = static_cast<long long>(value.size());
+    if (start < 0) start = std::max(0LL, size + start);
+    if (start > size) start = size;
+    long long end = size;
+    if (length) end = *length < 0 ? std::max(start, size + *length) : std::min(size, start + *length);
+    if (end < start) end = start;
+    return std::string(value.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)));
+}
+
+// Expands %VAR%, %VAR:~a,b% and %VAR:old=new% (cmd syntax). Unknown names and
+// WMI templates stay as written; `%%` stays `%%`. Bounded: output at most 4x input + 4 KiB.
+[[nodiscard]] inline std::string expand_env(std::string_view text, const env_overrides* extra, std::size_t* expansions = nullptr) {
+    std::string out;
+    out.reserve(text.size());
+    const std::size_t cap = text.size() * 4 + 4096;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const char c = text[i];
+        if (c != '%' || out.size() > cap) {
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        if (i + 1 < text.size() && text[i + 1] == '%') {
+            out.append("%%");
+            i += 2;
+            continue;
+        }
+        const std::size_t close = text.find('%', i + 1);
+        if (close == std::string_view::npos || close - i > 160) {
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        const std::string_view inner = text.substr(i + 1, close - i - 1);
+        const std::size_t colon = inner.find(':');
+        const std::string_view name = inner.substr(0, colon);
+        const auto value = env_value(name, extra);
+        if (!value || name.empty()) {
+            // Not a variable we know: leave the text and resume right after this '%' so a
+            // following variable is still seen.
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        if (colon == std::string_view::npos) {
+            out.append(*value);
+        } else {
+            const std::string_view op = inner.substr(colon + 1);
+            if (!op.empty() && op[0] == '~') {
+                const std::string_view args = op.substr(1);
+                const std::size_t comma = args.find(',');
+                long long start = 0;
+                long long len = 0;
+                if (!parse_small_int(args.substr(0, comma), start)) {
+                    out.push_back(c);
+                    ++i;
+                    continue;
+                }
+                std::optional<long long> length;
+                if (comma != std::string_view::npos) {
+                    if (!parse_small_int(args.substr(comma + 1), len)) {
+                        out.push_back(c);
+                        ++i;
+                        continue;
+                    }
+                    length = len;
+                }
+                out.append(env_substring(*value, start, length));
+            } else {
+                const std::size_t eq = op.find('=');
+                if (eq == std::string_view::npos) {
+                    out.push_back(c);
+                    ++i;
+                    continue;
+                }
+                std::string_view from = op.substr(0, eq);
+                const std::string_view to = op.substr(eq + 1);
+                const bool leading_star = !from.empty() && from[0] == '*';
+                if (leading_star) from.remove_prefix(1);
+                std::string v(*value);
+                if (!from.empty()) {
+                    std::string replaced;
+                    std::size_t pos = 0;
+                    bool done = false;
+                    while (!done) {
+                        const std::size_t hit = ifind_from(v, from, pos);
+                        if (hit == std::string_view::npos) {
+                            replaced.append(v, pos);
+                            done = true;
+                        } else {
+                            // `*x=y` replaces everything up to the first x.
+                            if (!leading_star) replaced.append(v, pos, hit - pos);
+                            replaced.append(to);
+                            pos = hit + from.size();
+                            if (leading_star) {
+                                replaced.append(v, pos);
+                                done = true;
+                            }
+                        }
+                    }
+                    v = std::move(replaced);
+                }
+                out.append(v);
+            }
+        }
+        if (expansions != nullptr) ++*expansions;
+        i = close + 1;
+    }
+    return out;
+}
+
+// Expands PowerShell `$env:NAME` and `${env:NAME}` with the LocalSystem defaults.
+[[nodiscard]] inline std::string expand_ps_env(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const bool braced = istarts(text.substr(i), "${env:");
+        if (braced || istarts(text.substr(i), "$env:")) {
+            const std::size_t start = i + (braced ? 6 : 5);
+            std::size_t end = start;
+            while (end < text.size() && (is_word(text[end]) || text[end] == '(' || text[end] == ')')) {
+                if (text[end] == ')' && text.substr(start, end - start).find('(') == std::string_view::npos) break;
+                ++end;
+            }
+            const auto value = env_value(text.substr(start, end - start), nullptr);
+            if (value && (!braced || (end < text.size() && text[end] == '}'))) {
+                out.append(*value);
+                i = end + (braced ? 1 : 0);
+                continue;
+            }
+        }
+        out.push_back(text[i]);
+        ++i;
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Paths
+// ---------------------------------------------------------------------------
+
+[[nodiscard]] constexpr std::string_view strip_quotes(std::string_view s) noexcept {
+    while (s.size() >= 2 && ((s.front() == '"' && s.back() == '"') || (s.front() == '\'' && s.back() == '\''))) {
+        s = s.substr(1, s.size() - 2);
+    }
+    while (!s.empty() && (s.front() == '"' || s.front() == '\'')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == '"' || s.back() == '\'')) s.remove_suffix(1);
+    return s;
+}
+
+// See normalize_path in wmisub/payload.hpp.
+[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+    std::string_view s = strip_quotes(trim(raw));
+    std::string text = expand_ps_env(expand_env(s, nullptr));
+    for (char& c : text) c = c == '/' ? '\\' : lc(c);
+    std::string_view v = text;
+    std::string prefix;
+    if (v.starts_with("\\\\?\\unc\\")) {
+        v.remove_prefix(8);
+        prefix = "\\\\";
+    } else if (v.starts_with("\\\\?\\") || v.starts_with("\\??\\")) {
+        v.remove_prefix(4);
+    } else if (v.starts_with("\\\\.\\") && v.size() >= 6 && is_alpha(v[4]) && v[5] == ':') {
+        v.remove_prefix(4);
+    } else if (v.starts_with("\\\\")) {
+        v.remove_prefix(2);
+        prefix = "\\\\";
+    }
+    if (prefix.empty() && v.size() >= 2 && is_alpha(v[0]) && v[1] == ':') {
+        prefix.assign(v.substr(0, 2));
+        v.remove_prefix(2);
+        if (!v.empty() && v[0] == '\\') {
+            prefix.push_back('\\');
+        }
+    } else if (prefix.empty() && !v.empty() && v[0] == '\\') {
+        prefix = "\\";
+    }
+    std::vector<std::string_view> parts;
+    std::size_t pos = 0;
+    while (pos <= v.size()) {
+        std::size_t next = v.find('\\', pos);
+        if (next == std::string_view::npos) next = v.size();
+        std::string_view part = v.substr(pos, next - pos);
+        pos = next + 1;
+        if (part.empty() || part == ".") continue;
+        if (part == "..") {
+            if (!parts.empty() && parts.back() != "..") {
+                parts.pop_back();
+            } else if (prefix.empty()) {
+                parts.push_back(part);
+            }
+            continue;
+        }
+        // Win32 drops trailing dots and spaces of each component ("cmd.exe." is cmd.exe).
+        while (!part.empty() && (part.back() == '.' || part.back() == ' ')) part.remove_suffix(1);
+        if (part.empty()) continue;
+        parts.push_back(part);
+        if (parts.size() > 256) break;
+    }
+    std::string out = prefix;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) out.push_back('\\');
+        std::string_view part = parts[i];
+        if (part == "progra~1") part = "program files";
+        else if (part == "progra~2") part = "program files (x86)";
+        else if (part == "progra~3") part = "programdata";
+        else if (part == "docume~1") part = "documents and settings";
+        out.append(part);
+    }
+    return out;
+}
+
+// The last component of a normalized path ("powershell.exe").
+[[nodiscard]] constexpr std::string_view path_basename(std::string_view path) noexcept {
+    const std::size_t slash = path.find_last_of("\\/");
+    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    // "C:name" (drive-relative) keeps only the name.
+    if (base.size() >= 2 && base[1] == ':' && slash == std::string_view::npos) base.remove_prefix(2);
+    return base;
+}
+
+// The directory part of a normalized path, without the trailing separator ("" when none).
+[[nodiscard]] constexpr std::string_view path_directory(std::string_view path) noexcept {
+    const std::size_t slash = path.find_last_of('\\');
+    return slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash);
+}
+
+// The extension of a file name with its dot, or "" ("x.tar.gz" -> ".gz"). Streams (`:x`) are ignored.
+[[nodiscard]] constexpr std::string_view path_extension(std::string_view name) noexcept {
+    name = path_basename(name);
+    const std::size_t colon = name.find(':');
+    if (colon != std::string_view::npos) name = name.substr(0, colon);
+    const std::size_t dot = name.rfind('.');
+    return dot == std::string_view::npos ? std::string_view{} : name.substr(dot);
+}
+
+// The stream name of `file:stream[:$DATA]` paths, or "" (drive letters and `::` are not streams).
+[[nodiscard]] constexpr std::string_view path_stream(std::string_view path) noexcept {
+    const std::size_t slash = path.find_last_of("\\/");
+    std::size_t start = slash == std::string_view::npos ? 0 : slash + 1;
+    if (slash == std::string_view::npos && path.size() >= 2 && path[1] == ':') start = 2;
+    const std::string_view base = path.substr(start);
+    const std::size_t colon = base.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 >= base.size() || base[colon + 1] == ':') return {};
+    if (slash == std::string_view::npos && start == 0) return {};  // no directory: could be `scheme:` text
+    return base.substr(colon + 1);
+}
+
+// True for "x:\..." and "\\host\..." paths.
+[[nodiscard]] constexpr bool is_absolute_path(std::string_view normalized) noexcept {
+    return (normalized.size() >= 3 && is_alpha(normalized[0]) && normalized[1] == ':' && normalized[2] == '\\') ||
+           normalized.starts_with("\\\\");
+}
+
+// True for a UNC path to another machine (not `\\.\`, `\\?\`, `\\localhost\`).
+[[nodiscard]] inline bool is_remote_unc(std::string_view normalized) noexcept {
+    if (!normalized.starts_with("\\\\") || normalized.size() < 3) return false;
+    const std::string_view rest = normalized.substr(2);
+    const std::string_view host = rest.substr(0, rest.find('\\'));
+    return !(host.empty() || host == "." || host == "?" || host == "localhost" || host == "127.0.0.1" ||
+             host == "[::1]");
+}
+
+// The path below the drive ("windows\temp\x" for "c:\windows\temp\x"), or the path itself.
+[[nodiscard]] constexpr std::string_view below_drive(std::string_view normalized) noexcept {
+    if (normalized.size() >= 3 && is_alpha(normalized[0]) && normalized[1] == ':' && normalized[2] == '\\') {
+        return normalized.substr(3);
+    }
+    if (normalized.starts_with("\\") && !normalized.starts_with("\\\\")) return normalized.substr(1);
+    return normalized;
+}
+
+// Directories under %windir% that ordinary users may create files in (AppLocker bypass lists).
+inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
+    "windows\\tasks\\",
+    "windows\\tracing\\",
+    "windows\\system32\\spool\\drivers\\color\\",
+    "windows\\system32\\spool\\printers\\",
+    "windows\\system32\\spool\\servers\\",
+    "windows\\system32\\tasks\\",
+    "windows\\system32\\tasks_migrated\\",
+    "windows\\system32\\microsoft\\crypto\\rsa\\machinekeys\\",
+    "windows\\system32\\fxstmp\\",
+    "windows\\system32\\com\\dmp\\",
+    "windows\\syswow64\\tasks\\",
+    "windows\\syswow64\\com\\dmp\\",
+    "windows\\syswow64\\fxstmp\\",
+    "windows\\syswow64\\tasks_migrated\\",
+    "windows\\registration\\crmlog\\",
+    "windows\\debug\\wia\\",
+    "windows\\pla\\reports\\",
+    "windows\\pla\\rules\\",
+    "windows\\pla\\templates\\",
+    "windows\\servicing\\packages\\",
+    "windows\\system32\\logfiles\\wmi\\",
+    "windows\\system32\\wbem\\logs\\",
+};
+
+// Where a normalized path points if ordinary users can write there.
+[[nodiscard]] inline std::optional<writable_location> classify_writable(std::string_view normalized) noexcept {
+    if (normalized.starts_with("\\\\")) return std::nullopt;
+    if (normalized.starts_with("%temp%") || normalized.starts_with("%tmp%")) return writable_location::temp;
+    const std::string_view rest = below_drive(normalized);
+    for (std::string_view profiles : {std::string_view("users\\"), std::string_view("documents and settings\\")}) {
+        if (!rest.starts_with(profiles)) continue;
+        const std::string_view after = rest.substr(profiles.size());
+        const std::size_t slash = after.find('\\');
+        if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
+        const std::string_view user = after.substr(0, slash);
+        if (user == "public") return writable_location::public_profile;
+        if (user == "all users") return writable_location::program_data;
+        if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
+        return writable_location::user_profile;
+    }
+    if (rest.starts_with("windows\\temp\\")) return writable_location::windows_temp;
+    for (std::string_view dir : windows_writable_dirs) {
+        if (rest.starts_with(dir)) return writable_location::windows_writable;
+    }
+    if (rest.starts_with("programdata\\")) return writable_location::program_data;
+    if (rest.starts_with("perflogs\\")) return writable_location::perflogs;
+    if (rest.starts_with("$recycle.bin\\") || rest.starts_with("recycler\\")) return writable_location::recycle_bin;
+    if (rest.starts_with("temp\\") || rest.starts_with("tmp\\")) return writable_location::root_temp;
+    return std::nullopt;
+}
+
+// True when a program in this writable location should count as running from a writable place.
+// ProgramData holds vendor programs in locked-down folders; only files directly in it count.
+[[nodiscard]] inline bool writable_for_execution(std::string_view normalized, writable_location w) noexcept {
+    if (w != writable_location::program_data) return true;
+    const std::string_view rest = below_drive(normalized);
+    const std::string_view after = rest.substr(std::min(rest.size(), std::string_view("programdata\\").size()));
+    return after.find('\\') == std::string_view::npos;
+}
+
+// What autostart location a normalized path is in, or "" when none.
+[[nodiscard]] inline std::string_view autostart_location(std::string_view normalized) noexcept {
+    struct rule {
+        std::string_view needle;
+        std::string_view what;
+    };
+    static constexpr std::array<rule, 14> rules = {{
+        {"\\start menu\\programs\\startup\\", "Startup folder"},
+        {"\\windows\\system32\\wbem\\mof\\", "WMI MOF auto-compile directory"},
+        {"\\windows\\syswow64\\wbem\\mof\\", "WMI MOF auto-compile directory"},
+        {"\\grouppolicy\\machine\\scripts\\", "Group Policy scripts"},
+        {"\\grouppolicy\\user\\scripts\\", "Group Policy scripts"},
+        {"\\windows\\tasks\\", "Task Scheduler job folder"},
+        {"\\windows\\system32\\tasks\\", "Task Scheduler task folder"},
+        {"\\windowspowershell\\v1.0\\profile.ps1", "PowerShell all-users profile"},
+        {"\\windowspowershell\\v1.0\\microsoft.powershell_profile.ps1", "PowerShell all-users profile"},
+        {"\\windowspowershell\\profile.ps1", "PowerShell profile"},
+        {"\\windowspowershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
+        {"\\powershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
+        {"\\microsoft\\word\\startup\\", "Office startup folder"},
+        {"\\microsoft\\excel\\xlstart\\", "Office startup folder"},
+    }};
+    for (const rule& r : rules) {
+        if (normalized.find(r.needle) != std::string_view::npos) return r.what;
+    }
+    const std::string_view rest = below_drive(normalized);
+    if (rest.starts_with("windows\\system32\\") || rest.starts_with("windows\\syswow64\\")) {
+        const std::string_view base = path_basename(rest);
+        for (std::string_view b : {"sethc.exe", "utilman.exe", "osk.exe", "magnify.exe", "narrator.exe",
+                                   "displayswitch.exe", "atbroker.exe"}) {
+            if (base == b && path_directory(rest).size() == std::string_view("windows\\system32").size()) {
+                return "accessibility binary (logon-screen backdoor)";
+            }
+        }
+    }
+    return {};
+}
+
+// True for directories Windows ships system binaries in.
+[[nodiscard]] inline bool is_windows_directory(std::string_view normalized_dir) noexcept {
+    const std::string_view rest = below_drive(normalized_dir);
+    return rest == "windows" || rest.starts_with("windows\\");
+}
+
+// Extensions of files that run code when opened, loaded or executed.
+inline constexpr std::array<std::string_view, 37> executable_extensions = {
+    ".exe", ".dll", ".scr", ".com", ".pif", ".cpl", ".ocx", ".sys", ".bat", ".cmd", ".ps1", ".psm1", ".vbs",
+    ".vbe", ".js", ".jse", ".wsf", ".wsh", ".hta", ".sct", ".lnk", ".url", ".msi", ".msp", ".jar", ".inf",
+    ".reg", ".xll", ".chm", ".scf", ".application", ".mof", ".xsl", ".job", ".appref-ms", ".gadget", ".drv",
+};
+
+[[nodiscard]] inline bool is_executable_extension(std::string_view ext) noexcept {
+    for (std::string_view e : executable_extensions) {
+        if (ieq(e, ext)) return true;
+    }
+    return false;
+}
+
+// System binaries attackers name their programs after (masquerading, T1036.005).
+inline constexpr std::array<std::string_view, 44> protected_binaries = {
+    "svchost.exe",  "lsass.exe",        "csrss.exe",     "winlogon.exe",   "services.exe",  "smss.exe",
+    "wininit.exe",  "explorer.exe",     "taskhost.exe",  "taskhostw.exe",  "spoolsv.exe",   "dllhost.exe",
+    "conhost.exe",  "rundll32.exe",     "regsvr32.exe",  "cmd.exe",        "powershell.exe", "wmiprvse.exe",
+    "scrcons.exe",  "lsm.exe",          "ctfmon.exe",    "sihost.exe",     "searchindexer.exe", "runtimebroker.exe",
+    "dwm.exe",      "audiodg.exe",      "wuauclt.exe",   "mshta.exe",      "wscript.exe",   "cscript.exe",
+    "msiexec.exe",  "taskmgr.exe",      "userinit.exe",  "notepad.exe",    "certutil.exe",  "schtasks.exe",
+    "sc.exe",       "net.exe",          "reg.exe",       "wmic.exe",       "werfault.exe",  "consent.exe",
+    "fontdrvhost.exe", "lsaiso.exe",
+};
+
+[[nodiscard]] inline bool is_protected_binary(std::string_view basename) noexcept {
+    for (std::string_view b : protected_binaries) {
+        if (b == basename) return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding helpers
+// ---------------------------------------------------------------------------
+
+// Base64 as real payloads carry it: whitespace, quotes and stray characters
+// skipped, padding optional, URL-safe digits accepted. Decodes at most
+// max_out bytes; nullopt when fewer than 4 digits remain.
+[[nodiscard]] inline std::optional<std::string> decode_base64_lenient(std::string_view text, std::size_t max_out) {
+    std::string digits;
+    digits.reserve(std::min(text.size(), max_out / 3 * 4 + 8));
+    for (const char c : text) {
+        if (is_b64(c) || c == '-' || c == '_') {
+            digits.push_back(c);
+            if (digits.size() >= max_out / 3 * 4 + 4) break;
+        } else if (c == '=') {
+            break;
+        }
+    }
+    if (digits.size() % 4 == 1) digits.pop_back();
+    if (digits.size() < 4) return std::nullopt;
+    std::string out;
+    error err;
+    if (!base64_decode_into(out, digits, err)) return std::nullopt;
+    if (out.size() > max_out) out.resize(max_out);
+    return out;
+}
+
+// Hex digits (optionally 0x- or \x-prefixed pairs, separators skipped) to bytes.
+[[nodiscard]] inline std::string decode_hex_lenient(std::string_view text, std::size_t max_out) {
+    std::string out;
+    int pending = -1;
+    for (std::size_t i = 0; i < text.size() && out.size() < max_out; ++i) {
+        const char c = text[i];
+        if ((c == 'x' || c == 'X') && pending == 0 && i > 0 && text[i - 1] == '0') {
+            pending = -1;  // "0x" prefix
+            continue;
+        }
+        const int v = hex_value(c);
+        if (v < 0) {
+            pending = -1;
+            continue;
+        }
+        if (pending < 0) {
+            pending = v;
+        } else {
+            out.push_back(static_cast<char>((pending << 4) | v));
+            pending = -1;
+        }
+    }
+    return out;
+}
+
+// True when bytes look like mostly-ASCII UTF-16LE text (NULs at odd offsets).
+[[nodiscard]] inline bool looks_utf16le(std::string_view bytes) noexcept {
+    if (bytes.size() < 4) return false;
+    const std::size_t units = std::min<std::size_t>(bytes.size() / 2, 2048);
+    std::size_t ascii = 0;
+    for (std::size_t i = 0; i < units; ++i) {
+        const auto lo = static_cast<unsigned char>(bytes[2 * i]);
+        const auto hi = static_cast<unsigned char>(bytes[2 * i + 1]);
+        if (hi == 0 && lo != 0) ++ascii;
+    }
+    return ascii * 10 >= units * 7;
+}
+
+// Share (0..100) of bytes in the first 4 KiB that are printable ASCII, whitespace or UTF-8 multibyte.
+[[nodiscard]] inline unsigned printable_percent(std::string_view text) noexcept {
+    const std::size_t n = std::min<std::size_t>(text.size(), 4096);
+    if (n == 0) return 0;
+    std::size_t good = 0;
+    const std::string_view head = text.substr(0, n);
+    for (std::size_t i = 0; i < n;) {
+        const auto c = static_cast<unsigned char>(head[i]);
+        if (c < 0x80) {
+            if ((c >= 0x20 && c < 0x7F) || c == '\n' || c == '\r' || c == '\t') ++good;
+            ++i;
+            continue;
+        }
+        const decode_step step = decode_utf8(head, i);
+        if (step.valid) good += step.length;
+        i += step.length == 0 ? 1 : step.length;
+    }
+    return static_cast<unsigned>(good * 100 / n);
+}
+
+// True for a Windows PE image (MZ header whose e_lfanew points at "PE\0\0"), or an MZ stub with the DOS message.
+[[nodiscard]] inline bool looks_pe(std::string_view bytes) noexcept {
+    if (bytes.size() < 64 || bytes[0] != 'M' || bytes[1] != 'Z') return false;
+    const std::uint32_t lfanew = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[60])) |
+                                 (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[61])) << 8) |
+                                 (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[62])) << 16) |
+                                 (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[63])) << 24);
+    if (lfanew + 4 <= bytes.size() && bytes.substr(lfanew, 4) == std::string_view("PE\0\0", 4)) return true;
+    return bytes.substr(0, 512).find("program cannot be run in DOS mode") != std::string_view::npos;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_argv.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// How Windows takes command lines apart: the C runtime's argv rules (both the
+// VC++ 2008+ runtime and CommandLineToArgvW), the module CreateProcess picks
+// from an lpCommandLine, and cmd.exe's own parsing (/c, its quote rule,
+// command separators, redirections). Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+[[nodiscard]] constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// The VC++ 2008+ runtime (ucrt parse_command_line).
+inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& out) {
+    std::size_t p = 0;
+    // Program name: quotes toggle and are dropped; no backslash processing; ends at a blank outside quotes.
+    {
+        command_argument a;
+        a.offset = 0;
+        bool in_quotes = false;
+        while (p < s.size()) {
+            const char c = s[p];
+            if (c == '"') {
+                in_quotes = !in_quotes;
+                ++p;
+                continue;
+            }
+            if (!in_quotes && is_blank(c)) break;
+            a.value.push_back(c);
+            ++p;
+        }
+        a.length = p;
+        out.push_back(std::move(a));
+        if (p < s.size()) ++p;  // the blank that ended the name
+    }
+    for (;;) {
+        while (p < s.size() && is_blank(s[p])) ++p;
+        if (p >= s.size()) break;
+        command_argument a;
+        a.offset = p;
+        bool in_quotes = false;
+        for (;;) {
+            std::size_t backslashes = 0;
+            while (p < s.size() && s[p] == '\\') {
+                ++p;
+                ++backslashes;
+            }
+            bool copy = true;
+            if (p < s.size() && s[p] == '"') {
+                if (backslashes % 2 == 0) {
+                    if (in_quotes && p + 1 < s.size() && s[p + 1] == '"') {
+                        ++p;  // "" inside quotes: a literal quote, still quoting
+                    } else {
+                        copy = false;
+                        in_quotes = !in_quotes;
+                    }
+                }
+                backslashes /= 2;
+            }
+            a.value.append(backslashes, '\\');
+            if (p >= s.size() || (!in_quotes && is_blank(s[p]))) break;
+            if (copy) a.value.push_back(s[p]);
+            ++p;
+            // Copy the run of ordinary characters that follows in one go.
+            std::size_t run = p;
+            while (run < s.size() && s[run] != '\\' && s[run] != '"' && (in_quotes || !is_blank(s[run]))) ++run;
+            a.value.append(s.substr(p, run - p));
+            p = run;
+        }
+        a.length = p - a.offset;
+        out.push_back(std::move(a));
+    }
+}
+
+// CommandLineToArgvW (and runtimes before VC++ 2008).
+inline void tokenize_shell32(std::string_view s, std::vector<command_argument>& out) {
+    std::size_t p = 0;
+    {
+        command_argument a;
+        if (!s.empty() && s[0] == '"') {
+            const std::size_t close = s.find('"', 1);
+            const std::size_t end = close == std::string_view::npos ? s.size() : close;
+            a.value.assign(s.substr(1, end - 1));
+            p = close == std::string_view::npos ? s.size() : close + 1;
+        } else {
+            while (p < s.size() && !is_blank(s[p])) ++p;
+            a.value.assign(s.substr(0, p));
+        }
+        a.length = p;
+        out.push_back(std::move(a));
+    }
+    while (p < s.size() && is_blank(s[p])) ++p;
+    if (p >= s.size()) return;
+    command_argument a;
+    a.offset = p;
+    bool open = true;
+    std::size_t quotes = 0;       // Wine's qcount: 1 while quoting
+    std::size_t backslashes = 0;
+    auto close_arg = [&](std::size_t end) {
+        a.length = end - a.offset;
+        out.push_back(std::move(a));
+        a = command_argument{};
+        open = false;
+    };
+    while (p < s.size()) {
+        const char c = s[p];
+        if (is_blank(c) && quotes == 0) {
+            close_arg(p);
+            while (p < s.size() && is_blank(s[p])) ++p;
+            if (p < s.size()) {
+                a.offset = p;
+                open = true;
+            }
+            backslashes = 0;
+        } else if (c == '\\') {
+            a.value.push_back(c);
+            ++p;
+            ++backslashes;
+        } else if (c == '"') {
+            if (backslashes % 2 == 0) {
+                a.value.resize(a.value.size() - backslashes / 2);
+                ++quotes;
+            } else {
+                a.value.resize(a.value.size() - backslashes / 2 - 1);
+                a.value.push_back('"');
+            }
+            ++p;
+            backslashes = 0;
+            while (p < s.size() && s[p] == '"') {
+                if (++quotes == 3) {
+                    a.value.push_back('"');
+                    quotes = 0;
+                }
+                ++p;
+            }
+            if (quotes == 2) quotes = 0;
+        } else {
+            a.value.push_back(c);
+            ++p;
+            backslashes = 0;
+        }
+    }
+    if (open) close_arg(p);
+}
+
+// argv of a command line; an empty or blank command line has no arguments.
+[[nodiscard]] inline std::vector<command_argument> tokenize_argv(std::string_view s, argv_dialect dialect) {
+    std::vector<command_argument> out;
+    bool blank = true;
+    for (const char c : s) {
+        if (!is_blank(c) && c != '\r' && c != '\n') {
+            blank = false;
+            break;
+        }
+    }
+    if (blank) return out;
+    if (dialect == argv_dialect::shell32) {
+        tokenize_shell32(s, out);
+    } else {
+        tokenize_msvcrt(s, out);
+    }
+    return out;
+}
+
+// The module token CreateProcess reads from lpCommandLine when lpApplicationName is NULL.
+struct module_token {
+    std::string_view text;     // without quotes
+    std::size_t begin = 0;     // offset of the token (its opening quote when quoted)
+    std::size_t end = 0;       // offset just past the token (past the closing quote)
+    bool quoted = false;
+    std::vector<std::string_view> candidates;  // unquoted with blanks after: names CreateProcess tries, in order
+};
+
+[[nodiscard]] inline module_token createprocess_module(std::string_view s) {
+    module_token t;
+    std::size_t p = 0;
+    while (p < s.size() && (is_blank(s[p]) || s[p] == '\r' || s[p] == '\n')) ++p;
+    t.begin = p;
+    if (p < s.size() && s[p] == '"') {
+        const std::size_t close = s.find('"', p + 1);
+        const std::size_t end = close == std::string_view::npos ? s.size() : close;
+        t.text = s.substr(p + 1, end - p - 1);
+        t.end = close == std::string_view::npos ? s.size() : close + 1;
+        t.quoted = true;
+        return t;
+    }
+    std::size_t e = p;
+    while (e < s.size() && !is_blank(s[e]) && s[e] != '\r' && s[e] != '\n') ++e;
+    t.text = s.substr(p, e - p);
+    t.end = e;
+    // "c:\program files\sub dir\program name": CreateProcess tries c:\program, then
+    // c:\program files\sub, ... until a file exists.
+    std::size_t q = e;
+    while (q < s.size() && t.candidates.size() < 8) {
+        while (q < s.size() && is_blank(s[q])) ++q;
+        if (q >= s.size() || s[q] == '"' || s[q] == '\r' || s[q] == '\n') break;
+        while (q < s.size() && !is_blank(s[q]) && s[q] != '\r' && s[q] != '\n') ++q;
+        if (t.candidates.empty()) t.candidates.push_back(t.text);
+        t.candidates.push_back(s.substr(p, q - p));
+    }
+    return t;
+}
+
+// ---------------------------------------------------------------------------
+// cmd.exe
+// ---------------------------------------------------------------------------
+
+// What cmd.exe's own switches say.
+struct cmd_switches {
+    bool has_command = false;   // /c, /k or /r seen
+    bool keep = false;          // /k
+    bool strip_s = false;       // /s: always strip the outer quotes
+    bool delayed = false;       // /v:on
+    std::size_t command_begin = 0;  // offset of the command text in the argument text
+};
+
+// Reads cmd's switches from the text after the program name.
+[[nodiscard]] inline cmd_switches parse_cmd_switches(std::string_view args) noexcept {
+    cmd_switches sw;
+    std::size_t p = 0;
+    while (p < args.size()) {
+        while (p < args.size() && is_blank(args[p])) ++p;
+        if (p >= args.size() || args[p] != '/') break;
+        ++p;
+        if (p >= args.size()) break;
+        const char c = lc(args[p]);
+        if (c == 'c' || c == 'k' || c == 'r') {
+            sw.has_command = true;
+            sw.keep = c == 'k';
+            ++p;
+            // "/c" may be glued to the command ("/ccalc") or to further switches ("/c/q" is rare; ignore).
+            while (p < args.size() && is_blank(args[p])) ++p;
+            sw.command_begin = p;
+            return sw;
+        }
+        if (c == 's') sw.strip_s = true;
+        if (c == 'v' && p + 3 < args.size() && args[p + 1] == ':' && ieq(args.substr(p + 2, 2), "on")) sw.delayed = true;
+        while (p < args.size() && !is_blank(args[p]) && args[p] != '/') ++p;
+    }
+    sw.command_begin = args.size();
+    return sw;
+}
+
+// The command cmd runs after /c, with its quote rule applied: the outer quotes
+// are kept only when there are exactly two, nothing special between them,
+// blanks between them and no /s; otherwise the first and the last quote go.
+// Returns the text (a view into `command`) and, when quotes were stripped, the
+// text after the last quote is appended by the caller via `tail`.
+struct cmd_command_text {
+    std::string_view head;  // text between the stripped quotes (or the whole command)
+    std::string_view tail;  // text after the last quote when stripped
+};
+
+[[nodiscard]] inline cmd_command_text cmd_strip_outer_quotes(std::string_view command, bool strip_s) noexcept {
+    cmd_command_text out{command, {}};
+    if (command.empty() || command[0] != '"') return out;
+    std::size_t quotes = 0;
+    for (const char c : command) quotes += c == '"' ? 1u : 0u;
+    const std::size_t last = command.rfind('"');
+    if (!strip_s && quotes == 2) {
+        const std::string_view inner = command.substr(1, last - 1);
+        bool special = false;
+        bool blank = false;
+        for (const char c : inner) {
+            if (std::string_view("&<>()@^|").find(c) != std::string_view::npos) special = true;
+            if (is_blank(c)) blank = true;
+        }
+        if (!special && blank) return out;
+    }
+    if (last == 0) {
+        out.head = command.substr(1);
+        return out;
+    }
+    out.head = command.substr(1, last - 1);
+    out.tail = command.substr(last + 1);
+    return out;
+}
+
+// One command of a cmd command line.
+struct cmd_piece {
+    std::string_view text;  // view into the split text, trimmed
+    char op_before = 0;     // '&', '|' (pipe), 'a' (&&), 'o' (||), '\n' or 0 for the first
+};
+
+// Splits cmd text on &, &&, ||, | and newlines outside quotes; ^ escapes the next character.
+[[nodiscard]] inline std::vector<cmd_piece> split_cmd(std::string_view s, std::size_t max_pieces) {
+    std::vector<cmd_piece> out;
+    bool in_quotes = false;
+    std::size_t start = 0;
+    char op = 0;
+    auto emit = [&](std::size_t end, char next_op) {
+        std::string_view piece = trim(s.substr(start, end - start));
+        if (!piece.empty() && out.size() < max_pieces) out.push_back({piece, op});
+        op = next_op;
+    };
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == '"') {
+            in_quotes = !in_quotes;
+        } else if (c == '\n' || c == '\r') {
+            in_quotes = false;
+            emit(i, '\n');
+            start = i + 1;
+        } else if (in_quotes) {
+            continue;
+        } else if (c == '^') {
+            ++i;
+        } else if (c == '&' || c == '|') {
+            // ">&1" / "2>&1" / "<&" are redirections, not separators.
+            if (c == '&' && i > 0 && (s[i - 1] == '>' || s[i - 1] == '<')) continue;
+            const bool doubled = i + 1 < s.size() && s[i + 1] == c;
+            emit(i, c == '&' ? (doubled ? 'a' : '&') : (doubled ? 'o' : '|'));
+            i += doubled ? 1 : 0;
+            start = i + 1;
+        }
+        if (out.size() >= max_pieces) return out;
+    }
+    emit(s.size(), 0);
+    return out;
+}
+
+// A redirection target of one command.
+struct cmd_redirect {
+    std::string_view target;  // without quotes
+    std::size_t offset = 0;   // in the command text
+    bool append = false;
+    bool input = false;       // "<"
+};
+
+// The command text without its redirections, and the redirection targets.
+struct cmd_redirects {
+    std::string command;  // redirections blanked out (same length as the input)
+    std::vector<cmd_redirect> targets;
+};
+
+[[nodiscard]] inline cmd_redirects parse_redirects(std::string_view s) {
+    cmd_redirects out;
+    out.command.assign(s);
+    bool in_quotes = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == '"') in_quotes = !in_quotes;
+        if (in_quotes) continue;
+        if (c == '^') {
+            ++i;
+            continue;
+        }
+        if (c != '>' && c != '<') continue;
+        std::size_t begin = i;
+        if (begin > 0 && (s[begin - 1] == '1' || s[begin - 1] == '2') && (begin < 2 || is_blank(s[begin - 2]))) --begin;
+        cmd_redirect r;
+        r.input = c == '<';
+        std::size_t p = i + 1;
+        if (!r.input && p < s.size() && s[p] == '>') {
+            r.append = true;
+            ++p;
+        }
+        if (p < s.size() && s[p] == '&') {  // 2>&1
+            ++p;
+            while (p < s.size() && is_digit(s[p])) ++p;
+            for (std::size_t k = begin; k < p; ++k) out.command[k] = ' ';
+            i = p - 1;
+            continue;
+        }
+        while (p < s.size() && is_blank(s[p])) ++p;
+        std::size_t t_begin = p;
+        std::size_t t_end = p;
+        if (p < s.size() && s[p] == '"') {
+            const std::size_t close = s.find('"', p + 1);
+            t_begin = p + 1;
+            t_end = close == std::string_view::npos ? s.size() : close;
+            p = close == std::string_view::npos ? s.size() : close + 1;
+        } else {
+            while (p < s.size() && !is_blank(s[p]) && s[p] != '>' && s[p] != '<') ++p;
+            t_end = p;
+        }
+        r.target = s.substr(t_begin, t_end - t_begin);
+        r.offset = t_begin;
+        for (std::size_t k = begin; k < p; ++k) out.command[k] = ' ';
+        if (!r.target.empty() && out.targets.size() < 16) out.targets.push_back(r);
+        i = p == 0 ? 0 : p - 1;
+    }
+    return out;
+}
+
+// The first blank-separated word of cmd text (quotes kept) and where the rest starts.
+struct cmd_word {
+    std::string_view word;
+    std::size_t rest = 0;
+};
+
+[[nodiscard]] inline cmd_word first_cmd_word(std::string_view s) noexcept {
+    std::size_t p = 0;
+    while (p < s.size() && (is_blank(s[p]) || s[p] == '@' || s[p] == '(')) ++p;
+    const std::size_t b = p;
+    bool in_quotes = false;
+    while (p < s.size()) {
+        if (s[p] == '"') in_quotes = !in_quotes;
+        if (!in_quotes && (is_blank(s[p]) || s[p] == '(' || s[p] == ')' || s[p] == ',' || s[p] == ';' || s[p] == '=')) break;
+        ++p;
+    }
+    cmd_word w{s.substr(b, p - b), p};
+    while (w.rest < s.size() && is_blank(s[w.rest])) ++w.rest;
+    return w;
+}
+
+// Removes the quotes cmd ignores in a command name ("p""ower""shell").
+[[nodiscard]] inline std::string unquote_word(std::string_view w, bool& trick) {
+    std::string out;
+    std::size_t quotes = 0;
+    for (const char c : w) {
+        if (c == '"') {
+            ++quotes;
+            continue;
+        }
+        out.push_back(lc(c));
+    }
+    trick = quotes > 2 || (quotes == 2 && !(w.front() == '"' && w.back() == '"'));
+    return out;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_inflate.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// A small bounded DEFLATE decoder (RFC 1951) with the gzip (RFC 1952) and zlib
+// (RFC 1950) wrappers, after the structure of zlib's puff.c. PowerShell
+// stagers carry their real script as base64 of gzip or raw deflate data
+// (IO.Compression.GzipStream/DeflateStream); decoding it lets the inner script
+// be analysed. Output is capped; corrupt input yields nullopt, never UB.
+
+// #include "wmisub/config.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+class inflater {
+public:
+    inflater(std::string_view in, std::size_t max_out) noexcept : in_(in), max_out_(max_out) {}
+
+    // Decodes raw deflate data; false on corrupt input. Output past max_out is dropped and
+    // `truncated` set, which still counts as success.
+    [[nodiscard]] bool run(std::string& out) {
+        out_ = &out;
+        int last = 0;
+        do {
+            const int b = bits(1);
+            if (b < 0) return false;
+            last = b;
+            const int type = bits(2);
+            int rc = -1;
+            if (type == 0) rc = stored();
+            else if (type == 1) rc = fixed();
+            else if (type == 2) rc = dynamic();
+            if (rc < 0) return false;
+            if (truncated) return true;
+        } while (last == 0);
+        return true;
+    }
+
+    bool truncated = false;
+    std::size_t consumed() const noexcept { return pos_; }
+
+private:
+    static constexpr int max_bits = 15;
+    struct huffman {
+        std::array<std::int16_t, max_bits + 1> count{};
+        std::array<std::int16_t, 320> symbol{};
+    };
+
+    // The next n bits (LSB first), or -1 at the end of input.
+    int bits(int n) noexcept {
+        std::uint32_t val = bitbuf_;
+        while (bitcnt_ < n) {
+            if (pos_ >= in_.size()) return -1;
+            val |= static_cast<std::uint32_t>(static_cast<unsigned char>(in_[pos_++])) << bitcnt_;
+            bitcnt_ += 8;
+        }
+        bitbuf_ = val >> n;
+        bitcnt_ -= n;
+        return static_cast<int>(val & ((1u << n) - 1u));
+    }
+
+    bool put(char c) {
+        if (out_->size() >= max_out_) {
+            truncated = true;
+            return false;
+        }
+        out_->push_back(c);
+        return true;
+    }
+
+    int stored() {
+        bitbuf_ = 0;
+        bitcnt_ = 0;
+        if (pos_ + 4 > in_.size()) return -1;
+        const unsigned len = static_cast<unsigned char>(in_[pos_]) | (static_cast<unsigned>(static_cast<unsigned char>(in_[pos_ + 1])) << 8);
+        const unsigned nlen = static_cast<unsigned char>(in_[pos_ + 2]) | (static_cast<unsigned>(static_cast<unsigned char>(in_[pos_ + 3])) << 8);
+        pos_ += 4;
+        if (len != (~nlen & 0xFFFFu)) return -1;
+        if (pos_ + len > in_.size()) return -1;
+        for (unsigned i = 0; i < len; ++i) {
+            if (!put(in_[pos_ + i])) return 0;
+        }
+        pos_ += len;
+        return 0;
+    }
+
+    int decode(const huffman& h) noexcept {
+        int code = 0;
+        int first = 0;
+        int index = 0;
+        for (int len = 1; len <= max_bits; ++len) {
+            const int b = bits(1);
+            if (b < 0) return -1;
+            code |= b;
+            const int count = h.count[static_cast<std::size_t>(len)];
+            if (code - count < first) return h.symbol[static_cast<std::size_t>(index + (code - first))];
+            index += count;
+            first += count;
+            first <<= 1;
+            code <<= 1;
+        }
+        return -1;
+    }
+
+    // Builds a canonical Huffman table; returns < 0 for an over-subscribed set.
+    static int construct(huffman& h, const std::int16_t* length, int n) noexcept {
+        h.count.fill(0);
+        for (int s = 0; s < n; ++s) h.count[static_cast<std::size_t>(length[s])]++;
+        if (h.count[0] == n) return 0;
+        int left = 1;
+        for (int len = 1; len <= max_bits; ++len) {
+            left <<= 1;
+            left -= h.count[static_cast<std::size_t>(len)];
+            if (left < 0) return left;
+        }
+        std::array<std::int16_t, max_bits + 1> offs{};
+        offs[1] = 0;
+        for (int len = 1; len < max_bits; ++len) {
+            offs[static_cast<std::size_t>(len + 1)] =
+                static_cast<std::int16_t>(offs[static_cast<std::size_t>(len)] + h.count[static_cast<std::size_t>(len)]);
+        }
+        for (int s = 0; s < n; ++s) {
+            if (length[s] != 0) {
+                h.symbol[static_cast<std::size_t>(offs[static_cast<std::size_t>(length[s])]++)] = static_cast<std::int16_t>(s);
+            }
+        }
+        return left;
+    }
+
+    int codes(const huffman& lencode, const huffman& distcode) {
+        static constexpr std::array<std::int16_t, 29> lbase = {3,  4,  5,  6,  7,  8,  9,  10,  11,  13,  15,  17,  19,  23, 27,
+                                                               31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+        static constexpr std::array<std::int16_t, 29> lext = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                                              2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+        static constexpr std::array<std::int16_t, 30> dbase = {1,   2,   3,   4,   5,   7,    9,    13,   17,   25,
+                                                               33,  49,  65,  97,  129, 193,  257,  385,  513,  769,
+                                                               1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+        static constexpr std::array<std::int16_t, 30> dext = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+                                                              6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+        for (;;) {
+            int symbol = decode(lencode);
+            if (symbol < 0) return symbol;
+            if (symbol < 256) {
+                if (!put(static_cast<char>(symbol))) return 0;
+            } else if (symbol == 256) {
+                return 0;
+            } else {
+                symbol -= 257;
+                if (symbol >= 29) return -1;
+                const int e = bits(lext[static_cast<std::size_t>(symbol)]);
+                if (e < 0) return -1;
+                const int len = lbase[static_cast<std::size_t>(symbol)] + e;
+                const int dsym = decode(distcode);
+                if (dsym < 0 || dsym >= 30) return -1;
+                const int de = bits(dext[static_cast<std::size_t>(dsym)]);
+                if (de < 0) return -1;
+                const auto dist = static_cast<std::size_t>(dbase[static_cast<std::size_t>(dsym)] + de);
+                if (dist > out_->size()) return -1;
+                for (int i = 0; i < len; ++i) {
+                    if (!put((*out_)[out_->size() - dist])) return 0;
+                }
+            }
+        }
+    }
+
+    int fixed() {
+        huffman lencode;
+        huffman distcode;
+        std::array<std::int16_t, 288> lengths{};
+        int s = 0;
+        for (; s < 144; ++s) lengths[static_cast<std::size_t>(s)] = 8;
+        for (; s < 256; ++s) lengths[static_cast<std::size_t>(s)] = 9;
+        for (; s < 280; ++s) lengths[static_cast<std::size_t>(s)] = 7;
+        for (; s < 288; ++s) lengths[static_cast<std::size_t>(s)] = 8;
+        construct(lencode, lengths.data(), 288);
+        for (s = 0; s < 30; ++s) lengths[static_cast<std::size_t>(s)] = 5;
+        construct(distcode, lengths.data(), 30);
+        return codes(lencode, distcode);
+    }
+
+    int dynamic() {
+        static constexpr std::array<std::int16_t, 19> order = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+        std::array<std::int16_t, 320> lengths{};
+        const int nlen = bits(5);
+        const int ndist = bits(5);
+        const int ncode = bits(4);
+        if (nlen < 0 || ndist < 0 || ncode < 0) return -1;
+        const int nl = nlen + 257;
+        const int nd = ndist + 1;
+        const int nc = ncode + 4;
+        if (nl > 286 || nd > 30) return -1;
+        int index = 0;
+        for (; index < nc; ++index) {
+            const int b = bits(3);
+            if (b < 0) return -1;
+            lengths[static_cast<std::size_t>(order[static_cast<std::size_t>(index)])] = static_cast<std::int16_t>(b);
+        }
+        for (; index < 19; ++index) lengths[static_cast<std::size_t>(order[static_cast<std::size_t>(index)])] = 0;
+        huffman lencode;
+        huffman distcode;
+        if (construct(lencode, lengths.data(), 19) != 0) return -1;
+        index = 0;
+        while (index < nl + nd) {
+            int symbol = decode(lencode);
+            if (symbol < 0) return -1;
+            if (symbol < 16) {
+                lengths[static_cast<std::size_t>(index++)] = static_cast<std::int16_t>(symbol);
+            } else {
+                int len = 0;
+                int rep = 0;
+                if (symbol == 16) {
+                    if (index == 0) return -1;
+                    len = lengths[static_cast<std::size_t>(index - 1)];
+                    rep = bits(2);
+                    if (rep < 0) return -1;
+                    rep += 3;
+                } else if (symbol == 17) {
+                    rep = bits(3);
+                    if (rep < 0) return -1;
+                    rep += 3;
+                } else {
+                    rep = bits(7);
+                    if (rep < 0) return -1;
+                    rep += 11;
+                }
+                if (index + rep > nl + nd) return -1;
+                while (rep-- > 0) lengths[static_cast<std::size_t>(index++)] = static_cast<std::int16_t>(len);
+            }
+        }
+        if (lengths[256] == 0) return -1;
+        const int err = construct(lencode, lengths.data(), nl);
+        if (err < 0 || (err > 0 && nl - lencode.count[0] != 1)) return -1;
+        const int derr = construct(distcode, lengths.data() + nl, nd);
+        if (derr < 0 || (derr > 0 && nd - distcode.count[0] != 1)) return -1;
+        return codes(lencode, distcode);
+    }
+
+    std::string_view in_;
+    std::size_t max_out_;
+    std::size_t pos_ = 0;
+    std::uint32_t bitbuf_ = 0;
+    int bitcnt_ = 0;
+    std::string* out_ = nullptr;
+};
+
+// What was decompressed and how it was wrapped.
+struct inflated {
+    std::string data;
+    std::string_view format;  // "gzip", "zlib" or "deflate"
+    bool truncated = false;
+};
+
+// Raw deflate data to bytes, at most max_out; nullopt when corrupt or empty.
+[[nodiscard]] inline std::optional<inflated> inflate_raw(std::string_view in, std::size_t max_out, std::string_view format = "deflate") {
+    inflated r;
+    r.format = format;
+    inflater inf(in, max_out);
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        if (!inf.run(r.data) || r.data.empty()) return std::nullopt;
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        return std::nullopt;
+    }
+#endif
+    r.truncated = inf.truncated;
+    return r;
+}
+
+// gzip (1f 8b), zlib (78 xx with a valid check) or, when allow_raw, raw deflate data.
+[[nodiscard]] inline std::optional<inflated> inflate_any(std::string_view in, std::size_t max_out, bool allow_raw) {
+    if (in.size() >= 18 && static_cast<unsigned char>(in[0]) == 0x1F && static_cast<unsigned char>(in[1]) == 0x8B &&
+        in[2] == 8) {
+        const auto flags = static_cast<unsigned char>(in[3]);
+        std::size_t p = 10;
+        if ((flags & 0x04u) != 0) {  // FEXTRA
+            if (p + 2 > in.size()) return std::nullopt;
+            const std::size_t xlen = static_cast<unsigned char>(in[p]) | (static_cast<std::size_t>(static_cast<unsigned char>(in[p + 1])) << 8);
+            p += 2 + xlen;
+        }
+        for (unsigned bit : {0x08u, 0x10u}) {  // FNAME, FCOMMENT
+            if ((flags & bit) == 0) continue;
+            while (p < in.size() && in[p] != '\0') ++p;
+            ++p;
+        }
+        if ((flags & 0x02u) != 0) p += 2;  // FHCRC
+        if (p >= in.size()) return std::nullopt;
+        return inflate_raw(in.substr(p), max_out, "gzip");
+    }
+    if (in.size() >= 3 && (static_cast<unsigned char>(in[0]) & 0x0Fu) == 8 &&
+        ((static_cast<unsigned>(static_cast<unsigned char>(in[0])) << 8) | static_cast<unsigned char>(in[1])) % 31 == 0) {
+        if (auto r = inflate_raw(in.substr(2), max_out, "zlib")) return r;
+    }
+    if (allow_raw) return inflate_raw(in, max_out, "deflate");
+    return std::nullopt;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_normalize.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// De-obfuscation before matching. Each language is rewritten into a form
+// where keywords are plain words: PowerShell ticks, `[char]NN`, string
+// concatenation, the `-f` format operator, `-join`, `-replace` and indexing
+// into well-known variables; VBScript `Chr()`, `StrReverse`, `Replace`; JScript
+// escapes, `String.fromCharCode` and `split("").reverse().join("")`; cmd
+// carets and `%VAR:~a,b%` substrings. String literals come out in one
+// canonical syntax (quote, content with that quote doubled, quote) so later
+// passes read them the same way in every language. Offset maps lead from the
+// rewritten text back to the original, so evidence quotes what was written.
+// Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Maps offsets of a rewritten text to the text it was rewritten from.
+class offset_map {
+public:
+    // Output offset `out` corresponds to input offset `in`; following output bytes follow the input.
+    void verbatim(std::size_t out, std::size_t in) {
+        if (!segs_.empty()) {
+            const seg& last = segs_.back();
+            if (last.verbatim && last.in + (out - last.out) == in) return;
+            if (last.out == out) {
+                segs_.back() = {out, in, true};
+                return;
+            }
+        }
+        segs_.push_back({out, in, true});
+    }
+    // Output from `out` on was synthesised from the input construct starting at `in`.
+    void synthetic(std::size_t out, std::size_t in) {
+        if (!segs_.empty() && segs_.back().out == out) {
+            segs_.back() = {out, in, false};
+            return;
+        }
+        segs_.push_back({out, in, false});
+    }
+    [[nodiscard]] std::size_t to_source(std::size_t out) const noexcept {
+        if (segs_.empty()) return out;
+        auto it = std::upper_bound(segs_.begin(), segs_.end(), out, [](std::size_t o, const seg& s) { return o < s.out; });
+        if (it == segs_.begin()) return segs_.front().in;
+        --it;
+        return it->verbatim ? it->in + (out - it->out) : it->in;
+    }
+
+private:
+    struct seg {
+        std::size_t out;
+        std::size_t in;
+        bool verbatim;
+    };
+    std::vector<seg> segs_;
+};
+
+// Builds a rewritten text and its map.
+struct emitter {
+    std::string text;
+    offset_map map;
+
+    void copy(char c, std::size_t in) {
+        map.verbatim(text.size(), in);
+        text.push_back(c);
+    }
+    void copy(std::string_view s, std::size_t in) {
+        if (s.empty()) return;
+        map.verbatim(text.size(), in);
+        text.append(s);
+    }
+    void synth(std::string_view s, std::size_t in) {
+        if (s.empty()) return;
+        map.synthetic(text.size(), in);
+        text.append(s);
+    }
+    // A literal in canonical syntax with synthesised content.
+    void literal(char quote, std::string_view content, std::size_t in) {
+        map.synthetic(text.size(), in);
+        text.push_back(quote);
+        for (const char c : content) {
+            if (c == quote) text.push_back(quote);
+            text.push_back(c);
+        }
+        text.push_back(quote);
+    }
+};
+
+// Counts of the obfuscation removed, by technique.
+struct obfuscation_stats {
+    std::size_t ticks = 0;           // PowerShell backtick escapes inside words
+    std::size_t carets = 0;          // cmd caret escapes inside words
+    std::size_t concatenations = 0;  // short string literals joined with + or &
+    std::size_t char_codes = 0;      // [char]NN, Chr(NN), fromCharCode
+    std::size_t formats = 0;         // PowerShell -f with literal arguments
+    std::size_t joins = 0;           // -join / [string]::join over literals
+    std::size_t replaces = 0;        // literal -replace / .Replace / Replace()
+    std::size_t reversals = 0;       // StrReverse, split("").reverse().join("")
+    std::size_t env_tricks = 0;      // %VAR:~a,b%, $env:comspec[4,15,25]
+    std::size_t escapes = 0;         // JScript \xHH / \uHHHH escapes
+    std::size_t quote_tricks = 0;    // quotes inside command names (p""owershell), curly quotes, odd dashes
+
+    [[nodiscard]] std::size_t total() const noexcept {
+        return ticks + carets + concatenations + char_codes + formats + joins + replaces + reversals + env_tricks +
+               escapes + quote_tricks;
+    }
+    [[nodiscard]] std::size_t techniques() const noexcept {
+        std::size_t n = 0;
+        for (const std::size_t v : {ticks, carets, concatenations, char_codes, formats, joins, replaces, reversals,
+                                    env_tricks, escapes, quote_tricks}) {
+            n += v != 0 ? 1u : 0u;
+        }
+        return n;
+    }
+    // True when enough was removed to call the text obfuscated.
+    [[nodiscard]] bool obfuscated() const noexcept {
+        return total() >= 3 || char_codes >= 2 || formats + joins + replaces + reversals + env_tricks + quote_tricks > 0;
+    }
+    // True for dense or layered obfuscation.
+    [[nodiscard]] bool heavy() const noexcept {
+        return (total() >= 20 && techniques() >= 2) || techniques() >= 4 || char_codes >= 40 || ticks >= 15 ||
+               carets >= 15 || escapes >= 40;
+    }
+    void add(const obfuscation_stats& o) noexcept {
+        ticks += o.ticks;
+        carets += o.carets;
+        concatenations += o.concatenations;
+        char_codes += o.char_codes;
+        formats += o.formats;
+        joins += o.joins;
+        replaces += o.replaces;
+        reversals += o.reversals;
+        env_tricks += o.env_tricks;
+        escapes += o.escapes;
+        quote_tricks += o.quote_tricks;
+    }
+    // "ticks=3 concatenations=2" for evidence details.
+    [[nodiscard]] std::string describe() const {
+        std::string out;
+        auto add_one = [&out](std::string_view name, std::size_t v) {
+            if (v == 0) return;
+            if (!out.empty()) out.push_back(' ');
+            out.append(name);
+            out.push_back('=');
+            out.append(std::to_string(v));
+        };
+        add_one("ticks", ticks);
+        add_one("carets", carets);
+        add_one("concatenations", concatenations);
+        add_one("char_codes", char_codes);
+        add_one("formats", formats);
+        add_one("joins", joins);
+        add_one("replaces", replaces);
+        add_one("reversals", reversals);
+        add_one("env_tricks", env_tricks);
+        add_one("escapes", escapes);
+        add_one("quote_tricks", quote_tricks);
+        return out;
+    }
+};
+
+// A rewritten text, its lower-case copy (same offsets) and the way back to the input.
+struct normalized_text {
+    std::string text;
+    std::string lower;
+    std::vector<offset_map> maps;  // applied last to first
+    obfuscation_stats stats;
+
+    [[nodiscard]] std::size_t to_source(std::size_t offset) const noexcept {
+        for (auto it = maps.rbegin(); it != maps.rend(); ++it) offset = it->to_source(offset);
+        return offset;
+    }
+};
+
+// Appends a code point as UTF-8 (invalid values become U+FFFD).
+inline void append_code_point(std::string& out, std::uint32_t cp) {
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+// Reads a number literal (decimal, 0x hex, VBScript &H hex / &O octal) at p; advances p.
+[[nodiscard]] inline bool read_number(std::string_view s, std::size_t& p, std::uint32_t& value) noexcept {
+    std::size_t q = p;
+    std::uint64_t v = 0;
+    int base = 10;
+    if (q + 1 < s.size() && s[q] == '0' && (s[q + 1] == 'x' || s[q + 1] == 'X')) {
+        base = 16;
+        q += 2;
+    } else if (q + 1 < s.size() && s[q] == '&' && (s[q + 1] == 'h' || s[q + 1] == 'H')) {
+        base = 16;
+        q += 2;
+    } else if (q + 1 < s.size() && s[q] == '&' && (s[q + 1] == 'o' || s[q + 1] == 'O')) {
+        base = 8;
+        q += 2;
+    }
+    const std::size_t digits_begin = q;
+    while (q < s.size() && q - digits_begin < 10) {
+        const int d = hex_value(s[q]);
+        if (d < 0 || d >= base) break;
+        v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
+        ++q;
+    }
+    if (q == digits_begin || v > 0x10FFFF) return false;
+    if (q < s.size() && is_word(s[q])) return false;
+    value = static_cast<std::uint32_t>(v);
+    p = q;
+    return true;
+}
+
+[[nodiscard]] inline std::size_t skip_blanks(std::string_view s, std::size_t p) noexcept {
+    while (p < s.size() && (s[p] == ' ' || s[p] == '\t')) ++p;
+    return p;
+}
+
+// Curly quotes PowerShell accepts as quotes: returns '\'' or '"' and the byte length, or 0.
+[[nodiscard]] inline char curly_quote(std::string_view s, std::size_t p, std::size_t& len) noexcept {
+    if (p + 2 < s.size() && static_cast<unsigned char>(s[p]) == 0xE2 && static_cast<unsigned char>(s[p + 1]) == 0x80) {
+        const auto c = static_cast<unsigned char>(s[p + 2]);
+        len = 3;
+        if (c >= 0x98 && c <= 0x9B) return '\'';
+        if (c >= 0x9C && c <= 0x9E) return '"';
+    }
+    len = 1;
+    return 0;
+}
+
+// PowerShell's dash characters: '-', en dash, em dash, horizontal bar. Returns the byte length or 0.
+[[nodiscard]] inline std::size_t ps_dash(std::string_view s, std::size_t p) noexcept {
+    if (p < s.size() && s[p] == '-') return 1;
+    if (p + 2 < s.size() && static_cast<unsigned char>(s[p]) == 0xE2 && static_cast<unsigned char>(s[p + 1]) == 0x80) {
+        const auto c = static_cast<unsigned char>(s[p + 2]);
+        if (c >= 0x93 && c <= 0x95) return 3;
+    }
+    return 0;
+}
+
+// Whitespace run at p: emits one '\n' when it holds a line break, else one ' '; returns the end.
+inline std::size_t collapse_space(std::string_view s, std::size_t p, emitter& e) {
+    const std::size_t b = p;
+    bool newline = false;
+    while (p < s.size() && is_space(s[p])) {
+        newline = newline || s[p] == '\n' || s[p] == '\r';
+        ++p;
+    }
+    if (!e.text.empty() && (e.text.back() == ' ' || e.text.back() == '\n')) {
+        if (newline && e.text.back() == ' ') e.text.back() = '\n';
+        return p;
+    }
+    e.copy(newline ? '\n' : ' ', b);
+    return p;
+}
+
+// PowerShell variables with fixed values, for `$pshome[4]`-style index obfuscation.
+[[nodiscard]] inline std::string_view ps_known_variable(std::string_view name) noexcept {
+    struct known {
+        std::string_view name;
+        std::string_view value;
+    };
+    static constexpr std::array<known, 6> table = {{
+        {"env:comspec", "C:\\WINDOWS\\system32\\cmd.exe"},
+        {"pshome", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0"},
+        {"shellid", "Microsoft.PowerShell"},
+        {"verbosepreference", "SilentlyContinue"},
+        {"env:public", "C:\\Users\\Public"},
+        {"env:windir", "C:\\WINDOWS"},
+    }};
+    for (const known& k : table) {
+        if (ieq(k.name, name)) return k.value;
+    }
+    return {};
+}
+
+// Tries `$name[ i, j, ... ]` (optionally `.ToString()` before the index) at p ('$').
+[[nodiscard]] inline bool ps_variable_index(std::string_view s, std::size_t& p, std::string& chars) {
+    std::size_t q = p + 1;
+    while (q < s.size() && (is_word(s[q]) || s[q] == ':')) ++q;
+    const std::string_view value = ps_known_variable(s.substr(p + 1, q - p - 1));
+    if (value.empty()) return false;
+    if (istarts(s.substr(q), ".tostring()")) q += 11;
+    if (q >= s.size() || s[q] != '[') return false;
+    ++q;
+    std::string out;
+    for (;;) {
+        q = skip_blanks(s, q);
+        bool neg = false;
+        if (q < s.size() && s[q] == '-') {
+            neg = true;
+            ++q;
+        }
+        std::uint32_t idx = 0;
+        if (!read_number(s, q, idx) || idx >= value.size() + (neg ? 1 : 0)) return false;
+        if (neg && idx == 0) return false;
+        out.push_back(neg ? value[value.size() - idx] : value[idx]);
+        q = skip_blanks(s, q);
+        if (q < s.size() && s[q] == ',') {
+            ++q;
+            continue;
+        }
+        if (q < s.size() && s[q] == ']') {
+            ++q;
+            break;
+        }
+        return false;
+    }
+    chars = std::move(out);
+    p = q;
+    return true;
+}
+
+// Pass 1 for PowerShell: comments, ticks, strings, [char]NN, known-variable indexing, dashes, whitespace.
+inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
+    std::size_t i = 0;
+    auto at_token_start = [&e]() {
+        return e.text.empty() || std::string_view(" \n;{(|").find(e.text.back()) != std::string_view::npos;
+    };
+    while (i < s.size()) {
+        const char c = s[i];
+        std::size_t qlen = 1;
+        char quote = (c == '\'' || c == '"') ? c : curly_quote(s, i, qlen);
+        if (quote != 0 && c != '\'' && c != '"') ++st.quote_tricks;
+        if (is_space(c)) {
+            i = collapse_space(s, i, e);
+        } else if (c == '<' && i + 1 < s.size() && s[i + 1] == '#') {
+            const std::size_t end = s.find("#>", i + 2);
+            i = end == std::string_view::npos ? s.size() : end + 2;
+            if (!e.text.empty() && e.text.back() != ' ' && e.text.back() != '\n') e.copy(' ', i - 1);
+        } else if (c == '#' && at_token_start()) {
+            while (i < s.size() && s[i] != '\n') ++i;
+        } else if (c == '`') {
+            if (i + 1 < s.size() && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
+                i += 1;
+                i = collapse_space(s, i, e);
+            } else if (i + 1 < s.size()) {
+                if (is_alnum(s[i + 1])) ++st.ticks;
+                e.copy(s[i + 1], i + 1);
+                i += 2;
+            } else {
+                ++i;
+            }
+        } else if (c == '@' && i + 1 < s.size() && (s[i + 1] == '\'' || s[i + 1] == '"') &&
+                   (i + 2 >= s.size() || s[i + 2] == '\n' || s[i + 2] == '\r')) {
+            const char q = s[i + 1];
+            const std::string terminator = std::string("\n") + q + "@";
+            std::size_t body = i + 2;
+            while (body < s.size() && (s[body] == '\r' || s[body] == '\n')) {
+                ++body;
+                if (s[body - 1] == '\n') break;
+            }
+            std::size_t end = s.find(terminator, body);
+            const std::size_t close = end == std::string_view::npos ? s.size() : end;
+            std::string_view content = s.substr(body, close - body);
+            if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+            e.map.synthetic(e.text.size(), i);
+            e.text.push_back(q);
+            for (std::size_t k = 0; k < content.size(); ++k) {
+                if (content[k] == q) e.text.push_back(q);
+                e.copy(content[k], body + k);
+            }
+            e.map.synthetic(e.text.size(), close);
+            e.text.push_back(q);
+            i = end == std::string_view::npos ? s.size() : end + terminator.size();
+        } else if (quote != 0) {
+            // A string literal: re-emit canonically (quote, content with quote doubled, quote).
+            e.map.synthetic(e.text.size(), i);
+            e.text.push_back(quote);
+            std::size_t p = i + qlen;
+            int subexpr = 0;
+            while (p < s.size()) {
+                std::size_t l2 = 1;
+                const char q2 = (s[p] == '\'' || s[p] == '"') ? s[p] : curly_quote(s, p, l2);
+                if (quote == '"' && subexpr == 0 && s[p] == '$' && p + 1 < s.size() && s[p + 1] == '(') {
+                    subexpr = 1;
+                    e.copy("$(", p);
+                    p += 2;
+                    continue;
+                }
+                if (subexpr > 0) {
+                    if (s[p] == '(') ++subexpr;
+                    if (s[p] == ')') --subexpr;
+                    if (s[p] == '"') e.text.push_back('"');
+                    e.copy(s[p], p);
+                    ++p;
+                    continue;
+                }
+                if (q2 == quote) {
+                    std::size_t l3 = 1;
+                    const char next = p + l2 < s.size() ? ((s[p + l2] == '\'' || s[p + l2] == '"') ? s[p + l2] : curly_quote(s, p + l2, l3)) : 0;
+                    if (next == quote) {  // doubled quote: a literal quote
+                        e.text.push_back(quote);
+                        e.copy(quote, p);
+                        p += l2 + l3;
+                        continue;
+                    }
+                    p += l2;
+                    break;
+                }
+                if (quote == '"' && s[p] == '`' && p + 1 < s.size()) {
+                    const char n = s[p + 1];
+                    char out_char = n;
+                    if (n == 'n') out_char = '\n';
+                    else if (n == 'r') out_char = '\r';
+                    else if (n == 't') out_char = '\t';
+                    else if (n == '0' || n == 'a' || n == 'b' || n == 'e' || n == 'f' || n == 'v') out_char = ' ';
+                    else if (is_alnum(n)) ++st.ticks;
+                    if (out_char == quote) e.text.push_back(quote);
+                    e.copy(out_char, p + 1);
+                    p += 2;
+                    continue;
+                }
+                e.copy(s[p], p);
+                ++p;
+            }
+            e.map.synthetic(e.text.size(), p == 0 ? 0 : p - 1);
+            e.text.push_back(quote);
+            i = p;
+        } else if (c == '[' && (istarts(s.substr(i), "[char[]]") || istarts(s.substr(i), "[system.char[]]"))) {
+            // [char[]](105,101,120): a list of characters, re-emitted as ('i','e','x') for -join.
+            std::size_t p = skip_blanks(s, i + (istarts(s.substr(i), "[char[]]") ? 8 : 15));
+            std::string chars;
+            bool ok = p < s.size() && s[p] == '(';
+            ++p;
+            while (ok) {
+                p = skip_blanks(s, p);
+                std::uint32_t cp = 0;
+                if (!read_number(s, p, cp)) {
+                    ok = false;
+                    break;
+                }
+                append_code_point(chars, cp);
+                p = skip_blanks(s, p);
+                if (p < s.size() && s[p] == ',') {
+                    ++p;
+                    continue;
+                }
+                ok = p < s.size() && s[p] == ')';
+                ++p;
+                break;
+            }
+            if (ok && !chars.empty()) {
+                st.char_codes += chars.size();
+                e.synth("(", i);
+                for (std::size_t k = 0; k < chars.size(); ++k) {
+                    if (k > 0) e.synth(",", i);
+                    e.literal('\'', std::string_view(&chars[k], 1), i);
+                }
+                e.synth(")", i);
+                i = p;
+            } else {
+                e.copy(c, i);
+                ++i;
+            }
+        } else if (c == '[' && (istarts(s.substr(i), "[char]") || istarts(s.substr(i), "[system.char]"))) {
+            std::size_t p = i + (istarts(s.substr(i), "[char]") ? 6 : 13);
+            p = skip_blanks(s, p);
+            bool paren = false;
+            if (p < s.size() && s[p] == '(') {
+                paren = true;
+                p = skip_blanks(s, p + 1);
+            }
+            std::uint32_t cp = 0;
+            bool ok = read_number(s, p, cp);
+            if (ok && paren) {
+                p = skip_blanks(s, p);
+                ok = p < s.size() && s[p] == ')';
+                ++p;
+            }
+            if (ok) {
+                std::string ch;
+                append_code_point(ch, cp);
+                e.literal('\'', ch, i);
+                ++st.char_codes;
+                i = p;
+            } else {
+                e.copy(c, i);
+                ++i;
+            }
+        } else if (c == '$') {
+            std::size_t p = i;
+            std::string chars;
+            if (ps_variable_index(s, p, chars)) {
+                ++st.env_tricks;
+                if (chars.size() == 1) {
+                    e.literal('\'', chars, i);
+                } else {
+                    e.synth("(", i);
+                    for (std::size_t k = 0; k < chars.size(); ++k) {
+                        if (k > 0) e.synth(",", i);
+                        e.literal('\'', std::string_view(&chars[k], 1), i);
+                    }
+                    e.synth(")", i);
+                }
+                i = p;
+            } else {
+                e.copy(c, i);
+                ++i;
+            }
+        } else if (const std::size_t dl = ps_dash(s, i); dl > 1) {
+            ++st.quote_tricks;
+            e.synth("-", i);
+            i += dl;
+        } else {
+            e.copy(c, i);
+            ++i;
+        }
+    }
+}
+
+// Pass 1 for VBScript: strings, comments, line continuations, Chr()/ChrW()/ChrB(), whitespace.
+inline void vbs_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == '_' && (i == 0 || is_space(s[i - 1]))) {
+            std::size_t p = skip_blanks(s, i + 1);
+            if (p < s.size() && (s[p] == '\r' || s[p] == '\n')) {
+                i = collapse_space(s, p, e);
+                continue;
+            }
+        }
+        if (is_space(c)) {
+            i = collapse_space(s, i, e);
+        } else if (c == '\'' || (istarts(s.substr(i), "rem ") && (e.text.empty() || e.text.back() == '\n' || e.text.back() == ':'))) {
+            while (i < s.size() && s[i] != '\n') ++i;
+        } else if (c == '"') {
+            e.map.synthetic(e.text.size(), i);
+            e.text.push_back('"');
+            std::size_t p = i + 1;
+            while (p < s.size() && s[p] != '\n') {
+                if (s[p] == '"') {
+                    if (p + 1 < s.size() && s[p + 1] == '"') {
+                        e.text.push_back('"');
+                        e.copy('"', p);
+                        p += 2;
+                        continue;
+                    }
+                    ++p;
+                    break;
+                }
+                e.copy(s[p], p);
+                ++p;
+            }
+            e.map.synthetic(e.text.size(), p == 0 ? 0 : p - 1);
+            e.text.push_back('"');
+            i = p;
+        } else if ((c == 'c' || c == 'C') && (i == 0 || !is_word(s[i - 1])) && istarts(s.substr(i), "chr")) {
+            std::size_t p = i + 3;
+            if (p < s.size() && (s[p] == 'w' || s[p] == 'W' || s[p] == 'b' || s[p] == 'B')) ++p;
+            if (p < s.size() && s[p] == '$') ++p;
+            p = skip_blanks(s, p);
+            std::uint32_t cp = 0;
+            bool ok = p < s.size() && s[p] == '(';
+            if (ok) {
+                p = skip_blanks(s, p + 1);
+                ok = read_number(s, p, cp);
+                p = skip_blanks(s, p);
+                ok = ok && p < s.size() && s[p] == ')';
+            }
+            if (ok) {
+                std::string ch;
+                append_code_point(ch, cp);
+                e.literal('"', ch, i);
+                ++st.char_codes;
+                i = p + 1;
+            } else {
+                e.copy(c, i);
+                ++i;
+            }
+        } else {
+            e.copy(c, i);
+            ++i;
+        }
+    }
+}
+
+// Decodes one JScript escape at p (after the backslash); returns the end.
+inline std::size_t js_escape(std::string_view s, std::size_t p, std::string& out, obfuscation_stats& st) {
+    if (p >= s.size()) return p;
+    const char n = s[p];
+    auto hex_run = [&](std::size_t from, std::size_t count, std::uint32_t& v) {
+        v = 0;
+        for (std::size_t k = 0; k < count; ++k) {
+            if (from + k >= s.size() || hex_value(s[from + k]) < 0) return false;
+            v = v * 16 + static_cast<std::uint32_t>(hex_value(s[from + k]));
+        }
+        return true;
+    };
+    std::uint32_t v = 0;
+    switch (n) {
+    case 'n': out.push_back('\n'); return p + 1;
+    case 'r': out.push_back('\r'); return p + 1;
+    case 't': out.push_back('\t'); return p + 1;
+    case 'b': case 'f': case 'v': case '0': out.push_back(' '); return p + 1;
+    case '\r': return (p + 1 < s.size() && s[p + 1] == '\n') ? p + 2 : p + 1;
+    case '\n': return p + 1;
+    case 'x':
+        if (hex_run(p + 1, 2, v)) {
+            ++st.escapes;
+            append_code_point(out, v);
+            return p + 3;
+        }
+        break;
+    case 'u':
+        if (p + 1 < s.size() && s[p + 1] == '{') {
+            const std::size_t rel = s.substr(p + 2, 8).find('}');
+            const std::size_t close = rel == std::string_view::npos ? rel : p + 2 + rel;
+            if (close != std::string_view::npos && close - p - 2 <= 6 && hex_run(p + 2, close - p - 2, v)) {
+                ++st.escapes;
+                append_code_point(out, v);
+                return close + 1;
+            }
+        } else if (hex_run(p + 1, 4, v)) {
+            ++st.escapes;
+            append_code_point(out, v);
+            return p + 5;
+        }
+        break;
+    default: break;
+    }
+    out.push_back(n);
+    return p + 1;
+}
+
+// Pass 1 for JScript: strings with escapes, comments, regex literals, fromCharCode, \u in identifiers, whitespace.
+inline void js_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
+    std::size_t i = 0;
+    auto prev_significant = [&e]() -> char {
+        for (auto it = e.text.rbegin(); it != e.text.rend(); ++it) {
+            if (*it != ' ' && *it != '\n') return *it;
+        }
+        return 0;
+    };
+    while (i < s.size()) {
+        const char c = s[i];
+        if (is_space(c)) {
+            i = collapse_space(s, i, e);
+        } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '/') {
+            while (i < s.size() && s[i] != '\n') ++i;
+        } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+            const std::size_t end = s.find("*/", i + 2);
+            i = end == std::string_view::npos ? s.size() : end + 2;
+        } else if (c == '/' && std::string_view("(,=:[!&|?{};").find(prev_significant()) != std::string_view::npos) {
+            // A regular expression literal: copied as is.
+            std::size_t p = i + 1;
+            bool in_class = false;
+            while (p < s.size() && s[p] != '\n') {
+                if (s[p] == '\\') {
+                    p += 2;
+                    continue;
+                }
+                if (s[p] == '[') in_class = true;
+                if (s[p] == ']') in_class = false;
+                if (s[p] == '/' && !in_class) break;
+                ++p;
+            }
+            p = std::min(s.size(), p + 1);
+            e.copy(s.substr(i, p - i), i);
+            i = p;
+        } else if (c == '"' || c == '\'' || c == '`') {
+            std::string content;
+            std::size_t p = i + 1;
+            bool escaped = false;
+            while (p < s.size() && s[p] != c && (c == '`' || s[p] != '\n')) {
+                if (s[p] == '\\') {
+                    p = js_escape(s, p + 1, content, st);
+                    escaped = true;
+                    continue;
+                }
+                content.push_back(s[p]);
+                ++p;
+            }
+            const char q = c == '`' ? '"' : c;
+            if (!escaped) {
+                e.map.synthetic(e.text.size(), i);
+                e.text.push_back(q);
+                for (std::size_t k = 0; k < content.size(); ++k) {
+                    if (content[k] == q) e.text.push_back(q);
+                    e.copy(content[k], i + 1 + k);
+                }
+                e.map.synthetic(e.text.size(), p < s.size() ? p : s.size() - 1);
+                e.text.push_back(q);
+            } else {
+                e.literal(q, content, i);
+            }
+            i = p < s.size() ? p + 1 : p;
+        } else if (c == '\\' && i + 1 < s.size() && s[i + 1] == 'u') {
+            std::string out;
+            const std::size_t end = js_escape(s, i + 1, out, st);
+            e.synth(out, i);
+            i = end;
+        } else if ((c == 'S' || c == 's') && istarts(s.substr(i), "string.fromcharcode") && (i == 0 || !is_word(s[i - 1]))) {
+            std::size_t p = skip_blanks(s, i + 19);
+            std::string chars;
+            bool ok = p < s.size() && s[p] == '(';
+            ++p;
+            while (ok) {
+                p = skip_blanks(s, p);
+                std::uint32_t cp = 0;
+                if (!read_number(s, p, cp)) {
+                    ok = false;
+                    break;
+                }
+                append_code_point(chars, cp);
+                ++st.char_codes;
+                p = skip_blanks(s, p);
+                if (p < s.size() && s[p] == ',') {
+                    ++p;
+                    continue;
+                }
+                ok = p < s.size() && s[p] == ')';
+                ++p;
+                break;
+            }
+            if (ok) {
+                e.literal('"', chars, i);
+                i = p;
+            } else {
+                e.copy(c, i);
+                ++i;
+            }
+        } else {
+            e.copy(c, i);
+            ++i;
+        }
+    }
+}
+
+// Pass 1 for cmd: variable expansion (substrings counted as obfuscation) and caret escapes.
+inline void cmd_pass1(std::string_view s, emitter& e, obfuscation_stats& st, const env_overrides* vars) {
+    bool in_quotes = false;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == '%') {
+            const std::size_t close = s.find('%', i + 1);
+            if (close != std::string_view::npos && close - i <= 160 && close > i + 1) {
+                const std::string_view var = s.substr(i, close - i + 1);
+                std::size_t expansions = 0;
+                const std::string expanded = expand_env(var, vars, &expansions);
+                if (expansions > 0) {
+                    if (var.find(':') != std::string_view::npos) ++st.env_tricks;
+                    e.synth(expanded, i);
+                    i = close + 1;
+                    continue;
+                }
+            }
+            e.copy(c, i);
+            ++i;
+        } else if (c == '"') {
+            in_quotes = !in_quotes;
+            e.copy(c, i);
+            ++i;
+        } else if (c == '^' && !in_quotes && i + 1 < s.size()) {
+            if (s[i + 1] == '\n' || s[i + 1] == '\r') {
+                i += (s[i + 1] == '\r' && i + 2 < s.size() && s[i + 2] == '\n') ? 3u : 2u;
+                continue;
+            }
+            if (is_alnum(s[i + 1])) ++st.carets;
+            e.copy(s[i + 1], i + 1);
+            i += 2;
+        } else {
+            e.copy(c, i);
+            ++i;
+        }
+    }
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_literals.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// The second de-obfuscation pass: literal algebra over the canonical text
+// the first pass (payload_normalize.hpp) produced. Adjacent literals joined
+// with + or & are merged; PowerShell's -f, -join, -replace, [string]::Join
+// and .Replace over literals, VBScript's StrReverse/Replace and JScript's
+// split("").reverse().join("") are evaluated. Repeated until nothing changes
+// (at most three rounds). Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// A canonical literal at p: quote, content (quote doubled), quote. Returns the end, or npos.
+[[nodiscard]] inline std::size_t read_literal(std::string_view t, std::size_t p, std::string* content) {
+    if (p >= t.size() || (t[p] != '\'' && t[p] != '"')) return std::string_view::npos;
+    const char q = t[p];
+    std::size_t k = p + 1;
+    while (k < t.size()) {
+        if (t[k] == q) {
+            if (k + 1 < t.size() && t[k + 1] == q) {
+                if (content != nullptr) content->push_back(q);
+                k += 2;
+                continue;
+            }
+            return k + 1;
+        }
+        if (content != nullptr) content->push_back(t[k]);
+        ++k;
+    }
+    return std::string_view::npos;
+}
+
+// Reads `lit (, lit)*` at p; returns the end or npos.
+[[nodiscard]] inline std::size_t read_literal_list(std::string_view t, std::size_t p, std::vector<std::string>& items) {
+    for (;;) {
+        p = skip_blanks(t, p);
+        std::string item;
+        const std::size_t end = read_literal(t, p, &item);
+        if (end == std::string_view::npos || items.size() > 4096) return std::string_view::npos;
+        items.push_back(std::move(item));
+        p = skip_blanks(t, end);
+        if (p < t.size() && t[p] == ',') {
+            ++p;
+            continue;
+        }
+        return p;
+    }
+}
+
+// Applies a PowerShell/.NET composite format ("{1}{0}") to literal arguments; false when not static.
+[[nodiscard]] inline bool apply_format(std::string_view fmt, const std::vector<std::string>& args, std::string& out) {
+    for (std::size_t i = 0; i < fmt.size(); ++i) {
+        const char c = fmt[i];
+        if (c == '{') {
+            if (i + 1 < fmt.size() && fmt[i + 1] == '{') {
+                out.push_back('{');
+                ++i;
+                continue;
+            }
+            std::size_t p = i + 1;
+            std::uint32_t idx = 0;
+            if (!read_number(fmt, p, idx)) return false;
+            p = skip_blanks(fmt, p);
+            if (p >= fmt.size() || fmt[p] != '}' || idx >= args.size()) return false;
+            out.append(args[idx]);
+            i = p;
+        } else if (c == '}') {
+            if (i + 1 < fmt.size() && fmt[i + 1] == '}') ++i;
+            out.push_back('}');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return true;
+}
+
+// Plain (non-regex) replacement of every occurrence; case-insensitive for PowerShell's -replace.
+[[nodiscard]] inline std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase) {
+    if (from.empty()) return std::string(s);
+    std::string out;
+    std::size_t pos = 0;
+    for (;;) {
+        const std::size_t hit = icase ? ifind_from(s, from, pos) : s.find(from, pos);
+        if (hit == std::string_view::npos) break;
+        out.append(s.substr(pos, hit - pos));
+        out.append(to);
+        pos = hit + from.size();
+    }
+    out.append(s.substr(pos));
+    return out;
+}
+
+[[nodiscard]] inline bool has_regex_meta(std::string_view s) noexcept {
+    return s.find_first_of("\\^$.|?*+()[]{}") != std::string_view::npos;
+}
+
+// Pass 2 (all script languages): literal algebra over the canonical text. Returns the number of rewrites.
+inline std::size_t literal_pass(std::string_view t, script_language lang, emitter& e, obfuscation_stats& st) {
+    std::size_t rewrites = 0;
+    const bool ps = lang == script_language::powershell;
+    const bool vbs = lang == script_language::vbscript;
+    const bool js = lang == script_language::jscript;
+    std::size_t i = 0;
+    auto ws_then = [&t](std::size_t p, std::string_view word) {
+        p = skip_blanks(t, p);
+        return istarts(t.substr(p), word) ? p : std::string_view::npos;
+    };
+    while (i < t.size()) {
+        const char c = t[i];
+        if (c == '\'' || c == '"') {
+            std::string content;
+            std::size_t end = read_literal(t, i, &content);
+            if (end == std::string_view::npos) {
+                e.copy(t.substr(i), i);
+                break;
+            }
+            bool changed = false;
+            for (int guard = 0; guard < 4096; ++guard) {
+                std::size_t p = skip_blanks(t, end);
+                if (p < t.size() && (t[p] == '+' || (vbs && t[p] == '&'))) {
+                    const std::size_t q = skip_blanks(t, p + 1);
+                    std::string next;
+                    const std::size_t next_end = read_literal(t, q, &next);
+                    if (next_end != std::string_view::npos) {
+                        if (content.size() <= 12 || next.size() <= 12) ++st.concatenations;
+                        content += next;
+                        end = next_end;
+                        changed = true;
+                        continue;
+                    }
+                }
+                if (ps && p < t.size() && t[p] == '-' && istarts(t.substr(p), "-f") &&
+                    (p + 2 >= t.size() || !is_word(t[p + 2]))) {
+                    std::size_t q = skip_blanks(t, p + 2);
+                    const bool paren = q < t.size() && t[q] == '(';
+                    std::vector<std::string> args;
+                    std::size_t list_end = read_literal_list(t, paren ? q + 1 : q, args);
+                    if (list_end != std::string_view::npos && paren) {
+                        list_end = (list_end < t.size() && t[list_end] == ')') ? list_end + 1 : std::string_view::npos;
+                    }
+                    std::string formatted;
+                    if (list_end != std::string_view::npos && apply_format(content, args, formatted)) {
+                        ++st.formats;
+                        content = std::move(formatted);
+                        end = list_end;
+                        changed = true;
+                        continue;
+                    }
+                }
+                if (ps && p < t.size() && istarts(t.substr(p), "-replace") && (p + 8 >= t.size() || !is_word(t[p + 8]))) {
+                    std::vector<std::string> args;
+                    const std::size_t list_end = read_literal_list(t, p + 8, args);
+                    if (list_end != std::string_view::npos && args.size() <= 2 && !has_regex_meta(args[0])) {
+                        ++st.replaces;
+                        content = replace_all(content, args[0], args.size() > 1 ? args[1] : "", true);
+                        end = list_end;
+                        changed = true;
+                        continue;
+                    }
+                }
+                if ((ps || js) && istarts(t.substr(p), ".replace(")) {
+                    std::vector<std::string> args;
+                    std::size_t list_end = read_literal_list(t, p + 9, args);
+                    if (list_end != std::string_view::npos && args.size() == 2 && list_end < t.size() && t[list_end] == ')') {
+                        ++st.replaces;
+                        if (ps) {
+                            content = replace_all(content, args[0], args[1], false);
+                        } else if (const std::size_t hit = content.find(args[0]); hit != std::string::npos && !args[0].empty()) {
+                            content.replace(hit, args[0].size(), args[1]);
+                        }
+                        end = list_end + 1;
+                        changed = true;
+                        continue;
+                    }
+                }
+                if (js) {
+                    static constexpr std::string_view rev1 = ".split(\"\").reverse().join(\"\")";
+                    static constexpr std::string_view rev2 = ".split('').reverse().join('')";
+                    if (istarts(t.substr(p), rev1) || istarts(t.substr(p), rev2)) {
+                        ++st.reversals;
+                        std::reverse(content.begin(), content.end());
+                        end = p + rev1.size();
+                        changed = true;
+                        continue;
+                    }
+                }
+                break;
+            }
+            if (changed) {
+                ++rewrites;
+                e.literal(t[i], content, i);
+            } else {
+                e.copy(t.substr(i, end - i), i);
+            }
+            i = end;
+            continue;
+        }
+        // (lit, lit, ...) -join lit   and   -join (lit, ...)
+        if (ps && c == '(') {
+            std::vector<std::string> items;
+            std::size_t p = read_literal_list(t, i + 1, items);
+            if (p != std::string_view::npos && p < t.size() && t[p] == ')') {
+                // ('i','e') + 'x' -join '': array concatenation before the join.
+                std::size_t plus = skip_blanks(t, p + 1);
+                while (plus < t.size() && t[plus] == '+') {
+                    std::string more;
+                    const std::size_t e2 = read_literal(t, skip_blanks(t, plus + 1), &more);
+                    if (e2 == std::string_view::npos) break;
+                    items.push_back(std::move(more));
+                    p = e2 - 1;
+                    plus = skip_blanks(t, e2);
+                }
+                const std::size_t j = ws_then(p + 1, "-join");
+                if (j != std::string_view::npos && items.size() > 1) {
+                    std::size_t q = skip_blanks(t, j + 5);
+                    std::string sep;
+                    std::size_t sep_end = read_literal(t, q, &sep);
+                    if (sep_end == std::string_view::npos) sep_end = j + 5;
+                    std::string joined;
+                    for (std::size_t k = 0; k < items.size(); ++k) {
+                        if (k > 0) joined += sep;
+                        joined += items[k];
+                    }
+                    ++st.joins;
+                    ++rewrites;
+                    e.literal('\'', joined, i);
+                    i = sep_end;
+                    continue;
+                }
+            }
+        }
+        if (ps && c == '-' && istarts(t.substr(i), "-join") && (i + 5 >= t.size() || !is_word(t[i + 5]))) {
+            std::size_t p = skip_blanks(t, i + 5);
+            const bool paren = p < t.size() && t[p] == '(';
+            std::vector<std::string> items;
+            std::size_t end = read_literal_list(t, paren ? p + 1 : p, items);
+            if (end != std::string_view::npos && paren) end = (end < t.size() && t[end] == ')') ? end + 1 : std::string_view::npos;
+            if (end != std::string_view::npos && items.size() > 1) {
+                std::string joined;
+                for (const std::string& item : items) joined += item;
+                ++st.joins;
+                ++rewrites;
+                e.literal('\'', joined, i);
+                i = end;
+                continue;
+            }
+        }
+        if (ps && c == '[' && (istarts(t.substr(i), "[string]::join(") || istarts(t.substr(i), "[string]::concat("))) {
+            const bool concat = istarts(t.substr(i), "[string]::concat(");
+            std::vector<std::string> items;
+            std::size_t end = read_literal_list(t, i + (concat ? 17 : 15), items);
+            if (end == std::string_view::npos && !concat) {  // [string]::Join('', ('a','b'))
+                items.clear();
+                std::string sep;
+                std::size_t p = read_literal(t, skip_blanks(t, i + 15), &sep);
+                if (p != std::string_view::npos && (p = skip_blanks(t, p)) < t.size() && t[p] == ',' &&
+                    (p = skip_blanks(t, p + 1)) < t.size() && t[p] == '(') {
+                    items.push_back(sep);
+                    p = read_literal_list(t, p + 1, items);
+                    if (p != std::string_view::npos && p < t.size() && t[p] == ')') end = skip_blanks(t, p + 1);
+                }
+            }
+            if (end != std::string_view::npos && end < t.size() && t[end] == ')' && items.size() >= (concat ? 1u : 2u)) {
+                std::string joined;
+                for (std::size_t k = concat ? 0 : 1; k < items.size(); ++k) {
+                    if (!concat && k > 1) joined += items[0];
+                    joined += items[k];
+                }
+                ++st.joins;
+                ++rewrites;
+                e.literal('\'', joined, i);
+                i = end + 1;
+                continue;
+            }
+        }
+        if (vbs && (c == 's' || c == 'S' || c == 'r' || c == 'R') && (i == 0 || !is_word(t[i - 1]))) {
+            const bool rev = istarts(t.substr(i), "strreverse(");
+            const bool rep = istarts(t.substr(i), "replace(");
+            if (rev || rep) {
+                std::vector<std::string> items;
+                const std::size_t end = read_literal_list(t, i + (rev ? 11 : 8), items);
+                if (end != std::string_view::npos && end < t.size() && t[end] == ')' && items.size() == (rev ? 1u : 3u)) {
+                    std::string value = items[0];
+                    if (rev) {
+                        std::reverse(value.begin(), value.end());
+                        ++st.reversals;
+                    } else {
+                        value = replace_all(value, items[1], items[2], false);
+                        ++st.replaces;
+                    }
+                    ++rewrites;
+                    e.literal('"', value, i);
+                    i = end + 1;
+                    continue;
+                }
+            }
+        }
+        e.copy(c, i);
+        ++i;
+    }
+    return rewrites;
+}
+
+// Rewrites text in `lang` for matching (see the file comment).
+[[nodiscard]] inline normalized_text normalize(std::string_view input, script_language lang, const env_overrides* vars = nullptr) {
+    normalized_text out;
+    emitter first;
+    first.text.reserve(input.size() + 16);
+    switch (lang) {
+    case script_language::powershell: ps_pass1(input, first, out.stats); break;
+    case script_language::vbscript: vbs_pass1(input, first, out.stats); break;
+    case script_language::jscript: js_pass1(input, first, out.stats); break;
+    case script_language::cmd: cmd_pass1(input, first, out.stats, vars); break;
+    case script_language::unknown: first.copy(input, 0); break;
+    }
+    out.text = std::move(first.text);
+    out.maps.push_back(std::move(first.map));
+    if (lang == script_language::powershell || lang == script_language::vbscript || lang == script_language::jscript) {
+        for (int round = 0; round < 3; ++round) {
+            emitter next;
+            next.text.reserve(out.text.size());
+            if (literal_pass(out.text, lang, next, out.stats) == 0) break;
+            out.text = std::move(next.text);
+            out.maps.push_back(std::move(next.map));
+        }
+    }
+    out.lower = lower_copy(out.text);
+    return out;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_scan.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// Language-independent scanners over any payload text: URLs, IPv4/IPv6
+// addresses (not version numbers), UNC and WebDAV paths, paths into
+// user-writable places, alternate data streams, WMI string templates, and
+// candidate encoded blobs (base64, hex, byte arrays). Each runs in one pass.
+// Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// One finding of a scanner: where it is in the scanned text and what it is.
+struct scan_hit {
+    indicator_kind kind = indicator_kind::url;
+    std::size_t pos = 0;
+    std::size_t len = 0;
+    std::string detail;
+};
+
+using scan_hits = std::vector<scan_hit>;
+
+[[nodiscard]] constexpr bool url_stop(char c) noexcept {
+    return is_space(c) || c == '"' || c == '\'' || c == '<' || c == '>' || c == '|' || c == '^' || c == '`' ||
+           c == '{' || c == '}' || c == '\\' || c == ',' || c == ';' || c == 0;
+}
+
+// Parses a dotted-quad IPv4 address at p; returns its length or 0.
+[[nodiscard]] inline std::size_t ipv4_at(std::string_view s, std::size_t p) noexcept {
+    std::size_t q = p;
+    for (int octet = 0; octet < 4; ++octet) {
+        if (octet > 0) {
+            if (q >= s.size() || s[q] != '.') return 0;
+            ++q;
+        }
+        const std::size_t b = q;
+        unsigned v = 0;
+        while (q < s.size() && is_digit(s[q]) && q - b < 4) {
+            v = v * 10 + static_cast<unsigned>(s[q] - '0');
+            ++q;
+        }
+        if (q == b || q - b > 3 || v > 255) return 0;
+        if (q - b > 1 && s[b] == '0') return 0;  // leading zeros: not how addresses are written
+    }
+    return q - p;
+}
+
+// Parses an IPv6 address at p (hex groups with at most one "::"); returns its length or 0.
+[[nodiscard]] inline std::size_t ipv6_at(std::string_view s, std::size_t p) noexcept {
+    std::size_t q = p;
+    std::size_t groups = 0;
+    bool compressed = false;
+    bool digits_any = false;
+    if (q + 1 < s.size() && s[q] == ':' && s[q + 1] == ':') {
+        compressed = true;
+        q += 2;
+    }
+    while (q < s.size() && groups < 9) {
+        const std::size_t b = q;
+        while (q < s.size() && is_hex(s[q]) && q - b < 5) ++q;
+        if (q == b) break;
+        if (q - b > 4) return 0;
+        digits_any = true;
+        ++groups;
+        if (q + 1 < s.size() && s[q] == ':' && s[q + 1] == ':') {
+            if (compressed) return 0;
+            compressed = true;
+            q += 2;
+            continue;
+        }
+        if (q + 1 < s.size() && s[q] == ':' && is_hex(s[q + 1])) {
+            ++q;
+            continue;
+        }
+        break;
+    }
+    if (!digits_any) return 0;
+    if (compressed ? groups > 7 : groups != 8) return 0;
+    return q - p;
+}
+
+// True when text before p reads like a version ("Version=", "v", "ver ").
+[[nodiscard]] inline bool version_context(std::string_view s, std::size_t p) noexcept {
+    const std::size_t from = p >= 12 ? p - 12 : 0;
+    const std::string_view before = s.substr(from, p - from);
+    if (ifind_from(before, "version") != std::string_view::npos || ifind_from(before, "ver ") != std::string_view::npos) return true;
+    return p > 0 && (s[p - 1] == 'v' || s[p - 1] == 'V');
+}
+
+// URLs (http, https, ftp, ftps, ws, wss and the defanged hxxp forms) and the IPv4 hosts in them.
+inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
+    std::size_t from = 0;
+    while (out.size() < cap) {
+        const std::size_t mark = s.find("://", from);
+        if (mark == std::string_view::npos) return;
+        from = mark + 3;
+        std::size_t b = mark;
+        while (b > 0 && is_alpha(s[b - 1]) && mark - b < 6) --b;
+        const std::string_view scheme = s.substr(b, mark - b);
+        bool known = false;
+        for (std::string_view k : {"http", "https", "ftp", "ftps", "ws", "wss", "hxxp", "hxxps", "sftp", "tftp"}) {
+            known = known || ieq(scheme, k);
+        }
+        if (!known || (b > 0 && is_word(s[b - 1]))) continue;
+        std::size_t e = mark + 3;
+        int parens = 0;
+        while (e < s.size() && !url_stop(s[e])) {
+            if (s[e] == '(') ++parens;
+            if (s[e] == ')' && --parens < 0) break;
+            ++e;
+        }
+        while (e > mark + 3 && (s[e - 1] == '.' || s[e - 1] == ';' || s[e - 1] == ':')) --e;
+        if (e <= mark + 3) continue;
+        const std::string_view url = s.substr(b, e - b);
+        std::string_view host = s.substr(mark + 3, e - mark - 3);
+        host = host.substr(0, host.find_first_of("/?#"));
+        if (const std::size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+        bool host_ok = !host.empty() && host[0] != '.';
+        bool alnum = false;
+        for (const char c : host) {
+            alnum = alnum || is_alnum(c);
+            host_ok = host_ok && (is_word(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '%' ||
+                                  static_cast<unsigned char>(c) >= 0x80);
+        }
+        if (!host_ok || !alnum) {
+            from = e;
+            continue;
+        }
+        out.push_back({indicator_kind::url, b, e - b, std::string(url.substr(0, 512))});
+        if (ipv4_at(host, 0) > 0) {
+            const std::size_t len = ipv4_at(host, 0);
+            out.push_back({indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()), len,
+                           std::string(host.substr(0, len))});
+        } else if (!host.empty() && host[0] == '[') {
+            const std::size_t close = host.find(']');
+            if (close != std::string_view::npos && ipv6_at(host, 1) == close - 1) {
+                out.push_back({indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()) + 1, close - 1,
+                               std::string(host.substr(1, close - 1))});
+            }
+        } else {
+            const std::string_view name = host.substr(0, host.find(':'));
+            bool numeric = name.size() >= 8;
+            for (const char c : name) numeric = numeric && (is_digit(c) || c == 'x' || c == 'X' || is_hex(c));
+            if (numeric && (is_digit(name[0]))) {
+                out.push_back({indicator_kind::obfuscation, b, e - b, "numeric IP address in URL host"});
+            }
+        }
+        from = e;
+    }
+}
+
+// IPv4 and IPv6 addresses outside URLs.
+inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
+    for (std::size_t i = 0; i < s.size() && out.size() < cap; ++i) {
+        const char c = s[i];
+        const bool boundary = i == 0 || (!is_word(s[i - 1]) && s[i - 1] != '.' && s[i - 1] != '/' && s[i - 1] != ':' && s[i - 1] != ']');
+        if (!boundary || !(is_hex(c) || c == ':')) continue;
+        if (is_digit(c)) {
+            if (const std::size_t len = ipv4_at(s, i); len > 0) {
+                const std::size_t end = i + len;
+                const bool more = end < s.size() && (is_word(s[end]) || (s[end] == '.' && end + 1 < s.size() && is_digit(s[end + 1])));
+                if (!more && !version_context(s, i)) {
+                    const std::string_view ip = s.substr(i, len);
+                    if (ip != "0.0.0.0" && ip != "255.255.255.255") out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+                }
+                i = end;
+                continue;
+            }
+        }
+        const std::size_t len = ipv6_at(s, i);
+        if (len >= 3) {
+            const std::size_t end = i + len;
+            const bool more = end < s.size() && (is_word(s[end]) || s[end] == ':' || s[end] == '.');
+            const std::string_view ip = s.substr(i, len);
+            std::size_t colons = 0;
+            std::size_t run = 0;
+            std::size_t longest = 0;
+            for (const char ch : ip) {
+                colons += ch == ':' ? 1u : 0u;
+                run = ch == ':' ? 0 : run + 1;
+                longest = std::max(longest, run);
+            }
+            // "a::b" is more often code than an address: want a 4-digit group, three groups or a "::" edge.
+            const bool plausible = longest == 4 || colons >= 3 || ip.starts_with("::") || ip.ends_with("::");
+            if (!more && colons >= 2 && ip != "::" && plausible) out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+            i = end;
+            continue;
+        }
+        while (i + 1 < s.size() && (is_word(s[i + 1]) || s[i + 1] == '.')) ++i;
+    }
+}
+
+// UNC and WebDAV paths to other machines (\\host\share, \\host@SSL\..., DavWWWRoot).
+inline void scan_unc(std::string_view s, scan_hits& out, std::size_t cap) {
+    std::size_t from = 0;
+    while (out.size() < cap) {
+        const std::size_t mark = s.find("\\\\", from);
+        if (mark == std::string_view::npos) return;
+        std::size_t p = mark;
+        while (p < s.size() && s[p] == '\\') ++p;
+        from = p;
+        if (mark > 0 && (is_word(s[mark - 1]) || std::string_view(":\\./$!{}").find(s[mark - 1]) != std::string_view::npos)) continue;
+        const std::size_t host_begin = p;
+        while (p < s.size() && (is_word(s[p]) || s[p] == '.' || s[p] == '-' || s[p] == '@' || s[p] == '$')) ++p;
+        const std::string_view host = s.substr(host_begin, p - host_begin);
+        if (host.empty() || p >= s.size() || s[p] != '\\') continue;
+        std::size_t q = p;
+        while (q < s.size() && s[q] == '\\') ++q;
+        const std::size_t share_begin = q;
+        while (q < s.size() && !url_stop(s[q]) && s[q] != ';' && s[q] != ')') ++q;
+        if (q == share_begin) continue;
+        std::size_t e = q;
+        while (e < s.size() && (s[e] == '\\' || !url_stop(s[e])) && s[e] != ';' && s[e] != ')' && s[e] != '"' && s[e] != '\'') {
+            if (is_space(s[e])) break;
+            ++e;
+        }
+        const std::string_view share = s.substr(share_begin, q - share_begin);
+        const std::string lower_host = lower_copy(host);
+        if (lower_host == "." || lower_host == "?" || lower_host == "localhost" || lower_host == "127.0.0.1" || lower_host == "root") continue;
+        if (ieq(share, "root") || istarts(share, "root\\")) continue;  // a WMI namespace path, not a file share
+        const std::string path = std::string(s.substr(mark, e - mark)).substr(0, 512);
+        const bool webdav = lower_host.find("@ssl") != std::string::npos || lower_host.find('@') != std::string::npos ||
+                            ifind_from(path, "davwwwroot") != std::string_view::npos;
+        out.push_back({webdav ? indicator_kind::webdav_path : indicator_kind::unc_path, mark, e - mark, path});
+        from = e;
+    }
+}
+
+// A file-system path token starting at b, ending at a delimiter (or the closing quote when quoted).
+[[nodiscard]] inline std::size_t path_token_end(std::string_view s, std::size_t b, bool quoted_by_double, bool quoted_by_single) noexcept {
+    std::size_t e = b;
+    while (e < s.size()) {
+        const char c = s[e];
+        if (c == '\n' || c == '\r' || c == '<' || c == '>' || c == '|' || c == '"' || c == '`' || c == '\t') break;
+        if (c == '\'' ) break;
+        if (c == ' ' && !quoted_by_double && !quoted_by_single) break;
+        if ((c == ',' || c == ';' || c == ')' || c == '(') && !quoted_by_double && !quoted_by_single) break;
+        ++e;
+    }
+    while (e > b && (s[e - 1] == '.' || s[e - 1] == ' ')) --e;
+    return e;
+}
+
+// Paths into user-writable places, and file:stream paths.
+inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
+    auto consider = [&](std::size_t b, std::size_t e) {
+        if (e <= b || out.size() >= cap) return;
+        const std::string_view token = s.substr(b, std::min<std::size_t>(e - b, 1024));
+        const std::string norm = normalize_path(token);
+        if (const auto where = classify_writable(norm)) {
+            std::string detail = norm;
+            detail += " (";
+            detail += to_string(*where);
+            detail += ')';
+            out.push_back({indicator_kind::user_writable_path, b, e - b, std::move(detail)});
+        }
+        const std::string_view stream = path_stream(token);
+        if (!stream.empty() && !ieq(stream, "$data") && token.find("://") == std::string_view::npos &&
+            token.find('%') == std::string_view::npos) {
+            out.push_back({indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
+        }
+    };
+    for (std::size_t i = 0; i + 2 < s.size() && out.size() < cap; ++i) {
+        const char c = s[i];
+        std::size_t b = std::string_view::npos;
+        if (is_alpha(c) && s[i + 1] == ':' && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
+            b = i;
+        } else if (c == '%' && (i == 0 || s[i - 1] != '%')) {
+            const std::size_t close = s.substr(i + 1, 40).find('%');
+            if (close != std::string_view::npos && close > 0 && i + close + 2 < s.size() && s[i + close + 2] == '\\' &&
+                find_env(s.substr(i + 1, close)) != nullptr) {
+                b = i;
+            }
+        } else if (c == '$' && istarts(s.substr(i), "$env:")) {
+            b = i;
+        }
+        if (b == std::string_view::npos) continue;
+        const bool dq = b > 0 && s[b - 1] == '"';
+        const bool sq = b > 0 && s[b - 1] == '\'';
+        const std::size_t e = path_token_end(s, b, dq, sq);
+        consider(b, e);
+        i = e > i ? e - 1 : i;
+    }
+}
+
+// A WMI standard string template (%Prop%, %TargetInstance.Name%) at p, or 0. Environment variables are not templates.
+[[nodiscard]] inline std::size_t template_at(std::string_view s, std::size_t p) noexcept {
+    if (p >= s.size() || s[p] != '%' || p + 2 >= s.size()) return 0;
+    if (p > 0 && s[p - 1] == '%') return 0;
+    std::size_t q = p + 1;
+    if (!(is_alpha(s[q]) || s[q] == '_')) return 0;
+    while (q < s.size() && (is_word(s[q]) || s[q] == '.') && q - p < 128) ++q;
+    if (q >= s.size() || s[q] != '%') return 0;
+    const std::string_view name = s.substr(p + 1, q - p - 1);
+    if (name.find('.') == std::string_view::npos && find_env(name) != nullptr) return 0;
+    return q - p + 1;
+}
+
+inline void scan_templates(std::string_view s, scan_hits& out, std::size_t cap) {
+    std::size_t from = 0;
+    while (out.size() < cap) {
+        const std::size_t p = s.find('%', from);
+        if (p == std::string_view::npos) return;
+        const std::size_t len = template_at(s, p);
+        if (len == 0) {
+            from = p + 1;
+            continue;
+        }
+        out.push_back({indicator_kind::event_data_template, p, len, std::string(s.substr(p, len))});
+        from = p + len;
+    }
+}
+
+// A run of text that may be encoded data.
+struct blob {
+    std::size_t pos = 0;
+    std::size_t len = 0;
+    bool hex = false;     // hex digits (else base64)
+    bool bytes = false;   // a 0x41,0x42 / 65,66 byte list
+};
+
+// Candidate base64 (>= min_b64 digits, mixed classes), hex (>= min_hex digits) and byte-list runs.
+inline void scan_blobs(std::string_view s, std::vector<blob>& out, std::size_t min_b64, std::size_t cap) {
+    std::size_t i = 0;
+    while (i < s.size() && out.size() < cap) {
+        if (!is_b64(s[i]) && s[i] != '-' && s[i] != '_') {
+            ++i;
+            continue;
+        }
+        const std::size_t b = i;
+        bool upper = false;
+        bool lower = false;
+        bool digit = false;
+        bool all_hex = true;
+        bool slash_or_plus = false;
+        while (i < s.size() && (is_b64(s[i]) || s[i] == '-' || s[i] == '_')) {
+            const char c = s[i];
+            upper = upper || (c >= 'A' && c <= 'Z');
+            lower = lower || (c >= 'a' && c <= 'z');
+            digit = digit || is_digit(c);
+            slash_or_plus = slash_or_plus || c == '/' || c == '+';
+            all_hex = all_hex && is_hex(c);
+            ++i;
+        }
+        std::size_t e = i;
+        while (e < s.size() && s[e] == '=' && e - i < 2) ++e;
+        const std::size_t len = e - b;
+        if (all_hex && len >= 64 && len % 2 == 0) {
+            // Hashes (32/40/64 digits) are excluded by the length floor except SHA-256; keep only longer runs.
+            if (len > 64) out.push_back({b, len, true, false});
+        } else if (len >= min_b64 && upper && lower && (digit || slash_or_plus)) {
+            // Paths ("/usr/...") and identifiers rarely have all three classes over this length.
+            std::size_t slashes = 0;
+            for (std::size_t k = b; k < b + len; ++k) slashes += s[k] == '/' ? 1u : 0u;
+            if (slashes * 8 < len) out.push_back({b, len, false, false});
+        }
+        i = e > i ? e : i;
+    }
+}
+
+// Byte lists: at least min_count comma-separated 0xNN or decimal 0-255 values ([Byte[]] $buf = 0xfc,0xe8,...).
+inline void scan_byte_lists(std::string_view s, std::vector<blob>& out, std::size_t min_count, std::size_t cap) {
+    std::size_t i = 0;
+    while (i < s.size() && out.size() < cap) {
+        if (!is_digit(s[i]) || (i > 0 && is_word(s[i - 1]))) {
+            ++i;
+            continue;
+        }
+        const std::size_t b = i;
+        std::size_t count = 0;
+        std::size_t p = i;
+        std::size_t last_end = i;
+        for (;;) {
+            std::size_t q = p;
+            std::uint32_t v = 0;
+            if (!read_number(s, q, v) || v > 255) break;
+            ++count;
+            last_end = q;
+            q = skip_blanks(s, q);
+            if (q < s.size() && s[q] == ',') {
+                p = skip_blanks(s, q + 1);
+                continue;
+            }
+            break;
+        }
+        if (count >= min_count) out.push_back({b, last_end - b, false, true});
+        i = last_end > i ? last_end : i + 1;
+    }
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_engine.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// The payload analyzer: frames that lead evidence back to the original text,
+// indicator/stage/layer bookkeeping under the payload_options limits, the
+// keyword matcher shared by the script analyzers, command lines as
+// CreateProcess sees them, and cmd.exe. Tools, PowerShell, VBScript/JScript
+// and consumers are defined in the headers included after this one.
+// Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// ---------------------------------------------------------------------------
+// Frames: where the text being analysed came from
+// ---------------------------------------------------------------------------
+
+// The text under analysis is `origin` (the property or decoded layer that `field`
+// names), a part of it, a normalized rewrite of one of those (`norm`, built from
+// `norm_input`, itself resolvable through `parent`), or a temporary string
+// (resolved to `fallback`, the start of the construct it came from).
+struct frame {
+    std::string_view field;
+    std::string_view origin;
+    const frame* parent = nullptr;
+    const normalized_text* norm = nullptr;
+    std::string_view norm_input;
+    std::size_t fallback = 0;
+    std::size_t depth = 0;
+
+    [[nodiscard]] frame deeper() const {
+        frame f = *this;
+        ++f.depth;
+        return f;
+    }
+};
+
+[[nodiscard]] inline bool within(std::string_view s, const char* p) noexcept {
+    return !s.empty() && p >= s.data() && p <= s.data() + s.size();
+}
+
+// ---------------------------------------------------------------------------
+// Keywords (shared by the PowerShell and VBScript/JScript analyzers)
+// ---------------------------------------------------------------------------
+
+// Context a keyword must appear in.
+enum : std::uint8_t {
+    kw_any = 0,
+    kw_member = 1,      // right after '.' (a method or property)
+    kw_not_member = 2,  // not after '.', '$', '-', '@' or ':' (a command or function)
+    kw_param = 4,       // right after '-' (a PowerShell parameter)
+    kw_call = 8,        // followed by '(' (blanks allowed)
+};
+
+struct keyword {
+    std::string_view word;  // lower case
+    std::uint8_t id;
+    std::uint8_t ctx;
+};
+
+// First position and count of each keyword id found.
+struct keyword_hits {
+    static constexpr std::size_t npos = std::string_view::npos;
+    std::array<std::size_t, 160> pos{};
+    std::array<std::uint32_t, 160> count{};
+    keyword_hits() { pos.fill(npos); }
+
+    void add(std::uint8_t id, std::size_t p) noexcept {
+        if (id >= pos.size()) return;
+        if (pos[id] == npos) pos[id] = p;
+        ++count[id];
+    }
+    template <class Id>
+    [[nodiscard]] bool has(Id id) const noexcept {
+        const auto i = static_cast<std::size_t>(id);
+        return i < pos.size() && pos[i] != npos;
+    }
+    template <class Id>
+    [[nodiscard]] std::size_t at(Id id) const noexcept { return pos[static_cast<std::size_t>(id)]; }
+    // The earliest position among ids, or npos.
+    template <class... Ids>
+    [[nodiscard]] std::size_t first(Ids... ids) const noexcept {
+        std::size_t best = npos;
+        for (const std::size_t id : {static_cast<std::size_t>(ids)...}) best = std::min(best, pos[id]);
+        return best;
+    }
+    template <class... Ids>
+    [[nodiscard]] bool any(Ids... ids) const noexcept { return first(ids...) != npos; }
+};
+
+template <std::size_t N>
+[[nodiscard]] constexpr bool keywords_sorted(const std::array<keyword, N>& table) noexcept {
+    for (std::size_t i = 1; i < N; ++i) {
+        if (table[i].word < table[i - 1].word) return false;
+    }
+    return true;
+}
+
+// Looks up every word of `lower` (and the dot-separated prefixes and suffixes of
+// dotted words) in a sorted table. `prefix_param` maps parameter words starting
+// with a given text ("-Disable...") to an id.
+template <std::size_t N>
+void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, keyword_hits& hits,
+                   std::span<const std::pair<std::string_view, std::uint8_t>> prefix_param = {}) {
+    auto lookup = [&](std::string_view w, std::size_t pos, char prev, char next_sig) {
+        if (w.empty() || w.size() > 48) return;
+        const auto range = std::equal_range(table.begin(), table.end(), keyword{w, 0, 0},
+                                            [](const keyword& a, const keyword& b) { return a.word < b.word; });
+        for (auto it = range.first; it != range.second; ++it) {
+            const std::uint8_t ctx = it->ctx;
+            if ((ctx & kw_member) != 0 && prev != '.') continue;
+            if ((ctx & kw_not_member) != 0 && (prev == '.' || prev == '$' || prev == '-' || prev == '@' || prev == ':')) continue;
+            if ((ctx & kw_param) != 0 && prev != '-') continue;
+            if ((ctx & kw_call) != 0 && next_sig != '(') continue;
+            hits.add(it->id, pos);
+        }
+    };
+    std::size_t i = 0;
+    const std::size_t n = lower.size();
+    while (i < n) {
+        if (!is_word(lower[i])) {
+            ++i;
+            continue;
+        }
+        const std::size_t b = i;
+        while (i < n && (is_word(lower[i]) ||
+                         ((lower[i] == '.' || lower[i] == '-') && i + 1 < n && is_word(lower[i + 1]) && is_word(lower[i - 1])))) {
+            ++i;
+        }
+        const std::string_view w = lower.substr(b, i - b);
+        char prev = b > 0 ? lower[b - 1] : '\0';
+        if (prev == ':' && b >= 2 && lower[b - 2] == ':') prev = '.';  // [Type]::Member is a member too
+        if ((prev == '\'' || prev == '"') && b >= 2 && lower[b - 2] == '.') prev = '.';  // $x."Member"()
+        std::size_t q = i;
+        while (q < n && (lower[q] == ' ' || lower[q] == '\t')) ++q;
+        const char next_sig = q < n ? lower[q] : '\0';
+        lookup(w, b, prev, next_sig);
+        if (prev == '-') {
+            for (const auto& [prefix, id] : prefix_param) {
+                if (w.starts_with(prefix)) hits.add(id, b);
+            }
+        }
+        if (w.find('.') != std::string_view::npos && w.size() <= 256) {
+            std::size_t parts = 0;
+            for (std::size_t k = 0; k < w.size() && parts < 16; ++k) {
+                if (w[k] != '.') continue;
+                ++parts;
+                lookup(w.substr(0, k), b, prev, '.');
+                lookup(w.substr(k + 1), b + k + 1, '.', next_sig);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tools
+// ---------------------------------------------------------------------------
+
+// Which argument parser a tool gets.
+enum class tool_handler : std::uint8_t {
+    cmd, powershell, script_host, mshta, rundll32, regsvr32, certutil, bitsadmin, msiexec, wmic, schtasks, at, reg,
+    regedit, net, sc, wsl, forfiles, conhost, curl, waitfor, taskkill, vssadmin, wevtutil, bcdedit, wbadmin, netsh,
+    auditpol, attrib, mofcomp, psexec, winrs, procdump, ntdsutil, proxy_file, pcalua, syncappv, mavinject, hh, ftp,
+    tftp, finger, desktopimgdownldr, mpcmdrun, certreq, netcat, tunnel, interpreter, browser, copy_tool, runas, fsutil,
+    cipher, explorer, discovery, credential_tool, scriptrunner, none,
+};
+
+// A program payload analysis knows.
+struct tool_entry {
+    std::string_view name;  // lower-case basename without extension
+    stage_role role;
+    tool_handler handler;
+    std::string_view what;  // what it is, for stage actions
+};
+
+// One invocation of a tool.
+struct tool_call {
+    const tool_entry* tool = nullptr;
+    std::string_view text;                 // the whole command line
+    std::vector<command_argument> argv;    // argv[0] is the program as written
+    std::string basename;                  // lower-case, with extension
+    const frame* f = nullptr;
+
+    [[nodiscard]] std::size_t size() const noexcept { return argv.size(); }
+    [[nodiscard]] std::string_view arg(std::size_t i) const noexcept {
+        return i < argv.size() ? std::string_view(argv[i].value) : std::string_view();
+    }
+    [[nodiscard]] const char* ptr(std::size_t i) const noexcept {
+        return text.data() + (i < argv.size() ? argv[i].offset : text.size());
+    }
+    // The raw text from argument i to the end of the command line.
+    [[nodiscard]] std::string_view raw_from(std::size_t i) const noexcept {
+        return i < argv.size() ? text.substr(argv[i].offset) : std::string_view();
+    }
+    // The raw text of argument i (quotes included).
+    [[nodiscard]] std::string_view raw(std::size_t i) const noexcept {
+        return i < argv.size() ? text.substr(argv[i].offset, argv[i].length) : std::string_view();
+    }
+};
+
+// What the generic scan looks for: WMI substitutes %templates% only in some properties.
+enum class scan_mode : std::uint8_t {
+    command,        // an executed command line: templates are event data injected into a command
+    template_text,  // a template property (LogFile Text, SMTP lines, NTEventLog insertion strings)
+    script,         // script text or decoded data: no template substitution
+};
+
+// What kind of file a tool executes, for extension checks.
+enum class file_role : std::uint8_t { program, script, dll, installer, project, document };
+
+// ---------------------------------------------------------------------------
+// The analyzer
+// ---------------------------------------------------------------------------
+
+class analyzer {
+public:
+    analyzer(const payload_options& options, payload_analysis& result) : opt(options), out(result) {}
+
+    // Entry points (payload_consumer.hpp).
+    void analyze_command_line_fields(std::string_view command_line, std::string_view cmd_field,
+                                     std::optional<std::string_view> executable, std::string_view exe_field);
+    void analyze_root_script(std::string_view text, std::string_view field, script_language lang);
+    void analyze_engine_script(std::string_view text, std::string_view field, std::string_view engine);
+    void analyze_consumer(const consumer& c);
+
+    const payload_options& opt;
+    payload_analysis& out;
+    std::size_t sub_analyses = 0;
+    std::size_t decoded_total = 0;
+    std::array<std::uint16_t, indicator_kind_count> per_kind{};
+    std::vector<std::pair<const char*, std::size_t>> decoded_spans;  // encoded text already decoded
+
+    // ----- bookkeeping -----
+
+    [[nodiscard]] bool enter(const frame& f) {
+        if (f.depth > opt.max_depth || sub_analyses >= opt.max_sub_analyses) {
+            out.truncated = true;
+            return false;
+        }
+        ++sub_analyses;
+        return true;
+    }
+
+    [[nodiscard]] std::size_t origin_offset(const frame& f, const char* p) const noexcept {
+        const frame* fr = &f;
+        for (int guard = 0; guard < 64 && fr != nullptr; ++guard) {
+            if (within(f.origin, p)) return static_cast<std::size_t>(p - f.origin.data());
+            if (fr->norm != nullptr) {
+                const std::string& t = fr->norm->text;
+                const std::string& l = fr->norm->lower;
+                const char* base = within(t, p) ? t.data() : within(l, p) ? l.data() : nullptr;
+                if (base != nullptr) {
+                    const std::size_t src = fr->norm->to_source(static_cast<std::size_t>(p - base));
+                    p = fr->norm_input.data() + std::min(src, fr->norm_input.size());
+                    fr = fr->parent;
+                    continue;
+                }
+            }
+            fr = fr->parent;
+        }
+        if (within(f.origin, p)) return static_cast<std::size_t>(p - f.origin.data());
+        return std::min(f.fallback, f.origin.size());
+    }
+
+    void emit_at(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
+                 std::string_view detail, std::size_t depth) {
+        const auto ki = static_cast<std::size_t>(k);
+        const std::string_view d = utf8_prefix(detail, std::max<std::size_t>(opt.excerpt_bytes, 16));
+        for (const indicator& i : out.indicators) {
+            if (i.kind == k && i.field == field && i.detail == d) return;
+        }
+        if (out.indicators.size() >= opt.max_indicators || per_kind[ki] >= opt.max_indicators_per_kind) {
+            out.truncated = true;
+            return;
+        }
+        ++per_kind[ki];
+        indicator ind;
+        ind.kind = k;
+        ind.field = std::string(field);
+        ind.excerpt = excerpt_at(origin, offset, opt.excerpt_bytes);
+        ind.detail = std::string(d);
+        ind.offset = std::min(offset, origin.size());
+        ind.depth = static_cast<std::uint8_t>(std::min<std::size_t>(depth, 255));
+        out.capabilities.add(capabilities_of(k));
+        out.indicators.push_back(std::move(ind));
+    }
+
+    void emit(indicator_kind k, const frame& f, const char* where, std::string_view detail) {
+        emit_at(k, f.field, f.origin, origin_offset(f, where), detail, f.depth);
+    }
+
+    void add_stage(std::string_view tool, stage_role role, std::string_view action, std::string_view command,
+                   const frame& f) {
+        if (out.chain.size() >= opt.max_stages) {
+            out.truncated = true;
+            return;
+        }
+        stage s;
+        s.tool = std::string(tool);
+        s.role = role;
+        s.action = clip(action, opt.excerpt_bytes);
+        s.command = clip(trim(command), opt.excerpt_bytes);
+        s.field = std::string(f.field);
+        s.depth = static_cast<std::uint8_t>(std::min<std::size_t>(f.depth, 255));
+        out.chain.push_back(std::move(s));
+    }
+
+    // A frame for a temporary string built from the text at `where`.
+    [[nodiscard]] frame temp_frame(const frame& f, const char* where) const {
+        frame t = f;
+        t.fallback = origin_offset(f, where);
+        t.norm = nullptr;
+        t.parent = nullptr;
+        ++t.depth;
+        return t;
+    }
+
+    // Records decoded text as a layer; nullptr when a limit stops it.
+    const decoded_layer* add_layer(const frame& parent, std::string_view encoding, std::string text, const char* where,
+                                   bool truncated) {
+        // Frames keep views of layer texts: reserve once, never reallocate.
+        if (out.layers.capacity() < opt.max_layers && out.layers.empty()) out.layers.reserve(opt.max_layers);
+        if (out.layers.size() >= opt.max_layers || out.layers.size() >= out.layers.capacity() ||
+            decoded_total >= opt.max_decoded_bytes || parent.depth + 1 > opt.max_depth) {
+            out.truncated = true;
+            return nullptr;
+        }
+        if (text.size() > opt.max_layer_bytes) {
+            text.resize(utf8_prefix(text, opt.max_layer_bytes).size());
+            truncated = true;
+        }
+        if (decoded_total + text.size() > opt.max_decoded_bytes) {
+            text.resize(utf8_prefix(text, opt.max_decoded_bytes - decoded_total).size());
+            truncated = true;
+        }
+        decoded_total += text.size();
+        decoded_layer layer;
+        layer.parent_field = std::string(parent.field);
+        layer.field = layer.parent_field + ">" + std::string(encoding);
+        layer.encoding = std::string(encoding);
+        layer.text = std::move(text);
+        layer.offset = origin_offset(parent, where);
+        layer.depth = static_cast<std::uint8_t>(std::min<std::size_t>(parent.depth + 1, 255));
+        layer.truncated = truncated;
+        if (truncated) out.truncated = true;
+        out.layers.push_back(std::move(layer));
+        add_stage(encoding, stage_role::decoder, "decodes " + std::string(encoding), out.layers.back().text, parent);
+        return &out.layers.back();
+    }
+
+    [[nodiscard]] frame layer_frame(const decoded_layer& layer) const {
+        frame f;
+        f.field = layer.field;
+        f.origin = layer.text;
+        f.depth = layer.depth;
+        return f;
+    }
+
+    // Forgets, on scope exit, the decoded spans recorded in buffers that die with the scope.
+    struct span_scope {
+        analyzer& a;
+        std::size_t size;
+        explicit span_scope(analyzer& owner) noexcept : a(owner), size(owner.decoded_spans.size()) {}
+        span_scope(const span_scope&) = delete;
+        span_scope& operator=(const span_scope&) = delete;
+        ~span_scope() {
+            if (a.decoded_spans.size() > size) a.decoded_spans.resize(size);
+        }
+    };
+
+    [[nodiscard]] bool already_decoded(const char* p, std::size_t len) const noexcept {
+        for (const auto& [q, n] : decoded_spans) {
+            if (p < q + n && q < p + len) return true;
+        }
+        return false;
+    }
+
+    // ----- analyses (defined below and in the following headers) -----
+
+    void generic_scan(std::string_view text, const frame& f, scan_mode mode);
+    void obfuscation_evidence(const obfuscation_stats& st, const frame& f, const char* where);
+    const tool_entry* command_line(std::string_view text, const frame& f, const std::string_view* executable,
+                                   const frame* exe_frame, bool top);
+    void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
+    const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
+    void run_tool(tool_call& call);
+    void powershell_args(tool_call& call);
+    void powershell_text(std::string_view text, const frame& f);
+    void script_text(std::string_view text, script_language lang, const frame& f);
+    void guess_text(std::string_view text, const frame& f);
+    void decode_blobs(std::string_view text, const frame& f, bool compression_hint);
+    void decoded_bytes(std::string bytes, std::string encoding, const frame& f, const char* where,
+                       bool compression_hint, script_language hint);
+    void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role);
+    void file_written(std::string_view path, const frame& f, const char* where, std::string_view how,
+                      std::string_view content = {});
+    void registry_key(std::string_view key, const frame& f, const char* where, bool write, std::string_view data);
+    void registry_scan(std::string_view lower, std::string_view text, const frame& f, bool write);
+    void literal_commands(const normalized_text& n, const frame& nf, std::vector<std::size_t>& done);
+};
+
+// The tool table lookup (payload_tools.hpp).
+[[nodiscard]] inline const tool_entry* find_tool(std::string_view name) noexcept;
+
+// The tool for a program token ("C:\x\PowerShell.EXE" -> powershell), or nullptr.
+[[nodiscard]] inline const tool_entry* tool_for(std::string_view token) {
+    std::string norm = normalize_path(token);
+    std::string_view base = path_basename(norm);
+    if (iends(base, ".exe") || iends(base, ".com")) base.remove_suffix(4);
+    if (base.find('.') != std::string_view::npos) return nullptr;
+    return find_tool(base);
+}
+
+// ---------------------------------------------------------------------------
+// Generic scans, obfuscation, files
+// ---------------------------------------------------------------------------
+
+inline void analyzer::generic_scan(std::string_view text, const frame& f, scan_mode mode) {
+    scan_hits hits;
+    const std::size_t cap = 256;
+    scan_urls(text, hits, cap);
+    scan_ips(text, hits, cap);
+    scan_unc(text, hits, cap);
+    scan_paths(text, hits, cap);
+    if (mode != scan_mode::script) scan_templates(text, hits, cap);
+    if (hits.size() >= cap) out.truncated = true;
+    for (const scan_hit& h : hits) {
+        const char* where = text.data() + h.pos;
+        emit(h.kind, f, where, h.detail);
+        if (h.kind == indicator_kind::event_data_template && mode == scan_mode::command) {
+            emit(indicator_kind::event_data_in_command, f, where, h.detail);
+        }
+    }
+}
+
+inline void analyzer::obfuscation_evidence(const obfuscation_stats& st, const frame& f, const char* where) {
+    if (!st.obfuscated()) return;
+    const std::string what = st.describe();
+    emit(indicator_kind::obfuscation, f, where, what);
+    if (st.heavy()) emit(indicator_kind::heavy_obfuscation, f, where, what);
+}
+
+inline void analyzer::executed_file(std::string_view path, const frame& f, const char* where, std::string_view what,
+                                    file_role role) {
+    const std::string_view raw = strip_quotes(trim(path));
+    if (raw.empty()) return;
+    std::string label(what);
+    if (ifind_from(raw, "://") != std::string_view::npos) {
+        if (istarts(raw, "http") || istarts(raw, "ftp") || istarts(raw, "hxxp")) {
+            emit(indicator_kind::remote_code_load, f, where, label + " from " + std::string(raw));
+        }
+        return;
+    }
+    const std::string norm = normalize_path(raw);
+    if (is_remote_unc(norm)) {
+        emit(indicator_kind::remote_code_load, f, where, label + " from " + norm);
+        return;
+    }
+    if (const auto w = classify_writable(norm); w && writable_for_execution(norm, *w)) {
+        emit(indicator_kind::runs_from_writable_path, f, where, label + " " + norm + " (" + std::string(to_string(*w)) + ")");
+    }
+    const std::string_view stream = path_stream(raw);
+    if (!stream.empty() && !ieq(stream, "$data")) emit(indicator_kind::alternate_data_stream, f, where, norm);
+    const std::string_view ext = path_extension(norm);
+    const std::string_view base = path_basename(norm);
+    if (role == file_role::script && !ext.empty()) {
+        bool ok = false;
+        for (std::string_view e : {".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".ps1", ".psm1", ".bat", ".cmd", ".hta", ".sct"}) {
+            ok = ok || ext == e;
+        }
+        if (!ok) emit(indicator_kind::extension_mismatch, f, where, label + " " + std::string(base) + " is run as a script");
+    } else if (role == file_role::dll && !ext.empty()) {
+        bool ok = false;
+        for (std::string_view e : {".dll", ".ocx", ".cpl", ".ax", ".drv", ".acm", ".tlb", ".sys", ".scr", ".exe"}) ok = ok || ext == e;
+        if (!ok) emit(indicator_kind::extension_mismatch, f, where, label + " " + std::string(base) + " is loaded as a DLL");
+    } else if (role == file_role::program && is_absolute_path(norm) && is_protected_binary(base) &&
+               !is_windows_directory(path_directory(norm))) {
+        emit(indicator_kind::masqueraded_binary, f, where, norm);
+    }
+}
+
+inline void analyzer::file_written(std::string_view path, const frame& f, const char* where, std::string_view how,
+                                   std::string_view content) {
+    const std::string_view raw = strip_quotes(trim(path));
+    if (raw.empty() || ieq(raw, "nul") || ieq(raw, "con") || istarts(raw, "&")) return;
+    const std::string norm = normalize_path(raw);
+    emit(indicator_kind::file_write, f, where, std::string(how) + " " + norm);
+    std::string_view autostart = autostart_location(norm);
+    if (autostart.empty()) autostart = autostart_location(norm + "\\");  // a directory destination
+    if (!autostart.empty()) {
+        emit(indicator_kind::autostart_file_write, f, where, norm + " (" + std::string(autostart) + ")");
+    }
+    const std::string_view ext = path_extension(norm);
+    if (is_executable_extension(ext)) emit(indicator_kind::executable_file_write, f, where, norm);
+    const std::string_view stream = path_stream(raw);
+    if (!stream.empty() && !ieq(stream, "$data")) emit(indicator_kind::alternate_data_stream, f, where, norm);
+    if (content.empty()) return;
+    // What is written into a script runs later: analyse it as that script.
+    frame c = f.deeper();
+    if (ext == ".bat" || ext == ".cmd") {
+        env_overrides vars;
+        cmd_script(content, c, vars);
+    } else if (ext == ".ps1" || ext == ".psm1") {
+        powershell_text(content, c);
+    } else if (ext == ".vbs" || ext == ".vbe") {
+        script_text(content, script_language::vbscript, c);
+    } else if (ext == ".js" || ext == ".jse") {
+        script_text(content, script_language::jscript, c);
+    } else if (ext == ".hta" || ext == ".wsf" || ext == ".sct") {
+        guess_text(content, c);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Command lines
+// ---------------------------------------------------------------------------
+
+// Longest text analysed as one command line (CreateProcess accepts 32,767 characters).
+inline constexpr std::size_t max_command_line_bytes = 256u * 1024u;
+
+// True when "command line" text is really script source (PowerShell stored in CommandLineTemplate).
+[[nodiscard]] inline bool looks_like_script_source(std::string_view text) noexcept {
+    const std::string_view t = trim(text);
+    if (t.empty()) return false;
+    const char c = t[0];
+    if (c == '$' || c == '{' || c == '@') return true;
+    if (c == '[' && t.find(']') != std::string_view::npos && t.find("::") != std::string_view::npos) return true;
+    return false;
+}
+
+inline const tool_entry* analyzer::command_line(std::string_view text, const frame& f, const std::string_view* executable,
+                                                const frame* exe_frame, bool top) {
+    if (!enter(f)) return nullptr;
+    // CreateProcess takes at most 32,767 characters; longer text is not one command line. Keep a margin.
+    if (text.size() > max_command_line_bytes) {
+        text = utf8_prefix(text, max_command_line_bytes);
+        out.truncated = true;
+    }
+    if (executable == nullptr && looks_like_script_source(text)) {
+        emit(indicator_kind::script_as_command_line, f, text.data(), clip(trim(text), 80));
+        add_stage("powershell", stage_role::powershell, "script source in a command line", text, f);
+        powershell_text(text, f.deeper());
+        return nullptr;
+    }
+    const module_token mod = createprocess_module(text);
+    std::string_view module_text = executable != nullptr ? *executable : mod.text;
+    const frame& mf = executable != nullptr ? *exe_frame : f;
+    const char* module_ptr = executable != nullptr ? executable->data() : text.data() + mod.begin;
+    if (trim(module_text).empty()) return nullptr;
+    if (module_text.size() > 32768) module_text = utf8_prefix(module_text, 32768);  // no path is longer
+    out.capabilities.add(capability::launches_process);
+
+    bool ambiguous = false;
+    std::vector<std::string> candidates;
+    if (executable == nullptr && !mod.quoted && mod.candidates.size() > 1) {
+        const std::string first = normalize_path(mod.candidates[0]);
+        const std::string_view second_word = mod.candidates[1].substr(mod.candidates[0].size());
+        if (is_absolute_path(first) && second_word.find('\\') != std::string_view::npos) {
+            ambiguous = true;
+            for (std::string_view c : mod.candidates) candidates.emplace_back(c);
+            // The candidate that names a file with an extension is the program meant.
+            for (std::string_view c : mod.candidates) {
+                if (!path_extension(normalize_path(c)).empty()) {
+                    module_text = c;
+                    break;
+                }
+            }
+            emit(indicator_kind::unquoted_path_with_spaces, f, module_ptr,
+                 "CreateProcess tries " + normalize_path(mod.candidates[0]) + ".exe first");
+        }
+    }
+
+    std::string unquoted_module;
+    for (const char ch : module_text) {
+        if (ch != '"') unquoted_module.push_back(ch);  // cmd ignores quotes inside a command name
+    }
+    std::string norm = normalize_path(unquoted_module);
+    bool implied = false;
+    if (path_extension(norm).empty() && !norm.empty() && norm.back() != '\\') {
+        norm += ".exe";
+        implied = true;
+    }
+    const std::string base(path_basename(norm));
+    const std::string_view ext = path_extension(base);
+    std::string_view name = base;
+    if (ext == ".exe" || ext == ".com") name.remove_suffix(4);
+    const tool_entry* tool = (ext == ".exe" || ext == ".com") ? find_tool(name) : nullptr;
+
+    if (top) {
+        executable_info info;
+        info.raw = std::string(strip_quotes(trim(module_text)));
+        info.expanded = expand_ps_env(expand_env(info.raw, nullptr));
+        info.normalized = norm;
+        info.basename = base;
+        info.field = std::string(mf.field);
+        info.extension_implied = implied;
+        info.relative = norm.find('\\') == std::string::npos;
+        info.ambiguous = ambiguous;
+        info.candidates = std::move(candidates);
+        info.writable = classify_writable(norm);
+        out.executable = std::move(info);
+    }
+    std::vector<command_argument> argv = tokenize_argv(text, argv_dialect::msvcrt);
+    if (top) {
+        for (const command_argument& a : argv) out.argv.push_back(a.value);
+    }
+    if (tool == nullptr && norm.find('\\') == std::string::npos && (ext == ".exe" || ext == ".com")) {
+        emit(indicator_kind::relative_executable, mf, module_ptr, base);
+    }
+    executed_file(module_text, mf, module_ptr, "program", file_role::program);
+
+    if (executable != nullptr && !trim(mod.text).empty()) {
+        std::string named = normalize_path(mod.text);
+        if (path_extension(named).empty()) named += ".exe";
+        if (path_basename(named) != base) {
+            emit(indicator_kind::argv0_mismatch, f, text.data() + mod.begin,
+                 "runs " + base + "; the command line names " + std::string(path_basename(named)));
+        }
+    }
+
+    // Files started through their association rather than as programs.
+    if (ext == ".bat" || ext == ".cmd") {
+        add_stage(base, stage_role::shell, "batch file run by cmd.exe", text, f);
+        emit(indicator_kind::script_interpreter, f, module_ptr, "cmd.exe (batch file)");
+        return nullptr;
+    }
+    if (ext == ".vbs" || ext == ".vbe" || ext == ".js" || ext == ".jse" || ext == ".wsf" || ext == ".wsh" || ext == ".hta") {
+        add_stage(base, stage_role::script_host, ext == ".hta" ? "HTML application run by mshta.exe" : "script run by wscript.exe", text, f);
+        emit(indicator_kind::script_interpreter, f, module_ptr, std::string(ext == ".hta" ? "mshta.exe " : "wscript.exe ") + base);
+        return nullptr;
+    }
+
+    tool_call call;
+    call.tool = tool;
+    call.text = text;
+    call.argv = std::move(argv);
+    call.basename = base;
+    call.f = &f;
+    if (tool == nullptr) {
+        add_stage(base, stage_role::program, "runs a program", text, f);
+        return nullptr;
+    }
+    if (tool->role == stage_role::lolbin) emit(indicator_kind::lolbin, f, module_ptr, base);
+    run_tool(call);
+    return tool;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------
+
+// Best guess at the language of decoded or unlabelled text.
+[[nodiscard]] inline script_language guess_language(std::string_view text) {
+    const std::string l = lower_copy(text.substr(0, std::min<std::size_t>(text.size(), 8192)));
+    auto count = [&l](std::initializer_list<std::string_view> needles) {
+        int n = 0;
+        for (std::string_view s : needles) {
+            for (std::size_t p = l.find(s); p != std::string::npos && n < 64; p = l.find(s, p + 1)) ++n;
+        }
+        return n;
+    };
+    const int ps = count({"$", "-object", "]::", "invoke-", "iex", "param(", "-join", "write-host", "get-", "set-", "new-object", "foreach-object"});
+    const int vbs = count({"dim ", "set ", "createobject", "end sub", "end function", "wscript.", "chr(", " then", "on error resume"});
+    const int js = count({"var ", "new activexobject", "function(", "function ", "};", "=>", "fromcharcode", "this.", "let ", "const "});
+    const int best = std::max({ps, vbs, js});
+    if (best < 2) return script_language::unknown;
+    if (best == ps) return script_language::powershell;
+    if (best == vbs) return script_language::vbscript;
+    return script_language::jscript;
+}
+
+inline void analyzer::guess_text(std::string_view text, const frame& f) {
+    const std::string_view t = trim(text);
+    if (t.empty()) return;
+    const cmd_word w = first_cmd_word(t);
+    bool trick = false;
+    const std::string first = unquote_word(w.word, trick);
+    if (tool_for(first) != nullptr || iends(first, ".exe")) {
+        env_overrides vars;
+        cmd_script(t, f, vars);
+        return;
+    }
+    const script_language lang = guess_language(t);
+    if (lang == script_language::powershell) {
+        powershell_text(t, f);
+    } else if (lang == script_language::vbscript || lang == script_language::jscript) {
+        script_text(t, lang, f);
+    }
+}
+
+inline void analyzer::decoded_bytes(std::string bytes, std::string encoding, const frame& f, const char* where,
+                                    bool compression_hint, script_language hint) {
+    if (bytes.empty()) return;
+    if (looks_pe(bytes)) {
+        emit(indicator_kind::embedded_binary, f, where, "PE image, " + std::to_string(bytes.size()) + " bytes (" + encoding + ")");
+        return;
+    }
+    const auto b0 = static_cast<unsigned char>(bytes[0]);
+    const bool magic = (b0 == 0x1F && bytes.size() > 1 && static_cast<unsigned char>(bytes[1]) == 0x8B) || b0 == 0x78;
+    if (magic || compression_hint) {
+        if (auto inf = inflate_any(bytes, opt.max_layer_bytes, compression_hint)) {
+            encoding += ">";
+            encoding += inf->format;
+            emit(indicator_kind::compressed_payload, f, where, std::string(inf->format) + " data, " + std::to_string(inf->data.size()) + " bytes inflated");
+            if (looks_pe(inf->data)) {
+                emit(indicator_kind::embedded_binary, f, where, "PE image inside " + encoding);
+                return;
+            }
+            bytes = std::move(inf->data);
+        }
+    }
+    std::string text;
+    if (looks_utf16le(bytes)) {
+        if (bytes.size() % 2 != 0) bytes.pop_back();
+        text = utf16le_to_utf8(bytes);
+        encoding += "_utf16le";
+    } else if (printable_percent(bytes) >= 85) {
+        sanitize_utf8(text, bytes);
+        encoding += "_utf8";
+    } else {
+        if (bytes.size() >= 48) {
+            emit(indicator_kind::encoded_blob, f, where, std::to_string(bytes.size()) + " bytes of binary data (" + encoding + ")");
+        }
+        return;
+    }
+    const decoded_layer* layer = add_layer(f, encoding, std::move(text), where, false);
+    if (layer == nullptr) return;
+    const frame lf = layer_frame(*layer);
+    if (!enter(lf)) return;
+    generic_scan(layer->text, lf, scan_mode::script);
+    if (hint == script_language::powershell) {
+        powershell_text(layer->text, lf);
+    } else if (hint == script_language::vbscript || hint == script_language::jscript) {
+        script_text(layer->text, hint, lf);
+    } else {
+        guess_text(layer->text, lf);
+    }
+}
+
+inline void analyzer::decode_blobs(std::string_view text, const frame& f, bool compression_hint) {
+    std::vector<blob> blobs;
+    scan_blobs(text, blobs, 40, 32);
+    scan_byte_lists(text, blobs, 64, 8);
+    for (const blob& b : blobs) {
+        const char* p = text.data() + b.pos;
+        if (already_decoded(p, b.len)) continue;
+        decoded_spans.emplace_back(p, b.len);
+        const std::string_view run = text.substr(b.pos, b.len);
+        if (b.bytes) {
+            std::string bytes;
+            std::size_t q = 0;
+            while (q < run.size() && bytes.size() < opt.max_layer_bytes) {
+                std::uint32_t v = 0;
+                std::size_t r = q;
+                if (read_number(run, r, v)) {
+                    bytes.push_back(static_cast<char>(v & 0xFFu));
+                    q = r;
+                } else {
+                    ++q;
+                }
+            }
+            if (looks_pe(bytes)) {
+                emit(indicator_kind::embedded_binary, f, p, "PE image as a byte list, " + std::to_string(bytes.size()) + " bytes");
+            } else if (printable_percent(bytes) < 85) {
+                emit(indicator_kind::embedded_binary, f, p, std::to_string(bytes.size()) + "-byte array (shellcode)");
+            } else {
+                decoded_bytes(std::move(bytes), "byte_list", f, p, false, script_language::unknown);
+            }
+            continue;
+        }
+        if (b.hex) {
+            decoded_bytes(decode_hex_lenient(run, opt.max_layer_bytes), "hex", f, p, compression_hint, script_language::unknown);
+            continue;
+        }
+        auto bytes = decode_base64_lenient(run, opt.max_layer_bytes);
+        if (!bytes) continue;
+        if (b.len >= 100 || looks_utf16le(*bytes) || looks_pe(*bytes)) {
+            decoded_bytes(std::move(*bytes), "base64", f, p, compression_hint, script_language::unknown);
+        }
+    }
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_cmd.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// cmd.exe as it runs what follows /c: variables and carets resolved, the
+// line split on &, &&, || and pipes, redirections turned into file writes
+// (and what is echoed into a script analysed as that script), built-ins
+// (set, call, start, if, for, copy, del, assoc/ftype) interpreted, every
+// other command analysed as a command line. Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+inline void analyzer::cmd_script(std::string_view text, const frame& f, env_overrides& vars) {
+    if (!enter(f)) return;
+    const normalized_text n = normalize(text, script_language::cmd, &vars);
+    obfuscation_evidence(n.stats, f, text.data());
+    frame nf = f;
+    nf.parent = &f;
+    nf.norm = &n;
+    nf.norm_input = text;
+    const std::vector<cmd_piece> pieces = split_cmd(n.text, 256);
+    const tool_entry* previous = nullptr;
+    for (const cmd_piece& piece : pieces) {
+        const tool_entry* t = cmd_command(piece.text, nf, vars);
+        if (piece.op_before == '|' && previous != nullptr && t != nullptr &&
+            (previous->handler == tool_handler::curl || previous->handler == tool_handler::finger ||
+             previous->handler == tool_handler::tftp) &&
+            (t->role == stage_role::shell || t->role == stage_role::powershell || t->handler == tool_handler::interpreter)) {
+            emit(indicator_kind::download_cradle, nf, piece.text.data(),
+                 std::string(previous->name) + " piped into " + std::string(t->name));
+        }
+        previous = t;
+    }
+}
+
+inline const tool_entry* analyzer::cmd_command(std::string_view text, const frame& f, env_overrides& vars) {
+    const cmd_redirects redirects = parse_redirects(text);
+    std::size_t cut = text.size();
+    for (const cmd_redirect& r : redirects.targets) {
+        std::size_t b = r.offset;
+        while (b > 0 && text[b - 1] != '>' && text[b - 1] != '<') --b;
+        while (b > 0 && (text[b - 1] == '>' || text[b - 1] == '<' || is_digit(text[b - 1]))) --b;
+        cut = std::min(cut, b);
+    }
+    std::string_view cmdpart = trim(text.substr(0, cut));
+    while (!cmdpart.empty() && (cmdpart.front() == '@' || cmdpart.front() == '(')) cmdpart.remove_prefix(1);
+    while (!cmdpart.empty() && cmdpart.back() == ')' && std::count(cmdpart.begin(), cmdpart.end(), '(') <
+                                                           std::count(cmdpart.begin(), cmdpart.end(), ')')) {
+        cmdpart.remove_suffix(1);
+    }
+    cmdpart = trim(cmdpart);
+    const cmd_word w = first_cmd_word(cmdpart);
+    bool trick = false;
+    const std::string name = unquote_word(w.word, trick);
+    if (trick) {
+        emit(indicator_kind::obfuscation, f, cmdpart.data(), "quotes inside a command name");
+    }
+    const std::string_view rest = cmdpart.substr(std::min(w.rest, cmdpart.size()));
+    const bool echo = name == "echo" || name.starts_with("echo.") || name.starts_with("echo(");
+    for (const cmd_redirect& r : redirects.targets) {
+        if (r.input) continue;
+        file_written(r.target, f, text.data() + r.offset, r.append ? "appends to" : "writes", echo ? rest : std::string_view{});
+    }
+    if (name.empty()) return nullptr;
+    frame c = f.deeper();
+
+    // Variables set earlier in the same line (DOSfuscation: set x=...&&call %x%).
+    if (!vars.vars.empty() && (cmdpart.find('%') != std::string_view::npos || cmdpart.find('!') != std::string_view::npos)) {
+        std::string expanded = expand_env(cmdpart, &vars);
+        for (const auto& [var, value] : vars.vars) expanded = replace_all(expanded, "!" + var + "!", value, true);
+        if (expanded != cmdpart && enter(c)) {
+            const frame t = temp_frame(f, cmdpart.data());
+            emit(indicator_kind::obfuscation, f, cmdpart.data(), "command built from variables set in the same line");
+            return cmd_command(expanded, t, vars);
+        }
+    }
+
+    if (name == "set") {
+        std::string_view a = rest;
+        while (a.size() >= 2 && a[0] == '/' && (lc(a[1]) == 'a' || lc(a[1]) == 'p')) a = trim(a.substr(2));
+        a = strip_quotes(a);
+        const std::size_t eq = a.find('=');
+        if (eq != std::string_view::npos && eq > 0) vars.set(trim(a.substr(0, eq)), a.substr(eq + 1));
+        return nullptr;
+    }
+    if (name == "call") {
+        if (!rest.empty() && rest[0] != ':') cmd_script(rest, c, vars);
+        return nullptr;
+    }
+    if (name == "start") {
+        std::string_view r = rest;
+        bool first = true;
+        for (int guard = 0; guard < 32 && !r.empty(); ++guard) {
+            const cmd_word opt_word = first_cmd_word(r);
+            const std::string_view ow = opt_word.word;
+            if (first && !ow.empty() && ow.front() == '"') {  // the window title
+                r = r.substr(opt_word.rest);
+                first = false;
+                continue;
+            }
+            first = false;
+            if (ow.empty() || ow[0] != '/') break;
+            if (ieq(ow, "/min")) emit(indicator_kind::hidden_window, f, ow.data(), "start /min");
+            r = r.substr(opt_word.rest);
+            if (ieq(ow, "/d") || ieq(ow, "/node") || ieq(ow, "/affinity")) r = r.substr(first_cmd_word(r).rest);
+        }
+        add_stage("start", stage_role::shell_builtin, "starts a program", r, f);
+        if (!trim(r).empty()) return command_line(r, c, nullptr, nullptr, false);
+        return nullptr;
+    }
+    if (name == "if") {
+        std::string_view r = rest;
+        for (int guard = 0; guard < 8; ++guard) {
+            const cmd_word t = first_cmd_word(r);
+            const std::string lw = lower_copy(t.word);
+            if (lw == "/i" || lw == "not") {
+                r = r.substr(t.rest);
+                continue;
+            }
+            if (lw == "exist" || lw == "defined" || lw == "errorlevel" || lw == "cmdextversion") {
+                r = r.substr(t.rest);
+                r = r.substr(first_cmd_word(r).rest);
+                break;
+            }
+            if (lw.find("==") != std::string::npos) {
+                r = r.substr(t.rest);
+                break;
+            }
+            const cmd_word op = first_cmd_word(r.substr(t.rest));
+            r = r.substr(t.rest);
+            r = r.substr(op.rest);
+            r = r.substr(first_cmd_word(r).rest);
+            break;
+        }
+        if (!trim(r).empty()) cmd_script(r, c, vars);
+        return nullptr;
+    }
+    if (name == "for") {
+        if (const std::size_t in = ifind_from(rest, " in ("); in != std::string_view::npos) {
+            const std::size_t open = rest.find('(', in);
+            const std::size_t close = rest.find(')', open);
+            if (open != std::string_view::npos && close != std::string_view::npos) {
+                const std::string_view set = trim(rest.substr(open + 1, close - open - 1));
+                if (set.size() > 2 && (set.front() == '\'' || set.front() == '`')) {
+                    cmd_script(set.substr(1, set.size() - 2), c, vars);
+                }
+            }
+        }
+        if (const std::size_t d = ifind_from(rest, " do "); d != std::string_view::npos) cmd_script(rest.substr(d + 4), c, vars);
+        return nullptr;
+    }
+    if (name == "copy" || name == "move" || name == "ren" || name == "rename" || name == "mklink") {
+        const std::vector<command_argument> args = tokenize_argv(std::string(name) + " " + std::string(rest), argv_dialect::msvcrt);
+        std::string_view dest;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (!args[i].value.empty() && args[i].value[0] != '/') dest = args[i].value;
+        }
+        if (!dest.empty() && args.size() > 2) {
+            const std::size_t at = ifind_from(rest, dest);
+            file_written(dest, f, at == std::string_view::npos ? rest.data() : rest.data() + at, name);
+        }
+        return nullptr;
+    }
+    if (name == "del" || name == "erase" || name == "rd" || name == "rmdir") {
+        emit(indicator_kind::file_deletion, f, cmdpart.data(), clip(rest, 120));
+        return nullptr;
+    }
+    if (name == "assoc" || name == "ftype") {
+        if (rest.find('=') != std::string_view::npos && rest.find('=') + 1 < rest.size()) {
+            emit(indicator_kind::autostart_registry_write, f, cmdpart.data(), "file association " + std::string(clip(rest, 120)));
+        }
+        return nullptr;
+    }
+    static constexpr std::array<std::string_view, 24> quiet_builtins = {
+        "echo", "cd", "chdir", "pushd", "popd", "cls", "title", "color", "setlocal", "endlocal", "exit", "goto",
+        "rem", "pause", "ver", "vol", "verify", "prompt", "path", "shift", "break", "dir", "md", "mkdir"};
+    for (std::string_view b : quiet_builtins) {
+        if (name == b) return nullptr;
+    }
+    if (echo || name.starts_with("::") || name.starts_with(":") || name == "type" || name == "date" || name == "time") return nullptr;
+    return command_line(cmdpart, c, nullptr, nullptr, false);
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_tables.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// Data tables of payload analysis: the programs it understands (shells,
+// script hosts, LOLBins, administration and attack tools), the registry
+// locations whose change matters, security product names and the rundll32
+// exports that run something else. Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Sorted by name; the lookup is a binary search.
+inline constexpr std::array<tool_entry, 156> tool_table = {{
+    {"adfind", stage_role::offensive_tool, tool_handler::discovery, "discovery"},
+    {"arp", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"at", stage_role::system_tool, tool_handler::at, "legacy task scheduler"},
+    {"attrib", stage_role::system_tool, tool_handler::attrib, "file attributes"},
+    {"auditpol", stage_role::system_tool, tool_handler::auditpol, "audit policy"},
+    {"bash", stage_role::lolbin, tool_handler::wsl, "Windows Subsystem for Linux"},
+    {"bcdedit", stage_role::system_tool, tool_handler::bcdedit, "boot configuration"},
+    {"bitsadmin", stage_role::lolbin, tool_handler::bitsadmin, "BITS administration"},
+    {"calc", stage_role::program, tool_handler::none, "calculator"},
+    {"certoc", stage_role::lolbin, tool_handler::certreq, "certificate tool"},
+    {"certreq", stage_role::lolbin, tool_handler::certreq, "certificate request tool"},
+    {"certutil", stage_role::lolbin, tool_handler::certutil, "certificate utility"},
+    {"chisel", stage_role::offensive_tool, tool_handler::tunnel, "tunnel"},
+    {"choice", stage_role::system_tool, tool_handler::none, "delay"},
+    {"chrome", stage_role::program, tool_handler::browser, "browser"},
+    {"cipher", stage_role::system_tool, tool_handler::cipher, "encryption utility"},
+    {"cmd", stage_role::shell, tool_handler::cmd, "command interpreter"},
+    {"cmdkey", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"cmstp", stage_role::lolbin, tool_handler::proxy_file, "connection manager profile installer"},
+    {"conhost", stage_role::lolbin, tool_handler::conhost, "console host"},
+    {"control", stage_role::lolbin, tool_handler::proxy_file, "control panel"},
+    {"csc", stage_role::lolbin, tool_handler::none, "C# compiler"},
+    {"cscript", stage_role::script_host, tool_handler::script_host, "Windows Script Host (console)"},
+    {"curl", stage_role::lolbin, tool_handler::curl, "HTTP client"},
+    {"desktopimgdownldr", stage_role::lolbin, tool_handler::desktopimgdownldr, "lock screen image downloader"},
+    {"diskshadow", stage_role::lolbin, tool_handler::proxy_file, "shadow copy scripting"},
+    {"dllhost", stage_role::program, tool_handler::none, "COM surrogate"},
+    {"dnscmd", stage_role::system_tool, tool_handler::none, "DNS administration"},
+    {"dsquery", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"esentutl", stage_role::lolbin, tool_handler::copy_tool, "database utility (file copy)"},
+    {"expand", stage_role::lolbin, tool_handler::copy_tool, "cabinet expander"},
+    {"explorer", stage_role::program, tool_handler::explorer, "Windows Explorer"},
+    {"extrac32", stage_role::lolbin, tool_handler::copy_tool, "cabinet extractor"},
+    {"finger", stage_role::lolbin, tool_handler::finger, "finger client"},
+    {"firefox", stage_role::program, tool_handler::browser, "browser"},
+    {"forfiles", stage_role::lolbin, tool_handler::forfiles, "file iterator"},
+    {"fsutil", stage_role::system_tool, tool_handler::fsutil, "file system utility"},
+    {"ftp", stage_role::lolbin, tool_handler::ftp, "FTP client"},
+    {"getmac", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"gsecdump", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"hh", stage_role::lolbin, tool_handler::hh, "HTML help"},
+    {"hostname", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"icacls", stage_role::system_tool, tool_handler::none, "ACL tool"},
+    {"ie4uinit", stage_role::lolbin, tool_handler::proxy_file, "IE per-user setup"},
+    {"ieexec", stage_role::lolbin, tool_handler::proxy_file, ".NET application downloader"},
+    {"iexplore", stage_role::program, tool_handler::browser, "browser"},
+    {"infdefaultinstall", stage_role::lolbin, tool_handler::proxy_file, "INF installer"},
+    {"installutil", stage_role::lolbin, tool_handler::proxy_file, "installer utility"},
+    {"ipconfig", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"java", stage_role::program, tool_handler::interpreter, "Java"},
+    {"javaw", stage_role::program, tool_handler::interpreter, "Java"},
+    {"jsc", stage_role::lolbin, tool_handler::none, "JScript.NET compiler"},
+    {"klist", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"lazagne", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"makecab", stage_role::lolbin, tool_handler::copy_tool, "cabinet maker"},
+    {"mavinject", stage_role::lolbin, tool_handler::mavinject, "App-V DLL injector"},
+    {"mimikatz", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"mofcomp", stage_role::system_tool, tool_handler::mofcomp, "MOF compiler"},
+    {"mpcmdrun", stage_role::system_tool, tool_handler::mpcmdrun, "Defender command line"},
+    {"msbuild", stage_role::lolbin, tool_handler::proxy_file, "build engine (inline tasks)"},
+    {"msdt", stage_role::lolbin, tool_handler::proxy_file, "diagnostics troubleshooter"},
+    {"msedge", stage_role::program, tool_handler::browser, "browser"},
+    {"mshta", stage_role::script_host, tool_handler::mshta, "HTML application host"},
+    {"msiexec", stage_role::lolbin, tool_handler::msiexec, "Windows Installer"},
+    {"msxsl", stage_role::lolbin, tool_handler::proxy_file, "XSL transformer"},
+    {"nanodump", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"nc", stage_role::offensive_tool, tool_handler::netcat, "netcat"},
+    {"nc64", stage_role::offensive_tool, tool_handler::netcat, "netcat"},
+    {"ncat", stage_role::offensive_tool, tool_handler::netcat, "netcat"},
+    {"net", stage_role::system_tool, tool_handler::net, "network/account tool"},
+    {"net1", stage_role::system_tool, tool_handler::net, "network/account tool"},
+    {"netcat", stage_role::offensive_tool, tool_handler::netcat, "netcat"},
+    {"netsh", stage_role::system_tool, tool_handler::netsh, "network shell"},
+    {"netstat", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"ngrok", stage_role::offensive_tool, tool_handler::tunnel, "tunnel"},
+    {"nltest", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"node", stage_role::program, tool_handler::interpreter, "Node.js"},
+    {"notepad", stage_role::program, tool_handler::none, "text editor"},
+    {"nslookup", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"ntdsutil", stage_role::system_tool, tool_handler::ntdsutil, "AD database utility"},
+    {"odbcad32", stage_role::lolbin, tool_handler::proxy_file, "ODBC administrator"},
+    {"odbcconf", stage_role::lolbin, tool_handler::proxy_file, "ODBC configuration"},
+    {"paexec", stage_role::offensive_tool, tool_handler::psexec, "remote execution"},
+    {"pcalua", stage_role::lolbin, tool_handler::pcalua, "program compatibility assistant"},
+    {"perl", stage_role::program, tool_handler::interpreter, "Perl"},
+    {"php", stage_role::program, tool_handler::interpreter, "PHP"},
+    {"ping", stage_role::system_tool, tool_handler::none, "network test"},
+    {"plink", stage_role::offensive_tool, tool_handler::tunnel, "SSH client"},
+    {"powershell", stage_role::powershell, tool_handler::powershell, "PowerShell"},
+    {"powershell_ise", stage_role::powershell, tool_handler::powershell, "PowerShell ISE"},
+    {"presentationhost", stage_role::lolbin, tool_handler::proxy_file, "XAML browser application host"},
+    {"print", stage_role::lolbin, tool_handler::copy_tool, "print (file copy)"},
+    {"procdump", stage_role::system_tool, tool_handler::procdump, "process dumper"},
+    {"procdump64", stage_role::system_tool, tool_handler::procdump, "process dumper"},
+    {"psexec", stage_role::offensive_tool, tool_handler::psexec, "remote execution"},
+    {"psexec64", stage_role::offensive_tool, tool_handler::psexec, "remote execution"},
+    {"pskill", stage_role::system_tool, tool_handler::taskkill, "process killer"},
+    {"pskill64", stage_role::system_tool, tool_handler::taskkill, "process killer"},
+    {"pwdump", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"pwsh", stage_role::powershell, tool_handler::powershell, "PowerShell 7"},
+    {"py", stage_role::program, tool_handler::interpreter, "Python"},
+    {"pypykatz", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"python", stage_role::program, tool_handler::interpreter, "Python"},
+    {"python3", stage_role::program, tool_handler::interpreter, "Python"},
+    {"pythonw", stage_role::program, tool_handler::interpreter, "Python"},
+    {"quser", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"qwinsta", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"reg", stage_role::system_tool, tool_handler::reg, "registry tool"},
+    {"regasm", stage_role::lolbin, tool_handler::proxy_file, "assembly registration"},
+    {"regedit", stage_role::system_tool, tool_handler::regedit, "registry editor"},
+    {"regini", stage_role::system_tool, tool_handler::regedit, "registry editor"},
+    {"regsvcs", stage_role::lolbin, tool_handler::proxy_file, "assembly registration"},
+    {"regsvr32", stage_role::lolbin, tool_handler::regsvr32, "COM registration"},
+    {"replace", stage_role::lolbin, tool_handler::copy_tool, "file replacer"},
+    {"robocopy", stage_role::system_tool, tool_handler::copy_tool, "file copy"},
+    {"route", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"rubeus", stage_role::offensive_tool, tool_handler::credential_tool, "Kerberos abuse tool"},
+    {"ruby", stage_role::program, tool_handler::interpreter, "Ruby"},
+    {"runas", stage_role::system_tool, tool_handler::runas, "run as another user"},
+    {"rundll32", stage_role::lolbin, tool_handler::rundll32, "DLL loader"},
+    {"safetykatz", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"sc", stage_role::system_tool, tool_handler::sc, "service control"},
+    {"schtasks", stage_role::system_tool, tool_handler::schtasks, "Task Scheduler"},
+    {"scrcons", stage_role::program, tool_handler::none, "WMI script consumer host"},
+    {"scriptrunner", stage_role::lolbin, tool_handler::scriptrunner, "App-V script runner"},
+    {"sdelete", stage_role::system_tool, tool_handler::cipher, "secure delete"},
+    {"sdelete64", stage_role::system_tool, tool_handler::cipher, "secure delete"},
+    {"secretsdump", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"sethc", stage_role::program, tool_handler::none, "sticky keys"},
+    {"socat", stage_role::offensive_tool, tool_handler::netcat, "socat"},
+    {"ssh", stage_role::system_tool, tool_handler::tunnel, "SSH client"},
+    {"syncappvpublishingserver", stage_role::lolbin, tool_handler::syncappv, "App-V publishing (PowerShell host)"},
+    {"systeminfo", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"takeown", stage_role::system_tool, tool_handler::none, "ownership tool"},
+    {"taskkill", stage_role::system_tool, tool_handler::taskkill, "process killer"},
+    {"tasklist", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"tftp", stage_role::lolbin, tool_handler::tftp, "TFTP client"},
+    {"timeout", stage_role::system_tool, tool_handler::none, "delay"},
+    {"tskill", stage_role::system_tool, tool_handler::taskkill, "process killer"},
+    {"vbc", stage_role::lolbin, tool_handler::none, "VB.NET compiler"},
+    {"verclsid", stage_role::lolbin, tool_handler::proxy_file, "COM object verifier"},
+    {"vssadmin", stage_role::system_tool, tool_handler::vssadmin, "shadow copy administration"},
+    {"waitfor", stage_role::lolbin, tool_handler::waitfor, "network signal waiter"},
+    {"wbadmin", stage_role::system_tool, tool_handler::wbadmin, "backup administration"},
+    {"wce", stage_role::offensive_tool, tool_handler::credential_tool, "credential dumper"},
+    {"wevtutil", stage_role::system_tool, tool_handler::wevtutil, "event log utility"},
+    {"wget", stage_role::offensive_tool, tool_handler::curl, "HTTP client"},
+    {"whoami", stage_role::system_tool, tool_handler::discovery, "discovery"},
+    {"winrs", stage_role::system_tool, tool_handler::winrs, "remote shell"},
+    {"wmic", stage_role::system_tool, tool_handler::wmic, "WMI command line"},
+    {"wmiprvse", stage_role::program, tool_handler::none, "WMI provider host"},
+    {"wscript", stage_role::script_host, tool_handler::script_host, "Windows Script Host"},
+    {"wsl", stage_role::lolbin, tool_handler::wsl, "Windows Subsystem for Linux"},
+    {"wuauclt", stage_role::lolbin, tool_handler::proxy_file, "Windows Update client"},
+    {"xcopy", stage_role::system_tool, tool_handler::copy_tool, "file copy"},
+    {"xwizard", stage_role::lolbin, tool_handler::proxy_file, "extensible wizard host"},
+}};
+
+[[nodiscard]] constexpr bool tool_table_sorted() noexcept {
+    for (std::size_t i = 1; i < tool_table.size(); ++i) {
+        if (!(tool_table[i - 1].name < tool_table[i].name)) return false;
+    }
+    return true;
+}
+static_assert(tool_table_sorted(), "tool_table must be sorted by name");
+
+inline const tool_entry* find_tool(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 32) return nullptr;
+    std::array<char, 32> buf{};
+    for (std::size_t i = 0; i < name.size(); ++i) buf[i] = lc(name[i]);
+    const std::string_view key(buf.data(), name.size());
+    const auto it = std::lower_bound(tool_table.begin(), tool_table.end(), key,
+                                     [](const tool_entry& e, std::string_view k) { return e.name < k; });
+    return (it != tool_table.end() && it->name == key) ? &*it : nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Registry locations
+// ---------------------------------------------------------------------------
+
+// A registry location whose change matters, and what writing it does.
+struct registry_rule {
+    std::string_view needle;  // lower case, searched in "\" + the lower-case key
+    indicator_kind kind;      // autostart_registry_write, security_tool_tamper, logging_tamper or credential_access
+    std::string_view what;
+};
+
+// Most specific first.
+inline constexpr std::array<registry_rule, 40> registry_rules = {{
+    {"\\services\\eventlog", indicator_kind::logging_tamper, "event log service"},
+    {"\\services\\sysmon", indicator_kind::logging_tamper, "Sysmon service"},
+    {"\\services\\windefend", indicator_kind::security_tool_tamper, "Defender service"},
+    {"\\services\\sense", indicator_kind::security_tool_tamper, "Defender for Endpoint service"},
+    {"\\services\\wdboot", indicator_kind::security_tool_tamper, "Defender driver"},
+    {"\\services\\wdfilter", indicator_kind::security_tool_tamper, "Defender driver"},
+    {"\\services\\wdnissvc", indicator_kind::security_tool_tamper, "Defender network inspection"},
+    {"\\services\\mpssvc", indicator_kind::security_tool_tamper, "Windows Firewall service"},
+    {"\\control\\securityproviders\\wdigest", indicator_kind::credential_access, "WDigest (cleartext logon credentials)"},
+    {"\\windows defender", indicator_kind::security_tool_tamper, "Windows Defender settings"},
+    {"\\windows advanced threat protection", indicator_kind::security_tool_tamper, "Defender for Endpoint settings"},
+    {"\\powershell\\scriptblocklogging", indicator_kind::logging_tamper, "PowerShell script block logging"},
+    {"\\powershell\\modulelogging", indicator_kind::logging_tamper, "PowerShell module logging"},
+    {"\\powershell\\transcription", indicator_kind::logging_tamper, "PowerShell transcription"},
+    {"\\currentversion\\policies\\system", indicator_kind::security_tool_tamper, "UAC / remote administration policy"},
+    {"\\windowsfirewall", indicator_kind::security_tool_tamper, "firewall policy"},
+    {"\\currentversion\\run", indicator_kind::autostart_registry_write, "Run key"},
+    {"\\explorer\\run", indicator_kind::autostart_registry_write, "policy Run key"},
+    {"\\currentversion\\winlogon", indicator_kind::autostart_registry_write, "Winlogon (Userinit/Shell/Notify)"},
+    {"\\image file execution options", indicator_kind::autostart_registry_write, "Image File Execution Options"},
+    {"\\silentprocessexit", indicator_kind::autostart_registry_write, "SilentProcessExit monitor"},
+    {"\\windows nt\\currentversion\\windows", indicator_kind::autostart_registry_write, "AppInit_DLLs / Load / Run"},
+    {"\\command processor", indicator_kind::autostart_registry_write, "cmd.exe AutoRun"},
+    {"userinitmprlogonscript", indicator_kind::autostart_registry_write, "logon script"},
+    {"\\control\\session manager", indicator_kind::autostart_registry_write, "Session Manager (BootExecute, AppCertDlls)"},
+    {"\\control\\lsa", indicator_kind::autostart_registry_write, "LSA packages"},
+    {"\\control\\print\\monitors", indicator_kind::autostart_registry_write, "print monitor"},
+    {"\\services\\", indicator_kind::autostart_registry_write, "service configuration"},
+    {"\\microsoft\\netsh", indicator_kind::autostart_registry_write, "netsh helper DLL"},
+    {"\\shell\\open\\command", indicator_kind::autostart_registry_write, "file handler (shell\\open\\command)"},
+    {"\\active setup\\installed components", indicator_kind::autostart_registry_write, "Active Setup"},
+    {"\\browser helper objects", indicator_kind::autostart_registry_write, "Browser Helper Object"},
+    {"shellserviceobjectdelayload", indicator_kind::autostart_registry_write, "ShellServiceObjectDelayLoad"},
+    {"\\terminal server\\wds\\rdpwd", indicator_kind::autostart_registry_write, "RDP startup programs"},
+    {"\\user shell folders", indicator_kind::autostart_registry_write, "shell folders (Startup redirection)"},
+    {"\\explorer\\shell folders", indicator_kind::autostart_registry_write, "shell folders (Startup redirection)"},
+    {"\\inprocserver32", indicator_kind::autostart_registry_write, "COM server (COM hijack)"},
+    {"\\localserver32", indicator_kind::autostart_registry_write, "COM server (COM hijack)"},
+    {"\\wbem\\cimom", indicator_kind::autostart_registry_write, "WMI (autorecover MOFs)"},
+    {"\\safeboot\\alternateshell", indicator_kind::autostart_registry_write, "SafeBoot AlternateShell"},
+}};
+
+// The rule a registry key falls under, or nullptr. Hive abbreviations and PowerShell drives are fine.
+[[nodiscard]] inline const registry_rule* classify_registry_key(std::string_view key) {
+    std::string k = "\\";
+    k += lower_copy(key);
+    for (char& ch : k) ch = ch == '/' ? '\\' : ch;
+    for (const registry_rule& r : registry_rules) {
+        if (k.find(r.needle) != std::string::npos) return &r;
+    }
+    return nullptr;
+}
+
+// Names of security and monitoring products (services and processes), lower case.
+inline constexpr std::array<std::string_view, 44> security_product_names = {
+    "windefend", "msmpeng", "mssense", "sense", "wdnissvc", "nissrv", "mpssvc", "securityhealth", "wscsvc", "sysmon",
+    "eventlog", "csfalcon", "csagent", "sentinel", "cbdefense", "carbonblack", "cylance", "mcshield", "masvc", "ekrn",
+    "avp.exe", "savservice", "sophos", "tmbmsrv", "ntrtscan", "xagt", "elastic-agent", "elastic-endpoint", "winlogbeat",
+    "splunkd", "osqueryd", "velociraptor", "wazuh", "ossec", "nxlog", "sepmasterservice", "symantec", "bdservicehost",
+    "avastsvc", "avgsvc", "mbamservice", "procexp", "procmon", "wireshark",
+};
+
+[[nodiscard]] inline bool names_security_product(std::string_view lower_text) noexcept {
+    if (lower_text == "sense") return true;
+    for (std::string_view n : security_product_names) {
+        if (n != "sense" && lower_text.find(n) != std::string_view::npos) return true;
+    }
+    return false;
+}
+
+// rundll32 exports that run, open or dump something else.
+struct rundll32_proxy {
+    std::string_view dll;
+    std::string_view entry;  // lower-case prefix of the export
+    char action;             // 'r' runs its arguments, 'u' opens a URL, 'c' dumps credentials
+};
+
+inline constexpr std::array<rundll32_proxy, 24> rundll32_proxies = {{
+    {"url.dll", "fileprotocolhandler", 'r'}, {"url.dll", "openurl", 'r'},
+    {"ieframe.dll", "openurl", 'r'},         {"shdocvw.dll", "openurl", 'r'},
+    {"shell32.dll", "shellexec_rundll", 'r'}, {"shell32.dll", "control_rundll", 'r'},
+    {"shell32.dll", "openas_rundll", 'r'},   {"advpack.dll", "launchinfsection", 'r'},
+    {"advpack.dll", "registerocx", 'r'},     {"ieadvpack.dll", "launchinfsection", 'r'},
+    {"ieadvpack.dll", "registerocx", 'r'},   {"setupapi.dll", "installhinfsection", 'r'},
+    {"syssetup.dll", "setupinfobjectinstallaction", 'r'}, {"zipfldr.dll", "routethecall", 'r'},
+    {"pcwutl.dll", "launchapplication", 'r'}, {"dfshim.dll", "shopenverbapplication", 'u'},
+    {"comsvcs.dll", "minidump", 'c'},        {"comsvcs.dll", "#24", 'c'},
+    {"comsvcs.dll", "#+24", 'c'},            {"desk.cpl", "installscreensaver", 'r'},
+    {"mshtml.dll", "printhtml", 'r'},        {"shimgvw.dll", "imageview_fullscreen", 'u'},
+    {"photoviewer.dll", "imageview_fullscreen", 'u'}, {"davclnt.dll", "davsetcookie", 'u'},
+}};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_tools.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// What each program's arguments mean: which switch downloads, which runs
+// another command (followed recursively), which writes an autostart, kills a
+// process or dumps credentials; and how registry writes are judged. The
+// tables live in payload_tables.hpp. Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+inline void analyzer::registry_key(std::string_view key, const frame& f, const char* where, bool write,
+                                   std::string_view data) {
+    if (!write) return;
+    const std::string k(clip(trim(key), 160));
+    emit(indicator_kind::registry_write, f, where, k);
+    if (const registry_rule* r = classify_registry_key(key)) {
+        emit(r->kind, f, where, std::string(r->what) + ": " + k);
+    }
+    const std::string_view d = strip_quotes(trim(data));
+    if (d.empty()) return;
+    const cmd_word w = first_cmd_word(d);
+    bool trick = false;
+    const std::string first = unquote_word(w.word, trick);
+    if (tool_for(first) != nullptr || iends(first, ".exe") || iends(first, ".dll") || iends(first, ".bat") ||
+        iends(first, ".vbs") || iends(first, ".ps1")) {
+        command_line(d, f.deeper(), nullptr, nullptr, false);
+    }
+}
+
+inline void analyzer::registry_scan(std::string_view lower, std::string_view text, const frame& f, bool write) {
+    if (!write) return;
+    for (const registry_rule& r : registry_rules) {
+        const std::size_t at = lower.find(r.needle);
+        if (at == std::string_view::npos) continue;
+        std::size_t b = at;
+        while (b > 0 && at - b < 160 && lower[b - 1] != '"' && lower[b - 1] != '\'' && lower[b - 1] != ' ' && lower[b - 1] != '(') --b;
+        std::size_t e = at + r.needle.size();
+        while (e < lower.size() && e - at < 160 && lower[e] != '"' && lower[e] != '\'' && lower[e] != ' ' && lower[e] != ')' && lower[e] != ',') ++e;
+        emit(r.kind, f, text.data() + b, std::string(r.what) + ": " + std::string(text.substr(b, e - b)));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tool handlers
+// ---------------------------------------------------------------------------
+
+inline void analyzer::run_tool(tool_call& call) {
+    const tool_entry& t = *call.tool;
+    const frame& f = *call.f;
+    const frame c = f.deeper();
+    const std::size_t n = call.size();
+    constexpr std::size_t npos = std::string_view::npos;
+    std::vector<std::string> la;
+    la.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) la.push_back(lower_copy(call.arg(i)));
+    const std::string all = lower_copy(call.text);
+    auto bare = [&la](std::size_t i) -> std::string_view {
+        if (i >= la.size()) return {};
+        std::string_view a = la[i];
+        if (a.starts_with("--")) return a.substr(2);
+        if (!a.empty() && (a[0] == '-' || a[0] == '/')) return a.substr(1);
+        return {};
+    };
+    auto find_sw = [&](std::initializer_list<std::string_view> names, std::size_t from = 1) -> std::size_t {
+        for (std::size_t i = from; i < n; ++i) {
+            const std::string_view b = bare(i);
+            for (std::string_view name : names) {
+                if (b == name) return i;
+            }
+        }
+        return npos;
+    };
+    // "/name:value", "-name:value" or "/name=value": the index and the value.
+    auto sw_value = [&](std::string_view name, std::string_view& value) -> std::size_t {
+        for (std::size_t i = 1; i < n; ++i) {
+            const std::string_view b = bare(i);
+            if (b.size() > name.size() && b.starts_with(name) && (b[name.size()] == ':' || b[name.size()] == '=')) {
+                const std::string_view orig = call.arg(i);
+                value = orig.substr(orig.size() - (b.size() - name.size() - 1));
+                return i;
+            }
+        }
+        return npos;
+    };
+    auto is_url = [](std::string_view a) {
+        return ifind_from(a, "://") != npos && (istarts(a, "http") || istarts(a, "ftp") || istarts(a, "hxxp"));
+    };
+    auto url_arg = [&](std::size_t from = 1) -> std::size_t {
+        for (std::size_t i = from; i < n; ++i) {
+            if (is_url(strip_quotes(call.arg(i)))) return i;
+        }
+        return npos;
+    };
+    auto positional = [&](std::size_t from = 1) {
+        std::vector<std::size_t> out_idx;
+        for (std::size_t i = from; i < n; ++i) {
+            if (!la[i].empty() && la[i][0] != '/' && la[i][0] != '-') out_idx.push_back(i);
+        }
+        return out_idx;
+    };
+    auto stage_of = [&](std::string_view action) { add_stage(call.basename, t.role, action, call.text, f); };
+    auto has = [&all](std::string_view needle) { return all.find(needle) != std::string::npos; };
+    auto run_rest = [&](std::size_t i) {
+        if (i < n) command_line(call.raw_from(i), c, nullptr, nullptr, false);
+    };
+    auto run_value = [&](std::size_t i) {
+        if (i < n) command_line(strip_quotes(trim(call.raw(i))), c, nullptr, nullptr, false);
+    };
+    const std::string_view after_module = call.text.substr(std::min(call.text.size(), createprocess_module(call.text).end));
+
+    switch (t.handler) {
+    case tool_handler::cmd: {
+        emit(indicator_kind::script_interpreter, f, call.ptr(0), "cmd.exe");
+        const cmd_switches sw = parse_cmd_switches(after_module);
+        if (!sw.has_command) {
+            stage_of("interactive shell without /c (runs only its AutoRun)");
+            return;
+        }
+        const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);
+        stage_of(sw.keep ? "runs a command and stays (/k)" : "runs a command (/c)");
+        env_overrides vars;
+        cmd_script(cmdtext.head, c, vars);
+        if (!trim(cmdtext.tail).empty()) cmd_script(cmdtext.tail, c, vars);
+        return;
+    }
+    case tool_handler::powershell: powershell_args(call); return;
+    case tool_handler::script_host: {
+        emit(indicator_kind::script_interpreter, f, call.ptr(0), call.basename);
+        for (std::size_t i = 1; i < n; ++i) {
+            if (la[i].starts_with("//")) continue;
+            stage_of("runs script " + std::string(call.arg(i)));
+            executed_file(call.arg(i), f, call.ptr(i), "script", file_role::script);
+            return;
+        }
+        stage_of("no script given");
+        return;
+    }
+    case tool_handler::mshta: {
+        emit(indicator_kind::script_interpreter, f, call.ptr(0), "mshta.exe");
+        const std::string_view rest = call.raw_from(1);
+        const std::string lrest = lower_copy(rest.substr(0, std::min<std::size_t>(rest.size(), 24)));
+        for (const auto& [prefix, lang] : {std::pair{std::string_view("javascript:"), script_language::jscript},
+                                           std::pair{std::string_view("vbscript:"), script_language::vbscript},
+                                           std::pair{std::string_view("about:"), script_language::jscript}}) {
+            const std::size_t at = lrest.find(prefix);
+            if (at == npos || at > 2) continue;
+            const std::string_view code = rest.substr(at + prefix.size());
+            emit(indicator_kind::inline_script, f, rest.data() + at, clip(code, 160));
+            stage_of("runs inline " + std::string(to_string(lang)));
+            script_text(code, lang, c);
+            return;
+        }
+        if (n > 1) {
+            stage_of("runs HTML application " + std::string(call.arg(1)));
+            executed_file(call.arg(1), f, call.ptr(1), "HTML application", file_role::script);
+        }
+        return;
+    }
+    case tool_handler::rundll32: {
+        if (n < 2) return;
+        const std::string_view rest = call.raw_from(1);
+        const std::string lrest = lower_copy(rest.substr(0, std::min<std::size_t>(rest.size(), 64)));
+        const std::size_t js = lrest.find("javascript:");
+        const std::size_t vb = lrest.find("vbscript:");
+        if ((js != npos && js < 3) || (vb != npos && vb < 3) || has("runhtmlapplication")) {
+            const bool is_vb = vb != npos && vb < 3;
+            const std::size_t at = is_vb ? vb + 9 : (js != npos ? js + 11 : 0);
+            emit(indicator_kind::inline_script, f, rest.data(), clip(rest, 160));
+            stage_of("runs inline script through mshtml RunHTMLApplication");
+            script_text(rest.substr(at), is_vb ? script_language::vbscript : script_language::jscript, c);
+            return;
+        }
+        std::string_view a1 = call.arg(1);
+        const std::size_t comma = a1.find(',');
+        const std::string_view dll = trim(a1.substr(0, comma));
+        std::string entry = lower_copy(trim(comma == npos ? std::string_view{} : a1.substr(comma + 1)));
+        std::size_t target = 2;
+        if (entry.empty() && n > 2) {
+            entry = la[2];
+            target = 3;
+        }
+        std::string dllbase(path_basename(normalize_path(dll)));
+        if (path_extension(dllbase).empty()) dllbase += ".dll";
+        stage_of("loads " + dllbase + (entry.empty() ? std::string() : "," + entry));
+        for (const rundll32_proxy& p : rundll32_proxies) {
+            if (dllbase != p.dll || !entry.starts_with(p.entry)) continue;
+            if (p.action == 'c') {
+                emit(indicator_kind::credential_access, f, call.ptr(1), dllbase + "," + entry + " (process memory dump)");
+            } else if (p.action == 'u') {
+                const std::size_t u = url_arg(target);
+                if (u != npos) emit(indicator_kind::remote_code_load, f, call.ptr(u), std::string(call.arg(u)));
+                else emit(indicator_kind::proxy_execution, f, call.ptr(1), dllbase + "," + entry);
+            } else {
+                emit(indicator_kind::proxy_execution, f, call.ptr(1), dllbase + "," + entry);
+                if (target < n) {
+                    if (is_url(call.arg(target))) emit(indicator_kind::network_request, f, call.ptr(target), std::string(call.arg(target)));
+                    else run_rest(target);
+                }
+            }
+            return;
+        }
+        executed_file(dll, f, call.ptr(1), "DLL", file_role::dll);
+        return;
+    }
+    case tool_handler::regsvr32: {
+        std::string_view ival;
+        const std::size_t i = sw_value("i", ival);
+        std::string dlls;
+        for (const std::size_t p : positional()) {
+            if (!dlls.empty()) dlls += ' ';
+            dlls += std::string(call.arg(p));
+            if (path_basename(normalize_path(call.arg(p))) != "scrobj.dll") executed_file(call.arg(p), f, call.ptr(p), "DLL", file_role::dll);
+        }
+        stage_of("registers " + dlls);
+        if (i != npos && !trim(ival).empty()) {
+            const std::string_view v = strip_quotes(trim(ival));
+            const std::string norm = normalize_path(v);
+            if (is_url(v) || is_remote_unc(norm)) {
+                emit(indicator_kind::remote_code_load, f, call.ptr(i), "scriptlet " + std::string(v) + " (Squiblydoo)");
+            } else {
+                emit(indicator_kind::proxy_execution, f, call.ptr(i), "regsvr32 /i:" + std::string(v));
+                executed_file(v, f, call.ptr(i), "scriptlet", file_role::document);
+            }
+        }
+        return;
+    }
+    case tool_handler::certutil: {
+        const std::size_t u = url_arg();
+        const std::size_t cache = find_sw({"urlcache", "verifyctl", "url"});
+        std::string out_path;
+        if (u != npos) {
+            const auto pos = positional(u + 1);
+            if (!pos.empty()) out_path = std::string(call.arg(pos.back()));
+            emit(indicator_kind::download, f, call.ptr(u), std::string(call.arg(u)) + (out_path.empty() ? "" : " -> " + out_path));
+            if (!pos.empty()) file_written(call.arg(pos.back()), f, call.ptr(pos.back()), "certutil download to");
+            stage_of("downloads " + std::string(call.arg(u)));
+        } else if (cache != npos) {
+            stage_of("URL cache operation");
+        }
+        if (const std::size_t d = find_sw({"decode", "decodehex"}); d != npos) {
+            const auto pos = positional(d + 1);
+            const std::string from = pos.empty() ? std::string() : std::string(call.arg(pos.front()));
+            const std::string to = pos.size() < 2 ? std::string() : std::string(call.arg(pos[1]));
+            emit(indicator_kind::base64_decode, f, call.ptr(d), "certutil -" + std::string(bare(d)) + " " + from + " -> " + to);
+            if (pos.size() >= 2) file_written(call.arg(pos[1]), f, call.ptr(pos[1]), "certutil decode to");
+            stage_of("decodes a file");
+        }
+        return;
+    }
+    case tool_handler::bitsadmin: {
+        const std::size_t u = url_arg();
+        const bool upload = find_sw({"upload"}) != npos;
+        if (u != npos) {
+            const auto pos = positional(u + 1);
+            const std::string local = pos.empty() ? std::string() : std::string(call.arg(pos.front()));
+            emit(upload ? indicator_kind::data_upload : indicator_kind::download, f, call.ptr(u),
+                 std::string(call.arg(u)) + (local.empty() ? "" : (upload ? " <- " : " -> ") + local));
+            if (!upload && !pos.empty()) file_written(call.arg(pos.front()), f, call.ptr(pos.front()), "BITS download to");
+            stage_of(upload ? "uploads a file" : "downloads " + std::string(call.arg(u)));
+        }
+        if (const std::size_t s = find_sw({"setnotifycmdline"}); s != npos && s + 2 < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(s), "BITS job notification runs " + std::string(call.arg(s + 2)));
+            std::string cmd(call.arg(s + 2));
+            if (s + 3 < n && !ieq(call.arg(s + 3), "NULL")) cmd += " " + std::string(call.arg(s + 3));
+            const frame tf = temp_frame(f, call.ptr(s + 2));
+            command_line(cmd, tf, nullptr, nullptr, false);
+        }
+        return;
+    }
+    case tool_handler::msiexec: {
+        const std::size_t p = find_sw({"i", "package", "a", "j", "x", "fa", "fp", "update"});
+        if (p != npos && p + 1 < n) {
+            stage_of("installs " + std::string(call.arg(p + 1)));
+            executed_file(call.arg(p + 1), f, call.ptr(p + 1), "installer package", file_role::installer);
+        }
+        if (const std::size_t y = find_sw({"y", "z"}); y != npos && y + 1 < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(y), "msiexec /" + std::string(bare(y)) + " " + std::string(call.arg(y + 1)));
+            executed_file(call.arg(y + 1), f, call.ptr(y + 1), "DLL", file_role::dll);
+        }
+        for (std::size_t i = 1; i < n; ++i) {
+            const std::string_view b = bare(i);
+            if (b == "q" || b == "qn" || b == "quiet" || b.starts_with("qn")) {
+                emit(indicator_kind::hidden_window, f, call.ptr(i), "msiexec quiet install");
+                break;
+            }
+        }
+        return;
+    }
+    case tool_handler::wmic: {
+        emit(indicator_kind::wmi_access, f, call.ptr(0), "wmic");
+        std::string_view node;
+        if (const std::size_t i = sw_value("node", node); i != npos) {
+            const std::string host = lower_copy(strip_quotes(node));
+            if (host != "." && host != "localhost" && host != "127.0.0.1") {
+                emit(indicator_kind::remote_execution, f, call.ptr(i), "wmic /node:" + host);
+            }
+        }
+        std::string_view format;
+        if (const std::size_t i = sw_value("format", format); i != npos) {
+            const std::string_view fv = strip_quotes(format);
+            if (is_url(fv)) emit(indicator_kind::remote_code_load, f, call.ptr(i), "XSL script " + std::string(fv));
+            else if (iends(fv, ".xsl")) emit(indicator_kind::proxy_execution, f, call.ptr(i), "XSL script " + std::string(fv));
+        }
+        const std::size_t create = [&]() {
+            for (std::size_t i = 1; i + 1 < n; ++i) {
+                if (la[i] == "call" && la[i + 1] == "create") return i + 1;
+            }
+            return npos;
+        }();
+        if (has("process") && create != npos) {
+            emit(indicator_kind::wmi_process_create, f, call.ptr(create), "wmic process call create");
+            stage_of("creates a process through WMI");
+            run_value(create + 1);
+            return;
+        }
+        if (has("shadowcopy") && has("delete")) emit(indicator_kind::recovery_inhibition, f, call.ptr(0), "wmic shadowcopy delete");
+        if (has("process") && (has(" delete") || has("terminate"))) {
+            emit(indicator_kind::process_termination, f, call.ptr(0), clip(call.text, 120));
+            if (names_security_product(all)) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
+        }
+        if (has("service") && (has("stopservice") || has("changestartmode"))) emit(indicator_kind::service_stop, f, call.ptr(0), clip(call.text, 120));
+        if ((has("eventfilter") || has("eventconsumer") || has("filtertoconsumerbinding")) && (has("create") || has("delete"))) {
+            emit(indicator_kind::wmi_subscription_change, f, call.ptr(0), clip(call.text, 120));
+        }
+        stage_of("WMI command line");
+        return;
+    }
+    case tool_handler::schtasks: {
+        const std::size_t create = find_sw({"create", "change"});
+        std::string_view host;
+        const std::size_t s = find_sw({"s"});
+        if (s != npos && s + 1 < n) host = call.arg(s + 1);
+        if (create != npos) {
+            const std::size_t tn = find_sw({"tn"});
+            emit(indicator_kind::scheduled_task, f, call.ptr(create),
+                 "schtasks /" + std::string(bare(create)) + (tn != npos && tn + 1 < n ? " " + std::string(call.arg(tn + 1)) : std::string()));
+            if (!host.empty()) emit(indicator_kind::remote_execution, f, call.ptr(s), "scheduled task on " + std::string(host));
+            if (const std::size_t tr = find_sw({"tr"}); tr != npos && tr + 1 < n) {
+                stage_of("schedules " + std::string(call.arg(tr + 1)));
+                run_value(tr + 1);
+                return;
+            }
+        }
+        if (find_sw({"query"}) != npos) emit(indicator_kind::discovery, f, call.ptr(0), "schtasks /query");
+        stage_of("Task Scheduler");
+        return;
+    }
+    case tool_handler::at: {
+        for (std::size_t i = 1; i < n; ++i) {
+            if (la[i].find(':') != npos && !la[i].empty() && is_digit(la[i][0])) {
+                emit(indicator_kind::scheduled_task, f, call.ptr(i), "at " + std::string(call.arg(i)));
+                std::size_t k = i + 1;
+                while (k < n && (la[k][0] == '/')) ++k;
+                stage_of("schedules a command");
+                run_rest(k);
+                return;
+            }
+        }
+        stage_of("lists scheduled jobs");
+        return;
+    }
+    case tool_handler::reg: {
+        const std::string_view sub = n > 1 ? std::string_view(la[1]) : std::string_view{};
+        const std::string_view key = call.arg(2);
+        stage_of("registry " + std::string(sub));
+        if (sub == "add" || sub == "copy") {
+            std::string full(key);
+            if (const std::size_t v = find_sw({"v"}); v != npos && v + 1 < n) full += "\\" + std::string(call.arg(v + 1));
+            const std::size_t d = find_sw({"d"});
+            registry_key(full, f, call.ptr(2), true, d != npos && d + 1 < n ? call.raw(d + 1) : std::string_view{});
+        } else if (sub == "delete") {
+            emit(indicator_kind::registry_write, f, call.ptr(2), "delete " + std::string(key));
+        } else if (sub == "save" || sub == "export") {
+            const std::string k = lower_copy(key);
+            if (k.find("\\sam") != npos || k.find("\\security") != npos || ((k.starts_with("hklm\\system") || k.starts_with("hkey_local_machine\\system")) && k.find("\\", 5) == k.rfind('\\'))) {
+                emit(indicator_kind::credential_access, f, call.ptr(2), "reg " + std::string(sub) + " " + std::string(key));
+            }
+        } else if (sub == "import" || sub == "restore" || sub == "load") {
+            emit(indicator_kind::registry_write, f, call.ptr(2), "reg " + std::string(sub) + " " + std::string(key));
+        } else if (sub == "query" && has("password")) {
+            emit(indicator_kind::credential_access, f, call.ptr(0), "registry search for passwords");
+        }
+        return;
+    }
+    case tool_handler::regedit: {
+        for (const std::size_t p : positional()) {
+            emit(indicator_kind::registry_write, f, call.ptr(p), "imports " + std::string(call.arg(p)));
+            executed_file(call.arg(p), f, call.ptr(p), "registry file", file_role::document);
+        }
+        stage_of("imports registry file");
+        return;
+    }
+    case tool_handler::net: {
+        const auto pos = positional();
+        const std::string_view sub = pos.empty() ? std::string_view{} : std::string_view(la[pos[0]]);
+        const bool add = find_sw({"add"}) != npos;
+        stage_of("net " + std::string(sub));
+        if (sub == "user" || sub == "users") {
+            if (add || pos.size() >= 3 || has("/active:yes")) emit(indicator_kind::account_manipulation, f, call.ptr(pos[0]), clip(call.text, 120));
+            else emit(indicator_kind::discovery, f, call.ptr(pos[0]), clip(call.text, 120));
+        } else if (sub == "localgroup" || sub == "group") {
+            if (add) emit(indicator_kind::account_manipulation, f, call.ptr(pos[0]), clip(call.text, 120));
+            else emit(indicator_kind::discovery, f, call.ptr(pos[0]), clip(call.text, 120));
+        } else if (sub == "stop") {
+            const std::string svc = pos.size() > 1 ? la[pos[1]] : std::string();
+            emit(indicator_kind::service_stop, f, call.ptr(pos[0]), "net stop " + svc);
+            if (names_security_product(svc)) emit(indicator_kind::security_tool_tamper, f, call.ptr(pos[0]), "net stop " + svc);
+        } else if (sub == "view" || sub == "accounts" || sub == "config" || sub == "session" || (sub == "share" && pos.size() == 1)) {
+            emit(indicator_kind::discovery, f, call.ptr(pos[0]), clip(call.text, 120));
+        }
+        return;
+    }
+    case tool_handler::sc: {
+        std::size_t idx = 1;
+        std::string_view host;
+        if (n > 1 && call.arg(1).starts_with("\\\\")) {
+            host = call.arg(1);
+            idx = 2;
+        }
+        const std::string_view sub = idx < n ? std::string_view(la[idx]) : std::string_view{};
+        const std::string svc = idx + 1 < n ? la[idx + 1] : std::string();
+        stage_of("sc " + std::string(sub) + " " + svc);
+        auto value_of = [&](std::string_view name) -> std::size_t {  // "binPath=" "x" or "binPath=x"
+            for (std::size_t i = idx + 1; i < n; ++i) {
+                if (la[i] == name && i + 1 < n) return i + 1;
+                if (la[i].size() > name.size() && la[i].starts_with(name)) return i;
+            }
+            return npos;
+        };
+        if (!host.empty() && (sub == "create" || sub == "config" || sub == "start")) {
+            emit(indicator_kind::remote_execution, f, call.ptr(1), "service on " + std::string(host));
+        }
+        if (sub == "create" || sub == "config" || sub == "failure") {
+            const std::size_t b = value_of(sub == "failure" ? "command=" : "binpath=");
+            if (b != npos) {
+                std::string_view v = call.arg(b);
+                const std::size_t eq = v.find('=');
+                if (la[b].starts_with(sub == "failure" ? "command=" : "binpath=") && eq != npos) v = v.substr(eq + 1);
+                emit(indicator_kind::service_install, f, call.ptr(b), svc + ": " + std::string(v));
+                const frame tf = temp_frame(f, call.ptr(b));
+                command_line(std::string(v), tf, nullptr, nullptr, false);
+            }
+            const std::size_t st = value_of("start=");
+            if (st != npos && (la[st] == "disabled" || la[st] == "start=disabled")) {
+                emit(indicator_kind::service_stop, f, call.ptr(st), svc + " disabled");
+                if (names_security_product(svc)) emit(indicator_kind::security_tool_tamper, f, call.ptr(st), svc + " disabled");
+            }
+        } else if (sub == "stop" || sub == "delete") {
+            emit(indicator_kind::service_stop, f, call.ptr(idx), std::string(sub) + " " + svc);
+            if (names_security_product(svc)) emit(indicator_kind::security_tool_tamper, f, call.ptr(idx), std::string(sub) + " " + svc);
+        } else if (sub == "query" || sub == "qc" || sub == "queryex") {
+            emit(indicator_kind::discovery, f, call.ptr(idx), "sc " + std::string(sub));
+        }
+        return;
+    }
+    case tool_handler::wsl: {
+        const std::size_t e = find_sw({"c", "e", "exec", "", "command"});
+        const std::size_t from = e != npos ? e + 1 : 1;
+        if (from < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(from), call.basename + " runs " + std::string(clip(call.raw_from(from), 120)));
+            stage_of("runs a Linux command");
+        }
+        return;
+    }
+    case tool_handler::forfiles: {
+        if (const std::size_t i = find_sw({"c"}); i != npos && i + 1 < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(i), "forfiles /c " + std::string(clip(call.arg(i + 1), 120)));
+            stage_of("runs a command per file");
+            run_value(i + 1);
+        }
+        return;
+    }
+    case tool_handler::conhost: {
+        std::size_t i = 1;
+        while (i < n && la[i].starts_with("-")) {
+            if (la[i] == "--headless") emit(indicator_kind::hidden_window, f, call.ptr(i), "conhost --headless");
+            ++i;
+        }
+        if (i < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(i), "conhost runs " + std::string(call.arg(i)));
+            stage_of("hosts a console program");
+            run_rest(i);
+        }
+        return;
+    }
+    case tool_handler::curl: {
+        const std::size_t u = url_arg();
+        std::size_t o = find_sw({"o", "output", "outfile", "output-document"});
+        const bool remote_name = find_sw({"remote-name", "remote-name-all"}) != npos || (o != npos && call.arg(o) == "-O" && t.name == "curl");
+        bool upload = find_sw({"t", "upload-file"}) != npos;
+        for (std::size_t i = 1; i < n && !upload; ++i) {
+            if ((la[i] == "-d" || la[i] == "--data" || la[i] == "--data-binary" || la[i] == "-f" || la[i] == "--form" ||
+                 la[i] == "--post-file") && i + 1 < n && (la[i + 1].find('@') != npos || la[i] == "--post-file")) {
+                upload = true;
+            }
+        }
+        if (u == npos) return;
+        const std::string url(call.arg(u));
+        stage_of("fetches " + url);
+        if (upload) emit(indicator_kind::data_upload, f, call.ptr(u), url);
+        if (remote_name || o != npos || t.name == "wget") {
+            std::string dest = o != npos && o + 1 < n && !remote_name ? std::string(call.arg(o + 1)) : std::string();
+            emit(indicator_kind::download, f, call.ptr(u), url + (dest.empty() ? "" : " -> " + dest));
+            if (!dest.empty() && dest != "-") file_written(dest, f, call.ptr(o + 1), "downloads to");
+        } else if (!upload) {
+            emit(indicator_kind::network_request, f, call.ptr(u), url);
+        }
+        return;
+    }
+    case tool_handler::waitfor: {
+        const auto pos = positional();
+        const std::string signal = pos.empty() ? std::string() : std::string(call.arg(pos.back()));
+        if (find_sw({"si"}) != npos) {
+            emit(indicator_kind::network_request, f, call.ptr(0), "sends signal " + signal);
+            stage_of("sends a network signal");
+        } else {
+            emit(indicator_kind::signal_wait, f, call.ptr(0), "waits for signal " + signal);
+            stage_of("waits for a network signal " + signal);
+        }
+        return;
+    }
+    case tool_handler::taskkill: {
+        std::string targets;
+        for (std::size_t i = 1; i + 1 < n; ++i) {
+            if (bare(i) == "im" || bare(i) == "pid") targets += (targets.empty() ? "" : " ") + std::string(call.arg(i + 1));
+        }
+        if (targets.empty()) {
+            for (const std::size_t p : positional()) targets += (targets.empty() ? "" : " ") + std::string(call.arg(p));
+        }
+        emit(indicator_kind::process_termination, f, call.ptr(0), call.basename + " " + targets);
+        if (names_security_product(lower_copy(targets))) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), "kills " + targets);
+        stage_of("kills " + targets);
+        return;
+    }
+    case tool_handler::vssadmin:
+        if ((has("delete") && has("shadows")) || (has("resize") && has("shadowstorage"))) {
+            emit(indicator_kind::recovery_inhibition, f, call.ptr(0), clip(call.text, 120));
+        }
+        stage_of("shadow copy administration");
+        return;
+    case tool_handler::wevtutil: {
+        const std::string_view sub = n > 1 ? std::string_view(la[1]) : std::string_view{};
+        if (sub == "cl" || sub == "clear-log" || ((sub == "sl" || sub == "set-log") && (has("/e:false") || has("/enabled:false")))) {
+            emit(indicator_kind::logging_tamper, f, call.ptr(1), "wevtutil " + std::string(sub) + " " + std::string(call.arg(2)));
+        }
+        stage_of("event log utility");
+        return;
+    }
+    case tool_handler::bcdedit:
+        if ((has("recoveryenabled") && has("no")) || (has("bootstatuspolicy") && has("ignoreallfailures"))) {
+            emit(indicator_kind::recovery_inhibition, f, call.ptr(0), clip(call.text, 120));
+        }
+        if ((has("testsigning") || has("nointegritychecks")) && has(" on")) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
+        stage_of("boot configuration");
+        return;
+    case tool_handler::wbadmin:
+        if (has("delete") && (has("catalog") || has("backup"))) emit(indicator_kind::recovery_inhibition, f, call.ptr(0), clip(call.text, 120));
+        stage_of("backup administration");
+        return;
+    case tool_handler::netsh:
+        if (has("firewall") && (has("state off") || has("opmode disable") || has("opmode mode=disable"))) {
+            emit(indicator_kind::security_tool_tamper, f, call.ptr(0), "firewall disabled");
+        }
+        if (has("add helper")) {
+            emit(indicator_kind::autostart_registry_write, f, call.ptr(0), "netsh helper DLL");
+            const auto pos = positional();
+            if (!pos.empty()) executed_file(call.arg(pos.back()), f, call.ptr(pos.back()), "helper DLL", file_role::dll);
+        }
+        if (has("portproxy") && has("add")) emit(indicator_kind::network_request, f, call.ptr(0), "port forwarding");
+        if (has("wlan") && has("key=clear")) emit(indicator_kind::credential_access, f, call.ptr(0), "Wi-Fi keys in clear text");
+        stage_of("network shell");
+        return;
+    case tool_handler::auditpol:
+        if (has("/clear") || has("/remove") || has(":disable")) emit(indicator_kind::logging_tamper, f, call.ptr(0), clip(call.text, 120));
+        stage_of("audit policy");
+        return;
+    case tool_handler::attrib:
+        for (std::size_t i = 1; i < n; ++i) {
+            if (la[i] == "+h" || la[i] == "+s") {
+                emit(indicator_kind::file_hiding, f, call.ptr(i), clip(call.raw_from(1), 120));
+                break;
+            }
+        }
+        stage_of("changes file attributes");
+        return;
+    case tool_handler::mofcomp: {
+        const auto pos = positional();
+        const std::string mof = pos.empty() ? std::string() : std::string(call.arg(pos.back()));
+        emit(indicator_kind::wmi_subscription_change, f, call.ptr(0), "mofcomp " + mof);
+        if (!pos.empty()) executed_file(mof, f, call.ptr(pos.back()), "MOF file", file_role::document);
+        stage_of("compiles MOF " + mof);
+        return;
+    }
+    case tool_handler::psexec:
+    case tool_handler::winrs: {
+        std::size_t i = 1;
+        for (; i < n; ++i) {
+            const std::string_view a = call.arg(i);
+            if (a.starts_with("\\\\")) {
+                emit(indicator_kind::remote_execution, f, call.ptr(i), call.basename + " " + std::string(a));
+                continue;
+            }
+            std::string_view host;
+            if (la[i].starts_with("-r:") || la[i].starts_with("/r:") || la[i].starts_with("-remote:") || la[i].starts_with("/remote:")) {
+                host = a.substr(a.find(':') + 1);
+                emit(indicator_kind::remote_execution, f, call.ptr(i), call.basename + " " + std::string(host));
+                continue;
+            }
+            if (la[i][0] == '-' || la[i][0] == '/') {
+                if ((la[i] == "-u" || la[i] == "-p" || la[i] == "-w" || la[i] == "-c" || la[i] == "-f" || la[i] == "-n") && i + 1 < n) ++i;
+                continue;
+            }
+            break;
+        }
+        stage_of("runs a command remotely or as another user");
+        run_rest(i);
+        return;
+    }
+    case tool_handler::procdump:
+        if (has("lsass")) emit(indicator_kind::credential_access, f, call.ptr(0), "LSASS memory dump");
+        stage_of("dumps process memory");
+        return;
+    case tool_handler::ntdsutil:
+        if (has("ifm") || has("create full") || has("snapshot")) emit(indicator_kind::credential_access, f, call.ptr(0), "Active Directory database copy");
+        stage_of("AD database utility");
+        return;
+    case tool_handler::proxy_file: {
+        const auto pos = positional();
+        if (pos.empty()) return;
+        if (t.name == "msdt" && !(has("it_browseforfile") || has("/af") || has("pcwdiagnostic"))) return;
+        if (t.name == "wuauclt" && !has("updatedeploymentprovider")) return;
+        emit(indicator_kind::proxy_execution, f, call.ptr(pos.front()), call.basename + " " + std::string(clip(call.raw_from(1), 120)));
+        stage_of(std::string(t.what) + " runs " + std::string(call.arg(pos.front())));
+        const file_role role = (t.name == "installutil" || t.name == "regasm" || t.name == "regsvcs" || t.name == "wuauclt")
+                                   ? file_role::dll
+                                   : file_role::document;
+        for (const std::size_t p : pos) {
+            if (is_url(call.arg(p))) emit(indicator_kind::remote_code_load, f, call.ptr(p), std::string(call.arg(p)));
+            else if (call.arg(p).find_first_of("\\/.") != npos) executed_file(call.arg(p), f, call.ptr(p), t.what, role);
+        }
+        return;
+    }
+    case tool_handler::pcalua:
+        if (const std::size_t a = find_sw({"a"}); a != npos && a + 1 < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(a), "pcalua -a " + std::string(call.arg(a + 1)));
+            stage_of("runs " + std::string(call.arg(a + 1)));
+            run_value(a + 1);
+        }
+        return;
+    case tool_handler::syncappv: {
+        const std::string_view rest = call.raw_from(1);
+        const std::size_t semi = rest.find(';');
+        if (semi == npos) return;
+        const std::string_view code = strip_quotes(trim(rest.substr(semi + 1)));
+        emit(indicator_kind::proxy_execution, f, rest.data() + semi, "SyncAppvPublishingServer runs PowerShell");
+        emit(indicator_kind::inline_script, f, rest.data() + semi, clip(code, 120));
+        stage_of("runs inline PowerShell");
+        powershell_text(code, c);
+        return;
+    }
+    case tool_handler::mavinject:
+        if (find_sw({"injectrunning"}) != npos) {
+            emit(indicator_kind::process_injection, f, call.ptr(0), clip(call.raw_from(1), 120));
+            const auto pos = positional();
+            if (!pos.empty()) executed_file(call.arg(pos.back()), f, call.ptr(pos.back()), "injected DLL", file_role::dll);
+        }
+        stage_of("injects a DLL");
+        return;
+    case tool_handler::hh: {
+        const std::size_t u = url_arg();
+        if (u != npos) emit(indicator_kind::remote_code_load, f, call.ptr(u), "compiled help from " + std::string(call.arg(u)));
+        else if (n > 1) executed_file(call.arg(1), f, call.ptr(1), "compiled help", file_role::document);
+        stage_of("opens compiled help");
+        return;
+    }
+    case tool_handler::ftp: {
+        std::string_view script;
+        if (const std::size_t s = sw_value("s", script); s != npos) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(s), "ftp script " + std::string(script));
+            executed_file(script, f, call.ptr(s), "ftp script", file_role::document);
+        }
+        for (const std::size_t p : positional()) emit(indicator_kind::network_request, f, call.ptr(p), "ftp " + std::string(call.arg(p)));
+        stage_of("FTP client");
+        return;
+    }
+    case tool_handler::tftp: {
+        const auto pos = positional();
+        if (has(" get ") && !pos.empty()) {
+            emit(indicator_kind::download, f, call.ptr(pos.front()), "tftp " + std::string(clip(call.raw_from(1), 120)));
+        }
+        stage_of("TFTP client");
+        return;
+    }
+    case tool_handler::finger:
+        for (const std::size_t p : positional()) {
+            if (call.arg(p).find('@') != npos) emit(indicator_kind::network_request, f, call.ptr(p), "finger " + std::string(call.arg(p)));
+        }
+        stage_of("finger client");
+        return;
+    case tool_handler::desktopimgdownldr: {
+        std::string_view url;
+        if (const std::size_t i = sw_value("lockscreenurl", url); i != npos) emit(indicator_kind::download, f, call.ptr(i), std::string(url));
+        stage_of("downloads an image");
+        return;
+    }
+    case tool_handler::mpcmdrun:
+        if (has("downloadfile")) {
+            const std::size_t u = url_arg();
+            emit(indicator_kind::download, f, call.ptr(u != npos ? u : 0), u != npos ? std::string(call.arg(u)) : "MpCmdRun -DownloadFile");
+        }
+        if (has("removedefinitions") || has("disableservice")) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
+        stage_of("Defender command line");
+        return;
+    case tool_handler::certreq:
+        if (has("-post") || has("/post")) {
+            const std::size_t u = url_arg();
+            emit(indicator_kind::data_upload, f, call.ptr(u != npos ? u : 0), u != npos ? std::string(call.arg(u)) : clip(call.text, 120));
+        }
+        stage_of("certificate request");
+        return;
+    case tool_handler::netcat: {
+        const bool exec = find_sw({"e", "c", "exec", "sh-exec", "lua-exec"}) != npos || has("exec:");
+        emit(exec ? indicator_kind::reverse_shell : indicator_kind::network_request, f, call.ptr(0), clip(call.text, 120));
+        stage_of(exec ? "connects a shell to the network" : "network connection");
+        return;
+    }
+    case tool_handler::tunnel:
+        if (t.name == "chisel" || t.name == "ngrok" || find_sw({"r", "l", "d"}) != npos) {
+            emit(indicator_kind::network_request, f, call.ptr(0), "tunnel " + std::string(clip(call.text, 100)));
+        }
+        stage_of("network tunnel");
+        return;
+    case tool_handler::interpreter: {
+        const std::size_t i = find_sw({"c", "e", "eval", "r", "command"});
+        if (i != npos && i + 1 < n) {
+            emit(indicator_kind::inline_script, f, call.ptr(i + 1), call.basename + " " + std::string(clip(call.arg(i + 1), 120)));
+            stage_of("runs inline code");
+            return;
+        }
+        const std::size_t jar = find_sw({"jar"});
+        const auto pos = positional(jar != npos ? jar + 1 : 1);
+        if (!pos.empty()) {
+            executed_file(call.arg(pos.front()), f, call.ptr(pos.front()), "script", file_role::document);
+            stage_of("runs " + std::string(call.arg(pos.front())));
+        }
+        return;
+    }
+    case tool_handler::browser:
+        for (std::size_t i = 1; i < n; ++i) {
+            if (la[i] == "--headless" || la[i].starts_with("--headless=")) emit(indicator_kind::hidden_window, f, call.ptr(i), "headless browser");
+            if (la[i].starts_with("--dump-dom")) emit(indicator_kind::download, f, call.ptr(i), "browser --dump-dom");
+        }
+        if (const std::size_t u = url_arg(); u != npos) emit(indicator_kind::network_request, f, call.ptr(u), std::string(call.arg(u)));
+        stage_of("web browser");
+        return;
+    case tool_handler::copy_tool: {
+        const auto pos = positional();
+        std::string_view dest;
+        std::size_t di = npos;
+        std::string_view dv;
+        if (const std::size_t d = sw_value("d", dv); d != npos && !dv.empty()) {
+            dest = dv;
+            di = d;
+        } else if (const std::size_t d2 = find_sw({"d"}); d2 != npos && d2 + 1 < n) {
+            dest = call.arg(d2 + 1);
+            di = d2 + 1;
+        } else if (pos.size() >= 2) {
+            dest = call.arg(pos.back());
+            di = pos.back();
+        }
+        if (!dest.empty()) file_written(dest, f, call.ptr(di), call.basename + " copies to");
+        stage_of("copies files");
+        return;
+    }
+    case tool_handler::runas: {
+        const auto pos = positional();
+        stage_of("runs a program as another user");
+        if (!pos.empty()) run_value(pos.back());
+        return;
+    }
+    case tool_handler::fsutil:
+        if (has("usn") && has("deletejournal")) emit(indicator_kind::logging_tamper, f, call.ptr(0), "USN journal deleted");
+        stage_of("file system utility");
+        return;
+    case tool_handler::cipher:
+        if (t.name != "cipher" || find_sw({"w"}) != npos || has("/w:")) emit(indicator_kind::file_deletion, f, call.ptr(0), clip(call.text, 120));
+        stage_of("wipes data");
+        return;
+    case tool_handler::explorer: {
+        const auto pos = positional();
+        if (!pos.empty() && is_executable_extension(path_extension(normalize_path(call.arg(pos.front()))))) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(pos.front()), "explorer runs " + std::string(call.arg(pos.front())));
+            stage_of("runs " + std::string(call.arg(pos.front())));
+            run_rest(pos.front());
+            return;
+        }
+        stage_of("Windows Explorer");
+        return;
+    }
+    case tool_handler::discovery:
+        emit(indicator_kind::discovery, f, call.ptr(0), clip(call.text, 120));
+        stage_of("discovery");
+        return;
+    case tool_handler::credential_tool:
+        emit(indicator_kind::credential_access, f, call.ptr(0), call.basename);
+        stage_of(t.what);
+        return;
+    case tool_handler::scriptrunner:
+        if (const std::size_t a = find_sw({"appvscript"}); a != npos && a + 1 < n) {
+            emit(indicator_kind::proxy_execution, f, call.ptr(a), "ScriptRunner -appvscript " + std::string(call.arg(a + 1)));
+            stage_of("runs " + std::string(call.arg(a + 1)));
+            run_rest(a + 1);
+        }
+        return;
+    case tool_handler::none: stage_of(t.what); return;
+    }
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_powershell.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// PowerShell: powershell.exe/pwsh.exe switches exactly as their parameter
+// parser matches them (every unambiguous prefix, '-', '/', '--' and Unicode
+// dashes, -EncodedCommand decoding), and script text: de-obfuscated, matched
+// against a keyword table, combined into behaviours (download cradles,
+// dynamic code, AMSI and logging tampering, injection, persistence, ...), and
+// mined for the commands it would run (native commands, Start-Process,
+// Process.Start, ProcessStartInfo, COM Run, Win32_Process.Create), which are
+// analysed recursively. Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Keyword ids of the PowerShell and VBScript/JScript tables.
+enum class kw : std::uint8_t {
+    webclient, dl_mem, dl_file, web_cmdlet, http_client, xmlhttp, socket, getstream,
+    upload, outfile, infile, iex, scriptblock, create, newscriptblock, invokescript,
+    invoke_method, invoke_command, frombase64, compression, amsi, etw, sbl, eventlog_clear,
+    mppref, disable_param, exclusion_param, firewall_cmdlet, defender_feature, add_type, dllimport, native,
+    inject, sched, new_service, reg_write, wmi_sub, wmi, win32_process, properties,
+    put, list_param, account, adsi_winnt, setpassword, cred, lsass, dump,
+    kill, kill_method, kill_alias, start_process, psi, wscript_shell, shell_app, run_method,
+    exec_method, shellexecute, computername, pssession, hidden, windowstyle, createnowindow, bypass,
+    executionpolicy, file_write, delete_item, stop_service, set_service, disabled, shadowcopy, remove_wmi,
+    spawninstance, execmethod, commandline_prop, winmgmts, ie_app, domdoc, bin_base64, nodetypedvalue,
+    adodb_stream, savetofile, responsebody, fso, createtextfile, opentextfile, write_method, copyfile,
+    deletefile, delete_method, execute_stmt, executeglobal, eval_word, regwrite, stdregprov_set, schedule_service,
+    registertask, terminate, targetevent, getobject, atob, assembly_word, process_type, function_word,
+    timer_word, outstring,
+    kw_count
+};
+
+[[nodiscard]] constexpr std::uint8_t kid(kw k) noexcept { return static_cast<std::uint8_t>(k); }
+static_assert(static_cast<std::size_t>(kw::kw_count) <= 160, "keyword_hits holds 160 ids");
+
+// PowerShell keywords, sorted by word (lower case).
+inline constexpr std::array<keyword, 249> ps_keywords = {{
+    {"__eventconsumer", kid(kw::wmi_sub), kw_any},
+    {"__eventfilter", kid(kw::wmi_sub), kw_any},
+    {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
+    {"activescripteventconsumer", kid(kw::wmi_sub), kw_any},
+    {"add-content", kid(kw::file_write), kw_not_member},
+    {"add-localgroupmember", kid(kw::account), kw_not_member},
+    {"add-mppreference", kid(kw::mppref), kw_not_member},
+    {"add-type", kid(kw::add_type), kw_not_member},
+    {"amsi.dll", kid(kw::amsi), kw_any},
+    {"amsicontext", kid(kw::amsi), kw_any},
+    {"amsiinitfailed", kid(kw::amsi), kw_any},
+    {"amsiinitialize", kid(kw::amsi), kw_any},
+    {"amsiopensession", kid(kw::amsi), kw_any},
+    {"amsiscanbuffer", kid(kw::amsi), kw_any},
+    {"amsisession", kid(kw::amsi), kw_any},
+    {"amsiutils", kid(kw::amsi), kw_any},
+    {"appendalltext", kid(kw::file_write), kw_member},
+    {"assembly", kid(kw::assembly_word), kw_any},
+    {"brotlistream", kid(kw::compression), kw_any},
+    {"bypass", kid(kw::bypass), kw_any},
+    {"cachedgrouppolicysettings", kid(kw::sbl), kw_any},
+    {"clear-eventlog", kid(kw::eventlog_clear), kw_not_member},
+    {"clearlog", kid(kw::eventlog_clear), kw_member},
+    {"commandlineeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"computername", kid(kw::computername), kw_param},
+    {"comsvcs", kid(kw::dump), kw_any},
+    {"copy-item", kid(kw::file_write), kw_not_member},
+    {"copyfile", kid(kw::file_write), kw_member},
+    {"copyhere", kid(kw::file_write), kw_member},
+    {"create", kid(kw::create), kw_member | kw_call},
+    {"createdump", kid(kw::dump), kw_any},
+    {"createnowindow", kid(kw::createnowindow), kw_any},
+    {"createremotethread", kid(kw::inject), kw_any},
+    {"createsubkey", kid(kw::reg_write), kw_member},
+    {"createthread", kid(kw::inject), kw_any},
+    {"curl", kid(kw::web_cmdlet), kw_not_member},
+    {"currentdomain", kid(kw::assembly_word), kw_any},
+    {"dcsync", kid(kw::cred), kw_any},
+    {"definedynamicassembly", kid(kw::native), kw_any},
+    {"definepinvokemethod", kid(kw::native), kw_any},
+    {"deflatestream", kid(kw::compression), kw_any},
+    {"del", kid(kw::delete_item), kw_not_member},
+    {"delete", kid(kw::delete_item), kw_member | kw_call},
+    {"deletefile", kid(kw::delete_item), kw_member},
+    {"diagnostics.process", kid(kw::process_type), kw_any},
+    {"disabled", kid(kw::disabled), kw_any},
+    {"dllimport", kid(kw::dllimport), kw_any},
+    {"downloaddata", kid(kw::dl_mem), kw_any},
+    {"downloaddataasync", kid(kw::dl_mem), kw_any},
+    {"downloaddatataskasync", kid(kw::dl_mem), kw_any},
+    {"downloadfile", kid(kw::dl_file), kw_any},
+    {"downloadfileasync", kid(kw::dl_file), kw_any},
+    {"downloadfiletaskasync", kid(kw::dl_file), kw_any},
+    {"downloadstring", kid(kw::dl_mem), kw_any},
+    {"downloadstringasync", kid(kw::dl_mem), kw_any},
+    {"downloadstringtaskasync", kid(kw::dl_mem), kw_any},
+    {"dumpcreds", kid(kw::cred), kw_any},
+    {"enablescriptblockinvocationlogging", kid(kw::sbl), kw_any},
+    {"enablescriptblocklogging", kid(kw::sbl), kw_any},
+    {"enter-pssession", kid(kw::pssession), kw_not_member},
+    {"ep", kid(kw::executionpolicy), kw_param},
+    {"etwprovider", kid(kw::etw), kw_any},
+    {"exec", kid(kw::exec_method), kw_member},
+    {"exec", kid(kw::executionpolicy), kw_param},
+    {"executionpolicy", kid(kw::executionpolicy), kw_any},
+    {"filestream", kid(kw::file_write), kw_any},
+    {"frombase64chararray", kid(kw::frombase64), kw_any},
+    {"frombase64string", kid(kw::frombase64), kw_any},
+    {"frombase64transform", kid(kw::frombase64), kw_any},
+    {"gcim", kid(kw::wmi), kw_not_member},
+    {"get-cimclass", kid(kw::wmi), kw_not_member},
+    {"get-ciminstance", kid(kw::wmi), kw_not_member},
+    {"get-gpppassword", kid(kw::cred), kw_any},
+    {"get-lsasecret", kid(kw::cred), kw_any},
+    {"get-passhashes", kid(kw::cred), kw_any},
+    {"get-wmiobject", kid(kw::wmi), kw_not_member},
+    {"getbytearrayasync", kid(kw::dl_mem), kw_any},
+    {"getdelegateforfunctionpointer", kid(kw::native), kw_any},
+    {"getmodulehandle", kid(kw::native), kw_any},
+    {"getprocaddress", kid(kw::native), kw_any},
+    {"getresponsestream", kid(kw::dl_mem), kw_any},
+    {"getstream", kid(kw::getstream), kw_member},
+    {"getstreamasync", kid(kw::dl_mem), kw_any},
+    {"getstringasync", kid(kw::dl_mem), kw_any},
+    {"gwmi", kid(kw::wmi), kw_not_member},
+    {"gzipstream", kid(kw::compression), kw_any},
+    {"hidden", kid(kw::hidden), kw_any},
+    {"httpclient", kid(kw::http_client), kw_any},
+    {"httpwebrequest", kid(kw::http_client), kw_any},
+    {"icm", kid(kw::invoke_command), kw_not_member},
+    {"iex", kid(kw::iex), kw_not_member},
+    {"infile", kid(kw::infile), kw_param},
+    {"invoke", kid(kw::invoke_method), kw_member | kw_call},
+    {"invoke-cimmethod", kid(kw::wmi), kw_not_member},
+    {"invoke-command", kid(kw::invoke_command), kw_not_member},
+    {"invoke-dcsync", kid(kw::cred), kw_any},
+    {"invoke-expression", kid(kw::iex), kw_not_member},
+    {"invoke-kerberoast", kid(kw::cred), kw_any},
+    {"invoke-mimikatz", kid(kw::cred), kw_any},
+    {"invoke-ninjacopy", kid(kw::cred), kw_any},
+    {"invoke-powerdump", kid(kw::cred), kw_any},
+    {"invoke-restmethod", kid(kw::web_cmdlet), kw_not_member},
+    {"invoke-webrequest", kid(kw::web_cmdlet), kw_not_member},
+    {"invoke-wmimethod", kid(kw::wmi), kw_not_member},
+    {"invokescript", kid(kw::invokescript), kw_member},
+    {"irm", kid(kw::web_cmdlet), kw_not_member},
+    {"iwmi", kid(kw::wmi), kw_not_member},
+    {"iwr", kid(kw::web_cmdlet), kw_not_member},
+    {"kill", kid(kw::kill_method), kw_member | kw_call},
+    {"kill", kid(kw::kill_alias), kw_not_member},
+    {"lazagne", kid(kw::cred), kw_any},
+    {"list", kid(kw::list_param), kw_param},
+    {"loadlibrary", kid(kw::native), kw_any},
+    {"logfileeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"logonpasswords", kid(kw::cred), kw_any},
+    {"lsadump", kid(kw::cred), kw_any},
+    {"lsass", kid(kw::lsass), kw_any},
+    {"m_enabled", kid(kw::etw), kw_any},
+    {"managementclass", kid(kw::wmi), kw_any},
+    {"managementobject", kid(kw::wmi), kw_any},
+    {"managementobjectsearcher", kid(kw::wmi), kw_any},
+    {"microsoft.xmlhttp", kid(kw::xmlhttp), kw_any},
+    {"mimikatz", kid(kw::cred), kw_any},
+    {"minidump", kid(kw::dump), kw_any},
+    {"minidumpwritedump", kid(kw::cred), kw_any},
+    {"move-item", kid(kw::file_write), kw_not_member},
+    {"msxml2.serverxmlhttp", kid(kw::xmlhttp), kw_any},
+    {"msxml2.xmlhttp", kid(kw::xmlhttp), kw_any},
+    {"net.webclient", kid(kw::webclient), kw_any},
+    {"new-ciminstance", kid(kw::wmi), kw_not_member},
+    {"new-item", kid(kw::reg_write), kw_not_member},
+    {"new-itemproperty", kid(kw::reg_write), kw_not_member},
+    {"new-localuser", kid(kw::account), kw_not_member},
+    {"new-pssession", kid(kw::pssession), kw_not_member},
+    {"new-scheduledtask", kid(kw::sched), kw_not_member},
+    {"new-scheduledtaskaction", kid(kw::sched), kw_not_member},
+    {"new-service", kid(kw::new_service), kw_not_member},
+    {"newscriptblock", kid(kw::newscriptblock), kw_member},
+    {"ntallocatevirtualmemory", kid(kw::inject), kw_any},
+    {"ntcreatethreadex", kid(kw::inject), kw_any},
+    {"ntds.dit", kid(kw::cred), kw_any},
+    {"nteventlogeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"ntmapviewofsection", kid(kw::inject), kw_any},
+    {"ntwritevirtualmemory", kid(kw::inject), kw_any},
+    {"openread", kid(kw::dl_mem), kw_any},
+    {"openreadasync", kid(kw::dl_mem), kw_any},
+    {"out-file", kid(kw::file_write), kw_not_member},
+    {"out-minidump", kid(kw::cred), kw_any},
+    {"out-string", kid(kw::outstring), kw_any},
+    {"outfile", kid(kw::outfile), kw_param},
+    {"procdump", kid(kw::dump), kw_any},
+    {"processstartinfo", kid(kw::psi), kw_any},
+    {"properties", kid(kw::properties), kw_member},
+    {"psetwlogprovider", kid(kw::etw), kw_any},
+    {"put", kid(kw::put), kw_member | kw_call},
+    {"queueuserapc", kid(kw::inject), kw_any},
+    {"readasstringasync", kid(kw::dl_mem), kw_any},
+    {"register-cimindicationevent", kid(kw::wmi), kw_not_member},
+    {"register-scheduledtask", kid(kw::sched), kw_not_member},
+    {"register-wmievent", kid(kw::wmi), kw_not_member},
+    {"registertaskdefinition", kid(kw::sched), kw_any},
+    {"regwrite", kid(kw::reg_write), kw_member},
+    {"remove-ciminstance", kid(kw::wmi), kw_not_member},
+    {"remove-ciminstance", kid(kw::remove_wmi), kw_not_member},
+    {"remove-eventlog", kid(kw::eventlog_clear), kw_not_member},
+    {"remove-item", kid(kw::delete_item), kw_not_member},
+    {"remove-windowsfeature", kid(kw::defender_feature), kw_not_member},
+    {"remove-wmiobject", kid(kw::wmi), kw_not_member},
+    {"remove-wmiobject", kid(kw::remove_wmi), kw_not_member},
+    {"rtlcreateuserthread", kid(kw::inject), kw_any},
+    {"rtlmovememory", kid(kw::inject), kw_any},
+    {"rubeus", kid(kw::cred), kw_any},
+    {"run", kid(kw::run_method), kw_member},
+    {"rwmi", kid(kw::wmi), kw_not_member},
+    {"rwmi", kid(kw::remove_wmi), kw_not_member},
+    {"safetykatz", kid(kw::cred), kw_any},
+    {"saps", kid(kw::start_process), kw_not_member},
+    {"savetofile", kid(kw::file_write), kw_member},
+    {"schedule.service", kid(kw::sched), kw_any},
+    {"scriptblock", kid(kw::scriptblock), kw_any},
+    {"scriptblocklogging", kid(kw::sbl), kw_any},
+    {"sekurlsa", kid(kw::cred), kw_any},
+    {"set-content", kid(kw::file_write), kw_not_member},
+    {"set-executionpolicy", kid(kw::executionpolicy), kw_any},
+    {"set-item", kid(kw::reg_write), kw_not_member},
+    {"set-itemproperty", kid(kw::reg_write), kw_not_member},
+    {"set-localuser", kid(kw::account), kw_not_member},
+    {"set-mppreference", kid(kw::mppref), kw_not_member},
+    {"set-netfirewallprofile", kid(kw::firewall_cmdlet), kw_not_member},
+    {"set-scheduledtask", kid(kw::sched), kw_not_member},
+    {"set-service", kid(kw::set_service), kw_not_member},
+    {"set-wmiinstance", kid(kw::wmi), kw_not_member},
+    {"setbinaryvalue", kid(kw::reg_write), kw_member},
+    {"setdwordvalue", kid(kw::reg_write), kw_member},
+    {"setexpandedstringvalue", kid(kw::reg_write), kw_member},
+    {"setmultistringvalue", kid(kw::reg_write), kw_member},
+    {"setpassword", kid(kw::setpassword), kw_member},
+    {"setqwordvalue", kid(kw::reg_write), kw_member},
+    {"setstringvalue", kid(kw::reg_write), kw_member},
+    {"setthreadcontext", kid(kw::inject), kw_any},
+    {"setvalue", kid(kw::reg_write), kw_member},
+    {"shell.application", kid(kw::shell_app), kw_any},
+    {"shellexecute", kid(kw::shellexecute), kw_member},
+    {"smtpeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"sockets.socket", kid(kw::socket), kw_any},
+    {"sp", kid(kw::reg_write), kw_not_member},
+    {"spps", kid(kw::kill), kw_not_member},
+    {"spsv", kid(kw::stop_service), kw_not_member},
+    {"start-bitstransfer", kid(kw::dl_file), kw_not_member},
+    {"start-process", kid(kw::start_process), kw_not_member},
+    {"stop-process", kid(kw::kill), kw_not_member},
+    {"stop-service", kid(kw::stop_service), kw_not_member},
+    {"streamwriter", kid(kw::file_write), kw_any},
+    {"swbemlocator", kid(kw::wmi), kw_any},
+    {"swmi", kid(kw::wmi), kw_not_member},
+    {"taskkill", kid(kw::kill), kw_not_member},
+    {"tcpclient", kid(kw::socket), kw_any},
+    {"tee-object", kid(kw::file_write), kw_not_member},
+    {"terminate", kid(kw::kill_method), kw_member | kw_call},
+    {"udpclient", kid(kw::socket), kw_any},
+    {"uninstall-windowsfeature", kid(kw::defender_feature), kw_not_member},
+    {"unrestricted", kid(kw::bypass), kw_any},
+    {"uploaddata", kid(kw::upload), kw_any},
+    {"uploaddataasync", kid(kw::upload), kw_any},
+    {"uploadfile", kid(kw::upload), kw_any},
+    {"uploadfileasync", kid(kw::upload), kw_any},
+    {"uploadstring", kid(kw::upload), kw_any},
+    {"uploadstringasync", kid(kw::upload), kw_any},
+    {"uploadvalues", kid(kw::upload), kw_any},
+    {"virtualalloc", kid(kw::inject), kw_any},
+    {"virtualallocex", kid(kw::inject), kw_any},
+    {"virtualprotect", kid(kw::inject), kw_any},
+    {"webclient", kid(kw::webclient), kw_any},
+    {"webrequest", kid(kw::http_client), kw_any},
+    {"wget", kid(kw::web_cmdlet), kw_not_member},
+    {"win32_process", kid(kw::win32_process), kw_any},
+    {"win32_shadowcopy", kid(kw::shadowcopy), kw_any},
+    {"windowstyle", kid(kw::windowstyle), kw_any},
+    {"winhttp.winhttprequest", kid(kw::xmlhttp), kw_any},
+    {"winmgmts", kid(kw::wmi), kw_any},
+    {"winnt", kid(kw::adsi_winnt), kw_any},
+    {"wmiclass", kid(kw::wmi), kw_any},
+    {"wmisearcher", kid(kw::wmi), kw_any},
+    {"writeallbytes", kid(kw::file_write), kw_member},
+    {"writealllines", kid(kw::file_write), kw_member},
+    {"writealltext", kid(kw::file_write), kw_member},
+    {"writeprocessmemory", kid(kw::inject), kw_any},
+    {"wscript.shell", kid(kw::wscript_shell), kw_any},
+    {"zlibstream", kid(kw::compression), kw_any},
+}};
+static_assert(keywords_sorted(ps_keywords), "ps_keywords must be sorted");
+
+// PowerShell parameters that start with these words (-DisableRealtimeMonitoring, -ExclusionPath, ...).
+inline constexpr std::array<std::pair<std::string_view, std::uint8_t>, 2> ps_prefix_params = {{
+    {"disable", kid(kw::disable_param)},
+    {"exclusion", kid(kw::exclusion_param)},
+}};
+
+// ---------------------------------------------------------------------------
+// powershell.exe / pwsh.exe switches
+// ---------------------------------------------------------------------------
+
+enum class ps_switch : std::uint8_t {
+    version, help, noexit, noprofile, nologo, noninteractive, server, interactive, configuration, command,
+    windowstyle, file, executionpolicy, encodedcommand, encodedarguments, settings, sta, mta, workingdirectory,
+    inputformat, outputformat, psconsolefile, importsystemmodules,
+};
+
+struct ps_switch_entry {
+    std::string_view name;  // full name
+    std::string_view min;   // shortest accepted prefix
+    ps_switch id;
+    bool takes_value;
+};
+
+// In the order the console host's parser tries them (CommandLineParameterParser):
+// the first entry whose name starts with the given key, at least `min` long, wins.
+inline constexpr std::array<ps_switch_entry, 34> ps_switches = {{
+    {"version", "v", ps_switch::version, true},
+    {"help", "h", ps_switch::help, false},
+    {"?", "?", ps_switch::help, false},
+    {"noexit", "noe", ps_switch::noexit, false},
+    {"noprofile", "nop", ps_switch::noprofile, false},
+    {"nologo", "nol", ps_switch::nologo, false},
+    {"noninteractive", "noni", ps_switch::noninteractive, false},
+    {"socketservermode", "so", ps_switch::server, false},
+    {"servermode", "s", ps_switch::server, false},
+    {"namedpipeservermode", "nam", ps_switch::server, false},
+    {"sshservermode", "sshs", ps_switch::server, false},
+    {"interactive", "i", ps_switch::interactive, false},
+    {"configurationfile", "configurationfile", ps_switch::configuration, true},
+    {"configurationname", "config", ps_switch::configuration, true},
+    {"custompipename", "cus", ps_switch::configuration, true},
+    {"command", "c", ps_switch::command, false},
+    {"windowstyle", "w", ps_switch::windowstyle, true},
+    {"file", "f", ps_switch::file, false},
+    {"executionpolicy", "ex", ps_switch::executionpolicy, true},
+    {"ep", "ep", ps_switch::executionpolicy, true},
+    {"encodedcommand", "e", ps_switch::encodedcommand, true},
+    {"ec", "e", ps_switch::encodedcommand, true},
+    {"encodedarguments", "encodeda", ps_switch::encodedarguments, true},
+    {"ea", "ea", ps_switch::encodedarguments, true},
+    {"settingsfile", "settings", ps_switch::settings, true},
+    {"sta", "sta", ps_switch::sta, false},
+    {"mta", "mta", ps_switch::mta, false},
+    {"workingdirectory", "wo", ps_switch::workingdirectory, true},
+    {"wd", "wd", ps_switch::workingdirectory, true},
+    {"inputformat", "in", ps_switch::inputformat, true},
+    {"if", "if", ps_switch::inputformat, true},
+    {"outputformat", "o", ps_switch::outputformat, true},
+    {"of", "of", ps_switch::outputformat, true},
+    {"psconsolefile", "psconsolefile", ps_switch::psconsolefile, true},
+}};
+
+// The switch a key (without its dash) selects, or nullptr.
+[[nodiscard]] inline const ps_switch_entry* match_ps_switch(std::string_view key) noexcept {
+    if (key.empty()) return nullptr;
+    for (const ps_switch_entry& e : ps_switches) {
+        if (key.size() >= e.min.size() && key.size() <= e.name.size() && istarts(e.name, key)) return &e;
+    }
+    if (istarts("importsystemmodules", key) && key.size() >= 6) {
+        static constexpr ps_switch_entry import{"importsystemmodules", "import", ps_switch::importsystemmodules, false};
+        return &import;
+    }
+    return nullptr;
+}
+
+// True when a -WindowStyle value hides the window ("Hidden", any prefix of it, or 1).
+[[nodiscard]] inline bool ps_hidden_style(std::string_view v) noexcept {
+    v = strip_quotes(trim(v));
+    return v == "1" || (!v.empty() && istarts("hidden", v));
+}
+
+inline void analyzer::powershell_args(tool_call& call) {
+    const frame& f = *call.f;
+    const frame c = f.deeper();
+    const std::size_t n = call.size();
+    constexpr std::size_t npos = std::string_view::npos;
+    const bool pwsh = call.tool->name == "pwsh";
+    emit(indicator_kind::script_interpreter, f, call.ptr(0), call.basename);
+    bool noprofile = false;
+    bool from_stdin = false;
+    std::size_t command = npos;
+    std::size_t file = npos;
+    std::size_t encoded = npos;
+    for (std::size_t i = 1; i < n; ++i) {
+        const std::string_view a = trim(call.arg(i));
+        if (a.empty()) continue;
+        std::size_t dash = ps_dash(a, 0);
+        if (dash == 0 && a[0] != '/') {
+            (pwsh ? file : command) = i;
+            break;
+        }
+        if (dash > 1) emit(indicator_kind::obfuscation, f, call.ptr(i), "Unicode dash in a PowerShell switch");
+        std::string_view key = a.substr(dash == 0 ? 1 : dash);
+        if (const std::size_t second = ps_dash(key, 0); second > 0) key.remove_prefix(second);
+        if (key.empty()) {
+            from_stdin = true;
+            break;
+        }
+        std::string_view inline_value;
+        bool has_inline = false;
+        const std::size_t colon = key.find(':');
+        if (colon != npos) {
+            inline_value = key.substr(colon + 1);
+            key = key.substr(0, colon);
+            has_inline = true;
+        }
+        const ps_switch_entry* sw = match_ps_switch(key);
+        if (sw == nullptr) {
+            (pwsh ? file : command) = i;
+            break;
+        }
+        std::string_view value;
+        std::size_t value_index = i;
+        if (sw->takes_value) {
+            if (has_inline) {
+                value = inline_value;
+            } else if (i + 1 < n) {
+                value = call.arg(i + 1);
+                value_index = ++i;
+            }
+        }
+        switch (sw->id) {
+        case ps_switch::noprofile: noprofile = true; break;
+        case ps_switch::command: command = i + 1; i = n; break;
+        case ps_switch::file: file = i + 1; i = n; break;
+        case ps_switch::encodedcommand: encoded = value_index; break;
+        case ps_switch::windowstyle:
+            if (ps_hidden_style(value)) emit(indicator_kind::hidden_window, f, call.ptr(value_index), "-WindowStyle " + std::string(value));
+            break;
+        case ps_switch::executionpolicy:
+            if (istarts(strip_quotes(value), "bypass") || istarts(strip_quotes(value), "unrestricted")) {
+                emit(indicator_kind::execution_policy_bypass, f, call.ptr(value_index), "-ExecutionPolicy " + std::string(value));
+            }
+            break;
+        case ps_switch::version:
+            if (pwsh) --i;  // pwsh -Version takes no value
+            else if (!value.empty() && value[0] == '2') {
+                emit(indicator_kind::logging_tamper, f, call.ptr(value_index), "PowerShell 2.0 downgrade (no AMSI, no script block logging)");
+            }
+            break;
+        case ps_switch::encodedarguments:
+            if (auto bytes = decode_base64_lenient(value, opt.max_layer_bytes)) {
+                if (bytes->size() % 2 != 0) bytes->pop_back();
+                add_layer(f, "base64_utf16le", utf16le_to_utf8(*bytes), call.ptr(value_index), false);
+            }
+            break;
+        default: break;
+        }
+    }
+    if (encoded != npos && encoded < n) {
+        const std::string_view b64 = call.arg(encoded);
+        decoded_spans.emplace_back(call.ptr(encoded), call.argv[encoded].length);
+        std::string text;
+        if (auto bytes = decode_base64_lenient(b64, opt.max_layer_bytes * 2)) {
+            if (bytes->size() % 2 != 0) bytes->pop_back();
+            text = utf16le_to_utf8(*bytes);
+        }
+        emit(indicator_kind::encoded_command, f, call.ptr(encoded), text.empty() ? "undecodable -EncodedCommand" : clip(text, 160));
+        add_stage(call.basename, stage_role::powershell, "runs -EncodedCommand", b64, f);
+        if (!text.empty()) {
+            if (const decoded_layer* layer = add_layer(f, "base64_utf16le", std::move(text), call.ptr(encoded), false)) {
+                const frame lf = layer_frame(*layer);
+                if (enter(lf)) {
+                    generic_scan(layer->text, lf, scan_mode::script);
+                    powershell_text(layer->text, lf);
+                }
+            }
+        }
+        return;
+    }
+    if (command != npos && command < n) {
+        std::string joined;
+        for (std::size_t k = command; k < n; ++k) {
+            if (k > command) joined.push_back(' ');
+            joined += call.arg(k);
+        }
+        if (trim(joined) == "-") {
+            add_stage(call.basename, stage_role::powershell, "reads commands from standard input", joined, f);
+            return;
+        }
+        add_stage(call.basename, stage_role::powershell, "runs -Command", joined, f);
+        // Analyse a view of the command line when the joined text is written there verbatim.
+        const std::string_view raw = trim(call.raw_from(command));
+        std::string_view view;
+        if (raw == joined) view = raw;
+        else if (command + 1 == n && raw.size() >= 2 && raw.front() == '"' && raw.substr(1, raw.size() - 2) == joined) view = raw.substr(1, raw.size() - 2);
+        if (!view.empty()) {
+            powershell_text(view, c);
+        } else {
+            const frame tf = temp_frame(f, call.ptr(command));
+            powershell_text(joined, tf);
+        }
+        return;
+    }
+    if (file != npos && file < n) {
+        const std::string_view script = call.arg(file);
+        add_stage(call.basename, stage_role::powershell, "runs script file " + std::string(script), call.text, f);
+        if (script != "-") executed_file(script, f, call.ptr(file), "script", file_role::script);
+        return;
+    }
+    if (from_stdin) {
+        add_stage(call.basename, stage_role::powershell, "reads commands from standard input", call.text, f);
+        return;
+    }
+    add_stage(call.basename, stage_role::powershell, noprofile ? "starts without a command" : "starts without a command (runs profile scripts only)", call.text, f);
+    if (!noprofile) {
+        emit(indicator_kind::implicit_profile_execution, f, call.ptr(0),
+             call.basename + " without -Command, -File or -NoProfile: only $PROFILE scripts run");
+    }
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_ps_text.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// PowerShell script text: behaviours from the keyword hits of the
+// de-obfuscated text, and the commands, encoded data and files the script
+// would run, decode or write, each analysed in turn. Also the helpers the
+// VBScript/JScript analyzer shares: reading literal values and finding string
+// literals that are whole command lines. Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// The word of normalized text at pos (for evidence details).
+[[nodiscard]] inline std::string_view word_at(std::string_view t, std::size_t pos) noexcept {
+    if (pos >= t.size()) return {};
+    std::size_t e = pos;
+    while (e < t.size() && (is_word(t[e]) || t[e] == '.' || t[e] == '-') && e - pos < 64) ++e;
+    return t.substr(pos, e - pos);
+}
+
+// A value in normalized script text at p: a literal's content, a parenthesised or
+// comma-separated list of literals (joined with spaces), or a bare word. `end` is set past it.
+[[nodiscard]] inline bool read_value(std::string_view t, std::size_t p, std::string& value, std::size_t& end) {
+    p = skip_blanks(t, p);
+    if (p < t.size() && (t[p] == '(' || (t[p] == '@' && p + 1 < t.size() && t[p + 1] == '('))) {
+        const std::size_t q = t[p] == '@' ? p + 2 : p + 1;
+        std::vector<std::string> items;
+        const std::size_t e = read_literal_list(t, q, items);
+        if (e != std::string_view::npos && e < t.size() && t[e] == ')') {
+            for (std::size_t k = 0; k < items.size(); ++k) value += (k > 0 ? " " : "") + items[k];
+            end = e + 1;
+            return true;
+        }
+        return false;
+    }
+    if (p < t.size() && (t[p] == '\'' || t[p] == '"')) {
+        std::vector<std::string> items;
+        const std::size_t e = read_literal_list(t, p, items);
+        if (e == std::string_view::npos) return false;
+        for (std::size_t k = 0; k < items.size(); ++k) value += (k > 0 ? " " : "") + items[k];
+        end = e;
+        return true;
+    }
+    const std::size_t b = p;
+    while (p < t.size() && !is_space(t[p]) && t[p] != ';' && t[p] != '|' && t[p] != ')' && t[p] != '(' && t[p] != ',') ++p;
+    if (p == b) return false;
+    value.assign(t.substr(b, p - b));
+    end = p;
+    return true;
+}
+
+// The end of the statement starting at p: ';', newline, '|' or '}' outside literals and parentheses.
+[[nodiscard]] inline std::size_t statement_end(std::string_view t, std::size_t p) noexcept {
+    int depth = 0;
+    while (p < t.size()) {
+        const char c = t[p];
+        if (c == '\'' || c == '"') {
+            const std::size_t e = read_literal(t, p, nullptr);
+            if (e == std::string_view::npos) return t.size();
+            p = e;
+            continue;
+        }
+        if (c == '(' || c == '{') ++depth;
+        if ((c == ')' || c == '}') && --depth < 0) return p;
+        if (depth == 0 && (c == ';' || c == '\n' || c == '|')) return p;
+        ++p;
+    }
+    return p;
+}
+
+// True when literal text reads as a command line worth analysing (a known tool with arguments).
+[[nodiscard]] inline bool plausible_command(std::string_view s) {
+    s = trim(s);
+    const cmd_word w = first_cmd_word(s);
+    bool trick = false;
+    const std::string word = unquote_word(w.word, trick);
+    if (word.size() < 2) return false;
+    const tool_entry* t = tool_for(word);
+    if (t == nullptr) return false;
+    const bool explicit_program = word.find('\\') != std::string::npos || word.ends_with(".exe");
+    const std::string_view rest = trim(s.substr(std::min(w.rest, s.size())));
+    if (rest.empty()) return false;  // a bare program name is a name, not an invocation
+    if (t->handler == tool_handler::none || t->handler == tool_handler::copy_tool || t->handler == tool_handler::browser ||
+        t->handler == tool_handler::interpreter) {
+        return explicit_program && !rest.empty();
+    }
+    if (explicit_program) return true;
+    const std::string second = lower_copy(first_cmd_word(rest).word);
+    if (t->name == "net" || t->name == "net1") return second == "user" || second == "localgroup" || second == "group" || second == "stop" || second == "use";
+    if (t->name == "reg") return second == "add" || second == "delete" || second == "save" || second == "export" || second == "import" || second == "query";
+    if (t->name == "sc") return second == "create" || second == "config" || second == "stop" || second == "delete" || second == "failure";
+    if (t->name == "at") return !second.empty() && is_digit(second[0]) && second.find(':') != std::string::npos;
+    if (t->handler == tool_handler::discovery) return rest.empty() || rest[0] == '/' || rest[0] == '-';
+    return t->role != stage_role::program && (!rest.empty() || t->role == stage_role::shell);
+}
+
+// Analyses string literals of normalized text that are whole command lines (`$c = "cmd /c ..."`).
+inline void analyzer::literal_commands(const normalized_text& n, const frame& nf, std::vector<std::size_t>& done) {
+    const std::string_view t = n.text;
+    std::size_t analysed = 0;
+    for (std::size_t p = 0; p < t.size() && analysed < 64;) {
+        if (t[p] != '\'' && t[p] != '"') {
+            ++p;
+            continue;
+        }
+        std::string content;
+        const std::size_t e = read_literal(t, p, &content);
+        if (e == std::string_view::npos) break;
+        const bool seen = std::find(done.begin(), done.end(), p) != done.end();
+        if (!seen && content.size() >= 3 && content.size() <= 65536 && plausible_command(content)) {
+            ++analysed;
+            done.push_back(p);
+            // The literal's content is the text between its quotes unless a quote was doubled.
+            const std::string_view inner = t.substr(p + 1, e - p - 2);
+            if (inner == content) {
+                command_line(inner, nf.deeper(), nullptr, nullptr, false);
+            } else {
+                const frame tf = temp_frame(nf, t.data() + p);
+                command_line(content, tf, nullptr, nullptr, false);
+            }
+        }
+        p = e;
+    }
+}
+
+// Runs a command extracted from a script: a view when it is literal text of `t`, else a temporary.
+inline void run_extracted(analyzer& a, const frame& nf, std::string_view t, std::size_t at, const std::string& command) {
+    if (trim(command).empty()) return;
+    const std::size_t hit = t.find(command, at);
+    if (hit != std::string_view::npos && hit - at < 8) {
+        a.command_line(t.substr(hit, command.size()), nf.deeper(), nullptr, nullptr, false);
+    } else {
+        const frame tf = a.temp_frame(nf, t.data() + std::min(at, t.size()));
+        a.command_line(command, tf, nullptr, nullptr, false);
+    }
+}
+
+// `$name = 'literal'` assignments, for resolving variables passed to Process.Start and friends.
+[[nodiscard]] inline std::vector<std::pair<std::string, std::string>> ps_assignments(std::string_view t, std::string_view lower) {
+    std::vector<std::pair<std::string, std::string>> vars;
+    for (std::size_t p = lower.find('$'); p != std::string_view::npos && vars.size() < 128; p = lower.find('$', p + 1)) {
+        std::size_t q = p + 1;
+        while (q < lower.size() && (is_word(lower[q]) || lower[q] == ':')) ++q;
+        if (q == p + 1) continue;
+        std::size_t eq = skip_blanks(lower, q);
+        if (eq >= lower.size() || lower[eq] != '=' || (eq + 1 < lower.size() && lower[eq + 1] == '=')) continue;
+        std::string value;
+        const std::size_t vb = skip_blanks(t, eq + 1);
+        if (vb < t.size() && (t[vb] == '\'' || t[vb] == '"') && read_literal(t, vb, &value) != std::string_view::npos) {
+            vars.emplace_back(std::string(lower.substr(p, q - p)), std::move(value));
+        }
+    }
+    return vars;
+}
+
+// The value at p: a literal, or a variable with a literal assigned to it.
+[[nodiscard]] inline std::string resolve_value(std::string_view t, std::string_view lower, std::size_t p,
+                                               const std::vector<std::pair<std::string, std::string>>& vars) {
+    p = skip_blanks(t, p);
+    std::string value;
+    if (p < t.size() && (t[p] == '\'' || t[p] == '"')) {
+        if (read_literal(t, p, &value) != std::string_view::npos) return value;
+        return {};
+    }
+    if (p < t.size() && t[p] == '$') {
+        std::size_t q = p + 1;
+        while (q < lower.size() && (is_word(lower[q]) || lower[q] == ':')) ++q;
+        const std::string_view name = lower.substr(p, q - p);
+        for (auto it = vars.rbegin(); it != vars.rend(); ++it) {
+            if (it->first == name) return it->second;
+        }
+    }
+    return {};
+}
+
+inline void analyzer::powershell_text(std::string_view text, const frame& f) {
+    if (!enter(f)) return;
+    const span_scope spans(*this);
+    const normalized_text n = normalize(text, script_language::powershell);
+    obfuscation_evidence(n.stats, f, text.data());
+    frame nf = f;
+    nf.parent = &f;
+    nf.norm = &n;
+    nf.norm_input = text;
+    const std::string_view t = n.text;
+    const std::string_view l = n.lower;
+    constexpr std::size_t npos = std::string_view::npos;
+    keyword_hits h;
+    scan_keywords(l, ps_keywords, h, ps_prefix_params);
+    auto at = [&t](std::size_t pos) { return t.data() + std::min(pos, t.size()); };
+    auto ev = [&](indicator_kind k, std::size_t pos, std::string_view detail) { emit(k, nf, at(pos), detail); };
+    auto w = [&t](std::size_t pos) { return std::string(word_at(t, pos)); };
+    auto phrase = [&l](std::initializer_list<std::string_view> list) {
+        std::size_t best = npos;
+        for (std::string_view s : list) best = std::min(best, l.find(s));
+        return best;
+    };
+
+    // Behaviours.
+    const std::size_t sb = (h.has(kw::scriptblock) && h.has(kw::create)) ? h.at(kw::scriptblock) : npos;
+    const std::size_t exec = std::min({h.first(kw::iex, kw::newscriptblock, kw::invokescript), sb});
+    const std::size_t fetch = h.has(kw::dl_mem) ? h.at(kw::dl_mem) : h.first(kw::web_cmdlet, kw::xmlhttp, kw::http_client);
+    bool transfer = false;
+    if (fetch != npos && exec != npos) {
+        ev(indicator_kind::download_cradle, fetch, w(fetch) + " + " + w(exec));
+        transfer = true;
+    }
+    const std::size_t to_file = h.has(kw::dl_file) ? h.at(kw::dl_file) : (h.has(kw::web_cmdlet) && h.has(kw::outfile)) ? h.at(kw::web_cmdlet) : npos;
+    if (to_file != npos) {
+        ev(indicator_kind::download, to_file, w(to_file));
+        transfer = true;
+    }
+    if (h.has(kw::upload) || (h.has(kw::web_cmdlet) && h.has(kw::infile))) {
+        const std::size_t p = h.first(kw::upload, kw::infile);
+        ev(indicator_kind::data_upload, p, w(p));
+        transfer = true;
+    }
+    const std::size_t net = h.first(kw::webclient, kw::dl_mem, kw::web_cmdlet, kw::http_client, kw::xmlhttp, kw::socket);
+    if (h.has(kw::socket) && h.has(kw::getstream) && (exec != npos || h.has(kw::outstring))) {
+        ev(indicator_kind::reverse_shell, h.at(kw::socket), w(h.at(kw::socket)) + " stream wired to a command interpreter");
+        transfer = true;
+    }
+    if (!transfer && net != npos) ev(indicator_kind::network_request, net, w(net));
+    if (exec != npos) ev(indicator_kind::dynamic_code, exec, w(exec));
+    if (h.has(kw::frombase64)) ev(indicator_kind::base64_decode, h.at(kw::frombase64), w(h.at(kw::frombase64)));
+    if (h.has(kw::compression)) ev(indicator_kind::compressed_payload, h.at(kw::compression), w(h.at(kw::compression)));
+    if (const std::size_t p = h.has(kw::assembly_word)
+                                  ? phrase({"assembly]::load(", "assembly]::load (", "assembly]::loadfile(", "assembly]::loadfrom(",
+                                            "assembly]::unsafeloadfrom(", "currentdomain.load("})
+                                  : npos;
+        p != npos) {
+        ev(indicator_kind::in_memory_assembly, p, "Assembly.Load");
+    }
+    if (h.has(kw::amsi)) ev(indicator_kind::amsi_bypass, h.at(kw::amsi), w(h.at(kw::amsi)));
+    if (const std::size_t p = h.first(kw::etw, kw::sbl, kw::eventlog_clear); p != npos) ev(indicator_kind::logging_tamper, p, w(p));
+    if (h.has(kw::mppref) && h.any(kw::disable_param, kw::exclusion_param)) {
+        ev(indicator_kind::security_tool_tamper, h.at(kw::mppref), w(h.at(kw::mppref)) + " -" + w(h.first(kw::disable_param, kw::exclusion_param)));
+    }
+    if ((h.has(kw::firewall_cmdlet) && l.find("false") != npos) || (h.has(kw::defender_feature) && l.find("defender") != npos)) {
+        const std::size_t p = h.first(kw::firewall_cmdlet, kw::defender_feature);
+        ev(indicator_kind::security_tool_tamper, p, w(p));
+    }
+    if (h.any(kw::stop_service, kw::kill, kw::kill_alias, kw::set_service) && names_security_product(l)) {
+        const std::size_t p = h.first(kw::stop_service, kw::kill, kw::kill_alias, kw::set_service);
+        ev(indicator_kind::security_tool_tamper, p, w(p) + " of a security product");
+    }
+    if ((h.has(kw::add_type) && h.has(kw::dllimport)) || h.has(kw::native)) {
+        const std::size_t p = h.first(kw::dllimport, kw::native);
+        ev(indicator_kind::native_api_access, p, w(p));
+    }
+    if (h.has(kw::inject)) ev(indicator_kind::process_injection, h.at(kw::inject), w(h.at(kw::inject)));
+    if (h.has(kw::sched)) ev(indicator_kind::scheduled_task, h.at(kw::sched), w(h.at(kw::sched)));
+    if (h.has(kw::new_service)) ev(indicator_kind::service_install, h.at(kw::new_service), w(h.at(kw::new_service)));
+    if (h.has(kw::reg_write)) registry_scan(l, t, nf, true);
+    if (h.has(kw::wmi_sub)) ev(indicator_kind::wmi_subscription_change, h.at(kw::wmi_sub), w(h.at(kw::wmi_sub)));
+    if (h.has(kw::wmi)) ev(indicator_kind::wmi_access, h.at(kw::wmi), w(h.at(kw::wmi)));
+    if (h.has(kw::win32_process) && (h.has(kw::create) || phrase({"-name create", "-methodname create", "-n create"}) != npos)) {
+        ev(indicator_kind::wmi_process_create, h.at(kw::win32_process), "Win32_Process.Create");
+    }
+    if (h.has(kw::wmi) && h.has(kw::properties)) ev(indicator_kind::wmi_class_storage, h.at(kw::properties), "WMI class properties");
+    if (h.has(kw::account) || (h.has(kw::adsi_winnt) && (h.has(kw::create) || h.has(kw::setpassword) || l.find(".add(") != npos))) {
+        const std::size_t p = h.first(kw::account, kw::adsi_winnt);
+        ev(indicator_kind::account_manipulation, p, w(p));
+    }
+    if (h.has(kw::cred) || (h.has(kw::lsass) && h.has(kw::dump))) {
+        const std::size_t p = h.first(kw::cred, kw::dump);
+        ev(indicator_kind::credential_access, p, w(p));
+    }
+    if (const std::size_t p = h.first(kw::kill, kw::kill_method, kw::kill_alias); p != npos) ev(indicator_kind::process_termination, p, w(p));
+    const std::size_t com_run = (h.has(kw::wscript_shell) && h.any(kw::run_method, kw::exec_method)) ? h.first(kw::run_method, kw::exec_method)
+                                : (h.has(kw::shell_app) && h.has(kw::shellexecute))                ? h.at(kw::shellexecute)
+                                                                                                   : npos;
+    const std::size_t process_start = h.has(kw::process_type) ? l.find("process]::start(") : npos;
+    const std::size_t launch = std::min({h.first(kw::start_process, kw::psi), process_start, com_run});
+    if (launch != npos) ev(indicator_kind::script_process_launch, launch, w(launch));
+    if ((h.has(kw::computername) && h.any(kw::invoke_command, kw::wmi)) || h.has(kw::pssession)) {
+        const std::size_t p = h.first(kw::pssession, kw::computername);
+        ev(indicator_kind::remote_execution, p, w(p));
+    }
+    if ((h.has(kw::windowstyle) && h.has(kw::hidden)) || (h.has(kw::createnowindow) && l.find("true", h.at(kw::createnowindow)) != npos)) {
+        ev(indicator_kind::hidden_window, h.first(kw::windowstyle, kw::createnowindow), "hidden window");
+    }
+    if (h.has(kw::bypass) && h.has(kw::executionpolicy)) ev(indicator_kind::execution_policy_bypass, h.at(kw::executionpolicy), "execution policy bypass");
+    if (h.has(kw::delete_item)) ev(indicator_kind::file_deletion, h.at(kw::delete_item), w(h.at(kw::delete_item)));
+    if (h.has(kw::stop_service) || (h.has(kw::set_service) && h.has(kw::disabled))) {
+        const std::size_t p = h.first(kw::stop_service, kw::set_service);
+        ev(indicator_kind::service_stop, p, w(p));
+    }
+    if (h.has(kw::shadowcopy) && h.any(kw::delete_item, kw::remove_wmi)) ev(indicator_kind::recovery_inhibition, h.at(kw::shadowcopy), "Win32_ShadowCopy delete");
+    // Paths with executable extensions or in autostart places named by the statements that write files.
+    auto statement_paths = [&](std::size_t p) {
+        const std::size_t end = statement_end(t, p);
+        for (std::size_t r = p; r < end;) {
+            if (t[r] != '\'' && t[r] != '"') {
+                ++r;
+                continue;
+            }
+            std::string content;
+            const std::size_t e = read_literal(t, r, &content);
+            if (e == npos) break;
+            const std::string norm = normalize_path(content);
+            if ((is_absolute_path(norm) || istarts(content, "$env:")) &&
+                (is_executable_extension(path_extension(norm)) || !autostart_location(norm).empty())) {
+                file_written(content, nf, at(r), "writes");
+            }
+            r = e;
+        }
+    };
+    if (h.has(kw::file_write)) {
+        ev(indicator_kind::file_write, h.at(kw::file_write), w(h.at(kw::file_write)));
+        statement_paths(h.at(kw::file_write));
+    }
+    if (to_file != npos) statement_paths(to_file);
+    if (h.has(kw::outfile)) {
+        std::string v;
+        std::size_t ve = 0;
+        const std::size_t p = h.at(kw::outfile) + 7;
+        if (read_value(t, p, v, ve)) file_written(v, nf, at(p), "downloads to");
+    }
+
+    // Commands the script runs.
+    std::vector<std::size_t> done;
+    const auto vars = ps_assignments(t, l);
+    // Native commands at statement starts (`cmd /c ...`, `& schtasks.exe /create ...`, `powershell -enc ...`).
+    std::size_t natives = 0;
+    bool start = true;
+    for (std::size_t p = 0; p < t.size() && natives < 64;) {
+        const char c = t[p];
+        if (c == '\'' || c == '"') {
+            if (start) {
+                std::string content;
+                const std::size_t e = read_literal(t, p, &content);
+                const std::size_t after = e == npos ? npos : skip_blanks(t, e);
+                if (e != npos && after < t.size() && after > e && t[after] != ';' && t[after] != '\n' && t[after] != '|' &&
+                    tool_for(content) != nullptr && p > 0 && (t[p - 1] == '&' || (p > 1 && t[p - 2] == '&'))) {
+                    const std::size_t end = statement_end(t, after);
+                    std::string cmd = content + " " + std::string(t.substr(after, end - after));
+                    const frame tf = temp_frame(nf, at(p));
+                    command_line(cmd, tf, nullptr, nullptr, false);
+                    ++natives;
+                }
+            }
+            const std::size_t e = read_literal(t, p, nullptr);
+            p = e == npos ? t.size() : e;
+            start = false;
+            continue;
+        }
+        if (c == ';' || c == '\n' || c == '|' || c == '{' || c == '}' || c == '(' || c == '=' || c == '&') {
+            start = true;
+            ++p;
+            continue;
+        }
+        if (c == ' ' || (c == '.' && start && p + 1 < t.size() && t[p + 1] == ' ')) {
+            ++p;
+            continue;
+        }
+        if (start && (is_word(c) || c == '\\')) {
+            std::size_t e = p;
+            while (e < t.size() && !is_space(t[e]) && t[e] != ';' && t[e] != '|' && t[e] != '(' && t[e] != ')' && t[e] != '\'' && t[e] != '"') ++e;
+            const std::string_view word = l.substr(p, e - p);
+            // PowerShell aliases that shadow programs of the same name.
+            const bool alias = word == "sc" || word == "curl" || word == "wget" || word == "start" || word == "kill";
+            const tool_entry* tool = alias ? nullptr : tool_for(word);
+            if (tool != nullptr && (tool->role != stage_role::program || word.find('\\') != std::string_view::npos || word.ends_with(".exe"))) {
+                const std::size_t end = statement_end(t, p);
+                command_line(t.substr(p, end - p), nf.deeper(), nullptr, nullptr, false);
+                ++natives;
+                p = end;
+                start = false;
+                continue;
+            }
+            p = e;
+        } else {
+            ++p;
+        }
+        start = false;
+    }
+    // Start-Process <file> [-ArgumentList] <args> [-WindowStyle Hidden].
+    for (std::size_t p = h.has(kw::start_process) ? phrase({"start-process", "saps "}) : npos; p != npos && done.size() < 64;
+         p = l.find("start-process", p + 1)) {
+        if (p > 0 && (is_word(l[p - 1]) || l[p - 1] == '-')) continue;
+        const std::size_t end = statement_end(t, p);
+        std::size_t q = p + (l.substr(p).starts_with("saps") ? 4 : 13);
+        std::string file;
+        std::string args;
+        int positional = 0;
+        while (q < end) {
+            q = skip_blanks(t, q);
+            if (q >= end) break;
+            if (t[q] == '-' && q + 1 < end && is_alpha(t[q + 1])) {
+                std::size_t e = q + 1;
+                while (e < end && is_word(t[e])) ++e;
+                const std::string_view name = l.substr(q + 1, e - q - 1);
+                std::string v;
+                std::size_t ve = e;
+                const bool value_param = name.starts_with("f") || name.starts_with("pat") || name.starts_with("psp") || name.starts_with("a") ||
+                                         name.starts_with("wi") || name == "w" || name.starts_with("wo") || name.starts_with("v") ||
+                                         name.starts_with("c") || name.starts_with("r");
+                if (value_param && read_value(t, e, v, ve)) {
+                    if (name.starts_with("f") || name.starts_with("pat") || name.starts_with("psp")) file = v;
+                    else if (name.starts_with("a")) args = v;
+                    else if ((name.starts_with("wi") || name == "w") && ps_hidden_style(v)) ev(indicator_kind::hidden_window, q, "Start-Process -WindowStyle " + v);
+                    q = ve;
+                } else {
+                    q = e;
+                }
+                continue;
+            }
+            std::string v;
+            std::size_t ve = q;
+            if (!read_value(t, q, v, ve) || ve <= q) break;
+            if (positional == 0) file = v;
+            else if (positional == 1) args = v;
+            ++positional;
+            q = ve;
+        }
+        if (!file.empty() && file[0] != '$') {
+            done.push_back(p);
+            run_extracted(*this, nf, t, p, args.empty() ? file : file + " " + args);
+        }
+    }
+    // [Diagnostics.Process]::Start('file', 'args')
+    for (std::size_t p = process_start; p != npos; p = l.find("process]::start(", p + 1)) {
+        std::vector<std::string> items;
+        if (read_literal_list(t, p + 16, items) == npos || items.empty()) continue;
+        run_extracted(*this, nf, t, p, items.size() > 1 ? items[0] + " " + items[1] : items[0]);
+    }
+    // ProcessStartInfo: .FileName = ...; .Arguments = ...
+    if (h.has(kw::psi)) {
+        std::string file;
+        std::string args;
+        for (const auto& [prop, target] : {std::pair{std::string_view(".filename"), &file}, std::pair{std::string_view(".arguments"), &args}}) {
+            for (std::size_t p = l.find(prop); p != npos; p = l.find(prop, p + 1)) {
+                const std::size_t eq = skip_blanks(l, p + prop.size());
+                if (eq < l.size() && l[eq] == '=') {
+                    std::string v = resolve_value(t, l, eq + 1, vars);
+                    if (!v.empty()) *target = std::move(v);
+                }
+            }
+        }
+        const std::string la = lower_copy(args);
+        if (file.empty() && (la.find("-enc") != std::string::npos || la.find("-nop") != std::string::npos || la.find("-c ") != std::string::npos)) {
+            file = "powershell.exe";
+        }
+        if (!file.empty()) run_extracted(*this, nf, t, h.at(kw::psi), args.empty() ? file : file + " " + args);
+    }
+    // COM: (New-Object -ComObject WScript.Shell).Run('...', 0) and Win32_Process Create('...').
+    for (std::string_view method : {std::string_view(".run("), std::string_view(".exec("), std::string_view(".create("), std::string_view(".shellexecute(")}) {
+        if (method == ".create(" && !h.has(kw::win32_process)) continue;
+        if ((method == ".run(" || method == ".exec(") && !h.has(kw::wscript_shell)) continue;
+        if (method == ".shellexecute(" && !h.has(kw::shellexecute)) continue;
+        std::size_t count = 0;
+        for (std::size_t p = l.find(method); p != npos && count < 16; p = l.find(method, p + 1), ++count) {
+            const std::string v = resolve_value(t, l, p + method.size(), vars);
+            if (!v.empty()) run_extracted(*this, nf, t, p + method.size(), v);
+        }
+    }
+    if (h.has(kw::win32_process)) {
+        for (std::string_view key : {std::string_view("-argumentlist"), std::string_view("commandline")}) {
+            for (std::size_t p = l.find(key); p != npos; p = l.find(key, p + 1)) {
+                std::size_t q = skip_blanks(l, p + key.size());
+                if (q < l.size() && l[q] == '=') ++q;
+                const std::string v = resolve_value(t, l, q, vars);
+                if (!v.empty()) run_extracted(*this, nf, t, q, v);
+            }
+        }
+    }
+    // [Convert]::FromBase64String('...'): decode and analyse what comes out.
+    for (std::size_t p = h.has(kw::frombase64) ? l.find("frombase64string(") : npos; p != npos; p = l.find("frombase64string(", p + 1)) {
+        const std::size_t q = skip_blanks(t, p + 17);
+        std::string b64;
+        std::size_t lit_end = npos;
+        if (q < t.size() && (t[q] == '\'' || t[q] == '"')) lit_end = read_literal(t, q, &b64);
+        if (lit_end == npos) b64 = resolve_value(t, l, q, vars);
+        if (b64.size() < 8) continue;
+        if (lit_end != npos) decoded_spans.emplace_back(at(q), lit_end - q);
+        if (auto bytes = decode_base64_lenient(b64, opt.max_layer_bytes)) {
+            decoded_bytes(std::move(*bytes), "base64", nf, at(q), h.has(kw::compression), script_language::unknown);
+        }
+    }
+    literal_commands(n, nf, done);
+    decode_blobs(t, nf, h.has(kw::compression));
+    generic_scan(t, nf, scan_mode::script);
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_script.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// VBScript and JScript, as ActiveScriptEventConsumer (scrcons.exe), mshta and
+// rundll32 run them: de-obfuscated (Chr(), fromCharCode, escapes,
+// concatenation, StrReverse), matched against COM and language keywords, and
+// mined for what they run (WScript.Shell Run/Exec, Shell.Application
+// ShellExecute, Win32_Process.Create), download, write and decode; those
+// commands are analysed as command lines. Included by wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// VBScript/JScript keywords, sorted by word (lower case).
+inline constexpr std::array<keyword, 79> script_keywords = {{
+    {"__eventconsumer", kid(kw::wmi_sub), kw_any},
+    {"__eventfilter", kid(kw::wmi_sub), kw_any},
+    {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
+    {"activescripteventconsumer", kid(kw::wmi_sub), kw_any},
+    {"adodb.stream", kid(kw::adodb_stream), kw_any},
+    {"amsiinitfailed", kid(kw::amsi), kw_any},
+    {"amsiscanbuffer", kid(kw::amsi), kw_any},
+    {"amsiutils", kid(kw::amsi), kw_any},
+    {"atob", kid(kw::atob), kw_not_member | kw_call},
+    {"bin.base64", kid(kw::bin_base64), kw_any},
+    {"commandline", kid(kw::commandline_prop), kw_member},
+    {"commandlineeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"comsvcs", kid(kw::dump), kw_any},
+    {"connectserver", kid(kw::wmi), kw_member},
+    {"copy", kid(kw::copyfile), kw_member},
+    {"copyfile", kid(kw::copyfile), kw_member},
+    {"copyfolder", kid(kw::copyfile), kw_member},
+    {"create", kid(kw::create), kw_member},
+    {"createtextfile", kid(kw::createtextfile), kw_member},
+    {"delete", kid(kw::delete_method), kw_member},
+    {"deletefile", kid(kw::deletefile), kw_member},
+    {"deletefolder", kid(kw::deletefile), kw_member},
+    {"eval", kid(kw::eval_word), kw_not_member},
+    {"exec", kid(kw::exec_method), kw_member},
+    {"execmethod_", kid(kw::execmethod), kw_member},
+    {"execquery", kid(kw::wmi), kw_member},
+    {"execute", kid(kw::execute_stmt), kw_not_member},
+    {"executeglobal", kid(kw::executeglobal), kw_not_member},
+    {"function", kid(kw::function_word), kw_any},
+    {"getobject", kid(kw::getobject), kw_not_member},
+    {"instancesof", kid(kw::wmi), kw_member},
+    {"internetexplorer.application", kid(kw::ie_app), kw_any},
+    {"logfileeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"lsadump", kid(kw::cred), kw_any},
+    {"lsass", kid(kw::lsass), kw_any},
+    {"microsoft.xmldom", kid(kw::domdoc), kw_any},
+    {"microsoft.xmlhttp", kid(kw::xmlhttp), kw_any},
+    {"mimikatz", kid(kw::cred), kw_any},
+    {"minidump", kid(kw::dump), kw_any},
+    {"move", kid(kw::copyfile), kw_member},
+    {"movefile", kid(kw::copyfile), kw_member},
+    {"movefolder", kid(kw::copyfile), kw_member},
+    {"msxml2.domdocument", kid(kw::domdoc), kw_any},
+    {"msxml2.serverxmlhttp", kid(kw::xmlhttp), kw_any},
+    {"msxml2.xmlhttp", kid(kw::xmlhttp), kw_any},
+    {"nodetypedvalue", kid(kw::nodetypedvalue), kw_member},
+    {"nteventlogeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"opentextfile", kid(kw::opentextfile), kw_member},
+    {"procdump", kid(kw::dump), kw_any},
+    {"registertaskdefinition", kid(kw::registertask), kw_member},
+    {"regwrite", kid(kw::regwrite), kw_member},
+    {"responsebody", kid(kw::responsebody), kw_member},
+    {"responsestream", kid(kw::responsebody), kw_member},
+    {"run", kid(kw::run_method), kw_member},
+    {"savetofile", kid(kw::savetofile), kw_member},
+    {"schedule.service", kid(kw::schedule_service), kw_any},
+    {"scripting.filesystemobject", kid(kw::fso), kw_any},
+    {"sekurlsa", kid(kw::cred), kw_any},
+    {"setbinaryvalue", kid(kw::stdregprov_set), kw_member},
+    {"setdwordvalue", kid(kw::stdregprov_set), kw_member},
+    {"setexpandedstringvalue", kid(kw::stdregprov_set), kw_member},
+    {"setinterval", kid(kw::timer_word), kw_any},
+    {"setmultistringvalue", kid(kw::stdregprov_set), kw_member},
+    {"setstringvalue", kid(kw::stdregprov_set), kw_member},
+    {"settimeout", kid(kw::timer_word), kw_any},
+    {"shell.application", kid(kw::shell_app), kw_any},
+    {"shellexecute", kid(kw::shellexecute), kw_member},
+    {"smtpeventconsumer", kid(kw::wmi_sub), kw_any},
+    {"spawninstance_", kid(kw::spawninstance), kw_member},
+    {"swbemlocator", kid(kw::wmi), kw_any},
+    {"targetevent", kid(kw::targetevent), kw_any},
+    {"terminate", kid(kw::terminate), kw_member},
+    {"wbemscripting.swbemlocator", kid(kw::wmi), kw_any},
+    {"win32_process", kid(kw::win32_process), kw_any},
+    {"winhttp.winhttprequest", kid(kw::xmlhttp), kw_any},
+    {"winmgmts", kid(kw::winmgmts), kw_any},
+    {"write", kid(kw::write_method), kw_member},
+    {"writeline", kid(kw::write_method), kw_member},
+    {"wscript.shell", kid(kw::wscript_shell), kw_any},
+}};
+static_assert(keywords_sorted(script_keywords), "script_keywords must be sorted");
+
+// `name = "literal"` assignments (VBScript, JScript var/let/const), for resolving arguments.
+[[nodiscard]] inline std::vector<std::pair<std::string, std::string>> script_assignments(std::string_view t, std::string_view lower) {
+    std::vector<std::pair<std::string, std::string>> vars;
+    for (std::size_t p = 0; p < t.size() && vars.size() < 128;) {
+        if (t[p] != '\'' && t[p] != '"') {
+            ++p;
+            continue;
+        }
+        std::string content;
+        const std::size_t e = read_literal(t, p, &content);
+        if (e == std::string_view::npos) break;
+        std::size_t q = p;
+        while (q > 0 && (t[q - 1] == ' ' || t[q - 1] == '\t')) --q;
+        if (q > 0 && t[q - 1] == '=' && (q < 2 || std::string_view("=!<>").find(t[q - 2]) == std::string_view::npos)) {
+            std::size_t r = q - 1;
+            while (r > 0 && (t[r - 1] == ' ' || t[r - 1] == '\t')) --r;
+            std::size_t b = r;
+            while (b > 0 && (is_word(t[b - 1]) || t[b - 1] == '$' || t[b - 1] == '.')) --b;
+            if (b < r) vars.emplace_back(std::string(lower.substr(b, r - b)), std::move(content));
+        }
+        p = e;
+    }
+    return vars;
+}
+
+// The value at p (after an optional '('): a literal, or a variable with a literal assigned. `end` is set past it.
+[[nodiscard]] inline std::string script_value(std::string_view t, std::string_view lower, std::size_t p,
+                                              const std::vector<std::pair<std::string, std::string>>& vars, std::size_t& end) {
+    p = skip_blanks(t, p);
+    if (p < t.size() && t[p] == '(') p = skip_blanks(t, p + 1);
+    end = p;
+    std::string value;
+    if (p < t.size() && (t[p] == '\'' || t[p] == '"')) {
+        const std::size_t e = read_literal(t, p, &value);
+        if (e != std::string_view::npos) end = e;
+        return value;
+    }
+    std::size_t q = p;
+    while (q < t.size() && (is_word(t[q]) || t[q] == '$' || t[q] == '.')) ++q;
+    if (q == p) return {};
+    end = q;
+    const std::string_view name = lower.substr(p, q - p);
+    for (auto it = vars.rbegin(); it != vars.rend(); ++it) {
+        if (it->first == name) return it->second;
+    }
+    return {};
+}
+
+inline void analyzer::script_text(std::string_view text, script_language lang, const frame& f) {
+    if (!enter(f)) return;
+    const span_scope spans(*this);
+    add_stage(to_string(lang), stage_role::script_engine, "runs script", text, f);
+    if (const std::size_t enc = text.find("#@~^"); enc != std::string_view::npos) {
+        emit(indicator_kind::encoded_script, f, text.data() + enc, "Script Encoder data (#@~^ ... ^#~@)");
+        generic_scan(text, f, scan_mode::script);
+        return;
+    }
+    const normalized_text n = normalize(text, lang);
+    obfuscation_evidence(n.stats, f, text.data());
+    frame nf = f;
+    nf.parent = &f;
+    nf.norm = &n;
+    nf.norm_input = text;
+    const std::string_view t = n.text;
+    const std::string_view l = n.lower;
+    constexpr std::size_t npos = std::string_view::npos;
+    keyword_hits h;
+    scan_keywords(l, script_keywords, h);
+    auto at = [&t](std::size_t pos) { return t.data() + std::min(pos, t.size()); };
+    auto ev = [&](indicator_kind k, std::size_t pos, std::string_view detail) { emit(k, nf, at(pos), detail); };
+    auto w = [&t](std::size_t pos) { return std::string(word_at(t, pos)); };
+    auto phrase = [&l](std::initializer_list<std::string_view> list) {
+        std::size_t best = npos;
+        for (std::string_view s : list) best = std::min(best, l.find(s));
+        return best;
+    };
+
+    const std::size_t launch = (h.has(kw::wscript_shell) && h.any(kw::run_method, kw::exec_method)) ? h.first(kw::run_method, kw::exec_method)
+                               : (h.has(kw::shell_app) && h.has(kw::shellexecute))                  ? h.at(kw::shellexecute)
+                                                                                                    : npos;
+    if (launch != npos) ev(indicator_kind::script_process_launch, launch, w(launch));
+    if (h.has(kw::win32_process) && h.any(kw::create, kw::spawninstance, kw::execmethod)) {
+        ev(indicator_kind::wmi_process_create, h.at(kw::win32_process), "Win32_Process.Create");
+    }
+    std::size_t dyn = h.first(kw::execute_stmt, kw::executeglobal, kw::eval_word);
+    if (h.has(kw::function_word)) dyn = std::min(dyn, phrase({"new function(", "function(\"", "function('"}));
+    if (h.has(kw::timer_word)) dyn = std::min(dyn, phrase({"settimeout(\"", "settimeout('", "setinterval(\"", "setinterval('"}));
+    if (dyn != npos) ev(indicator_kind::dynamic_code, dyn, w(dyn));
+    std::size_t net = h.first(kw::xmlhttp, kw::ie_app);
+    if (net == npos && h.has(kw::domdoc)) net = phrase({".load(\"http", ".load('http"});
+    if (net != npos) {
+        if (h.has(kw::adodb_stream) && h.has(kw::savetofile)) ev(indicator_kind::download, net, w(net) + " + ADODB.Stream.SaveToFile");
+        if (dyn != npos) ev(indicator_kind::download_cradle, net, w(net) + " + " + w(dyn));
+        if (!(h.has(kw::adodb_stream) && h.has(kw::savetofile)) && dyn == npos) ev(indicator_kind::network_request, net, w(net));
+    }
+    if (const std::size_t p = h.first(kw::bin_base64, kw::atob); p != npos) ev(indicator_kind::base64_decode, p, w(p));
+    if ((h.has(kw::fso) && h.any(kw::createtextfile, kw::opentextfile, kw::copyfile)) || (h.has(kw::adodb_stream) && h.has(kw::savetofile))) {
+        const std::size_t p = h.first(kw::createtextfile, kw::opentextfile, kw::copyfile, kw::savetofile);
+        ev(indicator_kind::file_write, p, w(p));
+    }
+    if (h.has(kw::deletefile) || (h.has(kw::fso) && h.has(kw::delete_method))) {
+        const std::size_t p = h.first(kw::deletefile, kw::delete_method);
+        ev(indicator_kind::file_deletion, p, w(p));
+    }
+    if (const std::size_t p = h.first(kw::winmgmts, kw::wmi); p != npos) ev(indicator_kind::wmi_access, p, w(p));
+    if (h.has(kw::wmi_sub)) ev(indicator_kind::wmi_subscription_change, h.at(kw::wmi_sub), w(h.at(kw::wmi_sub)));
+    if (h.has(kw::terminate)) {
+        ev(indicator_kind::process_termination, h.at(kw::terminate), "Terminate()");
+        if (names_security_product(l)) ev(indicator_kind::security_tool_tamper, h.at(kw::terminate), "terminates a security product");
+    }
+    if (h.any(kw::regwrite, kw::stdregprov_set)) {
+        const std::size_t p = h.first(kw::regwrite, kw::stdregprov_set);
+        ev(indicator_kind::registry_write, p, w(p));
+        registry_scan(l, t, nf, true);
+    }
+    if (h.has(kw::schedule_service) && h.has(kw::registertask)) ev(indicator_kind::scheduled_task, h.at(kw::registertask), "Schedule.Service");
+    if (h.has(kw::targetevent)) ev(indicator_kind::event_data_template, h.at(kw::targetevent), "TargetEvent");
+    if (h.has(kw::cred) || (h.has(kw::lsass) && h.has(kw::dump))) ev(indicator_kind::credential_access, h.first(kw::cred, kw::dump), "credential dumping");
+    if (h.has(kw::amsi)) ev(indicator_kind::amsi_bypass, h.at(kw::amsi), w(h.at(kw::amsi)));
+
+    // What the script runs, writes and loads.
+    const auto vars = script_assignments(t, l);
+    std::vector<std::size_t> done;
+    auto run_at = [&](std::size_t p, const std::string& command) {
+        done.push_back(p);
+        run_extracted(*this, nf, t, p, command);
+    };
+    struct method {
+        std::string_view name;
+        char what;  // 'r' Run/Exec, 's' ShellExecute, 'c' Create, 'l' CommandLine =, 'w'/'W' file write, 'g' GetObject, 'k' RegWrite
+        kw gate;    // searched only when this keyword was seen
+    };
+    static constexpr std::array<method, 12> methods = {{
+        {".run", 'r', kw::run_method}, {".exec", 'r', kw::exec_method}, {".shellexecute", 's', kw::shellexecute},
+        {".create", 'c', kw::create}, {".commandline", 'l', kw::commandline_prop}, {".createtextfile", 'w', kw::createtextfile},
+        {".opentextfile", 'w', kw::opentextfile}, {".savetofile", 'w', kw::savetofile}, {".copyfile", 'W', kw::copyfile},
+        {".movefile", 'W', kw::copyfile}, {"getobject", 'g', kw::getobject}, {".regwrite", 'k', kw::regwrite},
+    }};
+    for (const method& m : methods) {
+        if (!h.has(m.gate)) continue;
+        if (m.what == 'r' && launch == npos) continue;
+        if (m.what == 'c' && !h.has(kw::win32_process)) continue;
+        std::size_t count = 0;
+        for (std::size_t p = l.find(m.name); p != npos && count < 16; p = l.find(m.name, p + 1), ++count) {
+            const std::size_t after = p + m.name.size();
+            if (after < l.size() && is_word(l[after])) continue;
+            std::size_t q = after;
+            if (m.what == 'l') {
+                q = skip_blanks(l, q);
+                if (q >= l.size() || l[q] != '=') continue;
+                ++q;
+            }
+            std::size_t end = q;
+            const std::string value = script_value(t, l, q, vars, end);
+            if (m.what == 'g') {
+                const std::string lv = lower_copy(value);
+                if (lv.starts_with("script:")) {
+                    const std::string_view target = std::string_view(value).substr(7);
+                    const bool remote = istarts(target, "http") || is_remote_unc(normalize_path(target));
+                    ev(remote ? indicator_kind::remote_code_load : indicator_kind::proxy_execution, p, "scriptlet moniker " + std::string(target));
+                }
+                continue;
+            }
+            if (value.empty()) continue;
+            if (m.what == 'w' || m.what == 'W' || m.what == 'k') {
+                std::string target = value;
+                std::size_t where = q;
+                if (m.what == 'W' || m.what == 'k') {  // CopyFile(src, dst): the destination; RegWrite(key, data)
+                    std::size_t comma = skip_blanks(t, end);
+                    if (comma < t.size() && t[comma] == ',') {
+                        std::size_t e2 = comma;
+                        const std::string second = script_value(t, l, comma + 1, vars, e2);
+                        if (m.what == 'k') {
+                            registry_key(value, nf, at(q), true, second);
+                            continue;
+                        }
+                        if (!second.empty()) {
+                            target = second;
+                            where = comma + 1;
+                        }
+                    } else if (m.what == 'k') {
+                        registry_key(value, nf, at(q), true, {});
+                        continue;
+                    }
+                }
+                if (m.name == ".opentextfile") {  // OpenTextFile(path, 1) only reads; 2 and 8 write and append
+                    const std::size_t comma = skip_blanks(t, end);
+                    const std::size_t mode = comma < t.size() && t[comma] == ',' ? skip_blanks(t, comma + 1) : npos;
+                    if (mode == npos || mode >= t.size() || (t[mode] != '2' && t[mode] != '8')) continue;
+                }
+                file_written(target, nf, at(where), m.name.substr(1));
+                continue;
+            }
+            std::string command = value;
+            std::size_t tail = skip_blanks(t, end);
+            if (m.what == 's') {  // ShellExecute file, args, dir, verb, show
+                std::string args;
+                const std::size_t a = tail < t.size() && t[tail] == ',' ? skip_blanks(t, tail + 1) : npos;
+                if (a != npos && read_literal(t, a, &args) != npos && !args.empty()) command += " " + args;
+                if (l.find(", 0)", end) != npos && l.find(", 0)", end) < end + 200) ev(indicator_kind::hidden_window, p, "ShellExecute with SW_HIDE");
+            }
+            if (m.what == 'r' && tail < t.size() && t[tail] == ',') {
+                const std::size_t style = skip_blanks(t, tail + 1);
+                if (style < t.size() && t[style] == '0' && (style + 1 >= t.size() || !is_word(t[style + 1]))) {
+                    ev(indicator_kind::hidden_window, style, "Run with window style 0 (hidden)");
+                }
+            }
+            run_at(q, command);
+        }
+    }
+    literal_commands(n, nf, done);
+    decode_blobs(t, nf, false);
+    generic_scan(t, nf, scan_mode::script);
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/detail/payload_consumer.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/payload.hpp"
+// Entry points of payload analysis and the per-class view of consumers:
+// CommandLine (CreateProcess semantics), ActiveScript (engine, text, script
+// file), LogFile (a file-write primitive), SMTP (where mail goes and what
+// event data it carries), NTEventLog (normally benign) and custom classes
+// (provider-run; every string property scanned). Included by
+// wmisub/payload.hpp.
+
+// #include "wmisub/config.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Inputs beyond WMISUB_MAX_INPUT_BYTES are analysed up to that size.
+[[nodiscard]] inline std::string_view bounded_input(std::string_view s, payload_analysis& out) noexcept {
+    if (s.size() <= WMISUB_MAX_INPUT_BYTES) return s;
+    out.truncated = true;
+    return utf8_prefix(s, WMISUB_MAX_INPUT_BYTES);
+}
+
+[[nodiscard]] inline frame root_frame(std::string_view field, std::string_view text) {
+    frame f;
+    f.field = field;
+    f.origin = text;
+    return f;
+}
+
+inline void analyzer::analyze_command_line_fields(std::string_view command_line_text, std::string_view cmd_field,
+                                                  std::optional<std::string_view> executable, std::string_view exe_field) {
+    const std::string_view cmd = bounded_input(command_line_text, out);
+    const std::string_view exe = executable ? bounded_input(*executable, out) : std::string_view{};
+    const frame cf = root_frame(cmd_field, cmd);
+    const frame ef = root_frame(exe_field, exe);
+    const bool has_cmd = !trim(cmd).empty();
+    const bool has_exe = !trim(exe).empty();
+    if (has_cmd) generic_scan(cmd, cf, scan_mode::command);
+    if (has_exe) generic_scan(exe, ef, scan_mode::command);
+    if (has_cmd && has_exe) {
+        command_line(cmd, cf, &exe, &ef, true);
+    } else if (has_cmd) {
+        command_line(cmd, cf, nullptr, nullptr, true);
+    } else if (has_exe) {
+        command_line(exe, ef, nullptr, nullptr, true);  // a NULL CommandLineTemplate: ExecutablePath is the command line
+    }
+}
+
+inline void analyzer::analyze_root_script(std::string_view text_in, std::string_view field, script_language lang) {
+    const std::string_view text = bounded_input(text_in, out);
+    const frame f = root_frame(field, text);
+    generic_scan(text, f, scan_mode::script);
+    if (lang == script_language::powershell) {
+        powershell_text(text, f);
+    } else if (lang == script_language::vbscript || lang == script_language::jscript) {
+        script_text(text, lang, f);
+    } else if (lang == script_language::cmd) {
+        env_overrides vars;
+        cmd_script(text, f, vars);
+    } else {
+        guess_text(text, f);
+    }
+}
+
+inline void analyzer::analyze_engine_script(std::string_view text_in, std::string_view field, std::string_view engine) {
+    const std::string_view text = bounded_input(text_in, out);
+    const frame f = root_frame(field, text);
+    const script_language lang = language_of_engine(engine);
+    generic_scan(text, f, scan_mode::script);
+    if (lang == script_language::unknown) {
+        if (!trim(engine).empty()) emit_at(indicator_kind::unusual_script_engine, "ScriptingEngine", engine, 0, engine, 0);
+        script_text(text, script_language::vbscript, f);
+        script_text(text, script_language::jscript, f);
+    } else if (lang == script_language::powershell) {
+        powershell_text(text, f);
+    } else {
+        script_text(text, lang, f);
+    }
+}
+
+// Templates whose value hands out whole event objects or sensitive properties.
+[[nodiscard]] inline bool sensitive_template(std::string_view tmpl) noexcept {
+    std::string_view name = tmpl;
+    if (name.size() >= 2 && name.front() == '%' && name.back() == '%') name = name.substr(1, name.size() - 2);
+    if (ieq(name, "TargetInstance") || ieq(name, "PreviousInstance") || ieq(name, "TargetEvent") || ieq(name, "TargetObject")) return true;
+    const std::size_t dot = name.rfind('.');
+    const std::string_view last = dot == std::string_view::npos ? name : name.substr(dot + 1);
+    for (std::string_view s : {"CommandLine", "ExecutablePath", "Password", "UserName", "User", "AccountName", "Domain",
+                               "InsertionStrings", "Message", "CSName", "LogonId", "Sid", "Credentials", "Caption"}) {
+        if (ieq(last, s)) return true;
+    }
+    return false;
+}
+
+inline void analyzer::analyze_consumer(const consumer& c) {
+    std::visit(
+        [this](const auto& typed) {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, command_line_consumer>) {
+                analyze_command_line_fields(typed.command_line_template.value_or(std::string()), "CommandLineTemplate",
+                                            typed.executable_path ? std::optional<std::string_view>(*typed.executable_path) : std::nullopt,
+                                            "ExecutablePath");
+                if (typed.show_window_command && *typed.show_window_command == 0) {
+                    emit_at(indicator_kind::hidden_window, "ShowWindowCommand", "0", 0, "ShowWindowCommand = SW_HIDE", 0);
+                }
+                if (typed.working_directory && !trim(*typed.working_directory).empty()) {
+                    const std::string_view wd = *typed.working_directory;
+                    const frame wf = root_frame("WorkingDirectory", wd);
+                    generic_scan(wd, wf, scan_mode::script);
+                    const std::string norm = normalize_path(wd);
+                    const auto where = classify_writable(norm + "\\x");
+                    if (where) {
+                        // Relative scripts and programs on the command line resolve into the working directory.
+                        for (std::size_t i = 1; i < out.argv.size(); ++i) {
+                            const std::string& a = out.argv[i];
+                            if (a.find('\\') == std::string::npos && a.find('/') == std::string::npos &&
+                                is_executable_extension(path_extension(lower_copy(a)))) {
+                                emit_at(indicator_kind::runs_from_writable_path, "WorkingDirectory", wd, 0,
+                                        a + " in " + norm + " (" + std::string(to_string(*where)) + ")", 0);
+                            }
+                        }
+                    }
+                }
+            } else if constexpr (std::is_same_v<T, active_script_consumer>) {
+                const std::string engine = typed.scripting_engine.value_or(std::string());
+                add_stage("scrcons.exe", stage_role::script_host, "ActiveScript consumer host, runs " + engine + " as LocalSystem",
+                          engine, root_frame("ScriptingEngine", engine));
+                const bool has_text = typed.script_text && !trim(*typed.script_text).empty();
+                if (has_text) {
+                    analyze_engine_script(*typed.script_text, "ScriptText", engine);
+                } else if (language_of_engine(engine) == script_language::unknown && !trim(engine).empty()) {
+                    emit_at(indicator_kind::unusual_script_engine, "ScriptingEngine", engine, 0, engine, 0);
+                }
+                if (typed.script_file_name && !trim(*typed.script_file_name).empty()) {
+                    const std::string_view file = bounded_input(*typed.script_file_name, out);
+                    const frame ff = root_frame("ScriptFileName", file);
+                    generic_scan(file, ff, scan_mode::script);
+                    add_stage("scrcons.exe", stage_role::script_host, "runs script file " + std::string(clip(file, 160)), file, ff);
+                    executed_file(file, ff, file.data(), "script", file_role::script);
+                }
+            } else if constexpr (std::is_same_v<T, log_file_consumer>) {
+                const std::string_view file = typed.filename ? bounded_input(*typed.filename, out) : std::string_view{};
+                const std::string_view text = typed.text ? bounded_input(*typed.text, out) : std::string_view{};
+                const frame ff = root_frame("Filename", file);
+                const frame tf = root_frame("Text", text);
+                if (!trim(file).empty()) {
+                    generic_scan(file, ff, scan_mode::script);
+                    file_written(file, ff, file.data(), "LogFileEventConsumer appends to");
+                    add_stage("wbemcons.dll", stage_role::program, "appends event text to " + std::string(clip(file, 160)), text, ff);
+                }
+                if (!trim(text).empty()) {
+                    generic_scan(text, tf, scan_mode::template_text);
+                    const std::string normalized_file = normalize_path(file);
+                    const std::string_view ext = path_extension(normalized_file);
+                    if (ext == ".bat" || ext == ".cmd") {
+                        env_overrides vars;
+                        cmd_script(text, tf, vars);
+                    } else if (ext == ".ps1" || ext == ".psm1") {
+                        powershell_text(text, tf);
+                    } else if (ext == ".vbs" || ext == ".vbe") {
+                        script_text(text, script_language::vbscript, tf);
+                    } else if (ext == ".js" || ext == ".jse") {
+                        script_text(text, script_language::jscript, tf);
+                    } else if (is_executable_extension(ext)) {
+                        guess_text(text, tf);
+                    }
+                }
+            } else if constexpr (std::is_same_v<T, nt_event_log_consumer>) {
+                const std::string source = typed.source_name.value_or(std::string());
+                add_stage("wbemcons.dll", stage_role::program,
+                          "writes an event log record (source \"" + source + "\", event " +
+                              std::to_string(typed.event_id.value_or(0)) + ")",
+                          source, root_frame("SourceName", source));
+                if (typed.unc_server_name) {
+                    const std::string_view server = trim(*typed.unc_server_name);
+                    std::string host = lower_copy(server);
+                    while (host.starts_with("\\")) host.erase(0, 1);
+                    if (!host.empty() && host != "." && host != "localhost" && host != "127.0.0.1") {
+                        emit_at(indicator_kind::remote_event_log, "UNCServerName", *typed.unc_server_name, 0, std::string(server), 0);
+                    }
+                }
+                if (typed.insertion_string_templates) {
+                    for (const std::string& s : *typed.insertion_string_templates) {
+                        generic_scan(s, root_frame("InsertionStringTemplates", s), scan_mode::template_text);
+                    }
+                }
+            } else if constexpr (std::is_same_v<T, smtp_consumer>) {
+                std::string detail = "server=" + typed.smtp_server.value_or(std::string());
+                const std::pair<std::string_view, const std::optional<std::string>*> lines[] = {
+                    {"ToLine", &typed.to_line}, {"CcLine", &typed.cc_line}, {"BccLine", &typed.bcc_line},
+                    {"FromLine", &typed.from_line}, {"ReplyToLine", &typed.reply_to_line}, {"Subject", &typed.subject},
+                    {"Message", &typed.message}, {"SMTPServer", &typed.smtp_server}};
+                for (const auto& [name, value] : lines) {
+                    if (!*value || value->value().empty()) continue;
+                    if (name == "ToLine" || name == "CcLine" || name == "BccLine") detail += "; " + std::string(name) + "=" + **value;
+                }
+                const std::string_view server_text = typed.smtp_server ? std::string_view(*typed.smtp_server) : std::string_view{};
+                emit_at(indicator_kind::email_send, "SMTPServer", server_text, 0, detail, 0);
+                add_stage("smtpcons.dll", stage_role::program, "sends e-mail through " + typed.smtp_server.value_or(std::string()),
+                          detail, root_frame("SMTPServer", server_text));
+                auto scan_field = [this](std::string_view name, std::string_view value) {
+                    const frame f = root_frame(name, value);
+                    generic_scan(value, f, scan_mode::template_text);
+                    scan_hits templates;
+                    scan_templates(value, templates, 64);
+                    for (const scan_hit& t : templates) {
+                        if (sensitive_template(t.detail) || name == "ToLine" || name == "CcLine" || name == "BccLine") {
+                            emit(indicator_kind::event_data_exfiltration, f, value.data() + t.pos, std::string(name) + " carries " + t.detail);
+                        }
+                    }
+                };
+                for (const auto& [name, value] : lines) {
+                    if (*value && !value->value().empty()) scan_field(name, bounded_input(**value, out));
+                }
+                if (typed.header_fields) {
+                    for (const std::string& h : *typed.header_fields) scan_field("HeaderFields", h);
+                }
+            } else if constexpr (std::is_same_v<T, custom_consumer>) {
+                std::string what = typed.class_name;
+                if (!typed.derivation.empty()) what += " : " + typed.derivation.front();
+                emit_at(indicator_kind::custom_consumer, "__CLASS", typed.class_name, 0, what + " (run by its consumer provider DLL)", 0);
+                add_stage(typed.class_name, stage_role::program, "consumer provider handles the event", what, root_frame("__CLASS", typed.class_name));
+                for (const property& p : typed.extra) {
+                    std::vector<std::string> texts;
+                    if (const std::string* s = p.value.as_string()) texts.push_back(*s);
+                    else if (auto list = p.value.as_strings()) texts = std::move(*list);
+                    for (const std::string& s : texts) {
+                        if (trim(s).empty()) continue;
+                        const frame pf = root_frame(p.name, s);
+                        generic_scan(bounded_input(s, out), pf, scan_mode::template_text);
+                        if (enter(pf)) guess_text(bounded_input(s, out), pf);
+                    }
+                }
+            }
+        },
+        c);
+}
+
+// Runs one analysis; an exception (only allocation failure can throw) ends it with `truncated` set.
+template <class Fn>
+void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options) {
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        analyzer a(options, out);
+        fn(a);
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        out.truncated = true;
+    }
+#endif
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+
+WMISUB_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------------------
+// Command lines and paths
+// ---------------------------------------------------------------------------
+
+// Splits a command line into argv exactly as the program's C runtime would
+// (msvcrt: the VC++ 2008+ rules; shell32: CommandLineToArgvW). Backslashes are
+// literal unless they precede a quote: 2n backslashes + `"` give n backslashes
+// and a quote that opens or closes quoting; 2n+1 give n backslashes and a
+// literal `"`. argv[0] follows the program-name rules (quotes only, no escapes).
+[[nodiscard]] inline std::vector<std::string> split_command_line(std::string_view command_line,
+                                                                 argv_dialect dialect = argv_dialect::msvcrt) {
+    std::vector<std::string> out;
+    for (command_argument& a : detail::tokenize_argv(command_line, dialect)) out.push_back(std::move(a.value));
+    return out;
+}
+
+// As split_command_line, with the byte range each argument came from.
+[[nodiscard]] inline std::vector<command_argument> tokenize_command_line(std::string_view command_line,
+                                                                         argv_dialect dialect = argv_dialect::msvcrt) {
+    return detail::tokenize_argv(command_line, dialect);
+}
+
+// Expands `%VAR%` environment variables with the values Windows gives
+// LocalSystem (the account consumers run as): %SystemRoot% -> C:\Windows,
+// %ComSpec% -> C:\Windows\system32\cmd.exe, %TEMP% -> C:\Windows\TEMP, ...
+// Also `%VAR:~start,length%` substrings and `%VAR:old=new%` substitutions.
+// Unknown variables and WMI templates (`%TargetInstance.Name%`) are kept.
+[[nodiscard]] inline std::string expand_environment(std::string_view text) {
+    return detail::expand_env(text, nullptr);
+}
+
+// A path in the form used for matching: variables expanded, quotes removed,
+// lower case, '\' separators, `\\?\` and `\??\` prefixes removed, `.` and `..`
+// resolved, trailing dots and spaces of components dropped, well-known 8.3
+// names (PROGRA~1) expanded. UNC paths keep their leading `\\`.
+[[nodiscard]] inline std::string normalize_path(std::string_view path) { return detail::normalize_path(path); }
+
+// Where a path points if ordinary users can write there, else nullopt.
+// Takes a raw or normalized path.
+[[nodiscard]] inline std::optional<writable_location> classify_writable_path(std::string_view path) {
+    return detail::classify_writable(detail::normalize_path(path));
+}
+
+// ---------------------------------------------------------------------------
+// Analysis
+// ---------------------------------------------------------------------------
+
+// Analyses a CommandLineEventConsumer payload: the command line (as
+// CommandLineTemplate) and, when given, the program (as ExecutablePath, which
+// CreateProcess runs instead of the command line's first token). Indicators
+// name the fields "CommandLineTemplate" and "ExecutablePath".
+[[nodiscard]] inline payload_analysis analyze_command_line(std::string_view command_line,
+                                                           std::optional<std::string_view> executable_path = {},
+                                                           const payload_options& options = {}) {
+    payload_analysis out;
+    detail::run_guarded(out, [&](detail::analyzer& a) {
+        a.analyze_command_line_fields(command_line, "CommandLineTemplate", executable_path, "ExecutablePath");
+    }, options);
+    return out;
+}
+
+// Analyses PowerShell script text (as it would run after -Command or inside a
+// .ps1). Indicators name the field "ScriptText".
+[[nodiscard]] inline payload_analysis analyze_powershell(std::string_view script, const payload_options& options = {}) {
+    payload_analysis out;
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_root_script(script, "ScriptText", script_language::powershell); },
+                        options);
+    return out;
+}
+
+// Analyses an ActiveScript consumer's script. `engine` is the ScriptingEngine
+// value ("VBScript", "JScript", "VBScript.Encode", ...); an engine wmisub does
+// not know is reported and the text is scanned with both VBScript and JScript
+// rules. Indicators name the field "ScriptText".
+[[nodiscard]] inline payload_analysis analyze_script(std::string_view text, std::string_view engine,
+                                                     const payload_options& options = {}) {
+    payload_analysis out;
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_engine_script(text, "ScriptText", engine); }, options);
+    return out;
+}
+
+// Analyses any consumer: CommandLine (command line and executable),
+// ActiveScript (ScriptText, ScriptFileName, engine), LogFile (what and where it
+// writes), SMTP (where mail goes, what event data it carries), NTEventLog
+// (normally benign; remote servers noted) and custom classes (provider-run;
+// every string property scanned).
+[[nodiscard]] inline payload_analysis analyze_consumer(const consumer& c, const payload_options& options = {}) {
+    payload_analysis out;
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_consumer(c); }, options);
+    return out;
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/baseline.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Content fingerprints, baselines of approved objects, and field-level diffs.
+//
+// A fingerprint is the SHA-256 of an object's canonical form
+// (detail/baseline_canonical.hpp): what the object does, not where it was read
+// or how it was spelled. Provenance, property order, the case of property
+// names, NULL versus absent, integer widths, system properties (`__PATH`,
+// `__SERVER`) and respellings of the query, namespaces and object paths do not
+// change it. CreatorSID does: a changed creator is a change worth reporting.
+// Allow-lists key on fingerprints, never on names an attacker can copy.
+//
+// A baseline holds the approved objects with their identity (namespace, class,
+// key properties, compared as WMI does), fingerprint and full properties. diff()
+// matches a snapshot against it by identity and reports objects added, removed
+// and modified (every changed field, old and new, typed and as text), and
+// bindings re-pointed ("filter X now bound to consumer Y instead of Z"), in a
+// stable order. Nothing here needs nlohmann/json; wmisub/json.hpp reads and
+// writes baselines and diffs.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/datetime.hpp"
+// #include "wmisub/detail/baseline_canonical.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/baseline.hpp"
+// The canonical form content fingerprints are computed over, and the value
+// comparison field-level diffs use. Both ignore what does not change what an
+// object does: property order, the case of property names, NULL versus absent,
+// integer widths, the spelling of the query (WQL canonical form), of namespaces
+// and of object paths, and the case of values WMI itself compares without case
+// (key values, QueryLanguage, ScriptingEngine). System properties (`__PATH`,
+// `__SERVER`, ...) and provenance are volatile and left out. Everything else,
+// CreatorSID included, is content: a changed creator is a change.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/datetime.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+// #include "wmisub/wql.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// How a property's value is canonicalised, decided by its name and class.
+enum class canonical_rule : std::uint8_t {
+    exact,      // the value as it is (strings case-sensitive)
+    folded,     // a string WMI compares without case (keys, QueryLanguage, ScriptingEngine)
+    query,      // a WQL query: its canonical form, or the raw text when it does not parse
+    name_space, // a namespace: separators and case normalised
+    reference,  // an object path: compared as WMI identities
+};
+
+// A namespace as compared: backslashes, no server, no leading/trailing separators, folded.
+[[nodiscard]] inline std::string canonical_namespace(std::string_view ns) { return fold_case(normalize_namespace(ns)); }
+
+// An object path as compared; relative paths resolved against `base_namespace`.
+// Text that does not parse is kept (folded), marked so it never equals a path.
+[[nodiscard]] inline std::string canonical_reference(std::string_view text, std::string_view base_namespace) {
+    auto parsed = parse_object_path(text);
+    if (!parsed) return "raw:" + fold_case(text);
+    object_path path = std::move(*parsed);
+    if (path.is_relative()) path.namespace_path = std::string(base_namespace);
+    if (path.is_local()) return "path:" + local_identity_key(std::move(path));
+    path.namespace_path = normalize_namespace(path.namespace_path);
+    return "path:" + identity_key(path);
+}
+
+// A WQL query as compared: its canonical form, or the exact text when it does not parse.
+[[nodiscard]] inline std::string canonical_query(std::string_view text) {
+    auto canonical = canonical_wql(text);
+    if (canonical) return "wql:" + *canonical;
+    return "text:" + std::string(text);
+}
+
+inline void append_length_prefixed(std::string& out, std::string_view s) {
+    out += std::to_string(s.size());
+    out += ':';
+    out += s;
+}
+
+// Appends the canonical encoding of a value: self-delimiting, integer widths
+// ignored, reals by their bits (portable across C libraries).
+inline void append_canonical_value(std::string& out, const value& v, canonical_rule rule, std::string_view ns,
+                                   std::size_t depth) {
+    if (const value::array_type* items = v.as_array()) {
+        out += 'a';
+        out += std::to_string(items->size());
+        out += '[';
+        for (const value& item : *items) {
+            append_canonical_value(out, item, rule, ns, depth + 1);
+            out += ',';
+        }
+        out += ']';
+        return;
+    }
+    if (v.is_null()) {
+        out += 'n';
+        return;
+    }
+    if (const auto b = v.as_bool()) {
+        out += *b ? "b1" : "b0";
+        return;
+    }
+    if (const dmtf_datetime* d = v.as_datetime()) {
+        out += 'd';
+        out += to_string(*d);
+        return;
+    }
+    if (const embedded_object* o = v.as_object()) {
+        if (depth >= static_cast<std::size_t>(WMISUB_MAX_NESTING)) {
+            out += "o-deep";
+            return;
+        }
+        out += 'o';
+        append_length_prefixed(out, fold_case(o->class_name));
+        std::vector<std::pair<std::string, std::string>> members;
+        for (const property& p : o->properties) {
+            if (p.value.is_null() && !p.value.is_array()) continue;
+            std::string encoded;
+            append_canonical_value(encoded, p.value, canonical_rule::exact, ns, depth + 1);
+            members.emplace_back(fold_case(p.name), std::move(encoded));
+        }
+        std::sort(members.begin(), members.end());
+        out += '{';
+        for (const auto& [name, encoded] : members) {
+            append_length_prefixed(out, name);
+            out += '=';
+            out += encoded;
+            out += ';';
+        }
+        out += '}';
+        return;
+    }
+    if (const std::string* s = v.as_string()) {
+        if (v.type() == cim_type::reference || rule == canonical_rule::reference) {
+            out += 'p';
+            append_length_prefixed(out, canonical_reference(*s, ns));
+            return;
+        }
+        switch (rule) {
+        case canonical_rule::folded:
+            out += 's';
+            append_length_prefixed(out, fold_case(*s));
+            return;
+        case canonical_rule::query:
+            out += 'q';
+            append_length_prefixed(out, canonical_query(*s));
+            return;
+        case canonical_rule::name_space:
+            out += 's';
+            append_length_prefixed(out, canonical_namespace(*s));
+            return;
+        case canonical_rule::exact:
+        case canonical_rule::reference:
+        default:
+            out += 's';
+            append_length_prefixed(out, *s);
+            return;
+        }
+    }
+    const cim_type t = v.type();
+    if (t == cim_type::real32 || t == cim_type::real64) {
+        const double d = v.as_real().value_or(0.0);
+        if (std::isnan(d)) {
+            out += "rnan";
+            return;
+        }
+        const auto bits = std::bit_cast<std::uint64_t>(d);
+        constexpr std::string_view hex = "0123456789abcdef";
+        out += 'r';
+        for (int shift = 60; shift >= 0; shift -= 4) out += hex[(bits >> static_cast<unsigned>(shift)) & 0xFu];
+        return;
+    }
+    if (t == cim_type::char16) {
+        out += 'c';
+        out += std::to_string(v.as_uint().value_or(0));
+        return;
+    }
+    if (const auto i = v.as_int(); i && *i < 0) {
+        out += 'i';
+        out += std::to_string(*i);
+        return;
+    }
+    if (const auto u = v.as_uint()) {
+        out += 'i';
+        out += std::to_string(*u);
+        return;
+    }
+    out += '?';
+}
+
+// The rule for a property of a class: key values and WMI-compared strings fold,
+// queries and namespaces normalise, binding references compare as paths.
+[[nodiscard]] inline canonical_rule canonical_rule_for(std::string_view class_name, std::string_view property_name,
+                                                       const std::vector<std::string>& key_names) {
+    for (const std::string& key : key_names) {
+        if (iequals(key, property_name)) {
+            return iequals(class_name, class_names::binding) ? canonical_rule::reference : canonical_rule::folded;
+        }
+    }
+    if (iequals(class_name, class_names::event_filter)) {
+        if (iequals(property_name, "Query")) return canonical_rule::query;
+        if (iequals(property_name, "QueryLanguage")) return canonical_rule::folded;
+        if (iequals(property_name, "EventNamespace")) return canonical_rule::name_space;
+    }
+    if (iequals(property_name, "ScriptingEngine") && iequals(class_name, class_names::active_script)) {
+        return canonical_rule::folded;
+    }
+    if (iequals(class_name, class_names::binding) &&
+        (iequals(property_name, "Filter") || iequals(property_name, "Consumer"))) {
+        return canonical_rule::reference;
+    }
+    return canonical_rule::exact;
+}
+
+// System properties (`__PATH`, `__SERVER`, `__GENUS`, ...) describe where an
+// object was read, not what it does.
+[[nodiscard]] inline bool is_system_property(std::string_view name) noexcept { return name.starts_with("__"); }
+
+// The canonical encoding of one property value in its class and namespace.
+[[nodiscard]] inline std::string canonical_property(std::string_view class_name, std::string_view ns,
+                                                    std::string_view name, const value& v,
+                                                    const std::vector<std::string>& key_names) {
+    std::string out;
+    append_canonical_value(out, v, canonical_rule_for(class_name, name, key_names), ns, 0);
+    return out;
+}
+
+// The whole canonical form of an object given its parts. `kind` is the stable
+// kind name ("filter", "consumer", ...). Properties are sorted by folded name;
+// NULLs and system properties are left out.
+[[nodiscard]] inline std::string canonical_object(std::string_view kind, std::string_view ns,
+                                                  std::string_view class_name, const std::vector<property>& props,
+                                                  const std::vector<std::string>& key_names) {
+    std::vector<std::pair<std::string, std::string>> members;
+    members.reserve(props.size());
+    for (const property& p : props) {
+        if (is_system_property(p.name)) continue;
+        if (p.value.is_null() && !p.value.is_array()) continue;
+        members.emplace_back(fold_case(p.name), canonical_property(class_name, ns, p.name, p.value, key_names));
+    }
+    std::sort(members.begin(), members.end());
+    std::string out = "wmisub.fingerprint/1\n";
+    out += "kind:";
+    out += kind;
+    out += "\nnamespace:";
+    append_length_prefixed(out, canonical_namespace(ns));
+    out += "\nclass:";
+    append_length_prefixed(out, fold_case(class_name));
+    out += '\n';
+    for (const auto& [name, encoded] : members) {
+        append_length_prefixed(out, name);
+        out += '=';
+        out += encoded;
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/graph.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/sid.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------------------
+// Objects of any kind
+// ---------------------------------------------------------------------------
+
+// What a subscription object is. Names are stable (JSON uses them).
+// (GCC's -Wshadow mistakes the scoped enumerator `consumer` for a redeclaration of the type.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+enum class object_kind : std::uint8_t { filter, consumer, binding, timer, instance };
+// Which end of a re-pointed binding stayed the same.
+enum class rebinding_anchor : std::uint8_t { filter, consumer };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// "filter", "consumer", "binding", "timer", "instance".
+[[nodiscard]] constexpr std::string_view to_string(object_kind k) noexcept {
+    switch (k) {
+    case object_kind::filter: return "filter";
+    case object_kind::consumer: return "consumer";
+    case object_kind::binding: return "binding";
+    case object_kind::timer: return "timer";
+    case object_kind::instance: return "instance";
+    }
+    return "instance";
+}
+
+// The kind named by a stable name; nullopt for anything else.
+[[nodiscard]] constexpr std::optional<object_kind> object_kind_from_string(std::string_view name) noexcept {
+    for (const object_kind k : {object_kind::filter, object_kind::consumer, object_kind::binding, object_kind::timer,
+                                object_kind::instance}) {
+        if (name == to_string(k)) return k;
+    }
+    return std::nullopt;
+}
+
+// The kind of a typed object.
+[[nodiscard]] inline object_kind kind_of(const wmi_object& o) noexcept {
+    switch (o.index()) {
+    case 0: return object_kind::filter;
+    case 1: return object_kind::consumer;
+    case 2: return object_kind::binding;
+    case 3: return object_kind::timer;
+    default: return object_kind::instance;
+    }
+}
+
+// The namespace an object was found in.
+[[nodiscard]] inline const std::string& namespace_of(const wmi_object& o) noexcept {
+    return std::visit(
+        [](const auto& typed) -> const std::string& {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, consumer>) return header_of(typed).namespace_path;
+            else return typed.namespace_path;
+        },
+        o);
+}
+
+// The class of an object as the source spelled it.
+[[nodiscard]] inline const std::string& class_name_of(const wmi_object& o) noexcept {
+    return std::visit(
+        [](const auto& typed) -> const std::string& {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, consumer>) return header_of(typed).class_name;
+            else return typed.class_name;
+        },
+        o);
+}
+
+// Where an object was found.
+[[nodiscard]] inline const provenance& origin_of(const wmi_object& o) noexcept {
+    return std::visit(
+        [](const auto& typed) -> const provenance& {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, consumer>) return header_of(typed).origin;
+            else return typed.origin;
+        },
+        o);
+}
+
+// The properties of a generic instance (the counterpart of properties_of for typed objects).
+[[nodiscard]] inline std::vector<property> properties_of(const instance& in) { return in.properties; }
+
+// The properties of any object as WMI spells them.
+[[nodiscard]] inline std::vector<property> properties_of(const wmi_object& o) {
+    return std::visit(
+        [](const auto& typed) -> std::vector<property> {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, instance>) return typed.properties;
+            else if constexpr (std::is_same_v<T, consumer>) return properties_of(typed);
+            else return properties_of<T>(typed);
+        },
+        o);
+}
+
+// The key property names of an instance: its known keys, else `Name` when it has one.
+[[nodiscard]] inline std::vector<std::string> key_names_of(const instance& in) {
+    if (!in.key_names.empty()) return in.key_names;
+    if (in.get("Name") != nullptr) return {"Name"};
+    return {};
+}
+
+// The key property names of any object.
+[[nodiscard]] inline std::vector<std::string> key_names_of(const wmi_object& o) {
+    switch (kind_of(o)) {
+    case object_kind::filter: return {"Name"};
+    case object_kind::consumer: return key_names_of(std::get<consumer>(o));
+    case object_kind::binding: return {"Filter", "Consumer"};
+    case object_kind::timer: return {"TimerId"};
+    case object_kind::instance: return key_names_of(std::get<instance>(o));
+    }
+    return {};
+}
+
+// The identity of a generic instance: namespace, class and key properties
+// (known keys, else `Name`); no keys when it has neither.
+[[nodiscard]] inline object_path identity_of(const instance& in) {
+    object_path p;
+    p.namespace_path = in.namespace_path;
+    p.class_name = in.class_name;
+    for (const std::string& key : key_names_of(in)) {
+        const value* v = in.get(key);
+        path_key k;
+        k.name = key;
+        if (v == nullptr) {
+            k.value = {};
+        } else if (const std::string* s = v->as_string()) {
+            k.value = *s;
+        } else if (const auto b = v->as_bool()) {
+            k.kind = key_value_kind::boolean;
+            k.value = *b ? "TRUE" : "FALSE";
+        } else if (const auto i = v->as_int(); i && is_integer(v->type())) {
+            k.kind = key_value_kind::integer;
+            k.value = std::to_string(*i);
+        } else if (const auto u = v->as_uint(); u && is_integer(v->type())) {
+            k.kind = key_value_kind::integer;
+            k.value = std::to_string(*u);
+        } else {
+            k.value = to_display(*v);
+        }
+        p.keys.push_back(std::move(k));
+    }
+    return p;
+}
+
+// The identity of any object as an object path.
+[[nodiscard]] inline object_path identity_of(const wmi_object& o) {
+    return std::visit(
+        [](const auto& typed) -> object_path { return identity_of(typed); }, o);
+}
+
+// ---------------------------------------------------------------------------
+// Fingerprints
+// ---------------------------------------------------------------------------
+
+// The version of the canonical form; a new version means new fingerprints.
+inline constexpr int fingerprint_version = 1;
+
+// The canonical form of an object (see the header comment): the text its fingerprint hashes.
+[[nodiscard]] inline std::string canonical_form(const wmi_object& o) {
+    return detail::canonical_object(to_string(kind_of(o)), namespace_of(o), class_name_of(o), properties_of(o),
+                                    key_names_of(o));
+}
+
+// The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
+[[nodiscard]] inline std::string fingerprint(const wmi_object& o) { return sha256_hex(canonical_form(o)); }
+
+// Fingerprints of the typed objects, for callers that hold one.
+[[nodiscard]] inline std::string fingerprint(const event_filter& f) { return fingerprint(wmi_object{f}); }
+[[nodiscard]] inline std::string fingerprint(const consumer& c) { return fingerprint(wmi_object{c}); }
+[[nodiscard]] inline std::string fingerprint(const binding& b) { return fingerprint(wmi_object{b}); }
+[[nodiscard]] inline std::string fingerprint(const timer_instruction& t) { return fingerprint(wmi_object{t}); }
+[[nodiscard]] inline std::string fingerprint(const instance& in) { return fingerprint(wmi_object{in}); }
+
+// The canonical identity of an object, the key baselines and diffs match on:
+// compared as WMI compares (case, key order, path spellings, local server).
+// An instance without key properties is identified by its content.
+[[nodiscard]] inline std::string identity_key_of(const wmi_object& o) {
+    const object_path path = identity_of(o);
+    std::string key = detail::local_identity_key(path);
+    if (path.keys.empty()) key += "#" + fingerprint(o);
+    return key;
+}
+
+// ---------------------------------------------------------------------------
+// Baselines
+// ---------------------------------------------------------------------------
+
+// One approved object.
+struct baseline_entry {
+    object_kind kind = object_kind::instance;
+    std::string identity;      // the identity as an object path, for people: `root\subscription:__EventFilter.Name="x"`
+    std::string identity_key;  // the canonical identity diffs match on
+    std::string fingerprint;   // content fingerprint
+    wmi_object object;         // the object itself, properties and provenance included
+
+    // Builds an entry for an object, computing its identity and fingerprint.
+    [[nodiscard]] static baseline_entry of(wmi_object o) {
+        baseline_entry e;
+        e.kind = kind_of(o);
+        e.identity = to_string(identity_of(o));
+        e.identity_key = identity_key_of(o);
+        e.fingerprint = wmisub::fingerprint(o);
+        e.object = std::move(o);
+        return e;
+    }
+};
+
+namespace detail {
+
+[[nodiscard]] inline bool baseline_entry_less(const baseline_entry& a, const baseline_entry& b) noexcept {
+    return std::tie(a.kind, a.identity_key, a.fingerprint) < std::tie(b.kind, b.identity_key, b.fingerprint);
+}
+
+// collect_options::wants_namespace, for the analysis layer.
+[[nodiscard]] inline bool namespace_wanted(std::string_view ns, const std::vector<std::string>& wanted_list,
+                                           bool recursive) {
+    if (wanted_list.empty()) return true;
+    const std::string have = canonical_namespace(ns);
+    for (const std::string& wanted : wanted_list) {
+        const std::string want = canonical_namespace(wanted);
+        if (have == want) return true;
+        if (recursive && have.size() > want.size() && have[want.size()] == '\\' && have.starts_with(want)) return true;
+    }
+    return false;
+}
+
+}  // namespace detail
+
+// Approved objects and when, where and by what they were approved. An empty
+// baseline (no entries) is valid and distinct from a baseline that could not
+// be read, which is an error.
+struct baseline {
+    std::string host;                        // machine the approved state came from, when known
+    std::optional<timestamp> created;        // when the baseline was made
+    std::string tool_version = WMISUB_VERSION_STRING;  // wmisub version that made it
+    std::string comment;                     // free text (ticket, who approved)
+    std::vector<baseline_entry> entries;     // sorted by kind, identity key, fingerprint
+
+    [[nodiscard]] bool empty() const noexcept { return entries.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return entries.size(); }
+
+    // The first entry with this identity key, or nullptr.
+    [[nodiscard]] const baseline_entry* find(std::string_view identity_key) const noexcept {
+        const auto it = std::find_if(entries.begin(), entries.end(),
+                                     [&](const baseline_entry& e) { return e.identity_key == identity_key; });
+        return it != entries.end() ? &*it : nullptr;
+    }
+
+    // True when some approved object has exactly this content.
+    [[nodiscard]] bool approves(std::string_view fingerprint_hex) const noexcept {
+        return std::any_of(entries.begin(), entries.end(),
+                           [&](const baseline_entry& e) { return e.fingerprint == fingerprint_hex; });
+    }
+
+    // Approves an object. The same identity with the same content is kept
+    // once; the same identity with other content is kept too (two sources
+    // disagreeing are both approved). Returns false when it was already there.
+    bool add(wmi_object o) {
+        baseline_entry e = baseline_entry::of(std::move(o));
+        const auto at = std::lower_bound(entries.begin(), entries.end(), e, detail::baseline_entry_less);
+        if (at != entries.end() && at->kind == e.kind && at->identity_key == e.identity_key &&
+            at->fingerprint == e.fingerprint) {
+            return false;
+        }
+        entries.insert(at, std::move(e));
+        return true;
+    }
+
+    // Restores the canonical order after entries were edited directly.
+    void sort() { std::sort(entries.begin(), entries.end(), detail::baseline_entry_less); }
+};
+
+// How make_baseline builds a baseline.
+struct baseline_options {
+    std::optional<timestamp> created;   // default: now
+    std::string comment;
+    bool include_other_objects = true;  // also approve the snapshot's other instances (provider registrations, ...)
+};
+
+// Approves everything a snapshot holds. The snapshot's errors are not part of
+// a baseline: check them first, as a baseline of a partial collection reports
+// the missing objects as added later.
+[[nodiscard]] inline baseline make_baseline(const snapshot& snap, const baseline_options& options = {}) {
+    baseline out;
+    out.host = snap.host;
+    out.created = options.created ? options.created
+                                  : std::optional<timestamp>(std::chrono::time_point_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now()));
+    out.comment = options.comment;
+    std::vector<baseline_entry> entries;
+    entries.reserve(snap.object_count() + (options.include_other_objects ? snap.other_objects.size() : 0));
+    for (const event_filter& f : snap.filters) entries.push_back(baseline_entry::of(f));
+    for (const consumer& c : snap.consumers) entries.push_back(baseline_entry::of(c));
+    for (const binding& b : snap.bindings) entries.push_back(baseline_entry::of(b));
+    for (const timer_instruction& t : snap.timers) entries.push_back(baseline_entry::of(t));
+    if (options.include_other_objects) {
+        for (const instance& in : snap.other_objects) entries.push_back(baseline_entry::of(in));
+    }
+    std::stable_sort(entries.begin(), entries.end(), detail::baseline_entry_less);
+    for (baseline_entry& e : entries) {
+        if (!out.entries.empty() && out.entries.back().kind == e.kind && out.entries.back().identity_key == e.identity_key &&
+            out.entries.back().fingerprint == e.fingerprint) {
+            continue;
+        }
+        out.entries.push_back(std::move(e));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Diffs
+// ---------------------------------------------------------------------------
+
+// One changed property of a modified object. Absent and NULL are the same.
+struct field_change {
+    std::string field;                // WMI property name (as the new object spells it, else the old one)
+    std::optional<value> old_value;   // nullopt: absent before
+    std::optional<value> new_value;   // nullopt: absent now
+    std::string old_text;             // for people: strings as they are, CreatorSID as `S-1-…`, "" when absent
+    std::string new_text;
+};
+
+// An object present on one side only.
+struct diff_object {
+    object_kind kind = object_kind::instance;
+    std::string identity;
+    std::string identity_key;
+    std::string fingerprint;
+    wmi_object object;
+};
+
+// An object with the same identity on both sides and different content.
+struct modified_object {
+    object_kind kind = object_kind::instance;
+    std::string identity;
+    std::string identity_key;
+    std::string old_fingerprint;
+    std::string new_fingerprint;
+    wmi_object old_object;
+    wmi_object new_object;
+    std::vector<field_change> changes;  // sorted by folded field name
+};
+
+// "filter" or "consumer".
+[[nodiscard]] constexpr std::string_view to_string(rebinding_anchor a) noexcept {
+    return a == rebinding_anchor::filter ? "filter" : "consumer";
+}
+
+// A binding removed and another added that share one end: the filter now
+// triggers another consumer (anchor filter), or the consumer is now triggered
+// by another filter (anchor consumer). Both bindings also appear in
+// added/removed.
+struct rebinding {
+    rebinding_anchor anchor = rebinding_anchor::filter;
+    std::string namespace_path;  // of the bindings
+    std::string anchor_path;     // the filter (or consumer) that stayed, as the binding spells it
+    std::string old_peer;        // what it was bound to
+    std::string new_peer;        // what it is bound to now
+    std::string old_binding;     // identity of the removed binding
+    std::string new_binding;     // identity of the added binding
+    std::string description;     // `filter "X" now bound to consumer CommandLineEventConsumer "Y" instead of … "Z"`
+};
+
+// What to compare.
+struct diff_options {
+    // Namespaces compared (and their children when recursive); empty: all. Use
+    // the namespaces the snapshot was collected from, or every baseline object
+    // outside them is reported removed.
+    std::vector<std::string> namespaces;
+    bool recursive = true;
+    // Also compare instances of other classes (provider registrations, ...).
+    bool include_other_objects = true;
+};
+
+// The result of diff(): every difference, in a stable order (kind, then identity).
+struct baseline_diff {
+    std::vector<diff_object> added;
+    std::vector<diff_object> removed;
+    std::vector<modified_object> modified;
+    std::vector<rebinding> rebindings;
+    std::size_t unchanged = 0;
+
+    // The two sides, for reports.
+    std::string baseline_host;
+    std::optional<timestamp> baseline_created;
+    std::string snapshot_host;
+    std::optional<timestamp> snapshot_collected_at;
+
+    // The snapshot's collection errors: an object reported removed may be one
+    // that could not be read.
+    std::vector<collection_error> errors;
+
+    // True when anything was added, removed or modified.
+    [[nodiscard]] bool has_changes() const noexcept { return !added.empty() || !removed.empty() || !modified.empty(); }
+};
+
+namespace detail {
+
+// Most approved variants of one identity a modified object is compared with.
+inline constexpr std::size_t max_diff_candidates = 16;
+
+// A value as text for people: strings as they are, datetimes as DMTF, CreatorSID as a SID.
+[[nodiscard]] inline std::string diff_display(std::string_view name, const value& v) {
+    if (iequals(name, "CreatorSID")) {
+        if (auto bytes = v.as_bytes()) {
+            if (auto sid = format_sid(*bytes)) return *sid;
+        }
+    }
+    if (const dmtf_datetime* d = v.as_datetime()) return to_string(*d);
+    return to_display(v);
+}
+
+// Every field whose canonical value differs between two objects of one identity.
+[[nodiscard]] inline std::vector<field_change> field_changes(const wmi_object& before, const wmi_object& after) {
+    struct side {
+        const property* p = nullptr;
+        std::string canonical;
+    };
+    std::map<std::string, std::pair<side, side>> fields;
+    const std::vector<property> old_props = properties_of(before);
+    const std::vector<property> new_props = properties_of(after);
+    const std::vector<std::string> old_keys = key_names_of(before);
+    const std::vector<std::string> new_keys = key_names_of(after);
+    auto collect = [&fields](const std::vector<property>& props, const wmi_object& o,
+                             const std::vector<std::string>& keys, bool is_new) {
+        for (const property& p : props) {
+            if (is_system_property(p.name)) continue;
+            if (p.value.is_null() && !p.value.is_array()) continue;
+            side& s = is_new ? fields[fold_case(p.name)].second : fields[fold_case(p.name)].first;
+            if (s.p != nullptr) continue;  // a repeated name: the first one counts, as find_property does
+            s.p = &p;
+            s.canonical = canonical_property(class_name_of(o), namespace_of(o), p.name, p.value, keys);
+        }
+    };
+    collect(old_props, before, old_keys, false);
+    collect(new_props, after, new_keys, true);
+    std::vector<field_change> out;
+    for (const auto& [folded, sides] : fields) {
+        const auto& [old_side, new_side] = sides;
+        if (old_side.p != nullptr && new_side.p != nullptr && old_side.canonical == new_side.canonical) continue;
+        field_change change;
+        change.field = new_side.p != nullptr ? new_side.p->name : old_side.p->name;
+        if (old_side.p != nullptr) {
+            change.old_value = old_side.p->value;
+            change.old_text = diff_display(old_side.p->name, old_side.p->value);
+        }
+        if (new_side.p != nullptr) {
+            change.new_value = new_side.p->value;
+            change.new_text = diff_display(new_side.p->name, new_side.p->value);
+        }
+        out.push_back(std::move(change));
+    }
+    return out;
+}
+
+[[nodiscard]] inline diff_object to_diff_object(const baseline_entry& e) {
+    return diff_object{e.kind, e.identity, e.identity_key, e.fingerprint, e.object};
+}
+
+// A reference for people: `filter "X"`, `consumer CommandLineEventConsumer "Y"`, else the path text.
+// Without the role word when `with_role` is false ("… instead of CommandLineEventConsumer "Z"").
+[[nodiscard]] inline std::string describe_reference(std::string_view role, std::string_view text, bool with_role = true) {
+    auto parsed = parse_object_path(text);
+    std::string out;
+    if (with_role) {
+        out += role;
+        out += ' ';
+    }
+    if (parsed && parsed->keys.size() == 1) {
+        if (!(role == "filter" && iequals(parsed->class_name, class_names::event_filter))) {
+            out += parsed->class_name;
+            out += ' ';
+        }
+        out += '"';
+        out += parsed->keys.front().value;
+        out += '"';
+        return out;
+    }
+    out += text;
+    return out;
+}
+
+// Pairs removed and added bindings that share one end into rebindings.
+[[nodiscard]] inline std::vector<rebinding> find_rebindings(const std::vector<diff_object>& removed,
+                                                            const std::vector<diff_object>& added) {
+    struct end {
+        std::size_t index;
+        std::string filter_key;
+        std::string consumer_key;
+        const binding* b;
+    };
+    auto ends_of = [](const std::vector<diff_object>& list) {
+        std::vector<end> out;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (list[i].kind != object_kind::binding) continue;
+            const auto* b = std::get_if<binding>(&list[i].object);
+            if (b == nullptr) continue;
+            out.push_back({i, canonical_reference(b->filter, b->namespace_path),
+                           canonical_reference(b->consumer, b->namespace_path), b});
+        }
+        return out;
+    };
+    const std::vector<end> gone = ends_of(removed);
+    const std::vector<end> came = ends_of(added);
+    std::vector<bool> gone_used(gone.size(), false);
+    std::vector<bool> came_used(came.size(), false);
+    std::vector<rebinding> out;
+    auto pair_on = [&](rebinding_anchor anchor) {
+        // anchor key -> indices, both sides; std::map keeps the order stable.
+        std::map<std::string, std::pair<std::vector<std::size_t>, std::vector<std::size_t>>> groups;
+        for (std::size_t i = 0; i < gone.size(); ++i) {
+            if (gone_used[i]) continue;
+            groups[anchor == rebinding_anchor::filter ? gone[i].filter_key : gone[i].consumer_key].first.push_back(i);
+        }
+        for (std::size_t i = 0; i < came.size(); ++i) {
+            if (came_used[i]) continue;
+            groups[anchor == rebinding_anchor::filter ? came[i].filter_key : came[i].consumer_key].second.push_back(i);
+        }
+        for (auto& [key, sides] : groups) {
+            auto& [olds, news] = sides;
+            const auto peer_key = [&](const end& e) {
+                return anchor == rebinding_anchor::filter ? e.consumer_key : e.filter_key;
+            };
+            std::sort(olds.begin(), olds.end(), [&](std::size_t a, std::size_t b) { return peer_key(gone[a]) < peer_key(gone[b]); });
+            std::sort(news.begin(), news.end(), [&](std::size_t a, std::size_t b) { return peer_key(came[a]) < peer_key(came[b]); });
+            const std::size_t pairs = std::min(olds.size(), news.size());
+            for (std::size_t i = 0; i < pairs; ++i) {
+                const end& o = gone[olds[i]];
+                const end& n = came[news[i]];
+                gone_used[olds[i]] = true;
+                came_used[news[i]] = true;
+                rebinding r;
+                r.anchor = anchor;
+                r.namespace_path = n.b->namespace_path;
+                const bool by_filter = anchor == rebinding_anchor::filter;
+                r.anchor_path = by_filter ? n.b->filter : n.b->consumer;
+                r.old_peer = by_filter ? o.b->consumer : o.b->filter;
+                r.new_peer = by_filter ? n.b->consumer : n.b->filter;
+                r.old_binding = removed[o.index].identity;
+                r.new_binding = added[n.index].identity;
+                const std::string_view anchor_role = by_filter ? "filter" : "consumer";
+                const std::string_view peer_role = by_filter ? "consumer" : "filter";
+                r.description = describe_reference(anchor_role, r.anchor_path) + " now bound to " +
+                                describe_reference(peer_role, r.new_peer) + " instead of " +
+                                describe_reference(peer_role, r.old_peer, false);
+                out.push_back(std::move(r));
+            }
+        }
+    };
+    pair_on(rebinding_anchor::filter);
+    pair_on(rebinding_anchor::consumer);
+    return out;
+}
+
+[[nodiscard]] inline bool diff_object_less(const diff_object& a, const diff_object& b) noexcept {
+    return std::tie(a.kind, a.identity_key, a.fingerprint) < std::tie(b.kind, b.identity_key, b.fingerprint);
+}
+
+// The diff of two entry lists (old approved, new observed).
+[[nodiscard]] inline baseline_diff diff_entries(const std::vector<const baseline_entry*>& before,
+                                                const std::vector<const baseline_entry*>& after) {
+    baseline_diff out;
+    std::map<std::pair<object_kind, std::string>, std::pair<std::vector<const baseline_entry*>, std::vector<const baseline_entry*>>>
+        groups;
+    for (const baseline_entry* e : before) groups[{e->kind, e->identity_key}].first.push_back(e);
+    for (const baseline_entry* e : after) groups[{e->kind, e->identity_key}].second.push_back(e);
+    for (auto& [key, sides] : groups) {
+        auto& [olds, news] = sides;
+        if (news.empty()) {
+            for (const baseline_entry* e : olds) out.removed.push_back(to_diff_object(*e));
+            continue;
+        }
+        if (olds.empty()) {
+            for (const baseline_entry* e : news) out.added.push_back(to_diff_object(*e));
+            continue;
+        }
+        std::set<std::string_view> approved;
+        for (const baseline_entry* e : olds) approved.insert(e->fingerprint);
+        std::set<std::string_view> seen;
+        for (const baseline_entry* e : news) seen.insert(e->fingerprint);
+        for (const baseline_entry* now : news) {
+            if (approved.count(now->fingerprint) != 0) {
+                ++out.unchanged;
+                continue;
+            }
+            // Compare with the approved variant that changed least, preferring one no longer present.
+            // Only the first few variants are compared: a hostile snapshot could repeat one identity
+            // thousands of times with different content.
+            const baseline_entry* best = nullptr;
+            std::vector<field_change> best_changes;
+            bool best_absent = false;
+            std::size_t compared = 0;
+            for (const baseline_entry* was : olds) {
+                if (compared++ == max_diff_candidates) break;
+                std::vector<field_change> changes = field_changes(was->object, now->object);
+                const bool absent = seen.count(was->fingerprint) == 0;
+                if (best == nullptr || (absent && !best_absent) ||
+                    (absent == best_absent && changes.size() < best_changes.size())) {
+                    best = was;
+                    best_changes = std::move(changes);
+                    best_absent = absent;
+                }
+            }
+            modified_object m;
+            m.kind = now->kind;
+            m.identity = now->identity;
+            m.identity_key = now->identity_key;
+            m.old_fingerprint = best->fingerprint;
+            m.new_fingerprint = now->fingerprint;
+            m.old_object = best->object;
+            m.new_object = now->object;
+            m.changes = std::move(best_changes);
+            out.modified.push_back(std::move(m));
+        }
+    }
+    std::sort(out.added.begin(), out.added.end(), diff_object_less);
+    std::sort(out.removed.begin(), out.removed.end(), diff_object_less);
+    std::sort(out.modified.begin(), out.modified.end(), [](const modified_object& a, const modified_object& b) {
+        return std::tie(a.kind, a.identity_key, a.new_fingerprint) < std::tie(b.kind, b.identity_key, b.new_fingerprint);
+    });
+    out.rebindings = find_rebindings(out.removed, out.added);
+    return out;
+}
+
+[[nodiscard]] inline std::vector<const baseline_entry*> diff_scope(const std::vector<baseline_entry>& entries,
+                                                                   const diff_options& options) {
+    std::vector<const baseline_entry*> out;
+    out.reserve(entries.size());
+    for (const baseline_entry& e : entries) {
+        if (!options.include_other_objects && e.kind == object_kind::instance) continue;
+        if (!namespace_wanted(namespace_of(e.object), options.namespaces, options.recursive)) continue;
+        out.push_back(&e);
+    }
+    return out;
+}
+
+}  // namespace detail
+
+// Compares two baselines (an approved state with another host's, or an older one).
+[[nodiscard]] inline baseline_diff diff(const baseline& before, const baseline& after, const diff_options& options = {}) {
+    baseline_diff out = detail::diff_entries(detail::diff_scope(before.entries, options),
+                                             detail::diff_scope(after.entries, options));
+    out.baseline_host = before.host;
+    out.baseline_created = before.created;
+    out.snapshot_host = after.host;
+    out.snapshot_collected_at = after.created;
+    return out;
+}
+
+// Compares a snapshot with a baseline: what was added, removed and modified
+// since the baseline was approved, field by field, and re-pointed bindings.
+[[nodiscard]] inline baseline_diff diff(const baseline& approved, const snapshot& observed,
+                                        const diff_options& options = {}) {
+    baseline_options as_observed;
+    as_observed.created = observed.collected_at.value_or(timestamp{});
+    as_observed.include_other_objects = options.include_other_objects;
+    const baseline now = make_baseline(observed, as_observed);
+    baseline_diff out = diff(approved, now, options);
+    out.snapshot_collected_at = observed.collected_at;
+    out.errors = observed.errors;
+    return out;
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/rules.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// The rule catalog. A rule looks at one subscription (a graph entry with its
+// filter, consumer, binding, timers, trigger analysis and payload analysis)
+// and, when it fires, says why with evidence. Rules name behaviours, never a
+// sample's names or strings. Hosts add their own rules to a catalog.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/payload.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// How bad something is. Names are stable (JSON, --fail-on).
+enum class severity : std::uint8_t { info, low, medium, high, critical };
+
+[[nodiscard]] constexpr std::string_view to_string(severity s) noexcept {
+    switch (s) {
+    case severity::info: return "info";
+    case severity::low: return "low";
+    case severity::medium: return "medium";
+    case severity::high: return "high";
+    case severity::critical: return "critical";
+    }
+    return "info";
+}
+
+// The severity named `text` (case-insensitive), or nullopt.
+[[nodiscard]] inline std::optional<severity> severity_from_string(std::string_view text) noexcept {
+    for (severity s : {severity::info, severity::low, severity::medium, severity::high, severity::critical}) {
+        if (ascii_iequals(text, to_string(s))) return s;
+    }
+    return std::nullopt;
+}
+
+// One piece of evidence: which field, and the text that made the rule fire.
+struct evidence {
+    std::string field;    // "Filter.Query", "Consumer.CommandLineTemplate>base64_utf16le", "Binding.Filter"
+    std::string excerpt;  // the text, at most ~200 bytes
+    std::string detail;   // what it means here (the URL, the decoded command, the tool), may be empty
+
+    friend bool operator==(const evidence&, const evidence&) = default;
+};
+
+// What a rule said about one subscription.
+struct finding {
+    std::string rule;                     // the rule id, e.g. "WMISUB-PAY-001"
+    wmisub::severity severity = severity::info;
+    std::string title;
+    std::vector<std::string> techniques;  // ATT&CK ids
+    std::vector<wmisub::evidence> evidence;
+};
+
+// Everything a rule may look at for one graph entry. Built by assess; pointers
+// refer into the snapshot and stay valid while it lives.
+struct subscription_facts {
+    const wmisub::subscription* entry = nullptr;
+    const wmisub::snapshot* snapshot = nullptr;
+    const event_filter* filter = nullptr;
+    const wmisub::consumer* consumer = nullptr;
+    const wmisub::binding* binding = nullptr;
+    std::vector<const timer_instruction*> timers;
+    std::optional<wql_analysis> trigger;       // analysis of the filter's query, when it parses
+    std::optional<error> query_error;          // why it did not parse
+    std::optional<payload_analysis> payload;   // analysis of the consumer
+    std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
+
+    // True when the consumer runs code: command lines, scripts, provider DLLs.
+    [[nodiscard]] bool executes_code() const noexcept {
+        if (consumer == nullptr) return false;
+        return std::holds_alternative<command_line_consumer>(*consumer) ||
+               std::holds_alternative<active_script_consumer>(*consumer) || std::holds_alternative<custom_consumer>(*consumer);
+    }
+    [[nodiscard]] trigger_kind trigger_kind_or(trigger_kind fallback) const noexcept {
+        return trigger ? trigger->trigger.kind : fallback;
+    }
+};
+
+// A rule fired: the evidence, and optionally a severity other than the rule's default.
+struct rule_hit {
+    std::vector<wmisub::evidence> evidence;
+    std::optional<wmisub::severity> severity;
+};
+
+// A rule: stable id, what it is about and how to check it.
+struct rule {
+    std::string id;                       // WMISUB-<AREA>-<NNN>, never reused
+    std::string title;
+    wmisub::severity severity = severity::medium;
+    std::vector<std::string> techniques;  // ATT&CK technique ids
+    std::string description;              // what it detects
+    std::string rationale;                // why that matters, and when it is benign
+    std::function<std::optional<rule_hit>(const subscription_facts&)> check;
+};
+
+// An ordered set of rules with unique ids.
+class rule_catalog {
+public:
+    rule_catalog() = default;
+
+    // Wmisub's own rules.
+    [[nodiscard]] static rule_catalog builtin();
+
+    // Adds a rule; fails when the id is taken or the rule has no check.
+    result<void> add(rule r) {
+        if (r.id.empty() || !r.check) return make_error(errc::invalid_argument, "a rule needs an id and a check");
+        if (find(r.id) != nullptr) return make_error(errc::invalid_argument, "rule id " + r.id + " is already in the catalog");
+        rules_.push_back(std::move(r));
+        return {};
+    }
+
+    // The rule with this id (case-insensitive), or nullptr.
+    [[nodiscard]] const rule* find(std::string_view id) const noexcept {
+        for (const rule& r : rules_) {
+            if (ascii_iequals(r.id, id)) return &r;
+        }
+        return nullptr;
+    }
+
+    [[nodiscard]] const std::vector<rule>& rules() const noexcept { return rules_; }
+    [[nodiscard]] std::size_t size() const noexcept { return rules_.size(); }
+
+private:
+    std::vector<rule> rules_;
+};
+
+WMISUB_NAMESPACE_END
+
+// #include "wmisub/detail/rules_builtin.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/rules.hpp"
+// Wmisub's own rules: over the trigger (what makes the payload run), over the
+// payload (what it does) and over the structure (where and how the objects
+// are registered). Ids are stable and never reused.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/builtin_subscriptions.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// IWYU pragma: private, include "wmisub/rules.hpp"
+// Windows' own subscriptions, recognised by content. Attackers copy the names
+// ("SCM Event Log Consumer", "BVTConsumer"), so a name never counts here; the
+// query, the consumer class and what the consumer does must all match.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+[[nodiscard]] inline bool canonical_query_is(const event_filter& f, std::string_view canonical) {
+    auto c = canonical_wql(f.query);
+    return c && *c == canonical;
+}
+
+[[nodiscard]] inline bool text_is(const std::optional<std::string>& v, std::string_view expected) noexcept {
+    return v && iequals(trim(*v), expected);
+}
+
+// Namespace equality ignoring case, slash direction and a local `\\.\` prefix.
+[[nodiscard]] inline bool namespace_is(std::string_view ns, std::string_view expected) noexcept {
+    std::string_view n = ns;
+    if (n.size() > 4 && (n[0] == '\\' || n[0] == '/') && (n[1] == '\\' || n[1] == '/') && n[2] == '.' &&
+        (n[3] == '\\' || n[3] == '/')) {
+        n.remove_prefix(4);
+    }
+    while (!n.empty() && (n.front() == '\\' || n.front() == '/')) n.remove_prefix(1);
+    if (n.size() != expected.size()) return false;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const char a = n[i] == '/' ? '\\' : n[i];
+        if (ascii_lower(a) != ascii_lower(expected[i])) return false;
+    }
+    return true;
+}
+
+// The Service Control Manager subscription present on every Windows since Vista:
+// SCM events are written to the event log; nothing runs.
+[[nodiscard]] inline bool is_builtin_scm(const event_filter& f, const consumer& c) {
+    const auto* nt = std::get_if<nt_event_log_consumer>(&c);
+    if (nt == nullptr || !text_is(nt->source_name, "Service Control Manager")) return false;
+    if (f.event_namespace && !f.event_namespace->empty() && !namespace_is(*f.event_namespace, "root\\cimv2")) return false;
+    if (!canonical_query_is(f, "SELECT * FROM msft_scmeventlogevent")) return false;
+    const bool templates_empty = !nt->insertion_string_templates ||
+                                 (nt->insertion_string_templates->size() <= 1 &&
+                                  (nt->insertion_string_templates->empty() || nt->insertion_string_templates->front().empty()));
+    return text_is(nt->source_name, "Service Control Manager") && nt->event_id.value_or(0) == 0 &&
+           (!nt->unc_server_name || nt->unc_server_name->empty()) && templates_empty &&
+           nt->number_of_insertion_strings.value_or(0) == 0 && nt->extra.empty();
+}
+
+// The build-verification-test leftover on some Windows builds: samples CPU load with kernrate.
+[[nodiscard]] inline bool is_builtin_bvt(const event_filter& f, const consumer& c) {
+    const auto* cmd = std::get_if<command_line_consumer>(&c);
+    if (cmd == nullptr || !text_is(cmd->command_line_template, "cscript KernCap.vbs")) return false;
+    return canonical_query_is(f, "SELECT * FROM __instancemodificationevent WITHIN 60 WHERE targetinstance ISA "
+                                 "'win32_processor' AND targetinstance.loadpercentage > 99") &&
+           text_is(cmd->command_line_template, "cscript KernCap.vbs") &&
+           text_is(cmd->working_directory, "C:\\tools\\kernrate") && (!cmd->executable_path || cmd->executable_path->empty());
+}
+
+// The name of the built-in subscription whose content this is, or empty.
+[[nodiscard]] inline std::string_view builtin_subscription(const event_filter* f, const consumer* c) {
+    if (f == nullptr || c == nullptr) return {};
+    if (is_builtin_scm(*f, *c)) return "Service Control Manager event log subscription";
+    if (is_builtin_bvt(*f, *c)) return "BVT kernrate subscription";
+    return {};
+}
+
+// True for names Windows' built-ins use, and close variants attackers pick to
+// blend in ("SCM Event Filter", "DSM Event Log Filter", "BVTConsumer2").
+[[nodiscard]] inline bool looks_like_builtin_name(std::string_view name) noexcept {
+    const std::string folded = fold_case(name);
+    const std::string_view n = folded;
+    const bool scm_like = (n.find("scm") != std::string_view::npos || n.find("dsm") != std::string_view::npos) &&
+                          n.find("event") != std::string_view::npos;
+    const bool bvt_like = n.substr(0, 3) == "bvt";
+    return scm_like || bvt_like;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/model.hpp"
+// #include "wmisub/payload.hpp"
+// #include "wmisub/rules.hpp"
+// #include "wmisub/sid.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+inline constexpr std::string_view t1546_003 = "T1546.003";
+
+[[nodiscard]] inline std::string clip_text(std::string_view s, std::size_t n = 200) {
+    if (s.size() <= n) return std::string(s);
+    return std::string(s.substr(0, n)) + "…";
+}
+
+// Evidence pointing at the filter's query, explained by the trigger.
+[[nodiscard]] inline evidence query_evidence(const subscription_facts& f) {
+    evidence e{"Filter.Query", f.filter != nullptr ? clip_text(f.filter->query) : std::string(), {}};
+    if (f.trigger) {
+        std::optional<std::uint64_t> interval;
+        if (!f.timers.empty() && f.timers.front()->interval_between_events) interval = *f.timers.front()->interval_between_events;
+        e.detail = describe(f.trigger->trigger, interval);
+    }
+    return e;
+}
+
+[[nodiscard]] inline evidence indicator_evidence(const indicator& i) {
+    return evidence{"Consumer." + i.field, clip_text(i.excerpt), clip_text(i.detail)};
+}
+
+// A rule over indicator kinds: fires when the payload shows any of them.
+[[nodiscard]] inline rule payload_rule(std::string id, std::string title, severity s, std::vector<std::string> techniques,
+                                       std::vector<indicator_kind> kinds, std::string description, std::string rationale) {
+    rule r{std::move(id), std::move(title), s, std::move(techniques), std::move(description), std::move(rationale), {}};
+    r.check = [kinds = std::move(kinds)](const subscription_facts& f) -> std::optional<rule_hit> {
+        if (!f.payload) return std::nullopt;
+        rule_hit hit;
+        for (const indicator& i : f.payload->indicators) {
+            if (std::find(kinds.begin(), kinds.end(), i.kind) != kinds.end() && hit.evidence.size() < 8) {
+                hit.evidence.push_back(indicator_evidence(i));
+            }
+        }
+        if (hit.evidence.empty()) return std::nullopt;
+        return hit;
+    };
+    return r;
+}
+
+// --- trigger rules ---------------------------------------------------------------------------------
+
+// Process names of security, monitoring and analysis tools: a subscription that
+// fires when one starts exists to blind or kill it.
+inline constexpr std::string_view security_tools[] = {
+    "procexp", "procmon", "processhacker", "systeminformer", "taskmgr", "autoruns", "tcpview", "wireshark",
+    "dumpcap", "fiddler", "sysmon", "x64dbg", "x32dbg", "ollydbg", "windbg", "ida64", "idaq", "pestudio",
+    "perfmon", "resmon", "procdump", "msmpeng", "mpcmdrun", "msseces", "mbam", "avp", "ekrn", "csfalcon",
+    "sentinelagent", "cylancesvc", "xagt", "elastic-agent", "osqueryd", "velociraptor", "winlogbeat", "splunkd",
+    "tanium", "sysinternals", "regshot", "apimonitor", "hollowshunter", "pe-sieve", "volatility", "eventvwr",
+    "mmc", "regedit", "taskschd", "wmiexplorer", "wbemtest", "scrcons"};
+
+// Password managers: a subscription that fires when one starts aims at its secrets.
+inline constexpr std::string_view credential_stores[] = {"keepass", "keepassxc", "1password", "bitwarden", "lastpass",
+                                                         "dashlane", "roboform", "enpass", "nordpass", "passwordsafe"};
+
+// The process names a trigger watches, lower case, wildcards and paths removed.
+[[nodiscard]] inline std::vector<std::string> watched_process_stems(const subscription_facts& f) {
+    std::vector<std::string> out;
+    if (!f.trigger) return out;
+    for (const std::string& name : f.trigger->trigger.process_names) {
+        std::string folded = fold_case(name);
+        const std::size_t slash = folded.find_last_of("\\/");
+        if (slash != std::string::npos) folded.erase(0, slash + 1);
+        folded.erase(std::remove_if(folded.begin(), folded.end(), [](char c) { return c == '%' || c == '_'; }),
+                     folded.end());
+        out.push_back(std::move(folded));
+    }
+    return out;
+}
+
+template <std::size_t N>
+[[nodiscard]] std::optional<std::string> watched_match(const subscription_facts& f, const std::string_view (&names)[N]) {
+    for (const std::string& stem : watched_process_stems(f)) {
+        for (std::string_view tool : names) {
+            if (stem.find(tool) != std::string::npos) return stem;
+        }
+    }
+    return std::nullopt;
+}
+
+[[nodiscard]] inline bool is_kind(const subscription_facts& f, trigger_kind k) noexcept {
+    return f.trigger && f.trigger->trigger.kind == k;
+}
+
+[[nodiscard]] inline std::vector<rule> trigger_rules() {
+    std::vector<rule> out;
+    out.push_back({"WMISUB-TRG-001", "Runs shortly after every boot", severity::medium, {std::string(t1546_003)},
+                   "The filter watches the system uptime and fires in a window after boot.",
+                   "Uptime windows (SystemUpTime between a few hundred seconds) are how PowerSploit, Empire, "
+                   "Metasploit and Atomic Red Team make WMI a boot autostart; software with a legitimate need to run "
+                   "at boot uses a service or a task. With a consumer that runs code the finding is high.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::startup)) return std::nullopt;
+                       rule_hit hit{{query_evidence(f)}, {}};
+                       if (f.executes_code()) hit.severity = severity::high;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-TRG-002", "Runs on a short interval timer", severity::medium, {std::string(t1546_003)},
+                   "A __TimerEvent filter fires through an interval timer instruction of an hour or less, or through "
+                   "a timer instruction wmisub cannot see.",
+                   "Beaconing and re-infection loops use interval timers; a timer instruction may also sit in another "
+                   "namespace to make the filter look innocuous.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::interval_timer)) return std::nullopt;
+                       rule_hit hit{{query_evidence(f)}, {}};
+                       bool short_or_unknown = f.timers.empty();
+                       for (const timer_instruction* t : f.timers) {
+                           if (t->is_interval() && t->interval_between_events.value_or(0) <= 3'600'000u) short_or_unknown = true;
+                           hit.evidence.push_back({"Timer." + t->timer_id, t->class_name,
+                                                   t->interval_between_events
+                                                       ? "every " + std::to_string(*t->interval_between_events) + " ms"
+                                                       : std::string("absolute timer")});
+                       }
+                       if (!short_or_unknown) hit.severity = severity::low;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-TRG-003", "Fires when a security or analysis tool starts", severity::high,
+                   {std::string(t1546_003), "T1562.001"},
+                   "The filter fires when a process of a security, monitoring or analysis tool starts.",
+                   "Subscriptions that react to Process Explorer, Process Monitor, Task Manager or an EDR agent "
+                   "exist to kill or blind it: a defence-evasion killer.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
+                       const auto tool = watched_match(f, security_tools);
+                       if (!tool) return std::nullopt;
+                       evidence e = query_evidence(f);
+                       e.detail = "watches " + *tool;
+                       return rule_hit{{e}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-004", "Fires when a password manager starts", severity::high,
+                   {std::string(t1546_003), "T1555.005"},
+                   "The filter fires when a password manager process starts.",
+                   "Tools such as KeeThief inject into or read from password managers when they run.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
+                       const auto tool = watched_match(f, credential_stores);
+                       if (!tool) return std::nullopt;
+                       evidence e = query_evidence(f);
+                       e.detail = "watches " + *tool;
+                       return rule_hit{{e}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-005", "Fires on failed logons or a chosen log message", severity::high,
+                   {std::string(t1546_003), "T1205"},
+                   "The filter fires on failed-logon events (4625, 4771, 4776, 529) or on event-log records whose "
+                   "message matches a pattern.",
+                   "A failed logon with a chosen user name is a remote knock: anyone who can attempt a logon can fire "
+                   "the payload (Metasploit and Empire offer it).",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::event_log)) return std::nullopt;
+                       const auto& codes = f.trigger->trigger.event_codes;
+                       const bool failed_logon = std::any_of(codes.begin(), codes.end(), [](std::int64_t c) {
+                           return c == 4625 || c == 4771 || c == 4776 || c == 529 || c == 4768;
+                       });
+                       bool message_match = false;
+                       for (const wql_condition& c : f.trigger->conditions) {
+                           message_match = message_match || (c.op == "LIKE" && ifind(c.property, "Message") != std::string::npos);
+                       }
+                       if (!failed_logon && !message_match) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-006", "Runs at every logon", severity::medium, {std::string(t1546_003)},
+                   "The filter fires when a logon session is created.",
+                   "Logon triggers run the payload for every user session, as SYSTEM; used for credential capture "
+                   "and logon logging by PowerLurk and Nishang.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::logon)) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-007", "Runs when removable media arrives", severity::medium,
+                   {std::string(t1546_003), "T1091", "T1052.001"},
+                   "The filter fires when a volume or USB device arrives.",
+                   "Removable-media triggers copy data to or from USB drives, or infect them.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::removable_media)) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-008", "Watches WMI's own objects", severity::medium, {std::string(t1546_003)},
+                   "The filter fires when subscriptions, consumers, classes or namespaces change.",
+                   "A watchdog on WMI objects re-creates a removed subscription or reacts to investigation.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::wmi_object_change)) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, f.executes_code() ? std::nullopt : std::optional(severity::low)};
+                   }});
+    out.push_back({"WMISUB-TRG-009", "Filter query does not parse", severity::medium, {std::string(t1546_003)},
+                   "The filter's query is not valid WQL.",
+                   "WMI refuses such filters, so the subscription is broken, or a tool wrote the object in a form "
+                   "meant to defeat parsers. Either way it needs a look.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.filter == nullptr || !f.query_error) return std::nullopt;
+                       return rule_hit{{{"Filter.Query", clip_text(f.filter->query), f.query_error->to_string()}}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-010", "Filter query language is not WQL", severity::medium, {std::string(t1546_003)},
+                   "QueryLanguage is set to something other than WQL.",
+                   "WMI only accepts WQL; another value is a broken or tampered object.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.filter == nullptr || !f.filter->query_language || ascii_iequals(trim(*f.filter->query_language), "WQL")) {
+                           return std::nullopt;
+                       }
+                       return rule_hit{{{"Filter.QueryLanguage", *f.filter->query_language, {}}}, {}};
+                   }});
+    out.push_back({"WMISUB-TRG-011", "Filter cannot fire as written", severity::info, {std::string(t1546_003)},
+                   "The query is valid but WMI would refuse it or it can never match (a polled class without WITHIN, "
+                   "contradictory conditions, a data query).",
+                   "An inert subscription runs nothing today, but it shows that someone registered one.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.trigger || !f.trigger->inert()) return std::nullopt;
+                       rule_hit hit;
+                       for (const wql_issue& i : f.trigger->issues) {
+                           if (i.inert) hit.evidence.push_back({"Filter.Query", clip_text(f.filter->query), i.code + ": " + i.message});
+                       }
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-TRG-012", "Runs on a clock schedule", severity::low, {std::string(t1546_003)},
+                   "The filter fires at set times of day through Win32_LocalTime or Win32_UTCTime; medium when the "
+                   "consumer runs code.",
+                   "Scheduled execution through WMI avoids the Task Scheduler, where defenders look first.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::time_of_day)) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, f.executes_code() ? std::optional(severity::medium) : std::nullopt};
+                   }});
+    out.push_back({"WMISUB-TRG-013", "Runs when a process starts", severity::low, {std::string(t1546_003)},
+                   "The filter fires when a process (or a named one) starts; medium when the consumer runs code.",
+                   "Process-start triggers piggy-back on user activity; combined with a payload that runs code they "
+                   "give execution whenever the program is used.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, f.executes_code() ? std::optional(severity::medium) : std::nullopt};
+                   }});
+    return out;
+}
+
+// --- payload rules ---------------------------------------------------------------------------------
+
+[[nodiscard]] inline std::vector<rule> payload_rules() {
+    using ik = indicator_kind;
+    const std::string t = std::string(t1546_003);
+    std::vector<rule> out;
+    out.push_back(payload_rule("WMISUB-PAY-001", "Downloads and runs code", severity::critical, {t, "T1105", "T1059"},
+                               {ik::download_cradle, ik::remote_code_load},
+                               "The payload fetches code from another machine and runs it (IEX of DownloadString, "
+                               "mshta/regsvr32 of a URL, script from a UNC or WebDAV path).",
+                               "Nothing legitimate runs remote code as SYSTEM from a WMI event."));
+    out.push_back(payload_rule("WMISUB-PAY-002", "Runs an encoded command", severity::high, {t, "T1027", "T1059.001"},
+                               {ik::encoded_command, ik::encoded_script},
+                               "The payload runs a base64-encoded PowerShell command or an encoded script; wmisub "
+                               "decodes it and analyses the result too.",
+                               "Encoding hides the command from people and string matching; administrators write "
+                               "commands in clear."));
+    out.push_back(payload_rule("WMISUB-PAY-003", "Disables defences", severity::critical, {t, "T1562.001", "T1490", "T1070.001"},
+                               {ik::amsi_bypass, ik::security_tool_tamper, ik::logging_tamper, ik::recovery_inhibition},
+                               "The payload tampers with AMSI, security tools, event logging or recovery.",
+                               "These are steps of an intrusion, never of maintenance run from WMI."));
+    out.push_back(payload_rule("WMISUB-PAY-004", "Loads code into memory", severity::high, {t, "T1620", "T1055"},
+                               {ik::in_memory_assembly, ik::process_injection, ik::embedded_binary},
+                               "The payload loads an assembly from bytes, injects into a process or carries a binary.",
+                               "Fileless execution avoids on-disk scanning."));
+    out.push_back(payload_rule("WMISUB-PAY-005", "Runs code built at run time", severity::high, {t, "T1059"},
+                               {ik::dynamic_code, ik::inline_script},
+                               "The payload executes code it builds or receives at run time (IEX, Execute, eval, "
+                               "mshta javascript:).",
+                               "Dynamic execution is how obfuscated and staged payloads run."));
+    out.push_back(payload_rule("WMISUB-PAY-006", "Downloads or contacts another machine", severity::high, {t, "T1105", "T1071"},
+                               {ik::download, ik::network_request, ik::data_upload},
+                               "The payload downloads files, sends data or makes network requests.",
+                               "A SYSTEM payload talking to the network is a channel in or out."));
+    out.push_back(payload_rule("WMISUB-PAY-007", "Opens a remote control channel", severity::critical, {t, "T1059", "T1205"},
+                               {ik::reverse_shell, ik::signal_wait},
+                               "The payload connects a shell to a socket or waits for a network signal (waitfor.exe).",
+                               "Remote shells and remotely triggerable waits are backdoors."));
+    out.push_back(payload_rule("WMISUB-PAY-008", "Proxy execution through a system binary", severity::high, {t, "T1218"},
+                               {ik::proxy_execution, ik::lolbin},
+                               "The payload uses a signed Windows binary (rundll32, regsvr32, mshta, msiexec, certutil, "
+                               "...) to run or fetch something else.",
+                               "Living-off-the-land binaries hide the real payload behind trusted names."));
+    out.push_back(payload_rule("WMISUB-PAY-009", "Runs from a user-writable or disguised location", severity::high,
+                               {t, "T1036.005"},
+                               {ik::runs_from_writable_path, ik::masqueraded_binary, ik::alternate_data_stream},
+                               "The program or script that runs lives where ordinary users can write, carries a "
+                               "system binary's name outside the system folders, or hides in an alternate data stream.",
+                               "Anyone who can replace that file runs code as SYSTEM."));
+    out.push_back(payload_rule("WMISUB-PAY-010", "Hides its window or bypasses policy", severity::medium, {t, "T1564.003"},
+                               {ik::hidden_window, ik::execution_policy_bypass},
+                               "The payload hides its window or bypasses the PowerShell execution policy.",
+                               "Common in attack tooling, unusual in maintenance jobs (which run in session 0 anyway)."));
+    out.push_back(payload_rule("WMISUB-PAY-011", "Obfuscated or encoded content", severity::medium, {t, "T1027"},
+                               {ik::obfuscation, ik::heavy_obfuscation, ik::encoded_blob, ik::base64_decode,
+                                ik::compressed_payload},
+                               "The payload is obfuscated (ticks, carets, concatenation, char codes), decodes base64 "
+                               "or decompresses data at run time, or carries long encoded blobs.",
+                               "Obfuscation exists to defeat inspection."));
+    out.push_back(payload_rule("WMISUB-PAY-012", "Adds more persistence or accounts", severity::high, {t, "T1547.001", "T1053.005", "T1543.003", "T1136"},
+                               {ik::autostart_registry_write, ik::scheduled_task, ik::service_install,
+                                ik::wmi_subscription_change, ik::account_manipulation},
+                               "The payload writes Run keys, creates tasks, services, WMI subscriptions or accounts.",
+                               "Persistence that installs more persistence is an intrusion's re-infection loop."));
+    out.push_back(payload_rule("WMISUB-PAY-013", "Accesses credentials", severity::critical, {t, "T1003"},
+                               {ik::credential_access},
+                               "The payload dumps credentials (LSASS, SAM, mimikatz).",
+                               "Credential theft has no benign reason to run from WMI."));
+    out.push_back(payload_rule("WMISUB-PAY-014", "A script starts processes", severity::high, {t, "T1059.005", "T1059.007"},
+                               {ik::script_process_launch, ik::wmi_process_create, ik::remote_execution},
+                               "An ActiveScript consumer or a payload script starts processes (WScript.Shell.Run, "
+                               "Win32_Process.Create), locally or remotely.",
+                               "Script consumers that only log or write files are the documented use; launching "
+                               "programs from scrcons.exe is how attackers use them."));
+    out.push_back(payload_rule("WMISUB-PAY-015", "Kills processes or stops services", severity::medium, {t, "T1489", "T1562.001"},
+                               {ik::process_termination, ik::service_stop},
+                               "The payload terminates processes or stops services.",
+                               "With a process-start trigger this kills tools as they start."));
+    out.push_back(payload_rule("WMISUB-PAY-016", "Writes executable files or autostart entries", severity::high, {t, "T1105", "T1547.001"},
+                               {ik::executable_file_write, ik::autostart_file_write},
+                               "The payload (or a LogFile consumer) writes a script, program or shortcut, or writes "
+                               "into a Startup folder or the auto-compiled MOF folder.",
+                               "A file-write primitive that drops code turns a harmless-looking consumer into an installer."));
+    out.push_back(payload_rule("WMISUB-PAY-017", "Starts a shell or script interpreter", severity::medium, {t, "T1059"},
+                               {ik::script_interpreter},
+                               "The consumer starts cmd, PowerShell, a script host or another interpreter as SYSTEM.",
+                               "Interpreters as SYSTEM from a WMI event are the usual shape of malicious consumers; "
+                               "a vendor job would run its own program."));
+    out.push_back(payload_rule("WMISUB-PAY-018", "PowerShell started only for its profile", severity::high, {t, "T1546.013"},
+                               {ik::implicit_profile_execution},
+                               "PowerShell runs with no command, so only its profile scripts execute.",
+                               "Empire hides the real payload in profile.ps1 and has the subscription start an "
+                               "empty PowerShell."));
+    out.push_back(payload_rule("WMISUB-PAY-019", "Event data injected into a command", severity::medium, {t, "T1059"},
+                               {ik::event_data_in_command},
+                               "A %TargetInstance.X% template is substituted into the executed command line.",
+                               "Data from the triggering event (a process name, a logon) becomes part of a SYSTEM "
+                               "command: logging of user activity, or command injection."));
+    out.push_back(payload_rule("WMISUB-PAY-020", "Uses WMI storage or network paths", severity::medium, {t, "T1027.011", "T1021.002"},
+                               {ik::wmi_class_storage, ik::unc_path, ik::webdav_path},
+                               "The payload reads or stores data in WMI class properties (fileless storage) or uses "
+                               "paths on other machines.",
+                               "Storage in WMI classes is POSHSPY/WannaMine tradecraft; UNC paths reach other hosts."));
+    out.push_back(payload_rule("WMISUB-PAY-021", "Sends event data out", severity::medium, {t, "T1048.003"},
+                               {ik::event_data_exfiltration, ik::email_send},
+                               "An SMTP consumer or the payload sends mail or event data to another machine.",
+                               "E-mail from a consumer is an exfiltration channel when it leaves the organisation."));
+    out.push_back(payload_rule("WMISUB-PAY-022", "Unusual command construction", severity::medium, {t, "T1036"},
+                               {ik::argv0_mismatch, ik::extension_mismatch, ik::script_as_command_line,
+                                ik::unquoted_path_with_spaces, ik::unusual_script_engine},
+                               "The command names one program but runs another, a file's extension does not match "
+                               "what runs it, a path is ambiguous, or script source sits where a command line belongs.",
+                               "Mismatches are how payloads disguise what runs, or broken tooling."));
+    out.push_back(payload_rule("WMISUB-PAY-023", "Hides or deletes files", severity::medium, {t, "T1070.004", "T1564.001"},
+                               {ik::file_hiding, ik::file_deletion},
+                               "The payload hides or deletes files.",
+                               "Cleanup of dropped files and compiled MOFs is anti-forensics."));
+    out.push_back(payload_rule("WMISUB-PAY-024", "Uses user-writable locations", severity::medium, {t, "T1074.001"},
+                               {ik::user_writable_path},
+                               "A SYSTEM payload reads, writes or runs files where ordinary users can write (%TEMP%, "
+                               "AppData, C:\\Users\\Public, C:\\ProgramData, C:\\Temp).",
+                               "Staging and logging by attack tools lands there; a SYSTEM process touching such paths "
+                               "can also be redirected by the users who own them."));
+    out.push_back({"WMISUB-PAY-025", "Command cannot run as written", severity::medium, {t},
+                   "The consumer's command starts with a cmd.exe built-in (call, echo, set, start, ...) and no "
+                   "ExecutablePath, which CreateProcess cannot run.",
+                   "Such consumers are decoys (Empire registers one next to its real payload) or broken tooling; "
+                   "either way someone registered them.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       const auto* cmd = f.consumer != nullptr ? std::get_if<command_line_consumer>(f.consumer) : nullptr;
+                       if (cmd == nullptr || (cmd->executable_path && !cmd->executable_path->empty()) || !f.payload ||
+                           !f.payload->executable) {
+                           return std::nullopt;
+                       }
+                       std::string base = f.payload->executable->basename;
+                       if (f.payload->executable->extension_implied && base.size() > 4) base.resize(base.size() - 4);
+                       for (std::string_view builtin : {"call", "echo", "set", "start", "dir", "copy", "del", "type",
+                                                        "move", "ren", "mkdir", "rmdir", "cd", "exit", "rem", "pause",
+                                                        "goto", "if", "for", "ver", "cls", "title", "assoc"}) {
+                           if (base == builtin) {
+                               return rule_hit{{{"Consumer.CommandLineTemplate", clip_text(cmd->command_line_template.value_or("")),
+                                                 "'" + base + "' is a cmd.exe built-in, not a program"}},
+                                               {}};
+                           }
+                       }
+                       return std::nullopt;
+                   }});
+    return out;
+}
+
+// --- structure rules -------------------------------------------------------------------------------
+
+[[nodiscard]] inline std::string consumer_label(const consumer& c) {
+    const consumer_header& h = header_of(c);
+    return h.class_name + ".Name=\"" + h.name + "\"";
+}
+
+[[nodiscard]] inline std::vector<std::pair<std::string, std::string>> creator_sids(const subscription_facts& f) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto add = [&](const char* what, const object_header* h) {
+        if (h == nullptr) return;
+        if (auto sid = h->creator_sid_string()) out.emplace_back(what, *sid);
+    };
+    add("Filter", f.filter);
+    add("Consumer", f.consumer != nullptr ? &header_of(*f.consumer) : nullptr);
+    add("Binding", f.binding);
+    return out;
+}
+
+[[nodiscard]] inline bool is_standard_event_namespace(std::string_view ns) noexcept {
+    for (std::string_view ok : {"root\\cimv2", "root\\default", "root\\subscription", "root\\wmi", "root"}) {
+        if (namespace_is(ns, ok)) return true;
+    }
+    return false;
+}
+
+[[nodiscard]] inline std::vector<rule> structure_rules() {
+    const std::string t = std::string(t1546_003);
+    std::vector<rule> out;
+    out.push_back({"WMISUB-STR-001", "Runs code as SYSTEM on a WMI event", severity::low, {t},
+                   "A bound CommandLine, ActiveScript or custom consumer runs code whenever its filter fires.",
+                   "This is the persistence mechanism itself; administrators rarely need it, so every instance "
+                   "deserves an owner.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.executes_code() || f.entry->state != subscription_state::bound) return std::nullopt;
+                       return rule_hit{{{"Consumer", consumer_label(*f.consumer), {}}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-002", "Registered outside root\\subscription", severity::medium, {t},
+                   "The subscription's objects live in a namespace other than root\\subscription.",
+                   "Microsoft recommends root\\subscription for permanent subscriptions; tools that look only there "
+                   "(most peers) miss others, which is why attackers use root\\cimv2, root\\default or new namespaces.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (namespace_is(f.entry->namespace_path, "root\\subscription")) return std::nullopt;
+                       return rule_hit{{{"Namespace", f.entry->namespace_path, {}}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-003", "Unbound consumer that runs code", severity::low, {t},
+                   "A consumer that runs code has no binding.",
+                   "A staged or half-removed subscription: one binding away from running.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.entry->state != subscription_state::orphan_consumer || !f.executes_code()) return std::nullopt;
+                       return rule_hit{{{"Consumer", consumer_label(*f.consumer), {}}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-004", "Binding points at nothing", severity::low, {t},
+                   "A binding's filter or consumer reference resolves to no object.",
+                   "Partly removed persistence, objects in a namespace wmisub could not read, or a reference "
+                   "to another machine.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.entry->state != subscription_state::dangling_binding || f.binding == nullptr) return std::nullopt;
+                       return rule_hit{{{"Binding", clip_text(f.binding->filter + " -> " + f.binding->consumer), f.entry->unresolved}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-005", "Unusual EventNamespace", severity::medium, {t},
+                   "The filter takes its events from a namespace other than the usual ones, or from another machine.",
+                   "Events from custom or remote namespaces hide where the trigger lives.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.filter == nullptr || !f.filter->event_namespace || f.filter->event_namespace->empty()) return std::nullopt;
+                       if (is_standard_event_namespace(*f.filter->event_namespace)) return std::nullopt;
+                       return rule_hit{{{"Filter.EventNamespace", *f.filter->event_namespace, {}}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-006", "Custom consumer class", severity::medium, {t, "T1546.003"},
+                   "The consumer is of a class other than the five standard ones; a consumer provider DLL runs it.",
+                   "A custom consumer means code registered as a WMI provider runs on every event: check the "
+                   "__EventConsumerProviderRegistration and its DLL.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.consumer == nullptr || !std::holds_alternative<custom_consumer>(*f.consumer)) return std::nullopt;
+                       return rule_hit{{{"Consumer", consumer_label(*f.consumer), {}}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-007", "Created by a non-administrator account", severity::medium, {t, "T1078"},
+                   "A CreatorSID is neither SYSTEM nor the Administrators group.",
+                   "WMI stores the Administrators SID when an administrator creates a subscription; a user SID means "
+                   "the object was created or forged another way (impacket, direct repository edits).",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       rule_hit hit;
+                       for (const auto& [what, sid] : creator_sids(f)) {
+                           if (sid != well_known_sid::administrators && sid != well_known_sid::local_system) {
+                               hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                           }
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-STR-008", "Creator differs between filter, consumer and binding", severity::low, {t},
+                   "The filter, consumer and binding of one subscription carry different CreatorSIDs.",
+                   "WMI requires one creator for the three; a mismatch means objects were planted separately, or "
+                   "the subscription does not work.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       const auto sids = creator_sids(f);
+                       if (sids.size() < 2) return std::nullopt;
+                       const bool same = std::all_of(sids.begin(), sids.end(), [&](const auto& s) { return s.second == sids.front().second; });
+                       if (same) return std::nullopt;
+                       rule_hit hit;
+                       for (const auto& [what, sid] : sids) hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-STR-009", "Built-in name on different content", severity::high, {t, "T1036.004"},
+                   "A filter or consumer carries the name of a Windows built-in subscription (SCM Event Log, BVT) "
+                   "or a close variant, but its content is not that built-in's.",
+                   "Allow-lists keyed on names trust these; attackers copy the names to hide.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.builtin.empty()) return std::nullopt;
+                       rule_hit hit;
+                       if (f.filter != nullptr && looks_like_builtin_name(f.filter->name)) {
+                           hit.evidence.push_back({"Filter.Name", f.filter->name, "content differs from the built-in"});
+                       }
+                       if (f.consumer != nullptr && looks_like_builtin_name(header_of(*f.consumer).name)) {
+                           hit.evidence.push_back({"Consumer.Name", header_of(*f.consumer).name, "content differs from the built-in"});
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-STR-010", "Unbound filter", severity::info, {t},
+                   "A filter has no binding.",
+                   "Harmless on its own; often the remains of a removed subscription.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.entry->state != subscription_state::orphan_filter) return std::nullopt;
+                       return rule_hit{{query_evidence(f)}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-011", "Matches a Windows built-in by content", severity::info, {},
+                   "The filter and consumer match a subscription Windows itself creates.",
+                   "Recognised by query, class and consumer content, never by name.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.builtin.empty()) return std::nullopt;
+                       return rule_hit{{{"Consumer", consumer_label(*f.consumer), f.builtin}}, {}};
+                   }});
+    return out;
+}
+
+// --- combinations ----------------------------------------------------------------------------------
+
+[[nodiscard]] inline std::vector<rule> combination_rules() {
+    const std::string t = std::string(t1546_003);
+    std::vector<rule> out;
+    out.push_back({"WMISUB-CMB-001", "Kills processes as they start", severity::critical, {t, "T1562.001"},
+                   "A process-start trigger is bound to a payload that terminates processes.",
+                   "This is a defence-evasion killer: whatever the trigger watches dies as soon as it starts.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::process_start) || !f.payload || !f.payload->has(indicator_kind::process_termination)) {
+                           return std::nullopt;
+                       }
+                       return rule_hit{{query_evidence(f), indicator_evidence(*f.payload->find(indicator_kind::process_termination))}, {}};
+                   }});
+    return out;
+}
+
+[[nodiscard]] inline std::vector<rule> builtin_rules() {
+    std::vector<rule> all = trigger_rules();
+    for (auto* group : {&payload_rules, &structure_rules, &combination_rules}) {
+        auto rules = (*group)();
+        all.insert(all.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+    }
+    return all;
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+
+WMISUB_NAMESPACE_BEGIN
+
+inline rule_catalog rule_catalog::builtin() {
+    rule_catalog catalog;
+    for (rule& r : detail::builtin_rules()) (void)catalog.add(std::move(r));
+    return catalog;
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/assess.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Assessment: for every graph entry, the facts (trigger and payload analysis),
+// the findings of every enabled rule, and a score 0-100 with a severity, each
+// explained by the findings and their evidence.
+//
+// Scoring model. Each finding contributes a weight by severity: info 0,
+// low 0.15, medium 0.35, high 0.60, critical 0.85. Findings combine like
+// independent pieces of evidence: score = 100 * (1 - prod(1 - w)), counting
+// each rule once. So one high finding alone gives 60 (high), two mediums 58
+// (medium), two mediums and a low 64 (high), one critical 85 (critical). The
+// severity follows the score: critical >= 85, high >= 60, medium >= 35,
+// low >= 15, info below. Content that matches a Windows built-in is capped at
+// low (info when it runs nothing); allow-listed content (by fingerprint, never
+// by name) drops to info with its findings kept for the record.
+
+// #include "wmisub/baseline.hpp"
+// #include "wmisub/config.hpp"
+// #include "wmisub/detail/builtin_subscriptions.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/payload.hpp"
+// #include "wmisub/rules.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// What the host decides: allow-listed content, disabled rules, severity overrides.
+struct policy {
+    std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
+    std::vector<std::string> disabled_rules;                       // rule ids
+    std::vector<std::pair<std::string, severity>> severity_overrides;  // rule id -> severity
+    payload_options payload;                                       // limits for payload analysis
+
+    [[nodiscard]] bool rule_enabled(std::string_view id) const noexcept {
+        return std::none_of(disabled_rules.begin(), disabled_rules.end(), [&](const std::string& d) { return ascii_iequals(d, id); });
+    }
+    [[nodiscard]] std::optional<severity> override_for(std::string_view id) const noexcept {
+        for (const auto& [rule_id, s] : severity_overrides) {
+            if (ascii_iequals(rule_id, id)) return s;
+        }
+        return std::nullopt;
+    }
+    [[nodiscard]] bool allows(std::string_view fp) const noexcept {
+        return std::any_of(allowed_fingerprints.begin(), allowed_fingerprints.end(),
+                           [&](const std::string& a) { return ascii_iequals(a, fp); });
+    }
+};
+
+// A score and the severity it maps to.
+struct risk {
+    int score = 0;  // 0-100
+    wmisub::severity severity = severity::info;
+};
+
+// The weight of one finding of this severity in the score.
+[[nodiscard]] constexpr double severity_weight(severity s) noexcept {
+    switch (s) {
+    case severity::info: return 0.0;
+    case severity::low: return 0.15;
+    case severity::medium: return 0.35;
+    case severity::high: return 0.60;
+    case severity::critical: return 0.85;
+    }
+    return 0.0;
+}
+
+// The severity a score maps to.
+[[nodiscard]] constexpr severity severity_of_score(int score) noexcept {
+    if (score >= 85) return severity::critical;
+    if (score >= 60) return severity::high;
+    if (score >= 35) return severity::medium;
+    if (score >= 15) return severity::low;
+    return severity::info;
+}
+
+// Combines findings as independent evidence (see the scoring model above).
+[[nodiscard]] inline risk score_findings(const std::vector<finding>& findings) noexcept {
+    double keep = 1.0;
+    for (const finding& f : findings) keep *= 1.0 - severity_weight(f.severity);
+    const int score = static_cast<int>(std::lround(100.0 * (1.0 - keep)));
+    return risk{score, severity_of_score(score)};
+}
+
+// The judgement of one graph entry.
+struct assessment {
+    subscription_facts facts;
+    std::vector<finding> findings;  // highest severity first
+    wmisub::risk risk;
+    bool allow_listed = false;      // its content fingerprints are in the policy
+};
+
+namespace detail {
+
+// The facts rules see about one entry: its objects and their analyses.
+[[nodiscard]] inline subscription_facts gather_facts(const subscription_graph& graph, const subscription& entry,
+                                                     const policy& p) {
+    subscription_facts f;
+    f.entry = &entry;
+    f.snapshot = &graph.source();
+    f.filter = graph.filter(entry);
+    f.consumer = graph.consumer(entry);
+    f.binding = graph.binding(entry);
+    for (std::size_t t : entry.timers) f.timers.push_back(&graph.source().timers[t]);
+    if (f.filter != nullptr) {
+        auto parsed = parse_wql(f.filter->query);
+        if (parsed) {
+            f.trigger = analyze_wql(*parsed);
+        } else {
+            f.query_error = parsed.error();
+        }
+    }
+    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
+    f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
+    return f;
+}
+
+[[nodiscard]] inline bool content_allowed(const subscription_facts& f, const policy& p) {
+    if (p.allowed_fingerprints.empty() || (f.filter == nullptr && f.consumer == nullptr)) return false;
+    if (f.filter != nullptr && !p.allows(fingerprint(*f.filter))) return false;
+    if (f.consumer != nullptr && !p.allows(fingerprint(*f.consumer))) return false;
+    return true;
+}
+
+}  // namespace detail
+
+// Runs every enabled rule of `catalog` over one entry and scores it.
+[[nodiscard]] inline assessment assess_entry(const subscription_graph& graph, const subscription& entry,
+                                             const rule_catalog& catalog, const policy& p = {}) {
+    assessment a;
+    a.facts = detail::gather_facts(graph, entry, p);
+    for (const rule& r : catalog.rules()) {
+        if (!p.rule_enabled(r.id)) continue;
+        auto hit = r.check(a.facts);
+        if (!hit) continue;
+        const severity s = p.override_for(r.id).value_or(hit->severity.value_or(r.severity));
+        a.findings.push_back(finding{r.id, s, r.title, r.techniques, std::move(hit->evidence)});
+    }
+    std::stable_sort(a.findings.begin(), a.findings.end(),
+                     [](const finding& x, const finding& y) { return x.severity > y.severity; });
+    a.risk = score_findings(a.findings);
+    if (!a.facts.builtin.empty()) {
+        // Windows' own content: capped, since its behaviour is known.
+        const severity cap = a.facts.executes_code() ? severity::low : severity::info;
+        if (a.risk.severity > cap) a.risk = risk{cap == severity::low ? 15 : 0, cap};
+    }
+    a.allow_listed = detail::content_allowed(a.facts, p);
+    if (a.allow_listed) a.risk = risk{0, severity::info};
+    return a;
+}
+
+// Assesses every entry of the graph, in graph order.
+[[nodiscard]] inline std::vector<assessment> assess(const subscription_graph& graph, const rule_catalog& catalog,
+                                                    const policy& p = {}) {
+    std::vector<assessment> out;
+    out.reserve(graph.entries().size());
+    for (const subscription& entry : graph.entries()) out.push_back(assess_entry(graph, entry, catalog, p));
+    return out;
+}
+
+WMISUB_NAMESPACE_END
+// sources
 // #include "wmisub/collector.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -4358,6 +18884,691 @@ private:
     }
 
     std::vector<std::unique_ptr<collector>> sources_;
+};
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/storage.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Files that must never be half-written or silently altered: baselines and
+// snapshots. write_file_atomic() writes a temporary file in the target's
+// directory, flushes it to disk, and renames it over the target, so a crash
+// leaves either the old file or the new one, never a mix. Content checksums
+// ("sha256:<hex>") let readers tell a truncated, corrupted or hand-edited file
+// from a valid one; wmisub/json.hpp embeds them in the files it writes.
+//
+// Durability, per platform:
+// - POSIX: open(O_EXCL), write, fsync(file), close, rename(2) (atomic
+//   replacement), then fsync of the directory so the rename itself survives a
+//   crash (errors of that last step are ignored: some file systems refuse to
+//   fsync a directory, and the data is already safe).
+// - Windows: _wopen(_O_EXCL), write, _commit (FlushFileBuffers), close, then
+//   std::filesystem::rename, which replaces an existing target: the MSVC STL
+//   calls MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED), and
+//   libstdc++ (MinGW-w64) replaces too (tests/storage.cpp checks it, also
+//   built with MinGW and run under Wine). The temporary file is in the target's
+//   directory, so COPY_ALLOWED never turns the rename into a copy. A target
+//   held open without FILE_SHARE_DELETE (a scanner) makes the rename fail:
+//   the old file then stays intact and the error is returned.
+// - Elsewhere: std::FILE with fflush only; standard C++ has no portable way to
+//   force data to disk, so a power loss right after writing may lose the new
+//   content (the rename still never exposes a partial file).
+// Nothing here needs nlohmann/json.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#elif defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+WMISUB_NAMESPACE_BEGIN
+
+namespace detail {
+
+// A path as UTF-8 text with generic separators, for messages.
+[[nodiscard]] inline std::string storage_path_text(const std::filesystem::path& path) {
+    const std::u8string text = path.generic_u8string();
+    std::string out(text.size(), '\0');
+    for (std::size_t i = 0; i < text.size(); ++i) out[i] = static_cast<char>(text[i]);
+    return out;
+}
+
+[[nodiscard]] inline error storage_error(errc code, const std::filesystem::path& path, std::string message) {
+    return make_error(code, std::move(message), source_location{storage_path_text(path), 0, 0, source_location::npos});
+}
+
+// A name for the temporary file next to `target`: hidden, unique enough that
+// two writers never collide (O_EXCL catches the rest).
+[[nodiscard]] inline std::filesystem::path storage_temp_path(const std::filesystem::path& target, unsigned attempt) {
+    std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    seed ^= static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) << 1;
+    seed ^= reinterpret_cast<std::uintptr_t>(&seed);
+    seed += attempt * 0x9E3779B97F4A7C15ULL;
+#if WMISUB_EXCEPTIONS
+    try {
+        std::random_device device;
+        seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
+    } catch (...) {
+        // No entropy source: the clock and address mix above still differ per call.
+    }
+#endif
+    std::mt19937_64 mix(seed);
+    const std::uint64_t tag = mix();
+    constexpr std::string_view hex = "0123456789abcdef";
+    std::string suffix;
+    for (int shift = 60; shift >= 0; shift -= 4) suffix += hex[(tag >> static_cast<unsigned>(shift)) & 0xFu];
+    std::filesystem::path name = target.filename();
+    name += std::filesystem::path(".wmisub-" + suffix + ".tmp");
+    std::filesystem::path dot(".");
+    dot += name;
+    return target.parent_path() / dot;
+}
+
+// Writes all of `bytes` to a new file at `path` and forces it to disk.
+[[nodiscard]] inline result<void> storage_write_new(const std::filesystem::path& path, std::string_view bytes,
+                                                   bool& exists) {
+    exists = false;
+#if defined(_WIN32)
+    const int fd = _wopen(path.c_str(), _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
+    if (fd < 0) {
+        exists = errno == EEXIST;
+        return storage_error(errc::io_error, path, "cannot create the temporary file");
+    }
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const std::size_t chunk = std::min<std::size_t>(bytes.size() - done, 1u << 30);
+        const int n = _write(fd, bytes.data() + done, static_cast<unsigned>(chunk));
+        if (n <= 0) {
+            _close(fd);
+            return storage_error(errc::io_error, path, "write failed (disk full?)");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (_commit(fd) != 0) {
+        _close(fd);
+        return storage_error(errc::io_error, path, "cannot flush the file to disk");
+    }
+    if (_close(fd) != 0) return storage_error(errc::io_error, path, "closing the file failed");
+    return {};
+#elif defined(__unix__) || defined(__APPLE__)
+    int fd = -1;
+    do {
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        exists = errno == EEXIST;
+        return storage_error(errno == EACCES ? errc::access_denied : errc::io_error, path,
+                             "cannot create the temporary file: " + std::generic_category().message(errno));
+    }
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ::ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int why = errno;
+            ::close(fd);
+            return storage_error(errc::io_error, path, "write failed: " + std::generic_category().message(why));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        const int why = errno;
+        ::close(fd);
+        return storage_error(errc::io_error, path, "cannot flush the file to disk: " + std::generic_category().message(why));
+    }
+    if (::close(fd) != 0) return storage_error(errc::io_error, path, "closing the file failed");
+    return {};
+#else
+    if (std::filesystem::exists(path)) {
+        exists = true;
+        return storage_error(errc::io_error, path, "the temporary file already exists");
+    }
+    std::FILE* f = std::fopen(path.string().c_str(), "wb");
+    if (f == nullptr) return storage_error(errc::io_error, path, "cannot create the temporary file");
+    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    const bool flushed = std::fflush(f) == 0;
+    const bool closed = std::fclose(f) == 0;
+    if (!written || !flushed || !closed) return storage_error(errc::io_error, path, "write failed (disk full?)");
+    return {};
+#endif
+}
+
+// Makes a completed rename durable where the platform allows it.
+inline void storage_sync_directory(const std::filesystem::path& dir) noexcept {
+#if !defined(_WIN32) && (defined(__unix__) || defined(__APPLE__))
+    const std::filesystem::path where = dir.empty() ? std::filesystem::path(".") : dir;
+    const int fd = ::open(where.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    (void)::close(fd);
+#else
+    (void)dir;
+#endif
+}
+
+}  // namespace detail
+
+// Replaces the file at `path` with `bytes`, atomically: readers see the old
+// content or the new one, never a partial file. The temporary file lives in
+// the same directory (a rename across file systems is not atomic) and is
+// removed on failure. Errors: io_error, access_denied, with the path.
+[[nodiscard]] inline result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        if (path.empty() || !path.has_filename()) {
+            return make_error(errc::invalid_argument, "no file name to write to");
+        }
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+            return detail::storage_error(errc::invalid_argument, path, "is a directory, not a file");
+        }
+        std::filesystem::path temp;
+        result<void> written = make_error(errc::io_error, "no temporary file could be created");
+        for (unsigned attempt = 0; attempt < 16; ++attempt) {
+            temp = detail::storage_temp_path(path, attempt);
+            bool exists = false;
+            written = detail::storage_write_new(temp, bytes, exists);
+            if (written || !exists) break;
+        }
+        if (!written) {
+            std::filesystem::remove(temp, ec);
+            error e = written.error();
+            e.location.source = detail::storage_path_text(path);
+            return e;
+        }
+        std::filesystem::rename(temp, path, ec);
+        if (ec) {
+            std::error_code ignored;
+            std::filesystem::remove(temp, ignored);
+            return detail::storage_error(ec == std::errc::permission_denied ? errc::access_denied : errc::io_error, path,
+                                         "cannot replace the file: " + ec.message());
+        }
+        detail::storage_sync_directory(path.parent_path());
+        return {};
+#if WMISUB_EXCEPTIONS
+    } catch (const std::bad_alloc&) {
+        return make_error(errc::limit_exceeded, "out of memory while writing a file");
+    } catch (...) {
+        return detail::storage_error(errc::io_error, path, "unexpected failure while writing the file");
+    }
+#endif
+}
+
+// Reads a whole file, refusing files larger than `max_bytes` before reading
+// them. Errors: not_found, io_error, limit_exceeded, with the path.
+[[nodiscard]] inline result<std::string> read_file_limited(const std::filesystem::path& path,
+                                                           std::size_t max_bytes = WMISUB_MAX_INPUT_BYTES) {
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        std::error_code ec;
+        const auto status = std::filesystem::status(path, ec);
+        if (ec || !std::filesystem::exists(status)) return detail::storage_error(errc::not_found, path, "no such file");
+        if (std::filesystem::is_directory(status)) {
+            return detail::storage_error(errc::io_error, path, "is a directory, not a file");
+        }
+        const std::uintmax_t size = std::filesystem::file_size(path, ec);
+        if (ec) return detail::storage_error(errc::io_error, path, "cannot read the file size: " + ec.message());
+        if (size > max_bytes) {
+            return detail::storage_error(errc::limit_exceeded, path,
+                                         "file larger than the limit of " + std::to_string(max_bytes) + " bytes");
+        }
+#if defined(_WIN32)
+        std::FILE* f = _wfopen(path.c_str(), L"rb");
+#else
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+#endif
+        if (f == nullptr) return detail::storage_error(errc::io_error, path, "cannot open the file for reading");
+        std::string bytes(static_cast<std::size_t>(size), '\0');
+        const std::size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+        const bool failed = std::ferror(f) != 0;
+        // The file may have grown meanwhile: one more byte means the size is no longer what was checked.
+        const bool grew = got == bytes.size() && std::fgetc(f) != EOF;
+        std::fclose(f);
+        if (failed) return detail::storage_error(errc::io_error, path, "read error");
+        if (grew) return detail::storage_error(errc::io_error, path, "the file changed while it was read");
+        bytes.resize(got);
+        return bytes;
+#if WMISUB_EXCEPTIONS
+    } catch (const std::bad_alloc&) {
+        return detail::storage_error(errc::limit_exceeded, path, "out of memory while reading the file");
+    } catch (...) {
+        return detail::storage_error(errc::io_error, path, "unexpected failure while reading the file");
+    }
+#endif
+}
+
+// The checksum of some content as stored in files: "sha256:" and 64 hex digits.
+[[nodiscard]] inline std::string content_checksum(std::string_view content) {
+    return "sha256:" + sha256_hex(content);
+}
+
+// Checks a stated checksum against content. corrupt_data when it does not match
+// or is not a well-formed "sha256:<64 hex>"; `what` names the file in the message.
+[[nodiscard]] inline result<void> verify_content_checksum(std::string_view stated, std::string_view content,
+                                                          std::string_view what) {
+    constexpr std::string_view prefix = "sha256:";
+    bool well_formed = stated.size() == prefix.size() + 64 && stated.starts_with(prefix);
+    for (std::size_t i = prefix.size(); well_formed && i < stated.size(); ++i) {
+        const char c = stated[i];
+        well_formed = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    }
+    if (!well_formed) {
+        return make_error(errc::corrupt_data,
+                          std::string(what) + " has a malformed checksum (expected \"sha256:\" and 64 lower-case hex digits)");
+    }
+    if (stated != content_checksum(content)) {
+        return make_error(errc::corrupt_data, std::string(what) +
+                                                  " does not match its checksum: it was truncated, corrupted or edited "
+                                                  "after wmisub wrote it");
+    }
+    return {};
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/sources/mof.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// MOF as a source: the MOF collector reads `.mof` files and directories
+// (recursively: the legacy auto-compile folder `wbem\mof` and its `good`/`bad`
+// subfolders, an incident's collected files) into one snapshot; and the
+// parser for the MOF text Windows writes into WMI-Activity event 5861
+// (`PossibleCause`), which records every binding WMI activates.
+
+// #include "wmisub/collector.hpp"
+// #include "wmisub/config.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/mof.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------------------
+// WMI-Activity 5861 PossibleCause
+// ---------------------------------------------------------------------------
+
+// The binding a 5861 event reports: its filter and consumer as WMI rendered
+// them (GetObjectText), and the binding between them.
+struct possible_cause_5861 {
+    instance filter;            // `__EventFilter`
+    instance consumer;          // the consumer, of any class
+    instance binding;           // `__FilterToConsumerBinding` with Filter/Consumer paths built from their keys
+    std::vector<error> errors;  // problems that still left both objects readable
+};
+
+namespace detail {
+
+// Where the two section headers of a PossibleCause are, found outside string
+// literals (a script may well contain the words "Perm. Consumer:").
+struct cause_5861_layout {
+    std::size_t filter_header = std::string_view::npos;
+    std::size_t filter_header_length = 0;
+    std::size_t consumer_header = std::string_view::npos;
+    std::size_t consumer_header_length = 0;
+};
+
+// True when `header` starts at text[i], ASCII case-insensitively (exporters vary the case).
+[[nodiscard]] inline bool cause_header_at(std::string_view text, std::size_t i, std::string_view header) noexcept {
+    if (text.size() - i < header.size()) return false;
+    for (std::size_t k = 0; k < header.size(); ++k) {
+        if (ascii_lower(text[i + k]) != ascii_lower(header[k])) return false;
+    }
+    return true;
+}
+
+// Finds both headers outside string and char literals and outside braces.
+[[nodiscard]] inline cause_5861_layout find_5861_headers(std::string_view text) noexcept {
+    constexpr std::string_view filter_header = "Binding EventFilter:";
+    constexpr std::string_view consumer_header = "Perm. Consumer:";
+    cause_5861_layout out;
+    char quote = 0;
+    std::size_t depth = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quote != 0) {
+            if (c == '\\')
+                ++i;
+            else if (c == quote)
+                quote = 0;
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            quote = c;
+            continue;
+        }
+        if (c == '{') ++depth;
+        if (c == '}' && depth > 0) --depth;
+        if (depth != 0) continue;
+        if (out.filter_header == std::string_view::npos && cause_header_at(text, i, filter_header)) {
+            out.filter_header = i;
+            out.filter_header_length = filter_header.size();
+        } else if (out.consumer_header == std::string_view::npos && cause_header_at(text, i, consumer_header)) {
+            out.consumer_header = i;
+            out.consumer_header_length = consumer_header.size();
+        }
+    }
+    return out;
+}
+
+// The single-key-aware relative path WMI writes in a binding: `Class.Key="v"`.
+[[nodiscard]] inline std::string cause_path_of(const instance& in) {
+    object_path path;
+    path.class_name = in.class_name;
+    for (const std::string& key : mof_path_keys(in)) {
+        if (const value* v = in.get(key); v != nullptr && !v->is_null()) path.keys.push_back(mof_path_key(key, *v));
+    }
+    return to_string(path);
+}
+
+// Runs f() -> result<T>; with exceptions enabled, an allocation failure becomes
+// an error instead of escaping into the host.
+template <class F>
+[[nodiscard]] auto mof_guarded(F&& f) noexcept -> decltype(f()) {
+#if WMISUB_EXCEPTIONS
+    try {
+        return std::forward<F>(f)();
+    } catch (...) {
+        return make_error(errc::limit_exceeded, "out of memory");
+    }
+#else
+    return std::forward<F>(f)();
+#endif
+}
+
+// The body of parse_5861_possible_cause.
+[[nodiscard]] inline result<possible_cause_5861> parse_5861(std::string_view text, provenance base,
+                                                            std::string_view namespace_path) {
+    const source_location where{base.where.source, 0, 0, 0};
+    const cause_5861_layout layout = find_5861_headers(text);
+    if (layout.consumer_header == std::string_view::npos) {
+        return make_error(errc::syntax_error, "5861 PossibleCause without a \"Perm. Consumer:\" section", where);
+    }
+    std::string mof(text);  // headers blanked out, so offsets, lines and columns still match `text`
+    mof.replace(layout.consumer_header, layout.consumer_header_length, layout.consumer_header_length, ' ');
+    if (layout.filter_header != std::string_view::npos) {
+        mof.replace(layout.filter_header, layout.filter_header_length, layout.filter_header_length, ' ');
+    }
+    mof_options options;
+    options.source_name = base.where.source;
+    options.default_namespace = std::string(namespace_path);
+    mof_document doc = parse_mof(mof, options);
+    possible_cause_5861 out;
+    out.errors = std::move(doc.errors);
+    if (base.kind == source_kind::unknown) base.kind = source_kind::event_log;
+    std::size_t filters = 0;
+    std::size_t consumers = 0;
+    for (mof_instance& mi : doc.instances) {
+        const bool before_consumer = mi.object.origin.where.offset < layout.consumer_header;
+        mi.object.origin = base;
+        if (before_consumer && iequals(mi.object.class_name, class_names::event_filter)) {
+            out.filter = std::move(mi.object);
+            ++filters;
+        } else if (!before_consumer) {
+            out.consumer = std::move(mi.object);
+            ++consumers;
+        }
+    }
+    if (filters != 1) {
+        return make_error(errc::syntax_error, "5861 PossibleCause without exactly one __EventFilter instance", where);
+    }
+    if (consumers != 1) {
+        return make_error(errc::syntax_error, "5861 PossibleCause without exactly one consumer instance", where);
+    }
+    const value* filter_name = out.filter.get("Name");
+    if (filter_name == nullptr || filter_name->as_string() == nullptr) {
+        return make_error(errc::missing_field, "5861 filter without a Name", where);
+    }
+    out.binding.namespace_path = out.filter.namespace_path;
+    out.binding.class_name = std::string(class_names::binding);
+    out.binding.origin = base;
+    out.binding.set("Filter", value::reference(cause_path_of(out.filter)));
+    out.binding.set("Consumer", value::reference(cause_path_of(out.consumer)));
+    return out;
+}
+
+}  // namespace detail
+
+// Parses the PossibleCause of a WMI-Activity 5861 event ("Binding EventFilter:
+// instance of __EventFilter {…}; Perm. Consumer: instance of … {…};", on one
+// line or many) with the MOF parser. `base` becomes every object's provenance
+// (its kind defaults to event_log); `namespace_path` is the event's Namespace
+// field in any spelling (`//./ROOT/Subscription`). Error locations refer to
+// `text`. Fails only when the filter or the consumer cannot be read.
+[[nodiscard]] inline result<possible_cause_5861>
+parse_5861_possible_cause(std::string_view text, provenance base,
+                          std::string_view namespace_path = "root\\subscription") noexcept {
+    return detail::mof_guarded([&] { return detail::parse_5861(text, std::move(base), namespace_path); });
+}
+
+// The three objects of a 5861 binding, typed and filed in a snapshot.
+[[nodiscard]] inline snapshot to_snapshot(const possible_cause_5861& cause) {
+    snapshot out;
+    const std::string& source = cause.filter.origin.where.source;
+    out.add(cause.filter, source);
+    out.add(cause.consumer, source);
+    out.add(cause.binding, source);
+    for (const error& e : cause.errors) out.errors.push_back({source, cause.filter.namespace_path, e});
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// The MOF collector
+// ---------------------------------------------------------------------------
+
+// How the MOF collector finds and parses files.
+struct mof_collector_options {
+    // Parse options for every file (source_name is set to each file's path).
+    mof_options parse;
+    // File name endings taken from directories, case-insensitively; empty: every file.
+    // Files named explicitly are always read.
+    std::vector<std::string> extensions = {".mof", ".mfl"};
+    // Most files one collection reads (directories can be huge or hostile).
+    std::size_t max_files = 100000;
+};
+
+// What one file contributed besides objects: what the snapshot has no place for.
+struct mof_file_summary {
+    std::string path;   // UTF-8, generic separators
+    bool read = false;  // false: unreadable, binary or too large (see the snapshot's errors)
+    text_encoding encoding = text_encoding::utf8;
+    std::vector<source_location> autorecover;  // `#pragma autorecover`: re-created after a repository rebuild
+    std::vector<mof_deletion> deletions;       // `#pragma deleteclass` / `deleteinstance`
+    std::vector<mof_pragma> pragmas;
+    std::vector<mof_include> includes;
+    std::size_t instances = 0;
+    std::size_t classes = 0;
+    std::size_t errors = 0;
+};
+
+// Reads MOF files and directories (recursively) into one snapshot. A file that
+// cannot be read is one error; parse errors are listed with their location;
+// neither stops the collection.
+class mof_collector final : public collector {
+public:
+    // Collects from these files and directories.
+    explicit mof_collector(std::vector<std::filesystem::path> paths = {}, mof_collector_options options = {})
+        : paths_(std::move(paths)), options_(std::move(options)) {}
+
+    // Adds a file or directory; returns *this.
+    mof_collector& add(std::filesystem::path path) {
+        paths_.push_back(std::move(path));
+        return *this;
+    }
+
+    // "mof:<path>" for one path, "mof" for several.
+    [[nodiscard]] std::string name() const override {
+        return paths_.size() == 1 ? "mof:" + detail::mof_path_to_utf8(paths_.front()) : std::string("mof");
+    }
+
+    // Per-file details of the last collect(): autorecover, deletions, pragmas, includes.
+    [[nodiscard]] const std::vector<mof_file_summary>& files() const noexcept { return files_; }
+
+    // Reads every file. Fails as a whole when there is nothing to read, when no
+    // file could be read, or when the caller cancels or the deadline passes.
+    [[nodiscard]] result<snapshot> collect(const collect_options& options) override {
+        return detail::mof_guarded([&] { return collect_files(options); });
+    }
+
+private:
+    // The body of collect(): list the files, then parse them one by one.
+    result<snapshot> collect_files(const collect_options& options) {
+        files_.clear();
+        const std::string source_name = name();
+        if (paths_.empty()) return make_error(errc::invalid_argument, "no MOF file or directory given");
+        snapshot out;
+        std::vector<std::filesystem::path> files;
+        if (auto listed = list_files(options, files, out); !listed) return std::move(listed).error();
+        std::size_t readable = 0;
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            if (auto stop = options.interruption()) return std::move(*stop);
+            const std::string path = detail::mof_path_to_utf8(files[i]);
+            options.report({source_name, path, i, files.size()});
+            auto parsed = read_one(files[i], path, options, out);
+            if (!parsed) return std::move(parsed).error();
+            if (*parsed) ++readable;
+        }
+        if (readable == 0) {
+            std::string why =
+                out.errors.empty() ? std::string("no MOF file found") : out.errors.front().error.to_string();
+            return make_error(errc::not_found, "no MOF file could be read: " + why);
+        }
+        return out;
+    }
+
+    // True when a file found in a directory has one of the wanted extensions.
+    [[nodiscard]] bool wanted(const std::filesystem::path& file) const {
+        if (options_.extensions.empty()) return true;
+        const std::string name = detail::mof_path_to_utf8(file.filename());
+        for (const std::string& ext : options_.extensions) {
+            if (iends_with(name, ext)) return true;
+        }
+        return false;
+    }
+
+    // Expands directories (sorted, so runs are repeatable); missing paths become errors.
+    result<void> list_files(const collect_options& options, std::vector<std::filesystem::path>& files, snapshot& out) {
+        for (const std::filesystem::path& root : paths_) {
+            std::error_code ec;
+            const auto status = std::filesystem::status(root, ec);
+            const std::string shown = detail::mof_path_to_utf8(root);
+            if (ec || !std::filesystem::exists(status)) {
+                out.errors.push_back({shown,
+                                      {},
+                                      make_error(errc::not_found, "no such file or directory",
+                                                 source_location{shown, 0, 0, source_location::npos})});
+                continue;
+            }
+            if (!std::filesystem::is_directory(status)) {
+                files.push_back(root);
+                continue;
+            }
+            auto walked = walk(root, options, files, out);
+            if (!walked) return walked;
+        }
+        if (files.size() > options_.max_files) {
+            out.errors.push_back({"mof",
+                                  {},
+                                  make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
+                                                                       " files; the rest are skipped")});
+            files.resize(options_.max_files);
+        }
+        return {};
+    }
+
+    result<void> walk(const std::filesystem::path& root, const collect_options& options,
+                      std::vector<std::filesystem::path>& files, snapshot& out) {
+        std::error_code ec;
+        std::vector<std::filesystem::path> found;
+        std::filesystem::recursive_directory_iterator it(
+            root, std::filesystem::directory_options::skip_permission_denied, ec);
+        const std::string shown = detail::mof_path_to_utf8(root);
+        for (std::size_t seen = 0; !ec && it != std::filesystem::recursive_directory_iterator(); ++seen) {
+            if ((seen & 255u) == 0) {
+                if (auto stop = options.interruption()) return std::move(*stop);
+            }
+            std::error_code type_ec;
+            if (it->is_regular_file(type_ec) && wanted(it->path()) && found.size() <= options_.max_files)
+                found.push_back(it->path());
+            it.increment(ec);
+        }
+        if (ec)
+            out.errors.push_back({shown,
+                                  {},
+                                  make_error(errc::io_error, "directory walk stopped: " + ec.message(),
+                                             source_location{shown, 0, 0, source_location::npos})});
+        std::sort(found.begin(), found.end());
+        files.insert(files.end(), found.begin(), found.end());
+        return {};
+    }
+
+    // Parses one file into `out`; the bool says whether it could be read at all.
+    result<bool> read_one(const std::filesystem::path& file, const std::string& path, const collect_options& options,
+                          snapshot& out) {
+        mof_options parse = options_.parse;
+        parse.source_name = path;
+        if (parse.cancel == nullptr) parse.cancel = options.cancel;
+        if (!parse.deadline) parse.deadline = options.deadline;
+        mof_document doc = parse_mof_file(file, std::move(parse));
+        for (const error& e : doc.errors) {
+            if (e.code == errc::cancelled || e.code == errc::timeout) return e;
+        }
+        mof_file_summary summary;
+        summary.path = path;
+        summary.read = !(doc.instances.empty() && doc.classes.empty() && doc.pragmas.empty() && !doc.errors.empty() &&
+                         doc.errors.front().location.line == 0);
+        summary.encoding = doc.encoding;
+        summary.instances = doc.instances.size();
+        summary.classes = doc.classes.size();
+        summary.errors = doc.errors.size();
+        for (const mof_instance& mi : doc.instances) {
+            if (options.wants_namespace(mi.object.namespace_path)) out.add(mi.object, path);
+        }
+        for (error& e : doc.errors) out.errors.push_back({path, {}, std::move(e)});
+        summary.autorecover = std::move(doc.autorecover);
+        summary.deletions = std::move(doc.deletions);
+        summary.pragmas = std::move(doc.pragmas);
+        summary.includes = std::move(doc.includes);
+        const bool read = summary.read;
+        files_.push_back(std::move(summary));
+        return read;
+    }
+
+    std::vector<std::filesystem::path> paths_;
+    mof_collector_options options_;
+    std::vector<mof_file_summary> files_;
 };
 
 WMISUB_NAMESPACE_END
