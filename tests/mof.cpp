@@ -1542,6 +1542,29 @@ private:
     std::size_t count_ = 0;
 };
 
+void write_instance(mof_writer& w, std::string_view cls, std::string_view alias, const std::vector<property>& props) {
+    w.line();
+    w.keyword("instance");
+    w.keyword("of");
+    w.token(cls);
+    if (!alias.empty()) {
+        w.keyword("as");
+        w.token("$" + std::string(alias));
+    }
+    w.token("{");
+    for (const property& p : props) {
+        w.line();
+        w.token(p.name);
+        w.token("=");
+        w.value(p.value);
+        w.token(";");
+    }
+    w.token("}");
+    w.token(";");
+}
+
+#ifdef WMISUB_TEST_HAS_CORPUS
+
 // `#pragma namespace` lines that put what follows in `ns` (for variant 5, a decoy comes first).
 void namespace_pragma(mof_writer& w, const mof_style& style, const std::string& ns, int variant) {
     std::vector<std::string> names;
@@ -1576,29 +1599,6 @@ void namespace_pragma(mof_writer& w, const mof_style& style, const std::string& 
     default: pragma("\\\\LOCALHOST\\" + join("\\", 0)); break;
     }
 }
-
-void write_instance(mof_writer& w, std::string_view cls, std::string_view alias, const std::vector<property>& props) {
-    w.line();
-    w.keyword("instance");
-    w.keyword("of");
-    w.token(cls);
-    if (!alias.empty()) {
-        w.keyword("as");
-        w.token("$" + std::string(alias));
-    }
-    w.token("{");
-    for (const property& p : props) {
-        w.line();
-        w.token(p.name);
-        w.token("=");
-        w.value(p.value);
-        w.token(";");
-    }
-    w.token("}");
-    w.token(";");
-}
-
-#ifdef WMISUB_TEST_HAS_CORPUS
 
 // CreatorSID appears as `S-1-…` text in the corpus; in MOF it is the uint8[] WMI stores.
 std::vector<property> mof_properties(const instance& in) {
