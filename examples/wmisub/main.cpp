@@ -3,6 +3,7 @@
 #include "cli.hpp"
 #include "rules_command.hpp"
 #include "scan_command.hpp"
+#include "snapshot_commands.hpp"
 #include "wql_command.hpp"
 
 #include <wmisub/config.hpp>
@@ -20,6 +21,9 @@ constexpr const char* main_help =
     "\n"
     "commands:\n"
     "  scan     collect, join and judge subscriptions from MOF files or JSON snapshots\n"
+    "  collect  write a snapshot of the sources (-o FILE)\n"
+    "  baseline write a baseline approving the sources (-o FILE)\n"
+    "  diff     compare the sources with a baseline, field by field\n"
     "  rules    list the rule catalog\n"
     "  wql      parse a WQL filter query and say what triggers it\n"
     "\n"
@@ -47,6 +51,9 @@ int main(int argc, char** argv) {
     if (command == "wql") return wmisub_cli::run_wql(rest);
     if (command == "rules") return wmisub_cli::run_rules(rest);
     if (command == "scan") return wmisub_cli::run_scan(rest);
+    if (command == "collect") return wmisub_cli::run_collect(rest, false);
+    if (command == "baseline") return wmisub_cli::run_collect(rest, true);
+    if (command == "diff") return wmisub_cli::run_diff(rest);
     std::fprintf(stderr, "wmisub: unknown command '%.*s' (try 'wmisub --help')\n", static_cast<int>(command.size()),
                  command.data());
     return wmisub_cli::exit_usage;

@@ -7,6 +7,7 @@
 #include "wql_command.hpp"
 
 #include <wmisub/assess.hpp>
+#include <wmisub/baseline.hpp>
 #include <wmisub/json.hpp>
 
 
@@ -23,6 +24,8 @@ inline constexpr const char* scan_help =
     "filters and consumers, and scores each one with the reasons and evidence.\n"
     "\n"
     "  --format text|json        output format (default text)\n"
+    "  --baseline FILE           content approved there drops to info; objects that\n"
+    "                            changed since say which fields changed\n"
     "  --fail-on SEVERITY        exit 1 when something scores at or above it:\n"
     "                            info, low, medium, high (default), critical\n"
     "  -h, --help                this help\n"
@@ -121,8 +124,29 @@ inline void print_assessment_text(const wmisub::assessment& a) {
     std::printf("\n");
 }
 
+// Adds a finding to every assessment whose filter or consumer changed since the baseline.
+inline void note_baseline_changes(std::vector<wmisub::assessment>& results, const wmisub::baseline_diff& d) {
+    for (auto& a : results) {
+        std::vector<wmisub::evidence> changes;
+        auto collect = [&](const wmisub::object_path& id) {
+            const std::string key = wmisub::identity_key(id);
+            for (const auto& m : d.modified) {
+                if (m.identity_key != key) continue;
+                for (const auto& c : m.changes) changes.push_back({c.field, one_line(c.new_text, 120), "was: " + one_line(c.old_text, 120)});
+            }
+        };
+        if (a.facts.filter != nullptr) collect(wmisub::identity_of(*a.facts.filter));
+        if (a.facts.consumer != nullptr) collect(wmisub::identity_of(*a.facts.consumer));
+        if (changes.empty()) continue;
+        a.findings.insert(a.findings.begin(), wmisub::finding{"WMISUB-BSL-001", wmisub::severity::medium,
+                                                              "Changed since the baseline", {"T1546.003"}, std::move(changes)});
+        a.risk = wmisub::score_findings(a.findings);
+    }
+}
+
 inline int run_scan(arguments& args) {
     source_set sources;
+    std::optional<std::string> baseline_file;
     std::string format = "text";
     wmisub::severity fail_on = wmisub::severity::high;
     while (!args.empty()) {
@@ -138,6 +162,10 @@ inline int run_scan(arguments& args) {
         if (auto value = args.take_value("--format", error)) {
             if (*value != "text" && *value != "json") return usage_error("scan", "unknown format '" + *value + "' (text or json)");
             format = *value;
+            continue;
+        }
+        if (auto value = args.take_value("--baseline", error)) {
+            baseline_file = *value;
             continue;
         }
         if (auto value = args.take_value("--fail-on", error)) {
@@ -156,8 +184,20 @@ inline int run_scan(arguments& args) {
         std::fprintf(stderr, "wmisub scan: %s\n", snap.error().to_string().c_str());
         return exit_usage;
     }
+    wmisub::policy policy;
+    std::optional<wmisub::baseline> approved;
+    if (baseline_file) {
+        auto loaded = wmisub::load_baseline(*baseline_file);
+        if (!loaded) {
+            std::fprintf(stderr, "wmisub scan: %s: %s\n", baseline_file->c_str(), loaded.error().to_string().c_str());
+            return exit_usage;
+        }
+        approved = std::move(*loaded);
+        for (const auto& e : approved->entries) policy.allowed_fingerprints.push_back(e.fingerprint);
+    }
     const wmisub::subscription_graph graph(*snap);
-    std::vector<wmisub::assessment> results = wmisub::assess(graph, wmisub::rule_catalog::builtin());
+    std::vector<wmisub::assessment> results = wmisub::assess(graph, wmisub::rule_catalog::builtin(), policy);
+    if (approved) note_baseline_changes(results, wmisub::diff(*approved, *snap));
     std::stable_sort(results.begin(), results.end(),
                      [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
     bool failing = false;
