@@ -44,7 +44,7 @@ void assess_subscriptions(benchmark::State& state) {
         auto results = wmisub::assess(graph, catalog);
         benchmark::DoNotOptimize(results);
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
 }
 BENCHMARK(assess_subscriptions)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 

@@ -64,7 +64,7 @@ void BM_mix(benchmark::State& state) {
     for (auto _ : state) {
         for (const auto& c : samples()) benchmark::DoNotOptimize(wmisub::analyze_consumer(c).indicators.size());
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * samples().size()));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(samples().size()));
 }
 BENCHMARK(BM_mix);
 

@@ -29,7 +29,7 @@ std::vector<std::string> query_mix() {
         "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA \"Win32_NTLogEvent\" GROUP WITHIN 600 BY TargetInstance.SourceName HAVING NumberOfEvents > {n}",
     };
     std::vector<std::string> out;
-    for (int i = 0; i < 1000; ++i) {
+    for (std::size_t i = 0; i < 1000; ++i) {
         std::string q = shapes[i % (sizeof shapes / sizeof shapes[0])];
         auto replace = [&](const std::string& key, const std::string& value) {
             for (std::size_t at = q.find(key); at != std::string::npos; at = q.find(key, at + value.size())) {
@@ -58,8 +58,8 @@ void wql_parse_and_analyze(benchmark::State& state) {
             benchmark::DoNotOptimize(a);
         }
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * total_bytes(queries)));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * queries.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(total_bytes(queries)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
 }
 BENCHMARK(wql_parse_and_analyze);
 
@@ -71,8 +71,8 @@ void wql_canonical(benchmark::State& state) {
             benchmark::DoNotOptimize(c);
         }
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * total_bytes(queries)));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * queries.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(total_bytes(queries)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
 }
 BENCHMARK(wql_canonical);
 
@@ -86,8 +86,8 @@ void nlohmann_json_strings(benchmark::State& state) {
             benchmark::DoNotOptimize(j);
         }
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * total_bytes(documents)));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * documents.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(total_bytes(documents)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(documents.size()));
 }
 BENCHMARK(nlohmann_json_strings);
 
