@@ -113,12 +113,11 @@ namespace detail {
     f.consumer = graph.consumer(entry);
     f.binding = graph.binding(entry);
     for (std::size_t t : entry.timers) f.timers.push_back(&graph.source().timers[t]);
-    if (f.filter != nullptr) {
-        auto parsed = parse_wql(f.filter->query);
-        if (parsed) {
-            f.trigger = analyze_wql(*parsed);
+    if (const result<wql_analysis>* analysis = graph.query_analysis(entry)) {
+        if (*analysis) {
+            f.trigger = &**analysis;
         } else {
-            f.query_error = parsed.error();
+            f.query_error = analysis->error();
         }
     }
     if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);

@@ -9,12 +9,15 @@
 #include "wmisub/config.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
+#include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
 #include "wmisub/wql.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,26 +84,53 @@ namespace detail {
     return identity_key(path);
 }
 
-// Identity keys of objects, to the indices holding them.
-using identity_index = std::unordered_map<std::string, std::vector<std::size_t>>;
+// Identity keys of objects, to the indices holding them: one sorted vector,
+// so indexing costs one string per object and no map nodes.
+class identity_index {
+public:
+    void reserve(std::size_t n) { entries_.reserve(n); }
+    void add(std::string key, std::size_t index) { entries_.emplace_back(std::move(key), index); }
+    // Sorts the keys; call once after the last add and before any find.
+    void finish() {
+        std::sort(entries_.begin(), entries_.end());
+        indices_.reserve(entries_.size());
+        for (const auto& e : entries_) indices_.push_back(e.second);
+    }
+    // The indices with this key, in snapshot order; empty when none.
+    [[nodiscard]] std::span<const std::size_t> find(std::string_view key) const noexcept {
+        const auto range = std::equal_range(entries_.begin(), entries_.end(), key, key_less{});
+        const auto first = static_cast<std::size_t>(range.first - entries_.begin());
+        return {indices_.data() + first, static_cast<std::size_t>(range.second - range.first)};
+    }
+    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+
+private:
+    using entry = std::pair<std::string, std::size_t>;
+    struct key_less {
+        bool operator()(const entry& e, std::string_view k) const noexcept { return std::string_view(e.first) < k; }
+        bool operator()(std::string_view k, const entry& e) const noexcept { return k < std::string_view(e.first); }
+    };
+    std::vector<entry> entries_;
+    std::vector<std::size_t> indices_;
+};
 
 // Key property names by folded consumer class, for `Class="v"` shorthand references.
 using class_keys = std::unordered_map<std::string, std::vector<std::string>>;
 
 // Resolves one reference of a binding; fills `why` when it resolves to nothing.
-[[nodiscard]] inline const std::vector<std::size_t>* resolve_reference(std::string_view text,
+[[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
                                                                        std::string_view binding_namespace,
                                                                        const identity_index& index,
                                                                        const class_keys& keys, std::string& why) {
     auto parsed = parse_object_path(text);
     if (!parsed) {
         why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
-        return nullptr;
+        return {};
     }
     object_path path = std::move(*parsed);
     if (!path.is_local()) {
         why = "'" + std::string(text) + "' names another machine";
-        return nullptr;
+        return {};
     }
     if (path.is_relative()) path.namespace_path = std::string(binding_namespace);
     if (path.keys.size() == 1 && path.keys.front().name.empty()) {
@@ -108,9 +138,8 @@ using class_keys = std::unordered_map<std::string, std::vector<std::string>>;
         path.keys.front().name = known != keys.end() && known->second.size() == 1 ? known->second.front() : "Name";
     }
     const auto found = index.find(local_identity_key(std::move(path)));
-    if (found != index.end()) return &found->second;
-    why = "'" + std::string(text) + "' matches no object";
-    return nullptr;
+    if (found.empty()) why = "'" + std::string(text) + "' matches no object";
+    return found;
 }
 
 }  // namespace detail
@@ -138,6 +167,12 @@ public:
         return s.binding ? &snapshot_->bindings[*s.binding] : nullptr;
     }
 
+    // The analysis of an entry's filter query (or why it does not parse), or
+    // nullptr when the entry has no filter. Each query is analysed once, here.
+    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const noexcept {
+        return s.filter ? &analyses_[*s.filter] : nullptr;
+    }
+
     // Entries in one state.
     [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const {
         std::vector<const subscription*> out;
@@ -152,7 +187,10 @@ public:
 
 private:
     void build() {
+        analyses_.reserve(snapshot_->filters.size());
+        for (const event_filter& f : snapshot_->filters) analyses_.push_back(analyze_wql(f.query));
         index_objects();
+        index_timers();
         std::vector<bool> filter_used(snapshot_->filters.size(), false);
         std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
         for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, filter_used, consumer_used);
@@ -176,14 +214,21 @@ private:
     }
 
     void index_objects() {
+        filters_.reserve(snapshot_->filters.size());
+        consumers_.reserve(snapshot_->consumers.size());
         for (std::size_t i = 0; i < snapshot_->filters.size(); ++i) {
-            filters_[detail::local_identity_key(identity_of(snapshot_->filters[i]))].push_back(i);
+            filters_.add(detail::local_identity_key(identity_of(snapshot_->filters[i])), i);
         }
         for (std::size_t i = 0; i < snapshot_->consumers.size(); ++i) {
             const consumer_header& h = header_of(snapshot_->consumers[i]);
-            consumers_[detail::local_identity_key(identity_of(snapshot_->consumers[i]))].push_back(i);
-            consumer_keys_.try_emplace(fold_case(h.class_name), key_names_of(snapshot_->consumers[i]));
+            consumers_.add(detail::local_identity_key(identity_of(snapshot_->consumers[i])), i);
+            std::string folded_class = fold_case(h.class_name);
+            if (!consumer_keys_.contains(folded_class)) {
+                consumer_keys_.emplace(std::move(folded_class), key_names_of(snapshot_->consumers[i]));
+            }
         }
+        filters_.finish();
+        consumers_.finish();
         filter_keys_.try_emplace(fold_case(class_names::event_filter), std::vector<std::string>{"Name"});
     }
 
@@ -191,12 +236,8 @@ private:
         const wmisub::binding& bind = snapshot_->bindings[b];
         std::string filter_why;
         std::string consumer_why;
-        const auto* filters = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, filter_keys_, filter_why);
-        const auto* consumers =
-            detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, consumer_keys_, consumer_why);
-        const std::vector<std::size_t> none;
-        const std::vector<std::size_t>& fs = filters != nullptr ? *filters : none;
-        const std::vector<std::size_t>& cs = consumers != nullptr ? *consumers : none;
+        const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, filter_keys_, filter_why);
+        const auto cs = detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, consumer_keys_, consumer_why);
         for (std::size_t f : fs) filter_used[f] = true;
         for (std::size_t c : cs) consumer_used[c] = true;
 
@@ -212,8 +253,7 @@ private:
     }
 
     // One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
-    void emit_combinations(const subscription& base, const std::vector<std::size_t>& fs,
-                           const std::vector<std::size_t>& cs) {
+    void emit_combinations(const subscription& base, std::span<const std::size_t> fs, std::span<const std::size_t> cs) {
         const std::size_t f_slots = fs.empty() ? 1 : fs.size();
         const std::size_t c_slots = cs.empty() ? 1 : cs.size();
         std::size_t emitted = 0;
@@ -232,22 +272,28 @@ private:
         }
     }
 
+    // Timer instructions by folded TimerId, so linking is linear in the snapshot.
+    void index_timers() {
+        for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
+            timers_[fold_case(snapshot_->timers[t].timer_id)].push_back(t);
+        }
+    }
+
     // A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
     // Instructions in the namespace the events come from are preferred; others are
     // linked only when none is there, since timer events are namespace-local.
     void link_timers(subscription& s) const {
-        if (!s.filter) return;
+        if (!s.filter || timers_.empty()) return;
         const event_filter& f = snapshot_->filters[*s.filter];
-        const auto analysis = analyze_wql(f.query);
+        const auto& analysis = analyses_[*s.filter];
         if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
-        const std::string& id = analysis->trigger.timer_id;
+        const auto same_id = timers_.find(fold_case(analysis->trigger.timer_id));
+        if (same_id == timers_.end()) return;
         const std::string event_ns = detail::normalize_namespace(
             f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
         std::vector<std::size_t> elsewhere;
-        for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
-            const timer_instruction& timer = snapshot_->timers[t];
-            if (!iequals(timer.timer_id, id)) continue;
-            if (iequals(detail::normalize_namespace(timer.namespace_path), event_ns)) {
+        for (std::size_t t : same_id->second) {
+            if (iequals(detail::normalize_namespace(snapshot_->timers[t].namespace_path), event_ns)) {
                 s.timers.push_back(t);
             } else {
                 elsewhere.push_back(t);
@@ -258,10 +304,12 @@ private:
 
     const snapshot* snapshot_;
     std::vector<subscription> entries_;
+    std::vector<result<wql_analysis>> analyses_;  // per snapshot filter
     detail::identity_index filters_;
     detail::identity_index consumers_;
     detail::class_keys filter_keys_;
     detail::class_keys consumer_keys_;
+    std::unordered_map<std::string, std::vector<std::size_t>> timers_;  // folded TimerId -> snapshot::timers indices
     bool truncated_ = false;
 };
 

@@ -122,6 +122,12 @@ struct opath_mode {
     bool check_nested = true;   // re-parse string values to enforce WMISUB_MAX_NESTING
 };
 
+// A reference names a namespace (`:`), keys or a singleton (`=`); a value with
+// neither is plain text, and most key values are, so this spares a parse.
+[[nodiscard]] constexpr bool opath_could_be_reference(std::string_view text) noexcept {
+    return text.find_first_of("=:") != std::string_view::npos;
+}
+
 // What a string value turned out to be when parsed as a path.
 enum class opath_probe { plain, reference, too_deep };
 
@@ -141,6 +147,7 @@ public:
 
     // Parses text as a reference found at depth, strictly (WMI writes references without spaces).
     [[nodiscard]] static opath_probe probe(std::string_view text, std::size_t depth) {
+        if (!opath_could_be_reference(text)) return opath_probe::plain;
         const bool beyond = depth > static_cast<std::size_t>(WMISUB_MAX_NESTING);
         opath_parser inner(text, opath_mode{depth, false, !beyond});
         auto parsed = inner.run();
@@ -462,23 +469,34 @@ inline void opath_append_canonical(std::string& out, const object_path& p, std::
 // The canonical text of one key value. A string that is a reference is
 // canonicalised as a path, relative ones placed in the namespace of the path
 // holding them (that is where WMI looks them up).
-inline std::string opath_canonical_value(const path_key& key, const object_path& holder, std::size_t depth) {
-    std::string out;
+inline void opath_append_canonical_value(std::string& out, const path_key& key, const object_path& holder,
+                                         std::size_t depth) {
     if (key.kind != key_value_kind::string) {
-        out = fold_case(key.value);
-        return out;
+        append_folded(out, key.value);
+        return;
     }
-    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING)) {
+    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING) && opath_could_be_reference(key.value)) {
         auto nested = opath_parser(key.value, opath_mode{depth + 1, false, false}).run();
         if (nested && opath_is_reference(*nested)) {
             if (nested->namespace_path.empty()) nested->namespace_path = holder.namespace_path;
             std::string inner;
             opath_append_canonical(inner, *nested, depth + 1);
             opath_append_quoted(out, inner);
-            return out;
+            return;
         }
     }
-    opath_append_quoted(out, fold_case(key.value));
+    if (key.value.find_first_of("\"\\") != std::string_view::npos) {
+        opath_append_quoted(out, fold_case(key.value));
+        return;
+    }
+    out += '"';  // nothing to escape: fold straight into place
+    append_folded(out, key.value);
+    out += '"';
+}
+
+[[nodiscard]] inline std::string opath_canonical_value(const path_key& key, const object_path& holder, std::size_t depth) {
+    std::string out;
+    opath_append_canonical_value(out, key, holder, depth);
     return out;
 }
 
@@ -487,7 +505,7 @@ inline std::string opath_canonical_value(const path_key& key, const object_path&
 inline void opath_append_canonical_keys(std::string& out, const object_path& p, std::size_t depth) {
     if (p.keys.size() == 1) {  // a single key's name is implied by the class: `C="v"` == `C.Name="v"`
         out += '=';
-        out += opath_canonical_value(p.keys.front(), p, depth);
+        opath_append_canonical_value(out, p.keys.front(), p, depth);
         return;
     }
     std::vector<std::pair<std::string, std::string>> keys;
@@ -502,18 +520,29 @@ inline void opath_append_canonical_keys(std::string& out, const object_path& p, 
     }
 }
 
+// Appends the namespace without leading or trailing separators, '/' as '\\', folded.
+inline void opath_append_folded_namespace(std::string& out, std::string_view ns) {
+    std::size_t begin = 0;
+    std::size_t end = ns.size();
+    while (begin < end && opath_is_separator(ns[begin])) ++begin;
+    while (end > begin && opath_is_separator(ns[end - 1])) --end;
+    const std::size_t start = out.size();
+    append_folded(out, ns.substr(begin, end - begin));
+    std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '/', '\\');
+}
+
 // Canonical text: remote server, folded namespace and class, canonical keys.
 // A namespace path ends in ':' so it can never equal a class path.
 inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth) {
     if (!p.is_local()) {
         out += "\\\\";
-        out += fold_case(p.server);
+        append_folded(out, p.server);
         out += '\\';
     }
-    const std::string ns = fold_case(opath_normalise_namespace(p.namespace_path));
-    out += ns;
-    if (!ns.empty()) out += ':';
-    out += fold_case(p.class_name);
+    const std::size_t before = out.size();
+    opath_append_folded_namespace(out, p.namespace_path);
+    if (out.size() != before) out += ':';
+    append_folded(out, p.class_name);
     if (p.singleton) {
         out += "=@";
     } else if (!p.keys.empty()) {

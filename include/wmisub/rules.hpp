@@ -74,7 +74,7 @@ struct subscription_facts {
     const wmisub::consumer* consumer = nullptr;
     const wmisub::binding* binding = nullptr;
     std::vector<const timer_instruction*> timers;
-    std::optional<wql_analysis> trigger;       // analysis of the filter's query, when it parses
+    const wql_analysis* trigger = nullptr;     // analysis of the filter's query, when it parses (owned by the graph)
     std::optional<error> query_error;          // why it did not parse
     std::optional<payload_analysis> payload;   // analysis of the consumer
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty

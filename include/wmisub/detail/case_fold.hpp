@@ -223,6 +223,13 @@ private:
 inline void append_folded(std::string& out, std::string_view s) {
     out.reserve(out.size() + s.size());
     for (std::size_t pos = 0; pos < s.size();) {
+        // ASCII runs, nearly all WMI names, fold without decoding.
+        const auto byte = static_cast<unsigned char>(s[pos]);
+        if (byte < 0x80) {
+            out.push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + ('a' - 'A')) : static_cast<char>(byte));
+            ++pos;
+            continue;
+        }
         const decode_step step = decode_utf8(s, pos);
         if (step.valid) {
             append_utf8(out, fold_code_point(step.code_point));
