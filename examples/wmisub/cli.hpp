@@ -2,6 +2,8 @@
 // reading, output format, exit codes). Each subcommand lives in its own header.
 #pragma once
 
+#include <wmisub/rules.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -63,6 +65,18 @@ private:
     if (text == "json") return output_format::json;
     if (text == "ndjson" && allow_ndjson) return output_format::ndjson;
     return std::nullopt;
+}
+
+// Parses a --fail-on value: a severity, or "never" (nullopt). False when unknown.
+[[nodiscard]] inline bool parse_fail_on(std::string_view text, std::optional<wmisub::severity>& out) {
+    if (text == "never") {
+        out.reset();
+        return true;
+    }
+    const auto s = wmisub::severity_from_string(text);
+    if (!s) return false;
+    out = *s;
+    return true;
 }
 
 // One-line usage error on stderr; returns exit_usage.

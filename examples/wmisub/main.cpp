@@ -26,6 +26,7 @@ constexpr const char* main_help =
     "  diff     compare the sources with a baseline, field by field\n"
     "  rules    list the rule catalog\n"
     "  wql      parse a WQL filter query and say what triggers it\n"
+    "  watch    report subscription changes as they happen (Windows; not in this build)\n"
     "\n"
     "  wmisub <command> --help   help for one command\n"
     "  wmisub --version          the version\n";
@@ -54,6 +55,12 @@ int main(int argc, char** argv) {
     if (command == "collect") return wmisub_cli::run_collect(rest, false);
     if (command == "baseline") return wmisub_cli::run_collect(rest, true);
     if (command == "diff") return wmisub_cli::run_diff(rest);
+    if (command == "watch") {
+        std::fputs("wmisub watch: live WMI event watching needs the Windows COM collector, which this build does not "
+                   "have; run 'wmisub diff --baseline FILE SOURCES' periodically instead\n",
+                   stderr);
+        return wmisub_cli::exit_usage;
+    }
     std::fprintf(stderr, "wmisub: unknown command '%.*s' (try 'wmisub --help')\n", static_cast<int>(command.size()),
                  command.data());
     return wmisub_cli::exit_usage;

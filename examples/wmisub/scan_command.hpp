@@ -3,7 +3,10 @@
 #pragma once
 
 #include "cli.hpp"
+#include "ecs.hpp"
+#include "policy_file.hpp"
 #include "sources.hpp"
+#include "terminal.hpp"
 #include "wql_command.hpp"
 
 #include <wmisub/assess.hpp>
@@ -11,24 +14,38 @@
 #include <wmisub/json.hpp>
 
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace wmisub_cli {
 
 inline constexpr const char* scan_help =
-    "usage: wmisub scan SOURCES [--format text|json] [--fail-on SEVERITY]\n"
+    "usage: wmisub scan SOURCES [--format text|json|ndjson] [--fail-on SEVERITY]\n"
+    "                           [--policy FILE] [--baseline FILE] [--host NAME] [--quiet]\n"
     "\n"
     "Collects WMI permanent event subscriptions from the sources, joins bindings to\n"
     "filters and consumers, and scores each one with the reasons and evidence.\n"
     "\n"
-    "  --format text|json        output format (default text)\n"
+    "  --format text|json|ndjson  text for people (default; grouped by severity,\n"
+    "                            coloured on a terminal unless NO_COLOR is set),\n"
+    "                            json (wmisub.report/1), or ndjson: one finding per\n"
+    "                            line with Elastic Common Schema field names\n"
+    "  --fail-on SEVERITY        exit 1 when something scores at or above it:\n"
+    "                            info, low, medium, high (default), critical, never\n"
+    "  --policy FILE             wmisub.policy/1 JSON: allowed_fingerprints,\n"
+    "                            disabled_rules, severity_overrides\n"
     "  --baseline FILE           content approved there drops to info; objects that\n"
     "                            changed since say which fields changed\n"
-    "  --fail-on SEVERITY        exit 1 when something scores at or above it:\n"
-    "                            info, low, medium, high (default), critical\n"
+    "  --host NAME               host.name of ndjson lines (default: the snapshot's)\n"
+    "  -q, --quiet               no progress or notes on stderr; text lists only\n"
+    "                            subscriptions at or above --fail-on\n"
     "  -h, --help                this help\n"
+    "\n"
+    "Exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage error or\n"
+    "no source could be read.\n"
     "\n";
 
 // The consumer's main payload text for people.
@@ -68,7 +85,7 @@ inline ojson assessment_json(const wmisub::assessment& a) {
     j["filter"] = f.filter != nullptr ? wmisub::to_json(*f.filter) : ojson(nullptr);
     j["consumer"] = f.consumer != nullptr ? wmisub::to_json(*f.consumer) : ojson(nullptr);
     j["binding"] = f.binding != nullptr ? wmisub::to_json(*f.binding) : ojson(nullptr);
-    if (f.trigger) {
+    if (f.trigger != nullptr) {
         ojson t = trigger_json(f.trigger->trigger);
         t["event_class"] = f.trigger->event_class;
         t["category"] = wmisub::to_string(f.trigger->category);
@@ -96,32 +113,94 @@ inline ojson assessment_json(const wmisub::assessment& a) {
     return j;
 }
 
-inline void print_assessment_text(const wmisub::assessment& a) {
-    const wmisub::subscription_facts& f = a.facts;
-    std::string level = std::string(wmisub::to_string(a.risk.severity));
-    for (char& c : level) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
-    std::printf("%-8s score %3d  %s  %s%s\n", level.c_str(), a.risk.score, std::string(wmisub::to_string(f.entry->state)).c_str(),
-                f.entry->namespace_path.c_str(), a.allow_listed ? "  (allow-listed)" : "");
-    if (f.filter != nullptr) std::printf("  filter    %s: %s\n", f.filter->name.c_str(), one_line(f.filter->query).c_str());
-    if (f.trigger) {
-        std::optional<std::uint64_t> interval;
-        if (!f.timers.empty() && f.timers.front()->interval_between_events) interval = *f.timers.front()->interval_between_events;
-        std::printf("  trigger   %s: %s\n", std::string(wmisub::to_string(f.trigger->trigger.kind)).c_str(),
-                    wmisub::describe(f.trigger->trigger, interval).c_str());
+// SGR colour of a severity.
+[[nodiscard]] inline std::string_view severity_colour(wmisub::severity s) noexcept {
+    switch (s) {
+    case wmisub::severity::critical: return "1;31";
+    case wmisub::severity::high: return "31";
+    case wmisub::severity::medium: return "33";
+    case wmisub::severity::low: return "36";
+    case wmisub::severity::info: return "2";
     }
+    return "0";
+}
+
+[[nodiscard]] inline std::string upper(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    return out;
+}
+
+// The interval of the timer instruction firing an entry, when it has one.
+[[nodiscard]] inline std::optional<std::uint64_t> timer_interval(const wmisub::subscription_facts& f) {
+    if (!f.timers.empty() && f.timers.front()->interval_between_events) return *f.timers.front()->interval_between_events;
+    return std::nullopt;
+}
+
+inline void print_assessment_text(const wmisub::assessment& a, const palette& colour) {
+    const wmisub::subscription_facts& f = a.facts;
+    const std::string title = f.filter != nullptr ? f.filter->name
+                              : f.consumer != nullptr ? wmisub::header_of(*f.consumer).name
+                                                      : std::string("(binding)");
+    std::printf("%s  %s  [%s, %s]%s\n", colour.paint(severity_colour(a.risk.severity), "score " + std::to_string(a.risk.score)).c_str(),
+                colour.paint("1", title).c_str(), std::string(wmisub::to_string(f.entry->state)).c_str(),
+                f.entry->namespace_path.c_str(), a.allow_listed ? "  (allow-listed)" : "");
+    if (f.trigger != nullptr) {
+        std::printf("  when      %s  (%s)\n", wmisub::describe(f.trigger->trigger, timer_interval(f)).c_str(),
+                    std::string(wmisub::to_string(f.trigger->trigger.kind)).c_str());
+    } else if (f.query_error) {
+        std::printf("  when      never: the query does not parse (%s)\n", f.query_error->to_string().c_str());
+    }
+    if (f.filter != nullptr) std::printf("  filter    %s\n", one_line(f.filter->query).c_str());
     if (f.consumer != nullptr) {
         const auto& h = wmisub::header_of(*f.consumer);
-        std::printf("  consumer  %s %s: %s\n", h.class_name.c_str(), h.name.c_str(), one_line(payload_summary(*f.consumer)).c_str());
+        std::printf("  runs      %s\n", one_line(payload_summary(*f.consumer)).c_str());
+        std::printf("  consumer  %s \"%s\"\n", h.class_name.c_str(), h.name.c_str());
     }
+    if (!f.entry->unresolved.empty()) std::printf("  unbound   %s\n", f.entry->unresolved.c_str());
     if (!f.builtin.empty()) std::printf("  built-in  %s (matched by content)\n", f.builtin.c_str());
     for (const wmisub::finding& fi : a.findings) {
-        std::printf("  [%s] %s %s\n", std::string(wmisub::to_string(fi.severity)).c_str(), fi.rule.c_str(), fi.title.c_str());
+        std::printf("  %s %s %s\n", colour.paint(severity_colour(fi.severity), "[" + std::string(wmisub::to_string(fi.severity)) + "]").c_str(),
+                    fi.rule.c_str(), fi.title.c_str());
         for (const wmisub::evidence& e : fi.evidence) {
             std::printf("      %s: %s%s%s\n", e.field.c_str(), one_line(e.excerpt, 120).c_str(), e.detail.empty() ? "" : " — ",
                         one_line(e.detail, 120).c_str());
         }
     }
     std::printf("\n");
+}
+
+// Entries grouped under one heading per severity, highest first (results are sorted by score).
+inline void print_report_text(const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap,
+                              wmisub::severity shown_from, bool quiet, const palette& colour) {
+    std::size_t counts[5] = {};
+    for (const auto& a : results) ++counts[static_cast<int>(a.risk.severity)];
+    if (!quiet) {
+        std::printf("wmisub scan: %zu subscription%s: %zu critical, %zu high, %zu medium, %zu low, %zu info; %zu error%s\n\n",
+                    results.size(), results.size() == 1 ? "" : "s", counts[4], counts[3], counts[2], counts[1], counts[0],
+                    snap.errors.size(), snap.errors.size() == 1 ? "" : "s");
+    }
+    for (int level = 4; level >= static_cast<int>(shown_from); --level) {
+        const auto s = static_cast<wmisub::severity>(level);
+        if (counts[level] == 0) continue;
+        std::printf("%s\n\n", colour.paint(severity_colour(s), "== " + upper(wmisub::to_string(s)) + " (" + std::to_string(counts[level]) + ") ==").c_str());
+        for (const auto& a : results) {
+            if (a.risk.severity == s) print_assessment_text(a, colour);
+        }
+    }
+    for (const auto& e : snap.errors) std::printf("error: %s: %s\n", e.source.c_str(), e.error.to_string().c_str());
+}
+
+// The wmisub.report/1 document.
+[[nodiscard]] inline ojson report_json(const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap) {
+    ojson subs = ojson::array();
+    for (const auto& a : results) subs.push_back(assessment_json(a));
+    ojson errors = ojson::array();
+    for (const auto& e : snap.errors) {
+        errors.push_back({{"source", e.source}, {"namespace", e.namespace_path}, {"message", e.error.to_string()},
+                          {"location", e.error.location.to_string()}});
+    }
+    return {{"schema", "wmisub.report/1"}, {"subscriptions", subs}, {"errors", errors}};
 }
 
 // Adds a finding to every assessment whose filter or consumer changed since the baseline.
@@ -144,79 +223,127 @@ inline void note_baseline_changes(std::vector<wmisub::assessment>& results, cons
     }
 }
 
-inline int run_scan(arguments& args) {
+// What `scan` was asked to do.
+struct scan_options {
     source_set sources;
     std::optional<std::string> baseline_file;
-    std::string format = "text";
-    wmisub::severity fail_on = wmisub::severity::high;
+    std::optional<std::string> policy_file;
+    std::string host;
+    output_format format = output_format::text;
+    std::optional<wmisub::severity> fail_on = wmisub::severity::high;  // nullopt: never
+    bool quiet = false;
+};
+
+// Reads the options; returns an exit code when the command ends here (help or usage error).
+[[nodiscard]] inline std::optional<int> parse_scan_options(arguments& args, scan_options& o) {
     while (!args.empty()) {
         std::string error;
         if (args.peek() == "-h" || args.peek() == "--help") {
             std::printf("%s%s", scan_help, sources_help);
             return exit_clean;
         }
-        if (take_source(args, sources, error)) {
+        if (args.peek() == "-q" || args.peek() == "--quiet") {
+            args.take();
+            o.quiet = true;
+            continue;
+        }
+        if (take_source(args, o.sources, error)) {
             if (!error.empty()) return usage_error("scan", error);
             continue;
         }
         if (auto value = args.take_value("--format", error)) {
-            if (*value != "text" && *value != "json") return usage_error("scan", "unknown format '" + *value + "' (text or json)");
-            format = *value;
-            continue;
+            const auto format = parse_format(*value, true);
+            if (!format) return usage_error("scan", "unknown format '" + *value + "' (text, json or ndjson)");
+            o.format = *format;
+        } else if (auto baseline = args.take_value("--baseline", error)) {
+            o.baseline_file = *baseline;
+        } else if (auto policy = args.take_value("--policy", error)) {
+            o.policy_file = *policy;
+        } else if (auto host = args.take_value("--host", error)) {
+            o.host = *host;
+        } else if (auto level = args.take_value("--fail-on", error)) {
+            if (!parse_fail_on(*level, o.fail_on)) return usage_error("scan", "unknown severity '" + *level + "'");
+        } else if (!error.empty()) {
+            return usage_error("scan", error);
+        } else {
+            return usage_error("scan", "unknown option '" + std::string(args.peek()) + "'");
         }
-        if (auto value = args.take_value("--baseline", error)) {
-            baseline_file = *value;
-            continue;
-        }
-        if (auto value = args.take_value("--fail-on", error)) {
-            auto s = wmisub::severity_from_string(*value);
-            if (!s) return usage_error("scan", "unknown severity '" + *value + "'");
-            fail_on = *s;
-            continue;
-        }
-        if (!error.empty()) return usage_error("scan", error);
-        return usage_error("scan", "unexpected argument '" + std::string(args.peek()) + "'");
     }
-    if (sources.empty()) return usage_error("scan", "give at least one source (--mof PATH or --snapshot FILE)");
-    wmisub::composite_collector collector = sources.make();
-    auto snap = collector.collect({});
-    if (!snap) {
-        std::fprintf(stderr, "wmisub scan: %s\n", snap.error().to_string().c_str());
-        return exit_usage;
+    if (o.sources.empty()) return usage_error("scan", "give at least one source (--mof PATH or --snapshot FILE)");
+    return std::nullopt;
+}
+
+// The policy from --policy and --baseline; an error message when a file is unusable.
+[[nodiscard]] inline std::string build_policy(const scan_options& o, wmisub::policy& policy, std::optional<wmisub::baseline>& approved) {
+    if (o.policy_file) {
+        const std::string error = load_policy_file(*o.policy_file, policy);
+        if (!error.empty()) return *o.policy_file + ": " + error;
     }
-    wmisub::policy policy;
-    std::optional<wmisub::baseline> approved;
-    if (baseline_file) {
-        auto loaded = wmisub::load_baseline(*baseline_file);
-        if (!loaded) {
-            std::fprintf(stderr, "wmisub scan: %s: %s\n", baseline_file->c_str(), loaded.error().to_string().c_str());
-            return exit_usage;
-        }
+    if (o.baseline_file) {
+        auto loaded = wmisub::load_baseline(*o.baseline_file);
+        if (!loaded) return *o.baseline_file + ": " + loaded.error().to_string();
         approved = std::move(*loaded);
         for (const auto& e : approved->entries) policy.allowed_fingerprints.push_back(e.fingerprint);
     }
-    const wmisub::subscription_graph graph(*snap);
-    std::vector<wmisub::assessment> results = wmisub::assess(graph, wmisub::rule_catalog::builtin(), policy);
-    if (approved) note_baseline_changes(results, wmisub::diff(*approved, *snap));
-    std::stable_sort(results.begin(), results.end(),
-                     [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
-    bool failing = false;
-    for (const auto& a : results) failing = failing || (!a.allow_listed && a.risk.severity >= fail_on);
-    if (format == "json") {
-        ojson subs = ojson::array();
-        for (const auto& a : results) subs.push_back(assessment_json(a));
-        ojson errors = ojson::array();
-        for (const auto& e : snap->errors) {
-            errors.push_back({{"source", e.source}, {"namespace", e.namespace_path}, {"message", e.error.to_string()},
-                              {"location", e.error.location.to_string()}});
-        }
-        const ojson report{{"schema", "wmisub.report/1"}, {"subscriptions", subs}, {"errors", errors}};
-        std::printf("%s\n", report.dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
-    } else {
-        std::printf("wmisub scan: %zu subscription entries, %zu errors\n\n", results.size(), snap->errors.size());
-        for (const auto& a : results) print_assessment_text(a);
-        for (const auto& e : snap->errors) std::printf("error: %s: %s\n", e.source.c_str(), e.error.to_string().c_str());
+    return {};
+}
+
+// Assesses every entry, showing progress on a terminal for long runs.
+[[nodiscard]] inline std::vector<wmisub::assessment> assess_with_progress(const wmisub::subscription_graph& graph,
+                                                                          const wmisub::policy& policy, bool quiet) {
+    const wmisub::rule_catalog catalog = wmisub::rule_catalog::builtin();
+    std::vector<wmisub::assessment> results;
+    results.reserve(graph.entries().size());
+    progress shown("assessing", graph.entries().size(), quiet);
+    for (const wmisub::subscription& entry : graph.entries()) {
+        results.push_back(wmisub::assess_entry(graph, entry, catalog, policy));
+        shown.update(results.size());
     }
+    return results;
+}
+
+inline void write_scan_output(const scan_options& o, const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap) {
+    switch (o.format) {
+    case output_format::json:
+        std::printf("%s\n", report_json(results, snap).dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
+        break;
+    case output_format::ndjson: {
+        const ecs_context ctx = make_ecs_context(snap, o.host);
+        for (const auto& a : results) {
+            for (const auto& fi : a.findings) {
+                std::printf("%s\n", ecs_finding(a, fi, ctx).dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
+            }
+        }
+        break;
+    }
+    case output_format::text: {
+        const palette colour(is_terminal(stdout) && colour_allowed());
+        const wmisub::severity shown_from = o.quiet && o.fail_on ? *o.fail_on : wmisub::severity::info;
+        print_report_text(results, snap, shown_from, o.quiet, colour);
+        break;
+    }
+    }
+}
+
+inline int run_scan(arguments& args) {
+    scan_options o;
+    if (const auto done = parse_scan_options(args, o)) return *done;
+    wmisub::policy policy;
+    std::optional<wmisub::baseline> approved;
+    if (const std::string error = build_policy(o, policy, approved); !error.empty()) {
+        std::fprintf(stderr, "wmisub scan: %s\n", error.c_str());
+        return exit_usage;
+    }
+    auto snap = collect_sources("scan", o.sources, o.quiet);
+    if (!snap) return exit_usage;
+    const wmisub::subscription_graph graph(*snap);
+    std::vector<wmisub::assessment> results = assess_with_progress(graph, policy, o.quiet);
+    if (approved) note_baseline_changes(results, wmisub::diff(*approved, *snap));
+    std::stable_sort(results.begin(), results.end(), [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
+    write_scan_output(o, results, *snap);
+    const bool failing = o.fail_on && std::any_of(results.begin(), results.end(), [&](const auto& a) {
+                             return !a.allow_listed && a.risk.severity >= *o.fail_on;
+                         });
     return failing ? exit_findings : exit_clean;
 }
 

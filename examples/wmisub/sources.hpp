@@ -8,7 +8,9 @@
 #include <wmisub/sources/mof.hpp>
 #include <wmisub/sources/snapshot.hpp>
 
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +66,23 @@ inline bool take_source(arguments& args, source_set& into, std::string& error) {
         return true;
     }
     return false;
+}
+
+// Collects every named source into one snapshot; prints the error and returns
+// nullopt when nothing could be read. Unless quiet, notes on stderr how many
+// inputs failed, since their errors are in the report.
+inline std::optional<wmisub::snapshot> collect_sources(std::string_view command, const source_set& sources, bool quiet) {
+    wmisub::composite_collector collector = sources.make();
+    auto snap = collector.collect({});
+    if (!snap) {
+        std::fprintf(stderr, "wmisub %.*s: %s\n", static_cast<int>(command.size()), command.data(), snap.error().to_string().c_str());
+        return std::nullopt;
+    }
+    if (!quiet && !snap->errors.empty()) {
+        std::fprintf(stderr, "wmisub %.*s: %zu errors while reading the sources (listed in the output)\n",
+                     static_cast<int>(command.size()), command.data(), snap->errors.size());
+    }
+    return std::move(*snap);
 }
 
 }  // namespace wmisub_cli
