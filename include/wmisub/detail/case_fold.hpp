@@ -223,11 +223,16 @@ private:
 inline void append_folded(std::string& out, std::string_view s) {
     out.reserve(out.size() + s.size());
     for (std::size_t pos = 0; pos < s.size();) {
-        // ASCII runs, nearly all WMI names, fold without decoding.
-        const auto byte = static_cast<unsigned char>(s[pos]);
-        if (byte < 0x80) {
-            out.push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + ('a' - 'A')) : static_cast<char>(byte));
-            ++pos;
+        // ASCII runs, nearly all WMI names, are copied whole and lowered in place.
+        std::size_t run = pos;
+        while (run < s.size() && static_cast<unsigned char>(s[run]) < 0x80) ++run;
+        if (run > pos) {
+            const std::size_t first = out.size();
+            out.append(s.data() + pos, run - pos);
+            for (std::size_t i = first; i < out.size(); ++i) {
+                if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] + ('a' - 'A'));
+            }
+            pos = run;
             continue;
         }
         const decode_step step = decode_utf8(s, pos);
