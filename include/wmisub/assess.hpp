@@ -120,7 +120,10 @@ namespace detail {
             f.query_error = analysis->error();
         }
     }
-    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
+    if (f.consumer != nullptr) {
+        f.payload = analyze_consumer(*f.consumer, p.payload);
+        for (const indicator& i : f.payload->indicators) f.payload_kinds.set(static_cast<std::size_t>(i.kind));
+    }
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }

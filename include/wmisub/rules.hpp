@@ -15,6 +15,9 @@
 #include "wmisub/text.hpp"
 #include "wmisub/wql.hpp"
 
+#include <algorithm>
+#include <bitset>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -77,6 +80,7 @@ struct subscription_facts {
     const wql_analysis* trigger = nullptr;     // analysis of the filter's query, when it parses (owned by the graph)
     std::optional<error> query_error;          // why it did not parse
     std::optional<payload_analysis> payload;   // analysis of the consumer
+    std::bitset<256> payload_kinds;            // indicator kinds in payload->indicators (assess fills it)
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.
@@ -84,6 +88,13 @@ struct subscription_facts {
         if (consumer == nullptr) return false;
         return std::holds_alternative<command_line_consumer>(*consumer) ||
                std::holds_alternative<active_script_consumer>(*consumer) || std::holds_alternative<custom_consumer>(*consumer);
+    }
+    // True when the payload shows this indicator kind.
+    [[nodiscard]] bool has_indicator(indicator_kind k) const noexcept {
+        if (payload_kinds.any()) return payload_kinds.test(static_cast<std::size_t>(k));
+        // Facts built by hand, without the summary: look at the list itself.
+        return payload && std::any_of(payload->indicators.begin(), payload->indicators.end(),
+                                      [k](const indicator& i) { return i.kind == k; });
     }
     [[nodiscard]] trigger_kind trigger_kind_or(trigger_kind fallback) const noexcept {
         return trigger ? trigger->trigger.kind : fallback;

@@ -53,7 +53,9 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
                                        std::vector<indicator_kind> kinds, std::string description, std::string rationale) {
     rule r{std::move(id), std::move(title), s, std::move(techniques), std::move(description), std::move(rationale), {}};
     r.check = [kinds = std::move(kinds)](const subscription_facts& f) -> std::optional<rule_hit> {
-        if (!f.payload) return std::nullopt;
+        if (!f.payload || std::none_of(kinds.begin(), kinds.end(), [&f](indicator_kind k) { return f.has_indicator(k); })) {
+            return std::nullopt;
+        }
         rule_hit hit;
         for (const indicator& i : f.payload->indicators) {
             if (std::find(kinds.begin(), kinds.end(), i.kind) != kinds.end() && hit.evidence.size() < 8) {
