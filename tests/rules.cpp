@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -111,6 +112,38 @@ TEST_CASE("facts say which indicator kinds the payload shows, also when built by
     for (const indicator& i : assessed.payload->indicators) CHECK(by_hand.has_indicator(i.kind) == assessed.has_indicator(i.kind));
     by_hand.payload.reset();
     CHECK_FALSE(by_hand.has_indicator(shown));
+}
+
+TEST_CASE("a security or password tool's exit is watched as closely as its start") {
+    CHECK(has(rules_for("SELECT * FROM __InstanceDeletionEvent WITHIN 10 WHERE TargetInstance ISA 'Win32_Process' AND "
+                        "TargetInstance.Name = 'MsMpEng.exe'",
+                        "C:\\Windows\\System32\\notepad.exe"),
+              "WMISUB-TRG-003"));
+    CHECK(has(rules_for("SELECT * FROM Win32_ProcessStopTrace WHERE ProcessName = 'KeePass.exe'", "x.exe"), "WMISUB-TRG-004"));
+    CHECK_FALSE(has(rules_for("SELECT * FROM Win32_ProcessStopTrace WHERE ProcessName = 'winword.exe'", "x.exe"), "WMISUB-TRG-003"));
+}
+
+TEST_CASE("Security-log events mailed out are high; other logs mailed to the help desk are not") {
+    auto mailed = [](const char* log, const char* code) {
+        mock_collector source;
+        source.filter("F", std::string("SELECT * FROM __InstanceCreationEvent WITHIN 30 WHERE TargetInstance ISA "
+                                       "'Win32_NTLogEvent' AND TargetInstance.Logfile = '") + log +
+                               "' AND TargetInstance.EventCode = " + code)
+            .smtp_consumer("M", "mail.example.net", "someone@example.org", "%TargetInstance.Message%")
+            .bind("F", "M", class_names::smtp);
+        auto snap = source.collect({});
+        REQUIRE(snap);
+        const subscription_graph graph(*snap);
+        const auto results = assess(graph, rule_catalog::builtin());
+        REQUIRE(results.size() == 1);
+        return results[0];
+    };
+    const assessment security = mailed("Security", "4720");
+    CHECK(std::any_of(security.findings.begin(), security.findings.end(), [](const finding& f) { return f.rule == "WMISUB-CMB-002"; }));
+    CHECK(security.risk.severity >= severity::high);
+    const assessment system = mailed("System", "7");
+    CHECK(std::none_of(system.findings.begin(), system.findings.end(), [](const finding& f) { return f.rule == "WMISUB-CMB-002"; }));
+    CHECK(system.risk.severity < severity::high);
 }
 
 TEST_CASE("trigger rules") {

@@ -156,6 +156,30 @@ public:
         return add(std::move(in));
     }
 
+    // A `LogFileEventConsumer` appending `text` to `filename`.
+    mock_collector& log_file_consumer(std::string name, std::string filename, std::string text) {
+        instance in = make(class_names::log_file);
+        in.set("Name", value::string(std::move(name))).set("Filename", value::string(std::move(filename)));
+        in.set("Text", value::string(std::move(text)));
+        return add(std::move(in));
+    }
+
+    // An `NTEventLogEventConsumer` writing event `event_id` as `source_name`.
+    mock_collector& event_log_consumer(std::string name, std::string source_name, std::uint32_t event_id) {
+        instance in = make(class_names::nt_event_log);
+        in.set("Name", value::string(std::move(name))).set("SourceName", value::string(std::move(source_name)));
+        in.set("EventID", value::uint(event_id, cim_type::uint32)).set("EventType", value::uint(1, cim_type::uint32));
+        return add(std::move(in));
+    }
+
+    // An `SMTPEventConsumer` mailing `message` to `to` through `server`.
+    mock_collector& smtp_consumer(std::string name, std::string server, std::string to, std::string message) {
+        instance in = make(class_names::smtp);
+        in.set("Name", value::string(std::move(name))).set("SMTPServer", value::string(std::move(server)));
+        in.set("ToLine", value::string(std::move(to))).set("Message", value::string(std::move(message)));
+        return add(std::move(in));
+    }
+
     // A `__FilterToConsumerBinding` from filter `filter_name` to the consumer of
     // class `consumer_class` named `consumer_name`, with paths as WMI writes them.
     mock_collector& bind(std::string_view filter_name, std::string_view consumer_name,

@@ -113,6 +113,25 @@ template <std::size_t N>
     return f.trigger && f.trigger->trigger.kind == k;
 }
 
+// A process-start or process-stop trigger watching one of `names`, with the query as evidence.
+template <std::size_t N>
+[[nodiscard]] std::optional<rule_hit> watched_process_hit(const subscription_facts& f, const std::string_view (&names)[N]) {
+    const bool starts = is_kind(f, trigger_kind::process_start);
+    if (!starts && !is_kind(f, trigger_kind::process_stop)) return std::nullopt;
+    const auto tool = watched_match(f, names);
+    if (!tool) return std::nullopt;
+    evidence e = query_evidence(f);
+    e.detail = "watches " + *tool + (starts ? " start" : " exit");
+    return rule_hit{{e}, {}};
+}
+
+// True when the trigger reads the Security event log.
+[[nodiscard]] inline bool watches_security_log(const subscription_facts& f) {
+    if (!is_kind(f, trigger_kind::event_log)) return false;
+    const auto& logs = f.trigger->trigger.event_logs;
+    return std::any_of(logs.begin(), logs.end(), [](const std::string& log) { return ascii_iequals(trim(log), "Security"); });
+}
+
 [[nodiscard]] inline std::vector<rule> trigger_rules() {
     std::vector<rule> out;
     out.push_back({"WMISUB-TRG-001", "Runs shortly after every boot", severity::medium, {std::string(t1546_003)},
@@ -145,31 +164,17 @@ template <std::size_t N>
                        if (!short_or_unknown) hit.severity = severity::low;
                        return hit;
                    }});
-    out.push_back({"WMISUB-TRG-003", "Fires when a security or analysis tool starts", severity::high,
+    out.push_back({"WMISUB-TRG-003", "Fires when a security or analysis tool starts or exits", severity::high,
                    {std::string(t1546_003), "T1562.001"},
-                   "The filter fires when a process of a security, monitoring or analysis tool starts.",
+                   "The filter fires when a process of a security, monitoring or analysis tool starts or exits.",
                    "Subscriptions that react to Process Explorer, Process Monitor, Task Manager or an EDR agent "
-                   "exist to kill or blind it: a defence-evasion killer.",
-                   [](const subscription_facts& f) -> std::optional<rule_hit> {
-                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
-                       const auto tool = watched_match(f, security_tools);
-                       if (!tool) return std::nullopt;
-                       evidence e = query_evidence(f);
-                       e.detail = "watches " + *tool;
-                       return rule_hit{{e}, {}};
-                   }});
-    out.push_back({"WMISUB-TRG-004", "Fires when a password manager starts", severity::high,
+                   "exist to kill or blind it (a defence-evasion killer), or to act the moment the defence is gone.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> { return watched_process_hit(f, security_tools); }});
+    out.push_back({"WMISUB-TRG-004", "Fires when a password manager starts or exits", severity::high,
                    {std::string(t1546_003), "T1555.005"},
-                   "The filter fires when a password manager process starts.",
+                   "The filter fires when a password manager process starts or exits.",
                    "Tools such as KeeThief inject into or read from password managers when they run.",
-                   [](const subscription_facts& f) -> std::optional<rule_hit> {
-                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
-                       const auto tool = watched_match(f, credential_stores);
-                       if (!tool) return std::nullopt;
-                       evidence e = query_evidence(f);
-                       e.detail = "watches " + *tool;
-                       return rule_hit{{e}, {}};
-                   }});
+                   [](const subscription_facts& f) -> std::optional<rule_hit> { return watched_process_hit(f, credential_stores); }});
     out.push_back({"WMISUB-TRG-005", "Fires on failed logons or a chosen log message", severity::high,
                    {std::string(t1546_003), "T1205"},
                    "The filter fires on failed-logon events (4625, 4771, 4776, 529) or on event-log records whose "
@@ -559,6 +564,18 @@ template <std::size_t N>
                            return std::nullopt;
                        }
                        return rule_hit{{query_evidence(f), indicator_evidence(*f.payload->find(indicator_kind::process_termination))}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-002", "Mails Security-log events out", severity::high, {t, "T1048.003", "T1087"},
+                   "An event-log trigger on the Security log is bound to a consumer that sends e-mail or event "
+                   "data to another machine.",
+                   "Logons, account changes and credential events leaving by WMI mail are reconnaissance or "
+                   "exfiltration; organisations forward the Security log through their log pipeline, not SMTP.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!watches_security_log(f) || !f.payload) return std::nullopt;
+                       const indicator* sent = f.payload->find(indicator_kind::event_data_exfiltration);
+                       if (sent == nullptr) sent = f.payload->find(indicator_kind::email_send);
+                       if (sent == nullptr) return std::nullopt;
+                       return rule_hit{{query_evidence(f), indicator_evidence(*sent)}, {}};
                    }});
     return out;
 }
