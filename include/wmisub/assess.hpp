@@ -93,7 +93,9 @@ struct risk {
     return risk{score, severity_of_score(score)};
 }
 
-// The judgement of one graph entry.
+// The judgement of one graph entry. Its facts point into the graph (the entry,
+// the query analysis) and the graph's snapshot (the objects): keep both alive
+// and unchanged while the assessment is used; findings and risk are owned.
 struct assessment {
     subscription_facts facts;
     std::vector<finding> findings;  // highest severity first

@@ -77,11 +77,13 @@ namespace detail {
     return std::string(view);
 }
 
-// Lookup key of an object identity inside one machine.
-[[nodiscard]] inline std::string local_identity_key(object_path path) {
-    path.server.clear();
-    path.namespace_path = normalize_namespace(path.namespace_path);
-    return identity_key(path);
+// Lookup key of an object identity inside one machine: identity_key() of the
+// path with no server and its namespace normalised, built without a copy.
+[[nodiscard]] inline std::string local_identity_key(const object_path& path) {
+    std::string out;
+    out.reserve(path.namespace_path.size() + path.class_name.size() + 48);
+    opath_append_canonical_as(out, path, 0, {}, normalize_namespace(path.namespace_path));
+    return out;
 }
 
 // Identity keys of objects, to the indices holding them: one sorted vector,

@@ -465,6 +465,8 @@ inline void opath_format(std::string& out, const object_path& p) {
 
 // Declared early because key values recurse into it.
 inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth);
+inline void opath_append_canonical_as(std::string& out, const object_path& p, std::size_t depth, std::string_view server,
+                                      std::string_view namespace_path);
 
 // The canonical text of one key value. A string that is a reference is
 // canonicalised as a path, relative ones placed in the namespace of the path
@@ -534,13 +536,20 @@ inline void opath_append_folded_namespace(std::string& out, std::string_view ns)
 // Canonical text: remote server, folded namespace and class, canonical keys.
 // A namespace path ends in ':' so it can never equal a class path.
 inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth) {
-    if (!p.is_local()) {
+    opath_append_canonical_as(out, p, depth, p.is_local() ? std::string_view{} : std::string_view(p.server), p.namespace_path);
+}
+
+// The canonical text of `p` as if its server and namespace were `server`
+// (empty: local) and `namespace_path`, without copying the path.
+inline void opath_append_canonical_as(std::string& out, const object_path& p, std::size_t depth, std::string_view server,
+                                      std::string_view namespace_path) {
+    if (!server.empty()) {
         out += "\\\\";
-        append_folded(out, p.server);
+        append_folded(out, server);
         out += '\\';
     }
     const std::size_t before = out.size();
-    opath_append_folded_namespace(out, p.namespace_path);
+    opath_append_folded_namespace(out, namespace_path);
     if (out.size() != before) out += ':';
     append_folded(out, p.class_name);
     if (p.singleton) {
