@@ -1,9 +1,13 @@
-// Assessment throughput: collect -> graph -> assess over 10,000 and 100,000
-// generated subscriptions (a realistic mix of attack and benign shapes), to
-// show the per-subscription cost and that it scales linearly.
+// Assessment throughput: graph -> assess over 1,000, 10,000 and 100,000
+// generated subscriptions (a realistic mix of attack and benign shapes, every
+// command line distinct), to show the per-subscription cost and that it scales
+// linearly. The reference in the same run: nlohmann/json merely parsing the
+// same subscriptions as a JSON snapshot, the least any JSON-fed tool does;
+// compare items_per_second of the two (a ratio: machines are noisy).
 // Run: build with -DWMISUB_BUILD_BENCH=ON, then bench/bench_assess.
 #include "wmisub/assess.hpp"
 #include "wmisub/collector.hpp"
+#include "wmisub/json.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -45,8 +49,24 @@ void assess_subscriptions(benchmark::State& state) {
         benchmark::DoNotOptimize(results);
     }
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+    // Seconds per subscription (printed as e.g. "9.8u"): equal across sizes when the work scales linearly.
+    state.counters["per_subscription"] = benchmark::Counter(static_cast<double>(n) * static_cast<double>(state.iterations()),
+                                                            benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(assess_subscriptions)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(assess_subscriptions)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// The reference: parsing the same subscriptions, written as a wmisub.snapshot/1 document, with nlohmann/json.
+void reference_parse_snapshot_json(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const std::string text = wmisub::to_json_text(generated(n), -1);
+    for (auto _ : state) {
+        auto doc = nlohmann::json::parse(text, nullptr, false);
+        benchmark::DoNotOptimize(doc);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
+}
+BENCHMARK(reference_parse_snapshot_json)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 
