@@ -1,7 +1,8 @@
 // WQL parse + analyse throughput over a realistic mix of filter queries, side by
 // side with nlohmann/json parsing the same strings as JSON string literals.
 // Run: build with -DWMISUB_BUILD_BENCH=ON, then bench/bench_wql; compare the
-// bytes_per_second of the two benchmarks (a ratio: machines are noisy).
+// bytes_per_second of wql_parse_and_analyze and nlohmann_json_strings (a ratio:
+// machines are noisy).
 #include "wmisub/wql.hpp"
 
 #include <benchmark/benchmark.h>
@@ -62,6 +63,36 @@ void wql_parse_and_analyze(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
 }
 BENCHMARK(wql_parse_and_analyze);
+
+// The two halves of the above, for profiling: parse_wql alone (it builds the owning
+// wql_query, which analyze_wql(text) skips) and analyze_wql of parsed queries.
+void wql_parse(benchmark::State& state) {
+    const auto queries = query_mix();
+    for (auto _ : state) {
+        for (const auto& q : queries) {
+            auto p = wmisub::parse_wql(q);
+            benchmark::DoNotOptimize(p);
+        }
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(total_bytes(queries)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
+}
+BENCHMARK(wql_parse);
+
+void wql_analyze_parsed(benchmark::State& state) {
+    const auto queries = query_mix();
+    std::vector<wmisub::wql_query> parsed;
+    for (const auto& q : queries) parsed.push_back(*wmisub::parse_wql(q));
+    for (auto _ : state) {
+        for (const auto& q : parsed) {
+            auto a = wmisub::analyze_wql(q);
+            benchmark::DoNotOptimize(a);
+        }
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(total_bytes(queries)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
+}
+BENCHMARK(wql_analyze_parsed);
 
 void wql_canonical(benchmark::State& state) {
     const auto queries = query_mix();

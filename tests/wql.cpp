@@ -459,3 +459,120 @@ TEST_CASE("every filter query of the shared corpus parses and gets the trigger a
     if (checked != 0) CHECK(checked == 42);
 }
 #endif
+
+// --- the text and the parsed-query paths (analyze_wql(text) never builds a wql_query) ----------------
+
+namespace {
+
+// Every field of an analysis, as text, so two analyses compare in one CHECK.
+std::string summary(const wql_analysis& a) {
+    std::string out = std::string(to_string(a.kind)) + "|" + a.event_class + "|" + std::string(to_string(a.category)) + "|" +
+                      a.target_class + "|" + std::to_string(a.within_seconds.value_or(-1)) + "|" +
+                      std::to_string(a.group_within_seconds.value_or(-1)) + "\n";
+    for (const wql_condition& c : a.conditions) {
+        out += c.property + " " + c.op + " " + c.value.text + " " + std::to_string(static_cast<int>(c.value.kind)) + " " +
+               std::to_string(c.value.integer) + " " + std::to_string(c.value.offset) + " " + std::to_string(c.value.raw_length) +
+               " " + std::string(to_string(c.context)) + " @" + std::to_string(c.offset) + "\n";
+    }
+    const trigger& t = a.trigger;
+    out += std::string(to_string(t.kind)) + " " + describe(t, 1000) + " " + t.watched_class + " " + t.timer_id + "\n";
+    for (const auto* list : {&t.process_names, &t.service_names, &t.service_states, &t.registry_hives, &t.registry_paths,
+                             &t.registry_values, &t.event_logs, &t.event_sources}) {
+        for (const std::string& s : *list) out += s + ";";
+        out += "\n";
+    }
+    for (const auto* list : {&t.event_codes, &t.logon_types, &t.device_event_types}) {
+        for (std::int64_t v : *list) out += std::to_string(v) + ";";
+        out += "\n";
+    }
+    for (const wql_issue& i : a.issues) out += i.code + " " + i.message + " " + std::to_string(i.offset) + (i.inert ? " inert\n" : "\n");
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("analysing a text gives what analysing its parsed query gives") {
+    std::string long_chain = "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'";
+    for (int i = 0; i < 40; ++i) long_chain += " AND (TargetInstance.Name = 'p" + std::to_string(i) + ".exe' OR NOT X" + std::to_string(i) + " IS NULL)";
+    const std::string queries[] = {
+        "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System' "
+        "AND TargetInstance.SystemUpTime >= 240 AND TargetInstance.SystemUpTime < 325",
+        "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA \"Win32_LocalTime\" AND TargetInstance.Hour = 8 "
+        "AND TargetInstance.Minute = 0 AND TargetInstance.Second = 99 AND 6 = TargetInstance.DayOfWeek",
+        "select * from __instancecreationevent within 1 where targetinstance isa 'win32_process' and targetinstance . name like '%x%'",
+        R"(Select * from RegistryValueChangeEvent where Hive = 'HKEY_LOCAL_MACHINE' and KeyPath = 'SOFTWARE\\Run' and ValueName = 'it\'s')",
+        "SELECT * FROM __InstanceModificationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Service' AND "
+        "(TargetInstance.Name = 'a' OR TargetInstance.Name = 'b') AND NOT TargetInstance.State = 'Running'",
+        "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA \"Win32_NTLogEvent\" AND TargetInstance.EventCode = ' 4625 ' "
+        "GROUP WITHIN 600 BY TargetInstance.SourceName HAVING NumberOfEvents > 25",
+        "SELECT * FROM __TimerEvent WHERE TimerID = 'T1' OR TimerId = 'T2'",
+        "SELECT * FROM Win32_Process WHERE Name = 'x'",
+        "SELECT * FROM __InstanceDeletionEvent WITHIN 2 WHERE TargetInstance ISA 'Win32_LogicalDisk' AND TargetInstance.DriveType = 2",
+        "ASSOCIATORS OF {Win32_LogicalDisk.DeviceID=\"C:\"} WHERE ResultClass = Win32_Directory",
+        long_chain,
+    };
+    for (const std::string& q : queries) {
+        CAPTURE(q);
+        auto direct = analyze_wql(q);
+        auto parsed = parse_wql(q);
+        REQUIRE(direct);
+        REQUIRE(parsed);
+        CHECK(summary(*direct) == summary(analyze_wql(*parsed)));
+    }
+    auto chain = parse_wql(long_chain);
+    REQUIRE(chain);
+    CHECK(chain->nodes.size() == 162);  // 1 + 40 × (2 predicates, NOT, OR) + the AND: more than the parser keeps inline
+    CHECK(analysis_of(long_chain).trigger.process_names.size() == 40);
+}
+
+TEST_CASE("spaces around the dots of a property path are dropped") {
+    auto q = parse_wql("SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance . Name = 'x.exe' AND TargetInstance ISA 'Win32_Process'");
+    REQUIRE(q);
+    CHECK(q->nodes[0].property.path == "TargetInstance.Name");
+    CHECK(q->nodes[0].property.offset == 53);
+    CHECK(analyze_wql(*q).trigger.process_names == std::vector<std::string>{"x.exe"});
+}
+
+TEST_CASE("a lexical error anywhere is reported before an earlier syntax error") {
+    const error stray = error_of("SELEC * FROM X WHERE A = $");
+    CHECK(stray.code == errc::syntax_error);
+    CHECK(stray.message == "unexpected character '$'");
+    CHECK(stray.location.offset == 25);
+    const error open = error_of("SELECT * FROM X WHERE A = 'open");
+    CHECK(open.code == errc::unexpected_end);
+    CHECK(open.location.offset == 26);
+    CHECK(open.expected == "closing '");
+}
+
+TEST_CASE("a hand-built query may list a node under two parents") {
+    wql_query q;
+    q.kind = wql_query_kind::event;
+    q.from_class = "__InstanceCreationEvent";
+    q.within_seconds = 5;
+    wql_node name;
+    name.kind = wql_node_kind::compare;
+    name.property.path = "TargetInstance.Name";
+    name.value.kind = wql_literal::type::string;
+    name.value.text = "a.exe";
+    wql_node isa;
+    isa.kind = wql_node_kind::isa;
+    isa.property.path = "TargetInstance";
+    isa.value.kind = wql_literal::type::string;
+    isa.value.text = "Win32_Process";
+    wql_node any;
+    any.kind = wql_node_kind::any_of;
+    any.children = {0};
+    wql_node all;
+    all.kind = wql_node_kind::all_of;
+    all.children = {1, 0, 2};
+    q.nodes = {name, isa, any, all};
+    q.where = 3;
+    const wql_analysis a = analyze_wql(q);
+    REQUIRE(a.conditions.size() == 3);
+    CHECK(a.conditions[0].property == "TargetInstance");
+    CHECK(a.conditions[1].context == condition_context::required);
+    CHECK(a.conditions[2].property == "TargetInstance.Name");
+    CHECK(a.conditions[2].context == condition_context::alternative);
+    CHECK(a.trigger.kind == trigger_kind::process_start);
+    CHECK(a.trigger.process_names == std::vector<std::string>{"a.exe", "a.exe"});
+}

@@ -23,22 +23,33 @@
 
 WMISUB_NAMESPACE_BEGIN
 
-// Parses a WQL query. Errors are syntax_error, unexpected_end or limit_exceeded
-// with the byte offset and what was expected. Enforces WMI's 16,384-character
-// query and 255-character name limits and a nesting limit.
-[[nodiscard]] inline result<wql_query> parse_wql(std::string_view text) {
-    if (detail::utf8_length(text) > wql_max_query_characters) {
+namespace detail {
+
+// Parses into views of `text` (see wql_syntax): what parse_wql() and
+// analyze_wql() share. Enforces WMI's 16,384-character query limit.
+[[nodiscard]] inline result<void> parse_wql_syntax(std::string_view text, wql_syntax& out) {
+    // Only a text of more bytes than the limit can have more characters.
+    if (text.size() > wql_max_query_characters && utf8_length(text) > wql_max_query_characters) {
         error e = make_error(errc::limit_exceeded, "query longer than 16384 characters (WBEM_MAX_QUERY)",
                              wql_max_query_characters);
         e.expected = "a shorter query";
         return e;
     }
+    return wql_parser(text, out).run();
+}
+
+}  // namespace detail
+
+// Parses a WQL query. Errors are syntax_error, unexpected_end or limit_exceeded
+// with the byte offset and what was expected. Enforces WMI's 16,384-character
+// query and 255-character name limits and a nesting limit.
+[[nodiscard]] inline result<wql_query> parse_wql(std::string_view text) {
 #if WMISUB_EXCEPTIONS
     try {
 #endif
-        auto tokens = detail::wql_lexer(text).run();
-        if (!tokens) return tokens.error();
-        return detail::wql_parser(text, std::move(*tokens)).run();
+        detail::wql_syntax syntax;
+        if (auto parsed = detail::parse_wql_syntax(text, syntax); !parsed) return parsed.error();
+        return detail::to_query(text, std::move(syntax));
 #if WMISUB_EXCEPTIONS
     } catch (...) {
         return make_error(errc::limit_exceeded, "out of memory while parsing a query");
@@ -200,13 +211,26 @@ WMISUB_NAMESPACE_BEGIN
 
 // Reads a parsed query: event class and category, polling, target class,
 // conditions, the trigger and the issues that make it inert or wrong.
-[[nodiscard]] inline wql_analysis analyze_wql(const wql_query& query) { return detail::wql_analyzer(query).run(); }
+[[nodiscard]] inline wql_analysis analyze_wql(const wql_query& query) {
+    wql_analysis out;
+    detail::wql_analyzer(detail::syntax_of(query), out).run();
+    return out;
+}
 
-// Parses then analyses; the parse error when the query is invalid.
+// Parses then analyses; the parse error when the query is invalid. The query is
+// analysed from the parser's views: no wql_query is built.
 [[nodiscard]] inline result<wql_analysis> analyze_wql(std::string_view text) {
-    auto query = parse_wql(text);
-    if (!query) return query.error();
-    return analyze_wql(*query);
+    detail::wql_syntax syntax;
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        if (auto parsed = detail::parse_wql_syntax(text, syntax); !parsed) return parsed.error();
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        return make_error(errc::limit_exceeded, "out of memory while parsing a query");
+    }
+#endif
+    return detail::analyze_syntax(syntax);
 }
 
 // One text per query: keywords upper-case, names and strings case-folded (WQL

@@ -7,6 +7,8 @@
 #pragma once
 
 #include "wmisub/config.hpp"
+#include "wmisub/detail/wql_parser.hpp"
+#include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
 #include "wmisub/wql_ast.hpp"
 
@@ -16,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,36 +26,45 @@
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
-// True when `name` equals one of `names` (case-insensitive).
-[[nodiscard]] inline bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) noexcept {
+// True when `name` equals one of `names` (case-insensitive). The class lists are
+// long and looked up for every filter: length and first letter rule most out.
+// The long lists are static arrays: GCC 12 would build an initializer_list on each call.
+[[nodiscard]] inline bool is_one_of(std::string_view name, std::span<const std::string_view> names) noexcept {
+    if (name.empty()) return false;
+    const char first = ascii_lower(name.front());
     for (std::string_view n : names) {
-        if (ascii_iequals(name, n)) return true;
+        if (n.size() == name.size() && ascii_lower(n.front()) == first && wql_iequals(name, n)) return true;
     }
     return false;
 }
 
+[[nodiscard]] inline bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) noexcept {
+    return is_one_of(name, std::span<const std::string_view>(names.begin(), names.size()));
+}
+
 // The intrinsic event classes: WMI generates them for instances, classes and namespaces.
 [[nodiscard]] inline bool is_intrinsic_event_class(std::string_view cls) noexcept {
-    return is_one_of(cls, {"__InstanceCreationEvent", "__InstanceModificationEvent", "__InstanceDeletionEvent",
-                           "__InstanceOperationEvent", "__MethodInvocationEvent", "__ClassCreationEvent",
-                           "__ClassModificationEvent", "__ClassDeletionEvent", "__ClassOperationEvent",
-                           "__NamespaceCreationEvent", "__NamespaceModificationEvent", "__NamespaceDeletionEvent",
-                           "__NamespaceOperationEvent"});
+    static constexpr std::string_view names[] = {
+        "__InstanceCreationEvent",  "__InstanceModificationEvent", "__InstanceDeletionEvent",  "__InstanceOperationEvent",
+        "__MethodInvocationEvent",  "__ClassCreationEvent",        "__ClassModificationEvent", "__ClassDeletionEvent",
+        "__ClassOperationEvent",    "__NamespaceCreationEvent",    "__NamespaceModificationEvent",
+        "__NamespaceDeletionEvent", "__NamespaceOperationEvent"};
+    return is_one_of(cls, names);
 }
 
 // WMI's own persistent objects: changes to them are WMI-object changes.
 [[nodiscard]] inline bool is_wmi_system_class(std::string_view cls) noexcept {
-    return is_one_of(cls, {"__EventFilter", "__EventConsumer", "__FilterToConsumerBinding", "__TimerInstruction",
-                           "__IntervalTimerInstruction", "__AbsoluteTimerInstruction", "__Namespace",
-                           "__Win32Provider", "__EventConsumerProviderRegistration", "__EventProviderRegistration",
-                           "__Provider", "__SystemClass"}) ||
-           ascii_iends_with(cls, "EventConsumer");
+    static constexpr std::string_view names[] = {
+        "__EventFilter",   "__EventConsumer",  "__FilterToConsumerBinding",           "__TimerInstruction",
+        "__IntervalTimerInstruction", "__AbsoluteTimerInstruction", "__Namespace",   "__Win32Provider",
+        "__EventConsumerProviderRegistration", "__EventProviderRegistration", "__Provider", "__SystemClass"};
+    return is_one_of(cls, names) || ascii_iends_with(cls, "EventConsumer");
 }
 
 // Classes whose intrinsic events come from an event provider or the repository, so no WITHIN is needed.
 [[nodiscard]] inline bool has_event_provider(std::string_view cls) noexcept {
-    return is_one_of(cls, {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime", "Win32_NTLogEvent"}) ||
-           is_wmi_system_class(cls);
+    static constexpr std::string_view names[] = {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime", "Win32_NTLogEvent"};
+    return is_one_of(cls, names) || is_wmi_system_class(cls);
 }
 
 // Dynamic provider classes whose intrinsic events WMI must poll for (WITHIN required).
@@ -62,115 +74,140 @@ namespace detail {
 }
 
 // True for `Prefix.Name` or, when prefix is empty, `Name` (case-insensitive).
-[[nodiscard]] inline bool property_is(const wql_property& p, std::string_view prefix, std::string_view name) noexcept {
-    if (prefix.empty()) return ascii_iequals(p.path, name);
-    const std::string_view path = p.path;
+[[nodiscard]] inline bool property_is(std::string_view path, std::string_view prefix, std::string_view name) noexcept {
+    if (prefix.empty()) return wql_iequals(path, name);
     return path.size() == prefix.size() + 1 + name.size() && path[prefix.size()] == '.' &&
-           ascii_iequals(path.substr(0, prefix.size()), prefix) && ascii_iequals(path.substr(prefix.size() + 1), name);
+           wql_iequals(std::string_view(path.data(), prefix.size()), prefix) &&
+           wql_iequals(std::string_view(path.data() + prefix.size() + 1, name.size()), name);
 }
 
 class wql_analyzer {
 public:
-    explicit wql_analyzer(const wql_query& query) : q_(query) {}
+    // Reads views (see wql_syntax), which must outlive the analyser, into `out`
+    // (a fresh analysis): filling the caller's object spares moving a large struct.
+    wql_analyzer(const wql_syntax& query, wql_analysis& out) noexcept : q_(query), out_(out) {}
 
-    [[nodiscard]] wql_analysis run() {
+    void run() {
         out_.kind = q_.kind;
         out_.within_seconds = q_.within_seconds;
         if (q_.group) out_.group_within_seconds = q_.group->within_seconds;
-        out_.conditions.reserve(q_.nodes.size());
-        nodes_of_conditions_.reserve(q_.nodes.size());
-        if (q_.where) collect_conditions(*q_.where, condition_context::required);
+        collect_conditions();
         if (q_.kind != wql_query_kind::event) {
             add_issue("not_an_event_query", "a filter needs an event query; this is a " + std::string(to_string(q_.kind)) + " query",
                       0, true);
-            return std::move(out_);
+            return;
         }
-        out_.event_class = q_.from_class;
-        out_.category = ascii_iequals(q_.from_class, "__TimerEvent")    ? event_category::timer
+        out_.event_class = std::string(q_.from_class);
+        out_.category = wql_iequals(q_.from_class, "__TimerEvent")      ? event_category::timer
                         : is_intrinsic_event_class(q_.from_class) ? event_category::intrinsic
                                                                   : event_category::extrinsic;
-        out_.target_class = find_target_class();
+        out_.target_class = std::string(find_target_class());
         classify();
         check_polling();
-        return std::move(out_);
     }
 
 private:
     // --- conditions ---------------------------------------------------------------------------------
 
-    void collect_conditions(std::uint32_t index, condition_context context) {
-        const wql_node& n = q_.nodes[index];
+    // Calls f(context, node) for each predicate under `index`, in order, with where it
+    // sits; the conditions and every lookup below walk the expression the same way.
+    template <class F>
+    void for_each_predicate(std::uint32_t index, condition_context context, F& f) const {
+        const wql_node_ref& n = q_.nodes[index];
         switch (n.kind) {
         case wql_node_kind::all_of:
-            for (std::uint32_t child : n.children) collect_conditions(child, context);
+            q_.for_each_child(n, [&](std::uint32_t child) { for_each_predicate(child, context, f); });
             return;
-        case wql_node_kind::any_of:
-            for (std::uint32_t child : n.children) {
-                collect_conditions(child, context == condition_context::negated ? context : condition_context::alternative);
-            }
+        case wql_node_kind::any_of: {
+            const auto inner = context == condition_context::negated ? context : condition_context::alternative;
+            q_.for_each_child(n, [&](std::uint32_t child) { for_each_predicate(child, inner, f); });
             return;
-        case wql_node_kind::negation: collect_conditions(n.children[0], condition_context::negated); return;
-        default: break;
         }
-        wql_condition c;
-        c.property = n.property.to_string();
-        c.value = n.value;
-        c.context = context;
-        c.offset = n.offset;
-        c.op = n.kind == wql_node_kind::compare ? std::string(to_string(n.op))
-               : n.kind == wql_node_kind::isa   ? "ISA"
-               : n.kind == wql_node_kind::like  ? "LIKE"
-               : n.is_not                       ? "IS NOT NULL"
-                                                : "IS NULL";
-        out_.conditions.push_back(std::move(c));
-        nodes_of_conditions_.push_back(index);
+        case wql_node_kind::negation:
+            if (n.first_child != wql_no_node) for_each_predicate(n.first_child, condition_context::negated, f);
+            return;
+        default: f(context, n);
+        }
+    }
+
+    // Every predicate of the WHERE expression.
+    template <class F>
+    void for_each_condition(F&& f) const {
+        if (q_.where) for_each_predicate(*q_.where, condition_context::required, f);
     }
 
     // Conditions that say what fires it: not negated.
     template <class F>
     void for_each_positive(F&& f) const {
-        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
-            if (out_.conditions[i].context != condition_context::negated) f(out_.conditions[i], q_.nodes[nodes_of_conditions_[i]]);
-        }
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::negated) f(context, n);
+        });
+    }
+
+    void collect_conditions() {
+        out_.conditions.reserve(q_.nodes.size());
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            // Strings constructed in place: assigning to empty ones takes libstdc++'s slower path.
+            const std::string_view op = n.kind == wql_node_kind::compare ? to_string(n.op)
+                                        : n.kind == wql_node_kind::isa   ? "ISA"
+                                        : n.kind == wql_node_kind::like  ? "LIKE"
+                                        : n.is_not                       ? "IS NOT NULL"
+                                                                         : "IS NULL";
+            out_.conditions.push_back(wql_condition{std::string(n.property.path), std::string(op), n.value.owned(), context, n.offset});
+        });
     }
 
     // `TargetInstance ISA 'X'` or `TargetInstance.__CLASS = 'X'`, not negated; required before alternatives.
-    [[nodiscard]] std::string find_target_class() const {
-        std::string required, alternative;
-        for_each_positive([&](const wql_condition& c, const wql_node& n) {
+    [[nodiscard]] std::string_view find_target_class() const {
+        std::string_view required, alternative;
+        for_each_positive([&](condition_context context, const wql_node_ref& n) {
             const bool isa = n.kind == wql_node_kind::isa &&
                              is_one_of(n.property.path, {"TargetInstance", "PreviousInstance", "TargetClass", "__this"});
             const bool class_equals = n.kind == wql_node_kind::compare && n.op == wql_operator::equal &&
                                       n.value.kind == wql_literal::type::string &&
-                                      (property_is(n.property, "TargetInstance", "__CLASS") ||
-                                       property_is(n.property, "TargetClass", "__CLASS"));
+                                      (property_is(n.property.path, "TargetInstance", "__CLASS") ||
+                                       property_is(n.property.path, "TargetClass", "__CLASS"));
             if (!isa && !class_equals) return;
-            std::string& slot = c.context == condition_context::required ? required : alternative;
+            std::string_view& slot = context == condition_context::required ? required : alternative;
             if (slot.empty()) slot = n.value.text;
         });
         return required.empty() ? alternative : required;
     }
 
-    // String values compared with = or LIKE on a property (TargetInstance.X for intrinsic events).
-    [[nodiscard]] std::vector<std::string> strings_of(std::initializer_list<std::string_view> names) const {
-        std::vector<std::string> values;
-        for_each_positive([&](const wql_condition&, const wql_node& n) {
+    // Calls f(text) for each string value compared with = or LIKE on one of `names`
+    // (TargetInstance.X for intrinsic events), not negated.
+    template <class F>
+    void for_each_string_of(std::initializer_list<std::string_view> names, F&& f) const {
+        for_each_positive([&](condition_context, const wql_node_ref& n) {
             if (n.value.kind != wql_literal::type::string) return;
             if (!(n.kind == wql_node_kind::like || (n.kind == wql_node_kind::compare && n.op == wql_operator::equal))) return;
             for (std::string_view name : names) {
                 if (matches_property(n.property, name)) {
-                    values.push_back(n.value.text);
+                    f(n.value.text);
                     return;
                 }
             }
         });
+    }
+
+    [[nodiscard]] std::vector<std::string> strings_of(std::initializer_list<std::string_view> names) const {
+        std::vector<std::string> values;
+        for_each_string_of(names, [&](std::string_view text) { values.emplace_back(text); });
         return values;
+    }
+
+    [[nodiscard]] std::optional<std::string_view> first_string_of(std::string_view name) const {
+        std::optional<std::string_view> first;
+        for_each_string_of({name}, [&](std::string_view text) {
+            if (!first) first = text;
+        });
+        return first;
     }
 
     // Integer values compared with = on a property; WMI converts `'4625'` to a number, so do we.
     [[nodiscard]] std::vector<std::int64_t> integers_of(std::initializer_list<std::string_view> names) const {
         std::vector<std::int64_t> values;
-        for_each_positive([&](const wql_condition&, const wql_node& n) {
+        for_each_positive([&](condition_context, const wql_node_ref& n) {
             if (n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
             const auto number = integer_value(n.value);
             if (!number) return;
@@ -184,7 +221,7 @@ private:
         return values;
     }
 
-    [[nodiscard]] static std::optional<std::int64_t> integer_value(const wql_literal& v) noexcept {
+    [[nodiscard]] static std::optional<std::int64_t> integer_value(const wql_literal_ref& v) noexcept {
         if (v.kind == wql_literal::type::integer) return v.integer;
         if (v.kind != wql_literal::type::string) return std::nullopt;
         const std::string_view text = trim(v.text);
@@ -194,22 +231,9 @@ private:
         return out;
     }
 
-    [[nodiscard]] bool matches_property(const wql_property& p, std::string_view name) const noexcept {
-        if (out_.category == event_category::intrinsic) return property_is(p, "TargetInstance", name);
-        return property_is(p, "", name);
-    }
-
-    // The single required equality on a property, as a number.
-    [[nodiscard]] std::optional<std::int64_t> required_integer(std::string_view name) const {
-        std::optional<std::int64_t> value;
-        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
-            const wql_node& n = q_.nodes[nodes_of_conditions_[i]];
-            if (out_.conditions[i].context == condition_context::required && n.kind == wql_node_kind::compare &&
-                n.op == wql_operator::equal && integer_value(n.value) && matches_property(n.property, name)) {
-                value = integer_value(n.value);
-            }
-        }
-        return value;
+    [[nodiscard]] bool matches_property(const wql_property_ref& p, std::string_view name) const noexcept {
+        if (out_.category == event_category::intrinsic) return property_is(p.path, "TargetInstance", name);
+        return property_is(p.path, "", name);
     }
 
     // --- classification -----------------------------------------------------------------------------
@@ -220,8 +244,7 @@ private:
         const std::string& tc = out_.target_class;
         if (out_.category == event_category::timer) {
             t.kind = trigger_kind::interval_timer;
-            const auto ids = strings_of({"TimerId"});
-            if (!ids.empty()) t.timer_id = ids.front();
+            if (const auto id = first_string_of("TimerId")) t.timer_id = *id;
             return;
         }
         if (out_.category == event_category::intrinsic) {
@@ -232,16 +255,16 @@ private:
     }
 
     [[nodiscard]] trigger_kind fallback_for(std::string_view ec) const noexcept {
-        if (ascii_iequals(ec, "__InstanceCreationEvent")) return trigger_kind::instance_creation;
-        if (ascii_iequals(ec, "__InstanceModificationEvent")) return trigger_kind::instance_modification;
-        if (ascii_iequals(ec, "__InstanceDeletionEvent")) return trigger_kind::instance_deletion;
+        if (wql_iequals(ec, "__InstanceCreationEvent")) return trigger_kind::instance_creation;
+        if (wql_iequals(ec, "__InstanceModificationEvent")) return trigger_kind::instance_modification;
+        if (wql_iequals(ec, "__InstanceDeletionEvent")) return trigger_kind::instance_deletion;
         return trigger_kind::other;
     }
 
     void classify_intrinsic(std::string_view ec, std::string_view tc) {
         trigger& t = out_.trigger;
         const bool creation = is_one_of(ec, {"__InstanceCreationEvent", "__InstanceOperationEvent"});
-        const bool deletion = ascii_iequals(ec, "__InstanceDeletionEvent");
+        const bool deletion = wql_iequals(ec, "__InstanceDeletionEvent");
         t.watched_class = std::string(tc);
         if (ascii_istarts_with(ec, "__Class") || ascii_istarts_with(ec, "__Namespace") || is_wmi_system_class(tc)) {
             t.kind = trigger_kind::wmi_object_change;
@@ -250,14 +273,14 @@ private:
             t.kind = trigger_kind::startup;
         } else if (is_one_of(tc, {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime"})) {
             t.kind = trigger_kind::time_of_day;
-            read_schedule(ascii_iequals(tc, "Win32_UTCTime"));
-        } else if (ascii_iequals(tc, "Win32_Process") && (creation || deletion)) {
+            read_schedule(wql_iequals(tc, "Win32_UTCTime"));
+        } else if (wql_iequals(tc, "Win32_Process") && (creation || deletion)) {
             t.kind = deletion ? trigger_kind::process_stop : trigger_kind::process_start;
             t.process_names = strings_of({"Name", "ExecutablePath", "CommandLine", "Caption"});
         } else if (is_one_of(tc, {"Win32_LogonSession", "Win32_LoggedOnUser", "Win32_Session"}) && creation) {
             t.kind = trigger_kind::logon;
             t.logon_types = integers_of({"LogonType"});
-        } else if (ascii_iequals(tc, "Win32_NTLogEvent")) {
+        } else if (wql_iequals(tc, "Win32_NTLogEvent")) {
             t.kind = trigger_kind::event_log;
             read_event_log();
         } else if (is_one_of(tc, {"Win32_Service", "Win32_BaseService", "Win32_SystemDriver"})) {
@@ -277,7 +300,7 @@ private:
             const auto types = integers_of({"DriveType"});
             return std::find(types.begin(), types.end(), 2) != types.end();
         }
-        if (ascii_iequals(tc, "Win32_DiskDrive")) {
+        if (wql_iequals(tc, "Win32_DiskDrive")) {
             for (const std::string& v : strings_of({"InterfaceType", "MediaType"})) {
                 if (ifind(v, "USB") != std::string::npos || ifind(v, "Removable") != std::string::npos) return true;
             }
@@ -291,7 +314,7 @@ private:
         if (is_one_of(ec, {"Win32_ProcessStartTrace", "Win32_ProcessTrace"})) {
             t.kind = trigger_kind::process_start;
             t.process_names = strings_of({"ProcessName"});
-        } else if (ascii_iequals(ec, "Win32_ProcessStopTrace")) {
+        } else if (wql_iequals(ec, "Win32_ProcessStopTrace")) {
             t.kind = trigger_kind::process_stop;
             t.process_names = strings_of({"ProcessName"});
         } else if (is_one_of(ec, {"RegistryKeyChangeEvent", "RegistryValueChangeEvent", "RegistryTreeChangeEvent", "RegistryEvent"})) {
@@ -304,7 +327,7 @@ private:
             t.device_event_types = integers_of({"EventType"});
         } else if (is_one_of(ec, {"Win32_ComputerShutdownEvent", "Win32_ComputerSystemEvent"})) {
             t.kind = trigger_kind::shutdown;
-        } else if (ascii_iequals(ec, "MSFT_SCMEventLogEvent")) {
+        } else if (wql_iequals(ec, "MSFT_SCMEventLogEvent")) {
             t.kind = trigger_kind::service_change;  // the Service Control Manager's own event records
             t.watched_class = std::string(ec);
         } else {
@@ -317,11 +340,10 @@ private:
     [[nodiscard]] bool uptime_window() {
         trigger& t = out_.trigger;
         bool found = false;
-        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
-            const wql_node& n = q_.nodes[nodes_of_conditions_[i]];
-            if (out_.conditions[i].context != condition_context::required || n.kind != wql_node_kind::compare ||
-                !n.value.is_number() || !property_is(n.property, "TargetInstance", "SystemUpTime")) {
-                continue;
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::required || n.kind != wql_node_kind::compare || !n.value.is_number() ||
+                !property_is(n.property.path, "TargetInstance", "SystemUpTime")) {
+                return;
             }
             found = true;
             const double v = n.value.real;
@@ -329,7 +351,7 @@ private:
             const bool upper = n.op == wql_operator::less || n.op == wql_operator::less_equal || n.op == wql_operator::equal;
             if (lower) t.uptime_min_seconds = std::max(t.uptime_min_seconds.value_or(v), v);
             if (upper) t.uptime_max_seconds = std::min(t.uptime_max_seconds.value_or(v), v);
-        }
+        });
         if (found && t.uptime_min_seconds && t.uptime_max_seconds && *t.uptime_min_seconds > *t.uptime_max_seconds) {
             add_issue("empty_uptime_window", "the SystemUpTime conditions exclude each other", 0, true);
         }
@@ -339,15 +361,25 @@ private:
     void read_schedule(bool utc) {
         time_schedule& s = out_.trigger.schedule;
         s.utc = utc;
-        s.year = required_integer("Year");
-        s.month = required_integer("Month");
-        s.day = required_integer("Day");
-        s.day_of_week = required_integer("DayOfWeek");
-        s.week_in_month = required_integer("WeekInMonth");
-        s.quarter = required_integer("Quarter");
-        s.hour = required_integer("Hour");
-        s.minute = required_integer("Minute");
-        s.second = required_integer("Second");
+        // Each field is the last required equality on its property, as a number; one walk for all.
+        using slot = std::optional<std::int64_t> time_schedule::*;
+        struct field {
+            std::string_view name;
+            slot member;
+        };
+        static constexpr field fields[] = {{"Year", &time_schedule::year},         {"Month", &time_schedule::month},
+                                           {"Day", &time_schedule::day},           {"DayOfWeek", &time_schedule::day_of_week},
+                                           {"WeekInMonth", &time_schedule::week_in_month}, {"Quarter", &time_schedule::quarter},
+                                           {"Hour", &time_schedule::hour},         {"Minute", &time_schedule::minute},
+                                           {"Second", &time_schedule::second}};
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
+            const auto number = integer_value(n.value);
+            if (!number) return;
+            for (const field& f : fields) {
+                if (matches_property(n.property, f.name)) s.*f.member = number;
+            }
+        });
         check_schedule_range(s);
     }
 
@@ -393,10 +425,16 @@ private:
         out_.issues.push_back(wql_issue{std::move(code), std::move(message), offset, inert});
     }
 
-    const wql_query& q_;
-    wql_analysis out_;
-    std::vector<std::uint32_t> nodes_of_conditions_;  // parallel to out_.conditions
+    const wql_syntax& q_;
+    wql_analysis& out_;
 };
+
+// The analysis of views (see wql_syntax), built in place.
+[[nodiscard]] inline result<wql_analysis> analyze_syntax(const wql_syntax& syntax) {
+    result<wql_analysis> out(std::in_place);
+    wql_analyzer(syntax, *out).run();
+    return out;
+}
 
 // --- plain words -------------------------------------------------------------------------------------
 
