@@ -223,6 +223,12 @@ TEST_CASE("the program run: unquoted paths with spaces are ambiguous") {
     CHECK_KIND(r, unquoted_path_with_spaces);
     CHECK_NO_KIND(cl(R"("C:\Program Files\Vendor Tool\tool.exe" --run)"), unquoted_path_with_spaces);
     CHECK_NO_KIND(cl(R"(notepad.exe C:\Program Files\x.txt)"), unquoted_path_with_spaces);
+    // A first token with an extension is run as it is, whatever follows.
+    const auto absolute = cl(R"(C:\Windows\System32\rundll32.exe C:\Users\Public\x.dll,Start)");
+    CHECK_NO_KIND(absolute, unquoted_path_with_spaces);
+    REQUIRE(absolute.executable);
+    CHECK_FALSE(absolute.executable->ambiguous);
+    CHECK(absolute.executable->normalized == R"(c:\windows\system32\rundll32.exe)");
 }
 
 TEST_CASE("the program run: masquerading, UNC, streams") {
@@ -1229,3 +1235,39 @@ TEST_CASE("corpus: evidence offsets stay inside the property they name") {
 }
 
 #endif  // WMISUB_PAYLOAD_TEST_CORPUS
+
+// ---------------------------------------------------------------------------
+// Fast paths (payload analysis skips work where the general rule cannot apply)
+// ---------------------------------------------------------------------------
+
+TEST_CASE("fast paths give what the general rules give") {
+    // normalize_path: longer than its stack buffer, and without variables.
+    const std::string long_dir(600, 'a');
+    CHECK(wmisub::normalize_path("C:\\" + long_dir + "\\X.EXE") == "c:\\" + long_dir + "\\x.exe");
+    CHECK(wmisub::normalize_path(R"(D:\Tools\..\Run.exe)") == R"(d:\run.exe)");
+    CHECK(wmisub::expand_environment("no variables here") == "no variables here");
+    // classify_writable tests the "windows\" prefix once, then the list.
+    using wmisub::writable_location;
+    auto where = [](std::string_view p) { return wmisub::classify_writable_path(p); };
+    CHECK(where(R"(C:\Windows\System32\Tasks\x)") == writable_location::windows_writable);
+    CHECK(where(R"(C:\Windows\SysWOW64\com\dmp\x)") == writable_location::windows_writable);
+    CHECK_FALSE(where(R"(C:\Windows\System32\Taskschd.msc)"));
+    CHECK_FALSE(where(R"(C:\Windowsx\Tasks\x)"));
+    // Base64 decoded straight from the text: padding, a lone trailing digit, URL-safe digits.
+    for (const char* s : {"powershell -enc dwBoAG8AYQBtAGkA", "powershell -enc dwBoAG8AYQBtAGkAx",
+                          "powershell -e dwBoAG8AYQBtAGkA==", "powershell -enc dwBoAG8AYQBtAGkA_-"}) {
+        const auto r = cl(s);
+        const auto* i = r.find(indicator_kind::encoded_command);
+        REQUIRE(i != nullptr);
+        CHECK(i->detail == "whoami");
+    }
+    // A copy into an autostart directory: the destination names no file.
+    const auto r = cl(R"(cmd.exe /c copy C:\x\a.exe "C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Startup")");
+    CHECK_KIND(r, autostart_file_write);
+    // Tools whose handler reads no arguments, and cmd's pieces.
+    const auto r2 = cl(R"(cmd.exe /c echo x > out.txt & net stop WinDefend & whoami /all & notepad.exe C:\Users\Public\a.txt)");
+    CHECK_KIND(r2, discovery);
+    CHECK_KIND(r2, security_tool_tamper);
+    CHECK_KIND(r2, file_write);
+    CHECK(r2.chain.size() >= 4);
+}

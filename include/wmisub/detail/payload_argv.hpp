@@ -10,7 +10,10 @@
 
 #include "wmisub/config.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,12 +23,25 @@ namespace detail {
 
 [[nodiscard]] constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
+// Characters that end a run of ordinary argument text: bit 1 always ('\\', '"'), bit 2 outside quotes (blanks).
+inline constexpr std::uint8_t argv_stop_quoted = 1;
+inline constexpr std::uint8_t argv_stop_any = 3;
+[[nodiscard]] constexpr std::array<std::uint8_t, 256> make_argv_stops() noexcept {
+    std::array<std::uint8_t, 256> t{};
+    t[static_cast<unsigned char>('\\')] = 1;
+    t[static_cast<unsigned char>('"')] = 1;
+    t[static_cast<unsigned char>(' ')] = 2;
+    t[static_cast<unsigned char>('\t')] = 2;
+    return t;
+}
+inline constexpr std::array<std::uint8_t, 256> argv_stops = make_argv_stops();
+
 // The VC++ 2008+ runtime (ucrt parse_command_line).
 inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& out) {
     std::size_t p = 0;
     // Program name: quotes toggle and are dropped; no backslash processing; ends at a blank outside quotes.
     {
-        command_argument a;
+        command_argument& a = out.emplace_back();  // built in place (no move); `out` does not grow meanwhile
         a.offset = 0;
         bool in_quotes = false;
         while (p < s.size()) {
@@ -36,17 +52,19 @@ inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& o
                 continue;
             }
             if (!in_quotes && is_blank(c)) break;
-            a.value.push_back(c);
-            ++p;
+            // Copy the run of characters up to the next quote (or blank outside quotes) in one go.
+            std::size_t run = p + 1;
+            while (run < s.size() && s[run] != '"' && (in_quotes || !is_blank(s[run]))) ++run;
+            a.value.append(s.substr(p, run - p));
+            p = run;
         }
         a.length = p;
-        out.push_back(std::move(a));
         if (p < s.size()) ++p;  // the blank that ended the name
     }
     for (;;) {
         while (p < s.size() && is_blank(s[p])) ++p;
         if (p >= s.size()) break;
-        command_argument a;
+        command_argument& a = out.emplace_back();
         a.offset = p;
         bool in_quotes = false;
         for (;;) {
@@ -67,18 +85,18 @@ inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& o
                 }
                 backslashes /= 2;
             }
-            a.value.append(backslashes, '\\');
+            if (backslashes > 0) a.value.append(backslashes, '\\');  // skips a library call in the common case
             if (p >= s.size() || (!in_quotes && is_blank(s[p]))) break;
-            if (copy) a.value.push_back(s[p]);
-            ++p;
-            // Copy the run of ordinary characters that follows in one go.
-            std::size_t run = p;
-            while (run < s.size() && s[run] != '\\' && s[run] != '"' && (in_quotes || !is_blank(s[run]))) ++run;
-            a.value.append(s.substr(p, run - p));
+            // This character (unless it was a quote that toggled quoting) and the run of ordinary
+            // characters after it are appended in one go (a table lookup per character).
+            const std::size_t from = copy ? p : p + 1;
+            std::size_t run = p + 1;
+            const std::uint8_t stop = in_quotes ? argv_stop_quoted : argv_stop_any;
+            while (run < s.size() && (argv_stops[static_cast<unsigned char>(s[run])] & stop) == 0) ++run;
+            a.value.append(s.substr(from, run - from));
             p = run;
         }
         a.length = p - a.offset;
-        out.push_back(std::move(a));
     }
 }
 
@@ -164,6 +182,7 @@ inline void tokenize_shell32(std::string_view s, std::vector<command_argument>& 
         }
     }
     if (blank) return out;
+    out.reserve(16);  // most command lines have a few arguments: avoid regrowing from 1
     if (dialect == argv_dialect::shell32) {
         tokenize_shell32(s, out);
     } else {
@@ -172,16 +191,33 @@ inline void tokenize_shell32(std::string_view s, std::vector<command_argument>& 
     return out;
 }
 
+// The names CreateProcess tries for an unquoted module: at most 8, so a fixed
+// array (no allocation for every command line analysed).
+struct module_candidates {
+    std::array<std::string_view, 8> items{};
+    std::size_t count = 0;
+
+    [[nodiscard]] std::size_t size() const noexcept { return count; }
+    [[nodiscard]] bool empty() const noexcept { return count == 0; }
+    void push_back(std::string_view v) noexcept {
+        if (count < items.size()) items[count++] = v;
+    }
+    [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept { return items[i]; }
+    [[nodiscard]] const std::string_view* begin() const noexcept { return items.data(); }
+    [[nodiscard]] const std::string_view* end() const noexcept { return items.data() + count; }
+};
+
 // The module token CreateProcess reads from lpCommandLine when lpApplicationName is NULL.
 struct module_token {
     std::string_view text;     // without quotes
     std::size_t begin = 0;     // offset of the token (its opening quote when quoted)
     std::size_t end = 0;       // offset just past the token (past the closing quote)
     bool quoted = false;
-    std::vector<std::string_view> candidates;  // unquoted with blanks after: names CreateProcess tries, in order
+    module_candidates candidates;  // unquoted with blanks after: names CreateProcess tries, in order
 };
 
-[[nodiscard]] inline module_token createprocess_module(std::string_view s) {
+// At most `max_candidates` candidates are listed (at most 8; 0 for callers that only need the token).
+[[nodiscard]] inline module_token createprocess_module(std::string_view s, std::size_t max_candidates = 8) {
     module_token t;
     std::size_t p = 0;
     while (p < s.size() && (is_blank(s[p]) || s[p] == '\r' || s[p] == '\n')) ++p;
@@ -195,16 +231,17 @@ struct module_token {
         return t;
     }
     std::size_t e = p;
-    while (e < s.size() && !is_blank(s[e]) && s[e] != '\r' && s[e] != '\n') ++e;
+    while (e < s.size() && !char_is(s[e], cc_line_blank)) ++e;
     t.text = s.substr(p, e - p);
     t.end = e;
     // "c:\program files\sub dir\program name": CreateProcess tries c:\program, then
     // c:\program files\sub, ... until a file exists.
     std::size_t q = e;
-    while (q < s.size() && t.candidates.size() < 8) {
+    max_candidates = std::min<std::size_t>(max_candidates, 8);
+    while (q < s.size() && t.candidates.size() < max_candidates) {
         while (q < s.size() && is_blank(s[q])) ++q;
         if (q >= s.size() || s[q] == '"' || s[q] == '\r' || s[q] == '\n') break;
-        while (q < s.size() && !is_blank(s[q]) && s[q] != '\r' && s[q] != '\n') ++q;
+        while (q < s.size() && !char_is(s[q], cc_line_blank)) ++q;
         if (t.candidates.empty()) t.candidates.push_back(t.text);
         t.candidates.push_back(s.substr(p, q - p));
     }
@@ -311,6 +348,7 @@ struct cmd_piece {
             in_quotes = false;
             emit(i, '\n');
             start = i + 1;
+            if (out.size() >= max_pieces) return out;
         } else if (in_quotes) {
             continue;
         } else if (c == '^') {
@@ -322,8 +360,8 @@ struct cmd_piece {
             emit(i, c == '&' ? (doubled ? 'a' : '&') : (doubled ? 'o' : '|'));
             i += doubled ? 1 : 0;
             start = i + 1;
+            if (out.size() >= max_pieces) return out;  // out only grows in emit
         }
-        if (out.size() >= max_pieces) return out;
     }
     emit(s.size(), 0);
     return out;
@@ -337,15 +375,13 @@ struct cmd_redirect {
     bool input = false;       // "<"
 };
 
-// The command text without its redirections, and the redirection targets.
+// The redirection targets of a command.
 struct cmd_redirects {
-    std::string command;  // redirections blanked out (same length as the input)
     std::vector<cmd_redirect> targets;
 };
 
 [[nodiscard]] inline cmd_redirects parse_redirects(std::string_view s) {
     cmd_redirects out;
-    out.command.assign(s);
     bool in_quotes = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
@@ -356,8 +392,6 @@ struct cmd_redirects {
             continue;
         }
         if (c != '>' && c != '<') continue;
-        std::size_t begin = i;
-        if (begin > 0 && (s[begin - 1] == '1' || s[begin - 1] == '2') && (begin < 2 || is_blank(s[begin - 2]))) --begin;
         cmd_redirect r;
         r.input = c == '<';
         std::size_t p = i + 1;
@@ -368,7 +402,6 @@ struct cmd_redirects {
         if (p < s.size() && s[p] == '&') {  // 2>&1
             ++p;
             while (p < s.size() && is_digit(s[p])) ++p;
-            for (std::size_t k = begin; k < p; ++k) out.command[k] = ' ';
             i = p - 1;
             continue;
         }
@@ -386,7 +419,6 @@ struct cmd_redirects {
         }
         r.target = s.substr(t_begin, t_end - t_begin);
         r.offset = t_begin;
-        for (std::size_t k = begin; k < p; ++k) out.command[k] = ' ';
         if (!r.target.empty() && out.targets.size() < 16) out.targets.push_back(r);
         i = p == 0 ? 0 : p - 1;
     }

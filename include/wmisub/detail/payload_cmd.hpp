@@ -67,7 +67,7 @@ inline const tool_entry* analyzer::cmd_command(std::string_view text, const fram
         emit(indicator_kind::obfuscation, f, cmdpart.data(), "quotes inside a command name");
     }
     const std::string_view rest = cmdpart.substr(std::min(w.rest, cmdpart.size()));
-    const bool echo = name == "echo" || name.starts_with("echo.") || name.starts_with("echo(");
+    const bool echo = name == "echo" || has_prefix(name, "echo.") || has_prefix(name, "echo(");
     for (const cmd_redirect& r : redirects.targets) {
         if (r.input) continue;
         file_written(r.target, f, text.data() + r.offset, r.append ? "appends to" : "writes", echo ? rest : std::string_view{});
@@ -188,7 +188,7 @@ inline const tool_entry* analyzer::cmd_command(std::string_view text, const fram
     for (std::string_view b : quiet_builtins) {
         if (name == b) return nullptr;
     }
-    if (echo || name.starts_with("::") || name.starts_with(":") || name == "type" || name == "date" || name == "time") return nullptr;
+    if (echo || has_prefix(name, "::") || has_prefix(name, ":") || name == "type" || name == "date" || name == "time") return nullptr;
     return command_line(cmdpart, c, nullptr, nullptr, false);
 }
 

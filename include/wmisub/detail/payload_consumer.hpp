@@ -183,7 +183,7 @@ inline void analyzer::analyze_consumer(const consumer& c) {
                 if (typed.unc_server_name) {
                     const std::string_view server = trim(*typed.unc_server_name);
                     std::string host = lower_copy(server);
-                    while (host.starts_with("\\")) host.erase(0, 1);
+                    while (has_prefix(host, "\\")) host.erase(0, 1);
                     if (!host.empty() && host != "." && host != "localhost" && host != "127.0.0.1") {
                         emit_at(indicator_kind::remote_event_log, "UNCServerName", *typed.unc_server_name, 0, std::string(server), 0);
                     }
@@ -253,6 +253,9 @@ void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options)
 #endif
         analyzer a(options, out);
         fn(a);
+        // The analysis is over and no frame views the layer texts any more: give back the room
+        // reserved to keep them in place, since hosts keep results by the thousand.
+        out.layers.shrink_to_fit();
 #if WMISUB_EXCEPTIONS
     } catch (...) {
         out.truncated = true;

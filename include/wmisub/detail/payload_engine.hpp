@@ -120,7 +120,7 @@ void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, 
     auto lookup = [&](std::string_view w, std::size_t pos, char prev, char next_sig) {
         if (w.empty() || w.size() > 48) return;
         const auto range = std::equal_range(table.begin(), table.end(), keyword{w, 0, 0},
-                                            [](const keyword& a, const keyword& b) { return a.word < b.word; });
+                                            [](const keyword& a, const keyword& b) { return sv_less(a.word, b.word); });
         for (auto it = range.first; it != range.second; ++it) {
             const std::uint8_t ctx = it->ctx;
             if ((ctx & kw_member) != 0 && prev != '.') continue;
@@ -289,6 +289,7 @@ public:
             return;
         }
         ++per_kind[ki];
+        if (out.indicators.capacity() == 0) out.indicators.reserve(8);  // skip the 1, 2, 4 regrowth steps
         indicator ind;
         ind.kind = k;
         ind.field = std::string(field);
@@ -310,6 +311,7 @@ public:
             out.truncated = true;
             return;
         }
+        if (out.chain.capacity() == 0) out.chain.reserve(4);  // skip the 1, 2 regrowth steps
         stage s;
         s.tool = std::string(tool);
         s.role = role;
@@ -351,7 +353,8 @@ public:
         decoded_total += text.size();
         decoded_layer layer;
         layer.parent_field = std::string(parent.field);
-        layer.field = layer.parent_field + ">" + std::string(encoding);
+        layer.field.reserve(parent.field.size() + 1 + encoding.size());  // built in place, no temporaries
+        layer.field.append(parent.field).append(1, '>').append(encoding);
         layer.encoding = std::string(encoding);
         layer.text = std::move(text);
         layer.offset = origin_offset(parent, where);
@@ -399,6 +402,7 @@ public:
     void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
     const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
     void run_tool(tool_call& call);
+    void cmd_args(tool_call& call);
     void powershell_args(tool_call& call);
     void powershell_text(std::string_view text, const frame& f);
     void script_text(std::string_view text, script_language lang, const frame& f);
@@ -406,7 +410,8 @@ public:
     void decode_blobs(std::string_view text, const frame& f, bool compression_hint);
     void decoded_bytes(std::string bytes, std::string encoding, const frame& f, const char* where,
                        bool compression_hint, script_language hint);
-    void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role);
+    void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role,
+                       const std::string* known_norm = nullptr);
     void file_written(std::string_view path, const frame& f, const char* where, std::string_view how,
                       std::string_view content = {});
     void registry_key(std::string_view key, const frame& f, const char* where, bool write, std::string_view data);
@@ -419,6 +424,11 @@ public:
 
 // The tool for a program token ("C:\x\PowerShell.EXE" -> powershell), or nullptr.
 [[nodiscard]] inline const tool_entry* tool_for(std::string_view token) {
+    // A plain word ("schtasks", "new-object") normalizes to itself in lower case, and
+    // find_tool folds case itself: skip building the normalized copy.
+    bool plain = !token.empty();
+    for (const char c : token) plain = plain && (is_word(c) || c == '-');
+    if (plain) return find_tool(token);
     std::string norm = normalize_path(token);
     std::string_view base = path_basename(norm);
     if (iends(base, ".exe") || iends(base, ".com")) base.remove_suffix(4);
@@ -455,24 +465,26 @@ inline void analyzer::obfuscation_evidence(const obfuscation_stats& st, const fr
     if (st.heavy()) emit(indicator_kind::heavy_obfuscation, f, where, what);
 }
 
+// `known_norm`, when given, is normalize_path of strip_quotes(trim(path)) already computed by the caller.
 inline void analyzer::executed_file(std::string_view path, const frame& f, const char* where, std::string_view what,
-                                    file_role role) {
+                                    file_role role, const std::string* known_norm) {
     const std::string_view raw = strip_quotes(trim(path));
     if (raw.empty()) return;
-    std::string label(what);
     if (ifind_from(raw, "://") != std::string_view::npos) {
         if (istarts(raw, "http") || istarts(raw, "ftp") || istarts(raw, "hxxp")) {
-            emit(indicator_kind::remote_code_load, f, where, label + " from " + std::string(raw));
+            emit(indicator_kind::remote_code_load, f, where, std::string(what) + " from " + std::string(raw));
         }
         return;
     }
-    const std::string norm = normalize_path(raw);
+    std::string own;
+    if (known_norm == nullptr) own = normalize_path(raw);
+    const std::string& norm = known_norm != nullptr ? *known_norm : own;
     if (is_remote_unc(norm)) {
-        emit(indicator_kind::remote_code_load, f, where, label + " from " + norm);
+        emit(indicator_kind::remote_code_load, f, where, std::string(what) + " from " + norm);
         return;
     }
     if (const auto w = classify_writable(norm); w && writable_for_execution(norm, *w)) {
-        emit(indicator_kind::runs_from_writable_path, f, where, label + " " + norm + " (" + std::string(to_string(*w)) + ")");
+        emit(indicator_kind::runs_from_writable_path, f, where, std::string(what) + " " + norm + " (" + std::string(to_string(*w)) + ")");
     }
     const std::string_view stream = path_stream(raw);
     if (!stream.empty() && !ieq(stream, "$data")) emit(indicator_kind::alternate_data_stream, f, where, norm);
@@ -483,11 +495,11 @@ inline void analyzer::executed_file(std::string_view path, const frame& f, const
         for (std::string_view e : {".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".ps1", ".psm1", ".bat", ".cmd", ".hta", ".sct"}) {
             ok = ok || ext == e;
         }
-        if (!ok) emit(indicator_kind::extension_mismatch, f, where, label + " " + std::string(base) + " is run as a script");
+        if (!ok) emit(indicator_kind::extension_mismatch, f, where, std::string(what) + " " + std::string(base) + " is run as a script");
     } else if (role == file_role::dll && !ext.empty()) {
         bool ok = false;
         for (std::string_view e : {".dll", ".ocx", ".cpl", ".ax", ".drv", ".acm", ".tlb", ".sys", ".scr", ".exe"}) ok = ok || ext == e;
-        if (!ok) emit(indicator_kind::extension_mismatch, f, where, label + " " + std::string(base) + " is loaded as a DLL");
+        if (!ok) emit(indicator_kind::extension_mismatch, f, where, std::string(what) + " " + std::string(base) + " is loaded as a DLL");
     } else if (role == file_role::program && is_absolute_path(norm) && is_protected_binary(base) &&
                !is_windows_directory(path_directory(norm))) {
         emit(indicator_kind::masqueraded_binary, f, where, norm);
@@ -501,7 +513,7 @@ inline void analyzer::file_written(std::string_view path, const frame& f, const 
     const std::string norm = normalize_path(raw);
     emit(indicator_kind::file_write, f, where, std::string(how) + " " + norm);
     std::string_view autostart = autostart_location(norm);
-    if (autostart.empty()) autostart = autostart_location(norm + "\\");  // a directory destination
+    if (autostart.empty()) autostart = autostart_directory_location(norm);  // a directory destination
     if (!autostart.empty()) {
         emit(indicator_kind::autostart_file_write, f, where, norm + " (" + std::string(autostart) + ")");
     }
@@ -557,7 +569,8 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
         powershell_text(text, f.deeper());
         return nullptr;
     }
-    const module_token mod = createprocess_module(text);
+    // Only the first two candidates decide whether the path is ambiguous; the full list is built when it is.
+    const module_token mod = createprocess_module(text, executable == nullptr ? 2 : 0);
     std::string_view module_text = executable != nullptr ? *executable : mod.text;
     const frame& mf = executable != nullptr ? *exe_frame : f;
     const char* module_ptr = executable != nullptr ? executable->data() : text.data() + mod.begin;
@@ -567,62 +580,67 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
 
     bool ambiguous = false;
     std::vector<std::string> candidates;
+    std::string first;        // normalize_path(mod.text), when computed; reused below for the module itself
+    std::string chosen_norm;  // normalize_path of the candidate chosen for an ambiguous path
     if (executable == nullptr && !mod.quoted && mod.candidates.size() > 1) {
-        const std::string first = normalize_path(mod.candidates[0]);
+        first = normalize_path(mod.candidates[0]);
         const std::string_view second_word = mod.candidates[1].substr(mod.candidates[0].size());
-        if (is_absolute_path(first) && second_word.find('\\') != std::string_view::npos) {
+        // CreateProcess appends ".exe" and tries each space-separated prefix only when the first
+        // token names no extension ("C:\\Program Files\\x" tries "C:\\Program.exe"); a first token
+        // such as "C:\\Windows\\System32\\rundll32.exe" is run as it is.
+        if (is_absolute_path(first) && path_extension(first).empty() && second_word.find('\\') != std::string_view::npos) {
             ambiguous = true;
-            for (std::string_view c : mod.candidates) candidates.emplace_back(c);
-            // The candidate that names a file with an extension is the program meant.
-            for (std::string_view c : mod.candidates) {
-                if (!path_extension(normalize_path(c)).empty()) {
+            const module_token all = createprocess_module(text);
+            candidates.reserve(all.candidates.size());
+            for (std::string_view c : all.candidates) candidates.emplace_back(c);
+            // The candidate that names a file with an extension is the program meant; its
+            // normalized form is kept in `chosen_norm` for reuse below.
+            for (std::string_view c : all.candidates) {
+                std::string cn = normalize_path(c);
+                if (!path_extension(cn).empty()) {
                     module_text = c;
+                    chosen_norm = std::move(cn);
                     break;
                 }
             }
-            emit(indicator_kind::unquoted_path_with_spaces, f, module_ptr,
-                 "CreateProcess tries " + normalize_path(mod.candidates[0]) + ".exe first");
+            emit(indicator_kind::unquoted_path_with_spaces, f, module_ptr, "CreateProcess tries " + first + ".exe first");
         }
     }
 
-    std::string unquoted_module;
-    for (const char ch : module_text) {
-        if (ch != '"') unquoted_module.push_back(ch);  // cmd ignores quotes inside a command name
+    // cmd ignores quotes inside a command name; most names have none, so copy only when needed.
+    std::string unquoted_buf;
+    std::string_view unquoted_module = module_text;
+    if (module_text.find('"') != std::string_view::npos) {
+        for (const char ch : module_text) {
+            if (ch != '"') unquoted_buf.push_back(ch);
+        }
+        unquoted_module = unquoted_buf;
     }
-    std::string norm = normalize_path(unquoted_module);
-    bool implied = false;
-    if (path_extension(norm).empty() && !norm.empty() && norm.back() != '\\') {
-        norm += ".exe";
-        implied = true;
-    }
-    const std::string base(path_basename(norm));
+    // normalize_path(unquoted_module) may already be known: when the module is mod.text or the chosen
+    // candidate itself (same view) and has no quotes to remove.
+    const bool unchanged = unquoted_module.data() == module_text.data();
+    const bool reuse_first = unchanged && !first.empty() && module_text.data() == mod.text.data() && module_text.size() == mod.text.size();
+    const bool reuse_chosen = unchanged && ambiguous && !chosen_norm.empty();
+    const std::string plain_norm = reuse_first    ? std::move(first)
+                                   : reuse_chosen ? std::move(chosen_norm)
+                                                  : normalize_path(unquoted_module);
+    // executed_file normalizes strip_quotes(trim(module_text)); when that is the text just normalized, pass it on.
+    const bool exe_norm_known = strip_quotes(trim(module_text)) == unquoted_module;
+    const bool implied = path_extension(plain_norm).empty() && !plain_norm.empty() && plain_norm.back() != '\\';
+    std::string implied_norm;
+    if (implied) implied_norm = plain_norm + ".exe";
+    const std::string& norm = implied ? implied_norm : plain_norm;
+    std::string base(path_basename(norm));
     const std::string_view ext = path_extension(base);
     std::string_view name = base;
     if (ext == ".exe" || ext == ".com") name.remove_suffix(4);
     const tool_entry* tool = (ext == ".exe" || ext == ".com") ? find_tool(name) : nullptr;
 
-    if (top) {
-        executable_info info;
-        info.raw = std::string(strip_quotes(trim(module_text)));
-        info.expanded = expand_ps_env(expand_env(info.raw, nullptr));
-        info.normalized = norm;
-        info.basename = base;
-        info.field = std::string(mf.field);
-        info.extension_implied = implied;
-        info.relative = norm.find('\\') == std::string::npos;
-        info.ambiguous = ambiguous;
-        info.candidates = std::move(candidates);
-        info.writable = classify_writable(norm);
-        out.executable = std::move(info);
-    }
     std::vector<command_argument> argv = tokenize_argv(text, argv_dialect::msvcrt);
-    if (top) {
-        for (const command_argument& a : argv) out.argv.push_back(a.value);
-    }
     if (tool == nullptr && norm.find('\\') == std::string::npos && (ext == ".exe" || ext == ".com")) {
         emit(indicator_kind::relative_executable, mf, module_ptr, base);
     }
-    executed_file(module_text, mf, module_ptr, "program", file_role::program);
+    executed_file(module_text, mf, module_ptr, "program", file_role::program, exe_norm_known ? &plain_norm : nullptr);
 
     if (executable != nullptr && !trim(mod.text).empty()) {
         std::string named = normalize_path(mod.text);
@@ -631,6 +649,25 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
             emit(indicator_kind::argv0_mismatch, f, text.data() + mod.begin,
                  "runs " + base + "; the command line names " + std::string(path_basename(named)));
         }
+    }
+
+    if (top) {
+        executable_info info;
+        info.raw = std::string(strip_quotes(trim(module_text)));
+        // expand_env returns its input unchanged without a '%': skip that intermediate copy.
+        info.expanded = info.raw.find('%') == std::string::npos ? expand_ps_env(info.raw) : expand_ps_env(expand_env(info.raw, nullptr));
+        info.writable = classify_writable(norm);
+        info.relative = norm.find('\\') == std::string::npos;
+        info.normalized = norm;
+        info.basename = base;
+        info.field = std::string(mf.field);
+        info.extension_implied = implied;
+        info.ambiguous = ambiguous;
+        info.candidates = std::move(candidates);
+        out.executable = std::move(info);
+        out.argv.reserve(argv.size());
+        // Only a known tool reads argv further on; otherwise its strings are moved, not copied.
+        for (command_argument& a : argv) out.argv.push_back(tool != nullptr ? a.value : std::move(a.value));
     }
 
     // Files started through their association rather than as programs.
@@ -645,17 +682,17 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
         return nullptr;
     }
 
-    tool_call call;
-    call.tool = tool;
-    call.text = text;
-    call.argv = std::move(argv);
-    call.basename = base;
-    call.f = &f;
     if (tool == nullptr) {
         add_stage(base, stage_role::program, "runs a program", text, f);
         return nullptr;
     }
-    if (tool->role == stage_role::lolbin) emit(indicator_kind::lolbin, f, module_ptr, base);
+    tool_call call;
+    call.tool = tool;
+    call.text = text;
+    call.argv = std::move(argv);
+    call.basename = std::move(base);  // ext and name (views of base) are not used past this point
+    call.f = &f;
+    if (tool->role == stage_role::lolbin) emit(indicator_kind::lolbin, f, module_ptr, call.basename);
     run_tool(call);
     return tool;
 }

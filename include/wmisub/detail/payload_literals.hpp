@@ -306,8 +306,14 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
                 }
             }
         }
-        e.copy(c, i);
-        ++i;
+        // Word characters following this one reach this point too (none starts a construct
+        // above: not a quote, '(', '-' or '[', and not at a word start): copy them as one run.
+        std::size_t run = i + 1;
+        if (is_word(c)) {
+            while (run < t.size() && is_word(t[run])) ++run;
+        }
+        e.copy(t.substr(i, run - i), i);
+        i = run;
     }
     return rewrites;
 }
@@ -335,7 +341,8 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
             out.maps.push_back(std::move(next.map));
         }
     }
-    out.lower = lower_copy(out.text);
+    // cmd text is matched through `text` alone (payload_cmd.hpp never reads `lower`): skip the copy.
+    if (lang != script_language::cmd) out.lower = lower_copy(out.text);
     return out;
 }
 

@@ -525,8 +525,13 @@ inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
             e.synth("-", i);
             i += dl;
         } else {
-            e.copy(c, i);
-            ++i;
+            // Word characters after this one take this same branch: copy them as one run.
+            std::size_t run = i + 1;
+            if (is_word(c)) {
+                while (run < s.size() && is_word(s[run])) ++run;
+            }
+            e.copy(s.substr(i, run - i), i);
+            i = run;
         }
     }
 }
@@ -784,8 +789,11 @@ inline void cmd_pass1(std::string_view s, emitter& e, obfuscation_stats& st, con
             e.copy(s[i + 1], i + 1);
             i += 2;
         } else {
-            e.copy(c, i);
-            ++i;
+            // Ordinary characters are copied as one run: one map entry and one append, not one per character.
+            std::size_t run = i + 1;
+            while (run < s.size() && s[run] != '%' && s[run] != '"' && s[run] != '^') ++run;
+            e.copy(s.substr(i, run - i), i);
+            i = run;
         }
     }
 }

@@ -404,13 +404,13 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f) {
                 const std::string_view name = l.substr(q + 1, e - q - 1);
                 std::string v;
                 std::size_t ve = e;
-                const bool value_param = name.starts_with("f") || name.starts_with("pat") || name.starts_with("psp") || name.starts_with("a") ||
-                                         name.starts_with("wi") || name == "w" || name.starts_with("wo") || name.starts_with("v") ||
-                                         name.starts_with("c") || name.starts_with("r");
+                const bool value_param = has_prefix(name, "f") || has_prefix(name, "pat") || has_prefix(name, "psp") || has_prefix(name, "a") ||
+                                         has_prefix(name, "wi") || name == "w" || has_prefix(name, "wo") || has_prefix(name, "v") ||
+                                         has_prefix(name, "c") || has_prefix(name, "r");
                 if (value_param && read_value(t, e, v, ve)) {
-                    if (name.starts_with("f") || name.starts_with("pat") || name.starts_with("psp")) file = v;
-                    else if (name.starts_with("a")) args = v;
-                    else if ((name.starts_with("wi") || name == "w") && ps_hidden_style(v)) ev(indicator_kind::hidden_window, q, "Start-Process -WindowStyle " + v);
+                    if (has_prefix(name, "f") || has_prefix(name, "pat") || has_prefix(name, "psp")) file = v;
+                    else if (has_prefix(name, "a")) args = v;
+                    else if ((has_prefix(name, "wi") || name == "w") && ps_hidden_style(v)) ev(indicator_kind::hidden_window, q, "Start-Process -WindowStyle " + v);
                     q = ve;
                 } else {
                     q = e;

@@ -123,7 +123,9 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
         if (e <= mark + 3) continue;
         const std::string_view url = s.substr(b, e - b);
         std::string_view host = s.substr(mark + 3, e - mark - 3);
-        host = host.substr(0, host.find_first_of("/?#"));
+        std::size_t host_end = 0;  // find_first_of("/?#") without a memchr call per character
+        while (host_end < host.size() && host[host_end] != '/' && host[host_end] != '?' && host[host_end] != '#') ++host_end;
+        host = host.substr(0, host_end);
         if (const std::size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
         bool host_ok = !host.empty() && host[0] != '.';
         bool alnum = false;
@@ -160,10 +162,12 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
 }
 
 // IPv4 and IPv6 addresses outside URLs.
+// `out` grows only where a hit is pushed, so the cap is checked there, not for every character.
 inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
-    for (std::size_t i = 0; i < s.size() && out.size() < cap; ++i) {
+    if (out.size() >= cap) return;
+    for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        const bool boundary = i == 0 || (!is_word(s[i - 1]) && s[i - 1] != '.' && s[i - 1] != '/' && s[i - 1] != ':' && s[i - 1] != ']');
+        const bool boundary = i == 0 || !char_is(s[i - 1], cc_ip_glue);  // one table lookup per character
         if (!boundary || !(is_hex(c) || c == ':')) continue;
         if (is_digit(c)) {
             if (const std::size_t len = ipv4_at(s, i); len > 0) {
@@ -172,6 +176,7 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
                 if (!more && !version_context(s, i)) {
                     const std::string_view ip = s.substr(i, len);
                     if (ip != "0.0.0.0" && ip != "255.255.255.255") out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+                    if (out.size() >= cap) return;
                 }
                 i = end;
                 continue;
@@ -191,8 +196,9 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
                 longest = std::max(longest, run);
             }
             // "a::b" is more often code than an address: want a 4-digit group, three groups or a "::" edge.
-            const bool plausible = longest == 4 || colons >= 3 || ip.starts_with("::") || ip.ends_with("::");
+            const bool plausible = longest == 4 || colons >= 3 || has_prefix(ip, "::") || ip.ends_with("::");
             if (!more && colons >= 2 && ip != "::" && plausible) out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+            if (out.size() >= cap) return;
             i = end;
             continue;
         }
@@ -270,10 +276,11 @@ inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
             out.push_back({indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
         }
     };
-    for (std::size_t i = 0; i + 2 < s.size() && out.size() < cap; ++i) {
+    if (out.size() >= cap) return;
+    for (std::size_t i = 0; i + 2 < s.size(); ++i) {  // out grows only in consider(): the cap is checked after it
         const char c = s[i];
         std::size_t b = std::string_view::npos;
-        if (is_alpha(c) && s[i + 1] == ':' && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
+        if (s[i + 1] == ':' && is_alpha(c) && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
             b = i;
         } else if (c == '%' && (i == 0 || s[i - 1] != '%')) {
             const std::size_t close = s.substr(i + 1, 40).find('%');
@@ -289,6 +296,7 @@ inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
         const bool sq = b > 0 && s[b - 1] == '\'';
         const std::size_t e = path_token_end(s, b, dq, sq);
         consider(b, e);
+        if (out.size() >= cap) return;
         i = e > i ? e - 1 : i;
     }
 }
@@ -333,25 +341,26 @@ struct blob {
 inline void scan_blobs(std::string_view s, std::vector<blob>& out, std::size_t min_b64, std::size_t cap) {
     std::size_t i = 0;
     while (i < s.size() && out.size() < cap) {
-        if (!is_b64(s[i]) && s[i] != '-' && s[i] != '_') {
+        constexpr unsigned run_chars = cc_alpha | cc_digit | cc_b64_sign | cc_b64_url;  // base64 digits, '-', '_'
+        if (!char_is(s[i], run_chars)) {
             ++i;
             continue;
         }
         const std::size_t b = i;
-        bool upper = false;
-        bool lower = false;
-        bool digit = false;
-        bool all_hex = true;
-        bool slash_or_plus = false;
-        while (i < s.size() && (is_b64(s[i]) || s[i] == '-' || s[i] == '_')) {
-            const char c = s[i];
-            upper = upper || (c >= 'A' && c <= 'Z');
-            lower = lower || (c >= 'a' && c <= 'z');
-            digit = digit || is_digit(c);
-            slash_or_plus = slash_or_plus || c == '/' || c == '+';
-            all_hex = all_hex && is_hex(c);
+        // The classes seen in the run (any) and shared by all of it (all), from one table load per character.
+        unsigned any = 0;
+        unsigned all = cc_hex;
+        while (i < s.size() && char_is(s[i], run_chars)) {
+            const unsigned cls = char_classes[static_cast<unsigned char>(s[i])];
+            any |= cls;
+            all &= cls;
             ++i;
         }
+        const bool upper = (any & cc_upper) != 0;
+        const bool lower = (any & cc_lower) != 0;
+        const bool digit = (any & cc_digit) != 0;
+        const bool slash_or_plus = (any & cc_b64_sign) != 0;
+        const bool all_hex = (all & cc_hex) != 0;
         std::size_t e = i;
         while (e < s.size() && s[e] == '=' && e - i < 2) ++e;
         const std::size_t len = e - b;

@@ -263,7 +263,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
             const std::string value = script_value(t, l, q, vars, end);
             if (m.what == 'g') {
                 const std::string lv = lower_copy(value);
-                if (lv.starts_with("script:")) {
+                if (has_prefix(lv, "script:")) {
                     const std::string_view target = std::string_view(value).substr(7);
                     const bool remote = istarts(target, "http") || is_remote_unc(normalize_path(target));
                     ev(remote ? indicator_kind::remote_code_load : indicator_kind::proxy_execution, p, "scriptlet moniker " + std::string(target));

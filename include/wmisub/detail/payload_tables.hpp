@@ -193,7 +193,7 @@ inline const tool_entry* find_tool(std::string_view name) noexcept {
     for (std::size_t i = 0; i < name.size(); ++i) buf[i] = lc(name[i]);
     const std::string_view key(buf.data(), name.size());
     const auto it = std::lower_bound(tool_table.begin(), tool_table.end(), key,
-                                     [](const tool_entry& e, std::string_view k) { return e.name < k; });
+                                     [](const tool_entry& e, std::string_view k) { return sv_less(e.name, k); });
     return (it != tool_table.end() && it->name == key) ? &*it : nullptr;
 }
 

@@ -30,13 +30,46 @@ namespace detail {
 // ---------------------------------------------------------------------------
 
 [[nodiscard]] constexpr char lc(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-[[nodiscard]] constexpr bool is_alnum(char c) noexcept { return is_alpha(c) || is_digit(c); }
-[[nodiscard]] constexpr bool is_word(char c) noexcept { return is_alnum(c) || c == '_'; }
-[[nodiscard]] constexpr bool is_hex(char c) noexcept {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+// Character classes as bits of one table: the scanners test them for every
+// character, and a table load is cheaper than a chain of range comparisons.
+enum : std::uint16_t {
+    cc_alpha = 1, cc_digit = 2, cc_underscore = 4, cc_hex = 8, cc_b64_sign = 16,
+    cc_ip_glue = 32,    // word characters and . / : ] (an address right after one is not at a boundary)
+    cc_line_blank = 64, // ' ', '\t', '\r', '\n' (end a CreateProcess module token)
+    cc_b64_url = 128,   // '-', '_' (URL-safe base64 digits)
+    cc_upper = 256,     // 'A'..'Z'
+    cc_lower = 512,     // 'a'..'z'
+};
+
+[[nodiscard]] constexpr std::array<std::uint16_t, 256> make_char_classes() noexcept {
+    std::array<std::uint16_t, 256> t{};
+    for (unsigned c = 0; c < 256; ++c) {
+        std::uint16_t v = 0;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) v |= cc_alpha;
+        if (c >= 'A' && c <= 'Z') v |= cc_upper;
+        if (c >= 'a' && c <= 'z') v |= cc_lower;
+        if (c >= '0' && c <= '9') v |= cc_digit | cc_hex;
+        if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= cc_hex;
+        if (c == '_') v |= cc_underscore;
+        if (c == '+' || c == '/') v |= cc_b64_sign;
+        if ((v & (cc_alpha | cc_digit | cc_underscore)) != 0 || c == '.' || c == '/' || c == ':' || c == ']') v |= cc_ip_glue;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') v |= cc_line_blank;
+        if (c == '-' || c == '_') v |= cc_b64_url;
+        t[c] = v;
+    }
+    return t;
 }
+inline constexpr std::array<std::uint16_t, 256> char_classes = make_char_classes();
+
+[[nodiscard]] constexpr bool char_is(char c, unsigned mask) noexcept {
+    return (char_classes[static_cast<unsigned char>(c)] & mask) != 0;
+}
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return char_is(c, cc_alpha); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return char_is(c, cc_digit); }
+[[nodiscard]] constexpr bool is_alnum(char c) noexcept { return char_is(c, cc_alpha | cc_digit); }
+[[nodiscard]] constexpr bool is_word(char c) noexcept { return char_is(c, cc_alpha | cc_digit | cc_underscore); }
+[[nodiscard]] constexpr bool is_hex(char c) noexcept { return char_is(c, cc_hex); }
 [[nodiscard]] constexpr int hex_value(char c) noexcept {
     if (is_digit(c)) return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -44,7 +77,39 @@ namespace detail {
     return -1;
 }
 [[nodiscard]] constexpr bool is_space(char c) noexcept { return is_ascii_space(c); }
-[[nodiscard]] constexpr bool is_b64(char c) noexcept { return is_alnum(c) || c == '+' || c == '/'; }
+[[nodiscard]] constexpr bool is_b64(char c) noexcept { return char_is(c, cc_alpha | cc_digit | cc_b64_sign); }
+
+// starts_with for a literal prefix: its length is a constant, so the test is inlined
+// (std::string_view::starts_with(const char*) costs a strlen and a memcmp call).
+template <std::size_t N>
+[[nodiscard]] constexpr bool has_prefix(std::string_view s, const char (&prefix)[N]) noexcept {
+    if (s.size() < N - 1) return false;
+    for (std::size_t i = 0; i + 1 < N; ++i) {
+        if (s[i] != prefix[i]) return false;
+    }
+    return true;
+}
+
+// starts_with as an inline loop comparing from the end of the prefix: the path
+// tables' entries share their start ("windows\\system32\\"), so a mismatch shows
+// in the first characters compared, cheaper than a memcmp call.
+[[nodiscard]] constexpr bool prefix_equal(std::string_view s, std::string_view prefix) noexcept {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = prefix.size(); i > 0; --i) {
+        if (s[i - 1] != prefix[i - 1]) return false;
+    }
+    return true;
+}
+
+// The order of std::string_view (bytes compared as unsigned char, then length)
+// as an inline loop: table searches decide within a few bytes, without a memcmp call.
+[[nodiscard]] constexpr bool sv_less(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+    }
+    return a.size() < b.size();
+}
 
 // ASCII-only case-insensitive equality (keywords and switches are ASCII).
 [[nodiscard]] constexpr bool ieq(std::string_view a, std::string_view b) noexcept {
@@ -71,8 +136,13 @@ namespace detail {
 }
 
 // Case-insensitive find of an ASCII needle.
+// Case folding only maps letters to letters, so a needle without letters ("://")
+// matches exactly where a plain search finds it; that search is much cheaper.
 [[nodiscard]] inline std::size_t ifind_from(std::string_view hay, std::string_view needle, std::size_t from = 0) noexcept {
     if (from > hay.size()) return std::string_view::npos;
+    bool letters = false;
+    for (const char c : needle) letters = letters || is_alpha(c);
+    if (!letters) return hay.find(needle, from);
     const std::size_t at = ascii_ifind(hay.substr(from), needle);
     return at == std::string_view::npos ? at : at + from;
 }
@@ -180,7 +250,7 @@ static_assert(env_defaults_sorted(), "env_defaults must be sorted by name");
     for (std::size_t i = 0; i < name.size(); ++i) buf[i] = lc(name[i]);
     const std::string_view key(buf.data(), name.size());
     const auto it = std::lower_bound(env_defaults.begin(), env_defaults.end(), key,
-                                     [](const env_default& e, std::string_view k) { return e.name < k; });
+                                     [](const env_default& e, std::string_view k) { return sv_less(e.name, k); });
     return (it != env_defaults.end() && it->name == key) ? &*it : nullptr;
 }
 
@@ -245,13 +315,21 @@ struct env_overrides {
 // Expands %VAR%, %VAR:~a,b% and %VAR:old=new% (cmd syntax). Unknown names and
 // WMI templates stay as written; `%%` stays `%%`. Bounded: output at most 4x input + 4 KiB.
 [[nodiscard]] inline std::string expand_env(std::string_view text, const env_overrides* extra, std::size_t* expansions = nullptr) {
+    if (text.find('%') == std::string_view::npos) return std::string(text);  // nothing to expand: skip the scan
     std::string out;
     out.reserve(text.size());
     const std::size_t cap = text.size() * 4 + 4096;
     std::size_t i = 0;
     while (i < text.size()) {
         const char c = text[i];
-        if (c != '%' || out.size() > cap) {
+        if (c != '%') {
+            // Text up to the next '%' is copied as one run (the cap only matters at a '%').
+            const std::size_t next = std::min(text.find('%', i), text.size());
+            out.append(text.substr(i, next - i));
+            i = next;
+            continue;
+        }
+        if (out.size() > cap) {
             out.push_back(c);
             ++i;
             continue;
@@ -347,6 +425,7 @@ struct env_overrides {
 
 // Expands PowerShell `$env:NAME` and `${env:NAME}` with the LocalSystem defaults.
 [[nodiscard]] inline std::string expand_ps_env(std::string_view text) {
+    if (text.find('$') == std::string_view::npos) return std::string(text);  // nothing to expand: skip the scan
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;
@@ -385,74 +464,116 @@ struct env_overrides {
     return s;
 }
 
-// See normalize_path in wmisub/payload.hpp.
-[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
-    std::string_view s = strip_quotes(trim(raw));
-    std::string text = expand_ps_env(expand_env(s, nullptr));
-    for (char& c : text) c = c == '/' ? '\\' : lc(c);
-    std::string_view v = text;
-    std::string prefix;
-    if (v.starts_with("\\\\?\\unc\\")) {
-        v.remove_prefix(8);
-        prefix = "\\\\";
-    } else if (v.starts_with("\\\\?\\") || v.starts_with("\\??\\")) {
-        v.remove_prefix(4);
-    } else if (v.starts_with("\\\\.\\") && v.size() >= 6 && is_alpha(v[4]) && v[5] == ':') {
-        v.remove_prefix(4);
-    } else if (v.starts_with("\\\\")) {
-        v.remove_prefix(2);
-        prefix = "\\\\";
-    }
-    if (prefix.empty() && v.size() >= 2 && is_alpha(v[0]) && v[1] == ':') {
-        prefix.assign(v.substr(0, 2));
-        v.remove_prefix(2);
-        if (!v.empty() && v[0] == '\\') {
-            prefix.push_back('\\');
+// Expands %VAR% and $env:VAR, skipping the work when neither can occur.
+[[nodiscard]] inline std::string expand_path_variables(std::string_view s) {
+    const bool cmd_vars = s.find('%') != std::string_view::npos;
+    const bool ps_vars = s.find('$') != std::string_view::npos;
+    if (!cmd_vars && !ps_vars) return std::string(s);
+    std::string text = cmd_vars ? expand_env(s, nullptr) : std::string(s);
+    if (ps_vars) return expand_ps_env(text);
+    return text;  // returned as is (a conditional expression would copy it)
+}
+
+// Splits the root of a lower-cased, backslashed path into `out`; returns the rest.
+// Every special prefix starts with '\\', so other paths skip straight to the drive check.
+[[nodiscard]] inline std::string_view take_path_root(std::string_view v, std::string& out) {
+    if (!v.empty() && v[0] == '\\') {
+        if (has_prefix(v, "\\\\?\\unc\\")) {
+            out = "\\\\";
+            return v.substr(8);
         }
-    } else if (prefix.empty() && !v.empty() && v[0] == '\\') {
-        prefix = "\\";
+        if (has_prefix(v, "\\\\?\\") || has_prefix(v, "\\??\\")) {
+            v.remove_prefix(4);
+        } else if (has_prefix(v, "\\\\.\\") && v.size() >= 6 && is_alpha(v[4]) && v[5] == ':') {
+            v.remove_prefix(4);
+        } else if (has_prefix(v, "\\\\")) {
+            out = "\\\\";
+            return v.substr(2);
+        }
     }
-    std::vector<std::string_view> parts;
+    if (v.size() >= 2 && is_alpha(v[0]) && v[1] == ':') {
+        out.assign(v.substr(0, 2));
+        v.remove_prefix(2);
+        if (!v.empty() && v[0] == '\\') out.push_back('\\');
+    } else if (!v.empty() && v[0] == '\\') {
+        out = "\\";
+    }
+    return v;
+}
+
+// The long name of an 8.3 short name Windows always gives these folders.
+[[nodiscard]] constexpr std::string_view long_folder_name(std::string_view part) noexcept {
+    if (part == "progra~1") return "program files";
+    if (part == "progra~2") return "program files (x86)";
+    if (part == "progra~3") return "programdata";
+    if (part == "docume~1") return "documents and settings";
+    return part;
+}
+
+// See normalize_path in wmisub/payload.hpp. Components are appended to the
+// output as they come; `..` removes the last one, so no list is built.
+// Paths are normalized many times per analysis: short ones without variables
+// are lower-cased in a stack buffer, so only the result is allocated.
+[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+    const std::string_view s = strip_quotes(trim(raw));
+    std::string expanded;
+    std::array<char, 512> small;
+    char* text = small.data();
+    std::string_view src = s;
+    if (s.find('%') != std::string_view::npos || s.find('$') != std::string_view::npos) {
+        expanded = expand_path_variables(s);
+        src = expanded;
+        text = expanded.data();
+    } else if (s.size() > small.size()) {
+        expanded.assign(s);
+        text = expanded.data();
+    }
+    for (std::size_t i = 0; i < src.size(); ++i) {
+        const char c = src[i];
+        text[i] = c == '/' ? '\\' : lc(c);
+    }
+    std::string out;
+    out.reserve(src.size());
+    std::string_view v = take_path_root(std::string_view(text, src.size()), out);
+    const bool rooted = !out.empty();
+    const std::size_t root = out.size();
+    std::size_t count = 0;
     std::size_t pos = 0;
-    while (pos <= v.size()) {
+    while (pos <= v.size() && count <= 256) {
         std::size_t next = v.find('\\', pos);
         if (next == std::string_view::npos) next = v.size();
         std::string_view part = v.substr(pos, next - pos);
         pos = next + 1;
         if (part.empty() || part == ".") continue;
         if (part == "..") {
-            if (!parts.empty() && parts.back() != "..") {
-                parts.pop_back();
-            } else if (prefix.empty()) {
-                parts.push_back(part);
+            const std::size_t last = out.rfind('\\');
+            const std::size_t last_start = last == std::string::npos || last < root ? root : last + 1;
+            if (count > 0 && std::string_view(out).substr(last_start) != "..") {
+                out.resize(last_start > root ? last_start - 1 : root);
+                --count;
+                continue;
             }
-            continue;
+            if (rooted) continue;
+        } else {
+            // Win32 drops trailing dots and spaces of each component ("cmd.exe." is cmd.exe).
+            while (!part.empty() && (part.back() == '.' || part.back() == ' ')) part.remove_suffix(1);
+            if (part.empty()) continue;
         }
-        // Win32 drops trailing dots and spaces of each component ("cmd.exe." is cmd.exe).
-        while (!part.empty() && (part.back() == '.' || part.back() == ' ')) part.remove_suffix(1);
-        if (part.empty()) continue;
-        parts.push_back(part);
-        if (parts.size() > 256) break;
-    }
-    std::string out = prefix;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i > 0) out.push_back('\\');
-        std::string_view part = parts[i];
-        if (part == "progra~1") part = "program files";
-        else if (part == "progra~2") part = "program files (x86)";
-        else if (part == "progra~3") part = "programdata";
-        else if (part == "docume~1") part = "documents and settings";
-        out.append(part);
+        if (count > 0) out.push_back('\\');
+        out.append(long_folder_name(part));
+        ++count;
     }
     return out;
 }
 
 // The last component of a normalized path ("powershell.exe").
+// A backward loop rather than find_last_of: that one calls memchr on the set for every character.
 [[nodiscard]] constexpr std::string_view path_basename(std::string_view path) noexcept {
-    const std::size_t slash = path.find_last_of("\\/");
-    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    std::size_t start = path.size();
+    while (start > 0 && path[start - 1] != '\\' && path[start - 1] != '/') --start;
+    std::string_view base = path.substr(start);
     // "C:name" (drive-relative) keeps only the name.
-    if (base.size() >= 2 && base[1] == ':' && slash == std::string_view::npos) base.remove_prefix(2);
+    if (base.size() >= 2 && base[1] == ':' && start == 0) base.remove_prefix(2);
     return base;
 }
 
@@ -473,8 +594,10 @@ struct env_overrides {
 
 // The stream name of `file:stream[:$DATA]` paths, or "" (drive letters and `::` are not streams).
 [[nodiscard]] constexpr std::string_view path_stream(std::string_view path) noexcept {
-    const std::size_t slash = path.find_last_of("\\/");
-    std::size_t start = slash == std::string_view::npos ? 0 : slash + 1;
+    std::size_t after = path.size();  // just past the last separator, 0 when there is none
+    while (after > 0 && path[after - 1] != '\\' && path[after - 1] != '/') --after;
+    const std::size_t slash = after == 0 ? std::string_view::npos : after - 1;
+    std::size_t start = after;
     if (slash == std::string_view::npos && path.size() >= 2 && path[1] == ':') start = 2;
     const std::string_view base = path.substr(start);
     const std::size_t colon = base.find(':');
@@ -486,12 +609,12 @@ struct env_overrides {
 // True for "x:\..." and "\\host\..." paths.
 [[nodiscard]] constexpr bool is_absolute_path(std::string_view normalized) noexcept {
     return (normalized.size() >= 3 && is_alpha(normalized[0]) && normalized[1] == ':' && normalized[2] == '\\') ||
-           normalized.starts_with("\\\\");
+           has_prefix(normalized, "\\\\");
 }
 
 // True for a UNC path to another machine (not `\\.\`, `\\?\`, `\\localhost\`).
 [[nodiscard]] inline bool is_remote_unc(std::string_view normalized) noexcept {
-    if (!normalized.starts_with("\\\\") || normalized.size() < 3) return false;
+    if (!has_prefix(normalized, "\\\\") || normalized.size() < 3) return false;
     const std::string_view rest = normalized.substr(2);
     const std::string_view host = rest.substr(0, rest.find('\\'));
     return !(host.empty() || host == "." || host == "?" || host == "localhost" || host == "127.0.0.1" ||
@@ -503,7 +626,7 @@ struct env_overrides {
     if (normalized.size() >= 3 && is_alpha(normalized[0]) && normalized[1] == ':' && normalized[2] == '\\') {
         return normalized.substr(3);
     }
-    if (normalized.starts_with("\\") && !normalized.starts_with("\\\\")) return normalized.substr(1);
+    if (has_prefix(normalized, "\\") && !has_prefix(normalized, "\\\\")) return normalized.substr(1);
     return normalized;
 }
 
@@ -533,13 +656,22 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     "windows\\system32\\wbem\\logs\\",
 };
 
+// classify_writable tests the "windows\\" prefix once before this list.
+[[nodiscard]] constexpr bool windows_writable_dirs_prefixed() noexcept {
+    for (std::string_view d : windows_writable_dirs) {
+        if (!has_prefix(d, "windows\\")) return false;
+    }
+    return true;
+}
+static_assert(windows_writable_dirs_prefixed(), "windows_writable_dirs entries must start with windows\\");
+
 // Where a normalized path points if ordinary users can write there.
 [[nodiscard]] inline std::optional<writable_location> classify_writable(std::string_view normalized) noexcept {
-    if (normalized.starts_with("\\\\")) return std::nullopt;
-    if (normalized.starts_with("%temp%") || normalized.starts_with("%tmp%")) return writable_location::temp;
+    if (has_prefix(normalized, "\\\\")) return std::nullopt;
+    if (has_prefix(normalized, "%temp%") || has_prefix(normalized, "%tmp%")) return writable_location::temp;
     const std::string_view rest = below_drive(normalized);
     for (std::string_view profiles : {std::string_view("users\\"), std::string_view("documents and settings\\")}) {
-        if (!rest.starts_with(profiles)) continue;
+        if (!prefix_equal(rest, profiles)) continue;
         const std::string_view after = rest.substr(profiles.size());
         const std::size_t slash = after.find('\\');
         if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
@@ -549,14 +681,17 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
         if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
         return writable_location::user_profile;
     }
-    if (rest.starts_with("windows\\temp\\")) return writable_location::windows_temp;
-    for (std::string_view dir : windows_writable_dirs) {
-        if (rest.starts_with(dir)) return writable_location::windows_writable;
+    // Every Windows entry starts with "windows\\": most paths skip the list at once.
+    if (has_prefix(rest, "windows\\")) {
+        if (has_prefix(rest, "windows\\temp\\")) return writable_location::windows_temp;
+        for (std::string_view dir : windows_writable_dirs) {
+            if (prefix_equal(rest, dir)) return writable_location::windows_writable;
+        }
     }
-    if (rest.starts_with("programdata\\")) return writable_location::program_data;
-    if (rest.starts_with("perflogs\\")) return writable_location::perflogs;
-    if (rest.starts_with("$recycle.bin\\") || rest.starts_with("recycler\\")) return writable_location::recycle_bin;
-    if (rest.starts_with("temp\\") || rest.starts_with("tmp\\")) return writable_location::root_temp;
+    if (has_prefix(rest, "programdata\\")) return writable_location::program_data;
+    if (has_prefix(rest, "perflogs\\")) return writable_location::perflogs;
+    if (has_prefix(rest, "$recycle.bin\\") || has_prefix(rest, "recycler\\")) return writable_location::recycle_bin;
+    if (has_prefix(rest, "temp\\") || has_prefix(rest, "tmp\\")) return writable_location::root_temp;
     return std::nullopt;
 }
 
@@ -569,33 +704,35 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     return after.find('\\') == std::string_view::npos;
 }
 
+// Places whose files run automatically, found anywhere in a normalized path.
+struct autostart_rule {
+    std::string_view needle;
+    std::string_view what;
+};
+inline constexpr std::array<autostart_rule, 14> autostart_rules = {{
+    {"\\start menu\\programs\\startup\\", "Startup folder"},
+    {"\\windows\\system32\\wbem\\mof\\", "WMI MOF auto-compile directory"},
+    {"\\windows\\syswow64\\wbem\\mof\\", "WMI MOF auto-compile directory"},
+    {"\\grouppolicy\\machine\\scripts\\", "Group Policy scripts"},
+    {"\\grouppolicy\\user\\scripts\\", "Group Policy scripts"},
+    {"\\windows\\tasks\\", "Task Scheduler job folder"},
+    {"\\windows\\system32\\tasks\\", "Task Scheduler task folder"},
+    {"\\windowspowershell\\v1.0\\profile.ps1", "PowerShell all-users profile"},
+    {"\\windowspowershell\\v1.0\\microsoft.powershell_profile.ps1", "PowerShell all-users profile"},
+    {"\\windowspowershell\\profile.ps1", "PowerShell profile"},
+    {"\\windowspowershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
+    {"\\powershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
+    {"\\microsoft\\word\\startup\\", "Office startup folder"},
+    {"\\microsoft\\excel\\xlstart\\", "Office startup folder"},
+}};
+
 // What autostart location a normalized path is in, or "" when none.
 [[nodiscard]] inline std::string_view autostart_location(std::string_view normalized) noexcept {
-    struct rule {
-        std::string_view needle;
-        std::string_view what;
-    };
-    static constexpr std::array<rule, 14> rules = {{
-        {"\\start menu\\programs\\startup\\", "Startup folder"},
-        {"\\windows\\system32\\wbem\\mof\\", "WMI MOF auto-compile directory"},
-        {"\\windows\\syswow64\\wbem\\mof\\", "WMI MOF auto-compile directory"},
-        {"\\grouppolicy\\machine\\scripts\\", "Group Policy scripts"},
-        {"\\grouppolicy\\user\\scripts\\", "Group Policy scripts"},
-        {"\\windows\\tasks\\", "Task Scheduler job folder"},
-        {"\\windows\\system32\\tasks\\", "Task Scheduler task folder"},
-        {"\\windowspowershell\\v1.0\\profile.ps1", "PowerShell all-users profile"},
-        {"\\windowspowershell\\v1.0\\microsoft.powershell_profile.ps1", "PowerShell all-users profile"},
-        {"\\windowspowershell\\profile.ps1", "PowerShell profile"},
-        {"\\windowspowershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
-        {"\\powershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
-        {"\\microsoft\\word\\startup\\", "Office startup folder"},
-        {"\\microsoft\\excel\\xlstart\\", "Office startup folder"},
-    }};
-    for (const rule& r : rules) {
+    for (const autostart_rule& r : autostart_rules) {
         if (normalized.find(r.needle) != std::string_view::npos) return r.what;
     }
     const std::string_view rest = below_drive(normalized);
-    if (rest.starts_with("windows\\system32\\") || rest.starts_with("windows\\syswow64\\")) {
+    if (has_prefix(rest, "windows\\system32\\") || has_prefix(rest, "windows\\syswow64\\")) {
         const std::string_view base = path_basename(rest);
         for (std::string_view b : {"sethc.exe", "utilman.exe", "osk.exe", "magnify.exe", "narrator.exe",
                                    "displayswitch.exe", "atbroker.exe"}) {
@@ -607,10 +744,20 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     return {};
 }
 
+// autostart_location(normalized + "\\") for a path in which autostart_location(normalized)
+// found nothing, without building that string: then only a needle ending in '\\' can
+// match, and only at the very end (the accessibility check needs a file name).
+[[nodiscard]] inline std::string_view autostart_directory_location(std::string_view normalized) noexcept {
+    for (const autostart_rule& r : autostart_rules) {
+        if (r.needle.back() == '\\' && normalized.ends_with(r.needle.substr(0, r.needle.size() - 1))) return r.what;
+    }
+    return {};
+}
+
 // True for directories Windows ships system binaries in.
 [[nodiscard]] inline bool is_windows_directory(std::string_view normalized_dir) noexcept {
     const std::string_view rest = below_drive(normalized_dir);
-    return rest == "windows" || rest.starts_with("windows\\");
+    return rest == "windows" || has_prefix(rest, "windows\\");
 }
 
 // Extensions of files that run code when opened, loaded or executed.
@@ -654,22 +801,35 @@ inline constexpr std::array<std::string_view, 44> protected_binaries = {
 // skipped, padding optional, URL-safe digits accepted. Decodes at most
 // max_out bytes; nullopt when fewer than 4 digits remain.
 [[nodiscard]] inline std::optional<std::string> decode_base64_lenient(std::string_view text, std::size_t max_out) {
-    std::string digits;
-    digits.reserve(std::min(text.size(), max_out / 3 * 4 + 8));
+    // One pass straight from the text (no copy of the digits); a lone final digit is dropped afterwards.
+    const std::size_t limit = max_out / 3 * 4 + 4;
+    std::string out(std::min(text.size(), limit) / 4 * 3 + 3, '\0');
+    std::size_t count = 0;
+    std::size_t o = 0;
+    std::uint32_t bits = 0;
     for (const char c : text) {
-        if (is_b64(c) || c == '-' || c == '_') {
-            digits.push_back(c);
-            if (digits.size() >= max_out / 3 * 4 + 4) break;
+        if (char_is(c, cc_alpha | cc_digit | cc_b64_sign | cc_b64_url)) {
+            bits = (bits << 6) | static_cast<std::uint32_t>(base64_decode_table[static_cast<unsigned char>(c)]);
+            if (++count % 4 == 0) {
+                out[o++] = static_cast<char>((bits >> 16) & 0xFFu);
+                out[o++] = static_cast<char>((bits >> 8) & 0xFFu);
+                out[o++] = static_cast<char>(bits & 0xFFu);
+                bits = 0;
+            }
+            if (count >= limit) break;
         } else if (c == '=') {
             break;
         }
     }
-    if (digits.size() % 4 == 1) digits.pop_back();
-    if (digits.size() < 4) return std::nullopt;
-    std::string out;
-    error err;
-    if (!base64_decode_into(out, digits, err)) return std::nullopt;
-    if (out.size() > max_out) out.resize(max_out);
+    if (count % 4 == 1) --count;  // a lone final digit carries no whole byte
+    if (count < 4) return std::nullopt;
+    if (count % 4 == 2) {
+        out[o++] = static_cast<char>((bits >> 4) & 0xFFu);
+    } else if (count % 4 == 3) {
+        out[o++] = static_cast<char>((bits >> 10) & 0xFFu);
+        out[o++] = static_cast<char>((bits >> 2) & 0xFFu);
+    }
+    out.resize(std::min(o, max_out));
     return out;
 }
 

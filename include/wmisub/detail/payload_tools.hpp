@@ -57,20 +57,78 @@ inline void analyzer::registry_scan(std::string_view lower, std::string_view tex
 // Tool handlers
 // ---------------------------------------------------------------------------
 
+// cmd.exe: the command after /c or /k, with cmd's quote rule, run as cmd runs it.
+inline void analyzer::cmd_args(tool_call& call) {
+    const frame& f = *call.f;
+    const std::string_view after_module = call.text.substr(std::min(call.text.size(), createprocess_module(call.text, 0).end));
+    emit(indicator_kind::script_interpreter, f, call.ptr(0), "cmd.exe");
+    const cmd_switches sw = parse_cmd_switches(after_module);
+    if (!sw.has_command) {
+        add_stage(call.basename, call.tool->role, "interactive shell without /c (runs only its AutoRun)", call.text, f);
+        return;
+    }
+    const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);
+    add_stage(call.basename, call.tool->role, sw.keep ? "runs a command and stays (/k)" : "runs a command (/c)", call.text, f);
+    env_overrides vars;
+    const frame c = f.deeper();
+    cmd_script(cmdtext.head, c, vars);
+    if (!trim(cmdtext.tail).empty()) cmd_script(cmdtext.tail, c, vars);
+}
+
 inline void analyzer::run_tool(tool_call& call) {
     const tool_entry& t = *call.tool;
     const frame& f = *call.f;
     const frame c = f.deeper();
     const std::size_t n = call.size();
     constexpr std::size_t npos = std::string_view::npos;
-    std::vector<std::string> la;
+    // Handlers that read no arguments return before the argument tables below are built.
+    if (t.handler == tool_handler::cmd) {
+        cmd_args(call);
+        return;
+    }
+    if (t.handler == tool_handler::powershell) {
+        powershell_args(call);
+        return;
+    }
+    if (t.handler == tool_handler::none) {
+        add_stage(call.basename, t.role, t.what, call.text, f);
+        return;
+    }
+    if (t.handler == tool_handler::discovery) {
+        emit(indicator_kind::discovery, f, call.ptr(0), clip(call.text, 120));
+        add_stage(call.basename, t.role, "discovery", call.text, f);
+        return;
+    }
+    if (t.handler == tool_handler::credential_tool) {
+        emit(indicator_kind::credential_access, f, call.ptr(0), call.basename);
+        add_stage(call.basename, t.role, t.what, call.text, f);
+        return;
+    }
+    // Lower-case arguments share one buffer sized up front (views stay valid): one allocation, not one per argument.
+    std::string la_buf;
+    std::size_t la_total = 0;
+    for (std::size_t i = 0; i < n; ++i) la_total += call.arg(i).size();
+    la_buf.resize(la_total);
+    for (std::size_t i = 0, at = 0; i < n; ++i) {
+        for (const char ch : call.arg(i)) la_buf[at++] = lc(ch);
+    }
+    std::vector<std::string_view> la;
     la.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) la.push_back(lower_copy(call.arg(i)));
-    const std::string all = lower_copy(call.text);
+    for (std::size_t i = 0, at = 0; i < n; at += call.arg(i).size(), ++i) la.push_back(std::string_view(la_buf).substr(at, call.arg(i).size()));
+    // The lower-case command line is needed by few handlers: built on first use.
+    std::string all_buf;
+    bool all_ready = false;
+    auto all = [&]() -> const std::string& {
+        if (!all_ready) {
+            all_buf = lower_copy(call.text);
+            all_ready = true;
+        }
+        return all_buf;
+    };
     auto bare = [&la](std::size_t i) -> std::string_view {
         if (i >= la.size()) return {};
         std::string_view a = la[i];
-        if (a.starts_with("--")) return a.substr(2);
+        if (has_prefix(a, "--")) return a.substr(2);
         if (!a.empty() && (a[0] == '-' || a[0] == '/')) return a.substr(1);
         return {};
     };
@@ -112,35 +170,19 @@ inline void analyzer::run_tool(tool_call& call) {
         return out_idx;
     };
     auto stage_of = [&](std::string_view action) { add_stage(call.basename, t.role, action, call.text, f); };
-    auto has = [&all](std::string_view needle) { return all.find(needle) != std::string::npos; };
+    auto has = [&all](std::string_view needle) { return all().find(needle) != std::string::npos; };
     auto run_rest = [&](std::size_t i) {
         if (i < n) command_line(call.raw_from(i), c, nullptr, nullptr, false);
     };
     auto run_value = [&](std::size_t i) {
         if (i < n) command_line(strip_quotes(trim(call.raw(i))), c, nullptr, nullptr, false);
     };
-    const std::string_view after_module = call.text.substr(std::min(call.text.size(), createprocess_module(call.text).end));
 
     switch (t.handler) {
-    case tool_handler::cmd: {
-        emit(indicator_kind::script_interpreter, f, call.ptr(0), "cmd.exe");
-        const cmd_switches sw = parse_cmd_switches(after_module);
-        if (!sw.has_command) {
-            stage_of("interactive shell without /c (runs only its AutoRun)");
-            return;
-        }
-        const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);
-        stage_of(sw.keep ? "runs a command and stays (/k)" : "runs a command (/c)");
-        env_overrides vars;
-        cmd_script(cmdtext.head, c, vars);
-        if (!trim(cmdtext.tail).empty()) cmd_script(cmdtext.tail, c, vars);
-        return;
-    }
-    case tool_handler::powershell: powershell_args(call); return;
     case tool_handler::script_host: {
         emit(indicator_kind::script_interpreter, f, call.ptr(0), call.basename);
         for (std::size_t i = 1; i < n; ++i) {
-            if (la[i].starts_with("//")) continue;
+            if (has_prefix(la[i], "//")) continue;
             stage_of("runs script " + std::string(call.arg(i)));
             executed_file(call.arg(i), f, call.ptr(i), "script", file_role::script);
             return;
@@ -292,7 +334,7 @@ inline void analyzer::run_tool(tool_call& call) {
         }
         for (std::size_t i = 1; i < n; ++i) {
             const std::string_view b = bare(i);
-            if (b == "q" || b == "qn" || b == "quiet" || b.starts_with("qn")) {
+            if (b == "q" || b == "qn" || b == "quiet" || has_prefix(b, "qn")) {
                 emit(indicator_kind::hidden_window, f, call.ptr(i), "msiexec quiet install");
                 break;
             }
@@ -329,7 +371,7 @@ inline void analyzer::run_tool(tool_call& call) {
         if (has("shadowcopy") && has("delete")) emit(indicator_kind::recovery_inhibition, f, call.ptr(0), "wmic shadowcopy delete");
         if (has("process") && (has(" delete") || has("terminate"))) {
             emit(indicator_kind::process_termination, f, call.ptr(0), clip(call.text, 120));
-            if (names_security_product(all)) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
+            if (names_security_product(all())) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
         }
         if (has("service") && (has("stopservice") || has("changestartmode"))) emit(indicator_kind::service_stop, f, call.ptr(0), clip(call.text, 120));
         if ((has("eventfilter") || has("eventconsumer") || has("filtertoconsumerbinding")) && (has("create") || has("delete"))) {
@@ -363,7 +405,7 @@ inline void analyzer::run_tool(tool_call& call) {
             if (la[i].find(':') != npos && !la[i].empty() && is_digit(la[i][0])) {
                 emit(indicator_kind::scheduled_task, f, call.ptr(i), "at " + std::string(call.arg(i)));
                 std::size_t k = i + 1;
-                while (k < n && (la[k][0] == '/')) ++k;
+                while (k < n && !la[k].empty() && la[k][0] == '/') ++k;  // la entries are views: test emptiness first
                 stage_of("schedules a command");
                 run_rest(k);
                 return;
@@ -385,7 +427,7 @@ inline void analyzer::run_tool(tool_call& call) {
             emit(indicator_kind::registry_write, f, call.ptr(2), "delete " + std::string(key));
         } else if (sub == "save" || sub == "export") {
             const std::string k = lower_copy(key);
-            if (k.find("\\sam") != npos || k.find("\\security") != npos || ((k.starts_with("hklm\\system") || k.starts_with("hkey_local_machine\\system")) && k.find("\\", 5) == k.rfind('\\'))) {
+            if (k.find("\\sam") != npos || k.find("\\security") != npos || ((has_prefix(k, "hklm\\system") || has_prefix(k, "hkey_local_machine\\system")) && k.find("\\", 5) == k.rfind('\\'))) {
                 emit(indicator_kind::credential_access, f, call.ptr(2), "reg " + std::string(sub) + " " + std::string(key));
             }
         } else if (sub == "import" || sub == "restore" || sub == "load") {
@@ -415,7 +457,7 @@ inline void analyzer::run_tool(tool_call& call) {
             if (add) emit(indicator_kind::account_manipulation, f, call.ptr(pos[0]), clip(call.text, 120));
             else emit(indicator_kind::discovery, f, call.ptr(pos[0]), clip(call.text, 120));
         } else if (sub == "stop") {
-            const std::string svc = pos.size() > 1 ? la[pos[1]] : std::string();
+            const std::string svc(pos.size() > 1 ? la[pos[1]] : std::string_view{});
             emit(indicator_kind::service_stop, f, call.ptr(pos[0]), "net stop " + svc);
             if (names_security_product(svc)) emit(indicator_kind::security_tool_tamper, f, call.ptr(pos[0]), "net stop " + svc);
         } else if (sub == "view" || sub == "accounts" || sub == "config" || sub == "session" || (sub == "share" && pos.size() == 1)) {
@@ -431,7 +473,7 @@ inline void analyzer::run_tool(tool_call& call) {
             idx = 2;
         }
         const std::string_view sub = idx < n ? std::string_view(la[idx]) : std::string_view{};
-        const std::string svc = idx + 1 < n ? la[idx + 1] : std::string();
+        const std::string svc(idx + 1 < n ? la[idx + 1] : std::string_view{});
         stage_of("sc " + std::string(sub) + " " + svc);
         auto value_of = [&](std::string_view name) -> std::size_t {  // "binPath=" "x" or "binPath=x"
             for (std::size_t i = idx + 1; i < n; ++i) {
@@ -485,7 +527,7 @@ inline void analyzer::run_tool(tool_call& call) {
     }
     case tool_handler::conhost: {
         std::size_t i = 1;
-        while (i < n && la[i].starts_with("-")) {
+        while (i < n && has_prefix(la[i], "-")) {
             if (la[i] == "--headless") emit(indicator_kind::hidden_window, f, call.ptr(i), "conhost --headless");
             ++i;
         }
@@ -609,17 +651,17 @@ inline void analyzer::run_tool(tool_call& call) {
         std::size_t i = 1;
         for (; i < n; ++i) {
             const std::string_view a = call.arg(i);
-            if (a.starts_with("\\\\")) {
+            if (has_prefix(a, "\\\\")) {
                 emit(indicator_kind::remote_execution, f, call.ptr(i), call.basename + " " + std::string(a));
                 continue;
             }
             std::string_view host;
-            if (la[i].starts_with("-r:") || la[i].starts_with("/r:") || la[i].starts_with("-remote:") || la[i].starts_with("/remote:")) {
+            if (has_prefix(la[i], "-r:") || has_prefix(la[i], "/r:") || has_prefix(la[i], "-remote:") || has_prefix(la[i], "/remote:")) {
                 host = a.substr(a.find(':') + 1);
                 emit(indicator_kind::remote_execution, f, call.ptr(i), call.basename + " " + std::string(host));
                 continue;
             }
-            if (la[i][0] == '-' || la[i][0] == '/') {
+            if (!la[i].empty() && (la[i][0] == '-' || la[i][0] == '/')) {
                 if ((la[i] == "-u" || la[i] == "-p" || la[i] == "-w" || la[i] == "-c" || la[i] == "-f" || la[i] == "-n") && i + 1 < n) ++i;
                 continue;
             }
@@ -760,8 +802,8 @@ inline void analyzer::run_tool(tool_call& call) {
     }
     case tool_handler::browser:
         for (std::size_t i = 1; i < n; ++i) {
-            if (la[i] == "--headless" || la[i].starts_with("--headless=")) emit(indicator_kind::hidden_window, f, call.ptr(i), "headless browser");
-            if (la[i].starts_with("--dump-dom")) emit(indicator_kind::download, f, call.ptr(i), "browser --dump-dom");
+            if (la[i] == "--headless" || has_prefix(la[i], "--headless=")) emit(indicator_kind::hidden_window, f, call.ptr(i), "headless browser");
+            if (has_prefix(la[i], "--dump-dom")) emit(indicator_kind::download, f, call.ptr(i), "browser --dump-dom");
         }
         if (const std::size_t u = url_arg(); u != npos) emit(indicator_kind::network_request, f, call.ptr(u), std::string(call.arg(u)));
         stage_of("web browser");
@@ -810,14 +852,6 @@ inline void analyzer::run_tool(tool_call& call) {
         stage_of("Windows Explorer");
         return;
     }
-    case tool_handler::discovery:
-        emit(indicator_kind::discovery, f, call.ptr(0), clip(call.text, 120));
-        stage_of("discovery");
-        return;
-    case tool_handler::credential_tool:
-        emit(indicator_kind::credential_access, f, call.ptr(0), call.basename);
-        stage_of(t.what);
-        return;
     case tool_handler::scriptrunner:
         if (const std::size_t a = find_sw({"appvscript"}); a != npos && a + 1 < n) {
             emit(indicator_kind::proxy_execution, f, call.ptr(a), "ScriptRunner -appvscript " + std::string(call.arg(a + 1)));
@@ -825,7 +859,11 @@ inline void analyzer::run_tool(tool_call& call) {
             run_rest(a + 1);
         }
         return;
-    case tool_handler::none: stage_of(t.what); return;
+    case tool_handler::cmd:
+    case tool_handler::powershell:
+    case tool_handler::none:
+    case tool_handler::discovery:
+    case tool_handler::credential_tool: return;  // handled before the argument tables are built
     }
 }
 
