@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -144,6 +145,24 @@ TEST_CASE("Security-log events mailed out are high; other logs mailed to the hel
     const assessment system = mailed("System", "7");
     CHECK(std::none_of(system.findings.begin(), system.findings.end(), [](const finding& f) { return f.rule == "WMISUB-CMB-002"; }));
     CHECK(system.risk.severity < severity::high);
+}
+
+TEST_CASE("deleting files weighs less than hiding them") {
+    auto severity_of = [](const char* command) -> std::optional<severity> {
+        mock_collector source;
+        source.filter("F", quiet_query).command_line_consumer("C", command).bind("F", "C");
+        auto snap = source.collect({});
+        REQUIRE(snap);
+        const subscription_graph graph(*snap);
+        const auto results = assess(graph, rule_catalog::builtin());
+        for (const finding& f : results.at(0).findings) {
+            if (f.rule == "WMISUB-PAY-023") return f.severity;
+        }
+        return std::nullopt;
+    };
+    CHECK(severity_of("cmd.exe /c del /q C:\\Windows\\Logs\\Contoso\\*.log") == severity::low);
+    CHECK(severity_of("cmd.exe /c attrib +h +s C:\\ProgramData\\svc.exe") == severity::medium);
+    CHECK_FALSE(severity_of("C:\\Windows\\System32\\notepad.exe"));
 }
 
 TEST_CASE("trigger rules") {

@@ -68,6 +68,17 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
     return r;
 }
 
+// A rule whose hits take the severity `grade` gives them (the rule's severity stays its maximum).
+template <class Grade>
+[[nodiscard]] rule graded(rule r, Grade grade) {
+    r.check = [check = std::move(r.check), grade](const subscription_facts& f) -> std::optional<rule_hit> {
+        auto hit = check(f);
+        if (hit && !hit->severity) hit->severity = grade(f);
+        return hit;
+    };
+    return r;
+}
+
 // --- trigger rules ---------------------------------------------------------------------------------
 
 // Process names of security, monitoring and analysis tools: a subscription that
@@ -378,10 +389,12 @@ template <std::size_t N>
                                "The command names one program but runs another, a file's extension does not match "
                                "what runs it, a path is ambiguous, or script source sits where a command line belongs.",
                                "Mismatches are how payloads disguise what runs, or broken tooling."));
-    out.push_back(payload_rule("WMISUB-PAY-023", "Hides or deletes files", severity::medium, {t, "T1070.004", "T1564.001"},
-                               {ik::file_hiding, ik::file_deletion},
-                               "The payload hides or deletes files.",
-                               "Cleanup of dropped files and compiled MOFs is anti-forensics."));
+    out.push_back(graded(payload_rule("WMISUB-PAY-023", "Hides or deletes files", severity::medium, {t, "T1070.004", "T1564.001"},
+                                      {ik::file_hiding, ik::file_deletion},
+                                      "The payload hides files (medium) or deletes files (low).",
+                                      "Hidden system files and cleanup of dropped files and compiled MOFs are "
+                                      "anti-forensics; deleting alone is also what log rotation does, so it weighs less."),
+                         [](const subscription_facts& f) { return f.has_indicator(ik::file_hiding) ? severity::medium : severity::low; }));
     out.push_back(payload_rule("WMISUB-PAY-024", "Uses user-writable locations", severity::medium, {t, "T1074.001"},
                                {ik::user_writable_path},
                                "A SYSTEM payload reads, writes or runs files where ordinary users can write (%TEMP%, "
