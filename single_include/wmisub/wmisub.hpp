@@ -902,6 +902,18 @@ private:
 inline void append_folded(std::string& out, std::string_view s) {
     out.reserve(out.size() + s.size());
     for (std::size_t pos = 0; pos < s.size();) {
+        // ASCII runs, nearly all WMI names, are copied whole and lowered in place.
+        std::size_t run = pos;
+        while (run < s.size() && static_cast<unsigned char>(s[run]) < 0x80) ++run;
+        if (run > pos) {
+            const std::size_t first = out.size();
+            out.append(s.data() + pos, run - pos);
+            for (std::size_t i = first; i < out.size(); ++i) {
+                if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] + ('a' - 'A'));
+            }
+            pos = run;
+            continue;
+        }
         const decode_step step = decode_utf8(s, pos);
         if (step.valid) {
             append_utf8(out, fold_code_point(step.code_point));
@@ -2477,6 +2489,12 @@ struct opath_mode {
     bool check_nested = true;   // re-parse string values to enforce WMISUB_MAX_NESTING
 };
 
+// A reference names a namespace (`:`), keys or a singleton (`=`); a value with
+// neither is plain text, and most key values are, so this spares a parse.
+[[nodiscard]] constexpr bool opath_could_be_reference(std::string_view text) noexcept {
+    return text.find_first_of("=:") != std::string_view::npos;
+}
+
 // What a string value turned out to be when parsed as a path.
 enum class opath_probe { plain, reference, too_deep };
 
@@ -2496,6 +2514,7 @@ public:
 
     // Parses text as a reference found at depth, strictly (WMI writes references without spaces).
     [[nodiscard]] static opath_probe probe(std::string_view text, std::size_t depth) {
+        if (!opath_could_be_reference(text)) return opath_probe::plain;
         const bool beyond = depth > static_cast<std::size_t>(WMISUB_MAX_NESTING);
         opath_parser inner(text, opath_mode{depth, false, !beyond});
         auto parsed = inner.run();
@@ -2813,27 +2832,40 @@ inline void opath_format(std::string& out, const object_path& p) {
 
 // Declared early because key values recurse into it.
 inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth);
+inline void opath_append_canonical_as(std::string& out, const object_path& p, std::size_t depth, std::string_view server,
+                                      std::string_view namespace_path);
 
 // The canonical text of one key value. A string that is a reference is
 // canonicalised as a path, relative ones placed in the namespace of the path
 // holding them (that is where WMI looks them up).
-inline std::string opath_canonical_value(const path_key& key, const object_path& holder, std::size_t depth) {
-    std::string out;
+inline void opath_append_canonical_value(std::string& out, const path_key& key, const object_path& holder,
+                                         std::size_t depth) {
     if (key.kind != key_value_kind::string) {
-        out = fold_case(key.value);
-        return out;
+        append_folded(out, key.value);
+        return;
     }
-    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING)) {
+    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING) && opath_could_be_reference(key.value)) {
         auto nested = opath_parser(key.value, opath_mode{depth + 1, false, false}).run();
         if (nested && opath_is_reference(*nested)) {
             if (nested->namespace_path.empty()) nested->namespace_path = holder.namespace_path;
             std::string inner;
             opath_append_canonical(inner, *nested, depth + 1);
             opath_append_quoted(out, inner);
-            return out;
+            return;
         }
     }
-    opath_append_quoted(out, fold_case(key.value));
+    if (key.value.find_first_of("\"\\") != std::string_view::npos) {
+        opath_append_quoted(out, fold_case(key.value));
+        return;
+    }
+    out += '"';  // nothing to escape: fold straight into place
+    append_folded(out, key.value);
+    out += '"';
+}
+
+[[nodiscard]] inline std::string opath_canonical_value(const path_key& key, const object_path& holder, std::size_t depth) {
+    std::string out;
+    opath_append_canonical_value(out, key, holder, depth);
     return out;
 }
 
@@ -2842,7 +2874,7 @@ inline std::string opath_canonical_value(const path_key& key, const object_path&
 inline void opath_append_canonical_keys(std::string& out, const object_path& p, std::size_t depth) {
     if (p.keys.size() == 1) {  // a single key's name is implied by the class: `C="v"` == `C.Name="v"`
         out += '=';
-        out += opath_canonical_value(p.keys.front(), p, depth);
+        opath_append_canonical_value(out, p.keys.front(), p, depth);
         return;
     }
     std::vector<std::pair<std::string, std::string>> keys;
@@ -2857,18 +2889,36 @@ inline void opath_append_canonical_keys(std::string& out, const object_path& p, 
     }
 }
 
+// Appends the namespace without leading or trailing separators, '/' as '\\', folded.
+inline void opath_append_folded_namespace(std::string& out, std::string_view ns) {
+    std::size_t begin = 0;
+    std::size_t end = ns.size();
+    while (begin < end && opath_is_separator(ns[begin])) ++begin;
+    while (end > begin && opath_is_separator(ns[end - 1])) --end;
+    const std::size_t start = out.size();
+    append_folded(out, ns.substr(begin, end - begin));
+    std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '/', '\\');
+}
+
 // Canonical text: remote server, folded namespace and class, canonical keys.
 // A namespace path ends in ':' so it can never equal a class path.
 inline void opath_append_canonical(std::string& out, const object_path& p, std::size_t depth) {
-    if (!p.is_local()) {
+    opath_append_canonical_as(out, p, depth, p.is_local() ? std::string_view{} : std::string_view(p.server), p.namespace_path);
+}
+
+// The canonical text of `p` as if its server and namespace were `server`
+// (empty: local) and `namespace_path`, without copying the path.
+inline void opath_append_canonical_as(std::string& out, const object_path& p, std::size_t depth, std::string_view server,
+                                      std::string_view namespace_path) {
+    if (!server.empty()) {
         out += "\\\\";
-        out += fold_case(p.server);
+        append_folded(out, server);
         out += '\\';
     }
-    const std::string ns = fold_case(opath_normalise_namespace(p.namespace_path));
-    out += ns;
-    if (!ns.empty()) out += ':';
-    out += fold_case(p.class_name);
+    const std::size_t before = out.size();
+    opath_append_folded_namespace(out, namespace_path);
+    if (out.size() != before) out += ':';
+    append_folded(out, p.class_name);
     if (p.singleton) {
         out += "=@";
     } else if (!p.keys.empty()) {
@@ -3780,16 +3830,17 @@ WMISUB_NAMESPACE_END
 // IWYU pragma: private, include "wmisub/wql.hpp"
 // WQL tokens. Keywords are not tokens of their own: WQL reserves them only in
 // their grammatical places, so the parser compares identifiers case-insensitively.
+// The lexer is pulled one token at a time by the parser: no token list is built.
 
 // #include "wmisub/config.hpp"
 // #include "wmisub/result.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
@@ -3802,190 +3853,230 @@ enum class wql_token_kind : std::uint8_t {
     symbol,       // * , . ( ) = <> != < <= > >=
     braced_path,  // {object path} of ASSOCIATORS OF / REFERENCES OF, braces excluded
     end,
+    invalid,      // after a lexical error; the lexer keeps the error
 };
 
-// One token. `text` is the source slice; `value` the unescaped string contents,
-// which is a slice of the source too unless the string had escapes.
+// One token: a slice of the source. Strings keep their quotes in `text`;
+// `escaped` says whether the contents need wql_unescape().
 struct wql_token {
     wql_token_kind kind = wql_token_kind::end;
+    char quote = 0;        // for strings
+    bool escaped = false;  // for strings holding a backslash
     std::string_view text;
-    std::string_view value;
     std::size_t offset = 0;
-    char quote = 0;  // for strings
+
+    // The contents of a string between its quotes, still escaped.
+    [[nodiscard]] std::string_view contents() const noexcept { return {text.data() + 1, text.size() - 2}; }
 };
 
-// The tokens of a query, and the unescaped texts of strings that had escapes
-// (a deque, so the views into it stay valid as it grows).
-struct wql_tokens {
-    std::vector<wql_token> tokens;
-    std::deque<std::string> unescaped;
-};
-
-[[nodiscard]] constexpr bool wql_is_ident_start(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+// Backslash escapes any character: \\ \" \' are the documented ones.
+[[nodiscard]] inline std::string wql_unescape(std::string_view contents) {
+    std::string value;
+    value.reserve(contents.size());
+    for (std::size_t i = 0; i < contents.size(); ++i) {
+        if (contents[i] == '\\' && i + 1 < contents.size()) ++i;
+        value += contents[i];
+    }
+    return value;
 }
 
-[[nodiscard]] constexpr bool wql_is_ident_char(char c) noexcept { return wql_is_ident_start(c) || (c >= '0' && c <= '9'); }
+// Byte classes, looked up once per byte in the lexer's loops.
+enum wql_char_class : std::uint8_t { wql_ident_start = 1, wql_digit = 2, wql_space = 4 };
+
+[[nodiscard]] constexpr std::array<std::uint8_t, 256> wql_make_char_classes() noexcept {
+    std::array<std::uint8_t, 256> classes{};
+    for (std::size_t i = 0; i < classes.size(); ++i) {
+        const auto c = static_cast<unsigned char>(i);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80) classes[i] = wql_ident_start;
+        if (c >= '0' && c <= '9') classes[i] = wql_digit;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') classes[i] = wql_space;
+    }
+    return classes;
+}
+
+inline constexpr std::array<std::uint8_t, 256> wql_char_classes = wql_make_char_classes();
+
+[[nodiscard]] constexpr bool wql_is_ident_start(char c) noexcept {
+    return (wql_char_classes[static_cast<unsigned char>(c)] & wql_ident_start) != 0;
+}
+
+[[nodiscard]] constexpr bool wql_is_ident_char(char c) noexcept {
+    return (wql_char_classes[static_cast<unsigned char>(c)] & (wql_ident_start | wql_digit)) != 0;
+}
 
 [[nodiscard]] constexpr bool wql_is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 [[nodiscard]] constexpr bool wql_is_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+    return (wql_char_classes[static_cast<unsigned char>(c)] & wql_space) != 0;
 }
 
-// Splits a query into tokens. Errors carry the offset and what was expected.
+// The one-character symbols: * , . ( ) = < >
+[[nodiscard]] constexpr bool wql_is_single_symbol(char c) noexcept {
+    switch (c) {
+    case '*': case ',': case '.': case '(': case ')': case '=': case '<': case '>': return true;
+    default: return false;
+    }
+}
+
+// Splits a query into tokens on demand. After an error every token is `invalid`
+// and lexical_error() tells what went wrong, with the offset and what was expected.
+// Tokens are written in place: copying a token just built byte by byte stalls on
+// store forwarding, which made lexing a quarter of the parse.
 class wql_lexer {
 public:
     explicit wql_lexer(std::string_view text) noexcept : text_(text) {}
 
-    [[nodiscard]] result<wql_tokens> run() {
-        out_.tokens.reserve(text_.size() / 4 + 2);
-        while (true) {
-            skip_space();
-            if (pos_ >= text_.size()) break;
-            auto token = next();
-            if (!token) return token.error();
-            out_.tokens.push_back(*token);
-        }
-        wql_token end;
-        end.offset = text_.size();
-        out_.tokens.push_back(end);
-        return std::move(out_);
+    void next(wql_token& t) {
+        t.quote = 0;
+        t.escaped = false;
+        if (error_) return set(t, wql_token_kind::invalid, pos_, pos_);
+        pos_ = skip_space(pos_);
+        if (pos_ >= text_.size()) return set(t, wql_token_kind::end, text_.size(), text_.size());
+        token(t);
     }
+
+    // Lexes the rest, so that a lexical error anywhere in the query is reported
+    // rather than a parse error before it (as when the whole query was lexed first).
+    void finish() {
+        wql_token t;
+        for (next(t); t.kind != wql_token_kind::end && t.kind != wql_token_kind::invalid; next(t)) {
+        }
+    }
+
+    [[nodiscard]] const std::optional<error>& lexical_error() const noexcept { return error_; }
 
 private:
-    void skip_space() noexcept {
-        while (pos_ < text_.size() && wql_is_space(text_[pos_])) ++pos_;
+    // Hot loops work on locals: stores to pos_ would make the compiler reload text_.
+    [[nodiscard]] std::size_t skip_space(std::size_t pos) const noexcept {
+        const std::size_t size = text_.size();
+        while (pos < size && wql_is_space(text_[pos])) ++pos;
+        return pos;
     }
 
-    [[nodiscard]] result<wql_token> next() {
+    void token(wql_token& t) {
         const char c = text_[pos_];
-        if (c == '\'' || c == '"') return string_token();
-        if (c == '{') return braced_path();
+        if (c == '\'' || c == '"') return string_token(t);
+        if (c == '{') return braced_path(t);
         if (wql_is_digit(c) || ((c == '-' || c == '+' || c == '.') && pos_ + 1 < text_.size() && wql_is_digit(text_[pos_ + 1]))) {
-            return number();
+            return number(t);
         }
-        if (wql_is_ident_start(c)) return identifier();
-        return symbol();
+        if (wql_is_ident_start(c)) return identifier(t);
+        symbol(t);
     }
 
-    [[nodiscard]] wql_token make(wql_token_kind kind, std::size_t start) const {
-        wql_token t;
+    // The token of kind `kind` over [start, end); the lexer goes on from `end`.
+    void set(wql_token& t, wql_token_kind kind, std::size_t start, std::size_t end) noexcept {
         t.kind = kind;
         t.offset = start;
-        t.text = text_.substr(start, pos_ - start);
-        return t;
+        t.text = std::string_view(text_.data() + start, end - start);  // within text_: no substr range check
+        pos_ = end;
     }
 
-    [[nodiscard]] result<wql_token> identifier() {
-        const std::size_t start = pos_;
-        while (pos_ < text_.size() && wql_is_ident_char(text_[pos_])) ++pos_;
-        return make(wql_token_kind::identifier, start);
+    // Records the first error; the parser stops at the invalid token it gets.
+    void fail(wql_token& t, errc code, std::string message, std::size_t offset, std::string expected) {
+        error e = make_error(code, std::move(message), offset);
+        e.expected = std::move(expected);
+        error_ = std::move(e);
+        set(t, wql_token_kind::invalid, pos_, pos_);
     }
 
-    // Backslash escapes any character: \\ \" \' are the documented ones.
-    [[nodiscard]] result<wql_token> string_token() {
+    void identifier(wql_token& t) noexcept {
         const std::size_t start = pos_;
-        const char quote = text_[pos_++];
-        const std::size_t body = pos_;
+        const std::size_t size = text_.size();
+        std::size_t pos = start + 1;
+        while (pos < size && wql_is_ident_char(text_[pos])) ++pos;
+        set(t, wql_token_kind::identifier, start, pos);
+    }
+
+    void string_token(wql_token& t) {
+        const std::size_t start = pos_;
+        const std::size_t size = text_.size();
+        const char quote = text_[start];
+        std::size_t pos = start + 1;
         bool escaped = false;
-        while (pos_ < text_.size() && text_[pos_] != quote) {
-            if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) {
+        while (pos < size && text_[pos] != quote) {
+            if (text_[pos] == '\\' && pos + 1 < size) {
                 escaped = true;
-                ++pos_;
+                ++pos;
             }
-            ++pos_;
+            ++pos;
         }
-        if (pos_ >= text_.size()) {
-            error e = make_error(errc::unexpected_end, "unterminated string", start);
-            e.expected = std::string("closing ") + quote;
-            return e;
+        if (pos >= size) {
+            pos_ = pos;
+            return fail(t, errc::unexpected_end, "unterminated string", start, std::string("closing ") + quote);
         }
-        const std::string_view contents = text_.substr(body, pos_ - body);
-        ++pos_;
-        wql_token t = make(wql_token_kind::string, start);
-        t.value = escaped ? std::string_view(out_.unescaped.emplace_back(unescape(contents))) : contents;
+        set(t, wql_token_kind::string, start, pos + 1);
+        t.escaped = escaped;
         t.quote = quote;
-        return t;
     }
 
-    [[nodiscard]] static std::string unescape(std::string_view contents) {
-        std::string value;
-        value.reserve(contents.size());
-        for (std::size_t i = 0; i < contents.size(); ++i) {
-            if (contents[i] == '\\' && i + 1 < contents.size()) ++i;
-            value += contents[i];
-        }
-        return value;
-    }
-
-    [[nodiscard]] result<wql_token> number() {
+    void number(wql_token& t) noexcept {
         const std::size_t start = pos_;
-        if (text_[pos_] == '-' || text_[pos_] == '+') ++pos_;
+        const std::size_t size = text_.size();
+        std::size_t pos = start;
+        if (text_[pos] == '-' || text_[pos] == '+') ++pos;
         bool real = false;
-        while (pos_ < text_.size() && wql_is_digit(text_[pos_])) ++pos_;
-        if (pos_ < text_.size() && text_[pos_] == '.' && pos_ + 1 < text_.size() && wql_is_digit(text_[pos_ + 1])) {
+        while (pos < size && wql_is_digit(text_[pos])) ++pos;
+        if (pos < size && text_[pos] == '.' && pos + 1 < size && wql_is_digit(text_[pos + 1])) {
             real = true;
-            ++pos_;
-            while (pos_ < text_.size() && wql_is_digit(text_[pos_])) ++pos_;
+            ++pos;
+            while (pos < size && wql_is_digit(text_[pos])) ++pos;
         }
-        if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-            std::size_t exp = pos_ + 1;
-            if (exp < text_.size() && (text_[exp] == '-' || text_[exp] == '+')) ++exp;
-            if (exp < text_.size() && wql_is_digit(text_[exp])) {
+        if (pos < size && (text_[pos] == 'e' || text_[pos] == 'E')) {
+            std::size_t exp = pos + 1;
+            if (exp < size && (text_[exp] == '-' || text_[exp] == '+')) ++exp;
+            if (exp < size && wql_is_digit(text_[exp])) {
                 real = true;
-                pos_ = exp;
-                while (pos_ < text_.size() && wql_is_digit(text_[pos_])) ++pos_;
+                pos = exp;
+                while (pos < size && wql_is_digit(text_[pos])) ++pos;
             }
         }
         // WMI's lexer ends a number at the first non-digit: `WITHIN 3Where` is `WITHIN 3 Where`
         // (Atomic Red Team's T1546.003 MOF relies on it), so no separator is required here.
-        return make(real ? wql_token_kind::real : wql_token_kind::integer, start);
+        set(t, real ? wql_token_kind::real : wql_token_kind::integer, start, pos);
     }
 
-    // `{path}`: the path may hold quoted strings with braces; no nesting.
-    [[nodiscard]] result<wql_token> braced_path() {
-        const std::size_t start = pos_++;
+    // `{path}`: the path may hold quoted strings with braces; no nesting. The text excludes the braces.
+    void braced_path(wql_token& t) {
+        const std::size_t start = pos_;
+        const std::size_t size = text_.size();
         char quote = 0;
-        while (pos_ < text_.size()) {
-            const char c = text_[pos_];
+        for (std::size_t pos = start + 1; pos < size; ++pos) {
+            const char c = text_[pos];
             if (quote != 0) {
-                if (c == '\\' && pos_ + 1 < text_.size()) ++pos_;
+                if (c == '\\' && pos + 1 < size) ++pos;
                 else if (c == quote) quote = 0;
             } else if (c == '"' || c == '\'') {
                 quote = c;
             } else if (c == '}') {
-                wql_token t;
-                t.kind = wql_token_kind::braced_path;
+                set(t, wql_token_kind::braced_path, start + 1, pos);
                 t.offset = start;
-                t.text = text_.substr(start + 1, pos_ - start - 1);
-                ++pos_;
-                return t;
+                pos_ = pos + 1;
+                return;
             }
-            ++pos_;
         }
-        error e = make_error(errc::unexpected_end, "unterminated '{' object path", start);
-        e.expected = "'}'";
-        return e;
+        pos_ = size;
+        fail(t, errc::unexpected_end, "unterminated '{' object path", start, "'}'");
     }
 
-    [[nodiscard]] result<wql_token> symbol() {
+    void symbol(wql_token& t) {
         const std::size_t start = pos_;
-        const char c = text_[pos_++];
-        const char n = pos_ < text_.size() ? text_[pos_] : '\0';
+        const char c = text_[start];
+        const char n = start + 1 < text_.size() ? text_[start + 1] : '\0';
         if ((c == '<' && (n == '=' || n == '>')) || (c == '>' && n == '=') || (c == '!' && n == '=')) {
-            ++pos_;
-        } else if (c == '!' || std::string_view("*,.()=<>").find(c) == std::string_view::npos) {
-            error e = make_error(errc::syntax_error, std::string("unexpected character '") + c + "'", start);
-            e.expected = "a name, a literal or an operator";
-            return e;
+            return set(t, wql_token_kind::symbol, start, start + 2);
         }
-        return make(wql_token_kind::symbol, start);
+        if (!wql_is_single_symbol(c)) {
+            pos_ = start + 1;
+            return fail(t, errc::syntax_error, std::string("unexpected character '") + c + "'", start,
+                        "a name, a literal or an operator");
+        }
+        set(t, wql_token_kind::symbol, start, start + 1);
     }
 
     std::string_view text_;
     std::size_t pos_ = 0;
-    wql_tokens out_;
+    std::optional<error> error_;
 };
 
 }  // namespace detail
@@ -4165,13 +4256,19 @@ struct wql_query {
 
 WMISUB_NAMESPACE_END
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <forward_list>
+#include <new>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -4190,55 +4287,238 @@ namespace detail {
     return n;
 }
 
-// Keywords that may only appear as keywords in a condition position.
-[[nodiscard]] inline bool wql_is_reserved(std::string_view word) noexcept {
-    constexpr std::string_view reserved[] = {"AND", "OR", "NOT", "IS", "ISA", "LIKE", "WHERE", "FROM",
-                                             "SELECT", "WITHIN", "GROUP", "BY", "HAVING"};
-    for (std::string_view r : reserved) {
-        if (ascii_iequals(word, r)) return true;
-    }
-    return false;
+// ascii_lower on the eight bytes of x at once: each byte in 'A'..'Z' gains 0x20.
+// The additions stay within each byte (7-bit values plus less than 0x80).
+[[nodiscard]] constexpr std::uint64_t wql_lower8(std::uint64_t x) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101u;
+    const std::uint64_t low7 = x & (0x7F * ones);
+    const std::uint64_t from_a = low7 + (0x80 - 'A') * ones;       // high bit set from 'A' up
+    const std::uint64_t past_z = low7 + (0x80 - 'Z' - 1) * ones;   // high bit set past 'Z'
+    const std::uint64_t upper = (from_a ^ past_z) & ~x & (0x80 * ones);
+    return x | (upper >> 2);
 }
 
-class wql_parser {
+// ascii_iequals on `size` bytes of each, eight at a time: class names are long
+// and often share long prefixes (__Instance…, Win32_…).
+[[nodiscard]] inline bool wql_iequals_bytes(const char* a, const char* b, std::size_t size) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t x = 0;
+        std::uint64_t y = 0;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        if (x != y && wql_lower8(x) != wql_lower8(y)) return false;
+    }
+    for (; i < size; ++i) {
+        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+// ascii_iequals with the length test where the compiler inlines it: the parser and
+// the analyser compare names with keywords and class lists all the time, and most
+// comparisons fail on the length alone.
+[[nodiscard]] inline bool wql_iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && wql_iequals_bytes(a.data(), b.data(), a.size());
+}
+
+// Keywords that may only appear as keywords in a condition position. Every
+// property name is checked, so the length rules most names out first.
+[[nodiscard]] inline bool wql_is_reserved(std::string_view word) noexcept {
+    switch (word.size()) {
+    case 2: return wql_iequals(word, "OR") || wql_iequals(word, "IS") || wql_iequals(word, "BY");
+    case 3: return wql_iequals(word, "AND") || wql_iequals(word, "NOT") || wql_iequals(word, "ISA");
+    case 4: return wql_iequals(word, "LIKE") || wql_iequals(word, "FROM");
+    case 5: return wql_iequals(word, "WHERE") || wql_iequals(word, "GROUP");
+    case 6: return wql_iequals(word, "SELECT") || wql_iequals(word, "WITHIN") || wql_iequals(word, "HAVING");
+    default: return false;
+    }
+}
+
+// Names longer than 255 characters are refused; only long byte strings can be.
+[[nodiscard]] inline bool wql_name_too_long(std::string_view name) noexcept {
+    return name.size() > wql_max_name_characters && utf8_length(name) > wql_max_name_characters;
+}
+
+// --- the syntax as views ---------------------------------------------------------------------------
+// The parser's own tree: like wql_query, but its texts are views (of the query, of
+// the strings the tree keeps, or of static text), so analysing a query text
+// allocates nothing for the tree but its arrays. parse_wql() copies it into a wql_query.
+
+// A constant; `text` as in wql_literal.
+struct wql_literal_ref {
+    wql_literal::type kind = wql_literal::type::null;
+    std::string_view text;
+    std::size_t raw_length = 0;
+    std::int64_t integer = 0;
+    double real = 0.0;
+    bool boolean = false;
+    std::size_t offset = 0;
+
+    [[nodiscard]] bool is_number() const noexcept {
+        return kind == wql_literal::type::integer || kind == wql_literal::type::real;
+    }
+    [[nodiscard]] wql_literal owned() const { return wql_literal{kind, std::string(text), raw_length, integer, real, boolean, offset}; }
+};
+
+// A dotted property as one view, spaces around dots removed.
+struct wql_property_ref {
+    std::string_view path;
+    std::size_t offset = 0;
+
+    [[nodiscard]] wql_property owned() const { return wql_property{std::string(path), offset}; }
+};
+
+inline constexpr std::uint32_t wql_no_node = UINT32_MAX;
+
+// A vector of trivially copyable T whose first N elements live inside it: a
+// typical filter has a handful of nodes, so parsing one allocates no node array.
+// Past N, all elements move to the heap for good.
+template <class T, std::size_t N>
+class wql_small_vector {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
 public:
-    wql_parser(std::string_view text, wql_tokens tokens) : text_(text), lexed_(std::move(tokens)), tokens_(lexed_.tokens) {
-        query_.nodes.reserve(tokens_.size() / 3);
+    [[nodiscard]] std::size_t size() const noexcept { return on_heap_ ? heap_.size() : size_; }
+    [[nodiscard]] T& operator[](std::size_t i) noexcept { return data()[i]; }
+    [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return data()[i]; }
+
+    T& emplace_back() {
+        if (!on_heap_) {
+            // Default-initialised: T's member initialisers set every field, and `T()` would
+            // first zero the whole object with a slow `rep stos`.
+            if (size_ < N) return *::new (static_cast<void*>(slots_.items + size_++)) T;
+            spill();
+        }
+        return heap_.emplace_back();
+    }
+    void push_back(const T& value) {
+        const T copy = value;  // `value` may be an element that spill() moves
+        emplace_back() = copy;
+    }
+    void reserve(std::size_t capacity) {
+        if (capacity <= N) return;
+        spill();
+        heap_.reserve(capacity);
     }
 
-    [[nodiscard]] result<wql_query> run() {
-        query_.text = std::string(text_);
+private:
+    [[nodiscard]] T* data() noexcept { return on_heap_ ? heap_.data() : slots_.items; }
+    [[nodiscard]] const T* data() const noexcept { return on_heap_ ? heap_.data() : slots_.items; }
+
+    void spill() {
+        if (on_heap_) return;
+        heap_.reserve(2 * N);
+        heap_.assign(slots_.items, slots_.items + size_);
+        on_heap_ = true;
+    }
+
+    union slots {
+        slots() noexcept {}  // elements are created one at a time by emplace_back
+        T items[N];
+    } slots_;
+    std::size_t size_ = 0;  // inline elements
+    bool on_heap_ = false;
+    std::vector<T> heap_;
+};
+
+// A node. Children are a list linked through next_sibling (a node has one
+// parent), so building the tree needs no array besides the nodes.
+struct wql_node_ref {
+    wql_node_kind kind = wql_node_kind::compare;
+    wql_operator op = wql_operator::equal;
+    bool operands_swapped = false;
+    bool is_not = false;
+    std::uint32_t first_child = wql_no_node;
+    std::uint32_t next_sibling = wql_no_node;
+    std::uint32_t child_count = 0;
+    std::size_t offset = 0;
+    wql_property_ref property;
+    wql_literal_ref value;
+};
+
+struct wql_group_ref {
+    double within_seconds = 0.0;
+    std::vector<wql_property_ref> by;
+    std::optional<std::uint32_t> having;
+    std::size_t offset = 0;
+};
+
+struct wql_clause_ref {
+    std::string_view keyword;
+    std::string_view value;
+    std::size_t offset = 0;
+};
+
+struct wql_syntax {
+    wql_query_kind kind = wql_query_kind::data;
+    std::vector<wql_property_ref> select;
+    std::string_view from_class;
+    std::size_t from_offset = 0;
+    std::optional<double> within_seconds;
+    wql_small_vector<wql_node_ref, 16> nodes;
+    std::optional<std::uint32_t> where;
+    std::optional<wql_group_ref> group;
+    object_path source_path;
+    std::vector<wql_clause_ref> association_clauses;
+    std::forward_list<std::string> kept;  // texts that are no slice of the query; nodes never move
+
+    // Calls f(index) for each child of n, in order.
+    template <class F>
+    void for_each_child(const wql_node_ref& n, F&& f) const {
+        for (std::uint32_t c = n.first_child; c != wql_no_node; c = nodes[c].next_sibling) f(c);
+    }
+    // Keeps a text the views may point to (an unescaped string, a path written with spaces).
+    [[nodiscard]] std::string_view keep(std::string s) {
+        kept.push_front(std::move(s));
+        return kept.front();
+    }
+};
+
+// Parses one query into `out`. Tokens are pulled from the lexer as needed; a
+// lexical error anywhere in the query is reported before any syntax error, as
+// when the whole query was lexed first.
+class wql_parser {
+public:
+    wql_parser(std::string_view text, wql_syntax& out) : text_(text), lexer_(text), out_(out) {
+        lexer_.next(current_);
+    }
+
+    [[nodiscard]] result<void> run() {
+        result<void> parsed = statement();
+        if (!parsed) lexer_.finish();
+        if (const auto& lexical = lexer_.lexical_error()) return *lexical;
+        return parsed;
+    }
+
+private:
+    [[nodiscard]] result<void> statement() {
         if (is_keyword("SELECT")) {
-            if (auto r = select_statement(); !r) return r.error();
+            if (auto r = select_statement(); !r) return r;
         } else if (is_keyword("ASSOCIATORS") || is_keyword("REFERENCES")) {
-            if (auto r = association_statement(); !r) return r.error();
+            if (auto r = association_statement(); !r) return r;
         } else {
             return fail("a query must start with SELECT, ASSOCIATORS OF or REFERENCES OF", "SELECT");
         }
         if (peek().kind != wql_token_kind::end) return fail("unexpected text after the end of the query", "end of query");
-        return std::move(query_);
+        return {};
     }
 
-private:
     // --- token helpers ---------------------------------------------------------------------------
 
-    [[nodiscard]] const wql_token& peek(std::size_t ahead = 0) const noexcept {
-        const std::size_t i = pos_ + ahead;
-        return i < tokens_.size() ? tokens_[i] : tokens_.back();
+    [[nodiscard]] const wql_token& peek() const noexcept { return current_; }
+    // Moves on to the next token, unless at the end (or at a lexical error).
+    // Read peek() first for what the token holds: the lexer overwrites it.
+    void take() {
+        if (current_.kind != wql_token_kind::end && current_.kind != wql_token_kind::invalid) lexer_.next(current_);
     }
-    const wql_token& take() noexcept {
-        const wql_token& t = peek();
-        if (pos_ + 1 < tokens_.size()) ++pos_;
-        return t;
+    [[nodiscard]] bool is_keyword(std::string_view word) const noexcept {
+        return current_.kind == wql_token_kind::identifier && wql_iequals(current_.text, word);
     }
-    [[nodiscard]] bool is_keyword(std::string_view word, std::size_t ahead = 0) const noexcept {
-        const wql_token& t = peek(ahead);
-        return t.kind == wql_token_kind::identifier && ascii_iequals(t.text, word);
+    [[nodiscard]] bool is_symbol(char c) const noexcept {
+        return current_.kind == wql_token_kind::symbol && current_.text.size() == 1 && current_.text[0] == c;
     }
-    [[nodiscard]] bool is_symbol(std::string_view s) const noexcept {
-        return peek().kind == wql_token_kind::symbol && peek().text == s;
-    }
-    bool accept_keyword(std::string_view word) noexcept {
+    bool accept_keyword(std::string_view word) {
         if (!is_keyword(word)) return false;
         take();
         return true;
@@ -4263,12 +4543,14 @@ private:
         return fail("expected " + std::string(word), "'" + std::string(word) + "'");
     }
 
-    [[nodiscard]] result<std::string> name(const char* what) {
+    [[nodiscard]] result<std::string_view> name(const char* what) {
         if (peek().kind != wql_token_kind::identifier) return fail(std::string("expected ") + what, what);
-        if (utf8_length(peek().text) > wql_max_name_characters) {
+        if (wql_name_too_long(peek().text)) {
             return fail(std::string(what) + " longer than 255 characters", what, errc::limit_exceeded);
         }
-        return std::string(take().text);
+        const std::string_view text = peek().text;
+        take();
+        return text;
     }
 
     [[nodiscard]] result<double> number(const char* what) {
@@ -4276,11 +4558,11 @@ private:
         if (t.kind != wql_token_kind::integer && t.kind != wql_token_kind::real) {
             return fail(std::string("expected ") + what, "a number of seconds");
         }
-        auto literal = number_literal(t);
-        if (!literal) return literal.error();
-        if (literal->real < 0) return fail(std::string(what) + " must not be negative", "a positive number");
+        wql_literal_ref literal;
+        if (auto e = number_literal(t, literal)) return std::move(*e);
+        if (literal.real < 0) return fail(std::string(what) + " must not be negative", "a positive number");
         take();
-        return literal->real;
+        return literal.real;
     }
 
     // --- SELECT -------------------------------------------------------------------------------------
@@ -4289,69 +4571,84 @@ private:
         take();  // SELECT
         if (auto r = select_list(); !r) return r;
         if (auto r = expect_keyword("FROM"); !r) return r;
-        query_.from_offset = peek().offset;
+        out_.from_offset = peek().offset;
         auto cls = name("a class name");
         if (!cls) return cls.error();
-        query_.from_class = std::move(*cls);
+        out_.from_class = *cls;
         if (accept_keyword("WITHIN")) {
             auto within = number("the WITHIN interval");
             if (!within) return within.error();
-            query_.within_seconds = *within;
+            out_.within_seconds = *within;
         }
         if (accept_keyword("WHERE")) {
             auto root = expression(0);
             if (!root) return root.error();
-            query_.where = *root;
+            out_.where = *root;
         }
         if (is_keyword("GROUP")) {
             if (auto r = group_clause(); !r) return r;
         }
         classify_select();
-        if (query_.kind == wql_query_kind::schema && !query_.select.empty()) {
-            return make_error(errc::syntax_error, "schema queries must select *", query_.from_offset);
+        if (out_.kind == wql_query_kind::schema && !out_.select.empty()) {
+            return make_error(errc::syntax_error, "schema queries must select *", out_.from_offset);
         }
-        if (query_.kind == wql_query_kind::schema && (query_.within_seconds || query_.group)) {
-            return make_error(errc::syntax_error, "schema queries take no WITHIN or GROUP", query_.from_offset);
+        if (out_.kind == wql_query_kind::schema && (out_.within_seconds || out_.group)) {
+            return make_error(errc::syntax_error, "schema queries take no WITHIN or GROUP", out_.from_offset);
         }
         return {};
     }
 
     [[nodiscard]] result<void> select_list() {
-        if (is_symbol("*")) {
+        if (is_symbol('*')) {
             take();
             return {};
         }
         while (true) {
-            auto prop = property_path();
-            if (!prop) return prop.error();
-            query_.select.push_back(std::move(*prop));
-            if (!is_symbol(",")) return {};
+            if (auto e = property_path(out_.select.emplace_back())) return std::move(*e);
+            if (!is_symbol(',')) return {};
             take();
         }
     }
 
-    [[nodiscard]] result<wql_property> property_path() {
-        wql_property prop;
+    // Fills `prop` in place: copying small structs just written field by field
+    // stalls on store forwarding, which showed in profiles. The hot helpers
+    // return the error, if any: cheaper than a result<void>, which builds one.
+    [[nodiscard]] std::optional<error> property_path(wql_property_ref& prop) {
         prop.offset = peek().offset;
-        const std::size_t first = pos_;
+        std::size_t end = prop.offset;
+        bool spaced = false;  // a token does not start where the one before it ended
         while (true) {
+            spaced = spaced || peek().offset != end;
             if (peek().kind != wql_token_kind::identifier || wql_is_reserved(peek().text)) {
                 return fail("expected a property name", "a property name");
             }
-            if (utf8_length(peek().text) > wql_max_name_characters) {
+            if (wql_name_too_long(peek().text)) {
                 return fail("a property name longer than 255 characters", "a property name", errc::limit_exceeded);
             }
+            end = peek().offset + peek().text.size();
             take();
-            if (!is_symbol(".")) break;
+            if (!is_symbol('.')) break;
+            spaced = spaced || peek().offset != end;
+            end = peek().offset + 1;
             take();
         }
-        // The tokens are adjacent names and dots; spaces around dots are dropped.
-        for (std::size_t i = first; i < pos_; ++i) prop.path += tokens_[i].text;
-        return prop;
+        prop.path = spaced ? unspaced(prop.offset, end) : std::string_view(text_.data() + prop.offset, end - prop.offset);
+        return {};
+    }
+
+    // The source from `begin` to `end` holds names and dots, maybe with spaces
+    // between them (the lexer skips nothing else): the path is that text unspaced.
+    [[nodiscard]] std::string_view unspaced(std::size_t begin, std::size_t end) {
+        const std::string_view slice = text_.substr(begin, end - begin);
+        std::string path;
+        for (char c : slice) {
+            if (!wql_is_space(c)) path += c;
+        }
+        return out_.keep(std::move(path));
     }
 
     [[nodiscard]] result<void> group_clause() {
-        wql_group group;
+        wql_group_ref group;
         group.offset = peek().offset;
         take();  // GROUP
         if (!is_keyword("WITHIN")) {
@@ -4363,10 +4660,8 @@ private:
         group.within_seconds = *within;
         if (accept_keyword("BY")) {
             while (true) {
-                auto prop = property_path();
-                if (!prop) return prop.error();
-                group.by.push_back(std::move(*prop));
-                if (!is_symbol(",")) break;
+                if (auto e = property_path(group.by.emplace_back())) return std::move(*e);
+                if (!is_symbol(',')) break;
                 take();
             }
         }
@@ -4377,27 +4672,39 @@ private:
             if (!root) return root.error();
             group.having = *root;
         }
-        query_.group = std::move(group);
+        out_.group = std::move(group);
         return {};
     }
 
     // Event queries read from an event class, or poll (WITHIN / GROUP).
     void classify_select() {
-        const std::string_view cls = query_.from_class;
+        const std::string_view cls = out_.from_class;
         if (ascii_iequals(cls, "meta_class")) {
-            query_.kind = wql_query_kind::schema;
-        } else if (query_.within_seconds || query_.group || ascii_iends_with(cls, "Event") || ascii_iends_with(cls, "Trace")) {
-            query_.kind = wql_query_kind::event;
+            out_.kind = wql_query_kind::schema;
+        } else if (out_.within_seconds || out_.group || ascii_iends_with(cls, "Event") || ascii_iends_with(cls, "Trace")) {
+            out_.kind = wql_query_kind::event;
         } else {
-            query_.kind = wql_query_kind::data;
+            out_.kind = wql_query_kind::data;
         }
     }
 
     // --- expressions --------------------------------------------------------------------------------
 
-    std::uint32_t add_node(wql_node node) {
-        query_.nodes.push_back(std::move(node));
-        return static_cast<std::uint32_t>(query_.nodes.size() - 1);
+    // A new node at the end of the list; filled in place (see property_path).
+    // Parents are added after their children, as wql_query lists them.
+    std::uint32_t new_node(wql_node_kind kind, std::size_t offset) {
+        wql_node_ref& node = out_.nodes.emplace_back();
+        node.kind = kind;
+        node.offset = offset;
+        return static_cast<std::uint32_t>(out_.nodes.size() - 1);
+    }
+
+    // A node over the children listed from first_child through their next_sibling links.
+    std::uint32_t new_parent(wql_node_kind kind, std::size_t offset, std::uint32_t first_child, std::uint32_t child_count) {
+        const std::uint32_t index = new_node(kind, offset);
+        out_.nodes[index].first_child = first_child;
+        out_.nodes[index].child_count = child_count;
+        return index;
     }
 
     // OR binds looser than AND; both are parsed as flat n-ary lists.
@@ -4405,21 +4712,25 @@ private:
         return binary_chain(depth, "OR", wql_node_kind::any_of);
     }
 
+    [[nodiscard]] result<std::uint32_t> operand(std::size_t depth, wql_node_kind kind) {
+        return kind == wql_node_kind::any_of ? binary_chain(depth, "AND", wql_node_kind::all_of) : unary(depth);
+    }
+
     [[nodiscard]] result<std::uint32_t> binary_chain(std::size_t depth, std::string_view keyword, wql_node_kind kind) {
         const std::size_t offset = peek().offset;
-        auto first = kind == wql_node_kind::any_of ? binary_chain(depth, "AND", wql_node_kind::all_of) : unary(depth);
+        auto first = operand(depth, kind);
         if (!first) return first;
         if (!is_keyword(keyword)) return first;
-        wql_node node;
-        node.kind = kind;
-        node.offset = offset;
-        node.children.push_back(*first);
+        std::uint32_t last = *first;
+        std::uint32_t count = 1;
         while (accept_keyword(keyword)) {
-            auto next = kind == wql_node_kind::any_of ? binary_chain(depth, "AND", wql_node_kind::all_of) : unary(depth);
+            auto next = operand(depth, kind);
             if (!next) return next;
-            node.children.push_back(*next);
+            out_.nodes[last].next_sibling = *next;
+            last = *next;
+            ++count;
         }
-        return add_node(std::move(node));
+        return new_parent(kind, offset, *first, count);
     }
 
     [[nodiscard]] result<std::uint32_t> unary(std::size_t depth) {
@@ -4428,19 +4739,17 @@ private:
                         "a shallower condition", errc::limit_exceeded);
         }
         if (is_keyword("NOT")) {
-            wql_node node;
-            node.kind = wql_node_kind::negation;
-            node.offset = take().offset;
+            const std::size_t offset = peek().offset;
+            take();
             auto inner = unary(depth + 1);
             if (!inner) return inner;
-            node.children.push_back(*inner);
-            return add_node(std::move(node));
+            return new_parent(wql_node_kind::negation, offset, *inner, 1);
         }
-        if (is_symbol("(")) {
+        if (is_symbol('(')) {
             take();
             auto inner = expression(depth + 1);
             if (!inner) return inner;
-            if (!is_symbol(")")) return fail("expected ')'", "')'");
+            if (!is_symbol(')')) return fail("expected ')'", "')'");
             take();
             return inner;
         }
@@ -4453,16 +4762,15 @@ private:
             return true;
         }
         return t.kind == wql_token_kind::identifier &&
-               (ascii_iequals(t.text, "TRUE") || ascii_iequals(t.text, "FALSE") || ascii_iequals(t.text, "NULL"));
+               (wql_iequals(t.text, "TRUE") || wql_iequals(t.text, "FALSE") || wql_iequals(t.text, "NULL"));
     }
 
-    [[nodiscard]] result<wql_literal> number_literal(const wql_token& t) const {
-        wql_literal lit;
+    [[nodiscard]] static std::optional<error> number_literal(const wql_token& t, wql_literal_ref& lit) {
         lit.offset = t.offset;
         lit.raw_length = t.text.size();
         std::string_view digits = t.text;
         if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
-        lit.text = std::string(digits);
+        lit.text = digits;
         if (t.kind == wql_token_kind::integer) {
             lit.kind = wql_literal::type::integer;
             const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), lit.integer);
@@ -4482,45 +4790,42 @@ private:
                 return e;
             }
         }
-        return lit;
+        return {};
     }
 
-    [[nodiscard]] result<wql_literal> literal() {
+    // Reads the literal at the current token into `lit` (a fresh one) and moves on.
+    [[nodiscard]] std::optional<error> literal(wql_literal_ref& lit) {
         const wql_token& t = peek();
-        wql_literal lit;
         lit.offset = t.offset;
         lit.raw_length = t.text.size();
         if (t.kind == wql_token_kind::string) {
             lit.kind = wql_literal::type::string;
-            lit.text = std::string(t.value);
+            lit.text = t.escaped ? out_.keep(wql_unescape(t.contents())) : t.contents();
         } else if (t.kind == wql_token_kind::integer || t.kind == wql_token_kind::real) {
-            auto number = number_literal(t);
-            if (!number) return number;
-            lit = std::move(*number);
-        } else if (ascii_iequals(t.text, "NULL")) {
+            if (auto e = number_literal(t, lit)) return e;
+        } else if (wql_iequals(t.text, "NULL")) {
             lit.kind = wql_literal::type::null;
         } else {
             lit.kind = wql_literal::type::boolean;
-            lit.boolean = ascii_iequals(t.text, "TRUE");
+            lit.boolean = wql_iequals(t.text, "TRUE");
             lit.text = lit.boolean ? "TRUE" : "FALSE";
         }
         take();
-        return lit;
+        return {};
     }
 
+    // A predicate has no sub-nodes, so its node can be added first and filled in place.
     [[nodiscard]] result<std::uint32_t> predicate() {
         if (at_literal()) return constant_first_comparison();
-        auto prop = property_path();
-        if (!prop) return prop.error();
-        if (having_ && !ascii_iequals(prop->path, "NumberOfEvents")) {
-            return make_error(errc::syntax_error, "HAVING may only test NumberOfEvents", prop->offset);
+        const std::uint32_t index = new_node(wql_node_kind::compare, peek().offset);
+        wql_node_ref& node = out_.nodes[index];  // no node is added before this one is done
+        if (auto e = property_path(node.property)) return std::move(*e);
+        if (having_ && !wql_iequals(node.property.path, "NumberOfEvents")) {
+            return make_error(errc::syntax_error, "HAVING may only test NumberOfEvents", node.property.offset);
         }
-        wql_node node;
-        node.offset = prop->offset;
-        node.property = std::move(*prop);
-        if (accept_keyword("IS")) return is_null_tail(std::move(node));
-        if (accept_keyword("ISA")) return string_operand_tail(std::move(node), wql_node_kind::isa, "a class name in quotes");
-        if (accept_keyword("LIKE")) return string_operand_tail(std::move(node), wql_node_kind::like, "a pattern in quotes");
+        if (accept_keyword("IS")) return is_null_tail(index);
+        if (accept_keyword("ISA")) return string_operand_tail(index, wql_node_kind::isa, "a class name in quotes");
+        if (accept_keyword("LIKE")) return string_operand_tail(index, wql_node_kind::like, "a pattern in quotes");
         auto op = comparison_operator();
         if (!op) return op.error();
         if (!at_literal()) {
@@ -4529,57 +4834,52 @@ private:
             }
             return fail("expected a constant", "a string, number, TRUE, FALSE or NULL");
         }
-        auto value = literal();
-        if (!value) return value.error();
-        return finish_comparison(std::move(node), *op, std::move(*value), false);
+        if (auto e = literal(node.value)) return std::move(*e);
+        return finish_comparison(index, *op, false);
     }
 
     [[nodiscard]] result<std::uint32_t> constant_first_comparison() {
-        auto value = literal();
-        if (!value) return value.error();
+        const std::uint32_t index = new_node(wql_node_kind::compare, peek().offset);
+        wql_node_ref& node = out_.nodes[index];
+        if (auto e = literal(node.value)) return std::move(*e);
         auto op = comparison_operator();
         if (!op) return op.error();
         if (at_literal()) return fail("two constants cannot be compared", "a property name");
-        auto prop = property_path();
-        if (!prop) return prop.error();
-        wql_node node;
-        node.offset = value->offset;
-        node.property = std::move(*prop);
-        return finish_comparison(std::move(node), mirrored(*op), std::move(*value), true);
+        if (auto e = property_path(node.property)) return std::move(*e);
+        return finish_comparison(index, mirrored(*op), true);
     }
 
     // Booleans accept only equality; NULL is not ordered (where-clause.md).
-    [[nodiscard]] result<std::uint32_t> finish_comparison(wql_node node, wql_operator op, wql_literal value, bool swapped) {
+    [[nodiscard]] result<std::uint32_t> finish_comparison(std::uint32_t index, wql_operator op, bool swapped) {
+        wql_node_ref& node = out_.nodes[index];
         const bool ordering = op != wql_operator::equal && op != wql_operator::not_equal;
-        if (ordering && value.kind == wql_literal::type::boolean) {
-            error e = make_error(errc::syntax_error, "TRUE and FALSE may only be compared with =, <> or !=", value.offset);
+        if (ordering && node.value.kind == wql_literal::type::boolean) {
+            error e = make_error(errc::syntax_error, "TRUE and FALSE may only be compared with =, <> or !=", node.value.offset);
             e.expected = "'=', '<>' or '!='";
             return e;
         }
-        if (ordering && value.kind == wql_literal::type::null) {
-            error e = make_error(errc::syntax_error, "NULL cannot be ordered; use IS NULL or IS NOT NULL", value.offset);
+        if (ordering && node.value.kind == wql_literal::type::null) {
+            error e = make_error(errc::syntax_error, "NULL cannot be ordered; use IS NULL or IS NOT NULL", node.value.offset);
             e.expected = "IS [NOT] NULL";
             return e;
         }
-        node.kind = wql_node_kind::compare;
         node.op = op;
-        node.value = std::move(value);
         node.operands_swapped = swapped;
-        return add_node(std::move(node));
+        return index;
     }
 
+    // One- or two-character operators; `<>` and `!=` are one operator.
     [[nodiscard]] result<wql_operator> comparison_operator() {
         const wql_token& t = peek();
         if (t.kind == wql_token_kind::symbol) {
-            const std::string_view s = t.text;
+            const char first = t.text[0];
+            const char second = t.text.size() > 1 ? t.text[1] : '\0';
             wql_operator op = wql_operator::equal;
             bool known = true;
-            if (s == "=") op = wql_operator::equal;
-            else if (s == "<>" || s == "!=") op = wql_operator::not_equal;
-            else if (s == "<") op = wql_operator::less;
-            else if (s == "<=") op = wql_operator::less_equal;
-            else if (s == ">") op = wql_operator::greater;
-            else if (s == ">=") op = wql_operator::greater_equal;
+            if (first == '=') op = wql_operator::equal;
+            else if ((first == '<' && second == '>') || first == '!') op = wql_operator::not_equal;
+            else if (first == '<') op = second == '=' ? wql_operator::less_equal : wql_operator::less;
+            else if (first == '>') op = second == '=' ? wql_operator::greater_equal : wql_operator::greater;
             else known = false;
             if (known) {
                 take();
@@ -4590,38 +4890,37 @@ private:
     }
 
     // IS is valid only with NULL (wql-operators.md).
-    [[nodiscard]] result<std::uint32_t> is_null_tail(wql_node node) {
-        node.kind = wql_node_kind::is_null;
-        node.is_not = accept_keyword("NOT");
+    [[nodiscard]] result<std::uint32_t> is_null_tail(std::uint32_t index) {
+        out_.nodes[index].kind = wql_node_kind::is_null;
+        out_.nodes[index].is_not = accept_keyword("NOT");
         if (!accept_keyword("NULL")) return fail("IS must be followed by [NOT] NULL", "NULL");
-        return add_node(std::move(node));
+        return index;
     }
 
-    [[nodiscard]] result<std::uint32_t> string_operand_tail(wql_node node, wql_node_kind kind, const char* expected) {
+    [[nodiscard]] result<std::uint32_t> string_operand_tail(std::uint32_t index, wql_node_kind kind, const char* expected) {
         if (peek().kind != wql_token_kind::string) return fail(std::string("expected ") + expected, expected);
-        auto value = literal();
-        if (!value) return value.error();
-        node.kind = kind;
-        node.value = std::move(*value);
-        return add_node(std::move(node));
+        out_.nodes[index].kind = kind;
+        if (auto e = literal(out_.nodes[index].value)) return std::move(*e);
+        return index;
     }
 
     // --- ASSOCIATORS OF / REFERENCES OF ------------------------------------------------------------
 
     [[nodiscard]] result<void> association_statement() {
         const bool associators = is_keyword("ASSOCIATORS");
-        query_.kind = associators ? wql_query_kind::associators : wql_query_kind::references;
+        out_.kind = associators ? wql_query_kind::associators : wql_query_kind::references;
         take();
         if (auto r = expect_keyword("OF"); !r) return r;
         if (peek().kind != wql_token_kind::braced_path) return fail("expected {object path}", "'{'");
-        const wql_token& braced = take();
+        const wql_token braced = peek();
+        take();
         auto path = parse_object_path(braced.text);
         if (!path) {
             error e = std::move(path).error();
             if (e.location.offset != source_location::npos) e.location.offset += braced.offset + 1;
             return e;
         }
-        query_.source_path = std::move(*path);
+        out_.source_path = std::move(*path);
         if (accept_keyword("WHERE")) {
             if (auto r = association_clauses(associators); !r) return r;
         }
@@ -4639,16 +4938,17 @@ private:
         while (peek().kind != wql_token_kind::end) {
             if (is_keyword("AND") || is_keyword("OR")) return fail("AND and OR are not allowed here", "whitespace");
             if (peek().kind != wql_token_kind::identifier) return fail("expected a keyword", "a keyword such as ResultClass");
-            wql_association_clause clause;
+            wql_clause_ref clause;
             clause.offset = peek().offset;
-            clause.keyword = std::string(take().text);
+            clause.keyword = peek().text;
+            take();
             bool known = false;
             for (std::string_view w : associators ? std::span<const std::string_view>(assoc_words)
                                                   : std::span<const std::string_view>(ref_words)) {
                 known = known || ascii_iequals(w, clause.keyword);
             }
             if (!known) {
-                error e = make_error(errc::syntax_error, "'" + clause.keyword + "' is not valid here", clause.offset);
+                error e = make_error(errc::syntax_error, "'" + std::string(clause.keyword) + "' is not valid here", clause.offset);
                 e.expected = associators ? "AssocClass, ClassDefsOnly, RequiredAssocQualifier, RequiredQualifier, "
                                            "ResultClass, ResultRole, Role, KeysOnly or SchemaOnly"
                                          : "ClassDefsOnly, RequiredQualifier, ResultClass, Role, KeysOnly or SchemaOnly";
@@ -4657,26 +4957,26 @@ private:
             const bool is_flag = ascii_iequals(clause.keyword, "ClassDefsOnly") || ascii_iequals(clause.keyword, "KeysOnly") ||
                                  ascii_iequals(clause.keyword, "SchemaOnly");
             if (!is_flag) {
-                if (!is_symbol("=")) return fail("'" + clause.keyword + "' takes '= value'", "'='");
+                if (!is_symbol('=')) return fail("'" + std::string(clause.keyword) + "' takes '= value'", "'='");
                 take();
                 auto value = name("a class, role or qualifier name");
                 if (!value) return value.error();
-                clause.value = std::move(*value);
+                clause.value = *value;
             }
-            query_.association_clauses.push_back(std::move(clause));
+            out_.association_clauses.push_back(clause);
         }
         return {};
     }
 
     [[nodiscard]] result<void> check_association_clauses() const {
-        const wql_association_clause* class_defs = nullptr;
-        const wql_association_clause* result_class = nullptr;
-        const wql_association_clause* schema_only = nullptr;
-        const auto& clauses = query_.association_clauses;
+        const wql_clause_ref* class_defs = nullptr;
+        const wql_clause_ref* result_class = nullptr;
+        const wql_clause_ref* schema_only = nullptr;
+        const auto& clauses = out_.association_clauses;
         for (std::size_t i = 0; i < clauses.size(); ++i) {
             for (std::size_t j = 0; j < i; ++j) {
                 if (ascii_iequals(clauses[i].keyword, clauses[j].keyword)) {
-                    return make_error(errc::syntax_error, "'" + clauses[i].keyword + "' given twice", clauses[i].offset);
+                    return make_error(errc::syntax_error, "'" + std::string(clauses[i].keyword) + "' given twice", clauses[i].offset);
                 }
             }
             if (ascii_iequals(clauses[i].keyword, "ClassDefsOnly")) class_defs = &clauses[i];
@@ -4695,12 +4995,118 @@ private:
     }
 
     std::string_view text_;
-    wql_tokens lexed_;
-    const std::vector<wql_token>& tokens_;
-    std::size_t pos_ = 0;
+    wql_lexer lexer_;
+    wql_token current_;
+    wql_syntax& out_;
     bool having_ = false;
-    wql_query query_;
 };
+
+// --- between the views and wql_query -----------------------------------------------------------
+
+// The owning query of a parse of `text`.
+[[nodiscard]] inline wql_query to_query(std::string_view text, wql_syntax&& s) {
+    wql_query q;
+    q.kind = s.kind;
+    q.text = std::string(text);
+    q.select.reserve(s.select.size());
+    for (const wql_property_ref& p : s.select) q.select.push_back(p.owned());
+    q.from_class = std::string(s.from_class);
+    q.from_offset = s.from_offset;
+    q.within_seconds = s.within_seconds;
+    q.nodes.resize(s.nodes.size());
+    for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+        const wql_node_ref& from = s.nodes[i];
+        wql_node& to = q.nodes[i];
+        to.kind = from.kind;
+        to.offset = from.offset;
+        to.children.reserve(from.child_count);
+        s.for_each_child(from, [&](std::uint32_t c) { to.children.push_back(c); });
+        to.property = from.property.owned();
+        to.op = from.op;
+        to.operands_swapped = from.operands_swapped;
+        to.is_not = from.is_not;
+        to.value = from.value.owned();
+    }
+    q.where = s.where;
+    if (s.group) {
+        wql_group& g = q.group.emplace();
+        g.within_seconds = s.group->within_seconds;
+        for (const wql_property_ref& p : s.group->by) g.by.push_back(p.owned());
+        g.having = s.group->having;
+        g.offset = s.group->offset;
+    }
+    q.source_path = std::move(s.source_path);
+    for (const wql_clause_ref& c : s.association_clauses) {
+        q.association_clauses.push_back(wql_association_clause{std::string(c.keyword), std::string(c.value), c.offset});
+    }
+    return q;
+}
+
+// Links the children lists of `s` from those of `q`. A hand-built query may list
+// a node under two parents; as a node has one next_sibling, the second listing
+// links a copy, which shares the original's children. Indexes out of range are skipped.
+inline void link_children(const wql_query& q, wql_syntax& s) {
+    const std::size_t count = q.nodes.size();
+    std::vector<bool> placed(count, false);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> copies;  // (copy, original)
+    for (std::size_t i = 0; i < count; ++i) {
+        std::uint32_t last = wql_no_node;
+        for (std::uint32_t c : q.nodes[i].children) {
+            if (c >= count) continue;
+            std::uint32_t child = c;
+            if (placed[c]) {
+                child = static_cast<std::uint32_t>(s.nodes.size());
+                s.nodes.push_back(s.nodes[c]);
+                copies.emplace_back(child, c);
+            }
+            placed[c] = true;
+            s.nodes[child].next_sibling = wql_no_node;
+            (last == wql_no_node ? s.nodes[i].first_child : s.nodes[last].next_sibling) = child;
+            last = child;
+            ++s.nodes[i].child_count;
+        }
+    }
+    for (const auto& [copy, original] : copies) {  // the originals' lists are complete now
+        s.nodes[copy].first_child = s.nodes[original].first_child;
+        s.nodes[copy].child_count = s.nodes[original].child_count;
+    }
+}
+
+// Views of a wql_query (which must outlive them) for the analyser. The source
+// path is not copied: nothing that reads views needs it.
+[[nodiscard]] inline wql_syntax syntax_of(const wql_query& q) {
+    wql_syntax s;
+    s.kind = q.kind;
+    for (const wql_property& p : q.select) s.select.push_back(wql_property_ref{p.path, p.offset});
+    s.from_class = q.from_class;
+    s.from_offset = q.from_offset;
+    s.within_seconds = q.within_seconds;
+    s.nodes.reserve(q.nodes.size());
+    for (const wql_node& n : q.nodes) {
+        wql_node_ref& to = s.nodes.emplace_back();
+        to.kind = n.kind;
+        to.op = n.op;
+        to.operands_swapped = n.operands_swapped;
+        to.is_not = n.is_not;
+        to.offset = n.offset;
+        to.property = wql_property_ref{n.property.path, n.property.offset};
+        const wql_literal& v = n.value;
+        to.value = wql_literal_ref{v.kind, v.text, v.raw_length, v.integer, v.real, v.boolean, v.offset};
+    }
+    link_children(q, s);
+    s.where = q.where;
+    if (q.group) {
+        wql_group_ref& g = s.group.emplace();
+        g.within_seconds = q.group->within_seconds;
+        for (const wql_property& p : q.group->by) g.by.push_back(wql_property_ref{p.path, p.offset});
+        g.having = q.group->having;
+        g.offset = q.group->offset;
+    }
+    for (const wql_association_clause& c : q.association_clauses) {
+        s.association_clauses.push_back(wql_clause_ref{c.keyword, c.value, c.offset});
+    }
+    return s;
+}
 
 }  // namespace detail
 WMISUB_NAMESPACE_END
@@ -4717,22 +5123,33 @@ WMISUB_NAMESPACE_END
 
 WMISUB_NAMESPACE_BEGIN
 
-// Parses a WQL query. Errors are syntax_error, unexpected_end or limit_exceeded
-// with the byte offset and what was expected. Enforces WMI's 16,384-character
-// query and 255-character name limits and a nesting limit.
-[[nodiscard]] inline result<wql_query> parse_wql(std::string_view text) {
-    if (detail::utf8_length(text) > wql_max_query_characters) {
+namespace detail {
+
+// Parses into views of `text` (see wql_syntax): what parse_wql() and
+// analyze_wql() share. Enforces WMI's 16,384-character query limit.
+[[nodiscard]] inline result<void> parse_wql_syntax(std::string_view text, wql_syntax& out) {
+    // Only a text of more bytes than the limit can have more characters.
+    if (text.size() > wql_max_query_characters && utf8_length(text) > wql_max_query_characters) {
         error e = make_error(errc::limit_exceeded, "query longer than 16384 characters (WBEM_MAX_QUERY)",
                              wql_max_query_characters);
         e.expected = "a shorter query";
         return e;
     }
+    return wql_parser(text, out).run();
+}
+
+}  // namespace detail
+
+// Parses a WQL query. Errors are syntax_error, unexpected_end or limit_exceeded
+// with the byte offset and what was expected. Enforces WMI's 16,384-character
+// query and 255-character name limits and a nesting limit.
+[[nodiscard]] inline result<wql_query> parse_wql(std::string_view text) {
 #if WMISUB_EXCEPTIONS
     try {
 #endif
-        auto tokens = detail::wql_lexer(text).run();
-        if (!tokens) return tokens.error();
-        return detail::wql_parser(text, std::move(*tokens)).run();
+        detail::wql_syntax syntax;
+        if (auto parsed = detail::parse_wql_syntax(text, syntax); !parsed) return parsed.error();
+        return detail::to_query(text, std::move(syntax));
 #if WMISUB_EXCEPTIONS
     } catch (...) {
         return make_error(errc::limit_exceeded, "out of memory while parsing a query");
@@ -5221,6 +5638,8 @@ WMISUB_NAMESPACE_END
 // of a filter query, what makes its consumer run, and what keeps it from running.
 
 // #include "wmisub/config.hpp"
+// #include "wmisub/detail/wql_parser.hpp"
+// #include "wmisub/result.hpp"
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql_ast.hpp"
 
@@ -5230,6 +5649,7 @@ WMISUB_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -5237,36 +5657,45 @@ WMISUB_NAMESPACE_END
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
-// True when `name` equals one of `names` (case-insensitive).
-[[nodiscard]] inline bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) noexcept {
+// True when `name` equals one of `names` (case-insensitive). The class lists are
+// long and looked up for every filter: length and first letter rule most out.
+// The long lists are static arrays: GCC 12 would build an initializer_list on each call.
+[[nodiscard]] inline bool is_one_of(std::string_view name, std::span<const std::string_view> names) noexcept {
+    if (name.empty()) return false;
+    const char first = ascii_lower(name.front());
     for (std::string_view n : names) {
-        if (ascii_iequals(name, n)) return true;
+        if (n.size() == name.size() && ascii_lower(n.front()) == first && wql_iequals(name, n)) return true;
     }
     return false;
 }
 
+[[nodiscard]] inline bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) noexcept {
+    return is_one_of(name, std::span<const std::string_view>(names.begin(), names.size()));
+}
+
 // The intrinsic event classes: WMI generates them for instances, classes and namespaces.
 [[nodiscard]] inline bool is_intrinsic_event_class(std::string_view cls) noexcept {
-    return is_one_of(cls, {"__InstanceCreationEvent", "__InstanceModificationEvent", "__InstanceDeletionEvent",
-                           "__InstanceOperationEvent", "__MethodInvocationEvent", "__ClassCreationEvent",
-                           "__ClassModificationEvent", "__ClassDeletionEvent", "__ClassOperationEvent",
-                           "__NamespaceCreationEvent", "__NamespaceModificationEvent", "__NamespaceDeletionEvent",
-                           "__NamespaceOperationEvent"});
+    static constexpr std::string_view names[] = {
+        "__InstanceCreationEvent",  "__InstanceModificationEvent", "__InstanceDeletionEvent",  "__InstanceOperationEvent",
+        "__MethodInvocationEvent",  "__ClassCreationEvent",        "__ClassModificationEvent", "__ClassDeletionEvent",
+        "__ClassOperationEvent",    "__NamespaceCreationEvent",    "__NamespaceModificationEvent",
+        "__NamespaceDeletionEvent", "__NamespaceOperationEvent"};
+    return is_one_of(cls, names);
 }
 
 // WMI's own persistent objects: changes to them are WMI-object changes.
 [[nodiscard]] inline bool is_wmi_system_class(std::string_view cls) noexcept {
-    return is_one_of(cls, {"__EventFilter", "__EventConsumer", "__FilterToConsumerBinding", "__TimerInstruction",
-                           "__IntervalTimerInstruction", "__AbsoluteTimerInstruction", "__Namespace",
-                           "__Win32Provider", "__EventConsumerProviderRegistration", "__EventProviderRegistration",
-                           "__Provider", "__SystemClass"}) ||
-           ascii_iends_with(cls, "EventConsumer");
+    static constexpr std::string_view names[] = {
+        "__EventFilter",   "__EventConsumer",  "__FilterToConsumerBinding",           "__TimerInstruction",
+        "__IntervalTimerInstruction", "__AbsoluteTimerInstruction", "__Namespace",   "__Win32Provider",
+        "__EventConsumerProviderRegistration", "__EventProviderRegistration", "__Provider", "__SystemClass"};
+    return is_one_of(cls, names) || ascii_iends_with(cls, "EventConsumer");
 }
 
 // Classes whose intrinsic events come from an event provider or the repository, so no WITHIN is needed.
 [[nodiscard]] inline bool has_event_provider(std::string_view cls) noexcept {
-    return is_one_of(cls, {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime", "Win32_NTLogEvent"}) ||
-           is_wmi_system_class(cls);
+    static constexpr std::string_view names[] = {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime", "Win32_NTLogEvent"};
+    return is_one_of(cls, names) || is_wmi_system_class(cls);
 }
 
 // Dynamic provider classes whose intrinsic events WMI must poll for (WITHIN required).
@@ -5276,115 +5705,140 @@ namespace detail {
 }
 
 // True for `Prefix.Name` or, when prefix is empty, `Name` (case-insensitive).
-[[nodiscard]] inline bool property_is(const wql_property& p, std::string_view prefix, std::string_view name) noexcept {
-    if (prefix.empty()) return ascii_iequals(p.path, name);
-    const std::string_view path = p.path;
+[[nodiscard]] inline bool property_is(std::string_view path, std::string_view prefix, std::string_view name) noexcept {
+    if (prefix.empty()) return wql_iequals(path, name);
     return path.size() == prefix.size() + 1 + name.size() && path[prefix.size()] == '.' &&
-           ascii_iequals(path.substr(0, prefix.size()), prefix) && ascii_iequals(path.substr(prefix.size() + 1), name);
+           wql_iequals(std::string_view(path.data(), prefix.size()), prefix) &&
+           wql_iequals(std::string_view(path.data() + prefix.size() + 1, name.size()), name);
 }
 
 class wql_analyzer {
 public:
-    explicit wql_analyzer(const wql_query& query) : q_(query) {}
+    // Reads views (see wql_syntax), which must outlive the analyser, into `out`
+    // (a fresh analysis): filling the caller's object spares moving a large struct.
+    wql_analyzer(const wql_syntax& query, wql_analysis& out) noexcept : q_(query), out_(out) {}
 
-    [[nodiscard]] wql_analysis run() {
+    void run() {
         out_.kind = q_.kind;
         out_.within_seconds = q_.within_seconds;
         if (q_.group) out_.group_within_seconds = q_.group->within_seconds;
-        out_.conditions.reserve(q_.nodes.size());
-        nodes_of_conditions_.reserve(q_.nodes.size());
-        if (q_.where) collect_conditions(*q_.where, condition_context::required);
+        collect_conditions();
         if (q_.kind != wql_query_kind::event) {
             add_issue("not_an_event_query", "a filter needs an event query; this is a " + std::string(to_string(q_.kind)) + " query",
                       0, true);
-            return std::move(out_);
+            return;
         }
-        out_.event_class = q_.from_class;
-        out_.category = ascii_iequals(q_.from_class, "__TimerEvent")    ? event_category::timer
+        out_.event_class = std::string(q_.from_class);
+        out_.category = wql_iequals(q_.from_class, "__TimerEvent")      ? event_category::timer
                         : is_intrinsic_event_class(q_.from_class) ? event_category::intrinsic
                                                                   : event_category::extrinsic;
-        out_.target_class = find_target_class();
+        out_.target_class = std::string(find_target_class());
         classify();
         check_polling();
-        return std::move(out_);
     }
 
 private:
     // --- conditions ---------------------------------------------------------------------------------
 
-    void collect_conditions(std::uint32_t index, condition_context context) {
-        const wql_node& n = q_.nodes[index];
+    // Calls f(context, node) for each predicate under `index`, in order, with where it
+    // sits; the conditions and every lookup below walk the expression the same way.
+    template <class F>
+    void for_each_predicate(std::uint32_t index, condition_context context, F& f) const {
+        const wql_node_ref& n = q_.nodes[index];
         switch (n.kind) {
         case wql_node_kind::all_of:
-            for (std::uint32_t child : n.children) collect_conditions(child, context);
+            q_.for_each_child(n, [&](std::uint32_t child) { for_each_predicate(child, context, f); });
             return;
-        case wql_node_kind::any_of:
-            for (std::uint32_t child : n.children) {
-                collect_conditions(child, context == condition_context::negated ? context : condition_context::alternative);
-            }
+        case wql_node_kind::any_of: {
+            const auto inner = context == condition_context::negated ? context : condition_context::alternative;
+            q_.for_each_child(n, [&](std::uint32_t child) { for_each_predicate(child, inner, f); });
             return;
-        case wql_node_kind::negation: collect_conditions(n.children[0], condition_context::negated); return;
-        default: break;
         }
-        wql_condition c;
-        c.property = n.property.to_string();
-        c.value = n.value;
-        c.context = context;
-        c.offset = n.offset;
-        c.op = n.kind == wql_node_kind::compare ? std::string(to_string(n.op))
-               : n.kind == wql_node_kind::isa   ? "ISA"
-               : n.kind == wql_node_kind::like  ? "LIKE"
-               : n.is_not                       ? "IS NOT NULL"
-                                                : "IS NULL";
-        out_.conditions.push_back(std::move(c));
-        nodes_of_conditions_.push_back(index);
+        case wql_node_kind::negation:
+            if (n.first_child != wql_no_node) for_each_predicate(n.first_child, condition_context::negated, f);
+            return;
+        default: f(context, n);
+        }
+    }
+
+    // Every predicate of the WHERE expression.
+    template <class F>
+    void for_each_condition(F&& f) const {
+        if (q_.where) for_each_predicate(*q_.where, condition_context::required, f);
     }
 
     // Conditions that say what fires it: not negated.
     template <class F>
     void for_each_positive(F&& f) const {
-        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
-            if (out_.conditions[i].context != condition_context::negated) f(out_.conditions[i], q_.nodes[nodes_of_conditions_[i]]);
-        }
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::negated) f(context, n);
+        });
+    }
+
+    void collect_conditions() {
+        out_.conditions.reserve(q_.nodes.size());
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            // Strings constructed in place: assigning to empty ones takes libstdc++'s slower path.
+            const std::string_view op = n.kind == wql_node_kind::compare ? to_string(n.op)
+                                        : n.kind == wql_node_kind::isa   ? "ISA"
+                                        : n.kind == wql_node_kind::like  ? "LIKE"
+                                        : n.is_not                       ? "IS NOT NULL"
+                                                                         : "IS NULL";
+            out_.conditions.push_back(wql_condition{std::string(n.property.path), std::string(op), n.value.owned(), context, n.offset});
+        });
     }
 
     // `TargetInstance ISA 'X'` or `TargetInstance.__CLASS = 'X'`, not negated; required before alternatives.
-    [[nodiscard]] std::string find_target_class() const {
-        std::string required, alternative;
-        for_each_positive([&](const wql_condition& c, const wql_node& n) {
+    [[nodiscard]] std::string_view find_target_class() const {
+        std::string_view required, alternative;
+        for_each_positive([&](condition_context context, const wql_node_ref& n) {
             const bool isa = n.kind == wql_node_kind::isa &&
                              is_one_of(n.property.path, {"TargetInstance", "PreviousInstance", "TargetClass", "__this"});
             const bool class_equals = n.kind == wql_node_kind::compare && n.op == wql_operator::equal &&
                                       n.value.kind == wql_literal::type::string &&
-                                      (property_is(n.property, "TargetInstance", "__CLASS") ||
-                                       property_is(n.property, "TargetClass", "__CLASS"));
+                                      (property_is(n.property.path, "TargetInstance", "__CLASS") ||
+                                       property_is(n.property.path, "TargetClass", "__CLASS"));
             if (!isa && !class_equals) return;
-            std::string& slot = c.context == condition_context::required ? required : alternative;
+            std::string_view& slot = context == condition_context::required ? required : alternative;
             if (slot.empty()) slot = n.value.text;
         });
         return required.empty() ? alternative : required;
     }
 
-    // String values compared with = or LIKE on a property (TargetInstance.X for intrinsic events).
-    [[nodiscard]] std::vector<std::string> strings_of(std::initializer_list<std::string_view> names) const {
-        std::vector<std::string> values;
-        for_each_positive([&](const wql_condition&, const wql_node& n) {
+    // Calls f(text) for each string value compared with = or LIKE on one of `names`
+    // (TargetInstance.X for intrinsic events), not negated.
+    template <class F>
+    void for_each_string_of(std::initializer_list<std::string_view> names, F&& f) const {
+        for_each_positive([&](condition_context, const wql_node_ref& n) {
             if (n.value.kind != wql_literal::type::string) return;
             if (!(n.kind == wql_node_kind::like || (n.kind == wql_node_kind::compare && n.op == wql_operator::equal))) return;
             for (std::string_view name : names) {
                 if (matches_property(n.property, name)) {
-                    values.push_back(n.value.text);
+                    f(n.value.text);
                     return;
                 }
             }
         });
+    }
+
+    [[nodiscard]] std::vector<std::string> strings_of(std::initializer_list<std::string_view> names) const {
+        std::vector<std::string> values;
+        for_each_string_of(names, [&](std::string_view text) { values.emplace_back(text); });
         return values;
+    }
+
+    [[nodiscard]] std::optional<std::string_view> first_string_of(std::string_view name) const {
+        std::optional<std::string_view> first;
+        for_each_string_of({name}, [&](std::string_view text) {
+            if (!first) first = text;
+        });
+        return first;
     }
 
     // Integer values compared with = on a property; WMI converts `'4625'` to a number, so do we.
     [[nodiscard]] std::vector<std::int64_t> integers_of(std::initializer_list<std::string_view> names) const {
         std::vector<std::int64_t> values;
-        for_each_positive([&](const wql_condition&, const wql_node& n) {
+        for_each_positive([&](condition_context, const wql_node_ref& n) {
             if (n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
             const auto number = integer_value(n.value);
             if (!number) return;
@@ -5398,7 +5852,7 @@ private:
         return values;
     }
 
-    [[nodiscard]] static std::optional<std::int64_t> integer_value(const wql_literal& v) noexcept {
+    [[nodiscard]] static std::optional<std::int64_t> integer_value(const wql_literal_ref& v) noexcept {
         if (v.kind == wql_literal::type::integer) return v.integer;
         if (v.kind != wql_literal::type::string) return std::nullopt;
         const std::string_view text = trim(v.text);
@@ -5408,22 +5862,9 @@ private:
         return out;
     }
 
-    [[nodiscard]] bool matches_property(const wql_property& p, std::string_view name) const noexcept {
-        if (out_.category == event_category::intrinsic) return property_is(p, "TargetInstance", name);
-        return property_is(p, "", name);
-    }
-
-    // The single required equality on a property, as a number.
-    [[nodiscard]] std::optional<std::int64_t> required_integer(std::string_view name) const {
-        std::optional<std::int64_t> value;
-        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
-            const wql_node& n = q_.nodes[nodes_of_conditions_[i]];
-            if (out_.conditions[i].context == condition_context::required && n.kind == wql_node_kind::compare &&
-                n.op == wql_operator::equal && integer_value(n.value) && matches_property(n.property, name)) {
-                value = integer_value(n.value);
-            }
-        }
-        return value;
+    [[nodiscard]] bool matches_property(const wql_property_ref& p, std::string_view name) const noexcept {
+        if (out_.category == event_category::intrinsic) return property_is(p.path, "TargetInstance", name);
+        return property_is(p.path, "", name);
     }
 
     // --- classification -----------------------------------------------------------------------------
@@ -5434,8 +5875,7 @@ private:
         const std::string& tc = out_.target_class;
         if (out_.category == event_category::timer) {
             t.kind = trigger_kind::interval_timer;
-            const auto ids = strings_of({"TimerId"});
-            if (!ids.empty()) t.timer_id = ids.front();
+            if (const auto id = first_string_of("TimerId")) t.timer_id = *id;
             return;
         }
         if (out_.category == event_category::intrinsic) {
@@ -5446,16 +5886,16 @@ private:
     }
 
     [[nodiscard]] trigger_kind fallback_for(std::string_view ec) const noexcept {
-        if (ascii_iequals(ec, "__InstanceCreationEvent")) return trigger_kind::instance_creation;
-        if (ascii_iequals(ec, "__InstanceModificationEvent")) return trigger_kind::instance_modification;
-        if (ascii_iequals(ec, "__InstanceDeletionEvent")) return trigger_kind::instance_deletion;
+        if (wql_iequals(ec, "__InstanceCreationEvent")) return trigger_kind::instance_creation;
+        if (wql_iequals(ec, "__InstanceModificationEvent")) return trigger_kind::instance_modification;
+        if (wql_iequals(ec, "__InstanceDeletionEvent")) return trigger_kind::instance_deletion;
         return trigger_kind::other;
     }
 
     void classify_intrinsic(std::string_view ec, std::string_view tc) {
         trigger& t = out_.trigger;
         const bool creation = is_one_of(ec, {"__InstanceCreationEvent", "__InstanceOperationEvent"});
-        const bool deletion = ascii_iequals(ec, "__InstanceDeletionEvent");
+        const bool deletion = wql_iequals(ec, "__InstanceDeletionEvent");
         t.watched_class = std::string(tc);
         if (ascii_istarts_with(ec, "__Class") || ascii_istarts_with(ec, "__Namespace") || is_wmi_system_class(tc)) {
             t.kind = trigger_kind::wmi_object_change;
@@ -5464,14 +5904,14 @@ private:
             t.kind = trigger_kind::startup;
         } else if (is_one_of(tc, {"Win32_LocalTime", "Win32_UTCTime", "Win32_CurrentTime"})) {
             t.kind = trigger_kind::time_of_day;
-            read_schedule(ascii_iequals(tc, "Win32_UTCTime"));
-        } else if (ascii_iequals(tc, "Win32_Process") && (creation || deletion)) {
+            read_schedule(wql_iequals(tc, "Win32_UTCTime"));
+        } else if (wql_iequals(tc, "Win32_Process") && (creation || deletion)) {
             t.kind = deletion ? trigger_kind::process_stop : trigger_kind::process_start;
             t.process_names = strings_of({"Name", "ExecutablePath", "CommandLine", "Caption"});
         } else if (is_one_of(tc, {"Win32_LogonSession", "Win32_LoggedOnUser", "Win32_Session"}) && creation) {
             t.kind = trigger_kind::logon;
             t.logon_types = integers_of({"LogonType"});
-        } else if (ascii_iequals(tc, "Win32_NTLogEvent")) {
+        } else if (wql_iequals(tc, "Win32_NTLogEvent")) {
             t.kind = trigger_kind::event_log;
             read_event_log();
         } else if (is_one_of(tc, {"Win32_Service", "Win32_BaseService", "Win32_SystemDriver"})) {
@@ -5491,7 +5931,7 @@ private:
             const auto types = integers_of({"DriveType"});
             return std::find(types.begin(), types.end(), 2) != types.end();
         }
-        if (ascii_iequals(tc, "Win32_DiskDrive")) {
+        if (wql_iequals(tc, "Win32_DiskDrive")) {
             for (const std::string& v : strings_of({"InterfaceType", "MediaType"})) {
                 if (ifind(v, "USB") != std::string::npos || ifind(v, "Removable") != std::string::npos) return true;
             }
@@ -5505,7 +5945,7 @@ private:
         if (is_one_of(ec, {"Win32_ProcessStartTrace", "Win32_ProcessTrace"})) {
             t.kind = trigger_kind::process_start;
             t.process_names = strings_of({"ProcessName"});
-        } else if (ascii_iequals(ec, "Win32_ProcessStopTrace")) {
+        } else if (wql_iequals(ec, "Win32_ProcessStopTrace")) {
             t.kind = trigger_kind::process_stop;
             t.process_names = strings_of({"ProcessName"});
         } else if (is_one_of(ec, {"RegistryKeyChangeEvent", "RegistryValueChangeEvent", "RegistryTreeChangeEvent", "RegistryEvent"})) {
@@ -5518,7 +5958,7 @@ private:
             t.device_event_types = integers_of({"EventType"});
         } else if (is_one_of(ec, {"Win32_ComputerShutdownEvent", "Win32_ComputerSystemEvent"})) {
             t.kind = trigger_kind::shutdown;
-        } else if (ascii_iequals(ec, "MSFT_SCMEventLogEvent")) {
+        } else if (wql_iequals(ec, "MSFT_SCMEventLogEvent")) {
             t.kind = trigger_kind::service_change;  // the Service Control Manager's own event records
             t.watched_class = std::string(ec);
         } else {
@@ -5531,11 +5971,10 @@ private:
     [[nodiscard]] bool uptime_window() {
         trigger& t = out_.trigger;
         bool found = false;
-        for (std::size_t i = 0; i < out_.conditions.size(); ++i) {
-            const wql_node& n = q_.nodes[nodes_of_conditions_[i]];
-            if (out_.conditions[i].context != condition_context::required || n.kind != wql_node_kind::compare ||
-                !n.value.is_number() || !property_is(n.property, "TargetInstance", "SystemUpTime")) {
-                continue;
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::required || n.kind != wql_node_kind::compare || !n.value.is_number() ||
+                !property_is(n.property.path, "TargetInstance", "SystemUpTime")) {
+                return;
             }
             found = true;
             const double v = n.value.real;
@@ -5543,7 +5982,7 @@ private:
             const bool upper = n.op == wql_operator::less || n.op == wql_operator::less_equal || n.op == wql_operator::equal;
             if (lower) t.uptime_min_seconds = std::max(t.uptime_min_seconds.value_or(v), v);
             if (upper) t.uptime_max_seconds = std::min(t.uptime_max_seconds.value_or(v), v);
-        }
+        });
         if (found && t.uptime_min_seconds && t.uptime_max_seconds && *t.uptime_min_seconds > *t.uptime_max_seconds) {
             add_issue("empty_uptime_window", "the SystemUpTime conditions exclude each other", 0, true);
         }
@@ -5553,15 +5992,25 @@ private:
     void read_schedule(bool utc) {
         time_schedule& s = out_.trigger.schedule;
         s.utc = utc;
-        s.year = required_integer("Year");
-        s.month = required_integer("Month");
-        s.day = required_integer("Day");
-        s.day_of_week = required_integer("DayOfWeek");
-        s.week_in_month = required_integer("WeekInMonth");
-        s.quarter = required_integer("Quarter");
-        s.hour = required_integer("Hour");
-        s.minute = required_integer("Minute");
-        s.second = required_integer("Second");
+        // Each field is the last required equality on its property, as a number; one walk for all.
+        using slot = std::optional<std::int64_t> time_schedule::*;
+        struct field {
+            std::string_view name;
+            slot member;
+        };
+        static constexpr field fields[] = {{"Year", &time_schedule::year},         {"Month", &time_schedule::month},
+                                           {"Day", &time_schedule::day},           {"DayOfWeek", &time_schedule::day_of_week},
+                                           {"WeekInMonth", &time_schedule::week_in_month}, {"Quarter", &time_schedule::quarter},
+                                           {"Hour", &time_schedule::hour},         {"Minute", &time_schedule::minute},
+                                           {"Second", &time_schedule::second}};
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
+            const auto number = integer_value(n.value);
+            if (!number) return;
+            for (const field& f : fields) {
+                if (matches_property(n.property, f.name)) s.*f.member = number;
+            }
+        });
         check_schedule_range(s);
     }
 
@@ -5607,10 +6056,16 @@ private:
         out_.issues.push_back(wql_issue{std::move(code), std::move(message), offset, inert});
     }
 
-    const wql_query& q_;
-    wql_analysis out_;
-    std::vector<std::uint32_t> nodes_of_conditions_;  // parallel to out_.conditions
+    const wql_syntax& q_;
+    wql_analysis& out_;
 };
+
+// The analysis of views (see wql_syntax), built in place.
+[[nodiscard]] inline result<wql_analysis> analyze_syntax(const wql_syntax& syntax) {
+    result<wql_analysis> out(std::in_place);
+    wql_analyzer(syntax, *out).run();
+    return out;
+}
 
 // --- plain words -------------------------------------------------------------------------------------
 
@@ -5715,13 +6170,26 @@ WMISUB_NAMESPACE_BEGIN
 
 // Reads a parsed query: event class and category, polling, target class,
 // conditions, the trigger and the issues that make it inert or wrong.
-[[nodiscard]] inline wql_analysis analyze_wql(const wql_query& query) { return detail::wql_analyzer(query).run(); }
+[[nodiscard]] inline wql_analysis analyze_wql(const wql_query& query) {
+    wql_analysis out;
+    detail::wql_analyzer(detail::syntax_of(query), out).run();
+    return out;
+}
 
-// Parses then analyses; the parse error when the query is invalid.
+// Parses then analyses; the parse error when the query is invalid. The query is
+// analysed from the parser's views: no wql_query is built.
 [[nodiscard]] inline result<wql_analysis> analyze_wql(std::string_view text) {
-    auto query = parse_wql(text);
-    if (!query) return query.error();
-    return analyze_wql(*query);
+    detail::wql_syntax syntax;
+#if WMISUB_EXCEPTIONS
+    try {
+#endif
+        if (auto parsed = detail::parse_wql_syntax(text, syntax); !parsed) return parsed.error();
+#if WMISUB_EXCEPTIONS
+    } catch (...) {
+        return make_error(errc::limit_exceeded, "out of memory while parsing a query");
+    }
+#endif
+    return detail::analyze_syntax(syntax);
 }
 
 // One text per query: keywords upper-case, names and strings case-folded (WQL
@@ -8892,12 +9360,15 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/config.hpp"
 // #include "wmisub/model.hpp"
 // #include "wmisub/object_path.hpp"
+// #include "wmisub/result.hpp"
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -8957,33 +9428,62 @@ namespace detail {
     return std::string(view);
 }
 
-// Lookup key of an object identity inside one machine.
-[[nodiscard]] inline std::string local_identity_key(object_path path) {
-    path.server.clear();
-    path.namespace_path = normalize_namespace(path.namespace_path);
-    return identity_key(path);
+// Lookup key of an object identity inside one machine: identity_key() of the
+// path with no server and its namespace normalised, built without a copy.
+[[nodiscard]] inline std::string local_identity_key(const object_path& path) {
+    std::string out;
+    out.reserve(path.namespace_path.size() + path.class_name.size() + 48);
+    opath_append_canonical_as(out, path, 0, {}, normalize_namespace(path.namespace_path));
+    return out;
 }
 
-// Identity keys of objects, to the indices holding them.
-using identity_index = std::unordered_map<std::string, std::vector<std::size_t>>;
+// Identity keys of objects, to the indices holding them: one sorted vector,
+// so indexing costs one string per object and no map nodes.
+class identity_index {
+public:
+    void reserve(std::size_t n) { entries_.reserve(n); }
+    void add(std::string key, std::size_t index) { entries_.emplace_back(std::move(key), index); }
+    // Sorts the keys; call once after the last add and before any find.
+    void finish() {
+        std::sort(entries_.begin(), entries_.end());
+        indices_.reserve(entries_.size());
+        for (const auto& e : entries_) indices_.push_back(e.second);
+    }
+    // The indices with this key, in snapshot order; empty when none.
+    [[nodiscard]] std::span<const std::size_t> find(std::string_view key) const noexcept {
+        const auto range = std::equal_range(entries_.begin(), entries_.end(), key, key_less{});
+        const auto first = static_cast<std::size_t>(range.first - entries_.begin());
+        return {indices_.data() + first, static_cast<std::size_t>(range.second - range.first)};
+    }
+    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+
+private:
+    using entry = std::pair<std::string, std::size_t>;
+    struct key_less {
+        bool operator()(const entry& e, std::string_view k) const noexcept { return std::string_view(e.first) < k; }
+        bool operator()(std::string_view k, const entry& e) const noexcept { return k < std::string_view(e.first); }
+    };
+    std::vector<entry> entries_;
+    std::vector<std::size_t> indices_;
+};
 
 // Key property names by folded consumer class, for `Class="v"` shorthand references.
 using class_keys = std::unordered_map<std::string, std::vector<std::string>>;
 
 // Resolves one reference of a binding; fills `why` when it resolves to nothing.
-[[nodiscard]] inline const std::vector<std::size_t>* resolve_reference(std::string_view text,
+[[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
                                                                        std::string_view binding_namespace,
                                                                        const identity_index& index,
                                                                        const class_keys& keys, std::string& why) {
     auto parsed = parse_object_path(text);
     if (!parsed) {
         why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
-        return nullptr;
+        return {};
     }
     object_path path = std::move(*parsed);
     if (!path.is_local()) {
         why = "'" + std::string(text) + "' names another machine";
-        return nullptr;
+        return {};
     }
     if (path.is_relative()) path.namespace_path = std::string(binding_namespace);
     if (path.keys.size() == 1 && path.keys.front().name.empty()) {
@@ -8991,9 +9491,8 @@ using class_keys = std::unordered_map<std::string, std::vector<std::string>>;
         path.keys.front().name = known != keys.end() && known->second.size() == 1 ? known->second.front() : "Name";
     }
     const auto found = index.find(local_identity_key(std::move(path)));
-    if (found != index.end()) return &found->second;
-    why = "'" + std::string(text) + "' matches no object";
-    return nullptr;
+    if (found.empty()) why = "'" + std::string(text) + "' matches no object";
+    return found;
 }
 
 }  // namespace detail
@@ -9021,6 +9520,12 @@ public:
         return s.binding ? &snapshot_->bindings[*s.binding] : nullptr;
     }
 
+    // The analysis of an entry's filter query (or why it does not parse), or
+    // nullptr when the entry has no filter. Each query is analysed once, here.
+    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const noexcept {
+        return s.filter ? &analyses_[*s.filter] : nullptr;
+    }
+
     // Entries in one state.
     [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const {
         std::vector<const subscription*> out;
@@ -9035,7 +9540,10 @@ public:
 
 private:
     void build() {
+        analyses_.reserve(snapshot_->filters.size());
+        for (const event_filter& f : snapshot_->filters) analyses_.push_back(analyze_wql(f.query));
         index_objects();
+        index_timers();
         std::vector<bool> filter_used(snapshot_->filters.size(), false);
         std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
         for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, filter_used, consumer_used);
@@ -9059,14 +9567,21 @@ private:
     }
 
     void index_objects() {
+        filters_.reserve(snapshot_->filters.size());
+        consumers_.reserve(snapshot_->consumers.size());
         for (std::size_t i = 0; i < snapshot_->filters.size(); ++i) {
-            filters_[detail::local_identity_key(identity_of(snapshot_->filters[i]))].push_back(i);
+            filters_.add(detail::local_identity_key(identity_of(snapshot_->filters[i])), i);
         }
         for (std::size_t i = 0; i < snapshot_->consumers.size(); ++i) {
             const consumer_header& h = header_of(snapshot_->consumers[i]);
-            consumers_[detail::local_identity_key(identity_of(snapshot_->consumers[i]))].push_back(i);
-            consumer_keys_.try_emplace(fold_case(h.class_name), key_names_of(snapshot_->consumers[i]));
+            consumers_.add(detail::local_identity_key(identity_of(snapshot_->consumers[i])), i);
+            std::string folded_class = fold_case(h.class_name);
+            if (!consumer_keys_.contains(folded_class)) {
+                consumer_keys_.emplace(std::move(folded_class), key_names_of(snapshot_->consumers[i]));
+            }
         }
+        filters_.finish();
+        consumers_.finish();
         filter_keys_.try_emplace(fold_case(class_names::event_filter), std::vector<std::string>{"Name"});
     }
 
@@ -9074,12 +9589,8 @@ private:
         const wmisub::binding& bind = snapshot_->bindings[b];
         std::string filter_why;
         std::string consumer_why;
-        const auto* filters = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, filter_keys_, filter_why);
-        const auto* consumers =
-            detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, consumer_keys_, consumer_why);
-        const std::vector<std::size_t> none;
-        const std::vector<std::size_t>& fs = filters != nullptr ? *filters : none;
-        const std::vector<std::size_t>& cs = consumers != nullptr ? *consumers : none;
+        const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, filter_keys_, filter_why);
+        const auto cs = detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, consumer_keys_, consumer_why);
         for (std::size_t f : fs) filter_used[f] = true;
         for (std::size_t c : cs) consumer_used[c] = true;
 
@@ -9095,8 +9606,7 @@ private:
     }
 
     // One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
-    void emit_combinations(const subscription& base, const std::vector<std::size_t>& fs,
-                           const std::vector<std::size_t>& cs) {
+    void emit_combinations(const subscription& base, std::span<const std::size_t> fs, std::span<const std::size_t> cs) {
         const std::size_t f_slots = fs.empty() ? 1 : fs.size();
         const std::size_t c_slots = cs.empty() ? 1 : cs.size();
         std::size_t emitted = 0;
@@ -9115,22 +9625,28 @@ private:
         }
     }
 
+    // Timer instructions by folded TimerId, so linking is linear in the snapshot.
+    void index_timers() {
+        for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
+            timers_[fold_case(snapshot_->timers[t].timer_id)].push_back(t);
+        }
+    }
+
     // A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
     // Instructions in the namespace the events come from are preferred; others are
     // linked only when none is there, since timer events are namespace-local.
     void link_timers(subscription& s) const {
-        if (!s.filter) return;
+        if (!s.filter || timers_.empty()) return;
         const event_filter& f = snapshot_->filters[*s.filter];
-        const auto analysis = analyze_wql(f.query);
+        const auto& analysis = analyses_[*s.filter];
         if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
-        const std::string& id = analysis->trigger.timer_id;
+        const auto same_id = timers_.find(fold_case(analysis->trigger.timer_id));
+        if (same_id == timers_.end()) return;
         const std::string event_ns = detail::normalize_namespace(
             f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
         std::vector<std::size_t> elsewhere;
-        for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
-            const timer_instruction& timer = snapshot_->timers[t];
-            if (!iequals(timer.timer_id, id)) continue;
-            if (iequals(detail::normalize_namespace(timer.namespace_path), event_ns)) {
+        for (std::size_t t : same_id->second) {
+            if (iequals(detail::normalize_namespace(snapshot_->timers[t].namespace_path), event_ns)) {
                 s.timers.push_back(t);
             } else {
                 elsewhere.push_back(t);
@@ -9141,10 +9657,12 @@ private:
 
     const snapshot* snapshot_;
     std::vector<subscription> entries_;
+    std::vector<result<wql_analysis>> analyses_;  // per snapshot filter
     detail::identity_index filters_;
     detail::identity_index consumers_;
     detail::class_keys filter_keys_;
     detail::class_keys consumer_keys_;
+    std::unordered_map<std::string, std::vector<std::size_t>> timers_;  // folded TimerId -> snapshot::timers indices
     bool truncated_ = false;
 };
 
@@ -9806,13 +10324,46 @@ namespace detail {
 // ---------------------------------------------------------------------------
 
 [[nodiscard]] constexpr char lc(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-[[nodiscard]] constexpr bool is_alnum(char c) noexcept { return is_alpha(c) || is_digit(c); }
-[[nodiscard]] constexpr bool is_word(char c) noexcept { return is_alnum(c) || c == '_'; }
-[[nodiscard]] constexpr bool is_hex(char c) noexcept {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+// Character classes as bits of one table: the scanners test them for every
+// character, and a table load is cheaper than a chain of range comparisons.
+enum : std::uint16_t {
+    cc_alpha = 1, cc_digit = 2, cc_underscore = 4, cc_hex = 8, cc_b64_sign = 16,
+    cc_ip_glue = 32,    // word characters and . / : ] (an address right after one is not at a boundary)
+    cc_line_blank = 64, // ' ', '\t', '\r', '\n' (end a CreateProcess module token)
+    cc_b64_url = 128,   // '-', '_' (URL-safe base64 digits)
+    cc_upper = 256,     // 'A'..'Z'
+    cc_lower = 512,     // 'a'..'z'
+};
+
+[[nodiscard]] constexpr std::array<std::uint16_t, 256> make_char_classes() noexcept {
+    std::array<std::uint16_t, 256> t{};
+    for (unsigned c = 0; c < 256; ++c) {
+        std::uint16_t v = 0;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) v |= cc_alpha;
+        if (c >= 'A' && c <= 'Z') v |= cc_upper;
+        if (c >= 'a' && c <= 'z') v |= cc_lower;
+        if (c >= '0' && c <= '9') v |= cc_digit | cc_hex;
+        if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= cc_hex;
+        if (c == '_') v |= cc_underscore;
+        if (c == '+' || c == '/') v |= cc_b64_sign;
+        if ((v & (cc_alpha | cc_digit | cc_underscore)) != 0 || c == '.' || c == '/' || c == ':' || c == ']') v |= cc_ip_glue;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') v |= cc_line_blank;
+        if (c == '-' || c == '_') v |= cc_b64_url;
+        t[c] = v;
+    }
+    return t;
 }
+inline constexpr std::array<std::uint16_t, 256> char_classes = make_char_classes();
+
+[[nodiscard]] constexpr bool char_is(char c, unsigned mask) noexcept {
+    return (char_classes[static_cast<unsigned char>(c)] & mask) != 0;
+}
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return char_is(c, cc_alpha); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return char_is(c, cc_digit); }
+[[nodiscard]] constexpr bool is_alnum(char c) noexcept { return char_is(c, cc_alpha | cc_digit); }
+[[nodiscard]] constexpr bool is_word(char c) noexcept { return char_is(c, cc_alpha | cc_digit | cc_underscore); }
+[[nodiscard]] constexpr bool is_hex(char c) noexcept { return char_is(c, cc_hex); }
 [[nodiscard]] constexpr int hex_value(char c) noexcept {
     if (is_digit(c)) return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -9820,7 +10371,39 @@ namespace detail {
     return -1;
 }
 [[nodiscard]] constexpr bool is_space(char c) noexcept { return is_ascii_space(c); }
-[[nodiscard]] constexpr bool is_b64(char c) noexcept { return is_alnum(c) || c == '+' || c == '/'; }
+[[nodiscard]] constexpr bool is_b64(char c) noexcept { return char_is(c, cc_alpha | cc_digit | cc_b64_sign); }
+
+// starts_with for a literal prefix: its length is a constant, so the test is inlined
+// (std::string_view::starts_with(const char*) costs a strlen and a memcmp call).
+template <std::size_t N>
+[[nodiscard]] constexpr bool has_prefix(std::string_view s, const char (&prefix)[N]) noexcept {
+    if (s.size() < N - 1) return false;
+    for (std::size_t i = 0; i + 1 < N; ++i) {
+        if (s[i] != prefix[i]) return false;
+    }
+    return true;
+}
+
+// starts_with as an inline loop comparing from the end of the prefix: the path
+// tables' entries share their start ("windows\\system32\\"), so a mismatch shows
+// in the first characters compared, cheaper than a memcmp call.
+[[nodiscard]] constexpr bool prefix_equal(std::string_view s, std::string_view prefix) noexcept {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = prefix.size(); i > 0; --i) {
+        if (s[i - 1] != prefix[i - 1]) return false;
+    }
+    return true;
+}
+
+// The order of std::string_view (bytes compared as unsigned char, then length)
+// as an inline loop: table searches decide within a few bytes, without a memcmp call.
+[[nodiscard]] constexpr bool sv_less(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+    }
+    return a.size() < b.size();
+}
 
 // ASCII-only case-insensitive equality (keywords and switches are ASCII).
 [[nodiscard]] constexpr bool ieq(std::string_view a, std::string_view b) noexcept {
@@ -9847,8 +10430,13 @@ namespace detail {
 }
 
 // Case-insensitive find of an ASCII needle.
+// Case folding only maps letters to letters, so a needle without letters ("://")
+// matches exactly where a plain search finds it; that search is much cheaper.
 [[nodiscard]] inline std::size_t ifind_from(std::string_view hay, std::string_view needle, std::size_t from = 0) noexcept {
     if (from > hay.size()) return std::string_view::npos;
+    bool letters = false;
+    for (const char c : needle) letters = letters || is_alpha(c);
+    if (!letters) return hay.find(needle, from);
     const std::size_t at = ascii_ifind(hay.substr(from), needle);
     return at == std::string_view::npos ? at : at + from;
 }
@@ -9956,7 +10544,7 @@ static_assert(env_defaults_sorted(), "env_defaults must be sorted by name");
     for (std::size_t i = 0; i < name.size(); ++i) buf[i] = lc(name[i]);
     const std::string_view key(buf.data(), name.size());
     const auto it = std::lower_bound(env_defaults.begin(), env_defaults.end(), key,
-                                     [](const env_default& e, std::string_view k) { return e.name < k; });
+                                     [](const env_default& e, std::string_view k) { return sv_less(e.name, k); });
     return (it != env_defaults.end() && it->name == key) ? &*it : nullptr;
 }
 
@@ -10021,13 +10609,21 @@ struct env_overrides {
 // Expands %VAR%, %VAR:~a,b% and %VAR:old=new% (cmd syntax). Unknown names and
 // WMI templates stay as written; `%%` stays `%%`. Bounded: output at most 4x input + 4 KiB.
 [[nodiscard]] inline std::string expand_env(std::string_view text, const env_overrides* extra, std::size_t* expansions = nullptr) {
+    if (text.find('%') == std::string_view::npos) return std::string(text);  // nothing to expand: skip the scan
     std::string out;
     out.reserve(text.size());
     const std::size_t cap = text.size() * 4 + 4096;
     std::size_t i = 0;
     while (i < text.size()) {
         const char c = text[i];
-        if (c != '%' || out.size() > cap) {
+        if (c != '%') {
+            // Text up to the next '%' is copied as one run (the cap only matters at a '%').
+            const std::size_t next = std::min(text.find('%', i), text.size());
+            out.append(text.substr(i, next - i));
+            i = next;
+            continue;
+        }
+        if (out.size() > cap) {
             out.push_back(c);
             ++i;
             continue;
@@ -10123,6 +10719,7 @@ struct env_overrides {
 
 // Expands PowerShell `$env:NAME` and `${env:NAME}` with the LocalSystem defaults.
 [[nodiscard]] inline std::string expand_ps_env(std::string_view text) {
+    if (text.find('$') == std::string_view::npos) return std::string(text);  // nothing to expand: skip the scan
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;
@@ -10161,74 +10758,116 @@ struct env_overrides {
     return s;
 }
 
-// See normalize_path in wmisub/payload.hpp.
-[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
-    std::string_view s = strip_quotes(trim(raw));
-    std::string text = expand_ps_env(expand_env(s, nullptr));
-    for (char& c : text) c = c == '/' ? '\\' : lc(c);
-    std::string_view v = text;
-    std::string prefix;
-    if (v.starts_with("\\\\?\\unc\\")) {
-        v.remove_prefix(8);
-        prefix = "\\\\";
-    } else if (v.starts_with("\\\\?\\") || v.starts_with("\\??\\")) {
-        v.remove_prefix(4);
-    } else if (v.starts_with("\\\\.\\") && v.size() >= 6 && is_alpha(v[4]) && v[5] == ':') {
-        v.remove_prefix(4);
-    } else if (v.starts_with("\\\\")) {
-        v.remove_prefix(2);
-        prefix = "\\\\";
-    }
-    if (prefix.empty() && v.size() >= 2 && is_alpha(v[0]) && v[1] == ':') {
-        prefix.assign(v.substr(0, 2));
-        v.remove_prefix(2);
-        if (!v.empty() && v[0] == '\\') {
-            prefix.push_back('\\');
+// Expands %VAR% and $env:VAR, skipping the work when neither can occur.
+[[nodiscard]] inline std::string expand_path_variables(std::string_view s) {
+    const bool cmd_vars = s.find('%') != std::string_view::npos;
+    const bool ps_vars = s.find('$') != std::string_view::npos;
+    if (!cmd_vars && !ps_vars) return std::string(s);
+    std::string text = cmd_vars ? expand_env(s, nullptr) : std::string(s);
+    if (ps_vars) return expand_ps_env(text);
+    return text;  // returned as is (a conditional expression would copy it)
+}
+
+// Splits the root of a lower-cased, backslashed path into `out`; returns the rest.
+// Every special prefix starts with '\\', so other paths skip straight to the drive check.
+[[nodiscard]] inline std::string_view take_path_root(std::string_view v, std::string& out) {
+    if (!v.empty() && v[0] == '\\') {
+        if (has_prefix(v, "\\\\?\\unc\\")) {
+            out = "\\\\";
+            return v.substr(8);
         }
-    } else if (prefix.empty() && !v.empty() && v[0] == '\\') {
-        prefix = "\\";
+        if (has_prefix(v, "\\\\?\\") || has_prefix(v, "\\??\\")) {
+            v.remove_prefix(4);
+        } else if (has_prefix(v, "\\\\.\\") && v.size() >= 6 && is_alpha(v[4]) && v[5] == ':') {
+            v.remove_prefix(4);
+        } else if (has_prefix(v, "\\\\")) {
+            out = "\\\\";
+            return v.substr(2);
+        }
     }
-    std::vector<std::string_view> parts;
+    if (v.size() >= 2 && is_alpha(v[0]) && v[1] == ':') {
+        out.assign(v.substr(0, 2));
+        v.remove_prefix(2);
+        if (!v.empty() && v[0] == '\\') out.push_back('\\');
+    } else if (!v.empty() && v[0] == '\\') {
+        out = "\\";
+    }
+    return v;
+}
+
+// The long name of an 8.3 short name Windows always gives these folders.
+[[nodiscard]] constexpr std::string_view long_folder_name(std::string_view part) noexcept {
+    if (part == "progra~1") return "program files";
+    if (part == "progra~2") return "program files (x86)";
+    if (part == "progra~3") return "programdata";
+    if (part == "docume~1") return "documents and settings";
+    return part;
+}
+
+// See normalize_path in wmisub/payload.hpp. Components are appended to the
+// output as they come; `..` removes the last one, so no list is built.
+// Paths are normalized many times per analysis: short ones without variables
+// are lower-cased in a stack buffer, so only the result is allocated.
+[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+    const std::string_view s = strip_quotes(trim(raw));
+    std::string expanded;
+    std::array<char, 512> small;
+    char* text = small.data();
+    std::string_view src = s;
+    if (s.find('%') != std::string_view::npos || s.find('$') != std::string_view::npos) {
+        expanded = expand_path_variables(s);
+        src = expanded;
+        text = expanded.data();
+    } else if (s.size() > small.size()) {
+        expanded.assign(s);
+        text = expanded.data();
+    }
+    for (std::size_t i = 0; i < src.size(); ++i) {
+        const char c = src[i];
+        text[i] = c == '/' ? '\\' : lc(c);
+    }
+    std::string out;
+    out.reserve(src.size());
+    std::string_view v = take_path_root(std::string_view(text, src.size()), out);
+    const bool rooted = !out.empty();
+    const std::size_t root = out.size();
+    std::size_t count = 0;
     std::size_t pos = 0;
-    while (pos <= v.size()) {
+    while (pos <= v.size() && count <= 256) {
         std::size_t next = v.find('\\', pos);
         if (next == std::string_view::npos) next = v.size();
         std::string_view part = v.substr(pos, next - pos);
         pos = next + 1;
         if (part.empty() || part == ".") continue;
         if (part == "..") {
-            if (!parts.empty() && parts.back() != "..") {
-                parts.pop_back();
-            } else if (prefix.empty()) {
-                parts.push_back(part);
+            const std::size_t last = out.rfind('\\');
+            const std::size_t last_start = last == std::string::npos || last < root ? root : last + 1;
+            if (count > 0 && std::string_view(out).substr(last_start) != "..") {
+                out.resize(last_start > root ? last_start - 1 : root);
+                --count;
+                continue;
             }
-            continue;
+            if (rooted) continue;
+        } else {
+            // Win32 drops trailing dots and spaces of each component ("cmd.exe." is cmd.exe).
+            while (!part.empty() && (part.back() == '.' || part.back() == ' ')) part.remove_suffix(1);
+            if (part.empty()) continue;
         }
-        // Win32 drops trailing dots and spaces of each component ("cmd.exe." is cmd.exe).
-        while (!part.empty() && (part.back() == '.' || part.back() == ' ')) part.remove_suffix(1);
-        if (part.empty()) continue;
-        parts.push_back(part);
-        if (parts.size() > 256) break;
-    }
-    std::string out = prefix;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i > 0) out.push_back('\\');
-        std::string_view part = parts[i];
-        if (part == "progra~1") part = "program files";
-        else if (part == "progra~2") part = "program files (x86)";
-        else if (part == "progra~3") part = "programdata";
-        else if (part == "docume~1") part = "documents and settings";
-        out.append(part);
+        if (count > 0) out.push_back('\\');
+        out.append(long_folder_name(part));
+        ++count;
     }
     return out;
 }
 
 // The last component of a normalized path ("powershell.exe").
+// A backward loop rather than find_last_of: that one calls memchr on the set for every character.
 [[nodiscard]] constexpr std::string_view path_basename(std::string_view path) noexcept {
-    const std::size_t slash = path.find_last_of("\\/");
-    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    std::size_t start = path.size();
+    while (start > 0 && path[start - 1] != '\\' && path[start - 1] != '/') --start;
+    std::string_view base = path.substr(start);
     // "C:name" (drive-relative) keeps only the name.
-    if (base.size() >= 2 && base[1] == ':' && slash == std::string_view::npos) base.remove_prefix(2);
+    if (base.size() >= 2 && base[1] == ':' && start == 0) base.remove_prefix(2);
     return base;
 }
 
@@ -10249,8 +10888,10 @@ struct env_overrides {
 
 // The stream name of `file:stream[:$DATA]` paths, or "" (drive letters and `::` are not streams).
 [[nodiscard]] constexpr std::string_view path_stream(std::string_view path) noexcept {
-    const std::size_t slash = path.find_last_of("\\/");
-    std::size_t start = slash == std::string_view::npos ? 0 : slash + 1;
+    std::size_t after = path.size();  // just past the last separator, 0 when there is none
+    while (after > 0 && path[after - 1] != '\\' && path[after - 1] != '/') --after;
+    const std::size_t slash = after == 0 ? std::string_view::npos : after - 1;
+    std::size_t start = after;
     if (slash == std::string_view::npos && path.size() >= 2 && path[1] == ':') start = 2;
     const std::string_view base = path.substr(start);
     const std::size_t colon = base.find(':');
@@ -10262,12 +10903,12 @@ struct env_overrides {
 // True for "x:\..." and "\\host\..." paths.
 [[nodiscard]] constexpr bool is_absolute_path(std::string_view normalized) noexcept {
     return (normalized.size() >= 3 && is_alpha(normalized[0]) && normalized[1] == ':' && normalized[2] == '\\') ||
-           normalized.starts_with("\\\\");
+           has_prefix(normalized, "\\\\");
 }
 
 // True for a UNC path to another machine (not `\\.\`, `\\?\`, `\\localhost\`).
 [[nodiscard]] inline bool is_remote_unc(std::string_view normalized) noexcept {
-    if (!normalized.starts_with("\\\\") || normalized.size() < 3) return false;
+    if (!has_prefix(normalized, "\\\\") || normalized.size() < 3) return false;
     const std::string_view rest = normalized.substr(2);
     const std::string_view host = rest.substr(0, rest.find('\\'));
     return !(host.empty() || host == "." || host == "?" || host == "localhost" || host == "127.0.0.1" ||
@@ -10279,7 +10920,7 @@ struct env_overrides {
     if (normalized.size() >= 3 && is_alpha(normalized[0]) && normalized[1] == ':' && normalized[2] == '\\') {
         return normalized.substr(3);
     }
-    if (normalized.starts_with("\\") && !normalized.starts_with("\\\\")) return normalized.substr(1);
+    if (has_prefix(normalized, "\\") && !has_prefix(normalized, "\\\\")) return normalized.substr(1);
     return normalized;
 }
 
@@ -10309,13 +10950,22 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     "windows\\system32\\wbem\\logs\\",
 };
 
+// classify_writable tests the "windows\\" prefix once before this list.
+[[nodiscard]] constexpr bool windows_writable_dirs_prefixed() noexcept {
+    for (std::string_view d : windows_writable_dirs) {
+        if (!has_prefix(d, "windows\\")) return false;
+    }
+    return true;
+}
+static_assert(windows_writable_dirs_prefixed(), "windows_writable_dirs entries must start with windows\\");
+
 // Where a normalized path points if ordinary users can write there.
 [[nodiscard]] inline std::optional<writable_location> classify_writable(std::string_view normalized) noexcept {
-    if (normalized.starts_with("\\\\")) return std::nullopt;
-    if (normalized.starts_with("%temp%") || normalized.starts_with("%tmp%")) return writable_location::temp;
+    if (has_prefix(normalized, "\\\\")) return std::nullopt;
+    if (has_prefix(normalized, "%temp%") || has_prefix(normalized, "%tmp%")) return writable_location::temp;
     const std::string_view rest = below_drive(normalized);
     for (std::string_view profiles : {std::string_view("users\\"), std::string_view("documents and settings\\")}) {
-        if (!rest.starts_with(profiles)) continue;
+        if (!prefix_equal(rest, profiles)) continue;
         const std::string_view after = rest.substr(profiles.size());
         const std::size_t slash = after.find('\\');
         if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
@@ -10325,14 +10975,17 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
         if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
         return writable_location::user_profile;
     }
-    if (rest.starts_with("windows\\temp\\")) return writable_location::windows_temp;
-    for (std::string_view dir : windows_writable_dirs) {
-        if (rest.starts_with(dir)) return writable_location::windows_writable;
+    // Every Windows entry starts with "windows\\": most paths skip the list at once.
+    if (has_prefix(rest, "windows\\")) {
+        if (has_prefix(rest, "windows\\temp\\")) return writable_location::windows_temp;
+        for (std::string_view dir : windows_writable_dirs) {
+            if (prefix_equal(rest, dir)) return writable_location::windows_writable;
+        }
     }
-    if (rest.starts_with("programdata\\")) return writable_location::program_data;
-    if (rest.starts_with("perflogs\\")) return writable_location::perflogs;
-    if (rest.starts_with("$recycle.bin\\") || rest.starts_with("recycler\\")) return writable_location::recycle_bin;
-    if (rest.starts_with("temp\\") || rest.starts_with("tmp\\")) return writable_location::root_temp;
+    if (has_prefix(rest, "programdata\\")) return writable_location::program_data;
+    if (has_prefix(rest, "perflogs\\")) return writable_location::perflogs;
+    if (has_prefix(rest, "$recycle.bin\\") || has_prefix(rest, "recycler\\")) return writable_location::recycle_bin;
+    if (has_prefix(rest, "temp\\") || has_prefix(rest, "tmp\\")) return writable_location::root_temp;
     return std::nullopt;
 }
 
@@ -10345,33 +10998,35 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     return after.find('\\') == std::string_view::npos;
 }
 
+// Places whose files run automatically, found anywhere in a normalized path.
+struct autostart_rule {
+    std::string_view needle;
+    std::string_view what;
+};
+inline constexpr std::array<autostart_rule, 14> autostart_rules = {{
+    {"\\start menu\\programs\\startup\\", "Startup folder"},
+    {"\\windows\\system32\\wbem\\mof\\", "WMI MOF auto-compile directory"},
+    {"\\windows\\syswow64\\wbem\\mof\\", "WMI MOF auto-compile directory"},
+    {"\\grouppolicy\\machine\\scripts\\", "Group Policy scripts"},
+    {"\\grouppolicy\\user\\scripts\\", "Group Policy scripts"},
+    {"\\windows\\tasks\\", "Task Scheduler job folder"},
+    {"\\windows\\system32\\tasks\\", "Task Scheduler task folder"},
+    {"\\windowspowershell\\v1.0\\profile.ps1", "PowerShell all-users profile"},
+    {"\\windowspowershell\\v1.0\\microsoft.powershell_profile.ps1", "PowerShell all-users profile"},
+    {"\\windowspowershell\\profile.ps1", "PowerShell profile"},
+    {"\\windowspowershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
+    {"\\powershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
+    {"\\microsoft\\word\\startup\\", "Office startup folder"},
+    {"\\microsoft\\excel\\xlstart\\", "Office startup folder"},
+}};
+
 // What autostart location a normalized path is in, or "" when none.
 [[nodiscard]] inline std::string_view autostart_location(std::string_view normalized) noexcept {
-    struct rule {
-        std::string_view needle;
-        std::string_view what;
-    };
-    static constexpr std::array<rule, 14> rules = {{
-        {"\\start menu\\programs\\startup\\", "Startup folder"},
-        {"\\windows\\system32\\wbem\\mof\\", "WMI MOF auto-compile directory"},
-        {"\\windows\\syswow64\\wbem\\mof\\", "WMI MOF auto-compile directory"},
-        {"\\grouppolicy\\machine\\scripts\\", "Group Policy scripts"},
-        {"\\grouppolicy\\user\\scripts\\", "Group Policy scripts"},
-        {"\\windows\\tasks\\", "Task Scheduler job folder"},
-        {"\\windows\\system32\\tasks\\", "Task Scheduler task folder"},
-        {"\\windowspowershell\\v1.0\\profile.ps1", "PowerShell all-users profile"},
-        {"\\windowspowershell\\v1.0\\microsoft.powershell_profile.ps1", "PowerShell all-users profile"},
-        {"\\windowspowershell\\profile.ps1", "PowerShell profile"},
-        {"\\windowspowershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
-        {"\\powershell\\microsoft.powershell_profile.ps1", "PowerShell profile"},
-        {"\\microsoft\\word\\startup\\", "Office startup folder"},
-        {"\\microsoft\\excel\\xlstart\\", "Office startup folder"},
-    }};
-    for (const rule& r : rules) {
+    for (const autostart_rule& r : autostart_rules) {
         if (normalized.find(r.needle) != std::string_view::npos) return r.what;
     }
     const std::string_view rest = below_drive(normalized);
-    if (rest.starts_with("windows\\system32\\") || rest.starts_with("windows\\syswow64\\")) {
+    if (has_prefix(rest, "windows\\system32\\") || has_prefix(rest, "windows\\syswow64\\")) {
         const std::string_view base = path_basename(rest);
         for (std::string_view b : {"sethc.exe", "utilman.exe", "osk.exe", "magnify.exe", "narrator.exe",
                                    "displayswitch.exe", "atbroker.exe"}) {
@@ -10383,10 +11038,20 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     return {};
 }
 
+// autostart_location(normalized + "\\") for a path in which autostart_location(normalized)
+// found nothing, without building that string: then only a needle ending in '\\' can
+// match, and only at the very end (the accessibility check needs a file name).
+[[nodiscard]] inline std::string_view autostart_directory_location(std::string_view normalized) noexcept {
+    for (const autostart_rule& r : autostart_rules) {
+        if (r.needle.back() == '\\' && normalized.ends_with(r.needle.substr(0, r.needle.size() - 1))) return r.what;
+    }
+    return {};
+}
+
 // True for directories Windows ships system binaries in.
 [[nodiscard]] inline bool is_windows_directory(std::string_view normalized_dir) noexcept {
     const std::string_view rest = below_drive(normalized_dir);
-    return rest == "windows" || rest.starts_with("windows\\");
+    return rest == "windows" || has_prefix(rest, "windows\\");
 }
 
 // Extensions of files that run code when opened, loaded or executed.
@@ -10430,22 +11095,35 @@ inline constexpr std::array<std::string_view, 44> protected_binaries = {
 // skipped, padding optional, URL-safe digits accepted. Decodes at most
 // max_out bytes; nullopt when fewer than 4 digits remain.
 [[nodiscard]] inline std::optional<std::string> decode_base64_lenient(std::string_view text, std::size_t max_out) {
-    std::string digits;
-    digits.reserve(std::min(text.size(), max_out / 3 * 4 + 8));
+    // One pass straight from the text (no copy of the digits); a lone final digit is dropped afterwards.
+    const std::size_t limit = max_out / 3 * 4 + 4;
+    std::string out(std::min(text.size(), limit) / 4 * 3 + 3, '\0');
+    std::size_t count = 0;
+    std::size_t o = 0;
+    std::uint32_t bits = 0;
     for (const char c : text) {
-        if (is_b64(c) || c == '-' || c == '_') {
-            digits.push_back(c);
-            if (digits.size() >= max_out / 3 * 4 + 4) break;
+        if (char_is(c, cc_alpha | cc_digit | cc_b64_sign | cc_b64_url)) {
+            bits = (bits << 6) | static_cast<std::uint32_t>(base64_decode_table[static_cast<unsigned char>(c)]);
+            if (++count % 4 == 0) {
+                out[o++] = static_cast<char>((bits >> 16) & 0xFFu);
+                out[o++] = static_cast<char>((bits >> 8) & 0xFFu);
+                out[o++] = static_cast<char>(bits & 0xFFu);
+                bits = 0;
+            }
+            if (count >= limit) break;
         } else if (c == '=') {
             break;
         }
     }
-    if (digits.size() % 4 == 1) digits.pop_back();
-    if (digits.size() < 4) return std::nullopt;
-    std::string out;
-    error err;
-    if (!base64_decode_into(out, digits, err)) return std::nullopt;
-    if (out.size() > max_out) out.resize(max_out);
+    if (count % 4 == 1) --count;  // a lone final digit carries no whole byte
+    if (count < 4) return std::nullopt;
+    if (count % 4 == 2) {
+        out[o++] = static_cast<char>((bits >> 4) & 0xFFu);
+    } else if (count % 4 == 3) {
+        out[o++] = static_cast<char>((bits >> 10) & 0xFFu);
+        out[o++] = static_cast<char>((bits >> 2) & 0xFFu);
+    }
+    out.resize(std::min(o, max_out));
     return out;
 }
 
@@ -10532,7 +11210,10 @@ WMISUB_NAMESPACE_END
 
 // #include "wmisub/config.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10542,12 +11223,25 @@ namespace detail {
 
 [[nodiscard]] constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
+// Characters that end a run of ordinary argument text: bit 1 always ('\\', '"'), bit 2 outside quotes (blanks).
+inline constexpr std::uint8_t argv_stop_quoted = 1;
+inline constexpr std::uint8_t argv_stop_any = 3;
+[[nodiscard]] constexpr std::array<std::uint8_t, 256> make_argv_stops() noexcept {
+    std::array<std::uint8_t, 256> t{};
+    t[static_cast<unsigned char>('\\')] = 1;
+    t[static_cast<unsigned char>('"')] = 1;
+    t[static_cast<unsigned char>(' ')] = 2;
+    t[static_cast<unsigned char>('\t')] = 2;
+    return t;
+}
+inline constexpr std::array<std::uint8_t, 256> argv_stops = make_argv_stops();
+
 // The VC++ 2008+ runtime (ucrt parse_command_line).
 inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& out) {
     std::size_t p = 0;
     // Program name: quotes toggle and are dropped; no backslash processing; ends at a blank outside quotes.
     {
-        command_argument a;
+        command_argument& a = out.emplace_back();  // built in place (no move); `out` does not grow meanwhile
         a.offset = 0;
         bool in_quotes = false;
         while (p < s.size()) {
@@ -10558,17 +11252,19 @@ inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& o
                 continue;
             }
             if (!in_quotes && is_blank(c)) break;
-            a.value.push_back(c);
-            ++p;
+            // Copy the run of characters up to the next quote (or blank outside quotes) in one go.
+            std::size_t run = p + 1;
+            while (run < s.size() && s[run] != '"' && (in_quotes || !is_blank(s[run]))) ++run;
+            a.value.append(s.substr(p, run - p));
+            p = run;
         }
         a.length = p;
-        out.push_back(std::move(a));
         if (p < s.size()) ++p;  // the blank that ended the name
     }
     for (;;) {
         while (p < s.size() && is_blank(s[p])) ++p;
         if (p >= s.size()) break;
-        command_argument a;
+        command_argument& a = out.emplace_back();
         a.offset = p;
         bool in_quotes = false;
         for (;;) {
@@ -10589,18 +11285,18 @@ inline void tokenize_msvcrt(std::string_view s, std::vector<command_argument>& o
                 }
                 backslashes /= 2;
             }
-            a.value.append(backslashes, '\\');
+            if (backslashes > 0) a.value.append(backslashes, '\\');  // skips a library call in the common case
             if (p >= s.size() || (!in_quotes && is_blank(s[p]))) break;
-            if (copy) a.value.push_back(s[p]);
-            ++p;
-            // Copy the run of ordinary characters that follows in one go.
-            std::size_t run = p;
-            while (run < s.size() && s[run] != '\\' && s[run] != '"' && (in_quotes || !is_blank(s[run]))) ++run;
-            a.value.append(s.substr(p, run - p));
+            // This character (unless it was a quote that toggled quoting) and the run of ordinary
+            // characters after it are appended in one go (a table lookup per character).
+            const std::size_t from = copy ? p : p + 1;
+            std::size_t run = p + 1;
+            const std::uint8_t stop = in_quotes ? argv_stop_quoted : argv_stop_any;
+            while (run < s.size() && (argv_stops[static_cast<unsigned char>(s[run])] & stop) == 0) ++run;
+            a.value.append(s.substr(from, run - from));
             p = run;
         }
         a.length = p - a.offset;
-        out.push_back(std::move(a));
     }
 }
 
@@ -10686,6 +11382,7 @@ inline void tokenize_shell32(std::string_view s, std::vector<command_argument>& 
         }
     }
     if (blank) return out;
+    out.reserve(16);  // most command lines have a few arguments: avoid regrowing from 1
     if (dialect == argv_dialect::shell32) {
         tokenize_shell32(s, out);
     } else {
@@ -10694,16 +11391,33 @@ inline void tokenize_shell32(std::string_view s, std::vector<command_argument>& 
     return out;
 }
 
+// The names CreateProcess tries for an unquoted module: at most 8, so a fixed
+// array (no allocation for every command line analysed).
+struct module_candidates {
+    std::array<std::string_view, 8> items{};
+    std::size_t count = 0;
+
+    [[nodiscard]] std::size_t size() const noexcept { return count; }
+    [[nodiscard]] bool empty() const noexcept { return count == 0; }
+    void push_back(std::string_view v) noexcept {
+        if (count < items.size()) items[count++] = v;
+    }
+    [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept { return items[i]; }
+    [[nodiscard]] const std::string_view* begin() const noexcept { return items.data(); }
+    [[nodiscard]] const std::string_view* end() const noexcept { return items.data() + count; }
+};
+
 // The module token CreateProcess reads from lpCommandLine when lpApplicationName is NULL.
 struct module_token {
     std::string_view text;     // without quotes
     std::size_t begin = 0;     // offset of the token (its opening quote when quoted)
     std::size_t end = 0;       // offset just past the token (past the closing quote)
     bool quoted = false;
-    std::vector<std::string_view> candidates;  // unquoted with blanks after: names CreateProcess tries, in order
+    module_candidates candidates;  // unquoted with blanks after: names CreateProcess tries, in order
 };
 
-[[nodiscard]] inline module_token createprocess_module(std::string_view s) {
+// At most `max_candidates` candidates are listed (at most 8; 0 for callers that only need the token).
+[[nodiscard]] inline module_token createprocess_module(std::string_view s, std::size_t max_candidates = 8) {
     module_token t;
     std::size_t p = 0;
     while (p < s.size() && (is_blank(s[p]) || s[p] == '\r' || s[p] == '\n')) ++p;
@@ -10717,16 +11431,17 @@ struct module_token {
         return t;
     }
     std::size_t e = p;
-    while (e < s.size() && !is_blank(s[e]) && s[e] != '\r' && s[e] != '\n') ++e;
+    while (e < s.size() && !char_is(s[e], cc_line_blank)) ++e;
     t.text = s.substr(p, e - p);
     t.end = e;
     // "c:\program files\sub dir\program name": CreateProcess tries c:\program, then
     // c:\program files\sub, ... until a file exists.
     std::size_t q = e;
-    while (q < s.size() && t.candidates.size() < 8) {
+    max_candidates = std::min<std::size_t>(max_candidates, 8);
+    while (q < s.size() && t.candidates.size() < max_candidates) {
         while (q < s.size() && is_blank(s[q])) ++q;
         if (q >= s.size() || s[q] == '"' || s[q] == '\r' || s[q] == '\n') break;
-        while (q < s.size() && !is_blank(s[q]) && s[q] != '\r' && s[q] != '\n') ++q;
+        while (q < s.size() && !char_is(s[q], cc_line_blank)) ++q;
         if (t.candidates.empty()) t.candidates.push_back(t.text);
         t.candidates.push_back(s.substr(p, q - p));
     }
@@ -10833,6 +11548,7 @@ struct cmd_piece {
             in_quotes = false;
             emit(i, '\n');
             start = i + 1;
+            if (out.size() >= max_pieces) return out;
         } else if (in_quotes) {
             continue;
         } else if (c == '^') {
@@ -10844,8 +11560,8 @@ struct cmd_piece {
             emit(i, c == '&' ? (doubled ? 'a' : '&') : (doubled ? 'o' : '|'));
             i += doubled ? 1 : 0;
             start = i + 1;
+            if (out.size() >= max_pieces) return out;  // out only grows in emit
         }
-        if (out.size() >= max_pieces) return out;
     }
     emit(s.size(), 0);
     return out;
@@ -10859,15 +11575,13 @@ struct cmd_redirect {
     bool input = false;       // "<"
 };
 
-// The command text without its redirections, and the redirection targets.
+// The redirection targets of a command.
 struct cmd_redirects {
-    std::string command;  // redirections blanked out (same length as the input)
     std::vector<cmd_redirect> targets;
 };
 
 [[nodiscard]] inline cmd_redirects parse_redirects(std::string_view s) {
     cmd_redirects out;
-    out.command.assign(s);
     bool in_quotes = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
@@ -10878,8 +11592,6 @@ struct cmd_redirects {
             continue;
         }
         if (c != '>' && c != '<') continue;
-        std::size_t begin = i;
-        if (begin > 0 && (s[begin - 1] == '1' || s[begin - 1] == '2') && (begin < 2 || is_blank(s[begin - 2]))) --begin;
         cmd_redirect r;
         r.input = c == '<';
         std::size_t p = i + 1;
@@ -10890,7 +11602,6 @@ struct cmd_redirects {
         if (p < s.size() && s[p] == '&') {  // 2>&1
             ++p;
             while (p < s.size() && is_digit(s[p])) ++p;
-            for (std::size_t k = begin; k < p; ++k) out.command[k] = ' ';
             i = p - 1;
             continue;
         }
@@ -10908,7 +11619,6 @@ struct cmd_redirects {
         }
         r.target = s.substr(t_begin, t_end - t_begin);
         r.offset = t_begin;
-        for (std::size_t k = begin; k < p; ++k) out.command[k] = ' ';
         if (!r.target.empty() && out.targets.size() < 16) out.targets.push_back(r);
         i = p == 0 ? 0 : p - 1;
     }
@@ -11789,8 +12499,13 @@ inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
             e.synth("-", i);
             i += dl;
         } else {
-            e.copy(c, i);
-            ++i;
+            // Word characters after this one take this same branch: copy them as one run.
+            std::size_t run = i + 1;
+            if (is_word(c)) {
+                while (run < s.size() && is_word(s[run])) ++run;
+            }
+            e.copy(s.substr(i, run - i), i);
+            i = run;
         }
     }
 }
@@ -12048,8 +12763,11 @@ inline void cmd_pass1(std::string_view s, emitter& e, obfuscation_stats& st, con
             e.copy(s[i + 1], i + 1);
             i += 2;
         } else {
-            e.copy(c, i);
-            ++i;
+            // Ordinary characters are copied as one run: one map entry and one append, not one per character.
+            std::size_t run = i + 1;
+            while (run < s.size() && s[run] != '%' && s[run] != '"' && s[run] != '^') ++run;
+            e.copy(s.substr(i, run - i), i);
+            i = run;
         }
     }
 }
@@ -12364,8 +13082,14 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
                 }
             }
         }
-        e.copy(c, i);
-        ++i;
+        // Word characters following this one reach this point too (none starts a construct
+        // above: not a quote, '(', '-' or '[', and not at a word start): copy them as one run.
+        std::size_t run = i + 1;
+        if (is_word(c)) {
+            while (run < t.size() && is_word(t[run])) ++run;
+        }
+        e.copy(t.substr(i, run - i), i);
+        i = run;
     }
     return rewrites;
 }
@@ -12393,7 +13117,8 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
             out.maps.push_back(std::move(next.map));
         }
     }
-    out.lower = lower_copy(out.text);
+    // cmd text is matched through `text` alone (payload_cmd.hpp never reads `lower`): skip the copy.
+    if (lang != script_language::cmd) out.lower = lower_copy(out.text);
     return out;
 }
 
@@ -12524,7 +13249,9 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
         if (e <= mark + 3) continue;
         const std::string_view url = s.substr(b, e - b);
         std::string_view host = s.substr(mark + 3, e - mark - 3);
-        host = host.substr(0, host.find_first_of("/?#"));
+        std::size_t host_end = 0;  // find_first_of("/?#") without a memchr call per character
+        while (host_end < host.size() && host[host_end] != '/' && host[host_end] != '?' && host[host_end] != '#') ++host_end;
+        host = host.substr(0, host_end);
         if (const std::size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
         bool host_ok = !host.empty() && host[0] != '.';
         bool alnum = false;
@@ -12561,10 +13288,12 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
 }
 
 // IPv4 and IPv6 addresses outside URLs.
+// `out` grows only where a hit is pushed, so the cap is checked there, not for every character.
 inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
-    for (std::size_t i = 0; i < s.size() && out.size() < cap; ++i) {
+    if (out.size() >= cap) return;
+    for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        const bool boundary = i == 0 || (!is_word(s[i - 1]) && s[i - 1] != '.' && s[i - 1] != '/' && s[i - 1] != ':' && s[i - 1] != ']');
+        const bool boundary = i == 0 || !char_is(s[i - 1], cc_ip_glue);  // one table lookup per character
         if (!boundary || !(is_hex(c) || c == ':')) continue;
         if (is_digit(c)) {
             if (const std::size_t len = ipv4_at(s, i); len > 0) {
@@ -12573,6 +13302,7 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
                 if (!more && !version_context(s, i)) {
                     const std::string_view ip = s.substr(i, len);
                     if (ip != "0.0.0.0" && ip != "255.255.255.255") out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+                    if (out.size() >= cap) return;
                 }
                 i = end;
                 continue;
@@ -12592,8 +13322,9 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
                 longest = std::max(longest, run);
             }
             // "a::b" is more often code than an address: want a 4-digit group, three groups or a "::" edge.
-            const bool plausible = longest == 4 || colons >= 3 || ip.starts_with("::") || ip.ends_with("::");
+            const bool plausible = longest == 4 || colons >= 3 || has_prefix(ip, "::") || ip.ends_with("::");
             if (!more && colons >= 2 && ip != "::" && plausible) out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+            if (out.size() >= cap) return;
             i = end;
             continue;
         }
@@ -12671,10 +13402,11 @@ inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
             out.push_back({indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
         }
     };
-    for (std::size_t i = 0; i + 2 < s.size() && out.size() < cap; ++i) {
+    if (out.size() >= cap) return;
+    for (std::size_t i = 0; i + 2 < s.size(); ++i) {  // out grows only in consider(): the cap is checked after it
         const char c = s[i];
         std::size_t b = std::string_view::npos;
-        if (is_alpha(c) && s[i + 1] == ':' && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
+        if (s[i + 1] == ':' && is_alpha(c) && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
             b = i;
         } else if (c == '%' && (i == 0 || s[i - 1] != '%')) {
             const std::size_t close = s.substr(i + 1, 40).find('%');
@@ -12690,6 +13422,7 @@ inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
         const bool sq = b > 0 && s[b - 1] == '\'';
         const std::size_t e = path_token_end(s, b, dq, sq);
         consider(b, e);
+        if (out.size() >= cap) return;
         i = e > i ? e - 1 : i;
     }
 }
@@ -12734,25 +13467,26 @@ struct blob {
 inline void scan_blobs(std::string_view s, std::vector<blob>& out, std::size_t min_b64, std::size_t cap) {
     std::size_t i = 0;
     while (i < s.size() && out.size() < cap) {
-        if (!is_b64(s[i]) && s[i] != '-' && s[i] != '_') {
+        constexpr unsigned run_chars = cc_alpha | cc_digit | cc_b64_sign | cc_b64_url;  // base64 digits, '-', '_'
+        if (!char_is(s[i], run_chars)) {
             ++i;
             continue;
         }
         const std::size_t b = i;
-        bool upper = false;
-        bool lower = false;
-        bool digit = false;
-        bool all_hex = true;
-        bool slash_or_plus = false;
-        while (i < s.size() && (is_b64(s[i]) || s[i] == '-' || s[i] == '_')) {
-            const char c = s[i];
-            upper = upper || (c >= 'A' && c <= 'Z');
-            lower = lower || (c >= 'a' && c <= 'z');
-            digit = digit || is_digit(c);
-            slash_or_plus = slash_or_plus || c == '/' || c == '+';
-            all_hex = all_hex && is_hex(c);
+        // The classes seen in the run (any) and shared by all of it (all), from one table load per character.
+        unsigned any = 0;
+        unsigned all = cc_hex;
+        while (i < s.size() && char_is(s[i], run_chars)) {
+            const unsigned cls = char_classes[static_cast<unsigned char>(s[i])];
+            any |= cls;
+            all &= cls;
             ++i;
         }
+        const bool upper = (any & cc_upper) != 0;
+        const bool lower = (any & cc_lower) != 0;
+        const bool digit = (any & cc_digit) != 0;
+        const bool slash_or_plus = (any & cc_b64_sign) != 0;
+        const bool all_hex = (all & cc_hex) != 0;
         std::size_t e = i;
         while (e < s.size() && s[e] == '=' && e - i < 2) ++e;
         const std::size_t len = e - b;
@@ -12923,7 +13657,7 @@ void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, 
     auto lookup = [&](std::string_view w, std::size_t pos, char prev, char next_sig) {
         if (w.empty() || w.size() > 48) return;
         const auto range = std::equal_range(table.begin(), table.end(), keyword{w, 0, 0},
-                                            [](const keyword& a, const keyword& b) { return a.word < b.word; });
+                                            [](const keyword& a, const keyword& b) { return sv_less(a.word, b.word); });
         for (auto it = range.first; it != range.second; ++it) {
             const std::uint8_t ctx = it->ctx;
             if ((ctx & kw_member) != 0 && prev != '.') continue;
@@ -13092,6 +13826,7 @@ public:
             return;
         }
         ++per_kind[ki];
+        if (out.indicators.capacity() == 0) out.indicators.reserve(8);  // skip the 1, 2, 4 regrowth steps
         indicator ind;
         ind.kind = k;
         ind.field = std::string(field);
@@ -13113,6 +13848,7 @@ public:
             out.truncated = true;
             return;
         }
+        if (out.chain.capacity() == 0) out.chain.reserve(4);  // skip the 1, 2 regrowth steps
         stage s;
         s.tool = std::string(tool);
         s.role = role;
@@ -13154,7 +13890,8 @@ public:
         decoded_total += text.size();
         decoded_layer layer;
         layer.parent_field = std::string(parent.field);
-        layer.field = layer.parent_field + ">" + std::string(encoding);
+        layer.field.reserve(parent.field.size() + 1 + encoding.size());  // built in place, no temporaries
+        layer.field.append(parent.field).append(1, '>').append(encoding);
         layer.encoding = std::string(encoding);
         layer.text = std::move(text);
         layer.offset = origin_offset(parent, where);
@@ -13202,6 +13939,7 @@ public:
     void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
     const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
     void run_tool(tool_call& call);
+    void cmd_args(tool_call& call);
     void powershell_args(tool_call& call);
     void powershell_text(std::string_view text, const frame& f);
     void script_text(std::string_view text, script_language lang, const frame& f);
@@ -13209,7 +13947,8 @@ public:
     void decode_blobs(std::string_view text, const frame& f, bool compression_hint);
     void decoded_bytes(std::string bytes, std::string encoding, const frame& f, const char* where,
                        bool compression_hint, script_language hint);
-    void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role);
+    void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role,
+                       const std::string* known_norm = nullptr);
     void file_written(std::string_view path, const frame& f, const char* where, std::string_view how,
                       std::string_view content = {});
     void registry_key(std::string_view key, const frame& f, const char* where, bool write, std::string_view data);
@@ -13222,6 +13961,11 @@ public:
 
 // The tool for a program token ("C:\x\PowerShell.EXE" -> powershell), or nullptr.
 [[nodiscard]] inline const tool_entry* tool_for(std::string_view token) {
+    // A plain word ("schtasks", "new-object") normalizes to itself in lower case, and
+    // find_tool folds case itself: skip building the normalized copy.
+    bool plain = !token.empty();
+    for (const char c : token) plain = plain && (is_word(c) || c == '-');
+    if (plain) return find_tool(token);
     std::string norm = normalize_path(token);
     std::string_view base = path_basename(norm);
     if (iends(base, ".exe") || iends(base, ".com")) base.remove_suffix(4);
@@ -13258,24 +14002,26 @@ inline void analyzer::obfuscation_evidence(const obfuscation_stats& st, const fr
     if (st.heavy()) emit(indicator_kind::heavy_obfuscation, f, where, what);
 }
 
+// `known_norm`, when given, is normalize_path of strip_quotes(trim(path)) already computed by the caller.
 inline void analyzer::executed_file(std::string_view path, const frame& f, const char* where, std::string_view what,
-                                    file_role role) {
+                                    file_role role, const std::string* known_norm) {
     const std::string_view raw = strip_quotes(trim(path));
     if (raw.empty()) return;
-    std::string label(what);
     if (ifind_from(raw, "://") != std::string_view::npos) {
         if (istarts(raw, "http") || istarts(raw, "ftp") || istarts(raw, "hxxp")) {
-            emit(indicator_kind::remote_code_load, f, where, label + " from " + std::string(raw));
+            emit(indicator_kind::remote_code_load, f, where, std::string(what) + " from " + std::string(raw));
         }
         return;
     }
-    const std::string norm = normalize_path(raw);
+    std::string own;
+    if (known_norm == nullptr) own = normalize_path(raw);
+    const std::string& norm = known_norm != nullptr ? *known_norm : own;
     if (is_remote_unc(norm)) {
-        emit(indicator_kind::remote_code_load, f, where, label + " from " + norm);
+        emit(indicator_kind::remote_code_load, f, where, std::string(what) + " from " + norm);
         return;
     }
     if (const auto w = classify_writable(norm); w && writable_for_execution(norm, *w)) {
-        emit(indicator_kind::runs_from_writable_path, f, where, label + " " + norm + " (" + std::string(to_string(*w)) + ")");
+        emit(indicator_kind::runs_from_writable_path, f, where, std::string(what) + " " + norm + " (" + std::string(to_string(*w)) + ")");
     }
     const std::string_view stream = path_stream(raw);
     if (!stream.empty() && !ieq(stream, "$data")) emit(indicator_kind::alternate_data_stream, f, where, norm);
@@ -13286,11 +14032,11 @@ inline void analyzer::executed_file(std::string_view path, const frame& f, const
         for (std::string_view e : {".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".ps1", ".psm1", ".bat", ".cmd", ".hta", ".sct"}) {
             ok = ok || ext == e;
         }
-        if (!ok) emit(indicator_kind::extension_mismatch, f, where, label + " " + std::string(base) + " is run as a script");
+        if (!ok) emit(indicator_kind::extension_mismatch, f, where, std::string(what) + " " + std::string(base) + " is run as a script");
     } else if (role == file_role::dll && !ext.empty()) {
         bool ok = false;
         for (std::string_view e : {".dll", ".ocx", ".cpl", ".ax", ".drv", ".acm", ".tlb", ".sys", ".scr", ".exe"}) ok = ok || ext == e;
-        if (!ok) emit(indicator_kind::extension_mismatch, f, where, label + " " + std::string(base) + " is loaded as a DLL");
+        if (!ok) emit(indicator_kind::extension_mismatch, f, where, std::string(what) + " " + std::string(base) + " is loaded as a DLL");
     } else if (role == file_role::program && is_absolute_path(norm) && is_protected_binary(base) &&
                !is_windows_directory(path_directory(norm))) {
         emit(indicator_kind::masqueraded_binary, f, where, norm);
@@ -13304,7 +14050,7 @@ inline void analyzer::file_written(std::string_view path, const frame& f, const 
     const std::string norm = normalize_path(raw);
     emit(indicator_kind::file_write, f, where, std::string(how) + " " + norm);
     std::string_view autostart = autostart_location(norm);
-    if (autostart.empty()) autostart = autostart_location(norm + "\\");  // a directory destination
+    if (autostart.empty()) autostart = autostart_directory_location(norm);  // a directory destination
     if (!autostart.empty()) {
         emit(indicator_kind::autostart_file_write, f, where, norm + " (" + std::string(autostart) + ")");
     }
@@ -13360,7 +14106,8 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
         powershell_text(text, f.deeper());
         return nullptr;
     }
-    const module_token mod = createprocess_module(text);
+    // Only the first two candidates decide whether the path is ambiguous; the full list is built when it is.
+    const module_token mod = createprocess_module(text, executable == nullptr ? 2 : 0);
     std::string_view module_text = executable != nullptr ? *executable : mod.text;
     const frame& mf = executable != nullptr ? *exe_frame : f;
     const char* module_ptr = executable != nullptr ? executable->data() : text.data() + mod.begin;
@@ -13370,62 +14117,67 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
 
     bool ambiguous = false;
     std::vector<std::string> candidates;
+    std::string first;        // normalize_path(mod.text), when computed; reused below for the module itself
+    std::string chosen_norm;  // normalize_path of the candidate chosen for an ambiguous path
     if (executable == nullptr && !mod.quoted && mod.candidates.size() > 1) {
-        const std::string first = normalize_path(mod.candidates[0]);
+        first = normalize_path(mod.candidates[0]);
         const std::string_view second_word = mod.candidates[1].substr(mod.candidates[0].size());
-        if (is_absolute_path(first) && second_word.find('\\') != std::string_view::npos) {
+        // CreateProcess appends ".exe" and tries each space-separated prefix only when the first
+        // token names no extension ("C:\\Program Files\\x" tries "C:\\Program.exe"); a first token
+        // such as "C:\\Windows\\System32\\rundll32.exe" is run as it is.
+        if (is_absolute_path(first) && path_extension(first).empty() && second_word.find('\\') != std::string_view::npos) {
             ambiguous = true;
-            for (std::string_view c : mod.candidates) candidates.emplace_back(c);
-            // The candidate that names a file with an extension is the program meant.
-            for (std::string_view c : mod.candidates) {
-                if (!path_extension(normalize_path(c)).empty()) {
+            const module_token all = createprocess_module(text);
+            candidates.reserve(all.candidates.size());
+            for (std::string_view c : all.candidates) candidates.emplace_back(c);
+            // The candidate that names a file with an extension is the program meant; its
+            // normalized form is kept in `chosen_norm` for reuse below.
+            for (std::string_view c : all.candidates) {
+                std::string cn = normalize_path(c);
+                if (!path_extension(cn).empty()) {
                     module_text = c;
+                    chosen_norm = std::move(cn);
                     break;
                 }
             }
-            emit(indicator_kind::unquoted_path_with_spaces, f, module_ptr,
-                 "CreateProcess tries " + normalize_path(mod.candidates[0]) + ".exe first");
+            emit(indicator_kind::unquoted_path_with_spaces, f, module_ptr, "CreateProcess tries " + first + ".exe first");
         }
     }
 
-    std::string unquoted_module;
-    for (const char ch : module_text) {
-        if (ch != '"') unquoted_module.push_back(ch);  // cmd ignores quotes inside a command name
+    // cmd ignores quotes inside a command name; most names have none, so copy only when needed.
+    std::string unquoted_buf;
+    std::string_view unquoted_module = module_text;
+    if (module_text.find('"') != std::string_view::npos) {
+        for (const char ch : module_text) {
+            if (ch != '"') unquoted_buf.push_back(ch);
+        }
+        unquoted_module = unquoted_buf;
     }
-    std::string norm = normalize_path(unquoted_module);
-    bool implied = false;
-    if (path_extension(norm).empty() && !norm.empty() && norm.back() != '\\') {
-        norm += ".exe";
-        implied = true;
-    }
-    const std::string base(path_basename(norm));
+    // normalize_path(unquoted_module) may already be known: when the module is mod.text or the chosen
+    // candidate itself (same view) and has no quotes to remove.
+    const bool unchanged = unquoted_module.data() == module_text.data();
+    const bool reuse_first = unchanged && !first.empty() && module_text.data() == mod.text.data() && module_text.size() == mod.text.size();
+    const bool reuse_chosen = unchanged && ambiguous && !chosen_norm.empty();
+    const std::string plain_norm = reuse_first    ? std::move(first)
+                                   : reuse_chosen ? std::move(chosen_norm)
+                                                  : normalize_path(unquoted_module);
+    // executed_file normalizes strip_quotes(trim(module_text)); when that is the text just normalized, pass it on.
+    const bool exe_norm_known = strip_quotes(trim(module_text)) == unquoted_module;
+    const bool implied = path_extension(plain_norm).empty() && !plain_norm.empty() && plain_norm.back() != '\\';
+    std::string implied_norm;
+    if (implied) implied_norm = plain_norm + ".exe";
+    const std::string& norm = implied ? implied_norm : plain_norm;
+    std::string base(path_basename(norm));
     const std::string_view ext = path_extension(base);
     std::string_view name = base;
     if (ext == ".exe" || ext == ".com") name.remove_suffix(4);
     const tool_entry* tool = (ext == ".exe" || ext == ".com") ? find_tool(name) : nullptr;
 
-    if (top) {
-        executable_info info;
-        info.raw = std::string(strip_quotes(trim(module_text)));
-        info.expanded = expand_ps_env(expand_env(info.raw, nullptr));
-        info.normalized = norm;
-        info.basename = base;
-        info.field = std::string(mf.field);
-        info.extension_implied = implied;
-        info.relative = norm.find('\\') == std::string::npos;
-        info.ambiguous = ambiguous;
-        info.candidates = std::move(candidates);
-        info.writable = classify_writable(norm);
-        out.executable = std::move(info);
-    }
     std::vector<command_argument> argv = tokenize_argv(text, argv_dialect::msvcrt);
-    if (top) {
-        for (const command_argument& a : argv) out.argv.push_back(a.value);
-    }
     if (tool == nullptr && norm.find('\\') == std::string::npos && (ext == ".exe" || ext == ".com")) {
         emit(indicator_kind::relative_executable, mf, module_ptr, base);
     }
-    executed_file(module_text, mf, module_ptr, "program", file_role::program);
+    executed_file(module_text, mf, module_ptr, "program", file_role::program, exe_norm_known ? &plain_norm : nullptr);
 
     if (executable != nullptr && !trim(mod.text).empty()) {
         std::string named = normalize_path(mod.text);
@@ -13434,6 +14186,25 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
             emit(indicator_kind::argv0_mismatch, f, text.data() + mod.begin,
                  "runs " + base + "; the command line names " + std::string(path_basename(named)));
         }
+    }
+
+    if (top) {
+        executable_info info;
+        info.raw = std::string(strip_quotes(trim(module_text)));
+        // expand_env returns its input unchanged without a '%': skip that intermediate copy.
+        info.expanded = info.raw.find('%') == std::string::npos ? expand_ps_env(info.raw) : expand_ps_env(expand_env(info.raw, nullptr));
+        info.writable = classify_writable(norm);
+        info.relative = norm.find('\\') == std::string::npos;
+        info.normalized = norm;
+        info.basename = base;
+        info.field = std::string(mf.field);
+        info.extension_implied = implied;
+        info.ambiguous = ambiguous;
+        info.candidates = std::move(candidates);
+        out.executable = std::move(info);
+        out.argv.reserve(argv.size());
+        // Only a known tool reads argv further on; otherwise its strings are moved, not copied.
+        for (command_argument& a : argv) out.argv.push_back(tool != nullptr ? a.value : std::move(a.value));
     }
 
     // Files started through their association rather than as programs.
@@ -13448,17 +14219,17 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
         return nullptr;
     }
 
-    tool_call call;
-    call.tool = tool;
-    call.text = text;
-    call.argv = std::move(argv);
-    call.basename = base;
-    call.f = &f;
     if (tool == nullptr) {
         add_stage(base, stage_role::program, "runs a program", text, f);
         return nullptr;
     }
-    if (tool->role == stage_role::lolbin) emit(indicator_kind::lolbin, f, module_ptr, base);
+    tool_call call;
+    call.tool = tool;
+    call.text = text;
+    call.argv = std::move(argv);
+    call.basename = std::move(base);  // ext and name (views of base) are not used past this point
+    call.f = &f;
+    if (tool->role == stage_role::lolbin) emit(indicator_kind::lolbin, f, module_ptr, call.basename);
     run_tool(call);
     return tool;
 }
@@ -13669,7 +14440,7 @@ inline const tool_entry* analyzer::cmd_command(std::string_view text, const fram
         emit(indicator_kind::obfuscation, f, cmdpart.data(), "quotes inside a command name");
     }
     const std::string_view rest = cmdpart.substr(std::min(w.rest, cmdpart.size()));
-    const bool echo = name == "echo" || name.starts_with("echo.") || name.starts_with("echo(");
+    const bool echo = name == "echo" || has_prefix(name, "echo.") || has_prefix(name, "echo(");
     for (const cmd_redirect& r : redirects.targets) {
         if (r.input) continue;
         file_written(r.target, f, text.data() + r.offset, r.append ? "appends to" : "writes", echo ? rest : std::string_view{});
@@ -13790,7 +14561,7 @@ inline const tool_entry* analyzer::cmd_command(std::string_view text, const fram
     for (std::string_view b : quiet_builtins) {
         if (name == b) return nullptr;
     }
-    if (echo || name.starts_with("::") || name.starts_with(":") || name == "type" || name == "date" || name == "time") return nullptr;
+    if (echo || has_prefix(name, "::") || has_prefix(name, ":") || name == "type" || name == "date" || name == "time") return nullptr;
     return command_line(cmdpart, c, nullptr, nullptr, false);
 }
 
@@ -13991,7 +14762,7 @@ inline const tool_entry* find_tool(std::string_view name) noexcept {
     for (std::size_t i = 0; i < name.size(); ++i) buf[i] = lc(name[i]);
     const std::string_view key(buf.data(), name.size());
     const auto it = std::lower_bound(tool_table.begin(), tool_table.end(), key,
-                                     [](const tool_entry& e, std::string_view k) { return e.name < k; });
+                                     [](const tool_entry& e, std::string_view k) { return sv_less(e.name, k); });
     return (it != tool_table.end() && it->name == key) ? &*it : nullptr;
 }
 
@@ -14161,20 +14932,78 @@ inline void analyzer::registry_scan(std::string_view lower, std::string_view tex
 // Tool handlers
 // ---------------------------------------------------------------------------
 
+// cmd.exe: the command after /c or /k, with cmd's quote rule, run as cmd runs it.
+inline void analyzer::cmd_args(tool_call& call) {
+    const frame& f = *call.f;
+    const std::string_view after_module = call.text.substr(std::min(call.text.size(), createprocess_module(call.text, 0).end));
+    emit(indicator_kind::script_interpreter, f, call.ptr(0), "cmd.exe");
+    const cmd_switches sw = parse_cmd_switches(after_module);
+    if (!sw.has_command) {
+        add_stage(call.basename, call.tool->role, "interactive shell without /c (runs only its AutoRun)", call.text, f);
+        return;
+    }
+    const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);
+    add_stage(call.basename, call.tool->role, sw.keep ? "runs a command and stays (/k)" : "runs a command (/c)", call.text, f);
+    env_overrides vars;
+    const frame c = f.deeper();
+    cmd_script(cmdtext.head, c, vars);
+    if (!trim(cmdtext.tail).empty()) cmd_script(cmdtext.tail, c, vars);
+}
+
 inline void analyzer::run_tool(tool_call& call) {
     const tool_entry& t = *call.tool;
     const frame& f = *call.f;
     const frame c = f.deeper();
     const std::size_t n = call.size();
     constexpr std::size_t npos = std::string_view::npos;
-    std::vector<std::string> la;
+    // Handlers that read no arguments return before the argument tables below are built.
+    if (t.handler == tool_handler::cmd) {
+        cmd_args(call);
+        return;
+    }
+    if (t.handler == tool_handler::powershell) {
+        powershell_args(call);
+        return;
+    }
+    if (t.handler == tool_handler::none) {
+        add_stage(call.basename, t.role, t.what, call.text, f);
+        return;
+    }
+    if (t.handler == tool_handler::discovery) {
+        emit(indicator_kind::discovery, f, call.ptr(0), clip(call.text, 120));
+        add_stage(call.basename, t.role, "discovery", call.text, f);
+        return;
+    }
+    if (t.handler == tool_handler::credential_tool) {
+        emit(indicator_kind::credential_access, f, call.ptr(0), call.basename);
+        add_stage(call.basename, t.role, t.what, call.text, f);
+        return;
+    }
+    // Lower-case arguments share one buffer sized up front (views stay valid): one allocation, not one per argument.
+    std::string la_buf;
+    std::size_t la_total = 0;
+    for (std::size_t i = 0; i < n; ++i) la_total += call.arg(i).size();
+    la_buf.resize(la_total);
+    for (std::size_t i = 0, at = 0; i < n; ++i) {
+        for (const char ch : call.arg(i)) la_buf[at++] = lc(ch);
+    }
+    std::vector<std::string_view> la;
     la.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) la.push_back(lower_copy(call.arg(i)));
-    const std::string all = lower_copy(call.text);
+    for (std::size_t i = 0, at = 0; i < n; at += call.arg(i).size(), ++i) la.push_back(std::string_view(la_buf).substr(at, call.arg(i).size()));
+    // The lower-case command line is needed by few handlers: built on first use.
+    std::string all_buf;
+    bool all_ready = false;
+    auto all = [&]() -> const std::string& {
+        if (!all_ready) {
+            all_buf = lower_copy(call.text);
+            all_ready = true;
+        }
+        return all_buf;
+    };
     auto bare = [&la](std::size_t i) -> std::string_view {
         if (i >= la.size()) return {};
         std::string_view a = la[i];
-        if (a.starts_with("--")) return a.substr(2);
+        if (has_prefix(a, "--")) return a.substr(2);
         if (!a.empty() && (a[0] == '-' || a[0] == '/')) return a.substr(1);
         return {};
     };
@@ -14216,35 +15045,19 @@ inline void analyzer::run_tool(tool_call& call) {
         return out_idx;
     };
     auto stage_of = [&](std::string_view action) { add_stage(call.basename, t.role, action, call.text, f); };
-    auto has = [&all](std::string_view needle) { return all.find(needle) != std::string::npos; };
+    auto has = [&all](std::string_view needle) { return all().find(needle) != std::string::npos; };
     auto run_rest = [&](std::size_t i) {
         if (i < n) command_line(call.raw_from(i), c, nullptr, nullptr, false);
     };
     auto run_value = [&](std::size_t i) {
         if (i < n) command_line(strip_quotes(trim(call.raw(i))), c, nullptr, nullptr, false);
     };
-    const std::string_view after_module = call.text.substr(std::min(call.text.size(), createprocess_module(call.text).end));
 
     switch (t.handler) {
-    case tool_handler::cmd: {
-        emit(indicator_kind::script_interpreter, f, call.ptr(0), "cmd.exe");
-        const cmd_switches sw = parse_cmd_switches(after_module);
-        if (!sw.has_command) {
-            stage_of("interactive shell without /c (runs only its AutoRun)");
-            return;
-        }
-        const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);
-        stage_of(sw.keep ? "runs a command and stays (/k)" : "runs a command (/c)");
-        env_overrides vars;
-        cmd_script(cmdtext.head, c, vars);
-        if (!trim(cmdtext.tail).empty()) cmd_script(cmdtext.tail, c, vars);
-        return;
-    }
-    case tool_handler::powershell: powershell_args(call); return;
     case tool_handler::script_host: {
         emit(indicator_kind::script_interpreter, f, call.ptr(0), call.basename);
         for (std::size_t i = 1; i < n; ++i) {
-            if (la[i].starts_with("//")) continue;
+            if (has_prefix(la[i], "//")) continue;
             stage_of("runs script " + std::string(call.arg(i)));
             executed_file(call.arg(i), f, call.ptr(i), "script", file_role::script);
             return;
@@ -14396,7 +15209,7 @@ inline void analyzer::run_tool(tool_call& call) {
         }
         for (std::size_t i = 1; i < n; ++i) {
             const std::string_view b = bare(i);
-            if (b == "q" || b == "qn" || b == "quiet" || b.starts_with("qn")) {
+            if (b == "q" || b == "qn" || b == "quiet" || has_prefix(b, "qn")) {
                 emit(indicator_kind::hidden_window, f, call.ptr(i), "msiexec quiet install");
                 break;
             }
@@ -14433,7 +15246,7 @@ inline void analyzer::run_tool(tool_call& call) {
         if (has("shadowcopy") && has("delete")) emit(indicator_kind::recovery_inhibition, f, call.ptr(0), "wmic shadowcopy delete");
         if (has("process") && (has(" delete") || has("terminate"))) {
             emit(indicator_kind::process_termination, f, call.ptr(0), clip(call.text, 120));
-            if (names_security_product(all)) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
+            if (names_security_product(all())) emit(indicator_kind::security_tool_tamper, f, call.ptr(0), clip(call.text, 120));
         }
         if (has("service") && (has("stopservice") || has("changestartmode"))) emit(indicator_kind::service_stop, f, call.ptr(0), clip(call.text, 120));
         if ((has("eventfilter") || has("eventconsumer") || has("filtertoconsumerbinding")) && (has("create") || has("delete"))) {
@@ -14467,7 +15280,7 @@ inline void analyzer::run_tool(tool_call& call) {
             if (la[i].find(':') != npos && !la[i].empty() && is_digit(la[i][0])) {
                 emit(indicator_kind::scheduled_task, f, call.ptr(i), "at " + std::string(call.arg(i)));
                 std::size_t k = i + 1;
-                while (k < n && (la[k][0] == '/')) ++k;
+                while (k < n && !la[k].empty() && la[k][0] == '/') ++k;  // la entries are views: test emptiness first
                 stage_of("schedules a command");
                 run_rest(k);
                 return;
@@ -14489,7 +15302,7 @@ inline void analyzer::run_tool(tool_call& call) {
             emit(indicator_kind::registry_write, f, call.ptr(2), "delete " + std::string(key));
         } else if (sub == "save" || sub == "export") {
             const std::string k = lower_copy(key);
-            if (k.find("\\sam") != npos || k.find("\\security") != npos || ((k.starts_with("hklm\\system") || k.starts_with("hkey_local_machine\\system")) && k.find("\\", 5) == k.rfind('\\'))) {
+            if (k.find("\\sam") != npos || k.find("\\security") != npos || ((has_prefix(k, "hklm\\system") || has_prefix(k, "hkey_local_machine\\system")) && k.find("\\", 5) == k.rfind('\\'))) {
                 emit(indicator_kind::credential_access, f, call.ptr(2), "reg " + std::string(sub) + " " + std::string(key));
             }
         } else if (sub == "import" || sub == "restore" || sub == "load") {
@@ -14519,7 +15332,7 @@ inline void analyzer::run_tool(tool_call& call) {
             if (add) emit(indicator_kind::account_manipulation, f, call.ptr(pos[0]), clip(call.text, 120));
             else emit(indicator_kind::discovery, f, call.ptr(pos[0]), clip(call.text, 120));
         } else if (sub == "stop") {
-            const std::string svc = pos.size() > 1 ? la[pos[1]] : std::string();
+            const std::string svc(pos.size() > 1 ? la[pos[1]] : std::string_view{});
             emit(indicator_kind::service_stop, f, call.ptr(pos[0]), "net stop " + svc);
             if (names_security_product(svc)) emit(indicator_kind::security_tool_tamper, f, call.ptr(pos[0]), "net stop " + svc);
         } else if (sub == "view" || sub == "accounts" || sub == "config" || sub == "session" || (sub == "share" && pos.size() == 1)) {
@@ -14535,7 +15348,7 @@ inline void analyzer::run_tool(tool_call& call) {
             idx = 2;
         }
         const std::string_view sub = idx < n ? std::string_view(la[idx]) : std::string_view{};
-        const std::string svc = idx + 1 < n ? la[idx + 1] : std::string();
+        const std::string svc(idx + 1 < n ? la[idx + 1] : std::string_view{});
         stage_of("sc " + std::string(sub) + " " + svc);
         auto value_of = [&](std::string_view name) -> std::size_t {  // "binPath=" "x" or "binPath=x"
             for (std::size_t i = idx + 1; i < n; ++i) {
@@ -14589,7 +15402,7 @@ inline void analyzer::run_tool(tool_call& call) {
     }
     case tool_handler::conhost: {
         std::size_t i = 1;
-        while (i < n && la[i].starts_with("-")) {
+        while (i < n && has_prefix(la[i], "-")) {
             if (la[i] == "--headless") emit(indicator_kind::hidden_window, f, call.ptr(i), "conhost --headless");
             ++i;
         }
@@ -14713,17 +15526,17 @@ inline void analyzer::run_tool(tool_call& call) {
         std::size_t i = 1;
         for (; i < n; ++i) {
             const std::string_view a = call.arg(i);
-            if (a.starts_with("\\\\")) {
+            if (has_prefix(a, "\\\\")) {
                 emit(indicator_kind::remote_execution, f, call.ptr(i), call.basename + " " + std::string(a));
                 continue;
             }
             std::string_view host;
-            if (la[i].starts_with("-r:") || la[i].starts_with("/r:") || la[i].starts_with("-remote:") || la[i].starts_with("/remote:")) {
+            if (has_prefix(la[i], "-r:") || has_prefix(la[i], "/r:") || has_prefix(la[i], "-remote:") || has_prefix(la[i], "/remote:")) {
                 host = a.substr(a.find(':') + 1);
                 emit(indicator_kind::remote_execution, f, call.ptr(i), call.basename + " " + std::string(host));
                 continue;
             }
-            if (la[i][0] == '-' || la[i][0] == '/') {
+            if (!la[i].empty() && (la[i][0] == '-' || la[i][0] == '/')) {
                 if ((la[i] == "-u" || la[i] == "-p" || la[i] == "-w" || la[i] == "-c" || la[i] == "-f" || la[i] == "-n") && i + 1 < n) ++i;
                 continue;
             }
@@ -14864,8 +15677,8 @@ inline void analyzer::run_tool(tool_call& call) {
     }
     case tool_handler::browser:
         for (std::size_t i = 1; i < n; ++i) {
-            if (la[i] == "--headless" || la[i].starts_with("--headless=")) emit(indicator_kind::hidden_window, f, call.ptr(i), "headless browser");
-            if (la[i].starts_with("--dump-dom")) emit(indicator_kind::download, f, call.ptr(i), "browser --dump-dom");
+            if (la[i] == "--headless" || has_prefix(la[i], "--headless=")) emit(indicator_kind::hidden_window, f, call.ptr(i), "headless browser");
+            if (has_prefix(la[i], "--dump-dom")) emit(indicator_kind::download, f, call.ptr(i), "browser --dump-dom");
         }
         if (const std::size_t u = url_arg(); u != npos) emit(indicator_kind::network_request, f, call.ptr(u), std::string(call.arg(u)));
         stage_of("web browser");
@@ -14914,14 +15727,6 @@ inline void analyzer::run_tool(tool_call& call) {
         stage_of("Windows Explorer");
         return;
     }
-    case tool_handler::discovery:
-        emit(indicator_kind::discovery, f, call.ptr(0), clip(call.text, 120));
-        stage_of("discovery");
-        return;
-    case tool_handler::credential_tool:
-        emit(indicator_kind::credential_access, f, call.ptr(0), call.basename);
-        stage_of(t.what);
-        return;
     case tool_handler::scriptrunner:
         if (const std::size_t a = find_sw({"appvscript"}); a != npos && a + 1 < n) {
             emit(indicator_kind::proxy_execution, f, call.ptr(a), "ScriptRunner -appvscript " + std::string(call.arg(a + 1)));
@@ -14929,7 +15734,11 @@ inline void analyzer::run_tool(tool_call& call) {
             run_rest(a + 1);
         }
         return;
-    case tool_handler::none: stage_of(t.what); return;
+    case tool_handler::cmd:
+    case tool_handler::powershell:
+    case tool_handler::none:
+    case tool_handler::discovery:
+    case tool_handler::credential_tool: return;  // handled before the argument tables are built
     }
 }
 
@@ -15868,13 +16677,13 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f) {
                 const std::string_view name = l.substr(q + 1, e - q - 1);
                 std::string v;
                 std::size_t ve = e;
-                const bool value_param = name.starts_with("f") || name.starts_with("pat") || name.starts_with("psp") || name.starts_with("a") ||
-                                         name.starts_with("wi") || name == "w" || name.starts_with("wo") || name.starts_with("v") ||
-                                         name.starts_with("c") || name.starts_with("r");
+                const bool value_param = has_prefix(name, "f") || has_prefix(name, "pat") || has_prefix(name, "psp") || has_prefix(name, "a") ||
+                                         has_prefix(name, "wi") || name == "w" || has_prefix(name, "wo") || has_prefix(name, "v") ||
+                                         has_prefix(name, "c") || has_prefix(name, "r");
                 if (value_param && read_value(t, e, v, ve)) {
-                    if (name.starts_with("f") || name.starts_with("pat") || name.starts_with("psp")) file = v;
-                    else if (name.starts_with("a")) args = v;
-                    else if ((name.starts_with("wi") || name == "w") && ps_hidden_style(v)) ev(indicator_kind::hidden_window, q, "Start-Process -WindowStyle " + v);
+                    if (has_prefix(name, "f") || has_prefix(name, "pat") || has_prefix(name, "psp")) file = v;
+                    else if (has_prefix(name, "a")) args = v;
+                    else if ((has_prefix(name, "wi") || name == "w") && ps_hidden_style(v)) ev(indicator_kind::hidden_window, q, "Start-Process -WindowStyle " + v);
                     q = ve;
                 } else {
                     q = e;
@@ -16225,7 +17034,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
             const std::string value = script_value(t, l, q, vars, end);
             if (m.what == 'g') {
                 const std::string lv = lower_copy(value);
-                if (lv.starts_with("script:")) {
+                if (has_prefix(lv, "script:")) {
                     const std::string_view target = std::string_view(value).substr(7);
                     const bool remote = istarts(target, "http") || is_remote_unc(normalize_path(target));
                     ev(remote ? indicator_kind::remote_code_load : indicator_kind::proxy_execution, p, "scriptlet moniker " + std::string(target));
@@ -16471,7 +17280,7 @@ inline void analyzer::analyze_consumer(const consumer& c) {
                 if (typed.unc_server_name) {
                     const std::string_view server = trim(*typed.unc_server_name);
                     std::string host = lower_copy(server);
-                    while (host.starts_with("\\")) host.erase(0, 1);
+                    while (has_prefix(host, "\\")) host.erase(0, 1);
                     if (!host.empty() && host != "." && host != "localhost" && host != "127.0.0.1") {
                         emit_at(indicator_kind::remote_event_log, "UNCServerName", *typed.unc_server_name, 0, std::string(server), 0);
                     }
@@ -16541,6 +17350,9 @@ void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options)
 #endif
         analyzer a(options, out);
         fn(a);
+        // The analysis is over and no frame views the layer texts any more: give back the room
+        // reserved to keep them in place, since hosts keep results by the thousand.
+        out.layers.shrink_to_fit();
 #if WMISUB_EXCEPTIONS
     } catch (...) {
         out.truncated = true;
@@ -17632,6 +18444,9 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql.hpp"
 
+#include <algorithm>
+#include <bitset>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -17691,9 +18506,10 @@ struct subscription_facts {
     const wmisub::consumer* consumer = nullptr;
     const wmisub::binding* binding = nullptr;
     std::vector<const timer_instruction*> timers;
-    std::optional<wql_analysis> trigger;       // analysis of the filter's query, when it parses
+    const wql_analysis* trigger = nullptr;     // analysis of the filter's query, when it parses (owned by the graph)
     std::optional<error> query_error;          // why it did not parse
     std::optional<payload_analysis> payload;   // analysis of the consumer
+    std::bitset<256> payload_kinds;            // indicator kinds in payload->indicators (assess fills it)
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.
@@ -17701,6 +18517,13 @@ struct subscription_facts {
         if (consumer == nullptr) return false;
         return std::holds_alternative<command_line_consumer>(*consumer) ||
                std::holds_alternative<active_script_consumer>(*consumer) || std::holds_alternative<custom_consumer>(*consumer);
+    }
+    // True when the payload shows this indicator kind.
+    [[nodiscard]] bool has_indicator(indicator_kind k) const noexcept {
+        if (payload_kinds.any()) return payload_kinds.test(static_cast<std::size_t>(k));
+        // Facts built by hand, without the summary: look at the list itself.
+        return payload && std::any_of(payload->indicators.begin(), payload->indicators.end(),
+                                      [k](const indicator& i) { return i.kind == k; });
     }
     [[nodiscard]] trigger_kind trigger_kind_or(trigger_kind fallback) const noexcept {
         return trigger ? trigger->trigger.kind : fallback;
@@ -17904,7 +18727,9 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
                                        std::vector<indicator_kind> kinds, std::string description, std::string rationale) {
     rule r{std::move(id), std::move(title), s, std::move(techniques), std::move(description), std::move(rationale), {}};
     r.check = [kinds = std::move(kinds)](const subscription_facts& f) -> std::optional<rule_hit> {
-        if (!f.payload) return std::nullopt;
+        if (!f.payload || std::none_of(kinds.begin(), kinds.end(), [&f](indicator_kind k) { return f.has_indicator(k); })) {
+            return std::nullopt;
+        }
         rule_hit hit;
         for (const indicator& i : f.payload->indicators) {
             if (std::find(kinds.begin(), kinds.end(), i.kind) != kinds.end() && hit.evidence.size() < 8) {
@@ -17912,6 +18737,17 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
             }
         }
         if (hit.evidence.empty()) return std::nullopt;
+        return hit;
+    };
+    return r;
+}
+
+// A rule whose hits take the severity `grade` gives them (the rule's severity stays its maximum).
+template <class Grade>
+[[nodiscard]] rule graded(rule r, Grade grade) {
+    r.check = [check = std::move(r.check), grade](const subscription_facts& f) -> std::optional<rule_hit> {
+        auto hit = check(f);
+        if (hit && !hit->severity) hit->severity = grade(f);
         return hit;
     };
     return r;
@@ -17962,6 +18798,25 @@ template <std::size_t N>
     return f.trigger && f.trigger->trigger.kind == k;
 }
 
+// A process-start or process-stop trigger watching one of `names`, with the query as evidence.
+template <std::size_t N>
+[[nodiscard]] std::optional<rule_hit> watched_process_hit(const subscription_facts& f, const std::string_view (&names)[N]) {
+    const bool starts = is_kind(f, trigger_kind::process_start);
+    if (!starts && !is_kind(f, trigger_kind::process_stop)) return std::nullopt;
+    const auto tool = watched_match(f, names);
+    if (!tool) return std::nullopt;
+    evidence e = query_evidence(f);
+    e.detail = "watches " + *tool + (starts ? " start" : " exit");
+    return rule_hit{{e}, {}};
+}
+
+// True when the trigger reads the Security event log.
+[[nodiscard]] inline bool watches_security_log(const subscription_facts& f) {
+    if (!is_kind(f, trigger_kind::event_log)) return false;
+    const auto& logs = f.trigger->trigger.event_logs;
+    return std::any_of(logs.begin(), logs.end(), [](const std::string& log) { return ascii_iequals(trim(log), "Security"); });
+}
+
 [[nodiscard]] inline std::vector<rule> trigger_rules() {
     std::vector<rule> out;
     out.push_back({"WMISUB-TRG-001", "Runs shortly after every boot", severity::medium, {std::string(t1546_003)},
@@ -17994,31 +18849,17 @@ template <std::size_t N>
                        if (!short_or_unknown) hit.severity = severity::low;
                        return hit;
                    }});
-    out.push_back({"WMISUB-TRG-003", "Fires when a security or analysis tool starts", severity::high,
+    out.push_back({"WMISUB-TRG-003", "Fires when a security or analysis tool starts or exits", severity::high,
                    {std::string(t1546_003), "T1562.001"},
-                   "The filter fires when a process of a security, monitoring or analysis tool starts.",
+                   "The filter fires when a process of a security, monitoring or analysis tool starts or exits.",
                    "Subscriptions that react to Process Explorer, Process Monitor, Task Manager or an EDR agent "
-                   "exist to kill or blind it: a defence-evasion killer.",
-                   [](const subscription_facts& f) -> std::optional<rule_hit> {
-                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
-                       const auto tool = watched_match(f, security_tools);
-                       if (!tool) return std::nullopt;
-                       evidence e = query_evidence(f);
-                       e.detail = "watches " + *tool;
-                       return rule_hit{{e}, {}};
-                   }});
-    out.push_back({"WMISUB-TRG-004", "Fires when a password manager starts", severity::high,
+                   "exist to kill or blind it (a defence-evasion killer), or to act the moment the defence is gone.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> { return watched_process_hit(f, security_tools); }});
+    out.push_back({"WMISUB-TRG-004", "Fires when a password manager starts or exits", severity::high,
                    {std::string(t1546_003), "T1555.005"},
-                   "The filter fires when a password manager process starts.",
+                   "The filter fires when a password manager process starts or exits.",
                    "Tools such as KeeThief inject into or read from password managers when they run.",
-                   [](const subscription_facts& f) -> std::optional<rule_hit> {
-                       if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
-                       const auto tool = watched_match(f, credential_stores);
-                       if (!tool) return std::nullopt;
-                       evidence e = query_evidence(f);
-                       e.detail = "watches " + *tool;
-                       return rule_hit{{e}, {}};
-                   }});
+                   [](const subscription_facts& f) -> std::optional<rule_hit> { return watched_process_hit(f, credential_stores); }});
     out.push_back({"WMISUB-TRG-005", "Fires on failed logons or a chosen log message", severity::high,
                    {std::string(t1546_003), "T1205"},
                    "The filter fires on failed-logon events (4625, 4771, 4776, 529) or on event-log records whose "
@@ -18222,10 +19063,12 @@ template <std::size_t N>
                                "The command names one program but runs another, a file's extension does not match "
                                "what runs it, a path is ambiguous, or script source sits where a command line belongs.",
                                "Mismatches are how payloads disguise what runs, or broken tooling."));
-    out.push_back(payload_rule("WMISUB-PAY-023", "Hides or deletes files", severity::medium, {t, "T1070.004", "T1564.001"},
-                               {ik::file_hiding, ik::file_deletion},
-                               "The payload hides or deletes files.",
-                               "Cleanup of dropped files and compiled MOFs is anti-forensics."));
+    out.push_back(graded(payload_rule("WMISUB-PAY-023", "Hides or deletes files", severity::medium, {t, "T1070.004", "T1564.001"},
+                                      {ik::file_hiding, ik::file_deletion},
+                                      "The payload hides files (medium) or deletes files (low).",
+                                      "Hidden system files and cleanup of dropped files and compiled MOFs are "
+                                      "anti-forensics; deleting alone is also what log rotation does, so it weighs less."),
+                         [](const subscription_facts& f) { return f.has_indicator(ik::file_hiding) ? severity::medium : severity::low; }));
     out.push_back(payload_rule("WMISUB-PAY-024", "Uses user-writable locations", severity::medium, {t, "T1074.001"},
                                {ik::user_writable_path},
                                "A SYSTEM payload reads, writes or runs files where ordinary users can write (%TEMP%, "
@@ -18409,6 +19252,18 @@ template <std::size_t N>
                        }
                        return rule_hit{{query_evidence(f), indicator_evidence(*f.payload->find(indicator_kind::process_termination))}, {}};
                    }});
+    out.push_back({"WMISUB-CMB-002", "Mails Security-log events out", severity::high, {t, "T1048.003", "T1087"},
+                   "An event-log trigger on the Security log is bound to a consumer that sends e-mail or event "
+                   "data to another machine.",
+                   "Logons, account changes and credential events leaving by WMI mail are reconnaissance or "
+                   "exfiltration; organisations forward the Security log through their log pipeline, not SMTP.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!watches_security_log(f) || !f.payload) return std::nullopt;
+                       const indicator* sent = f.payload->find(indicator_kind::event_data_exfiltration);
+                       if (sent == nullptr) sent = f.payload->find(indicator_kind::email_send);
+                       if (sent == nullptr) return std::nullopt;
+                       return rule_hit{{query_evidence(f), indicator_evidence(*sent)}, {}};
+                   }});
     return out;
 }
 
@@ -18528,7 +19383,9 @@ struct risk {
     return risk{score, severity_of_score(score)};
 }
 
-// The judgement of one graph entry.
+// The judgement of one graph entry. Its facts point into the graph (the entry,
+// the query analysis) and the graph's snapshot (the objects): keep both alive
+// and unchanged while the assessment is used; findings and risk are owned.
 struct assessment {
     subscription_facts facts;
     std::vector<finding> findings;  // highest severity first
@@ -18548,15 +19405,17 @@ namespace detail {
     f.consumer = graph.consumer(entry);
     f.binding = graph.binding(entry);
     for (std::size_t t : entry.timers) f.timers.push_back(&graph.source().timers[t]);
-    if (f.filter != nullptr) {
-        auto parsed = parse_wql(f.filter->query);
-        if (parsed) {
-            f.trigger = analyze_wql(*parsed);
+    if (const result<wql_analysis>* analysis = graph.query_analysis(entry)) {
+        if (*analysis) {
+            f.trigger = &**analysis;
         } else {
-            f.query_error = parsed.error();
+            f.query_error = analysis->error();
         }
     }
-    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
+    if (f.consumer != nullptr) {
+        f.payload = analyze_consumer(*f.consumer, p.payload);
+        for (const indicator& i : f.payload->indicators) f.payload_kinds.set(static_cast<std::size_t>(i.kind));
+    }
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }
@@ -18761,6 +19620,30 @@ public:
         instance in = make(class_names::active_script);
         in.set("Name", value::string(std::move(name))).set("ScriptingEngine", value::string(std::move(engine)));
         in.set("ScriptText", value::string(std::move(script_text)));
+        return add(std::move(in));
+    }
+
+    // A `LogFileEventConsumer` appending `text` to `filename`.
+    mock_collector& log_file_consumer(std::string name, std::string filename, std::string text) {
+        instance in = make(class_names::log_file);
+        in.set("Name", value::string(std::move(name))).set("Filename", value::string(std::move(filename)));
+        in.set("Text", value::string(std::move(text)));
+        return add(std::move(in));
+    }
+
+    // An `NTEventLogEventConsumer` writing event `event_id` as `source_name`.
+    mock_collector& event_log_consumer(std::string name, std::string source_name, std::uint32_t event_id) {
+        instance in = make(class_names::nt_event_log);
+        in.set("Name", value::string(std::move(name))).set("SourceName", value::string(std::move(source_name)));
+        in.set("EventID", value::uint(event_id, cim_type::uint32)).set("EventType", value::uint(1, cim_type::uint32));
+        return add(std::move(in));
+    }
+
+    // An `SMTPEventConsumer` mailing `message` to `to` through `server`.
+    mock_collector& smtp_consumer(std::string name, std::string server, std::string to, std::string message) {
+        instance in = make(class_names::smtp);
+        in.set("Name", value::string(std::move(name))).set("SMTPServer", value::string(std::move(server)));
+        in.set("ToLine", value::string(std::move(to))).set("Message", value::string(std::move(message)));
         return add(std::move(in));
     }
 
