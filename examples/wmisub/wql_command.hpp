@@ -3,6 +3,7 @@
 
 #include "cli.hpp"
 
+#include <wmisub/json.hpp>
 #include <wmisub/wql.hpp>
 
 
@@ -25,46 +26,8 @@ inline constexpr const char* wql_help =
     "\n"
     "Exit status: 0 the query is valid, 1 it is not, 2 usage error.\n";
 
-// The trigger's kind and the parameters that kind has.
-inline ojson trigger_json(const wmisub::trigger& t) {
-    ojson j{{"kind", wmisub::to_string(t.kind)}, {"description", wmisub::describe(t)}};
-    auto put = [&](const char* key, const auto& v) {
-        if (!v.empty()) j[key] = v;
-    };
-    if (t.uptime_min_seconds) j["uptime_min_seconds"] = *t.uptime_min_seconds;
-    if (t.uptime_max_seconds) j["uptime_max_seconds"] = *t.uptime_max_seconds;
-    put("timer_id", t.timer_id);
-    if (t.kind == wmisub::trigger_kind::time_of_day) {
-        ojson schedule = ojson::object();
-        auto field = [&](const char* key, const std::optional<std::int64_t>& v) {
-            if (v) schedule[key] = *v;
-        };
-        field("year", t.schedule.year);
-        field("month", t.schedule.month);
-        field("day", t.schedule.day);
-        field("day_of_week", t.schedule.day_of_week);
-        field("week_in_month", t.schedule.week_in_month);
-        field("quarter", t.schedule.quarter);
-        field("hour", t.schedule.hour);
-        field("minute", t.schedule.minute);
-        field("second", t.schedule.second);
-        schedule["utc"] = t.schedule.utc;
-        j["schedule"] = schedule;
-    }
-    put("process_names", t.process_names);
-    put("service_names", t.service_names);
-    put("service_states", t.service_states);
-    put("registry_hives", t.registry_hives);
-    put("registry_paths", t.registry_paths);
-    put("registry_values", t.registry_values);
-    put("event_codes", t.event_codes);
-    put("event_logs", t.event_logs);
-    put("event_sources", t.event_sources);
-    put("logon_types", t.logon_types);
-    put("device_event_types", t.device_event_types);
-    put("watched_class", t.watched_class);
-    return j;
-}
+// The trigger's kind and the parameters that kind has (the same shape reports use).
+inline ojson trigger_json(const wmisub::trigger& t) { return wmisub::to_json(t); }
 
 inline ojson literal_json(const wmisub::wql_literal& v) {
     switch (v.kind) {

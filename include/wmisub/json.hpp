@@ -12,6 +12,8 @@
 //   in error.location.source and the message) for a wrong type or a missing
 //   field, tolerates unknown members, and never throws, also with
 //   -fno-exceptions (nlohmann then needs JSON_NOEXCEPTION or detects it).
+// - Reports: `wmisub.report/1` (report_to_json), the document `wmisub scan
+//   --format json` prints, and its parts (to_json of an assessment, a trigger).
 // - Documents `wmisub.snapshot/1`, `wmisub.baseline/1`, `wmisub.diff/1`, sealed
 //   with a "checksum" member: "sha256:" over the canonical text of the rest
 //   (members sorted, no white space), so reformatting keeps a file valid and
@@ -34,6 +36,7 @@
 #include "wmisub/detail/json_foreign.hpp"
 #include "wmisub/detail/json_model.hpp"
 #include "wmisub/detail/json_parse.hpp"
+#include "wmisub/detail/json_report.hpp"
 #include "wmisub/detail/json_value_codec.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/result.hpp"
@@ -46,6 +49,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <new>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -167,6 +172,23 @@ template <class F>
 // A `wmisub.diff/1` document.
 [[nodiscard]] inline json_value to_json(const baseline_diff& d) noexcept {
     return detail::json_guard([&] { return detail::json_write_diff(d); }, json_value{});
+}
+
+// A trigger: its kind, its description (with the linked timer's interval when
+// given) and the parameters of its kind, as reports and `wmisub wql` show it.
+[[nodiscard]] inline json_value to_json(const trigger& t, std::optional<std::uint64_t> timer_interval_ms = {}) noexcept {
+    return detail::json_guard([&] { return detail::json_write_trigger(t, timer_interval_ms); }, json_value{});
+}
+
+// One assessed subscription as an entry of a `wmisub.report/1` document.
+[[nodiscard]] inline json_value to_json(const assessment& a) noexcept {
+    return detail::json_guard([&] { return detail::json_write_assessment(a); }, json_value{});
+}
+
+// A `wmisub.report/1` document: the assessments, in the order given, and the
+// errors of the snapshot they were made from.
+[[nodiscard]] inline json_value report_to_json(std::span<const assessment> results, const snapshot& snap) noexcept {
+    return detail::json_guard([&] { return detail::json_write_report(results, snap); }, json_value{});
 }
 
 // nlohmann's ADL hooks, so `json_value j = snapshot;` works too.
