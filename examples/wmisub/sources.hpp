@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.hpp"
+#include "terminal.hpp"
 
 #include <wmisub/collector.hpp>
 #include <wmisub/sources/mof.hpp>
@@ -73,7 +74,19 @@ inline bool take_source(arguments& args, source_set& into, std::string& error) {
 // inputs failed, since their errors are in the report.
 inline std::optional<wmisub::snapshot> collect_sources(std::string_view command, const source_set& sources, bool quiet) {
     wmisub::composite_collector collector = sources.make();
-    auto snap = collector.collect({});
+    wmisub::collect_options options;
+    bool progress_shown = false;
+    if (!quiet && is_terminal(stderr)) {
+        // "reading mof 120/4000" rewritten in place while large inputs are read.
+        options.progress = [&progress_shown](const wmisub::collect_progress& p) {
+            if (p.total < 200 || (p.done % 100 != 0 && p.done != p.total)) return;
+            std::fprintf(stderr, "\rreading %.*s %zu/%zu   ", static_cast<int>(p.source.size()), p.source.data(), p.done, p.total);
+            std::fflush(stderr);
+            progress_shown = true;
+        };
+    }
+    auto snap = collector.collect(options);
+    if (progress_shown) std::fprintf(stderr, "\r%60s\r", "");
     if (!snap) {
         std::fprintf(stderr, "wmisub %.*s: %s\n", static_cast<int>(command.size()), command.data(), snap.error().to_string().c_str());
         return std::nullopt;
