@@ -10,6 +10,8 @@
 #define WMISUB_TEST_HAS_CORPUS 1
 #endif
 
+#include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,13 +21,19 @@ namespace {
 
 finding finding_of(severity s, std::string id = "X") { return finding{std::move(id), s, "t", {}, {}}; }
 
+// A snapshot and its graph, kept at a stable address for as long as the test program runs.
+struct kept_scan {
+    snapshot snap;
+    std::unique_ptr<subscription_graph> graph;
+};
+
 std::vector<assessment> assess_source(mock_collector& source, const policy& p = {}) {
     auto snap = source.collect({});
     REQUIRE(snap);
-    static std::vector<snapshot> keep;  // the assessments point into their snapshot
-    keep.push_back(std::move(*snap));
-    const subscription_graph graph(keep.back());
-    return assess(graph, rule_catalog::builtin(), p);
+    static std::list<kept_scan> keep;  // the assessments point into their graph and snapshot
+    keep.push_back({std::move(*snap), nullptr});
+    keep.back().graph = std::make_unique<subscription_graph>(keep.back().snap);
+    return assess(*keep.back().graph, rule_catalog::builtin(), p);
 }
 
 }  // namespace
