@@ -97,12 +97,6 @@ inline std::string one_line(std::string text, std::size_t max = 160) {
     return out;
 }
 
-// The interval of the timer instruction firing an entry, when it has one.
-[[nodiscard]] inline std::optional<std::uint64_t> timer_interval(const wmisub::subscription_facts& f) {
-    if (!f.timers.empty() && f.timers.front()->interval_between_events) return *f.timers.front()->interval_between_events;
-    return std::nullopt;
-}
-
 inline void print_assessment_text(const wmisub::assessment& a, const palette& colour) {
     const wmisub::subscription_facts& f = a.facts;
     const std::string title = f.filter != nullptr ? f.filter->name
@@ -112,7 +106,7 @@ inline void print_assessment_text(const wmisub::assessment& a, const palette& co
                 colour.paint("1", title).c_str(), std::string(wmisub::to_string(f.entry->state)).c_str(),
                 f.entry->namespace_path.c_str(), a.allow_listed ? "  (allow-listed)" : "");
     if (f.trigger != nullptr) {
-        std::printf("  when      %s  (%s)\n", wmisub::describe(f.trigger->trigger, timer_interval(f)).c_str(),
+        std::printf("  when      %s  (%s)\n", wmisub::describe(f.trigger->trigger, f.timer_interval_ms()).c_str(),
                     std::string(wmisub::to_string(f.trigger->trigger.kind)).c_str());
     } else if (f.query_error) {
         std::printf("  when      never: the query does not parse (%s)\n", f.query_error->to_string().c_str());

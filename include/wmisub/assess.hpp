@@ -122,10 +122,7 @@ namespace detail {
             f.query_error = analysis->error();
         }
     }
-    if (f.consumer != nullptr) {
-        f.payload = analyze_consumer(*f.consumer, p.payload);
-        for (const indicator& i : f.payload->indicators) f.payload_kinds.set(static_cast<std::size_t>(i.kind));
-    }
+    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }

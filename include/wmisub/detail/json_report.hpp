@@ -68,16 +68,10 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     return out;
 }
 
-// The interval of the timer instruction firing an entry, when it has one.
-[[nodiscard]] inline std::optional<std::uint64_t> json_timer_interval(const subscription_facts& f) {
-    if (!f.timers.empty() && f.timers.front()->interval_between_events) return *f.timers.front()->interval_between_events;
-    return std::nullopt;
-}
-
 // The trigger of an entry as the report shows it: kind and parameters plus what the analysis found.
 [[nodiscard]] inline json_value json_write_entry_trigger(const subscription_facts& f) {
     if (f.trigger == nullptr) return nullptr;
-    const std::optional<std::uint64_t> interval = json_timer_interval(f);
+    const std::optional<std::uint64_t> interval = f.timer_interval_ms();
     json_value out = json_write_trigger(f.trigger->trigger, interval);
     out["event_class"] = f.trigger->event_class;
     out["category"] = std::string(to_string(f.trigger->category));
