@@ -51,7 +51,7 @@ wmisub::rule unapproved_program_rule() {
 // The finding of rule `id` in an assessment, or nullptr.
 const wmisub::finding* find_finding(const wmisub::assessment& a, std::string_view id) {
     for (const wmisub::finding& f : a.findings) {
-        if (f.rule == id) return &f;
+        if (f.id() == id) return &f;
     }
     return nullptr;
 }
@@ -60,8 +60,8 @@ void print(const wmisub::assessment& a) {
     std::printf("%s: %s %d\n", a.facts.filter->name.c_str(), std::string(wmisub::to_string(a.risk.severity)).c_str(),
                 a.risk.score);
     for (const wmisub::finding& f : a.findings) {
-        std::printf("  [%s] %s %s\n", std::string(wmisub::to_string(f.severity)).c_str(), f.rule.c_str(),
-                    f.title.c_str());
+        std::printf("  [%s] %s %s\n", std::string(wmisub::to_string(f.severity)).c_str(), std::string(f.id()).c_str(),
+                    std::string(f.title()).c_str());
     }
 }
 

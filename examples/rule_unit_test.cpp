@@ -73,7 +73,7 @@ TEST_CASE("ACME-002 fires on WITHIN 1 with a consumer that runs code, at high") 
     scenario.filter("F", query_within(1)).command_line_consumer("C", "cmd.exe /c echo hi").bind("F", "C");
     const wmisub::assessment a = assess_first(scenario, only_fast_polling());
     REQUIRE(a.findings.size() == 1);
-    CHECK(a.findings[0].rule == "ACME-002");
+    CHECK(a.findings[0].id() == "ACME-002");
     CHECK(a.findings[0].severity == wmisub::severity::high);
     REQUIRE(a.findings[0].evidence.size() == 1);
     CHECK(a.findings[0].evidence[0].field == "Filter.Query");

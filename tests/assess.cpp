@@ -10,6 +10,7 @@
 #define WMISUB_TEST_HAS_CORPUS 1
 #endif
 
+#include <algorithm>
 #include <list>
 #include <memory>
 #include <string>
@@ -19,7 +20,12 @@ using namespace wmisub;
 
 namespace {
 
-finding finding_of(severity s, std::string id = "X") { return finding{std::move(id), s, "t", {}, {}}; }
+finding finding_of(severity s, std::string id = "X") {
+    rule r;
+    r.id = std::move(id);
+    r.title = "t";
+    return finding{std::make_shared<const rule>(std::move(r)), s, {}};
+}
 
 // A snapshot and its graph, kept at a stable address for as long as the test program runs.
 struct kept_scan {
@@ -70,14 +76,14 @@ TEST_CASE("findings carry rule, severity, title, techniques and evidence, highes
     for (std::size_t i = 1; i < a.findings.size(); ++i) CHECK(a.findings[i - 1].severity >= a.findings[i].severity);
     bool boot = false;
     for (const finding& f : a.findings) {
-        CHECK_FALSE(f.title.empty());
+        CHECK_FALSE(f.title().empty());
         CHECK_FALSE(f.evidence.empty());
-        if (f.rule == "WMISUB-TRG-001") {
+        if (f.id() == "WMISUB-TRG-001") {
             boot = true;
             CHECK(f.severity == severity::high);  // escalated: the consumer runs code
             CHECK(f.evidence[0].field == "Filter.Query");
             CHECK(f.evidence[0].detail == "runs 240–325 s after boot");
-            CHECK(f.techniques[0] == "T1546.003");
+            CHECK(f.techniques()[0] == "T1546.003");
         }
     }
     CHECK(boot);
@@ -99,8 +105,8 @@ TEST_CASE("policy: disabled rules, severity overrides and allow-listed content")
     quiet.severity_overrides = {{"WMISUB-PAY-015", severity::info}};
     const auto tuned = assess_source(source, quiet);
     for (const finding& f : tuned[0].findings) {
-        CHECK(f.rule != "WMISUB-TRG-003");
-        if (f.rule == "WMISUB-PAY-015") CHECK(f.severity == severity::info);
+        CHECK(f.id() != "WMISUB-TRG-003");
+        if (f.id() == "WMISUB-PAY-015") CHECK(f.severity == severity::info);
     }
     CHECK(tuned[0].risk.score < plain[0].risk.score);
 
@@ -111,12 +117,91 @@ TEST_CASE("policy: disabled rules, severity overrides and allow-listed content")
     CHECK(allowed[0].risk.severity == severity::info);
     CHECK_FALSE(allowed[0].findings.empty());  // kept for the record
 
+    // Fingerprints compare case-insensitively, among many unrelated ones (a baseline's worth).
+    policy large;
+    for (int i = 0; i < 5000; ++i) large.allowed_fingerprints.push_back("sha256:" + std::to_string(i));
+    for (std::string fp : allow.allowed_fingerprints) {
+        for (char& c : fp) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+        large.allowed_fingerprints.push_back(fp);
+    }
+    CHECK(assess_source(source, large)[0].allow_listed);
+    large.allowed_fingerprints.pop_back();  // only the filter left: not allow-listed
+    CHECK_FALSE(assess_source(source, large)[0].allow_listed);
+
     // The same names with another payload are not allow-listed: content, never names.
     mock_collector changed;
     changed.filter("F", "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'")
         .command_line_consumer("C", "powershell -enc SQBFAFgA")
         .bind("F", "C");
     CHECK_FALSE(assess_source(changed, allow)[0].allow_listed);
+}
+
+TEST_CASE("assess_each streams the same judgements as assess, in graph order, under the same policy") {
+    mock_collector source;
+    source.filter("Boot", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                          "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240")
+        .command_line_consumer("Run", "powershell -nop -w hidden -enc SQBFAFgA")
+        .bind("Boot", "Run")
+        .filter("Kill", "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'")
+        .command_line_consumer("Taskkill", "taskkill /f /im procexp64.exe")
+        .bind("Kill", "Taskkill")
+        .filter("Unused", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    policy p;
+    p.disabled_rules = {"WMISUB-TRG-003"};
+    p.severity_overrides = {{"WMISUB-PAY-015", severity::info}};
+    const auto kept = assess(graph, rule_catalog::builtin(), p);
+    REQUIRE(kept.size() == graph.entries().size());
+
+    std::size_t seen = 0;
+    assess_each(graph, rule_catalog::builtin(), p, [&](const assessment& a) {
+        REQUIRE(seen < kept.size());
+        const assessment& same = kept[seen];
+        CHECK(a.facts.entry == &graph.entries()[seen]);
+        CHECK(a.risk.score == same.risk.score);
+        CHECK(a.risk.severity == same.risk.severity);
+        REQUIRE(a.findings.size() == same.findings.size());
+        for (std::size_t i = 0; i < a.findings.size(); ++i) {
+            CHECK(a.findings[i].id() == same.findings[i].id());
+            CHECK(a.findings[i].severity == same.findings[i].severity);
+            CHECK(a.findings[i].evidence == same.findings[i].evidence);
+            CHECK(a.findings[i].id() != "WMISUB-TRG-003");
+            if (a.findings[i].id() == "WMISUB-PAY-015") CHECK(a.findings[i].severity == severity::info);
+        }
+        ++seen;
+    });
+    CHECK(seen == kept.size());
+}
+
+TEST_CASE("a finding shares its rule and outlives the catalog that made it") {
+    mock_collector source;
+    source.filter("F", "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'")
+        .command_line_consumer("C", "taskkill /f /im procexp64.exe")
+        .bind("F", "C");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    std::vector<assessment> results;
+    std::string catalog_title;
+    {
+        const rule_catalog catalog = rule_catalog::builtin();
+        results = assess(graph, catalog);
+        REQUIRE(catalog.find("WMISUB-TRG-003") != nullptr);
+        catalog_title = catalog.find("WMISUB-TRG-003")->title;
+    }
+    REQUIRE(results.size() == 1);
+    const auto trg = std::find_if(results[0].findings.begin(), results[0].findings.end(),
+                                  [](const finding& f) { return f.id() == "WMISUB-TRG-003"; });
+    REQUIRE(trg != results[0].findings.end());
+    CHECK(trg->title() == catalog_title);
+    CHECK(trg->techniques().front() == "T1546.003");
+    CHECK(trg->rule->description.size() > 20);  // the whole rule travels with the finding
+    const finding empty;
+    CHECK(empty.id().empty());
+    CHECK(empty.title().empty());
+    CHECK(empty.techniques().empty());
 }
 
 #ifdef WMISUB_TEST_HAS_CORPUS

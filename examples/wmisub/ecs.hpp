@@ -10,6 +10,7 @@
 #include <wmisub/datetime.hpp>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,7 @@ struct ecs_context {
 [[nodiscard]] constexpr int ecs_severity(wmisub::severity s) noexcept { return static_cast<int>(s); }
 
 // Technique ids ("T1546") and sub-technique ids ("T1546.003"), as ECS separates them.
-[[nodiscard]] inline ojson ecs_threat(const std::vector<std::string>& ids) {
+[[nodiscard]] inline ojson ecs_threat(std::span<const std::string> ids) {
     ojson techniques = ojson::array();
     ojson subtechniques = ojson::array();
     auto add_once = [](ojson& list, const std::string& id) {
@@ -72,7 +73,7 @@ struct ecs_context {
     ojson evidence = ojson::array();
     for (const wmisub::evidence& e : fi.evidence) evidence.push_back({{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}});
     const wmisub::subscription_facts& f = a.facts;
-    std::string message = fi.title;
+    std::string message(fi.title());
     if (f.filter != nullptr) message += " (filter \"" + f.filter->name + "\")";
     if (f.consumer != nullptr) message += " (consumer \"" + wmisub::header_of(*f.consumer).name + "\")";
     ojson line{{"@timestamp", ctx.timestamp},
@@ -87,7 +88,7 @@ struct ecs_context {
                  {"severity", ecs_severity(fi.severity)},
                  {"risk_score", a.risk.score}}},
                {"rule",
-                {{"id", fi.rule}, {"name", fi.title}, {"ruleset", "wmisub"}, {"version", WMISUB_VERSION_STRING}}},
+                {{"id", fi.id()}, {"name", fi.title()}, {"ruleset", "wmisub"}, {"version", WMISUB_VERSION_STRING}}},
                {"threat", ecs_threat(fi.techniques)}};
     if (!ctx.host.empty()) line["host"] = {{"name", ctx.host}};
     line["observer"] = {{"product", "wmisub"}, {"type", "scanner"}, {"version", WMISUB_VERSION_STRING}};

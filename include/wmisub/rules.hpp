@@ -19,7 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,14 +60,6 @@ struct evidence {
     friend bool operator==(const evidence&, const evidence&) = default;
 };
 
-// What a rule said about one subscription.
-struct finding {
-    std::string rule;                     // the rule id, e.g. "WMISUB-PAY-001"
-    wmisub::severity severity = severity::info;
-    std::string title;
-    std::vector<std::string> techniques;  // ATT&CK ids
-    std::vector<wmisub::evidence> evidence;
-};
 
 // Everything a rule may look at for one graph entry. Built by assess; pointers
 // refer into the snapshot and stay valid while it lives.
@@ -116,6 +110,24 @@ struct rule {
     std::function<std::optional<rule_hit>(const subscription_facts&)> check;
 };
 
+// What a rule said about one subscription. The rule is shared with the
+// catalog (findings stay valid after the catalog is gone), so a finding costs
+// its evidence only.
+struct finding {
+    std::shared_ptr<const wmisub::rule> rule;  // the rule that fired
+    wmisub::severity severity = severity::info;  // the rule's, or what the hit or the policy made it
+    std::vector<wmisub::evidence> evidence;
+
+    [[nodiscard]] std::string_view id() const noexcept { return rule ? std::string_view(rule->id) : std::string_view{}; }
+    [[nodiscard]] std::string_view title() const noexcept {
+        return rule ? std::string_view(rule->title) : std::string_view{};
+    }
+    // ATT&CK ids.
+    [[nodiscard]] std::span<const std::string> techniques() const noexcept {
+        return rule ? std::span<const std::string>(rule->techniques) : std::span<const std::string>{};
+    }
+};
+
 // An ordered set of rules with unique ids.
 class rule_catalog {
 public:
@@ -128,23 +140,24 @@ public:
     result<void> add(rule r) {
         if (r.id.empty() || !r.check) return make_error(errc::invalid_argument, "a rule needs an id and a check");
         if (find(r.id) != nullptr) return make_error(errc::invalid_argument, "rule id " + r.id + " is already in the catalog");
-        rules_.push_back(std::move(r));
+        rules_.push_back(std::make_shared<const rule>(std::move(r)));
         return {};
     }
 
     // The rule with this id (case-insensitive), or nullptr.
     [[nodiscard]] const rule* find(std::string_view id) const noexcept {
-        for (const rule& r : rules_) {
-            if (ascii_iequals(r.id, id)) return &r;
+        for (const auto& r : rules_) {
+            if (ascii_iequals(r->id, id)) return r.get();
         }
         return nullptr;
     }
 
-    [[nodiscard]] const std::vector<rule>& rules() const noexcept { return rules_; }
+    // The rules, in the order added. Each is shared with the findings it makes.
+    [[nodiscard]] const std::vector<std::shared_ptr<const rule>>& rules() const noexcept { return rules_; }
     [[nodiscard]] std::size_t size() const noexcept { return rules_.size(); }
 
 private:
-    std::vector<rule> rules_;
+    std::vector<std::shared_ptr<const rule>> rules_;
 };
 
 WMISUB_NAMESPACE_END

@@ -18448,7 +18448,9 @@ WMISUB_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18487,14 +18489,6 @@ struct evidence {
     friend bool operator==(const evidence&, const evidence&) = default;
 };
 
-// What a rule said about one subscription.
-struct finding {
-    std::string rule;                     // the rule id, e.g. "WMISUB-PAY-001"
-    wmisub::severity severity = severity::info;
-    std::string title;
-    std::vector<std::string> techniques;  // ATT&CK ids
-    std::vector<wmisub::evidence> evidence;
-};
 
 // Everything a rule may look at for one graph entry. Built by assess; pointers
 // refer into the snapshot and stay valid while it lives.
@@ -18545,6 +18539,24 @@ struct rule {
     std::function<std::optional<rule_hit>(const subscription_facts&)> check;
 };
 
+// What a rule said about one subscription. The rule is shared with the
+// catalog (findings stay valid after the catalog is gone), so a finding costs
+// its evidence only.
+struct finding {
+    std::shared_ptr<const wmisub::rule> rule;  // the rule that fired
+    wmisub::severity severity = severity::info;  // the rule's, or what the hit or the policy made it
+    std::vector<wmisub::evidence> evidence;
+
+    [[nodiscard]] std::string_view id() const noexcept { return rule ? std::string_view(rule->id) : std::string_view{}; }
+    [[nodiscard]] std::string_view title() const noexcept {
+        return rule ? std::string_view(rule->title) : std::string_view{};
+    }
+    // ATT&CK ids.
+    [[nodiscard]] std::span<const std::string> techniques() const noexcept {
+        return rule ? std::span<const std::string>(rule->techniques) : std::span<const std::string>{};
+    }
+};
+
 // An ordered set of rules with unique ids.
 class rule_catalog {
 public:
@@ -18557,23 +18569,24 @@ public:
     result<void> add(rule r) {
         if (r.id.empty() || !r.check) return make_error(errc::invalid_argument, "a rule needs an id and a check");
         if (find(r.id) != nullptr) return make_error(errc::invalid_argument, "rule id " + r.id + " is already in the catalog");
-        rules_.push_back(std::move(r));
+        rules_.push_back(std::make_shared<const rule>(std::move(r)));
         return {};
     }
 
     // The rule with this id (case-insensitive), or nullptr.
     [[nodiscard]] const rule* find(std::string_view id) const noexcept {
-        for (const rule& r : rules_) {
-            if (ascii_iequals(r.id, id)) return &r;
+        for (const auto& r : rules_) {
+            if (ascii_iequals(r->id, id)) return r.get();
         }
         return nullptr;
     }
 
-    [[nodiscard]] const std::vector<rule>& rules() const noexcept { return rules_; }
+    // The rules, in the order added. Each is shared with the findings it makes.
+    [[nodiscard]] const std::vector<std::shared_ptr<const rule>>& rules() const noexcept { return rules_; }
     [[nodiscard]] std::size_t size() const noexcept { return rules_.size(); }
 
 private:
-    std::vector<rule> rules_;
+    std::vector<std::shared_ptr<const rule>> rules_;
 };
 
 WMISUB_NAMESPACE_END
@@ -19316,7 +19329,10 @@ WMISUB_NAMESPACE_END
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19415,12 +19431,68 @@ namespace detail {
     return f;
 }
 
-[[nodiscard]] inline bool content_allowed(const subscription_facts& f, const policy& p) {
-    if (p.allowed_fingerprints.empty() || (f.filter == nullptr && f.consumer == nullptr)) return false;
-    if (f.filter != nullptr && !p.allows(fingerprint(*f.filter))) return false;
-    if (f.consumer != nullptr && !p.allows(fingerprint(*f.consumer))) return false;
-    return true;
-}
+// What a run over many entries looks up once rather than per entry: the rules
+// the policy leaves enabled, with the severity it forces on each, and the
+// allow-listed fingerprints, folded and sorted (a baseline may hold thousands).
+class assessment_run {
+public:
+    assessment_run(const rule_catalog& catalog, const policy& p) : policy_(&p) {
+        rules_.reserve(catalog.size());
+        for (const auto& r : catalog.rules()) {
+            if (p.rule_enabled(r->id)) rules_.push_back(active_rule{&r, p.override_for(r->id)});
+        }
+        allowed_.reserve(p.allowed_fingerprints.size());
+        for (const std::string& fp : p.allowed_fingerprints) allowed_.push_back(fold_case(fp));
+        std::sort(allowed_.begin(), allowed_.end());
+    }
+
+    // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
+    void assess_into(assessment& a, const subscription_graph& graph, const subscription& entry) const {
+        a.facts = gather_facts(graph, entry, *policy_);
+        a.findings.clear();
+        for (const active_rule& active : rules_) add_finding(a, active);
+        std::stable_sort(a.findings.begin(), a.findings.end(),
+                         [](const finding& x, const finding& y) { return x.severity > y.severity; });
+        a.risk = score_findings(a.findings);
+        if (!a.facts.builtin.empty()) {
+            // Windows' own content: capped, since its behaviour is known.
+            const severity cap = a.facts.executes_code() ? severity::low : severity::info;
+            if (a.risk.severity > cap) a.risk = risk{cap == severity::low ? 15 : 0, cap};
+        }
+        a.allow_listed = content_allowed(a.facts);
+        if (a.allow_listed) a.risk = risk{0, severity::info};
+    }
+
+private:
+    struct active_rule {
+        const std::shared_ptr<const rule>* shared;
+        std::optional<severity> forced;
+    };
+
+    static void add_finding(assessment& a, const active_rule& active) {
+        const rule& r = **active.shared;
+        auto hit = r.check(a.facts);
+        if (!hit) return;
+        const severity s = active.forced.value_or(hit->severity.value_or(r.severity));
+        a.findings.push_back(finding{*active.shared, s, std::move(hit->evidence)});
+    }
+
+    [[nodiscard]] bool allows(const std::string& fp) const {
+        return std::binary_search(allowed_.begin(), allowed_.end(), fold_case(fp));
+    }
+
+    // True when every object of the entry has an allow-listed fingerprint.
+    [[nodiscard]] bool content_allowed(const subscription_facts& f) const {
+        if (allowed_.empty() || (f.filter == nullptr && f.consumer == nullptr)) return false;
+        if (f.filter != nullptr && !allows(fingerprint(*f.filter))) return false;
+        if (f.consumer != nullptr && !allows(fingerprint(*f.consumer))) return false;
+        return true;
+    }
+
+    const policy* policy_;
+    std::vector<active_rule> rules_;
+    std::vector<std::string> allowed_;
+};
 
 }  // namespace detail
 
@@ -19428,33 +19500,31 @@ namespace detail {
 [[nodiscard]] inline assessment assess_entry(const subscription_graph& graph, const subscription& entry,
                                              const rule_catalog& catalog, const policy& p = {}) {
     assessment a;
-    a.facts = detail::gather_facts(graph, entry, p);
-    for (const rule& r : catalog.rules()) {
-        if (!p.rule_enabled(r.id)) continue;
-        auto hit = r.check(a.facts);
-        if (!hit) continue;
-        const severity s = p.override_for(r.id).value_or(hit->severity.value_or(r.severity));
-        a.findings.push_back(finding{r.id, s, r.title, r.techniques, std::move(hit->evidence)});
-    }
-    std::stable_sort(a.findings.begin(), a.findings.end(),
-                     [](const finding& x, const finding& y) { return x.severity > y.severity; });
-    a.risk = score_findings(a.findings);
-    if (!a.facts.builtin.empty()) {
-        // Windows' own content: capped, since its behaviour is known.
-        const severity cap = a.facts.executes_code() ? severity::low : severity::info;
-        if (a.risk.severity > cap) a.risk = risk{cap == severity::low ? 15 : 0, cap};
-    }
-    a.allow_listed = detail::content_allowed(a.facts, p);
-    if (a.allow_listed) a.risk = risk{0, severity::info};
+    detail::assessment_run(catalog, p).assess_into(a, graph, entry);
     return a;
 }
 
-// Assesses every entry of the graph, in graph order.
+// Assesses every entry of the graph, in graph order, handing each assessment to
+// `sink` as soon as it is made. Memory stays that of one assessment however
+// many entries there are: the way to scan large hosts and fleets. The sink may
+// keep an assessment by moving it out; otherwise it is reused for the next entry.
+template <class Sink>
+    requires std::invocable<Sink&, assessment&>
+void assess_each(const subscription_graph& graph, const rule_catalog& catalog, const policy& p, Sink&& sink) {
+    const detail::assessment_run run(catalog, p);
+    assessment a;
+    for (const subscription& entry : graph.entries()) {
+        run.assess_into(a, graph, entry);
+        sink(a);
+    }
+}
+
+// Assesses every entry of the graph, in graph order, and keeps them all.
 [[nodiscard]] inline std::vector<assessment> assess(const subscription_graph& graph, const rule_catalog& catalog,
                                                     const policy& p = {}) {
-    std::vector<assessment> out;
-    out.reserve(graph.entries().size());
-    for (const subscription& entry : graph.entries()) out.push_back(assess_entry(graph, entry, catalog, p));
+    const detail::assessment_run run(catalog, p);
+    std::vector<assessment> out(graph.entries().size());
+    for (std::size_t i = 0; i < out.size(); ++i) run.assess_into(out[i], graph, graph.entries()[i]);
     return out;
 }
 

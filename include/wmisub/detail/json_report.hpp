@@ -86,8 +86,10 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     for (const wmisub::evidence& e : fi.evidence) {
         evidence.push_back({{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}});
     }
-    return {{"rule", fi.rule}, {"severity", std::string(to_string(fi.severity))}, {"title", fi.title},
-            {"techniques", fi.techniques}, {"evidence", std::move(evidence)}};
+    json_value techniques = json_value::array();
+    for (const std::string& t : fi.techniques()) techniques.push_back(t);
+    return {{"rule", fi.id()}, {"severity", std::string(to_string(fi.severity))}, {"title", fi.title()},
+            {"techniques", std::move(techniques)}, {"evidence", std::move(evidence)}};
 }
 
 // One entry of `subscriptions`: state, namespace, objects, trigger, risk and findings.
