@@ -10804,11 +10804,33 @@ struct env_overrides {
     return part;
 }
 
+// True when normalize_path's component loop would copy v (the path after its root)
+// unchanged: no empty, "." or ".." component (conservatively: none starting with a
+// dot), none ending in a dot or space, no 8.3 name to expand ('~') and far fewer
+// components than the loop's limit. Most paths are like this.
+[[nodiscard]] constexpr bool is_plain_path_rest(std::string_view v) noexcept {
+    std::size_t separators = 0;
+    char prev = '\\';  // v starts a component
+    for (const char c : v) {
+        if (c == '~') return false;
+        if (c == '\\') {
+            if (prev == '\\' || prev == '.' || prev == ' ') return false;
+            ++separators;
+        } else if (c == '.' && prev == '\\') {
+            return false;
+        }
+        prev = c;
+    }
+    return (v.empty() || (prev != '\\' && prev != '.' && prev != ' ')) && separators < 200;
+}
+
 // See normalize_path in wmisub/payload.hpp. Components are appended to the
 // output as they come; `..` removes the last one, so no list is built.
 // Paths are normalized many times per analysis: short ones without variables
-// are lower-cased in a stack buffer, so only the result is allocated.
-[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+// are lower-cased in a stack buffer, and the result goes into `out`, whose
+// capacity a caller can reuse from one path to the next.
+inline void normalize_path_into(std::string_view raw, std::string& out) {
+    out.clear();
     const std::string_view s = strip_quotes(trim(raw));
     std::string expanded;
     std::array<char, 512> small;
@@ -10826,9 +10848,12 @@ struct env_overrides {
         const char c = src[i];
         text[i] = c == '/' ? '\\' : lc(c);
     }
-    std::string out;
     out.reserve(src.size());
     std::string_view v = take_path_root(std::string_view(text, src.size()), out);
+    if (is_plain_path_rest(v)) {
+        out.append(v);
+        return;
+    }
     const bool rooted = !out.empty();
     const std::size_t root = out.size();
     std::size_t count = 0;
@@ -10857,6 +10882,12 @@ struct env_overrides {
         out.append(long_folder_name(part));
         ++count;
     }
+}
+
+// normalize_path_into with a fresh string.
+[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+    std::string out;
+    normalize_path_into(raw, out);
     return out;
 }
 
@@ -10950,42 +10981,68 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     "windows\\system32\\wbem\\logs\\",
 };
 
-// classify_writable tests the "windows\\" prefix once before this list.
+// classify_writable tests the "windows\\" prefix once before this list, then the letter after it.
 [[nodiscard]] constexpr bool windows_writable_dirs_prefixed() noexcept {
     for (std::string_view d : windows_writable_dirs) {
-        if (!has_prefix(d, "windows\\")) return false;
+        if (!has_prefix(d, "windows\\") || d.size() <= 8) return false;
     }
     return true;
 }
-static_assert(windows_writable_dirs_prefixed(), "windows_writable_dirs entries must start with windows\\");
+static_assert(windows_writable_dirs_prefixed(), "windows_writable_dirs entries must start with windows\\ and go on");
+
+// Which profile a path below a profiles folder is in; `after` follows "users\\".
+[[nodiscard]] inline std::optional<writable_location> classify_profile_path(std::string_view after) noexcept {
+    const std::size_t slash = after.find('\\');
+    if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
+    const std::string_view user = after.substr(0, slash);
+    if (user == "public") return writable_location::public_profile;
+    if (user == "all users") return writable_location::program_data;
+    if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
+    return writable_location::user_profile;
+}
+
+// A path below "windows\\" that users can write to: Temp or one of windows_writable_dirs.
+[[nodiscard]] inline std::optional<writable_location> classify_windows_path(std::string_view rest) noexcept {
+    if (has_prefix(rest, "windows\\temp\\")) return writable_location::windows_temp;
+    // Entries differ mostly in the letter after "windows\\": compare it before the whole prefix.
+    const char after_windows = rest.size() > 8 ? rest[8] : '\0';
+    for (std::string_view dir : windows_writable_dirs) {
+        if (dir[8] == after_windows && prefix_equal(rest, dir)) return writable_location::windows_writable;
+    }
+    return std::nullopt;
+}
 
 // Where a normalized path points if ordinary users can write there.
 [[nodiscard]] inline std::optional<writable_location> classify_writable(std::string_view normalized) noexcept {
     if (has_prefix(normalized, "\\\\")) return std::nullopt;
     if (has_prefix(normalized, "%temp%") || has_prefix(normalized, "%tmp%")) return writable_location::temp;
     const std::string_view rest = below_drive(normalized);
-    for (std::string_view profiles : {std::string_view("users\\"), std::string_view("documents and settings\\")}) {
-        if (!prefix_equal(rest, profiles)) continue;
-        const std::string_view after = rest.substr(profiles.size());
-        const std::size_t slash = after.find('\\');
-        if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
-        const std::string_view user = after.substr(0, slash);
-        if (user == "public") return writable_location::public_profile;
-        if (user == "all users") return writable_location::program_data;
-        if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
-        return writable_location::user_profile;
+    // The locations' first letters tell them apart: test only the prefixes that can match.
+    switch (rest.empty() ? '\0' : rest.front()) {
+    case 'u':
+        if (has_prefix(rest, "users\\")) return classify_profile_path(rest.substr(6));
+        break;
+    case 'd':
+        if (has_prefix(rest, "documents and settings\\")) return classify_profile_path(rest.substr(23));
+        break;
+    case 'w':
+        if (has_prefix(rest, "windows\\")) return classify_windows_path(rest);
+        break;
+    case 'p':
+        if (has_prefix(rest, "programdata\\")) return writable_location::program_data;
+        if (has_prefix(rest, "perflogs\\")) return writable_location::perflogs;
+        break;
+    case '$':
+        if (has_prefix(rest, "$recycle.bin\\")) return writable_location::recycle_bin;
+        break;
+    case 'r':
+        if (has_prefix(rest, "recycler\\")) return writable_location::recycle_bin;
+        break;
+    case 't':
+        if (has_prefix(rest, "temp\\") || has_prefix(rest, "tmp\\")) return writable_location::root_temp;
+        break;
+    default: break;
     }
-    // Every Windows entry starts with "windows\\": most paths skip the list at once.
-    if (has_prefix(rest, "windows\\")) {
-        if (has_prefix(rest, "windows\\temp\\")) return writable_location::windows_temp;
-        for (std::string_view dir : windows_writable_dirs) {
-            if (prefix_equal(rest, dir)) return writable_location::windows_writable;
-        }
-    }
-    if (has_prefix(rest, "programdata\\")) return writable_location::program_data;
-    if (has_prefix(rest, "perflogs\\")) return writable_location::perflogs;
-    if (has_prefix(rest, "$recycle.bin\\") || has_prefix(rest, "recycler\\")) return writable_location::recycle_bin;
-    if (has_prefix(rest, "temp\\") || has_prefix(rest, "tmp\\")) return writable_location::root_temp;
     return std::nullopt;
 }
 
@@ -13138,6 +13195,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -13155,6 +13213,13 @@ struct scan_hit {
 };
 
 using scan_hits = std::vector<scan_hit>;
+
+// Appends a hit. The first reserves room for several: a text with one hit usually
+// has more, and growing 1, 2, 4 costs an allocation each time.
+inline void add_hit(scan_hits& out, scan_hit&& hit) {
+    if (out.capacity() == 0) out.reserve(8);
+    out.push_back(std::move(hit));
+}
 
 [[nodiscard]] constexpr bool url_stop(char c) noexcept {
     return is_space(c) || c == '"' || c == '\'' || c == '<' || c == '>' || c == '|' || c == '^' || c == '`' ||
@@ -13264,15 +13329,15 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
             from = e;
             continue;
         }
-        out.push_back({indicator_kind::url, b, e - b, std::string(url.substr(0, 512))});
+        add_hit(out, {indicator_kind::url, b, e - b, std::string(url.substr(0, 512))});
         if (ipv4_at(host, 0) > 0) {
             const std::size_t len = ipv4_at(host, 0);
-            out.push_back({indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()), len,
+            add_hit(out, {indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()), len,
                            std::string(host.substr(0, len))});
         } else if (!host.empty() && host[0] == '[') {
             const std::size_t close = host.find(']');
             if (close != std::string_view::npos && ipv6_at(host, 1) == close - 1) {
-                out.push_back({indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()) + 1, close - 1,
+                add_hit(out, {indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()) + 1, close - 1,
                                std::string(host.substr(1, close - 1))});
             }
         } else {
@@ -13280,17 +13345,31 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
             bool numeric = name.size() >= 8;
             for (const char c : name) numeric = numeric && (is_digit(c) || c == 'x' || c == 'X' || is_hex(c));
             if (numeric && (is_digit(name[0]))) {
-                out.push_back({indicator_kind::obfuscation, b, e - b, "numeric IP address in URL host"});
+                add_hit(out, {indicator_kind::obfuscation, b, e - b, "numeric IP address in URL host"});
             }
         }
         from = e;
     }
 }
 
+// False when no address can be in s: IPv4 needs three dots between digits, IPv6 "::"
+// or seven colons. Most texts fail this, and memchr finds it out faster than the scan.
+[[nodiscard]] inline bool may_hold_ip(std::string_view s) noexcept {
+    std::size_t digit_dots = 0;
+    for (std::size_t p = s.find('.'); p != std::string_view::npos; p = s.find('.', p + 1)) {
+        if (p > 0 && p + 1 < s.size() && is_digit(s[p - 1]) && is_digit(s[p + 1]) && ++digit_dots >= 3) return true;
+    }
+    std::size_t colons = 0;
+    for (std::size_t p = s.find(':'); p != std::string_view::npos; p = s.find(':', p + 1)) {
+        if ((p + 1 < s.size() && s[p + 1] == ':') || ++colons >= 7) return true;
+    }
+    return false;
+}
+
 // IPv4 and IPv6 addresses outside URLs.
 // `out` grows only where a hit is pushed, so the cap is checked there, not for every character.
 inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
-    if (out.size() >= cap) return;
+    if (out.size() >= cap || !may_hold_ip(s)) return;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         const bool boundary = i == 0 || !char_is(s[i - 1], cc_ip_glue);  // one table lookup per character
@@ -13301,7 +13380,7 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
                 const bool more = end < s.size() && (is_word(s[end]) || (s[end] == '.' && end + 1 < s.size() && is_digit(s[end + 1])));
                 if (!more && !version_context(s, i)) {
                     const std::string_view ip = s.substr(i, len);
-                    if (ip != "0.0.0.0" && ip != "255.255.255.255") out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+                    if (ip != "0.0.0.0" && ip != "255.255.255.255") add_hit(out, {indicator_kind::ip_address, i, len, std::string(ip)});
                     if (out.size() >= cap) return;
                 }
                 i = end;
@@ -13323,7 +13402,7 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
             }
             // "a::b" is more often code than an address: want a 4-digit group, three groups or a "::" edge.
             const bool plausible = longest == 4 || colons >= 3 || has_prefix(ip, "::") || ip.ends_with("::");
-            if (!more && colons >= 2 && ip != "::" && plausible) out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+            if (!more && colons >= 2 && ip != "::" && plausible) add_hit(out, {indicator_kind::ip_address, i, len, std::string(ip)});
             if (out.size() >= cap) return;
             i = end;
             continue;
@@ -13363,7 +13442,7 @@ inline void scan_unc(std::string_view s, scan_hits& out, std::size_t cap) {
         const std::string path = std::string(s.substr(mark, e - mark)).substr(0, 512);
         const bool webdav = lower_host.find("@ssl") != std::string::npos || lower_host.find('@') != std::string::npos ||
                             ifind_from(path, "davwwwroot") != std::string_view::npos;
-        out.push_back({webdav ? indicator_kind::webdav_path : indicator_kind::unc_path, mark, e - mark, path});
+        add_hit(out, {webdav ? indicator_kind::webdav_path : indicator_kind::unc_path, mark, e - mark, path});
         from = e;
     }
 }
@@ -13383,27 +13462,99 @@ inline void scan_unc(std::string_view s, scan_hits& out, std::size_t cap) {
     return e;
 }
 
-// Paths into user-writable places, and file:stream paths.
-inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
+// The first position from `from` on where a path scan_paths looks for can start:
+// the letter before a ':' (a drive), a '%' or a '$'. Skipping to it costs far
+// less per character than testing every position.
+[[nodiscard]] inline std::size_t next_path_start(std::string_view s, std::size_t from) noexcept {
+    for (std::size_t j = from; j < s.size(); ++j) {
+        const char c = s[j];
+        if (c == '%' || c == '$') return j;
+        if (c == ':' && j > from) return j - 1;  // a ':' at `from` belongs to a position already passed
+    }
+    return s.size();
+}
+
+// normalize_path results kept for reuse within one analysis. The command line's
+// program is normalized by the path scan and again when it is run; the second
+// time takes the first result instead. Only paths inside `stable` texts (which
+// outlive the memo's entries) are kept, so a key never dangles; lookups compare
+// text, so any view with the same characters finds the entry.
+struct path_memo {
+    struct entry {
+        std::string_view raw;
+        std::string norm;
+    };
+    std::array<entry, 4> entries{};
+    std::size_t count = 0;
+    std::array<std::string_view, 2> stable{};
+    std::string scratch;  // the normalized form of paths that are not kept
+
+    [[nodiscard]] bool keeps(std::string_view raw) const noexcept {
+        if (count >= entries.size()) return false;
+        for (const std::string_view t : stable) {
+            if (!t.empty() && raw.data() >= t.data() && raw.data() + raw.size() <= t.data() + t.size()) return true;
+        }
+        return false;
+    }
+    // The normalized form of raw, kept when raw is a stable text; valid until the next call.
+    const std::string& normalize(std::string_view raw) {
+        if (!keeps(raw)) {
+            normalize_path_into(raw, scratch);
+            return scratch;
+        }
+        entry& e = entries[count++];
+        e.raw = raw;
+        normalize_path_into(raw, e.norm);
+        return e.norm;
+    }
+    // normalize_path(raw), moved out of a kept entry when there is one (each entry is taken once).
+    [[nodiscard]] std::string take(std::string_view raw) {
+        for (std::size_t i = 0; i < count; ++i) {
+            entry& e = entries[i];
+            if (e.raw.data() == nullptr || e.raw != raw) continue;
+            e.raw = {};
+            return std::move(e.norm);
+        }
+        return normalize_path(raw);
+    }
+    // Forgets every entry and stable text.
+    void reset() noexcept {
+        count = 0;
+        stable = {};
+    }
+};
+
+// Paths into user-writable places, and file:stream paths. `memo`, when given,
+// normalizes the paths (keeping the program's for reuse) without allocating each time.
+inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap, path_memo* memo = nullptr) {
+    std::string own;
     auto consider = [&](std::size_t b, std::size_t e) {
         if (e <= b || out.size() >= cap) return;
         const std::string_view token = s.substr(b, std::min<std::size_t>(e - b, 1024));
-        const std::string norm = normalize_path(token);
+        if (memo == nullptr) normalize_path_into(token, own);
+        const std::string& norm = memo != nullptr ? memo->normalize(token) : own;
         if (const auto where = classify_writable(norm)) {
-            std::string detail = norm;
+            const std::string_view name = to_string(*where);
+            std::string detail;
+            detail.reserve(norm.size() + name.size() + 3);  // one allocation for "norm (name)"
+            detail += norm;
             detail += " (";
-            detail += to_string(*where);
+            detail += name;
             detail += ')';
-            out.push_back({indicator_kind::user_writable_path, b, e - b, std::move(detail)});
+            add_hit(out, {indicator_kind::user_writable_path, b, e - b, std::move(detail)});
         }
         const std::string_view stream = path_stream(token);
         if (!stream.empty() && !ieq(stream, "$data") && token.find("://") == std::string_view::npos &&
             token.find('%') == std::string_view::npos) {
-            out.push_back({indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
+            add_hit(out, {indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
         }
     };
-    if (out.size() >= cap) return;
-    for (std::size_t i = 0; i + 2 < s.size(); ++i) {  // out grows only in consider(): the cap is checked after it
+    // Most texts have none of the characters a path starts at: memchr tells that fastest.
+    const bool candidates = s.find(':') != std::string_view::npos || s.find('%') != std::string_view::npos ||
+                            s.find('$') != std::string_view::npos;
+    if (out.size() >= cap || !candidates) return;
+    // out grows only in consider(): the cap is checked after it.
+    for (std::size_t i = next_path_start(s, 0); i + 2 < s.size(); i = next_path_start(s, i + 1)) {
         const char c = s[i];
         std::size_t b = std::string_view::npos;
         if (s[i + 1] == ':' && is_alpha(c) && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
@@ -13450,7 +13601,7 @@ inline void scan_templates(std::string_view s, scan_hits& out, std::size_t cap) 
             from = p + 1;
             continue;
         }
-        out.push_back({indicator_kind::event_data_template, p, len, std::string(s.substr(p, len))});
+        add_hit(out, {indicator_kind::event_data_template, p, len, std::string(s.substr(p, len))});
         from = p + len;
     }
 }
@@ -13553,6 +13704,7 @@ WMISUB_NAMESPACE_END
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -13761,6 +13913,45 @@ enum class scan_mode : std::uint8_t {
 enum class file_role : std::uint8_t { program, script, dll, installer, project, document };
 
 // ---------------------------------------------------------------------------
+// Decoded layers during an analysis
+// ---------------------------------------------------------------------------
+
+// The decoded layers while an analysis runs. Frames view layer texts and fields,
+// so a layer never moves until the analysis is over: the first few live in place
+// here and the rest in a deque (whose push_back leaves elements where they are).
+// move_into then hands them to the result at their exact count, one allocation
+// (reserving max_layers in the result and shrinking it afterwards took two).
+class layer_store {
+public:
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+    // Stores l; the reference stays valid as long as the store.
+    decoded_layer& push(decoded_layer&& l) {
+        if (count_ >= in_place_.size() && !more_) more_.emplace();
+        decoded_layer& slot = count_ < in_place_.size() ? in_place_[count_] : more_->emplace_back();
+        slot = std::move(l);
+        ++count_;
+        return slot;
+    }
+
+    // Moves every layer, in order, to the end of out.
+    void move_into(std::vector<decoded_layer>& out) {
+        if (count_ == 0) return;
+        out.reserve(out.size() + count_);
+        for (std::size_t i = 0; i < count_; ++i) {
+            out.push_back(std::move(i < in_place_.size() ? in_place_[i] : (*more_)[i - in_place_.size()]));
+        }
+        count_ = 0;
+        more_.reset();
+    }
+
+private:
+    std::array<decoded_layer, 2> in_place_{};  // most payloads have at most two layers
+    std::optional<std::deque<decoded_layer>> more_;
+    std::size_t count_ = 0;
+};
+
+// ---------------------------------------------------------------------------
 // The analyzer
 // ---------------------------------------------------------------------------
 
@@ -13781,6 +13972,9 @@ public:
     std::size_t decoded_total = 0;
     std::array<std::uint16_t, indicator_kind_count> per_kind{};
     std::vector<std::pair<const char*, std::size_t>> decoded_spans;  // encoded text already decoded
+    path_memo paths;         // normalized paths of the command line, reused when its program is run
+    scan_hits scan_scratch;  // generic_scan's hits; the capacity is reused from one scan to the next
+    layer_store layers;      // decoded layers, moved to out.layers when the analysis ends
 
     // ----- bookkeeping -----
 
@@ -13814,8 +14008,11 @@ public:
         return std::min(f.fallback, f.origin.size());
     }
 
-    void emit_at(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
-                 std::string_view detail, std::size_t depth) {
+    // Adds an indicator unless an equal one (kind, field, detail) is there or a limit is reached.
+    // `owned`, when given, is the string `detail` views; it is moved into the indicator rather
+    // than copied when kept whole (most details are built for the indicator and used once).
+    void add_indicator(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
+                       std::string_view detail, std::string* owned, std::size_t depth) {
         const auto ki = static_cast<std::size_t>(k);
         const std::string_view d = utf8_prefix(detail, std::max<std::size_t>(opt.excerpt_bytes, 16));
         for (const indicator& i : out.indicators) {
@@ -13831,19 +14028,50 @@ public:
         ind.kind = k;
         ind.field = std::string(field);
         ind.excerpt = excerpt_at(origin, offset, opt.excerpt_bytes);
-        ind.detail = std::string(d);
+        if (owned != nullptr && d.size() == owned->size()) {
+            ind.detail = std::move(*owned);
+        } else {
+            ind.detail = std::string(d);
+        }
         ind.offset = std::min(offset, origin.size());
         ind.depth = static_cast<std::uint8_t>(std::min<std::size_t>(depth, 255));
         out.capabilities.add(capabilities_of(k));
         out.indicators.push_back(std::move(ind));
     }
 
-    void emit(indicator_kind k, const frame& f, const char* where, std::string_view detail) {
-        emit_at(k, f.field, f.origin, origin_offset(f, where), detail, f.depth);
+    void emit_at(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
+                 std::string_view detail, std::size_t depth) {
+        add_indicator(k, field, origin, offset, detail, nullptr, depth);
     }
 
+    // emit with a detail built for it (a concatenation, clip()): moved into the indicator.
+    void emit(indicator_kind k, const frame& f, const char* where, std::string&& detail) {
+        add_indicator(k, f.field, f.origin, origin_offset(f, where), detail, &detail, f.depth);
+    }
+    void emit(indicator_kind k, const frame& f, const char* where, std::string_view detail) {
+        add_indicator(k, f.field, f.origin, origin_offset(f, where), detail, nullptr, f.depth);
+    }
+    // A literal detail (without this overload a literal would match both of the others).
+    void emit(indicator_kind k, const frame& f, const char* where, const char* detail) {
+        emit(k, f, where, std::string_view(detail));
+    }
+
+    // Adds a stage to the chain unless max_stages is reached.
     void add_stage(std::string_view tool, stage_role role, std::string_view action, std::string_view command,
                    const frame& f) {
+        add_chain_stage(tool, role, action, nullptr, command, f);
+    }
+    // add_stage with an action built for it: moved into the stage when kept whole.
+    void add_stage(std::string_view tool, stage_role role, std::string&& action, std::string_view command,
+                   const frame& f) {
+        add_chain_stage(tool, role, action, &action, command, f);
+    }
+    void add_stage(std::string_view tool, stage_role role, const char* action, std::string_view command,
+                   const frame& f) {
+        add_chain_stage(tool, role, action, nullptr, command, f);
+    }
+    void add_chain_stage(std::string_view tool, stage_role role, std::string_view action, std::string* owned_action,
+                         std::string_view command, const frame& f) {
         if (out.chain.size() >= opt.max_stages) {
             out.truncated = true;
             return;
@@ -13852,7 +14080,11 @@ public:
         stage s;
         s.tool = std::string(tool);
         s.role = role;
-        s.action = clip(action, opt.excerpt_bytes);
+        if (owned_action != nullptr && action.size() <= opt.excerpt_bytes) {
+            s.action = std::move(*owned_action);
+        } else {
+            s.action = clip(action, opt.excerpt_bytes);
+        }
         s.command = clip(trim(command), opt.excerpt_bytes);
         s.field = std::string(f.field);
         s.depth = static_cast<std::uint8_t>(std::min<std::size_t>(f.depth, 255));
@@ -13872,10 +14104,7 @@ public:
     // Records decoded text as a layer; nullptr when a limit stops it.
     const decoded_layer* add_layer(const frame& parent, std::string_view encoding, std::string text, const char* where,
                                    bool truncated) {
-        // Frames keep views of layer texts: reserve once, never reallocate.
-        if (out.layers.capacity() < opt.max_layers && out.layers.empty()) out.layers.reserve(opt.max_layers);
-        if (out.layers.size() >= opt.max_layers || out.layers.size() >= out.layers.capacity() ||
-            decoded_total >= opt.max_decoded_bytes || parent.depth + 1 > opt.max_depth) {
+        if (layers.size() >= opt.max_layers || decoded_total >= opt.max_decoded_bytes || parent.depth + 1 > opt.max_depth) {
             out.truncated = true;
             return nullptr;
         }
@@ -13898,9 +14127,9 @@ public:
         layer.depth = static_cast<std::uint8_t>(std::min<std::size_t>(parent.depth + 1, 255));
         layer.truncated = truncated;
         if (truncated) out.truncated = true;
-        out.layers.push_back(std::move(layer));
-        add_stage(encoding, stage_role::decoder, "decodes " + std::string(encoding), out.layers.back().text, parent);
-        return &out.layers.back();
+        const decoded_layer& kept = layers.push(std::move(layer));
+        add_stage(encoding, stage_role::decoder, "decodes " + std::string(encoding), kept.text, parent);
+        return &kept;
     }
 
     [[nodiscard]] frame layer_frame(const decoded_layer& layer) const {
@@ -13941,14 +14170,18 @@ public:
     void run_tool(tool_call& call);
     void cmd_args(tool_call& call);
     void powershell_args(tool_call& call);
-    void powershell_text(std::string_view text, const frame& f);
-    void script_text(std::string_view text, script_language lang, const frame& f);
+    // `text_scanned`: the caller has just run generic_scan over `text` with frame f. Scanning the
+    // normalized text again then only repeats indicators (same kind, field and detail) when
+    // normalization left the text as it was, so that scan is skipped.
+    void powershell_text(std::string_view text, const frame& f, bool text_scanned = false);
+    void script_text(std::string_view text, script_language lang, const frame& f, bool text_scanned = false);
     void guess_text(std::string_view text, const frame& f);
     void decode_blobs(std::string_view text, const frame& f, bool compression_hint);
     void decoded_bytes(std::string bytes, std::string encoding, const frame& f, const char* where,
                        bool compression_hint, script_language hint);
     void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role,
-                       const std::string* known_norm = nullptr);
+                       const std::string* known_norm = nullptr,
+                       const std::optional<writable_location>* known_writable = nullptr);
     void file_written(std::string_view path, const frame& f, const char* where, std::string_view how,
                       std::string_view content = {});
     void registry_key(std::string_view key, const frame& f, const char* where, bool write, std::string_view data);
@@ -13977,13 +14210,15 @@ public:
 // Generic scans, obfuscation, files
 // ---------------------------------------------------------------------------
 
+// Not re-entrant (emit never scans), so one hit list serves every scan of the analysis.
 inline void analyzer::generic_scan(std::string_view text, const frame& f, scan_mode mode) {
-    scan_hits hits;
+    scan_hits& hits = scan_scratch;
+    hits.clear();
     const std::size_t cap = 256;
     scan_urls(text, hits, cap);
     scan_ips(text, hits, cap);
     scan_unc(text, hits, cap);
-    scan_paths(text, hits, cap);
+    scan_paths(text, hits, cap, &paths);
     if (mode != scan_mode::script) scan_templates(text, hits, cap);
     if (hits.size() >= cap) out.truncated = true;
     for (const scan_hit& h : hits) {
@@ -14002,9 +14237,11 @@ inline void analyzer::obfuscation_evidence(const obfuscation_stats& st, const fr
     if (st.heavy()) emit(indicator_kind::heavy_obfuscation, f, where, what);
 }
 
-// `known_norm`, when given, is normalize_path of strip_quotes(trim(path)) already computed by the caller.
+// `known_norm`, when given, is normalize_path of strip_quotes(trim(path)) already computed by the caller,
+// and `known_writable` (only with it) is classify_writable of that.
 inline void analyzer::executed_file(std::string_view path, const frame& f, const char* where, std::string_view what,
-                                    file_role role, const std::string* known_norm) {
+                                    file_role role, const std::string* known_norm,
+                                    const std::optional<writable_location>* known_writable) {
     const std::string_view raw = strip_quotes(trim(path));
     if (raw.empty()) return;
     if (ifind_from(raw, "://") != std::string_view::npos) {
@@ -14014,13 +14251,13 @@ inline void analyzer::executed_file(std::string_view path, const frame& f, const
         return;
     }
     std::string own;
-    if (known_norm == nullptr) own = normalize_path(raw);
+    if (known_norm == nullptr) own = paths.take(raw);
     const std::string& norm = known_norm != nullptr ? *known_norm : own;
     if (is_remote_unc(norm)) {
         emit(indicator_kind::remote_code_load, f, where, std::string(what) + " from " + norm);
         return;
     }
-    if (const auto w = classify_writable(norm); w && writable_for_execution(norm, *w)) {
+    if (const auto w = known_writable != nullptr ? *known_writable : classify_writable(norm); w && writable_for_execution(norm, *w)) {
         emit(indicator_kind::runs_from_writable_path, f, where, std::string(what) + " " + norm + " (" + std::string(to_string(*w)) + ")");
     }
     const std::string_view stream = path_stream(raw);
@@ -14047,7 +14284,7 @@ inline void analyzer::file_written(std::string_view path, const frame& f, const 
                                    std::string_view content) {
     const std::string_view raw = strip_quotes(trim(path));
     if (raw.empty() || ieq(raw, "nul") || ieq(raw, "con") || istarts(raw, "&")) return;
-    const std::string norm = normalize_path(raw);
+    const std::string norm = paths.take(raw);
     emit(indicator_kind::file_write, f, where, std::string(how) + " " + norm);
     std::string_view autostart = autostart_location(norm);
     if (autostart.empty()) autostart = autostart_directory_location(norm);  // a directory destination
@@ -14120,7 +14357,7 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
     std::string first;        // normalize_path(mod.text), when computed; reused below for the module itself
     std::string chosen_norm;  // normalize_path of the candidate chosen for an ambiguous path
     if (executable == nullptr && !mod.quoted && mod.candidates.size() > 1) {
-        first = normalize_path(mod.candidates[0]);
+        first = paths.take(mod.candidates[0]);
         const std::string_view second_word = mod.candidates[1].substr(mod.candidates[0].size());
         // CreateProcess appends ".exe" and tries each space-separated prefix only when the first
         // token names no extension ("C:\\Program Files\\x" tries "C:\\Program.exe"); a first token
@@ -14133,7 +14370,7 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
             // The candidate that names a file with an extension is the program meant; its
             // normalized form is kept in `chosen_norm` for reuse below.
             for (std::string_view c : all.candidates) {
-                std::string cn = normalize_path(c);
+                std::string cn = paths.take(c);
                 if (!path_extension(cn).empty()) {
                     module_text = c;
                     chosen_norm = std::move(cn);
@@ -14158,9 +14395,9 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
     const bool unchanged = unquoted_module.data() == module_text.data();
     const bool reuse_first = unchanged && !first.empty() && module_text.data() == mod.text.data() && module_text.size() == mod.text.size();
     const bool reuse_chosen = unchanged && ambiguous && !chosen_norm.empty();
-    const std::string plain_norm = reuse_first    ? std::move(first)
-                                   : reuse_chosen ? std::move(chosen_norm)
-                                                  : normalize_path(unquoted_module);
+    std::string plain_norm = reuse_first    ? std::move(first)
+                             : reuse_chosen ? std::move(chosen_norm)
+                                            : paths.take(unquoted_module);
     // executed_file normalizes strip_quotes(trim(module_text)); when that is the text just normalized, pass it on.
     const bool exe_norm_known = strip_quotes(trim(module_text)) == unquoted_module;
     const bool implied = path_extension(plain_norm).empty() && !plain_norm.empty() && plain_norm.back() != '\\';
@@ -14177,7 +14414,12 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
     if (tool == nullptr && norm.find('\\') == std::string::npos && (ext == ".exe" || ext == ".com")) {
         emit(indicator_kind::relative_executable, mf, module_ptr, base);
     }
-    executed_file(module_text, mf, module_ptr, "program", file_role::program, exe_norm_known ? &plain_norm : nullptr);
+    // The program's own classification serves executed_file and, when no ".exe" was added, executable_info.
+    const bool share_writable = exe_norm_known && top && !implied;
+    std::optional<writable_location> plain_writable;
+    if (share_writable) plain_writable = classify_writable(plain_norm);
+    executed_file(module_text, mf, module_ptr, "program", file_role::program, exe_norm_known ? &plain_norm : nullptr,
+                  share_writable ? &plain_writable : nullptr);
 
     if (executable != nullptr && !trim(mod.text).empty()) {
         std::string named = normalize_path(mod.text);
@@ -14193,14 +14435,14 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
         info.raw = std::string(strip_quotes(trim(module_text)));
         // expand_env returns its input unchanged without a '%': skip that intermediate copy.
         info.expanded = info.raw.find('%') == std::string::npos ? expand_ps_env(info.raw) : expand_ps_env(expand_env(info.raw, nullptr));
-        info.writable = classify_writable(norm);
+        info.writable = share_writable ? plain_writable : classify_writable(norm);
         info.relative = norm.find('\\') == std::string::npos;
-        info.normalized = norm;
         info.basename = base;
         info.field = std::string(mf.field);
         info.extension_implied = implied;
         info.ambiguous = ambiguous;
         info.candidates = std::move(candidates);
+        info.normalized = std::move(implied ? implied_norm : plain_norm);  // `norm` is not read past this point
         out.executable = std::move(info);
         out.argv.reserve(argv.size());
         // Only a known tool reads argv further on; otherwise its strings are moved, not copied.
@@ -14318,9 +14560,9 @@ inline void analyzer::decoded_bytes(std::string bytes, std::string encoding, con
     if (!enter(lf)) return;
     generic_scan(layer->text, lf, scan_mode::script);
     if (hint == script_language::powershell) {
-        powershell_text(layer->text, lf);
+        powershell_text(layer->text, lf, true);
     } else if (hint == script_language::vbscript || hint == script_language::jscript) {
-        script_text(layer->text, hint, lf);
+        script_text(layer->text, hint, lf, true);
     } else {
         guess_text(layer->text, lf);
     }
@@ -16222,7 +16464,7 @@ inline void analyzer::powershell_args(tool_call& call) {
                 const frame lf = layer_frame(*layer);
                 if (enter(lf)) {
                     generic_scan(layer->text, lf, scan_mode::script);
-                    powershell_text(layer->text, lf);
+                    powershell_text(layer->text, lf, true);
                 }
             }
         }
@@ -16457,7 +16699,7 @@ inline void run_extracted(analyzer& a, const frame& nf, std::string_view t, std:
     return {};
 }
 
-inline void analyzer::powershell_text(std::string_view text, const frame& f) {
+inline void analyzer::powershell_text(std::string_view text, const frame& f, bool text_scanned) {
     if (!enter(f)) return;
     const span_scope spans(*this);
     const normalized_text n = normalize(text, script_language::powershell);
@@ -16764,7 +17006,7 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f) {
     }
     literal_commands(n, nf, done);
     decode_blobs(t, nf, h.has(kw::compression));
-    generic_scan(t, nf, scan_mode::script);
+    if (!text_scanned || t != text) generic_scan(t, nf, scan_mode::script);
 }
 
 }  // namespace detail
@@ -16926,13 +17168,13 @@ static_assert(keywords_sorted(script_keywords), "script_keywords must be sorted"
     return {};
 }
 
-inline void analyzer::script_text(std::string_view text, script_language lang, const frame& f) {
+inline void analyzer::script_text(std::string_view text, script_language lang, const frame& f, bool text_scanned) {
     if (!enter(f)) return;
     const span_scope spans(*this);
     add_stage(to_string(lang), stage_role::script_engine, "runs script", text, f);
     if (const std::size_t enc = text.find("#@~^"); enc != std::string_view::npos) {
         emit(indicator_kind::encoded_script, f, text.data() + enc, "Script Encoder data (#@~^ ... ^#~@)");
-        generic_scan(text, f, scan_mode::script);
+        if (!text_scanned) generic_scan(text, f, scan_mode::script);
         return;
     }
     const normalized_text n = normalize(text, lang);
@@ -17090,7 +17332,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     }
     literal_commands(n, nf, done);
     decode_blobs(t, nf, false);
-    generic_scan(t, nf, scan_mode::script);
+    if (!text_scanned || t != text) generic_scan(t, nf, scan_mode::script);
 }
 
 }  // namespace detail
@@ -17139,6 +17381,12 @@ inline void analyzer::analyze_command_line_fields(std::string_view command_line_
     const std::string_view exe = executable ? bounded_input(*executable, out) : std::string_view{};
     const frame cf = root_frame(cmd_field, cmd);
     const frame ef = root_frame(exe_field, exe);
+    // Both texts outlive this call: their normalized paths may be kept for reuse until it returns.
+    struct memo_scope {
+        path_memo& memo;
+        ~memo_scope() { memo.reset(); }
+    } scope{paths};
+    paths.stable = {cmd, exe};
     const bool has_cmd = !trim(cmd).empty();
     const bool has_exe = !trim(exe).empty();
     if (has_cmd) generic_scan(cmd, cf, scan_mode::command);
@@ -17157,9 +17405,9 @@ inline void analyzer::analyze_root_script(std::string_view text_in, std::string_
     const frame f = root_frame(field, text);
     generic_scan(text, f, scan_mode::script);
     if (lang == script_language::powershell) {
-        powershell_text(text, f);
+        powershell_text(text, f, true);
     } else if (lang == script_language::vbscript || lang == script_language::jscript) {
-        script_text(text, lang, f);
+        script_text(text, lang, f, true);
     } else if (lang == script_language::cmd) {
         env_overrides vars;
         cmd_script(text, f, vars);
@@ -17175,12 +17423,12 @@ inline void analyzer::analyze_engine_script(std::string_view text_in, std::strin
     generic_scan(text, f, scan_mode::script);
     if (lang == script_language::unknown) {
         if (!trim(engine).empty()) emit_at(indicator_kind::unusual_script_engine, "ScriptingEngine", engine, 0, engine, 0);
-        script_text(text, script_language::vbscript, f);
-        script_text(text, script_language::jscript, f);
+        script_text(text, script_language::vbscript, f, true);
+        script_text(text, script_language::jscript, f, true);
     } else if (lang == script_language::powershell) {
-        powershell_text(text, f);
+        powershell_text(text, f, true);
     } else {
-        script_text(text, lang, f);
+        script_text(text, lang, f, true);
     }
 }
 
@@ -17203,7 +17451,9 @@ inline void analyzer::analyze_consumer(const consumer& c) {
         [this](const auto& typed) {
             using T = std::decay_t<decltype(typed)>;
             if constexpr (std::is_same_v<T, command_line_consumer>) {
-                analyze_command_line_fields(typed.command_line_template.value_or(std::string()), "CommandLineTemplate",
+                // A view, not value_or(): that would copy the whole command line.
+                const std::string_view command_line = typed.command_line_template ? std::string_view(*typed.command_line_template) : std::string_view{};
+                analyze_command_line_fields(command_line, "CommandLineTemplate",
                                             typed.executable_path ? std::optional<std::string_view>(*typed.executable_path) : std::nullopt,
                                             "ExecutablePath");
                 if (typed.show_window_command && *typed.show_window_command == 0) {
@@ -17262,11 +17512,11 @@ inline void analyzer::analyze_consumer(const consumer& c) {
                         env_overrides vars;
                         cmd_script(text, tf, vars);
                     } else if (ext == ".ps1" || ext == ".psm1") {
-                        powershell_text(text, tf);
+                        powershell_text(text, tf, true);  // the template scan above covers a script scan
                     } else if (ext == ".vbs" || ext == ".vbe") {
-                        script_text(text, script_language::vbscript, tf);
+                        script_text(text, script_language::vbscript, tf, true);
                     } else if (ext == ".js" || ext == ".jse") {
-                        script_text(text, script_language::jscript, tf);
+                        script_text(text, script_language::jscript, tf, true);
                     } else if (is_executable_extension(ext)) {
                         guess_text(text, tf);
                     }
@@ -17343,20 +17593,24 @@ inline void analyzer::analyze_consumer(const consumer& c) {
 }
 
 // Runs one analysis; an exception (only allocation failure can throw) ends it with `truncated` set.
+// The layers decoded before that are kept, as they were before layers moved into the analyzer.
 template <class Fn>
 void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options) {
+    analyzer a(options, out);  // allocates nothing, so it cannot throw
 #if WMISUB_EXCEPTIONS
     try {
-#endif
-        analyzer a(options, out);
         fn(a);
-        // The analysis is over and no frame views the layer texts any more: give back the room
-        // reserved to keep them in place, since hosts keep results by the thousand.
-        out.layers.shrink_to_fit();
-#if WMISUB_EXCEPTIONS
     } catch (...) {
         out.truncated = true;
     }
+    try {
+        a.layers.move_into(out.layers);  // the analysis is over: no frame views the layers any more
+    } catch (...) {
+        out.truncated = true;
+    }
+#else
+    fn(a);
+    a.layers.move_into(out.layers);
 #endif
 }
 

@@ -42,6 +42,12 @@ inline void analyzer::analyze_command_line_fields(std::string_view command_line_
     const std::string_view exe = executable ? bounded_input(*executable, out) : std::string_view{};
     const frame cf = root_frame(cmd_field, cmd);
     const frame ef = root_frame(exe_field, exe);
+    // Both texts outlive this call: their normalized paths may be kept for reuse until it returns.
+    struct memo_scope {
+        path_memo& memo;
+        ~memo_scope() { memo.reset(); }
+    } scope{paths};
+    paths.stable = {cmd, exe};
     const bool has_cmd = !trim(cmd).empty();
     const bool has_exe = !trim(exe).empty();
     if (has_cmd) generic_scan(cmd, cf, scan_mode::command);
@@ -60,9 +66,9 @@ inline void analyzer::analyze_root_script(std::string_view text_in, std::string_
     const frame f = root_frame(field, text);
     generic_scan(text, f, scan_mode::script);
     if (lang == script_language::powershell) {
-        powershell_text(text, f);
+        powershell_text(text, f, true);
     } else if (lang == script_language::vbscript || lang == script_language::jscript) {
-        script_text(text, lang, f);
+        script_text(text, lang, f, true);
     } else if (lang == script_language::cmd) {
         env_overrides vars;
         cmd_script(text, f, vars);
@@ -78,12 +84,12 @@ inline void analyzer::analyze_engine_script(std::string_view text_in, std::strin
     generic_scan(text, f, scan_mode::script);
     if (lang == script_language::unknown) {
         if (!trim(engine).empty()) emit_at(indicator_kind::unusual_script_engine, "ScriptingEngine", engine, 0, engine, 0);
-        script_text(text, script_language::vbscript, f);
-        script_text(text, script_language::jscript, f);
+        script_text(text, script_language::vbscript, f, true);
+        script_text(text, script_language::jscript, f, true);
     } else if (lang == script_language::powershell) {
-        powershell_text(text, f);
+        powershell_text(text, f, true);
     } else {
-        script_text(text, lang, f);
+        script_text(text, lang, f, true);
     }
 }
 
@@ -106,7 +112,9 @@ inline void analyzer::analyze_consumer(const consumer& c) {
         [this](const auto& typed) {
             using T = std::decay_t<decltype(typed)>;
             if constexpr (std::is_same_v<T, command_line_consumer>) {
-                analyze_command_line_fields(typed.command_line_template.value_or(std::string()), "CommandLineTemplate",
+                // A view, not value_or(): that would copy the whole command line.
+                const std::string_view command_line = typed.command_line_template ? std::string_view(*typed.command_line_template) : std::string_view{};
+                analyze_command_line_fields(command_line, "CommandLineTemplate",
                                             typed.executable_path ? std::optional<std::string_view>(*typed.executable_path) : std::nullopt,
                                             "ExecutablePath");
                 if (typed.show_window_command && *typed.show_window_command == 0) {
@@ -165,11 +173,11 @@ inline void analyzer::analyze_consumer(const consumer& c) {
                         env_overrides vars;
                         cmd_script(text, tf, vars);
                     } else if (ext == ".ps1" || ext == ".psm1") {
-                        powershell_text(text, tf);
+                        powershell_text(text, tf, true);  // the template scan above covers a script scan
                     } else if (ext == ".vbs" || ext == ".vbe") {
-                        script_text(text, script_language::vbscript, tf);
+                        script_text(text, script_language::vbscript, tf, true);
                     } else if (ext == ".js" || ext == ".jse") {
-                        script_text(text, script_language::jscript, tf);
+                        script_text(text, script_language::jscript, tf, true);
                     } else if (is_executable_extension(ext)) {
                         guess_text(text, tf);
                     }
@@ -246,20 +254,24 @@ inline void analyzer::analyze_consumer(const consumer& c) {
 }
 
 // Runs one analysis; an exception (only allocation failure can throw) ends it with `truncated` set.
+// The layers decoded before that are kept, as they were before layers moved into the analyzer.
 template <class Fn>
 void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options) {
+    analyzer a(options, out);  // allocates nothing, so it cannot throw
 #if WMISUB_EXCEPTIONS
     try {
-#endif
-        analyzer a(options, out);
         fn(a);
-        // The analysis is over and no frame views the layer texts any more: give back the room
-        // reserved to keep them in place, since hosts keep results by the thousand.
-        out.layers.shrink_to_fit();
-#if WMISUB_EXCEPTIONS
     } catch (...) {
         out.truncated = true;
     }
+    try {
+        a.layers.move_into(out.layers);  // the analysis is over: no frame views the layers any more
+    } catch (...) {
+        out.truncated = true;
+    }
+#else
+    fn(a);
+    a.layers.move_into(out.layers);
 #endif
 }
 

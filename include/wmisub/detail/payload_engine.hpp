@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -224,6 +225,45 @@ enum class scan_mode : std::uint8_t {
 enum class file_role : std::uint8_t { program, script, dll, installer, project, document };
 
 // ---------------------------------------------------------------------------
+// Decoded layers during an analysis
+// ---------------------------------------------------------------------------
+
+// The decoded layers while an analysis runs. Frames view layer texts and fields,
+// so a layer never moves until the analysis is over: the first few live in place
+// here and the rest in a deque (whose push_back leaves elements where they are).
+// move_into then hands them to the result at their exact count, one allocation
+// (reserving max_layers in the result and shrinking it afterwards took two).
+class layer_store {
+public:
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+    // Stores l; the reference stays valid as long as the store.
+    decoded_layer& push(decoded_layer&& l) {
+        if (count_ >= in_place_.size() && !more_) more_.emplace();
+        decoded_layer& slot = count_ < in_place_.size() ? in_place_[count_] : more_->emplace_back();
+        slot = std::move(l);
+        ++count_;
+        return slot;
+    }
+
+    // Moves every layer, in order, to the end of out.
+    void move_into(std::vector<decoded_layer>& out) {
+        if (count_ == 0) return;
+        out.reserve(out.size() + count_);
+        for (std::size_t i = 0; i < count_; ++i) {
+            out.push_back(std::move(i < in_place_.size() ? in_place_[i] : (*more_)[i - in_place_.size()]));
+        }
+        count_ = 0;
+        more_.reset();
+    }
+
+private:
+    std::array<decoded_layer, 2> in_place_{};  // most payloads have at most two layers
+    std::optional<std::deque<decoded_layer>> more_;
+    std::size_t count_ = 0;
+};
+
+// ---------------------------------------------------------------------------
 // The analyzer
 // ---------------------------------------------------------------------------
 
@@ -244,6 +284,9 @@ public:
     std::size_t decoded_total = 0;
     std::array<std::uint16_t, indicator_kind_count> per_kind{};
     std::vector<std::pair<const char*, std::size_t>> decoded_spans;  // encoded text already decoded
+    path_memo paths;         // normalized paths of the command line, reused when its program is run
+    scan_hits scan_scratch;  // generic_scan's hits; the capacity is reused from one scan to the next
+    layer_store layers;      // decoded layers, moved to out.layers when the analysis ends
 
     // ----- bookkeeping -----
 
@@ -277,8 +320,11 @@ public:
         return std::min(f.fallback, f.origin.size());
     }
 
-    void emit_at(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
-                 std::string_view detail, std::size_t depth) {
+    // Adds an indicator unless an equal one (kind, field, detail) is there or a limit is reached.
+    // `owned`, when given, is the string `detail` views; it is moved into the indicator rather
+    // than copied when kept whole (most details are built for the indicator and used once).
+    void add_indicator(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
+                       std::string_view detail, std::string* owned, std::size_t depth) {
         const auto ki = static_cast<std::size_t>(k);
         const std::string_view d = utf8_prefix(detail, std::max<std::size_t>(opt.excerpt_bytes, 16));
         for (const indicator& i : out.indicators) {
@@ -294,19 +340,50 @@ public:
         ind.kind = k;
         ind.field = std::string(field);
         ind.excerpt = excerpt_at(origin, offset, opt.excerpt_bytes);
-        ind.detail = std::string(d);
+        if (owned != nullptr && d.size() == owned->size()) {
+            ind.detail = std::move(*owned);
+        } else {
+            ind.detail = std::string(d);
+        }
         ind.offset = std::min(offset, origin.size());
         ind.depth = static_cast<std::uint8_t>(std::min<std::size_t>(depth, 255));
         out.capabilities.add(capabilities_of(k));
         out.indicators.push_back(std::move(ind));
     }
 
-    void emit(indicator_kind k, const frame& f, const char* where, std::string_view detail) {
-        emit_at(k, f.field, f.origin, origin_offset(f, where), detail, f.depth);
+    void emit_at(indicator_kind k, std::string_view field, std::string_view origin, std::size_t offset,
+                 std::string_view detail, std::size_t depth) {
+        add_indicator(k, field, origin, offset, detail, nullptr, depth);
     }
 
+    // emit with a detail built for it (a concatenation, clip()): moved into the indicator.
+    void emit(indicator_kind k, const frame& f, const char* where, std::string&& detail) {
+        add_indicator(k, f.field, f.origin, origin_offset(f, where), detail, &detail, f.depth);
+    }
+    void emit(indicator_kind k, const frame& f, const char* where, std::string_view detail) {
+        add_indicator(k, f.field, f.origin, origin_offset(f, where), detail, nullptr, f.depth);
+    }
+    // A literal detail (without this overload a literal would match both of the others).
+    void emit(indicator_kind k, const frame& f, const char* where, const char* detail) {
+        emit(k, f, where, std::string_view(detail));
+    }
+
+    // Adds a stage to the chain unless max_stages is reached.
     void add_stage(std::string_view tool, stage_role role, std::string_view action, std::string_view command,
                    const frame& f) {
+        add_chain_stage(tool, role, action, nullptr, command, f);
+    }
+    // add_stage with an action built for it: moved into the stage when kept whole.
+    void add_stage(std::string_view tool, stage_role role, std::string&& action, std::string_view command,
+                   const frame& f) {
+        add_chain_stage(tool, role, action, &action, command, f);
+    }
+    void add_stage(std::string_view tool, stage_role role, const char* action, std::string_view command,
+                   const frame& f) {
+        add_chain_stage(tool, role, action, nullptr, command, f);
+    }
+    void add_chain_stage(std::string_view tool, stage_role role, std::string_view action, std::string* owned_action,
+                         std::string_view command, const frame& f) {
         if (out.chain.size() >= opt.max_stages) {
             out.truncated = true;
             return;
@@ -315,7 +392,11 @@ public:
         stage s;
         s.tool = std::string(tool);
         s.role = role;
-        s.action = clip(action, opt.excerpt_bytes);
+        if (owned_action != nullptr && action.size() <= opt.excerpt_bytes) {
+            s.action = std::move(*owned_action);
+        } else {
+            s.action = clip(action, opt.excerpt_bytes);
+        }
         s.command = clip(trim(command), opt.excerpt_bytes);
         s.field = std::string(f.field);
         s.depth = static_cast<std::uint8_t>(std::min<std::size_t>(f.depth, 255));
@@ -335,10 +416,7 @@ public:
     // Records decoded text as a layer; nullptr when a limit stops it.
     const decoded_layer* add_layer(const frame& parent, std::string_view encoding, std::string text, const char* where,
                                    bool truncated) {
-        // Frames keep views of layer texts: reserve once, never reallocate.
-        if (out.layers.capacity() < opt.max_layers && out.layers.empty()) out.layers.reserve(opt.max_layers);
-        if (out.layers.size() >= opt.max_layers || out.layers.size() >= out.layers.capacity() ||
-            decoded_total >= opt.max_decoded_bytes || parent.depth + 1 > opt.max_depth) {
+        if (layers.size() >= opt.max_layers || decoded_total >= opt.max_decoded_bytes || parent.depth + 1 > opt.max_depth) {
             out.truncated = true;
             return nullptr;
         }
@@ -361,9 +439,9 @@ public:
         layer.depth = static_cast<std::uint8_t>(std::min<std::size_t>(parent.depth + 1, 255));
         layer.truncated = truncated;
         if (truncated) out.truncated = true;
-        out.layers.push_back(std::move(layer));
-        add_stage(encoding, stage_role::decoder, "decodes " + std::string(encoding), out.layers.back().text, parent);
-        return &out.layers.back();
+        const decoded_layer& kept = layers.push(std::move(layer));
+        add_stage(encoding, stage_role::decoder, "decodes " + std::string(encoding), kept.text, parent);
+        return &kept;
     }
 
     [[nodiscard]] frame layer_frame(const decoded_layer& layer) const {
@@ -404,14 +482,18 @@ public:
     void run_tool(tool_call& call);
     void cmd_args(tool_call& call);
     void powershell_args(tool_call& call);
-    void powershell_text(std::string_view text, const frame& f);
-    void script_text(std::string_view text, script_language lang, const frame& f);
+    // `text_scanned`: the caller has just run generic_scan over `text` with frame f. Scanning the
+    // normalized text again then only repeats indicators (same kind, field and detail) when
+    // normalization left the text as it was, so that scan is skipped.
+    void powershell_text(std::string_view text, const frame& f, bool text_scanned = false);
+    void script_text(std::string_view text, script_language lang, const frame& f, bool text_scanned = false);
     void guess_text(std::string_view text, const frame& f);
     void decode_blobs(std::string_view text, const frame& f, bool compression_hint);
     void decoded_bytes(std::string bytes, std::string encoding, const frame& f, const char* where,
                        bool compression_hint, script_language hint);
     void executed_file(std::string_view path, const frame& f, const char* where, std::string_view what, file_role role,
-                       const std::string* known_norm = nullptr);
+                       const std::string* known_norm = nullptr,
+                       const std::optional<writable_location>* known_writable = nullptr);
     void file_written(std::string_view path, const frame& f, const char* where, std::string_view how,
                       std::string_view content = {});
     void registry_key(std::string_view key, const frame& f, const char* where, bool write, std::string_view data);
@@ -440,13 +522,15 @@ public:
 // Generic scans, obfuscation, files
 // ---------------------------------------------------------------------------
 
+// Not re-entrant (emit never scans), so one hit list serves every scan of the analysis.
 inline void analyzer::generic_scan(std::string_view text, const frame& f, scan_mode mode) {
-    scan_hits hits;
+    scan_hits& hits = scan_scratch;
+    hits.clear();
     const std::size_t cap = 256;
     scan_urls(text, hits, cap);
     scan_ips(text, hits, cap);
     scan_unc(text, hits, cap);
-    scan_paths(text, hits, cap);
+    scan_paths(text, hits, cap, &paths);
     if (mode != scan_mode::script) scan_templates(text, hits, cap);
     if (hits.size() >= cap) out.truncated = true;
     for (const scan_hit& h : hits) {
@@ -465,9 +549,11 @@ inline void analyzer::obfuscation_evidence(const obfuscation_stats& st, const fr
     if (st.heavy()) emit(indicator_kind::heavy_obfuscation, f, where, what);
 }
 
-// `known_norm`, when given, is normalize_path of strip_quotes(trim(path)) already computed by the caller.
+// `known_norm`, when given, is normalize_path of strip_quotes(trim(path)) already computed by the caller,
+// and `known_writable` (only with it) is classify_writable of that.
 inline void analyzer::executed_file(std::string_view path, const frame& f, const char* where, std::string_view what,
-                                    file_role role, const std::string* known_norm) {
+                                    file_role role, const std::string* known_norm,
+                                    const std::optional<writable_location>* known_writable) {
     const std::string_view raw = strip_quotes(trim(path));
     if (raw.empty()) return;
     if (ifind_from(raw, "://") != std::string_view::npos) {
@@ -477,13 +563,13 @@ inline void analyzer::executed_file(std::string_view path, const frame& f, const
         return;
     }
     std::string own;
-    if (known_norm == nullptr) own = normalize_path(raw);
+    if (known_norm == nullptr) own = paths.take(raw);
     const std::string& norm = known_norm != nullptr ? *known_norm : own;
     if (is_remote_unc(norm)) {
         emit(indicator_kind::remote_code_load, f, where, std::string(what) + " from " + norm);
         return;
     }
-    if (const auto w = classify_writable(norm); w && writable_for_execution(norm, *w)) {
+    if (const auto w = known_writable != nullptr ? *known_writable : classify_writable(norm); w && writable_for_execution(norm, *w)) {
         emit(indicator_kind::runs_from_writable_path, f, where, std::string(what) + " " + norm + " (" + std::string(to_string(*w)) + ")");
     }
     const std::string_view stream = path_stream(raw);
@@ -510,7 +596,7 @@ inline void analyzer::file_written(std::string_view path, const frame& f, const 
                                    std::string_view content) {
     const std::string_view raw = strip_quotes(trim(path));
     if (raw.empty() || ieq(raw, "nul") || ieq(raw, "con") || istarts(raw, "&")) return;
-    const std::string norm = normalize_path(raw);
+    const std::string norm = paths.take(raw);
     emit(indicator_kind::file_write, f, where, std::string(how) + " " + norm);
     std::string_view autostart = autostart_location(norm);
     if (autostart.empty()) autostart = autostart_directory_location(norm);  // a directory destination
@@ -583,7 +669,7 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
     std::string first;        // normalize_path(mod.text), when computed; reused below for the module itself
     std::string chosen_norm;  // normalize_path of the candidate chosen for an ambiguous path
     if (executable == nullptr && !mod.quoted && mod.candidates.size() > 1) {
-        first = normalize_path(mod.candidates[0]);
+        first = paths.take(mod.candidates[0]);
         const std::string_view second_word = mod.candidates[1].substr(mod.candidates[0].size());
         // CreateProcess appends ".exe" and tries each space-separated prefix only when the first
         // token names no extension ("C:\\Program Files\\x" tries "C:\\Program.exe"); a first token
@@ -596,7 +682,7 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
             // The candidate that names a file with an extension is the program meant; its
             // normalized form is kept in `chosen_norm` for reuse below.
             for (std::string_view c : all.candidates) {
-                std::string cn = normalize_path(c);
+                std::string cn = paths.take(c);
                 if (!path_extension(cn).empty()) {
                     module_text = c;
                     chosen_norm = std::move(cn);
@@ -621,9 +707,9 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
     const bool unchanged = unquoted_module.data() == module_text.data();
     const bool reuse_first = unchanged && !first.empty() && module_text.data() == mod.text.data() && module_text.size() == mod.text.size();
     const bool reuse_chosen = unchanged && ambiguous && !chosen_norm.empty();
-    const std::string plain_norm = reuse_first    ? std::move(first)
-                                   : reuse_chosen ? std::move(chosen_norm)
-                                                  : normalize_path(unquoted_module);
+    std::string plain_norm = reuse_first    ? std::move(first)
+                             : reuse_chosen ? std::move(chosen_norm)
+                                            : paths.take(unquoted_module);
     // executed_file normalizes strip_quotes(trim(module_text)); when that is the text just normalized, pass it on.
     const bool exe_norm_known = strip_quotes(trim(module_text)) == unquoted_module;
     const bool implied = path_extension(plain_norm).empty() && !plain_norm.empty() && plain_norm.back() != '\\';
@@ -640,7 +726,12 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
     if (tool == nullptr && norm.find('\\') == std::string::npos && (ext == ".exe" || ext == ".com")) {
         emit(indicator_kind::relative_executable, mf, module_ptr, base);
     }
-    executed_file(module_text, mf, module_ptr, "program", file_role::program, exe_norm_known ? &plain_norm : nullptr);
+    // The program's own classification serves executed_file and, when no ".exe" was added, executable_info.
+    const bool share_writable = exe_norm_known && top && !implied;
+    std::optional<writable_location> plain_writable;
+    if (share_writable) plain_writable = classify_writable(plain_norm);
+    executed_file(module_text, mf, module_ptr, "program", file_role::program, exe_norm_known ? &plain_norm : nullptr,
+                  share_writable ? &plain_writable : nullptr);
 
     if (executable != nullptr && !trim(mod.text).empty()) {
         std::string named = normalize_path(mod.text);
@@ -656,14 +747,14 @@ inline const tool_entry* analyzer::command_line(std::string_view text, const fra
         info.raw = std::string(strip_quotes(trim(module_text)));
         // expand_env returns its input unchanged without a '%': skip that intermediate copy.
         info.expanded = info.raw.find('%') == std::string::npos ? expand_ps_env(info.raw) : expand_ps_env(expand_env(info.raw, nullptr));
-        info.writable = classify_writable(norm);
+        info.writable = share_writable ? plain_writable : classify_writable(norm);
         info.relative = norm.find('\\') == std::string::npos;
-        info.normalized = norm;
         info.basename = base;
         info.field = std::string(mf.field);
         info.extension_implied = implied;
         info.ambiguous = ambiguous;
         info.candidates = std::move(candidates);
+        info.normalized = std::move(implied ? implied_norm : plain_norm);  // `norm` is not read past this point
         out.executable = std::move(info);
         out.argv.reserve(argv.size());
         // Only a known tool reads argv further on; otherwise its strings are moved, not copied.
@@ -781,9 +872,9 @@ inline void analyzer::decoded_bytes(std::string bytes, std::string encoding, con
     if (!enter(lf)) return;
     generic_scan(layer->text, lf, scan_mode::script);
     if (hint == script_language::powershell) {
-        powershell_text(layer->text, lf);
+        powershell_text(layer->text, lf, true);
     } else if (hint == script_language::vbscript || hint == script_language::jscript) {
-        script_text(layer->text, hint, lf);
+        script_text(layer->text, hint, lf, true);
     } else {
         guess_text(layer->text, lf);
     }

@@ -476,7 +476,7 @@ inline void analyzer::powershell_args(tool_call& call) {
                 const frame lf = layer_frame(*layer);
                 if (enter(lf)) {
                     generic_scan(layer->text, lf, scan_mode::script);
-                    powershell_text(layer->text, lf);
+                    powershell_text(layer->text, lf, true);
                 }
             }
         }

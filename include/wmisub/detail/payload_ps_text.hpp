@@ -184,7 +184,7 @@ inline void run_extracted(analyzer& a, const frame& nf, std::string_view t, std:
     return {};
 }
 
-inline void analyzer::powershell_text(std::string_view text, const frame& f) {
+inline void analyzer::powershell_text(std::string_view text, const frame& f, bool text_scanned) {
     if (!enter(f)) return;
     const span_scope spans(*this);
     const normalized_text n = normalize(text, script_language::powershell);
@@ -491,7 +491,7 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f) {
     }
     literal_commands(n, nf, done);
     decode_blobs(t, nf, h.has(kw::compression));
-    generic_scan(t, nf, scan_mode::script);
+    if (!text_scanned || t != text) generic_scan(t, nf, scan_mode::script);
 }
 
 }  // namespace detail

@@ -12,6 +12,7 @@
 #include "wmisub/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -29,6 +30,13 @@ struct scan_hit {
 };
 
 using scan_hits = std::vector<scan_hit>;
+
+// Appends a hit. The first reserves room for several: a text with one hit usually
+// has more, and growing 1, 2, 4 costs an allocation each time.
+inline void add_hit(scan_hits& out, scan_hit&& hit) {
+    if (out.capacity() == 0) out.reserve(8);
+    out.push_back(std::move(hit));
+}
 
 [[nodiscard]] constexpr bool url_stop(char c) noexcept {
     return is_space(c) || c == '"' || c == '\'' || c == '<' || c == '>' || c == '|' || c == '^' || c == '`' ||
@@ -138,15 +146,15 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
             from = e;
             continue;
         }
-        out.push_back({indicator_kind::url, b, e - b, std::string(url.substr(0, 512))});
+        add_hit(out, {indicator_kind::url, b, e - b, std::string(url.substr(0, 512))});
         if (ipv4_at(host, 0) > 0) {
             const std::size_t len = ipv4_at(host, 0);
-            out.push_back({indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()), len,
+            add_hit(out, {indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()), len,
                            std::string(host.substr(0, len))});
         } else if (!host.empty() && host[0] == '[') {
             const std::size_t close = host.find(']');
             if (close != std::string_view::npos && ipv6_at(host, 1) == close - 1) {
-                out.push_back({indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()) + 1, close - 1,
+                add_hit(out, {indicator_kind::ip_address, static_cast<std::size_t>(host.data() - s.data()) + 1, close - 1,
                                std::string(host.substr(1, close - 1))});
             }
         } else {
@@ -154,17 +162,31 @@ inline void scan_urls(std::string_view s, scan_hits& out, std::size_t cap) {
             bool numeric = name.size() >= 8;
             for (const char c : name) numeric = numeric && (is_digit(c) || c == 'x' || c == 'X' || is_hex(c));
             if (numeric && (is_digit(name[0]))) {
-                out.push_back({indicator_kind::obfuscation, b, e - b, "numeric IP address in URL host"});
+                add_hit(out, {indicator_kind::obfuscation, b, e - b, "numeric IP address in URL host"});
             }
         }
         from = e;
     }
 }
 
+// False when no address can be in s: IPv4 needs three dots between digits, IPv6 "::"
+// or seven colons. Most texts fail this, and memchr finds it out faster than the scan.
+[[nodiscard]] inline bool may_hold_ip(std::string_view s) noexcept {
+    std::size_t digit_dots = 0;
+    for (std::size_t p = s.find('.'); p != std::string_view::npos; p = s.find('.', p + 1)) {
+        if (p > 0 && p + 1 < s.size() && is_digit(s[p - 1]) && is_digit(s[p + 1]) && ++digit_dots >= 3) return true;
+    }
+    std::size_t colons = 0;
+    for (std::size_t p = s.find(':'); p != std::string_view::npos; p = s.find(':', p + 1)) {
+        if ((p + 1 < s.size() && s[p + 1] == ':') || ++colons >= 7) return true;
+    }
+    return false;
+}
+
 // IPv4 and IPv6 addresses outside URLs.
 // `out` grows only where a hit is pushed, so the cap is checked there, not for every character.
 inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
-    if (out.size() >= cap) return;
+    if (out.size() >= cap || !may_hold_ip(s)) return;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         const bool boundary = i == 0 || !char_is(s[i - 1], cc_ip_glue);  // one table lookup per character
@@ -175,7 +197,7 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
                 const bool more = end < s.size() && (is_word(s[end]) || (s[end] == '.' && end + 1 < s.size() && is_digit(s[end + 1])));
                 if (!more && !version_context(s, i)) {
                     const std::string_view ip = s.substr(i, len);
-                    if (ip != "0.0.0.0" && ip != "255.255.255.255") out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+                    if (ip != "0.0.0.0" && ip != "255.255.255.255") add_hit(out, {indicator_kind::ip_address, i, len, std::string(ip)});
                     if (out.size() >= cap) return;
                 }
                 i = end;
@@ -197,7 +219,7 @@ inline void scan_ips(std::string_view s, scan_hits& out, std::size_t cap) {
             }
             // "a::b" is more often code than an address: want a 4-digit group, three groups or a "::" edge.
             const bool plausible = longest == 4 || colons >= 3 || has_prefix(ip, "::") || ip.ends_with("::");
-            if (!more && colons >= 2 && ip != "::" && plausible) out.push_back({indicator_kind::ip_address, i, len, std::string(ip)});
+            if (!more && colons >= 2 && ip != "::" && plausible) add_hit(out, {indicator_kind::ip_address, i, len, std::string(ip)});
             if (out.size() >= cap) return;
             i = end;
             continue;
@@ -237,7 +259,7 @@ inline void scan_unc(std::string_view s, scan_hits& out, std::size_t cap) {
         const std::string path = std::string(s.substr(mark, e - mark)).substr(0, 512);
         const bool webdav = lower_host.find("@ssl") != std::string::npos || lower_host.find('@') != std::string::npos ||
                             ifind_from(path, "davwwwroot") != std::string_view::npos;
-        out.push_back({webdav ? indicator_kind::webdav_path : indicator_kind::unc_path, mark, e - mark, path});
+        add_hit(out, {webdav ? indicator_kind::webdav_path : indicator_kind::unc_path, mark, e - mark, path});
         from = e;
     }
 }
@@ -257,27 +279,99 @@ inline void scan_unc(std::string_view s, scan_hits& out, std::size_t cap) {
     return e;
 }
 
-// Paths into user-writable places, and file:stream paths.
-inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap) {
+// The first position from `from` on where a path scan_paths looks for can start:
+// the letter before a ':' (a drive), a '%' or a '$'. Skipping to it costs far
+// less per character than testing every position.
+[[nodiscard]] inline std::size_t next_path_start(std::string_view s, std::size_t from) noexcept {
+    for (std::size_t j = from; j < s.size(); ++j) {
+        const char c = s[j];
+        if (c == '%' || c == '$') return j;
+        if (c == ':' && j > from) return j - 1;  // a ':' at `from` belongs to a position already passed
+    }
+    return s.size();
+}
+
+// normalize_path results kept for reuse within one analysis. The command line's
+// program is normalized by the path scan and again when it is run; the second
+// time takes the first result instead. Only paths inside `stable` texts (which
+// outlive the memo's entries) are kept, so a key never dangles; lookups compare
+// text, so any view with the same characters finds the entry.
+struct path_memo {
+    struct entry {
+        std::string_view raw;
+        std::string norm;
+    };
+    std::array<entry, 4> entries{};
+    std::size_t count = 0;
+    std::array<std::string_view, 2> stable{};
+    std::string scratch;  // the normalized form of paths that are not kept
+
+    [[nodiscard]] bool keeps(std::string_view raw) const noexcept {
+        if (count >= entries.size()) return false;
+        for (const std::string_view t : stable) {
+            if (!t.empty() && raw.data() >= t.data() && raw.data() + raw.size() <= t.data() + t.size()) return true;
+        }
+        return false;
+    }
+    // The normalized form of raw, kept when raw is a stable text; valid until the next call.
+    const std::string& normalize(std::string_view raw) {
+        if (!keeps(raw)) {
+            normalize_path_into(raw, scratch);
+            return scratch;
+        }
+        entry& e = entries[count++];
+        e.raw = raw;
+        normalize_path_into(raw, e.norm);
+        return e.norm;
+    }
+    // normalize_path(raw), moved out of a kept entry when there is one (each entry is taken once).
+    [[nodiscard]] std::string take(std::string_view raw) {
+        for (std::size_t i = 0; i < count; ++i) {
+            entry& e = entries[i];
+            if (e.raw.data() == nullptr || e.raw != raw) continue;
+            e.raw = {};
+            return std::move(e.norm);
+        }
+        return normalize_path(raw);
+    }
+    // Forgets every entry and stable text.
+    void reset() noexcept {
+        count = 0;
+        stable = {};
+    }
+};
+
+// Paths into user-writable places, and file:stream paths. `memo`, when given,
+// normalizes the paths (keeping the program's for reuse) without allocating each time.
+inline void scan_paths(std::string_view s, scan_hits& out, std::size_t cap, path_memo* memo = nullptr) {
+    std::string own;
     auto consider = [&](std::size_t b, std::size_t e) {
         if (e <= b || out.size() >= cap) return;
         const std::string_view token = s.substr(b, std::min<std::size_t>(e - b, 1024));
-        const std::string norm = normalize_path(token);
+        if (memo == nullptr) normalize_path_into(token, own);
+        const std::string& norm = memo != nullptr ? memo->normalize(token) : own;
         if (const auto where = classify_writable(norm)) {
-            std::string detail = norm;
+            const std::string_view name = to_string(*where);
+            std::string detail;
+            detail.reserve(norm.size() + name.size() + 3);  // one allocation for "norm (name)"
+            detail += norm;
             detail += " (";
-            detail += to_string(*where);
+            detail += name;
             detail += ')';
-            out.push_back({indicator_kind::user_writable_path, b, e - b, std::move(detail)});
+            add_hit(out, {indicator_kind::user_writable_path, b, e - b, std::move(detail)});
         }
         const std::string_view stream = path_stream(token);
         if (!stream.empty() && !ieq(stream, "$data") && token.find("://") == std::string_view::npos &&
             token.find('%') == std::string_view::npos) {
-            out.push_back({indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
+            add_hit(out, {indicator_kind::alternate_data_stream, b, e - b, std::string(token)});
         }
     };
-    if (out.size() >= cap) return;
-    for (std::size_t i = 0; i + 2 < s.size(); ++i) {  // out grows only in consider(): the cap is checked after it
+    // Most texts have none of the characters a path starts at: memchr tells that fastest.
+    const bool candidates = s.find(':') != std::string_view::npos || s.find('%') != std::string_view::npos ||
+                            s.find('$') != std::string_view::npos;
+    if (out.size() >= cap || !candidates) return;
+    // out grows only in consider(): the cap is checked after it.
+    for (std::size_t i = next_path_start(s, 0); i + 2 < s.size(); i = next_path_start(s, i + 1)) {
         const char c = s[i];
         std::size_t b = std::string_view::npos;
         if (s[i + 1] == ':' && is_alpha(c) && (s[i + 2] == '\\' || s[i + 2] == '/') && (i == 0 || !is_word(s[i - 1]))) {
@@ -324,7 +418,7 @@ inline void scan_templates(std::string_view s, scan_hits& out, std::size_t cap) 
             from = p + 1;
             continue;
         }
-        out.push_back({indicator_kind::event_data_template, p, len, std::string(s.substr(p, len))});
+        add_hit(out, {indicator_kind::event_data_template, p, len, std::string(s.substr(p, len))});
         from = p + len;
     }
 }

@@ -155,13 +155,13 @@ static_assert(keywords_sorted(script_keywords), "script_keywords must be sorted"
     return {};
 }
 
-inline void analyzer::script_text(std::string_view text, script_language lang, const frame& f) {
+inline void analyzer::script_text(std::string_view text, script_language lang, const frame& f, bool text_scanned) {
     if (!enter(f)) return;
     const span_scope spans(*this);
     add_stage(to_string(lang), stage_role::script_engine, "runs script", text, f);
     if (const std::size_t enc = text.find("#@~^"); enc != std::string_view::npos) {
         emit(indicator_kind::encoded_script, f, text.data() + enc, "Script Encoder data (#@~^ ... ^#~@)");
-        generic_scan(text, f, scan_mode::script);
+        if (!text_scanned) generic_scan(text, f, scan_mode::script);
         return;
     }
     const normalized_text n = normalize(text, lang);
@@ -319,7 +319,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     }
     literal_commands(n, nf, done);
     decode_blobs(t, nf, false);
-    generic_scan(t, nf, scan_mode::script);
+    if (!text_scanned || t != text) generic_scan(t, nf, scan_mode::script);
 }
 
 }  // namespace detail

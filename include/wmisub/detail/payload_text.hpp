@@ -510,11 +510,33 @@ struct env_overrides {
     return part;
 }
 
+// True when normalize_path's component loop would copy v (the path after its root)
+// unchanged: no empty, "." or ".." component (conservatively: none starting with a
+// dot), none ending in a dot or space, no 8.3 name to expand ('~') and far fewer
+// components than the loop's limit. Most paths are like this.
+[[nodiscard]] constexpr bool is_plain_path_rest(std::string_view v) noexcept {
+    std::size_t separators = 0;
+    char prev = '\\';  // v starts a component
+    for (const char c : v) {
+        if (c == '~') return false;
+        if (c == '\\') {
+            if (prev == '\\' || prev == '.' || prev == ' ') return false;
+            ++separators;
+        } else if (c == '.' && prev == '\\') {
+            return false;
+        }
+        prev = c;
+    }
+    return (v.empty() || (prev != '\\' && prev != '.' && prev != ' ')) && separators < 200;
+}
+
 // See normalize_path in wmisub/payload.hpp. Components are appended to the
 // output as they come; `..` removes the last one, so no list is built.
 // Paths are normalized many times per analysis: short ones without variables
-// are lower-cased in a stack buffer, so only the result is allocated.
-[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+// are lower-cased in a stack buffer, and the result goes into `out`, whose
+// capacity a caller can reuse from one path to the next.
+inline void normalize_path_into(std::string_view raw, std::string& out) {
+    out.clear();
     const std::string_view s = strip_quotes(trim(raw));
     std::string expanded;
     std::array<char, 512> small;
@@ -532,9 +554,12 @@ struct env_overrides {
         const char c = src[i];
         text[i] = c == '/' ? '\\' : lc(c);
     }
-    std::string out;
     out.reserve(src.size());
     std::string_view v = take_path_root(std::string_view(text, src.size()), out);
+    if (is_plain_path_rest(v)) {
+        out.append(v);
+        return;
+    }
     const bool rooted = !out.empty();
     const std::size_t root = out.size();
     std::size_t count = 0;
@@ -563,6 +588,12 @@ struct env_overrides {
         out.append(long_folder_name(part));
         ++count;
     }
+}
+
+// normalize_path_into with a fresh string.
+[[nodiscard]] inline std::string normalize_path(std::string_view raw) {
+    std::string out;
+    normalize_path_into(raw, out);
     return out;
 }
 
@@ -656,42 +687,68 @@ inline constexpr std::array<std::string_view, 22> windows_writable_dirs = {
     "windows\\system32\\wbem\\logs\\",
 };
 
-// classify_writable tests the "windows\\" prefix once before this list.
+// classify_writable tests the "windows\\" prefix once before this list, then the letter after it.
 [[nodiscard]] constexpr bool windows_writable_dirs_prefixed() noexcept {
     for (std::string_view d : windows_writable_dirs) {
-        if (!has_prefix(d, "windows\\")) return false;
+        if (!has_prefix(d, "windows\\") || d.size() <= 8) return false;
     }
     return true;
 }
-static_assert(windows_writable_dirs_prefixed(), "windows_writable_dirs entries must start with windows\\");
+static_assert(windows_writable_dirs_prefixed(), "windows_writable_dirs entries must start with windows\\ and go on");
+
+// Which profile a path below a profiles folder is in; `after` follows "users\\".
+[[nodiscard]] inline std::optional<writable_location> classify_profile_path(std::string_view after) noexcept {
+    const std::size_t slash = after.find('\\');
+    if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
+    const std::string_view user = after.substr(0, slash);
+    if (user == "public") return writable_location::public_profile;
+    if (user == "all users") return writable_location::program_data;
+    if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
+    return writable_location::user_profile;
+}
+
+// A path below "windows\\" that users can write to: Temp or one of windows_writable_dirs.
+[[nodiscard]] inline std::optional<writable_location> classify_windows_path(std::string_view rest) noexcept {
+    if (has_prefix(rest, "windows\\temp\\")) return writable_location::windows_temp;
+    // Entries differ mostly in the letter after "windows\\": compare it before the whole prefix.
+    const char after_windows = rest.size() > 8 ? rest[8] : '\0';
+    for (std::string_view dir : windows_writable_dirs) {
+        if (dir[8] == after_windows && prefix_equal(rest, dir)) return writable_location::windows_writable;
+    }
+    return std::nullopt;
+}
 
 // Where a normalized path points if ordinary users can write there.
 [[nodiscard]] inline std::optional<writable_location> classify_writable(std::string_view normalized) noexcept {
     if (has_prefix(normalized, "\\\\")) return std::nullopt;
     if (has_prefix(normalized, "%temp%") || has_prefix(normalized, "%tmp%")) return writable_location::temp;
     const std::string_view rest = below_drive(normalized);
-    for (std::string_view profiles : {std::string_view("users\\"), std::string_view("documents and settings\\")}) {
-        if (!prefix_equal(rest, profiles)) continue;
-        const std::string_view after = rest.substr(profiles.size());
-        const std::size_t slash = after.find('\\');
-        if (slash == std::string_view::npos) return std::nullopt;  // the profile folder itself
-        const std::string_view user = after.substr(0, slash);
-        if (user == "public") return writable_location::public_profile;
-        if (user == "all users") return writable_location::program_data;
-        if (user == "default" || user == "default user" || user == "defaultapppool") return std::nullopt;
-        return writable_location::user_profile;
+    // The locations' first letters tell them apart: test only the prefixes that can match.
+    switch (rest.empty() ? '\0' : rest.front()) {
+    case 'u':
+        if (has_prefix(rest, "users\\")) return classify_profile_path(rest.substr(6));
+        break;
+    case 'd':
+        if (has_prefix(rest, "documents and settings\\")) return classify_profile_path(rest.substr(23));
+        break;
+    case 'w':
+        if (has_prefix(rest, "windows\\")) return classify_windows_path(rest);
+        break;
+    case 'p':
+        if (has_prefix(rest, "programdata\\")) return writable_location::program_data;
+        if (has_prefix(rest, "perflogs\\")) return writable_location::perflogs;
+        break;
+    case '$':
+        if (has_prefix(rest, "$recycle.bin\\")) return writable_location::recycle_bin;
+        break;
+    case 'r':
+        if (has_prefix(rest, "recycler\\")) return writable_location::recycle_bin;
+        break;
+    case 't':
+        if (has_prefix(rest, "temp\\") || has_prefix(rest, "tmp\\")) return writable_location::root_temp;
+        break;
+    default: break;
     }
-    // Every Windows entry starts with "windows\\": most paths skip the list at once.
-    if (has_prefix(rest, "windows\\")) {
-        if (has_prefix(rest, "windows\\temp\\")) return writable_location::windows_temp;
-        for (std::string_view dir : windows_writable_dirs) {
-            if (prefix_equal(rest, dir)) return writable_location::windows_writable;
-        }
-    }
-    if (has_prefix(rest, "programdata\\")) return writable_location::program_data;
-    if (has_prefix(rest, "perflogs\\")) return writable_location::perflogs;
-    if (has_prefix(rest, "$recycle.bin\\") || has_prefix(rest, "recycler\\")) return writable_location::recycle_bin;
-    if (has_prefix(rest, "temp\\") || has_prefix(rest, "tmp\\")) return writable_location::root_temp;
     return std::nullopt;
 }
 
