@@ -1117,6 +1117,18 @@ TEST_CASE("limits: decoded bytes are bounded") {
     CHECK(total <= 1500);
 }
 
+TEST_CASE("limits: a cmd line whose variables re-expand themselves stays bounded") {
+    // Each `set y=!y!!y!%y%%y%` quadruples y when the line is expanded again; unbounded,
+    // forty of them never finish. Found by fuzz_payload.
+    std::string line = "cmd.exe /V:ON /c \"set y=ab";
+    for (int i = 0; i < 40; ++i) line += "&set y=!y!!y!%y%%y%";
+    line += "&call %y%\"";
+    const auto r = wmisub::analyze_command_line(line, {}, {});
+    CHECK(r.truncated);
+    CHECK_KIND(r, obfuscation);  // "command built from variables set in the same line"
+    for (const auto& s : r.chain) CHECK(s.command.size() <= wmisub::payload_options{}.excerpt_bytes);
+}
+
 TEST_CASE("limits: indicators, stages and layers are capped and reported") {
     std::string many;
     for (int i = 0; i < 2000; ++i) many += "http://h" + std::to_string(i) + ".example/ ";

@@ -12919,8 +12919,11 @@ namespace detail {
 }
 
 // Plain (non-regex) replacement of every occurrence; case-insensitive for PowerShell's -replace.
-[[nodiscard]] inline std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase) {
-    if (from.empty()) return std::string(s);
+// `s` with every `from` replaced by `to`, cut at `limit` bytes (a replacement
+// longer than what it replaces must not grow the text without bound).
+[[nodiscard]] inline std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase,
+                                             std::size_t limit = std::string::npos) {
+    if (from.empty()) return std::string(s.substr(0, limit));
     std::string out;
     std::size_t pos = 0;
     for (;;) {
@@ -12929,8 +12932,10 @@ namespace detail {
         out.append(s.substr(pos, hit - pos));
         out.append(to);
         pos = hit + from.size();
+        if (out.size() >= limit) break;
     }
-    out.append(s.substr(pos));
+    if (out.size() < limit) out.append(s.substr(pos));
+    if (out.size() > limit) out.resize(limit);
     return out;
 }
 
@@ -14167,6 +14172,7 @@ public:
                                    const frame* exe_frame, bool top);
     void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
     const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
+    std::string expand_set_variables(std::string_view command, const env_overrides& vars);
     void run_tool(tool_call& call);
     void cmd_args(tool_call& call);
     void powershell_args(tool_call& call);
@@ -14659,6 +14665,23 @@ inline void analyzer::cmd_script(std::string_view text, const frame& f, env_over
     }
 }
 
+// The command with the variables set earlier in the line expanded (%x% and
+// delayed !x!). Values may name variables again, so each step is capped: a
+// line that re-expands itself grows at most to the limit and is marked truncated.
+inline std::string analyzer::expand_set_variables(std::string_view command, const env_overrides& vars) {
+    const std::size_t limit = std::min(opt.max_layer_bytes, command.size() * 4 + 4096);
+    std::string expanded = expand_env(command, &vars);
+    for (const auto& [var, value] : vars.vars) {
+        if (expanded.size() > limit) break;
+        expanded = replace_all(expanded, "!" + var + "!", value, true, limit + 1);
+    }
+    if (expanded.size() > limit) {
+        expanded.resize(utf8_prefix(expanded, limit).size());
+        out.truncated = true;
+    }
+    return expanded;
+}
+
 inline const tool_entry* analyzer::cmd_command(std::string_view text, const frame& f, env_overrides& vars) {
     const cmd_redirects redirects = parse_redirects(text);
     std::size_t cut = text.size();
@@ -14692,8 +14715,7 @@ inline const tool_entry* analyzer::cmd_command(std::string_view text, const fram
 
     // Variables set earlier in the same line (DOSfuscation: set x=...&&call %x%).
     if (!vars.vars.empty() && (cmdpart.find('%') != std::string_view::npos || cmdpart.find('!') != std::string_view::npos)) {
-        std::string expanded = expand_env(cmdpart, &vars);
-        for (const auto& [var, value] : vars.vars) expanded = replace_all(expanded, "!" + var + "!", value, true);
+        std::string expanded = expand_set_variables(cmdpart, vars);
         if (expanded != cmdpart && enter(c)) {
             const frame t = temp_frame(f, cmdpart.data());
             emit(indicator_kind::obfuscation, f, cmdpart.data(), "command built from variables set in the same line");

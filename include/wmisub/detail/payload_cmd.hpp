@@ -44,6 +44,23 @@ inline void analyzer::cmd_script(std::string_view text, const frame& f, env_over
     }
 }
 
+// The command with the variables set earlier in the line expanded (%x% and
+// delayed !x!). Values may name variables again, so each step is capped: a
+// line that re-expands itself grows at most to the limit and is marked truncated.
+inline std::string analyzer::expand_set_variables(std::string_view command, const env_overrides& vars) {
+    const std::size_t limit = std::min(opt.max_layer_bytes, command.size() * 4 + 4096);
+    std::string expanded = expand_env(command, &vars);
+    for (const auto& [var, value] : vars.vars) {
+        if (expanded.size() > limit) break;
+        expanded = replace_all(expanded, "!" + var + "!", value, true, limit + 1);
+    }
+    if (expanded.size() > limit) {
+        expanded.resize(utf8_prefix(expanded, limit).size());
+        out.truncated = true;
+    }
+    return expanded;
+}
+
 inline const tool_entry* analyzer::cmd_command(std::string_view text, const frame& f, env_overrides& vars) {
     const cmd_redirects redirects = parse_redirects(text);
     std::size_t cut = text.size();
@@ -77,8 +94,7 @@ inline const tool_entry* analyzer::cmd_command(std::string_view text, const fram
 
     // Variables set earlier in the same line (DOSfuscation: set x=...&&call %x%).
     if (!vars.vars.empty() && (cmdpart.find('%') != std::string_view::npos || cmdpart.find('!') != std::string_view::npos)) {
-        std::string expanded = expand_env(cmdpart, &vars);
-        for (const auto& [var, value] : vars.vars) expanded = replace_all(expanded, "!" + var + "!", value, true);
+        std::string expanded = expand_set_variables(cmdpart, vars);
         if (expanded != cmdpart && enter(c)) {
             const frame t = temp_frame(f, cmdpart.data());
             emit(indicator_kind::obfuscation, f, cmdpart.data(), "command built from variables set in the same line");

@@ -479,6 +479,7 @@ public:
                                    const frame* exe_frame, bool top);
     void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
     const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
+    std::string expand_set_variables(std::string_view command, const env_overrides& vars);
     void run_tool(tool_call& call);
     void cmd_args(tool_call& call);
     void powershell_args(tool_call& call);

@@ -86,8 +86,11 @@ namespace detail {
 }
 
 // Plain (non-regex) replacement of every occurrence; case-insensitive for PowerShell's -replace.
-[[nodiscard]] inline std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase) {
-    if (from.empty()) return std::string(s);
+// `s` with every `from` replaced by `to`, cut at `limit` bytes (a replacement
+// longer than what it replaces must not grow the text without bound).
+[[nodiscard]] inline std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase,
+                                             std::size_t limit = std::string::npos) {
+    if (from.empty()) return std::string(s.substr(0, limit));
     std::string out;
     std::size_t pos = 0;
     for (;;) {
@@ -96,8 +99,10 @@ namespace detail {
         out.append(s.substr(pos, hit - pos));
         out.append(to);
         pos = hit + from.size();
+        if (out.size() >= limit) break;
     }
-    out.append(s.substr(pos));
+    if (out.size() < limit) out.append(s.substr(pos));
+    if (out.size() > limit) out.resize(limit);
     return out;
 }
 
