@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 using namespace wmisub;
 
@@ -203,6 +204,40 @@ TEST_CASE("the same object read from two sources binds in every copy") {
     CHECK(g.in_state(subscription_state::bound).size() == 2);
     CHECK(g.in_state(subscription_state::orphan_filter).empty());
     CHECK_FALSE(g.truncated());
+}
+
+TEST_CASE("lookup keys read in place equal those of the parsed path") {
+    const std::vector<std::string> references = {
+        R"(__EventFilter.Name="F")",       R"(\\.\ROOT\Subscription:__eventfilter='F')",
+        R"(//./root/subscription:C="F")",  R"(\\localhost\root\subscription:C.Name="It's")",
+        "C.Name=\"\xc3\x84\"",              R"(\\remote\root\subscription:C.Name="F")",
+        R"(C.Name="a\"b")",               R"(C.B="2",A="1")",
+        R"(C.Name="x:C.K=\"v\"")",       "not a path",
+    };
+    detail::local_key_builder keys;  // shared, so its kept prefix is exercised too
+    for (const std::string& text : references) {
+        for (const char* binding_namespace : {"root\\subscription", "//./ROOT/cimv2/", "\\\\host\\root"}) {
+            INFO("reference: " << text << " in " << binding_namespace);
+            std::string why;
+            const auto fast = detail::reference_key(text, binding_namespace, keys, why);
+            std::string slow_why;
+            const auto slow = detail::parsed_reference_key(text, binding_namespace, slow_why);
+            REQUIRE(fast.has_value() == slow.has_value());
+            if (fast) CHECK(*fast == *slow);
+            CHECK(why == slow_why);
+        }
+    }
+}
+
+TEST_CASE("the identity index groups equal keys in the order they were added") {
+    detail::identity_index index;
+    for (std::size_t i = 0; i < 100; ++i) index.add(std::to_string(i % 7), i);
+    index.finish();
+    const auto threes = index.find("3");
+    REQUIRE(threes.size() == 14);  // 3, 10, ..., 94
+    for (std::size_t i = 0; i < threes.size(); ++i) CHECK(threes[i] == 3 + 7 * i);
+    CHECK(index.find("7").empty());
+    CHECK(detail::identity_index{}.find("3").empty());
 }
 
 #ifdef WMISUB_TEST_HAS_CORPUS

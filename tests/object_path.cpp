@@ -422,3 +422,34 @@ TEST_CASE("object_path: hand-built paths") {
     CHECK(wmisub::to_string(p) == R"(__EventFilter.Name="F")");  // a server needs a namespace
     CHECK(p.find_key("name") == &p.keys[0]);
 }
+
+TEST_CASE("object_path: the allocation-free reader agrees with the parser where it answers") {
+    const std::vector<std::string> answered = {
+        R"(__EventFilter.Name="F")",
+        R"(\\.\root\subscription:__EventFilter.Name="F")",
+        R"(//LOCALHOST/Root/Sub-NS:C.Key='it"s')",
+        R"(\root\subscription:CommandLineEventConsumer="a b")",
+        R"(root:C.Name="")",
+    };
+    for (const std::string& text : answered) {
+        INFO("input: " << text);
+        const auto simple = wmisub::detail::opath_read_simple(text);
+        REQUIRE(simple.has_value());
+        const object_path parsed = must_parse(text);
+        CHECK(simple->server == parsed.server);
+        std::string ns(simple->namespace_path);
+        for (char& c : ns) c = c == '/' ? '\\' : c;
+        CHECK(ns == parsed.namespace_path);
+        CHECK(simple->class_name == parsed.class_name);
+        REQUIRE(parsed.keys.size() == 1);
+        CHECK(parsed.keys.front().kind == key_value_kind::string);
+        CHECK(simple->value == parsed.keys.front().value);
+    }
+    // Spaces, escapes, several keys, numbers, nested references and errors are left to the parser.
+    for (const char* text : {R"( C.Name="F")", R"(C.Name = "F")", R"(C.Name="a\"b")", R"(C.A="1",B="2")", "C.Name=1",
+                             "C=@", R"(C.Name="x:C.K=\"v\"")", R"(C.Name="F)", R"(C.Name="F"x)", R"(root\:C="F")",
+                             R"(\\.:C="F")", R"(root :C="F")", "C", R"(Bad-Class="F")"}) {
+        INFO("input: " << text);
+        CHECK_FALSE(wmisub::detail::opath_read_simple(text).has_value());
+    }
+}

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <limits>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -122,10 +123,21 @@ struct opath_mode {
     bool check_nested = true;   // re-parse string values to enforce WMISUB_MAX_NESTING
 };
 
+// True when text holds one of a few chars: find_first_of, but a plain loop
+// (libstdc++ calls memchr on the set for every character).
+[[nodiscard]] constexpr bool opath_has_any_of(std::string_view text, std::string_view chars) noexcept {
+    for (const char c : text) {
+        for (const char wanted : chars) {
+            if (c == wanted) return true;
+        }
+    }
+    return false;
+}
+
 // A reference names a namespace (`:`), keys or a singleton (`=`); a value with
 // neither is plain text, and most key values are, so this spares a parse.
 [[nodiscard]] constexpr bool opath_could_be_reference(std::string_view text) noexcept {
-    return text.find_first_of("=:") != std::string_view::npos;
+    return opath_has_any_of(text, "=:");
 }
 
 // What a string value turned out to be when parsed as a path.
@@ -468,32 +480,38 @@ inline void opath_append_canonical(std::string& out, const object_path& p, std::
 inline void opath_append_canonical_as(std::string& out, const object_path& p, std::size_t depth, std::string_view server,
                                       std::string_view namespace_path);
 
-// The canonical text of one key value. A string that is a reference is
-// canonicalised as a path, relative ones placed in the namespace of the path
-// holding them (that is where WMI looks them up).
-inline void opath_append_canonical_value(std::string& out, const path_key& key, const object_path& holder,
-                                         std::size_t depth) {
-    if (key.kind != key_value_kind::string) {
-        append_folded(out, key.value);
-        return;
-    }
-    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING) && opath_could_be_reference(key.value)) {
-        auto nested = opath_parser(key.value, opath_mode{depth + 1, false, false}).run();
+// The canonical text of a string key value. A string that is a reference is
+// canonicalised as a path, relative ones placed in holder_namespace, the
+// namespace of the path holding them (that is where WMI looks them up).
+inline void opath_append_canonical_string(std::string& out, std::string_view value, std::string_view holder_namespace,
+                                          std::size_t depth) {
+    if (depth < static_cast<std::size_t>(WMISUB_MAX_NESTING) && opath_could_be_reference(value)) {
+        auto nested = opath_parser(value, opath_mode{depth + 1, false, false}).run();
         if (nested && opath_is_reference(*nested)) {
-            if (nested->namespace_path.empty()) nested->namespace_path = holder.namespace_path;
+            if (nested->namespace_path.empty()) nested->namespace_path = holder_namespace;
             std::string inner;
             opath_append_canonical(inner, *nested, depth + 1);
             opath_append_quoted(out, inner);
             return;
         }
     }
-    if (key.value.find_first_of("\"\\") != std::string_view::npos) {
-        opath_append_quoted(out, fold_case(key.value));
+    if (opath_has_any_of(value, "\"\\")) {
+        opath_append_quoted(out, fold_case(value));
         return;
     }
     out += '"';  // nothing to escape: fold straight into place
-    append_folded(out, key.value);
+    append_folded(out, value);
     out += '"';
+}
+
+// The canonical text of one key value: integers and booleans as printed, strings as above.
+inline void opath_append_canonical_value(std::string& out, const path_key& key, const object_path& holder,
+                                         std::size_t depth) {
+    if (key.kind != key_value_kind::string) {
+        append_folded(out, key.value);
+        return;
+    }
+    opath_append_canonical_string(out, key.value, holder.namespace_path, depth);
 }
 
 [[nodiscard]] inline std::string opath_canonical_value(const path_key& key, const object_path& holder, std::size_t depth) {
@@ -557,6 +575,85 @@ inline void opath_append_canonical_as(std::string& out, const object_path& p, st
     } else if (!p.keys.empty()) {
         opath_append_canonical_keys(out, p, depth);
     }
+}
+
+// The parts of a reference spelled the way WMI and most tools write one:
+// `[\\server\ns\ns:]Class.Key="v"` or `Class='v'`: one quoted key, no spaces
+// outside the quotes, no backslash in the value, and a value that cannot be a
+// nested reference. Views into the text; separators of either kind kept.
+struct opath_simple_reference {
+    std::string_view server;          // empty when absent
+    std::string_view namespace_path;  // empty when relative
+    std::string_view class_name;
+    std::string_view value;           // the key value: no escapes, so the text between the quotes
+};
+
+// Advances over `name(sep name)*` of namespace names; false when a name is empty.
+[[nodiscard]] constexpr bool opath_skip_namespace_names(std::string_view text, std::size_t& pos) noexcept {
+    while (true) {
+        const std::size_t begin = pos;
+        while (pos < text.size() && opath_is_namespace_char(text[pos])) ++pos;
+        if (pos == begin) return false;
+        if (pos == text.size() || !opath_is_separator(text[pos])) return true;
+        ++pos;
+    }
+}
+
+// Reads the `[\\server\]ns:` prefix, if any; false when the text does not fit the simple form.
+[[nodiscard]] constexpr bool opath_read_simple_prefix(std::string_view text, std::size_t& pos,
+                                                      opath_simple_reference& out) noexcept {
+    const auto at = [text](std::size_t i) { return i < text.size() ? text[i] : '\0'; };
+    std::size_t names = 0;
+    if (opath_is_separator(at(0)) && opath_is_separator(at(1))) {
+        pos = 2;
+        while (opath_is_server_char(at(pos))) ++pos;
+        out.server = text.substr(2, pos - 2);
+        if (out.server.empty() || !opath_is_separator(at(pos))) return false;
+        names = ++pos;
+    } else if (opath_is_separator(at(0))) {
+        names = pos = 1;
+    } else {
+        std::size_t end = 0;
+        while (opath_is_namespace_char(at(end))) ++end;
+        if (end == 0 || (!opath_is_separator(at(end)) && at(end) != ':')) return true;  // no namespace
+    }
+    if (!opath_skip_namespace_names(text, pos) || at(pos) != ':') return false;
+    out.namespace_path = text.substr(names, pos - names);
+    ++pos;
+    return true;
+}
+
+// The parts of text when it has the simple form, read without allocating;
+// nullopt otherwise. Where it answers, parse_object_path gives a path with
+// exactly these parts (namespace names joined by `\`) and one string key.
+[[nodiscard]] constexpr std::optional<opath_simple_reference> opath_read_simple(std::string_view text) noexcept {
+    if (text.size() > WMISUB_MAX_OBJECT_PATH_BYTES) return std::nullopt;
+    opath_simple_reference out;
+    std::size_t pos = 0;
+    if (!opath_read_simple_prefix(text, pos, out)) return std::nullopt;
+    const auto name_end = [text](std::size_t from) {
+        if (from >= text.size() || !opath_is_name_start(text[from])) return from;
+        while (from < text.size() && opath_is_name_char(text[from])) ++from;
+        return from;
+    };
+    const std::size_t class_end = name_end(pos);
+    if (class_end == pos) return std::nullopt;
+    out.class_name = text.substr(pos, class_end - pos);
+    pos = class_end;
+    if (pos < text.size() && text[pos] == '.') {
+        const std::size_t key_end = name_end(pos + 1);
+        if (key_end == pos + 1) return std::nullopt;
+        pos = key_end;
+    }
+    if (pos + 1 >= text.size() || text[pos] != '=') return std::nullopt;
+    const char quote = text[pos + 1];
+    if (quote != '"' && quote != '\'') return std::nullopt;
+    const std::size_t close = text.find(quote, pos + 2);
+    // Unterminated, or more follows the value.
+    if (close == std::string_view::npos || close + 1 != text.size()) return std::nullopt;
+    out.value = text.substr(pos + 2, close - pos - 2);
+    if (opath_has_any_of(out.value, "\\=:")) return std::nullopt;
+    return out;
 }
 
 }  // namespace detail

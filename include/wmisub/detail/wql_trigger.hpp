@@ -145,7 +145,9 @@ private:
     }
 
     void collect_conditions() {
-        out_.conditions.reserve(q_.nodes.size());
+        std::size_t count = 0;  // exactly, as the analysis is kept for the filter's lifetime
+        for_each_condition([&count](condition_context, const wql_node_ref&) { ++count; });
+        out_.conditions.reserve(count);
         for_each_condition([&](condition_context context, const wql_node_ref& n) {
             // Strings constructed in place: assigning to empty ones takes libstdc++'s slower path.
             const std::string_view op = n.kind == wql_node_kind::compare ? to_string(n.op)
