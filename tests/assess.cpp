@@ -73,7 +73,18 @@ TEST_CASE("findings carry rule, severity, title, techniques and evidence, highes
     REQUIRE(results.size() == 1);
     const assessment& a = results[0];
     REQUIRE_FALSE(a.findings.empty());
-    for (std::size_t i = 1; i < a.findings.size(); ++i) CHECK(a.findings[i - 1].severity >= a.findings[i].severity);
+    // Highest severity first; among equals, the catalog's order.
+    const rule_catalog catalog = rule_catalog::builtin();
+    const auto& rules = catalog.rules();
+    const auto catalog_position = [&](const finding& f) {
+        return std::find_if(rules.begin(), rules.end(), [&](const auto& r) { return r->id == f.id(); }) - rules.begin();
+    };
+    for (std::size_t i = 1; i < a.findings.size(); ++i) {
+        CHECK(a.findings[i - 1].severity >= a.findings[i].severity);
+        if (a.findings[i - 1].severity == a.findings[i].severity) {
+            CHECK(catalog_position(a.findings[i - 1]) < catalog_position(a.findings[i]));
+        }
+    }
     bool boot = false;
     for (const finding& f : a.findings) {
         CHECK_FALSE(f.title().empty());

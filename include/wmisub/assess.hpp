@@ -150,8 +150,7 @@ public:
         a.facts = gather_facts(graph, entry, *policy_);
         a.findings.clear();
         for (const active_rule& active : rules_) add_finding(a, active);
-        std::stable_sort(a.findings.begin(), a.findings.end(),
-                         [](const finding& x, const finding& y) { return x.severity > y.severity; });
+        order_by_severity(a.findings);
         a.risk = score_findings(a.findings);
         if (!a.facts.builtin.empty()) {
             // Windows' own content: capped, since its behaviour is known.
@@ -167,6 +166,15 @@ private:
         const std::shared_ptr<const rule>* shared;
         std::optional<severity> forced;
     };
+
+    // Highest severity first, catalog order among equals. An insertion sort:
+    // there are a handful of findings, and std::stable_sort allocates a buffer.
+    static void order_by_severity(std::vector<finding>& findings) {
+        const auto higher = [](const finding& x, const finding& y) { return x.severity > y.severity; };
+        for (auto next = findings.begin(); next != findings.end(); ++next) {
+            std::rotate(std::upper_bound(findings.begin(), next, *next, higher), next, next + 1);
+        }
+    }
 
     static void add_finding(assessment& a, const active_rule& active) {
         const rule& r = **active.shared;
