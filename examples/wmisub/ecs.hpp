@@ -89,7 +89,7 @@ struct ecs_context {
                  {"risk_score", a.risk.score}}},
                {"rule",
                 {{"id", fi.id()}, {"name", fi.title()}, {"ruleset", "wmisub"}, {"version", WMISUB_VERSION_STRING}}},
-               {"threat", ecs_threat(fi.techniques)}};
+               {"threat", ecs_threat(fi.techniques())}};
     if (!ctx.host.empty()) line["host"] = {{"name", ctx.host}};
     line["observer"] = {{"product", "wmisub"}, {"type", "scanner"}, {"version", WMISUB_VERSION_STRING}};
     line["wmisub"] = {{"finding", {{"severity", wmisub::to_string(fi.severity)}, {"evidence", evidence}}},
