@@ -12,7 +12,12 @@ set(WMISUB_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
     CACHE STRING "Where wmisub.pc is installed, relative to the prefix")
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/wmisub" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-        FILES_MATCHING PATTERN "*.hpp")
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.inl")
+
+# The compiled mode travels as source: wmisubConfig.cmake builds wmisub::wmisub_compiled from the
+# installed implementation unit in the consumer's own build, with the consumer's compiler and flags.
+install(FILES "${PROJECT_SOURCE_DIR}/src/wmisub.cpp" DESTINATION "${WMISUB_INSTALL_CMAKEDIR}/src")
+install(FILES "${CMAKE_CURRENT_LIST_DIR}/wmisubCompiled.cmake" DESTINATION "${WMISUB_INSTALL_CMAKEDIR}")
 
 install(TARGETS wmisub EXPORT wmisubTargets)
 install(EXPORT wmisubTargets NAMESPACE wmisub:: DESTINATION "${WMISUB_INSTALL_CMAKEDIR}")

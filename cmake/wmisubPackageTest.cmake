@@ -7,7 +7,7 @@
 #   -DMODE=project   -DSOURCE_DIR= -DBINARY_DIR= -DGENERATOR= [-DMAKE_PROGRAM= -DPLATFORM= -DTOOLSET=]
 #                    -DCXX= [-DCONFIG= -DPREFIX= -DWMISUB_SOURCE_DIR=]
 #       configure, build and ctest a consumer project from scratch
-#   -DMODE=compile   -DCXX= -DSOURCE= -DBINARY_DIR= [-DFLAGS=a|b|c]
+#   -DMODE=compile   -DCXX= -DSOURCE=a.cpp[|b.cpp] -DBINARY_DIR= [-DFLAGS=a|b|c]
 #                    [-DPKG_CONFIG= -DPKG_CONFIG_DIR= -DVERSION=]
 #       compile SOURCE with one compiler call (flags from FLAGS and, with PKG_CONFIG, from
 #       `pkg-config --cflags wmisub` with PKG_CONFIG_PATH=PKG_CONFIG_DIR), then run the program
@@ -76,7 +76,8 @@ elseif(MODE STREQUAL "compile")
         list(APPEND flags ${cflags} "-DWMISUB_EXPECTED_VERSION=\"${modversion}\"")
     endif()
     set(program "${BINARY_DIR}/app${CMAKE_EXECUTABLE_SUFFIX}")
-    run("${CXX}" ${flags} "${SOURCE}" -o "${program}")
+    string(REPLACE "|" ";" sources "${SOURCE}")
+    run("${CXX}" ${flags} ${sources} -o "${program}")
     run("${program}")
 
 else()

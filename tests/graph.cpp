@@ -206,6 +206,7 @@ TEST_CASE("the same object read from two sources binds in every copy") {
     CHECK_FALSE(g.truncated());
 }
 
+#if WMISUB_HEADER_ONLY  // the key builders are internals defined only where the implementation is compiled
 TEST_CASE("lookup keys read in place equal those of the parsed path") {
     const std::vector<std::string> references = {
         R"(__EventFilter.Name="F")",       R"(\\.\ROOT\Subscription:__eventfilter='F')",
@@ -228,6 +229,7 @@ TEST_CASE("lookup keys read in place equal those of the parsed path") {
         }
     }
 }
+#endif
 
 TEST_CASE("the identity index groups equal keys in the order they were added") {
     detail::identity_index index;

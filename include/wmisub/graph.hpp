@@ -8,12 +8,9 @@
 
 #include "wmisub/config.hpp"
 #include "wmisub/model.hpp"
-#include "wmisub/object_path.hpp"
 #include "wmisub/result.hpp"
-#include "wmisub/text.hpp"
-#include "wmisub/wql.hpp"
+#include "wmisub/wql/query.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,7 +19,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <variant>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -63,72 +59,8 @@ inline constexpr std::size_t max_entries_per_binding = 256;
 
 namespace detail {
 
-// The namespace within one machine, as a view of ns: no `\\server` prefix and
-// no leading or trailing separator; separators stay as written (either kind).
-[[nodiscard]] constexpr std::string_view local_namespace(std::string_view ns) noexcept {
-    if (ns.size() >= 2 && opath_is_separator(ns[0]) && opath_is_separator(ns[1])) {
-        const std::size_t end_of_server = ns.find_first_of("\\/", 2);
-        ns = end_of_server == std::string_view::npos ? std::string_view{} : ns.substr(end_of_server);
-    }
-    while (!ns.empty() && opath_is_separator(ns.front())) ns.remove_prefix(1);
-    while (!ns.empty() && opath_is_separator(ns.back())) ns.remove_suffix(1);
-    return ns;
-}
-
-// `//./ROOT/Subscription/` and `\\.\root\subscription` name the same namespace.
-[[nodiscard]] inline std::string normalize_namespace(std::string_view ns) {
-    std::string out(local_namespace(ns));
-    std::replace(out.begin(), out.end(), '/', '\\');
-    return out;
-}
-
-// Lookup key of an object identity inside one machine: identity_key() of the
-// path with no server and its namespace normalised, built without a copy.
-[[nodiscard]] inline std::string local_identity_key(const object_path& path) {
-    std::string out;
-    out.reserve(path.namespace_path.size() + path.class_name.size() + 48);
-    opath_append_canonical_as(out, path, 0, {}, normalize_namespace(path.namespace_path));
-    return out;
-}
-
-// Builds local_identity_key() of paths `ns:class_name.Key="value"` with one
-// string key, straight from the parts (a single key's name is implied by the
-// class, so it is not needed), one after another in one buffer. Objects of one
-// kind mostly share a namespace and class, so the folded `ns:class=` prefix is
-// kept while the next key spells them the same.
-class local_key_builder {
-public:
-    // The key, valid until the next call. holder_namespace is where a value
-    // that is itself a relative reference is placed, as object_path::namespace_path is.
-    [[nodiscard]] std::string_view build(std::string_view ns, std::string_view class_name, std::string_view value,
-                                         std::string_view holder_namespace) {
-        if (ns != ns_ || class_name != class_) {
-            ns_.assign(ns);
-            class_.assign(class_name);
-            key_.clear();
-            opath_append_folded_namespace(key_, local_namespace(ns));
-            if (!key_.empty()) key_ += ':';
-            append_folded(key_, class_name);
-            key_ += '=';
-            prefix_length_ = key_.size();
-        }
-        key_.resize(prefix_length_);
-        opath_append_canonical_string(key_, value, holder_namespace, 0);
-        return key_;
-    }
-    // Keeps a key built some other way, valid until the next call.
-    [[nodiscard]] std::string_view keep(std::string key) {
-        other_ = std::move(key);
-        return other_;
-    }
-
-private:
-    std::string ns_;     // the spelling the prefix was built from
-    std::string class_;
-    std::string key_ = "=";  // the prefix of ("", "") until the first build
-    std::size_t prefix_length_ = 1;
-    std::string other_;
-};
+// Builds lookup keys of object paths (impl/graph.inl).
+class local_key_builder;
 
 // Identity keys of objects, to the indices holding them: an open-addressing
 // hash table of distinct keys over one buffer of key text, so building and
@@ -141,36 +73,9 @@ public:
         text_ += key;
     }
     // Groups equal keys, indices in snapshot order; call once after the last add and before any find.
-    void finish() {
-        std::size_t capacity = 16;
-        while (capacity < 2 * added_.size()) capacity *= 2;
-        slots_.assign(capacity, no_group);
-        groups_.reserve(added_.size());
-        std::vector<std::size_t> group_of(added_.size());
-        for (std::size_t i = 0; i < added_.size(); ++i) group_of[i] = group_for(added_[i]);
-        std::size_t next = 0;  // prefix sums: where each group's indices start
-        for (group& g : groups_) {
-            g.first = next;
-            next += g.count;
-            g.count = 0;
-        }
-        indices_.resize(added_.size());
-        for (std::size_t i = 0; i < added_.size(); ++i) {
-            group& g = groups_[group_of[i]];
-            indices_[g.first + g.count++] = added_[i].index;
-        }
-        added_ = {};
-    }
+    void finish();
     // The indices with this key, in snapshot order; empty when none.
-    [[nodiscard]] std::span<const std::size_t> find(std::string_view key) const noexcept {
-        if (slots_.empty()) return {};
-        const std::size_t h = hash(key);
-        for (std::size_t slot = h & (slots_.size() - 1);; slot = (slot + 1) & (slots_.size() - 1)) {
-            if (slots_[slot] == no_group) return {};
-            const group& g = groups_[slots_[slot]];
-            if (g.hash == h && key_of(g.key) == key) return {indices_.data() + g.first, g.count};
-        }
-    }
+    [[nodiscard]] std::span<const std::size_t> find(std::string_view key) const noexcept;
     // True when no key was indexed (after finish()).
     [[nodiscard]] bool empty() const noexcept { return indices_.empty(); }
 
@@ -196,22 +101,7 @@ private:
         return std::string_view(text_).substr(span.offset, span.length);
     }
     // The group of an added key, created on first sight; counts the key in it.
-    std::size_t group_for(const added_key& a) {
-        const std::string_view key = key_of(a.key);
-        const std::size_t h = hash(key);
-        std::size_t slot = h & (slots_.size() - 1);
-        while (slots_[slot] != no_group) {
-            group& g = groups_[slots_[slot]];
-            if (g.hash == h && key_of(g.key) == key) {
-                ++g.count;
-                return slots_[slot];
-            }
-            slot = (slot + 1) & (slots_.size() - 1);
-        }
-        slots_[slot] = groups_.size();
-        groups_.push_back({h, a.key, 0, 1});
-        return slots_[slot];
-    }
+    std::size_t group_for(const added_key& a);
 
     std::string text_;                  // every key, back to back
     std::vector<added_key> added_;      // until finish()
@@ -219,55 +109,6 @@ private:
     std::vector<std::size_t> slots_;    // hash table of group numbers; a power of two long
     std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
 };
-
-// The lookup key of a reference after a full parse; nullopt with `why` filled
-// when it names nothing that could be looked up here.
-[[nodiscard]] inline std::optional<std::string> parsed_reference_key(std::string_view text,
-                                                                     std::string_view binding_namespace,
-                                                                     std::string& why) {
-    auto parsed = parse_object_path(text);
-    if (!parsed) {
-        why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
-        return std::nullopt;
-    }
-    if (!parsed->is_local()) {
-        why = "'" + std::string(text) + "' names another machine";
-        return std::nullopt;
-    }
-    if (parsed->is_relative()) parsed->namespace_path = std::string(binding_namespace);
-    return local_identity_key(*parsed);
-}
-
-// The lookup key of a reference of a binding found in binding_namespace, valid
-// until keys is used again; nullopt with `why` filled when the reference cannot
-// name a local object. The usual spelling is read in place; any other goes
-// through the full parser.
-[[nodiscard]] inline std::optional<std::string_view> reference_key(std::string_view text,
-                                                                   std::string_view binding_namespace,
-                                                                   local_key_builder& keys, std::string& why) {
-    const auto simple = opath_read_simple(text);
-    const bool local =
-        simple && (simple->server.empty() || simple->server == "." || iequals(simple->server, "localhost"));
-    if (!local) {
-        auto key = parsed_reference_key(text, binding_namespace, why);
-        if (!key) return std::nullopt;
-        return keys.keep(std::move(*key));
-    }
-    const std::string_view ns = simple->namespace_path.empty() ? binding_namespace : simple->namespace_path;
-    return keys.build(ns, simple->class_name, simple->value, ns);
-}
-
-// Resolves one reference of a binding; fills `why` when it resolves to nothing.
-[[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
-                                                                       std::string_view binding_namespace,
-                                                                       const identity_index& index,
-                                                                       local_key_builder& keys, std::string& why) {
-    const auto key = reference_key(text, binding_namespace, keys, why);
-    if (!key) return {};
-    const auto found = index.find(*key);
-    if (found.empty()) why = "'" + std::string(text) + "' matches no object";
-    return found;
-}
 
 }  // namespace detail
 
@@ -301,160 +142,39 @@ public:
     }
 
     // Entries in one state.
-    [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const {
-        std::vector<const subscription*> out;
-        for (const subscription& s : entries_) {
-            if (s.state == state) out.push_back(&s);
-        }
-        return out;
-    }
+    [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const;
 
     // True when some binding produced more entries than max_entries_per_binding allows.
     [[nodiscard]] bool truncated() const noexcept { return truncated_; }
 
 private:
-    void build() {
-        analyses_.reserve(snapshot_->filters.size());
-        for (const event_filter& f : snapshot_->filters) analyses_.push_back(analyze_wql(f.query));
-        index_objects();
-        index_timers();
-        std::vector<bool> filter_used(snapshot_->filters.size(), false);
-        std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
-        entries_.reserve(snapshot_->bindings.size());
-        reference_keys keys;
-        for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
-        const auto unused = [](const std::vector<bool>& used) {
-            return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
-        };
-        entries_.reserve(entries_.size() + unused(filter_used) + unused(consumer_used));
-        for (std::size_t f = 0; f < filter_used.size(); ++f) {
-            if (filter_used[f]) continue;
-            subscription s;
-            s.state = subscription_state::orphan_filter;
-            s.namespace_path = snapshot_->filters[f].namespace_path;
-            s.filter = f;
-            entries_.push_back(std::move(s));
-        }
-        for (std::size_t c = 0; c < consumer_used.size(); ++c) {
-            if (consumer_used[c]) continue;
-            subscription s;
-            s.state = subscription_state::orphan_consumer;
-            s.namespace_path = header_of(snapshot_->consumers[c]).namespace_path;
-            s.consumer = c;
-            entries_.push_back(std::move(s));
-        }
-        for (subscription& s : entries_) link_timers(s);
-    }
+    void build();
 
     // Lookup keys of every filter and consumer. A reference with one key
     // matches whatever that key is called (`Class="v"` shorthand included),
     // since the class implies the name, so key names play no part here.
-    void index_objects() {
-        filters_.reserve(snapshot_->filters.size());
-        consumers_.reserve(snapshot_->consumers.size());
-        detail::local_key_builder keys;
-        for (std::size_t i = 0; i < snapshot_->filters.size(); ++i) {
-            const event_filter& f = snapshot_->filters[i];
-            filters_.add(keys.build(f.namespace_path, f.class_name, f.name, f.namespace_path), i);
-        }
-        for (std::size_t i = 0; i < snapshot_->consumers.size(); ++i) {
-            consumers_.add(consumer_key(snapshot_->consumers[i], keys), i);
-        }
-        filters_.finish();
-        consumers_.finish();
-    }
+    void index_objects();
 
     // A standard consumer's one key is its Name; a custom class may have other or several keys.
-    [[nodiscard]] static std::string_view consumer_key(const wmisub::consumer& c, detail::local_key_builder& keys) {
-        if (std::holds_alternative<custom_consumer>(c)) return keys.keep(detail::local_identity_key(identity_of(c)));
-        const consumer_header& h = header_of(c);
-        return keys.build(h.namespace_path, h.class_name, h.name, h.namespace_path);
-    }
+    [[nodiscard]] static std::string_view consumer_key(const wmisub::consumer& c, detail::local_key_builder& keys);
 
     // Key builders for the two references of bindings: each keeps the prefix its side repeats.
-    struct reference_keys {
-        detail::local_key_builder filter;
-        detail::local_key_builder consumer;
-    };
+    struct reference_keys;
 
     void join_binding(std::size_t b, reference_keys& keys, std::vector<bool>& filter_used,
-                      std::vector<bool>& consumer_used) {
-        const wmisub::binding& bind = snapshot_->bindings[b];
-        std::string filter_why;
-        std::string consumer_why;
-        const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.filter, filter_why);
-        const auto cs =
-            detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.consumer, consumer_why);
-        for (std::size_t f : fs) filter_used[f] = true;
-        for (std::size_t c : cs) consumer_used[c] = true;
-
-        subscription base;
-        base.state = fs.empty() || cs.empty() ? subscription_state::dangling_binding : subscription_state::bound;
-        base.namespace_path = bind.namespace_path;
-        base.binding = b;
-        if (!filter_why.empty()) base.unresolved = "filter " + filter_why;
-        if (!consumer_why.empty()) {
-            base.unresolved += (base.unresolved.empty() ? "consumer " : "; consumer ") + consumer_why;
-        }
-        emit_combinations(base, fs, cs);
-    }
+                      std::vector<bool>& consumer_used);
 
     // One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
     // The last one takes `base` itself rather than a copy.
-    void emit_combinations(subscription& base, std::span<const std::size_t> fs, std::span<const std::size_t> cs) {
-        const std::size_t f_slots = fs.empty() ? 1 : fs.size();
-        const std::size_t c_slots = cs.empty() ? 1 : cs.size();
-        std::size_t emitted = 0;
-        for (std::size_t i = 0; i < f_slots; ++i) {
-            for (std::size_t j = 0; j < c_slots; ++j) {
-                if (emitted == max_entries_per_binding) {
-                    truncated_ = true;
-                    return;
-                }
-                const bool last = i + 1 == f_slots && j + 1 == c_slots;
-                subscription s;
-                if (last) {
-                    s = std::move(base);
-                } else {
-                    s = base;
-                }
-                if (!fs.empty()) s.filter = fs[i];
-                if (!cs.empty()) s.consumer = cs[j];
-                entries_.push_back(std::move(s));
-                ++emitted;
-            }
-        }
-    }
+    void emit_combinations(subscription& base, std::span<const std::size_t> fs, std::span<const std::size_t> cs);
 
     // Timer instructions by folded TimerId, so linking is linear in the snapshot.
-    void index_timers() {
-        for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
-            timers_[fold_case(snapshot_->timers[t].timer_id)].push_back(t);
-        }
-    }
+    void index_timers();
 
     // A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
     // Instructions in the namespace the events come from are preferred; others are
     // linked only when none is there, since timer events are namespace-local.
-    void link_timers(subscription& s) const {
-        if (!s.filter || timers_.empty()) return;
-        const event_filter& f = snapshot_->filters[*s.filter];
-        const auto& analysis = analyses_[*s.filter];
-        if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
-        const auto same_id = timers_.find(fold_case(analysis->trigger.timer_id));
-        if (same_id == timers_.end()) return;
-        const std::string event_ns = detail::normalize_namespace(
-            f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
-        std::vector<std::size_t> elsewhere;
-        for (std::size_t t : same_id->second) {
-            if (iequals(detail::normalize_namespace(snapshot_->timers[t].namespace_path), event_ns)) {
-                s.timers.push_back(t);
-            } else {
-                elsewhere.push_back(t);
-            }
-        }
-        if (s.timers.empty()) s.timers = std::move(elsewhere);
-    }
+    void link_timers(subscription& s) const;
 
     const snapshot* snapshot_;
     std::vector<subscription> entries_;
@@ -466,3 +186,7 @@ private:
 };
 
 WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+#include "wmisub/impl/graph.inl"
+#endif

@@ -9,7 +9,6 @@
 
 #include "wmisub/config.hpp"
 #include "wmisub/datetime.hpp"
-#include "wmisub/detail/model_fields.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/sid.hpp"
@@ -20,7 +19,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -235,211 +233,10 @@ inline constexpr std::string_view interval_timer = "__IntervalTimerInstruction";
 inline constexpr std::string_view absolute_timer = "__AbsoluteTimerInstruction";
 }  // namespace class_names
 
-namespace detail {
-
-constexpr auto consumer_fields() {
-    return std::make_tuple(field("Name", &consumer_header::name, cim_type::string),
-                           field("MachineName", &consumer_header::machine_name, cim_type::string),
-                           field("MaximumQueueSize", &consumer_header::maximum_queue_size, cim_type::uint32));
-}
-
-template <class T>
-struct model_fields;
-
-template <>
-struct model_fields<event_filter> {
-    static constexpr auto list() {
-        return std::make_tuple(field("Name", &event_filter::name, cim_type::string),
-                               field("Query", &event_filter::query, cim_type::string),
-                               field("QueryLanguage", &event_filter::query_language, cim_type::string),
-                               field("EventNamespace", &event_filter::event_namespace, cim_type::string),
-                               field("EventAccess", &event_filter::event_access, cim_type::string));
-    }
-};
-
-template <>
-struct model_fields<active_script_consumer> {
-    static constexpr auto list() {
-        using c = active_script_consumer;
-        return std::tuple_cat(consumer_fields(),
-                              std::make_tuple(field("ScriptingEngine", &c::scripting_engine, cim_type::string),
-                                              field("ScriptText", &c::script_text, cim_type::string),
-                                              field("ScriptFileName", &c::script_file_name, cim_type::string),
-                                              field("KillTimeout", &c::kill_timeout, cim_type::uint32)));
-    }
-};
-
-template <>
-struct model_fields<command_line_consumer> {
-    static constexpr auto list() {
-        using c = command_line_consumer;
-        return std::tuple_cat(
-            consumer_fields(),
-            std::make_tuple(field("CommandLineTemplate", &c::command_line_template, cim_type::string),
-                            field("ExecutablePath", &c::executable_path, cim_type::string),
-                            field("WorkingDirectory", &c::working_directory, cim_type::string),
-                            field("WindowTitle", &c::window_title, cim_type::string),
-                            field("DesktopName", &c::desktop_name, cim_type::string),
-                            field("RunInteractively", &c::run_interactively, cim_type::boolean),
-                            field("CreateNewConsole", &c::create_new_console, cim_type::boolean),
-                            field("CreateNewProcessGroup", &c::create_new_process_group, cim_type::boolean),
-                            field("KillTimeout", &c::kill_timeout, cim_type::uint32),
-                            field("ShowWindowCommand", &c::show_window_command, cim_type::uint32),
-                            field("Priority", &c::priority, cim_type::sint32)));
-    }
-};
-
-template <>
-struct model_fields<log_file_consumer> {
-    static constexpr auto list() {
-        using c = log_file_consumer;
-        return std::tuple_cat(consumer_fields(),
-                              std::make_tuple(field("Filename", &c::filename, cim_type::string),
-                                              field("Text", &c::text, cim_type::string),
-                                              field("IsUnicode", &c::is_unicode, cim_type::boolean),
-                                              field("MaximumFileSize", &c::maximum_file_size, cim_type::uint64)));
-    }
-};
-
-template <>
-struct model_fields<nt_event_log_consumer> {
-    static constexpr auto list() {
-        using c = nt_event_log_consumer;
-        return std::tuple_cat(
-            consumer_fields(),
-            std::make_tuple(field("SourceName", &c::source_name, cim_type::string),
-                            field("UNCServerName", &c::unc_server_name, cim_type::string),
-                            field("EventID", &c::event_id, cim_type::uint32),
-                            field("EventType", &c::event_type, cim_type::uint32),
-                            field("Category", &c::category, cim_type::uint16),
-                            field("NumberOfInsertionStrings", &c::number_of_insertion_strings, cim_type::uint32),
-                            field("InsertionStringTemplates", &c::insertion_string_templates, cim_type::string),
-                            field("NameOfRawDataProperty", &c::name_of_raw_data_property, cim_type::string),
-                            field("NameOfUserSIDProperty", &c::name_of_user_sid_property, cim_type::string)));
-    }
-};
-
-template <>
-struct model_fields<smtp_consumer> {
-    static constexpr auto list() {
-        using c = smtp_consumer;
-        return std::tuple_cat(consumer_fields(),
-                              std::make_tuple(field("SMTPServer", &c::smtp_server, cim_type::string),
-                                              field("ToLine", &c::to_line, cim_type::string),
-                                              field("CcLine", &c::cc_line, cim_type::string),
-                                              field("BccLine", &c::bcc_line, cim_type::string),
-                                              field("FromLine", &c::from_line, cim_type::string),
-                                              field("ReplyToLine", &c::reply_to_line, cim_type::string),
-                                              field("Subject", &c::subject, cim_type::string),
-                                              field("Message", &c::message, cim_type::string),
-                                              field("HeaderFields", &c::header_fields, cim_type::string)));
-    }
-};
-
-// Custom consumers model only the `__EventConsumer` properties; `Name` is not
-// necessarily their key, so it is read separately.
-template <>
-struct model_fields<custom_consumer> {
-    static constexpr auto list() {
-        return std::make_tuple(field("MachineName", &consumer_header::machine_name, cim_type::string),
-                               field("MaximumQueueSize", &consumer_header::maximum_queue_size, cim_type::uint32));
-    }
-};
-
-template <>
-struct model_fields<binding> {
-    static constexpr auto list() {
-        return std::make_tuple(field("Filter", &binding::filter, cim_type::reference),
-                               field("Consumer", &binding::consumer, cim_type::reference),
-                               field("DeliverSynchronously", &binding::deliver_synchronously, cim_type::boolean),
-                               field("DeliveryQoS", &binding::delivery_qos, cim_type::uint32),
-                               field("MaintainSecurityContext", &binding::maintain_security_context, cim_type::boolean),
-                               field("SlowDownProviders", &binding::slow_down_providers, cim_type::boolean));
-    }
-};
-
-template <>
-struct model_fields<timer_instruction> {
-    static constexpr auto list() {
-        using t = timer_instruction;
-        return std::make_tuple(field("TimerId", &t::timer_id, cim_type::string),
-                               field("SkipIfPassed", &t::skip_if_passed, cim_type::boolean),
-                               field("IntervalBetweenEvents", &t::interval_between_events, cim_type::uint32),
-                               field("EventDateTime", &t::event_date_time, cim_type::datetime));
-    }
-};
-
-// Copies what every object has from the instance; CreatorSID and extras are filled per property.
-inline void fill_header(object_header& out, const instance& in) {
-    out.namespace_path = in.namespace_path;
-    out.class_name = in.class_name;
-    out.origin = in.origin;
-}
-
-// Reads `CreatorSID` as bytes, or as `S-1-…` text from sources that render it.
-[[nodiscard]] inline bool decode_creator_sid(const value& v, std::vector<std::uint8_t>& out) {
-    if (auto bytes = v.as_bytes()) {
-        out = std::move(*bytes);
-        return true;
-    }
-    if (const std::string* text = v.as_string()) {
-        auto parsed = parse_sid(*text);
-        if (!parsed) return false;
-        out = std::move(*parsed);
-        return true;
-    }
-    return v.is_null();
-}
-
-// Fills a typed object from an instance. Properties that no field takes (unknown
-// names, unexpected types) are kept in `extra`; unexpected types are reported.
-template <class T>
-void fill_object(T& out, const instance& in, std::vector<error>* warnings) {
-    fill_header(out, in);
-    constexpr auto fields = model_fields<T>::list();
-    for (const property& p : in.properties) {
-        if (iequals(p.name, "CreatorSID") && decode_creator_sid(p.value, out.creator_sid)) continue;
-        if (assign_field(out, p, fields)) continue;
-        const bool modelled = iequals(p.name, "CreatorSID") || std::apply(
-            [&](const auto&... f) { return (iequals(p.name, f.name) || ...); }, fields);
-        if (modelled && p.value.is_null()) continue;  // a NULL modelled property is simply absent
-        if (modelled && warnings != nullptr) {
-            warnings->push_back(make_error(errc::type_mismatch,
-                                           in.class_name + "." + p.name + " has an unexpected " +
-                                               std::string(to_string(p.value.type())) +
-                                               (p.value.is_array() ? "[]" : "") + " value; kept as is",
-                                           in.origin.where));
-        }
-        out.extra.push_back(p);
-    }
-}
-
-// Fills `out` with a T when the instance's class is `class_name`; false otherwise.
-template <class T>
-[[nodiscard]] bool read_standard_consumer(consumer& out, const instance& in, std::string_view class_name,
-                                          std::vector<error>* warnings) {
-    if (!iequals(in.class_name, class_name)) return false;
-    T typed;
-    fill_object(typed, in, warnings);
-    out = std::move(typed);
-    return true;
-}
-
-}  // namespace detail
-
 // True when a class is a consumer: one of the five standard classes, or a
 // class whose derivation names `__EventConsumer`.
-[[nodiscard]] inline bool is_consumer_class(std::string_view class_name,
-                                            const std::vector<std::string>& derivation = {}) noexcept {
-    using namespace class_names;
-    for (std::string_view standard : {active_script, command_line, log_file, nt_event_log, smtp, event_consumer}) {
-        if (iequals(class_name, standard)) return true;
-    }
-    for (const std::string& base : derivation) {
-        if (iequals(base, event_consumer)) return true;
-    }
-    return false;
-}
+[[nodiscard]] WMISUB_API bool is_consumer_class(std::string_view class_name,
+                                                const std::vector<std::string>& derivation = {}) noexcept;
 
 // Any subscription object, or an instance of another class kept as it is
 // (a `__Win32Provider` registration, an attacker's storage class).
@@ -448,124 +245,33 @@ using wmi_object = std::variant<event_filter, consumer, binding, timer_instructi
 // Types an instance by its class. Fails only when a key property is missing or
 // unusable; warnings (properties of an unexpected type, kept in `extra`) are
 // appended to `warnings` when given.
-[[nodiscard]] inline result<wmi_object> from_instance(const instance& in, std::vector<error>* warnings = nullptr) {
-    using namespace class_names;
-    auto has_string = [](const instance& i, std::string_view key) {
-        const value* v = i.get(key);
-        return v != nullptr && v->as_string() != nullptr;
-    };
-    auto missing = [&](std::string_view key) {
-        return make_error(errc::missing_field, in.class_name + " instance without a usable " + std::string(key),
-                          in.origin.where);
-    };
-    if (iequals(in.class_name, class_names::event_filter)) {
-        wmisub::event_filter f;
-        detail::fill_object(f, in, warnings);
-        if (!has_string(in, "Name")) return missing("Name");
-        return wmi_object{std::move(f)};
-    }
-    if (iequals(in.class_name, class_names::binding)) {
-        wmisub::binding b;
-        detail::fill_object(b, in, warnings);
-        if (b.filter.empty()) return missing("Filter");
-        if (b.consumer.empty()) return missing("Consumer");
-        return wmi_object{std::move(b)};
-    }
-    if (iequals(in.class_name, interval_timer) || iequals(in.class_name, absolute_timer) ||
-        iequals(in.class_name, "__TimerInstruction")) {
-        timer_instruction t;
-        detail::fill_object(t, in, warnings);
-        if (!has_string(in, "TimerId")) return missing("TimerId");
-        return wmi_object{std::move(t)};
-    }
-    if (!is_consumer_class(in.class_name, in.derivation)) return wmi_object{in};
-    consumer c;
-    if (detail::read_standard_consumer<active_script_consumer>(c, in, active_script, warnings) ||
-        detail::read_standard_consumer<command_line_consumer>(c, in, command_line, warnings) ||
-        detail::read_standard_consumer<log_file_consumer>(c, in, log_file, warnings) ||
-        detail::read_standard_consumer<nt_event_log_consumer>(c, in, nt_event_log, warnings) ||
-        detail::read_standard_consumer<smtp_consumer>(c, in, smtp, warnings)) {
-        if (!has_string(in, "Name")) return missing("Name");
-        return wmi_object{std::move(c)};
-    }
-    custom_consumer custom;
-    detail::fill_object(custom, in, warnings);
-    custom.key_names = in.key_names;
-    custom.derivation = in.derivation;
-    const std::string_view name_key = in.key_names.empty() ? std::string_view("Name") : in.key_names.front();
-    if (const value* v = in.get(name_key); v != nullptr && v->as_string() != nullptr) custom.name = *v->as_string();
-    return wmi_object{consumer{std::move(custom)}};
-}
+[[nodiscard]] WMISUB_API result<wmi_object> from_instance(const instance& in, std::vector<error>* warnings = nullptr);
 
 // The properties of a typed object as WMI spells them: modelled fields first
 // (NULLs omitted), then CreatorSID, then `extra`. The inverse of from_instance.
-template <class T>
-[[nodiscard]] std::vector<property> properties_of(const T& object) {
-    std::vector<property> out;
-    detail::emit_fields(object, detail::model_fields<T>::list(), out);
-    if (!object.creator_sid.empty()) out.push_back({"CreatorSID", value::bytes(object.creator_sid)});
-    out.insert(out.end(), object.extra.begin(), object.extra.end());
-    return out;
-}
-
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const event_filter& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const active_script_consumer& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const command_line_consumer& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const log_file_consumer& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const nt_event_log_consumer& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const smtp_consumer& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const custom_consumer& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const binding& object);
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const timer_instruction& object);
 // The properties of any consumer.
-[[nodiscard]] inline std::vector<property> properties_of(const consumer& c) {
-    return std::visit([](const auto& typed) { return properties_of(typed); }, c);
-}
+[[nodiscard]] WMISUB_API std::vector<property> properties_of(const consumer& c);
 
 // The common part of any consumer.
-[[nodiscard]] inline const consumer_header& header_of(const consumer& c) noexcept {
-    return std::visit([](const auto& typed) -> const consumer_header& { return typed; }, c);
-}
+[[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c) noexcept;
 
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
-[[nodiscard]] inline std::vector<std::string> key_names_of(const consumer& c) {
-    if (const auto* custom = std::get_if<custom_consumer>(&c); custom != nullptr && !custom->key_names.empty()) {
-        return custom->key_names;
-    }
-    return {"Name"};
-}
-
-namespace detail {
-
-inline object_path make_identity(const object_header& h, std::vector<path_key> keys) {
-    object_path p;
-    p.namespace_path = h.namespace_path;
-    p.class_name = h.class_name;
-    p.keys = std::move(keys);
-    return p;
-}
-
-inline path_key string_key(std::string name, std::string v) {
-    return path_key{std::move(name), key_value_kind::string, std::move(v)};
-}
-
-}  // namespace detail
+[[nodiscard]] WMISUB_API std::vector<std::string> key_names_of(const consumer& c);
 
 // The identity of an object as an object path: namespace, class and key properties.
-[[nodiscard]] inline object_path identity_of(const event_filter& f) {
-    return detail::make_identity(f, {detail::string_key("Name", f.name)});
-}
-
-[[nodiscard]] inline object_path identity_of(const binding& b) {
-    return detail::make_identity(b, {detail::string_key("Consumer", b.consumer), detail::string_key("Filter", b.filter)});
-}
-
-[[nodiscard]] inline object_path identity_of(const timer_instruction& t) {
-    return detail::make_identity(t, {detail::string_key("TimerId", t.timer_id)});
-}
-
-[[nodiscard]] inline object_path identity_of(const consumer& c) {
-    const consumer_header& h = header_of(c);
-    const std::vector<property> props = properties_of(c);
-    std::vector<path_key> keys;
-    for (const std::string& key : key_names_of(c)) {
-        const property* p = find_property(props, key);
-        const std::string* text = p != nullptr ? p->value.as_string() : nullptr;
-        keys.push_back(detail::string_key(key, text != nullptr ? *text : to_display(p != nullptr ? p->value : value{})));
-    }
-    return detail::make_identity(h, std::move(keys));
-}
+[[nodiscard]] WMISUB_API object_path identity_of(const event_filter& f);
+[[nodiscard]] WMISUB_API object_path identity_of(const binding& b);
+[[nodiscard]] WMISUB_API object_path identity_of(const timer_instruction& t);
+[[nodiscard]] WMISUB_API object_path identity_of(const consumer& c);
 
 // An error met while collecting, with the source and namespace it concerns.
 struct collection_error {
@@ -590,46 +296,13 @@ struct snapshot {
 
     // Types one instance and files it. A failure is recorded in `errors` and the
     // instance is kept in `other_objects`, so nothing is dropped.
-    void add(const instance& in, std::string_view source = {}) {
-        std::vector<error> warnings;
-        auto typed = from_instance(in, &warnings);
-        for (error& w : warnings) errors.push_back({std::string(source), in.namespace_path, std::move(w)});
-        if (!typed) {
-            errors.push_back({std::string(source), in.namespace_path, typed.error()});
-            other_objects.push_back(in);
-            return;
-        }
-        add(std::move(*typed));
-    }
+    void add(const instance& in, std::string_view source = {});
 
     // Files an already typed object.
-    void add(wmi_object object) {
-        std::visit(
-            [this](auto&& typed) {
-                using T = std::decay_t<decltype(typed)>;
-                if constexpr (std::is_same_v<T, event_filter>) filters.push_back(std::move(typed));
-                else if constexpr (std::is_same_v<T, consumer>) consumers.push_back(std::move(typed));
-                else if constexpr (std::is_same_v<T, binding>) bindings.push_back(std::move(typed));
-                else if constexpr (std::is_same_v<T, timer_instruction>) timers.push_back(std::move(typed));
-                else other_objects.push_back(std::move(typed));
-            },
-            std::move(object));
-    }
+    void add(wmi_object object);
 
     // Appends everything `other` holds; keeps the first host name and time seen.
-    void merge(snapshot other) {
-        if (host.empty()) host = std::move(other.host);
-        if (!collected_at) collected_at = other.collected_at;
-        auto append = [](auto& into, auto& from) {
-            into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-        };
-        append(filters, other.filters);
-        append(consumers, other.consumers);
-        append(bindings, other.bindings);
-        append(timers, other.timers);
-        append(other_objects, other.other_objects);
-        append(errors, other.errors);
-    }
+    void merge(snapshot other);
 
     // Number of subscription objects (filters, consumers, bindings, timers).
     [[nodiscard]] std::size_t object_count() const noexcept {
@@ -638,3 +311,7 @@ struct snapshot {
 };
 
 WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+#include "wmisub/impl/model.inl"
+#endif

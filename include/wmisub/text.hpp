@@ -123,9 +123,7 @@ template <class String, class Fill>
 }
 
 // The folded (lower-case) form that iequals and ihash compare; invalid UTF-8 bytes are kept as they are.
-[[nodiscard]] inline std::string fold_case(std::string_view s) noexcept {
-    return detail::build_string<std::string>([s](std::string& out) { detail::append_folded(out, s); });
-}
+[[nodiscard]] WMISUB_API std::string fold_case(std::string_view s) noexcept;
 
 // Hash consistent with iequals, for unordered containers keyed by WMI names.
 [[nodiscard]] inline std::size_t ihash(std::string_view s) noexcept {
@@ -173,23 +171,10 @@ struct iless {
 // ---------------------------------------------------------------------------
 
 // UTF-8 to UTF-16 (as Windows APIs take it).
-[[nodiscard]] inline std::u16string utf8_to_utf16(std::string_view utf8) noexcept {
-    return detail::build_string<std::u16string>([utf8](std::u16string& out) {
-        out.reserve(utf8.size());
-        for (std::size_t pos = 0; pos < utf8.size();) {
-            const detail::decode_step step = detail::decode_utf8(utf8, pos);
-            detail::append_utf16(out, step.code_point);
-            pos += step.length;
-        }
-    });
-}
+[[nodiscard]] WMISUB_API std::u16string utf8_to_utf16(std::string_view utf8) noexcept;
 
 // UTF-16 (as Windows APIs return it) to UTF-8.
-[[nodiscard]] inline std::string utf16_to_utf8(std::u16string_view utf16) noexcept {
-    return detail::build_string<std::string>([utf16](std::string& out) {
-        detail::utf16_units_to_utf8(out, utf16.size(), [utf16](std::size_t i) { return char32_t{utf16[i]}; });
-    });
-}
+[[nodiscard]] WMISUB_API std::string utf16_to_utf8(std::u16string_view utf16) noexcept;
 
 // True when s is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 [[nodiscard]] constexpr bool is_valid_utf8(std::string_view s) noexcept {
@@ -212,63 +197,20 @@ struct decoded_text {
 };
 
 // Raw little-endian UTF-16 bytes to UTF-8; an odd trailing byte becomes U+FFFD.
-[[nodiscard]] inline std::string utf16le_to_utf8(std::string_view bytes) noexcept {
-    return detail::build_string<std::string>(
-        [bytes](std::string& out) { detail::utf16_bytes_to_utf8(out, bytes, false); });
-}
+[[nodiscard]] WMISUB_API std::string utf16le_to_utf8(std::string_view bytes) noexcept;
 
 // Raw big-endian UTF-16 bytes to UTF-8; an odd trailing byte becomes U+FFFD.
-[[nodiscard]] inline std::string utf16be_to_utf8(std::string_view bytes) noexcept {
-    return detail::build_string<std::string>(
-        [bytes](std::string& out) { detail::utf16_bytes_to_utf8(out, bytes, true); });
-}
+[[nodiscard]] WMISUB_API std::string utf16be_to_utf8(std::string_view bytes) noexcept;
 
 // UTF-8 to raw UTF-16LE bytes, as PowerShell -EncodedCommand expects before base64.
-[[nodiscard]] inline std::string utf8_to_utf16le_bytes(std::string_view utf8) noexcept {
-    return detail::build_string<std::string>([utf8](std::string& out) {
-        const std::u16string units = utf8_to_utf16(utf8);
-        out.reserve(units.size() * 2);
-        for (const char16_t u : units) {
-            out.push_back(static_cast<char>(u & 0xFFu));
-            out.push_back(static_cast<char>((u >> 8) & 0xFFu));
-        }
-    });
-}
+[[nodiscard]] WMISUB_API std::string utf8_to_utf16le_bytes(std::string_view utf8) noexcept;
 
 // Decodes raw file bytes (MOF sources, scripts, exports) to UTF-8. A UTF-8,
 // UTF-16LE (FF FE) or UTF-16BE (FE FF) byte order mark decides and is
 // stripped; without one, mostly-ASCII UTF-16 is recognised by its NUL bytes
 // at odd (LE) or even (BE) offsets, and anything else is read as UTF-8.
 // The result is always well-formed UTF-8: bad sequences become U+FFFD.
-[[nodiscard]] inline decoded_text decode_text(std::string_view bytes) noexcept {
-    decoded_text out;
-    text_encoding enc = text_encoding::utf8;
-    if (bytes.starts_with("\xEF\xBB\xBF")) {
-        bytes.remove_prefix(3);
-        out.had_bom = true;
-    } else if (bytes.starts_with("\xFF\xFE")) {
-        bytes.remove_prefix(2);
-        out.had_bom = true;
-        enc = text_encoding::utf16le;
-    } else if (bytes.starts_with("\xFE\xFF")) {
-        bytes.remove_prefix(2);
-        out.had_bom = true;
-        enc = text_encoding::utf16be;
-    } else {
-        const detail::utf16_guess guess = detail::guess_utf16(bytes);
-        if (guess == detail::utf16_guess::little_endian) enc = text_encoding::utf16le;
-        if (guess == detail::utf16_guess::big_endian) enc = text_encoding::utf16be;
-    }
-    out.encoding = enc;
-    if (enc == text_encoding::utf16le) {
-        out.utf8 = utf16le_to_utf8(bytes);
-    } else if (enc == text_encoding::utf16be) {
-        out.utf8 = utf16be_to_utf8(bytes);
-    } else {
-        out.utf8 = detail::build_string<std::string>([bytes](std::string& s) { detail::sanitize_utf8(s, bytes); });
-    }
-    return out;
-}
+[[nodiscard]] WMISUB_API decoded_text decode_text(std::string_view bytes) noexcept;
 
 // ---------------------------------------------------------------------------
 // Base64
@@ -279,29 +221,10 @@ struct decoded_text {
 // invalid_encoding at a character that is no digit; syntax_error at
 // misplaced, excess or data-following padding, at a lone final digit, or at
 // the end for incomplete padding; limit_exceeded past WMISUB_MAX_INPUT_BYTES.
-[[nodiscard]] inline result<std::string> base64_decode(std::string_view text) noexcept {
-    if (text.size() > WMISUB_MAX_INPUT_BYTES) {
-        return make_error(errc::limit_exceeded, "base64 input larger than WMISUB_MAX_INPUT_BYTES",
-                          std::size_t{WMISUB_MAX_INPUT_BYTES});
-    }
-#if WMISUB_EXCEPTIONS
-    try {
-#endif
-        std::string out;
-        error err;
-        if (!detail::base64_decode_into(out, text, err)) return err;
-        return out;
-#if WMISUB_EXCEPTIONS
-    } catch (...) {
-        return make_error(errc::limit_exceeded, "out of memory");
-    }
-#endif
-}
+[[nodiscard]] WMISUB_API result<std::string> base64_decode(std::string_view text) noexcept;
 
 // Encodes bytes as standard base64 with padding and no line breaks.
-[[nodiscard]] inline std::string base64_encode(std::string_view bytes) noexcept {
-    return detail::build_string<std::string>([bytes](std::string& out) { detail::base64_encode_into(out, bytes); });
-}
+[[nodiscard]] WMISUB_API std::string base64_encode(std::string_view bytes) noexcept;
 
 // ---------------------------------------------------------------------------
 // Hashes
@@ -341,35 +264,22 @@ private:
 };
 
 // SHA-256 of a whole buffer.
-[[nodiscard]] inline sha256_digest sha256_of(std::string_view bytes) noexcept {
-    detail::sha256_state state;
-    state.update(bytes);
-    return state.finish();
-}
+[[nodiscard]] WMISUB_API sha256_digest sha256_of(std::string_view bytes) noexcept;
 
 // MD5 of a whole buffer.
-[[nodiscard]] inline md5_digest md5_of(std::string_view bytes) noexcept {
-    detail::md5_state state;
-    state.update(bytes);
-    return state.finish();
-}
+[[nodiscard]] WMISUB_API md5_digest md5_of(std::string_view bytes) noexcept;
 
 // Lower-case hexadecimal, two digits per byte, as hashes are reported.
-[[nodiscard]] inline std::string to_hex(std::span<const std::uint8_t> bytes) noexcept {
-    return detail::build_string<std::string>([bytes](std::string& out) {
-        constexpr std::string_view digits = "0123456789abcdef";
-        out.reserve(bytes.size() * 2);
-        for (const std::uint8_t b : bytes) {
-            out.push_back(digits[b >> 4]);
-            out.push_back(digits[b & 0x0Fu]);
-        }
-    });
-}
+[[nodiscard]] WMISUB_API std::string to_hex(std::span<const std::uint8_t> bytes) noexcept;
 
 // Lower-case hex SHA-256 of a buffer, the form reports and IOC feeds use.
-[[nodiscard]] inline std::string sha256_hex(std::string_view bytes) noexcept { return to_hex(sha256_of(bytes)); }
+[[nodiscard]] WMISUB_API std::string sha256_hex(std::string_view bytes) noexcept;
 
 // Lower-case hex MD5 of a buffer.
-[[nodiscard]] inline std::string md5_hex(std::string_view bytes) noexcept { return to_hex(md5_of(bytes)); }
+[[nodiscard]] WMISUB_API std::string md5_hex(std::string_view bytes) noexcept;
 
 WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+#include "wmisub/impl/text.inl"
+#endif

@@ -232,7 +232,7 @@ public:
     }
 
     // Same type, shape and payload. Strings compare exactly (property values are case-sensitive data).
-    friend bool operator==(const value& a, const value& b) noexcept;
+    friend WMISUB_API bool operator==(const value& a, const value& b) noexcept;
 
 private:
     // Embedded objects are immutable once built and shared between copies; a
@@ -276,113 +276,18 @@ struct embedded_object {
     friend bool operator==(const embedded_object&, const embedded_object&) = default;
 };
 
-inline value value::object(embedded_object o) {
-    return value(cim_type::object, false, std::make_shared<const embedded_object>(std::move(o)));
-}
 
-inline bool operator==(const value& a, const value& b) noexcept {
-    if (a.type_ != b.type_ || a.is_array_ != b.is_array_) return false;
-    const embedded_object* oa = a.as_object();
-    const embedded_object* ob = b.as_object();
-    if (oa != nullptr || ob != nullptr) return oa != nullptr && ob != nullptr && *oa == *ob;
-    return a.data_ == b.data_;
-}
+WMISUB_API bool operator==(const value& a, const value& b) noexcept;
 
-namespace detail {
-
-inline void append_quoted(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: out += c;
-        }
-    }
-    out += '"';
-}
-
-inline void append_real(std::string& out, double d) {
-    std::string text = std::to_string(d);
-    // std::to_string uses fixed notation with six decimals; trim trailing zeros for readability.
-    if (text.find('.') != std::string::npos) {
-        while (!text.empty() && text.back() == '0') text.pop_back();
-        if (!text.empty() && text.back() == '.') text.pop_back();
-    }
-    out += text;
-}
-
-inline void append_mof_value(std::string& out, const value& v, int depth);
-
-inline void append_mof_scalar(std::string& out, const value& v, int depth) {
-    if (v.is_null()) {
-        out += "NULL";
-    } else if (const auto b = v.as_bool()) {
-        out += *b ? "TRUE" : "FALSE";
-    } else if (const std::string* s = v.as_string()) {
-        append_quoted(out, *s);
-    } else if (const dmtf_datetime* d = v.as_datetime()) {
-        append_quoted(out, to_string(*d));
-    } else if (const embedded_object* o = v.as_object()) {
-        if (depth >= WMISUB_MAX_NESTING) {
-            out += "{…}";
-            return;
-        }
-        out += "instance of " + o->class_name + " {";
-        for (const property& p : o->properties) {
-            out += ' ' + p.name + " = ";
-            append_mof_value(out, p.value, depth + 1);
-            out += ';';
-        }
-        out += " }";
-    } else if (v.type() == cim_type::real32 || v.type() == cim_type::real64) {
-        append_real(out, *v.as_real());
-    } else if (const auto i = v.as_int(); i && is_signed_integer(v.type())) {
-        out += std::to_string(*i);
-    } else if (const auto u = v.as_uint()) {
-        out += std::to_string(*u);
-    } else if (const auto n = v.as_int()) {
-        out += std::to_string(*n);
-    }
-}
-
-inline void append_mof_value(std::string& out, const value& v, int depth) {
-    const value::array_type* items = v.as_array();
-    if (items == nullptr) {
-        append_mof_scalar(out, v, depth);
-        return;
-    }
-    out += '{';
-    for (std::size_t i = 0; i < items->size(); ++i) {
-        if (i != 0) out += ", ";
-        append_mof_scalar(out, (*items)[i], depth);
-    }
-    out += '}';
-}
-
-}  // namespace detail
 
 // The value as MOF literal text: `"a \"b\""`, `42`, `TRUE`, `{1, 2}`, `NULL`. Used in reports and diffs.
-[[nodiscard]] inline std::string to_mof(const value& v) {
-    std::string out;
-    detail::append_mof_value(out, v, 0);
-    return out;
-}
+[[nodiscard]] WMISUB_API std::string to_mof(const value& v);
 
 // The value as plain text for people: strings unquoted, arrays as `(a,b)` like WMI's string templates.
-[[nodiscard]] inline std::string to_display(const value& v) {
-    if (const std::string* s = v.as_string()) return *s;
-    const value::array_type* items = v.as_array();
-    if (items == nullptr) return to_mof(v);
-    std::string out = "(";
-    for (std::size_t i = 0; i < items->size(); ++i) {
-        if (i != 0) out += ',';
-        out += to_display((*items)[i]);
-    }
-    return out + ')';
-}
+[[nodiscard]] WMISUB_API std::string to_display(const value& v);
 
 WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+#include "wmisub/impl/value.inl"
+#endif

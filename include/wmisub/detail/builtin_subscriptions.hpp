@@ -1,7 +1,9 @@
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
 //
-// IWYU pragma: private, include "wmisub/rules.hpp"
+// Internal: used only by the implementation files of wmisub/rules/catalog.hpp
+// and wmisub/assess.hpp (rules/impl/builtin.inl, impl/assess.inl), never by a
+// public header.
 // Windows' own subscriptions, recognised by content. Attackers copy the names
 // ("SCM Event Log Consumer", "BVTConsumer"), so a name never counts here; the
 // query, the consumer class and what the consumer does must all match.
@@ -10,8 +12,9 @@
 #include "wmisub/config.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/text.hpp"
-#include "wmisub/wql.hpp"
+#include "wmisub/wql/query.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -8,16 +8,18 @@
 // output of its wmi_* tables, telling each file's format from its content.
 // Whatever responders already collected with those tools, wmisub can judge.
 //
-// Needs nlohmann/json (it includes wmisub/json.hpp), so the umbrella header
+// Needs nlohmann/json (it includes wmisub/json/json.hpp), so the umbrella header
 // does not include it.
+//
+// In compiled mode (WMISUB_HEADER_ONLY=0) the collector's members are defined
+// in sources/impl/snapshot.inl, compiled by the implementation unit.
 #pragma once
 
 #include "wmisub/collector.hpp"
 #include "wmisub/config.hpp"
-#include "wmisub/json.hpp"
+#include "wmisub/json/json.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/result.hpp"
-#include "wmisub/storage.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -61,94 +63,19 @@ public:
     }
 
     // "snapshot:<path>" for one file, "snapshot" for several.
-    [[nodiscard]] std::string name() const override {
-        return paths_.size() == 1 ? "snapshot:" + detail::storage_path_text(paths_.front()) : std::string("snapshot");
-    }
+    [[nodiscard]] WMISUB_API std::string name() const override;
 
     // Per-file details of the last collect(): format found, encoding, counts.
     [[nodiscard]] const std::vector<snapshot_file_summary>& files() const noexcept { return files_; }
 
     // Reads every file. Fails as a whole when no file is given, when none could
     // be read, or when the caller cancels or the deadline passes.
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override {
-        files_.clear();
-        if (paths_.empty()) return make_error(errc::invalid_argument, "no snapshot file given");
-        snapshot out;
-        std::size_t readable = 0;
-        for (std::size_t i = 0; i < paths_.size(); ++i) {
-            if (auto stop = options.interruption()) return std::move(*stop);
-            const std::string shown = detail::storage_path_text(paths_[i]);
-            options.report({"snapshot", shown, i, paths_.size()});
-            if (read_one(paths_[i], shown, options, out)) ++readable;
-        }
-        if (readable == 0) {
-            std::string why = out.errors.empty() ? std::string("no file") : out.errors.front().error.to_string();
-            return make_error(errc::not_found, "no snapshot file could be read: " + why);
-        }
-        return out;
-    }
+    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options) override;
 
 private:
     // Reads one file into `out`; false when it could not be read at all.
-    bool read_one(const std::filesystem::path& file, const std::string& shown, const collect_options& options,
-                  snapshot& out) {
-        snapshot_file_summary summary;
-        summary.path = shown;
-        json_read_options read = options_.read;
-        read.source_name = shown;
-        auto bytes = read_file_limited(file, read.limits.max_bytes);
-        if (!bytes) {
-            out.errors.push_back({shown, {}, bytes.error()});
-            summary.errors = 1;
-            files_.push_back(std::move(summary));
-            return false;
-        }
-        auto part = read_json_snapshot(*bytes, read, &summary.input);
-        if (!part) {
-            out.errors.push_back({shown, {}, part.error()});
-            summary.errors = 1;
-            files_.push_back(std::move(summary));
-            return false;
-        }
-        summary.read = true;
-        snapshot& got = *part;
-        if (out.host.empty()) out.host = got.host;
-        if (!out.collected_at) out.collected_at = got.collected_at;
-        std::size_t kept = 0;
-        const auto wanted = [&](const auto& object) { return options.wants_namespace(object.namespace_path); };
-        for (event_filter& f : got.filters) {
-            if (wanted(f)) out.filters.push_back(std::move(f));
-        }
-        for (consumer& c : got.consumers) {
-            if (options.wants_namespace(header_of(c).namespace_path)) out.consumers.push_back(std::move(c));
-        }
-        for (binding& b : got.bindings) {
-            if (wanted(b)) out.bindings.push_back(std::move(b));
-        }
-        for (timer_instruction& t : got.timers) {
-            if (wanted(t)) out.timers.push_back(std::move(t));
-        }
-        for (instance& in : got.other_objects) {
-            if (wanted(in)) out.other_objects.push_back(std::move(in));
-        }
-        for (collection_error& e : got.errors) {
-            if (!e.namespace_path.empty() && !options.wants_namespace(e.namespace_path)) continue;
-            if (kept == options_.max_errors_per_file) {
-                out.errors.push_back({shown, {}, make_error(errc::limit_exceeded,
-                                                            "more errors in this file than the " +
-                                                                std::to_string(options_.max_errors_per_file) +
-                                                                " kept; the rest are not listed")});
-                ++kept;
-                continue;
-            }
-            if (kept > options_.max_errors_per_file) continue;
-            out.errors.push_back(std::move(e));
-            ++kept;
-        }
-        summary.errors = kept;
-        files_.push_back(std::move(summary));
-        return true;
-    }
+    WMISUB_API bool read_one(const std::filesystem::path& file, const std::string& shown, const collect_options& options,
+                             snapshot& out);
 
     std::vector<std::filesystem::path> paths_;
     snapshot_collector_options options_;
@@ -156,3 +83,7 @@ private:
 };
 
 WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+#include "wmisub/sources/impl/snapshot.inl"
+#endif

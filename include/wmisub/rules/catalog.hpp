@@ -1,0 +1,145 @@
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// The rule catalog. A rule looks at one subscription (a graph entry with its
+// filter, consumer, binding, timers, trigger analysis and payload analysis)
+// and, when it fires, says why with evidence. Rules name behaviours, never a
+// sample's names or strings. Hosts add their own rules to a catalog.
+#pragma once
+
+#include "wmisub/config.hpp"
+#include "wmisub/graph.hpp"
+#include "wmisub/model.hpp"
+#include "wmisub/payload/analysis.hpp"
+#include "wmisub/result.hpp"
+#include "wmisub/wql/query.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// How bad something is. Names are stable (JSON, --fail-on).
+enum class severity : std::uint8_t { info, low, medium, high, critical };
+
+[[nodiscard]] constexpr std::string_view to_string(severity s) noexcept {
+    switch (s) {
+    case severity::info: return "info";
+    case severity::low: return "low";
+    case severity::medium: return "medium";
+    case severity::high: return "high";
+    case severity::critical: return "critical";
+    }
+    return "info";
+}
+
+// The severity named `text` (case-insensitive), or nullopt.
+[[nodiscard]] WMISUB_API std::optional<severity> severity_from_string(std::string_view text) noexcept;
+
+// One piece of evidence: which field, and the text that made the rule fire.
+struct evidence {
+    std::string field;    // "Filter.Query", "Consumer.CommandLineTemplate>base64_utf16le", "Binding.Filter"
+    std::string excerpt;  // the text, at most ~200 bytes
+    std::string detail;   // what it means here (the URL, the decoded command, the tool), may be empty
+
+    friend bool operator==(const evidence&, const evidence&) = default;
+};
+
+
+// Everything a rule may look at for one graph entry. Built by assess; pointers
+// refer into the snapshot and stay valid while it lives.
+struct subscription_facts {
+    const wmisub::subscription* entry = nullptr;
+    const wmisub::snapshot* snapshot = nullptr;
+    const event_filter* filter = nullptr;
+    const wmisub::consumer* consumer = nullptr;
+    const wmisub::binding* binding = nullptr;
+    std::vector<const timer_instruction*> timers;
+    const wql_analysis* trigger = nullptr;     // analysis of the filter's query, when it parses (owned by the graph)
+    std::optional<error> query_error;          // why it did not parse
+    std::optional<payload_analysis> payload;   // analysis of the consumer
+    std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
+
+    // True when the consumer runs code: command lines, scripts, provider DLLs.
+    [[nodiscard]] bool executes_code() const noexcept;
+    // True when the payload shows this indicator kind.
+    [[nodiscard]] bool has_indicator(indicator_kind k) const noexcept { return payload && payload->has(k); }
+    // The interval of the timer instruction firing this entry, when it has one.
+    [[nodiscard]] std::optional<std::uint64_t> timer_interval_ms() const noexcept {
+        if (!timers.empty() && timers.front()->interval_between_events) return *timers.front()->interval_between_events;
+        return std::nullopt;
+    }
+    [[nodiscard]] trigger_kind trigger_kind_or(trigger_kind fallback) const noexcept {
+        return trigger ? trigger->trigger.kind : fallback;
+    }
+};
+
+// A rule fired: the evidence, and optionally a severity other than the rule's default.
+struct rule_hit {
+    std::vector<wmisub::evidence> evidence;
+    std::optional<wmisub::severity> severity;
+};
+
+// A rule: stable id, what it is about and how to check it.
+struct rule {
+    std::string id;                       // WMISUB-<AREA>-<NNN>, never reused
+    std::string title;
+    wmisub::severity severity = severity::medium;
+    std::vector<std::string> techniques;  // ATT&CK technique ids
+    std::string description;              // what it detects
+    std::string rationale;                // why that matters, and when it is benign
+    std::function<std::optional<rule_hit>(const subscription_facts&)> check;
+};
+
+// What a rule said about one subscription. The rule is shared with the
+// catalog (findings stay valid after the catalog is gone), so a finding costs
+// its evidence only.
+struct finding {
+    std::shared_ptr<const wmisub::rule> rule;  // the rule that fired
+    wmisub::severity severity = severity::info;  // the rule's, or what the hit or the policy made it
+    std::vector<wmisub::evidence> evidence;
+
+    [[nodiscard]] std::string_view id() const noexcept { return rule ? std::string_view(rule->id) : std::string_view{}; }
+    [[nodiscard]] std::string_view title() const noexcept {
+        return rule ? std::string_view(rule->title) : std::string_view{};
+    }
+    // ATT&CK ids.
+    [[nodiscard]] std::span<const std::string> techniques() const noexcept {
+        return rule ? std::span<const std::string>(rule->techniques) : std::span<const std::string>{};
+    }
+};
+
+// An ordered set of rules with unique ids.
+class rule_catalog {
+public:
+    rule_catalog() = default;
+
+    // Wmisub's own rules.
+    [[nodiscard]] static rule_catalog builtin();
+
+    // Adds a rule; fails when the id is taken or the rule has no check.
+    result<void> add(rule r);
+
+    // The rule with this id (case-insensitive), or nullptr.
+    [[nodiscard]] const rule* find(std::string_view id) const noexcept;
+
+    // The rules, in the order added. Each is shared with the findings it makes.
+    [[nodiscard]] const std::vector<std::shared_ptr<const rule>>& rules() const noexcept { return rules_; }
+    [[nodiscard]] std::size_t size() const noexcept { return rules_.size(); }
+
+private:
+    std::vector<std::shared_ptr<const rule>> rules_;
+};
+
+WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+#include "wmisub/rules/impl/catalog.inl"
+#endif

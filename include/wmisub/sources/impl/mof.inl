@@ -1,0 +1,323 @@
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file of wmisub/sources/mof.hpp, included only under
+// WMISUB_INCLUDE_IMPLEMENTATION: not a header to include.
+//
+// The WMI-Activity 5861 PossibleCause parser and the MOF collector's file
+// walking and parsing. Under WMISUB_INCLUDE_IMPLEMENTATION, wmisub/mof/parser.hpp
+// brings the MOF front end's internals (detail::mof_path_keys, mof_path_key).
+#pragma once
+
+#include "wmisub/collector.hpp"
+#include "wmisub/config.hpp"
+#include "wmisub/model.hpp"
+#include "wmisub/mof/parser.hpp"
+#include "wmisub/object_path.hpp"
+#include "wmisub/result.hpp"
+#include "wmisub/sources/mof.hpp"
+#include "wmisub/text.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------------------
+// WMI-Activity 5861 PossibleCause
+// ---------------------------------------------------------------------------
+
+namespace detail {
+
+// Where the two section headers of a PossibleCause are, found outside string
+// literals (a script may well contain the words "Perm. Consumer:").
+struct cause_5861_layout {
+    std::size_t filter_header = std::string_view::npos;
+    std::size_t filter_header_length = 0;
+    std::size_t consumer_header = std::string_view::npos;
+    std::size_t consumer_header_length = 0;
+};
+
+// True when `header` starts at text[i], ASCII case-insensitively (exporters vary the case).
+[[nodiscard]] inline bool cause_header_at(std::string_view text, std::size_t i, std::string_view header) noexcept {
+    if (text.size() - i < header.size()) return false;
+    for (std::size_t k = 0; k < header.size(); ++k) {
+        if (ascii_lower(text[i + k]) != ascii_lower(header[k])) return false;
+    }
+    return true;
+}
+
+// Finds both headers outside string and char literals and outside braces.
+[[nodiscard]] inline cause_5861_layout find_5861_headers(std::string_view text) noexcept {
+    constexpr std::string_view filter_header = "Binding EventFilter:";
+    constexpr std::string_view consumer_header = "Perm. Consumer:";
+    cause_5861_layout out;
+    char quote = 0;
+    std::size_t depth = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quote != 0) {
+            if (c == '\\')
+                ++i;
+            else if (c == quote)
+                quote = 0;
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            quote = c;
+            continue;
+        }
+        if (c == '{') ++depth;
+        if (c == '}' && depth > 0) --depth;
+        if (depth != 0) continue;
+        if (out.filter_header == std::string_view::npos && cause_header_at(text, i, filter_header)) {
+            out.filter_header = i;
+            out.filter_header_length = filter_header.size();
+        } else if (out.consumer_header == std::string_view::npos && cause_header_at(text, i, consumer_header)) {
+            out.consumer_header = i;
+            out.consumer_header_length = consumer_header.size();
+        }
+    }
+    return out;
+}
+
+// The single-key-aware relative path WMI writes in a binding: `Class.Key="v"`.
+[[nodiscard]] inline std::string cause_path_of(const instance& in) {
+    object_path path;
+    path.class_name = in.class_name;
+    for (const std::string& key : mof_path_keys(in)) {
+        if (const value* v = in.get(key); v != nullptr && !v->is_null()) path.keys.push_back(mof_path_key(key, *v));
+    }
+    return to_string(path);
+}
+
+// Runs f() -> result<T>; with exceptions enabled, an allocation failure becomes
+// an error instead of escaping into the host.
+template <class F>
+[[nodiscard]] auto mof_guarded(F&& f) noexcept -> decltype(f()) {
+#if WMISUB_EXCEPTIONS
+    try {
+        return std::forward<F>(f)();
+    } catch (...) {
+        return make_error(errc::limit_exceeded, "out of memory");
+    }
+#else
+    return std::forward<F>(f)();
+#endif
+}
+
+// The body of parse_5861_possible_cause.
+[[nodiscard]] inline result<possible_cause_5861> parse_5861(std::string_view text, provenance base,
+                                                            std::string_view namespace_path) {
+    const source_location where{base.where.source, 0, 0, 0};
+    const cause_5861_layout layout = find_5861_headers(text);
+    if (layout.consumer_header == std::string_view::npos) {
+        return make_error(errc::syntax_error, "5861 PossibleCause without a \"Perm. Consumer:\" section", where);
+    }
+    std::string mof(text);  // headers blanked out, so offsets, lines and columns still match `text`
+    mof.replace(layout.consumer_header, layout.consumer_header_length, layout.consumer_header_length, ' ');
+    if (layout.filter_header != std::string_view::npos) {
+        mof.replace(layout.filter_header, layout.filter_header_length, layout.filter_header_length, ' ');
+    }
+    mof_options options;
+    options.source_name = base.where.source;
+    options.default_namespace = std::string(namespace_path);
+    mof_document doc = parse_mof(mof, options);
+    possible_cause_5861 out;
+    out.errors = std::move(doc.errors);
+    if (base.kind == source_kind::unknown) base.kind = source_kind::event_log;
+    std::size_t filters = 0;
+    std::size_t consumers = 0;
+    for (mof_instance& mi : doc.instances) {
+        const bool before_consumer = mi.object.origin.where.offset < layout.consumer_header;
+        mi.object.origin = base;
+        if (before_consumer && iequals(mi.object.class_name, class_names::event_filter)) {
+            out.filter = std::move(mi.object);
+            ++filters;
+        } else if (!before_consumer) {
+            out.consumer = std::move(mi.object);
+            ++consumers;
+        }
+    }
+    if (filters != 1) {
+        return make_error(errc::syntax_error, "5861 PossibleCause without exactly one __EventFilter instance", where);
+    }
+    if (consumers != 1) {
+        return make_error(errc::syntax_error, "5861 PossibleCause without exactly one consumer instance", where);
+    }
+    const value* filter_name = out.filter.get("Name");
+    if (filter_name == nullptr || filter_name->as_string() == nullptr) {
+        return make_error(errc::missing_field, "5861 filter without a Name", where);
+    }
+    out.binding.namespace_path = out.filter.namespace_path;
+    out.binding.class_name = std::string(class_names::binding);
+    out.binding.origin = base;
+    out.binding.set("Filter", value::reference(cause_path_of(out.filter)));
+    out.binding.set("Consumer", value::reference(cause_path_of(out.consumer)));
+    return out;
+}
+
+}  // namespace detail
+
+// Parses the PossibleCause of a WMI-Activity 5861 event ("Binding EventFilter:
+// instance of __EventFilter {…}; Perm. Consumer: instance of … {…};", on one
+// line or many) with the MOF parser. `base` becomes every object's provenance
+// (its kind defaults to event_log); `namespace_path` is the event's Namespace
+// field in any spelling (`//./ROOT/Subscription`). Error locations refer to
+// `text`. Fails only when the filter or the consumer cannot be read.
+WMISUB_API result<possible_cause_5861> parse_5861_possible_cause(std::string_view text, provenance base,
+                                                                 std::string_view namespace_path) noexcept {
+    return detail::mof_guarded([&] { return detail::parse_5861(text, std::move(base), namespace_path); });
+}
+
+// The three objects of a 5861 binding, typed and filed in a snapshot.
+WMISUB_API snapshot to_snapshot(const possible_cause_5861& cause) {
+    snapshot out;
+    const std::string& source = cause.filter.origin.where.source;
+    out.add(cause.filter, source);
+    out.add(cause.consumer, source);
+    out.add(cause.binding, source);
+    for (const error& e : cause.errors) out.errors.push_back({source, cause.filter.namespace_path, e});
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// The MOF collector
+// ---------------------------------------------------------------------------
+
+// Reads every file. Fails as a whole when there is nothing to read, when no
+// file could be read, or when the caller cancels or the deadline passes.
+WMISUB_API result<snapshot> mof_collector::collect(const collect_options& options) {
+    return detail::mof_guarded([&] { return collect_files(options); });
+}
+
+// The body of collect(): list the files, then parse them one by one.
+WMISUB_API result<snapshot> mof_collector::collect_files(const collect_options& options) {
+    files_.clear();
+    const std::string source_name = name();
+    if (paths_.empty()) return make_error(errc::invalid_argument, "no MOF file or directory given");
+    snapshot out;
+    std::vector<std::filesystem::path> files;
+    if (auto listed = list_files(options, files, out); !listed) return std::move(listed).error();
+    std::size_t readable = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (auto stop = options.interruption()) return std::move(*stop);
+        const std::string path = detail::mof_path_to_utf8(files[i]);
+        options.report({source_name, path, i, files.size()});
+        auto parsed = read_one(files[i], path, options, out);
+        if (!parsed) return std::move(parsed).error();
+        if (*parsed) ++readable;
+    }
+    if (readable == 0) {
+        std::string why = out.errors.empty() ? std::string("no MOF file found") : out.errors.front().error.to_string();
+        return make_error(errc::not_found, "no MOF file could be read: " + why);
+    }
+    return out;
+}
+
+// True when a file found in a directory has one of the wanted extensions.
+WMISUB_API bool mof_collector::wanted(const std::filesystem::path& file) const {
+    if (options_.extensions.empty()) return true;
+    const std::string name = detail::mof_path_to_utf8(file.filename());
+    for (const std::string& ext : options_.extensions) {
+        if (iends_with(name, ext)) return true;
+    }
+    return false;
+}
+
+// Expands directories (sorted, so runs are repeatable); missing paths become errors.
+WMISUB_API result<void> mof_collector::list_files(const collect_options& options,
+                                                  std::vector<std::filesystem::path>& files, snapshot& out) {
+    for (const std::filesystem::path& root : paths_) {
+        std::error_code ec;
+        const auto status = std::filesystem::status(root, ec);
+        const std::string shown = detail::mof_path_to_utf8(root);
+        if (ec || !std::filesystem::exists(status)) {
+            out.errors.push_back({shown,
+                                  {},
+                                  make_error(errc::not_found, "no such file or directory",
+                                             source_location{shown, 0, 0, source_location::npos})});
+            continue;
+        }
+        if (!std::filesystem::is_directory(status)) {
+            files.push_back(root);
+            continue;
+        }
+        auto walked = walk(root, options, files, out);
+        if (!walked) return walked;
+    }
+    if (files.size() > options_.max_files) {
+        out.errors.push_back({"mof",
+                              {},
+                              make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
+                                                                   " files; the rest are skipped")});
+        files.resize(options_.max_files);
+    }
+    return {};
+}
+
+WMISUB_API result<void> mof_collector::walk(const std::filesystem::path& root, const collect_options& options,
+                                            std::vector<std::filesystem::path>& files, snapshot& out) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> found;
+    std::filesystem::recursive_directory_iterator it(root, std::filesystem::directory_options::skip_permission_denied,
+                                                     ec);
+    const std::string shown = detail::mof_path_to_utf8(root);
+    for (std::size_t seen = 0; !ec && it != std::filesystem::recursive_directory_iterator(); ++seen) {
+        if ((seen & 255u) == 0) {
+            if (auto stop = options.interruption()) return std::move(*stop);
+        }
+        std::error_code type_ec;
+        if (it->is_regular_file(type_ec) && wanted(it->path()) && found.size() <= options_.max_files)
+            found.push_back(it->path());
+        it.increment(ec);
+    }
+    if (ec)
+        out.errors.push_back({shown,
+                              {},
+                              make_error(errc::io_error, "directory walk stopped: " + ec.message(),
+                                         source_location{shown, 0, 0, source_location::npos})});
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+    return {};
+}
+
+// Parses one file into `out`; the bool says whether it could be read at all.
+WMISUB_API result<bool> mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
+                                                const collect_options& options, snapshot& out) {
+    mof_options parse = options_.parse;
+    parse.source_name = path;
+    if (parse.cancel == nullptr) parse.cancel = options.cancel;
+    if (!parse.deadline) parse.deadline = options.deadline;
+    mof_document doc = parse_mof_file(file, std::move(parse));
+    for (const error& e : doc.errors) {
+        if (e.code == errc::cancelled || e.code == errc::timeout) return e;
+    }
+    mof_file_summary summary;
+    summary.path = path;
+    summary.read = !(doc.instances.empty() && doc.classes.empty() && doc.pragmas.empty() && !doc.errors.empty() &&
+                     doc.errors.front().location.line == 0);
+    summary.encoding = doc.encoding;
+    summary.instances = doc.instances.size();
+    summary.classes = doc.classes.size();
+    summary.errors = doc.errors.size();
+    for (const mof_instance& mi : doc.instances) {
+        if (options.wants_namespace(mi.object.namespace_path)) out.add(mi.object, path);
+    }
+    for (error& e : doc.errors) out.errors.push_back({path, {}, std::move(e)});
+    summary.autorecover = std::move(doc.autorecover);
+    summary.deletions = std::move(doc.deletions);
+    summary.pragmas = std::move(doc.pragmas);
+    summary.includes = std::move(doc.includes);
+    const bool read = summary.read;
+    files_.push_back(std::move(summary));
+    return read;
+}
+
+WMISUB_NAMESPACE_END
