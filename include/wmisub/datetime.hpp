@@ -43,7 +43,6 @@ struct dmtf_datetime {
     friend bool operator==(const dmtf_datetime&, const dmtf_datetime&) = default;
 };
 
-
 // Parses the 25-character DMTF form. Timestamps: `20160707123000.000000+000`;
 // intervals: `00000001020304.000000:000`. Errors carry the offset of the bad character.
 [[nodiscard]] WMISUB_API result<dmtf_datetime> parse_dmtf_datetime(std::string_view text);

@@ -111,7 +111,6 @@ namespace detail {
 
 }  // namespace detail
 
-
 // Parses an object path; errors are syntax_error or limit_exceeded with the byte offset of the problem.
 [[nodiscard]] WMISUB_API result<object_path> parse_object_path(std::string_view text);
 

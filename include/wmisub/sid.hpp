@@ -30,7 +30,6 @@ inline constexpr std::string_view administrators = "S-1-5-32-544";
 // or trailing bytes and revisions other than 1 with the offending offset.
 [[nodiscard]] WMISUB_API result<std::string> format_sid(std::span<const std::uint8_t> bytes);
 
-
 // Parses `S-1-5-21-…` (case-insensitive `S`; a `0x…` authority too) back into binary SID bytes.
 [[nodiscard]] WMISUB_API result<std::vector<std::uint8_t>> parse_sid(std::string_view text);
 

@@ -69,14 +69,7 @@ enum class cim_type : std::uint8_t {
 }
 
 // The CIM type named by a MOF type keyword, case-insensitively ("ref" and "reference" both work).
-[[nodiscard]] inline std::optional<cim_type> cim_type_from_name(std::string_view name) noexcept {
-    for (auto t = static_cast<int>(cim_type::boolean); t <= static_cast<int>(cim_type::object); ++t) {
-        const auto type = static_cast<cim_type>(t);
-        if (iequals(name, to_string(type))) return type;
-    }
-    if (iequals(name, "reference")) return cim_type::reference;
-    return std::nullopt;
-}
+[[nodiscard]] WMISUB_API std::optional<cim_type> cim_type_from_name(std::string_view name) noexcept;
 
 // True for the eight integer types.
 [[nodiscard]] constexpr bool is_integer(cim_type t) noexcept { return t >= cim_type::sint8 && t <= cim_type::uint64; }
@@ -121,115 +114,49 @@ public:
     value() noexcept = default;
 
     // NULL with a declared type (a MOF property declared but not set).
-    [[nodiscard]] static value null(cim_type declared = cim_type::empty) { return value(declared, false, {}); }
-    [[nodiscard]] static value boolean(bool b) { return value(cim_type::boolean, false, b); }
+    [[nodiscard]] static value null(cim_type declared = cim_type::empty);
+    [[nodiscard]] static value boolean(bool b);
     // A signed integer; `t` picks the width (default sint64). The caller guarantees the range.
-    [[nodiscard]] static value sint(std::int64_t v, cim_type t = cim_type::sint64) { return value(t, false, v); }
+    [[nodiscard]] static value sint(std::int64_t v, cim_type t = cim_type::sint64);
     // An unsigned integer; `t` picks the width (default uint64).
-    [[nodiscard]] static value uint(std::uint64_t v, cim_type t = cim_type::uint64) { return value(t, false, v); }
-    [[nodiscard]] static value real(double v, cim_type t = cim_type::real64) { return value(t, false, v); }
-    [[nodiscard]] static value string(std::string s) { return value(cim_type::string, false, std::move(s)); }
+    [[nodiscard]] static value uint(std::uint64_t v, cim_type t = cim_type::uint64);
+    [[nodiscard]] static value real(double v, cim_type t = cim_type::real64);
+    [[nodiscard]] static value string(std::string s);
     // A char16, kept as its UTF-16 code unit.
-    [[nodiscard]] static value char16(char16_t c) { return value(cim_type::char16, false, std::uint64_t{c}); }
-    [[nodiscard]] static value datetime(dmtf_datetime d) { return value(cim_type::datetime, false, d); }
+    [[nodiscard]] static value char16(char16_t c);
+    [[nodiscard]] static value datetime(dmtf_datetime d);
     // A reference, kept as the object path text; parse it with parse_object_path.
-    [[nodiscard]] static value reference(std::string path) {
-        return value(cim_type::reference, false, std::move(path));
-    }
+    [[nodiscard]] static value reference(std::string path);
     [[nodiscard]] static value object(embedded_object o);
     // An array whose elements all have `element` type (NULL elements allowed).
-    [[nodiscard]] static value array(cim_type element, array_type elements) {
-        return value(element, true, std::move(elements));
-    }
+    [[nodiscard]] static value array(cim_type element, array_type elements);
     // A uint8 array from raw bytes (CreatorSID, SECURITY_DESCRIPTOR).
-    [[nodiscard]] static value bytes(std::span<const std::uint8_t> raw) {
-        array_type elements;
-        elements.reserve(raw.size());
-        for (std::uint8_t b : raw) elements.push_back(uint(b, cim_type::uint8));
-        return array(cim_type::uint8, std::move(elements));
-    }
+    [[nodiscard]] static value bytes(std::span<const std::uint8_t> raw);
     // A string array.
-    [[nodiscard]] static value strings(std::vector<std::string> items) {
-        array_type elements;
-        elements.reserve(items.size());
-        for (auto& s : items) elements.push_back(string(std::move(s)));
-        return array(cim_type::string, std::move(elements));
-    }
+    [[nodiscard]] static value strings(std::vector<std::string> items);
 
     // The CIM type of the value or, for arrays, of the elements.
     [[nodiscard]] cim_type type() const noexcept { return type_; }
     [[nodiscard]] bool is_array() const noexcept { return is_array_; }
-    [[nodiscard]] bool is_null() const noexcept { return std::holds_alternative<std::monostate>(data_); }
+    [[nodiscard]] bool is_null() const noexcept;
 
     // The boolean, when this is a boolean.
-    [[nodiscard]] std::optional<bool> as_bool() const noexcept {
-        if (const bool* b = std::get_if<bool>(&data_); b != nullptr && !is_array_) return *b;
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<bool> as_bool() const noexcept;
     // The integer as int64, when it is an integer that fits.
-    [[nodiscard]] std::optional<std::int64_t> as_int() const noexcept {
-        if (is_array_) return std::nullopt;
-        if (const auto* s = std::get_if<std::int64_t>(&data_)) return *s;
-        if (const auto* u = std::get_if<std::uint64_t>(&data_);
-            u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-            return static_cast<std::int64_t>(*u);
-        }
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<std::int64_t> as_int() const noexcept;
     // The integer as uint64, when it is a non-negative integer.
-    [[nodiscard]] std::optional<std::uint64_t> as_uint() const noexcept {
-        if (is_array_) return std::nullopt;
-        if (const auto* u = std::get_if<std::uint64_t>(&data_)) return *u;
-        if (const auto* s = std::get_if<std::int64_t>(&data_); s != nullptr && *s >= 0) {
-            return static_cast<std::uint64_t>(*s);
-        }
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<std::uint64_t> as_uint() const noexcept;
     // The number as a double, for reals and integers.
-    [[nodiscard]] std::optional<double> as_real() const noexcept {
-        if (is_array_) return std::nullopt;
-        if (const auto* d = std::get_if<double>(&data_)) return *d;
-        if (const auto* s = std::get_if<std::int64_t>(&data_)) return static_cast<double>(*s);
-        if (const auto* u = std::get_if<std::uint64_t>(&data_)) return static_cast<double>(*u);
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<double> as_real() const noexcept;
     // The text of a string or reference scalar.
-    [[nodiscard]] const std::string* as_string() const noexcept {
-        return is_array_ ? nullptr : std::get_if<std::string>(&data_);
-    }
-    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept {
-        return is_array_ ? nullptr : std::get_if<dmtf_datetime>(&data_);
-    }
-    [[nodiscard]] const embedded_object* as_object() const noexcept {
-        const auto* held = is_array_ ? nullptr : std::get_if<object_ptr>(&data_);
-        return held != nullptr ? held->get() : nullptr;
-    }
-    [[nodiscard]] const array_type* as_array() const noexcept {
-        return is_array_ ? std::get_if<array_type>(&data_) : nullptr;
-    }
+    [[nodiscard]] const std::string* as_string() const noexcept;
+    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept;
+    [[nodiscard]] const embedded_object* as_object() const noexcept;
+    [[nodiscard]] const array_type* as_array() const noexcept;
     // The bytes of an integer array whose elements all fit in 0..255 (CreatorSID).
-    [[nodiscard]] std::optional<std::vector<std::uint8_t>> as_bytes() const {
-        const array_type* items = as_array();
-        if (items == nullptr) return std::nullopt;
-        std::vector<std::uint8_t> out;
-        out.reserve(items->size());
-        for (const value& item : *items) {
-            const auto v = item.as_uint();
-            if (!v || *v > 255u) return std::nullopt;
-            out.push_back(static_cast<std::uint8_t>(*v));
-        }
-        return out;
-    }
+    [[nodiscard]] std::optional<std::vector<std::uint8_t>> as_bytes() const;
     // The elements of a string array (NULL elements skipped).
-    [[nodiscard]] std::optional<std::vector<std::string>> as_strings() const {
-        const array_type* items = as_array();
-        if (items == nullptr) return std::nullopt;
-        std::vector<std::string> out;
-        for (const value& item : *items) {
-            if (const std::string* s = item.as_string()) out.push_back(*s);
-        }
-        return out;
-    }
+    [[nodiscard]] std::optional<std::vector<std::string>> as_strings() const;
 
     // Same type, shape and payload. Strings compare exactly (property values are case-sensitive data).
     friend WMISUB_API bool operator==(const value& a, const value& b) noexcept;
@@ -276,9 +203,7 @@ struct embedded_object {
     friend bool operator==(const embedded_object&, const embedded_object&) = default;
 };
 
-
 WMISUB_API bool operator==(const value& a, const value& b) noexcept;
-
 
 // The value as MOF literal text: `"a \"b\""`, `42`, `TRUE`, `{1, 2}`, `NULL`. Used in reports and diffs.
 [[nodiscard]] WMISUB_API std::string to_mof(const value& v);

@@ -10,6 +10,7 @@
 #include "wmisub/datetime.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/result.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>

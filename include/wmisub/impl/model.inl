@@ -96,7 +96,6 @@ WMISUB_API bool is_consumer_class(std::string_view class_name,
     return false;
 }
 
-
 // Types an instance by its class. Fails only when a key property is missing or
 // unusable; warnings (properties of an unexpected type, kept in `extra`) are
 // appended to `warnings` when given.

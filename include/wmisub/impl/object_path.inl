@@ -11,6 +11,7 @@
 #include "wmisub/config.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

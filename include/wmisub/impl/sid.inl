@@ -10,6 +10,7 @@
 #include "wmisub/sid.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/result.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <span>

@@ -15,6 +15,7 @@
 #include "wmisub/detail/sha256.hpp"
 #include "wmisub/detail/utf.hpp"
 #include "wmisub/result.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include "wmisub/datetime.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -130,6 +131,127 @@ WMISUB_API std::string to_display(const value& v) {
         out += to_display((*items)[i]);
     }
     return out + ')';
+}
+
+WMISUB_API value value::bytes(std::span<const std::uint8_t> raw) {
+    array_type elements;
+    elements.reserve(raw.size());
+    for (std::uint8_t b : raw) elements.push_back(uint(b, cim_type::uint8));
+    return array(cim_type::uint8, std::move(elements));
+}
+
+WMISUB_API value value::strings(std::vector<std::string> items) {
+    array_type elements;
+    elements.reserve(items.size());
+    for (auto& s : items) elements.push_back(string(std::move(s)));
+    return array(cim_type::string, std::move(elements));
+}
+
+WMISUB_API std::optional<std::vector<std::uint8_t>> value::as_bytes() const {
+    const array_type* items = as_array();
+    if (items == nullptr) return std::nullopt;
+    std::vector<std::uint8_t> out;
+    out.reserve(items->size());
+    for (const value& item : *items) {
+        const auto v = item.as_uint();
+        if (!v || *v > 255u) return std::nullopt;
+        out.push_back(static_cast<std::uint8_t>(*v));
+    }
+    return out;
+}
+
+WMISUB_API std::optional<std::vector<std::string>> value::as_strings() const {
+    const array_type* items = as_array();
+    if (items == nullptr) return std::nullopt;
+    std::vector<std::string> out;
+    for (const value& item : *items) {
+        if (const std::string* s = item.as_string()) out.push_back(*s);
+    }
+    return out;
+}
+
+WMISUB_API std::optional<cim_type> cim_type_from_name(std::string_view name) noexcept {
+    for (auto t = static_cast<int>(cim_type::boolean); t <= static_cast<int>(cim_type::object); ++t) {
+        const auto type = static_cast<cim_type>(t);
+        if (iequals(name, to_string(type))) return type;
+    }
+    if (iequals(name, "reference")) return cim_type::reference;
+    return std::nullopt;
+}
+
+WMISUB_API value value::null(cim_type declared) { return value(declared, false, {}); }
+
+WMISUB_API value value::boolean(bool b) { return value(cim_type::boolean, false, b); }
+
+WMISUB_API value value::sint(std::int64_t v, cim_type t) { return value(t, false, v); }
+
+WMISUB_API value value::uint(std::uint64_t v, cim_type t) { return value(t, false, v); }
+
+WMISUB_API value value::real(double v, cim_type t) { return value(t, false, v); }
+
+WMISUB_API value value::string(std::string s) { return value(cim_type::string, false, std::move(s)); }
+
+WMISUB_API value value::char16(char16_t c) { return value(cim_type::char16, false, std::uint64_t{c}); }
+
+WMISUB_API value value::datetime(dmtf_datetime d) { return value(cim_type::datetime, false, d); }
+
+WMISUB_API value value::reference(std::string path) {
+    return value(cim_type::reference, false, std::move(path));
+}
+
+WMISUB_API value value::array(cim_type element, array_type elements) {
+    return value(element, true, std::move(elements));
+}
+
+WMISUB_API bool value::is_null() const noexcept { return std::holds_alternative<std::monostate>(data_); }
+
+WMISUB_API std::optional<bool> value::as_bool() const noexcept {
+    if (const bool* b = std::get_if<bool>(&data_); b != nullptr && !is_array_) return *b;
+    return std::nullopt;
+}
+
+WMISUB_API std::optional<std::int64_t> value::as_int() const noexcept {
+    if (is_array_) return std::nullopt;
+    if (const auto* s = std::get_if<std::int64_t>(&data_)) return *s;
+    if (const auto* u = std::get_if<std::uint64_t>(&data_);
+        u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return static_cast<std::int64_t>(*u);
+    }
+    return std::nullopt;
+}
+
+WMISUB_API std::optional<std::uint64_t> value::as_uint() const noexcept {
+    if (is_array_) return std::nullopt;
+    if (const auto* u = std::get_if<std::uint64_t>(&data_)) return *u;
+    if (const auto* s = std::get_if<std::int64_t>(&data_); s != nullptr && *s >= 0) {
+        return static_cast<std::uint64_t>(*s);
+    }
+    return std::nullopt;
+}
+
+WMISUB_API std::optional<double> value::as_real() const noexcept {
+    if (is_array_) return std::nullopt;
+    if (const auto* d = std::get_if<double>(&data_)) return *d;
+    if (const auto* s = std::get_if<std::int64_t>(&data_)) return static_cast<double>(*s);
+    if (const auto* u = std::get_if<std::uint64_t>(&data_)) return static_cast<double>(*u);
+    return std::nullopt;
+}
+
+WMISUB_API const std::string* value::as_string() const noexcept {
+    return is_array_ ? nullptr : std::get_if<std::string>(&data_);
+}
+
+WMISUB_API const dmtf_datetime* value::as_datetime() const noexcept {
+    return is_array_ ? nullptr : std::get_if<dmtf_datetime>(&data_);
+}
+
+WMISUB_API const embedded_object* value::as_object() const noexcept {
+    const auto* held = is_array_ ? nullptr : std::get_if<object_ptr>(&data_);
+    return held != nullptr ? held->get() : nullptr;
+}
+
+WMISUB_API const value::array_type* value::as_array() const noexcept {
+    return is_array_ ? std::get_if<array_type>(&data_) : nullptr;
 }
 
 WMISUB_NAMESPACE_END
