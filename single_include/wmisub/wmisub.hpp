@@ -1562,7 +1562,6 @@ struct dmtf_datetime {
     friend bool operator==(const dmtf_datetime&, const dmtf_datetime&) = default;
 };
 
-
 // Parses the 25-character DMTF form. Timestamps: `20160707123000.000000+000`;
 // intervals: `00000001020304.000000:000`. Errors carry the offset of the bad character.
 [[nodiscard]] WMISUB_API result<dmtf_datetime> parse_dmtf_datetime(std::string_view text);
@@ -1664,14 +1663,7 @@ enum class cim_type : std::uint8_t {
 }
 
 // The CIM type named by a MOF type keyword, case-insensitively ("ref" and "reference" both work).
-[[nodiscard]] inline std::optional<cim_type> cim_type_from_name(std::string_view name) noexcept {
-    for (auto t = static_cast<int>(cim_type::boolean); t <= static_cast<int>(cim_type::object); ++t) {
-        const auto type = static_cast<cim_type>(t);
-        if (iequals(name, to_string(type))) return type;
-    }
-    if (iequals(name, "reference")) return cim_type::reference;
-    return std::nullopt;
-}
+[[nodiscard]] WMISUB_API std::optional<cim_type> cim_type_from_name(std::string_view name) noexcept;
 
 // True for the eight integer types.
 [[nodiscard]] constexpr bool is_integer(cim_type t) noexcept { return t >= cim_type::sint8 && t <= cim_type::uint64; }
@@ -1716,115 +1708,49 @@ public:
     value() noexcept = default;
 
     // NULL with a declared type (a MOF property declared but not set).
-    [[nodiscard]] static value null(cim_type declared = cim_type::empty) { return value(declared, false, {}); }
-    [[nodiscard]] static value boolean(bool b) { return value(cim_type::boolean, false, b); }
+    [[nodiscard]] static value null(cim_type declared = cim_type::empty);
+    [[nodiscard]] static value boolean(bool b);
     // A signed integer; `t` picks the width (default sint64). The caller guarantees the range.
-    [[nodiscard]] static value sint(std::int64_t v, cim_type t = cim_type::sint64) { return value(t, false, v); }
+    [[nodiscard]] static value sint(std::int64_t v, cim_type t = cim_type::sint64);
     // An unsigned integer; `t` picks the width (default uint64).
-    [[nodiscard]] static value uint(std::uint64_t v, cim_type t = cim_type::uint64) { return value(t, false, v); }
-    [[nodiscard]] static value real(double v, cim_type t = cim_type::real64) { return value(t, false, v); }
-    [[nodiscard]] static value string(std::string s) { return value(cim_type::string, false, std::move(s)); }
+    [[nodiscard]] static value uint(std::uint64_t v, cim_type t = cim_type::uint64);
+    [[nodiscard]] static value real(double v, cim_type t = cim_type::real64);
+    [[nodiscard]] static value string(std::string s);
     // A char16, kept as its UTF-16 code unit.
-    [[nodiscard]] static value char16(char16_t c) { return value(cim_type::char16, false, std::uint64_t{c}); }
-    [[nodiscard]] static value datetime(dmtf_datetime d) { return value(cim_type::datetime, false, d); }
+    [[nodiscard]] static value char16(char16_t c);
+    [[nodiscard]] static value datetime(dmtf_datetime d);
     // A reference, kept as the object path text; parse it with parse_object_path.
-    [[nodiscard]] static value reference(std::string path) {
-        return value(cim_type::reference, false, std::move(path));
-    }
+    [[nodiscard]] static value reference(std::string path);
     [[nodiscard]] static value object(embedded_object o);
     // An array whose elements all have `element` type (NULL elements allowed).
-    [[nodiscard]] static value array(cim_type element, array_type elements) {
-        return value(element, true, std::move(elements));
-    }
+    [[nodiscard]] static value array(cim_type element, array_type elements);
     // A uint8 array from raw bytes (CreatorSID, SECURITY_DESCRIPTOR).
-    [[nodiscard]] static value bytes(std::span<const std::uint8_t> raw) {
-        array_type elements;
-        elements.reserve(raw.size());
-        for (std::uint8_t b : raw) elements.push_back(uint(b, cim_type::uint8));
-        return array(cim_type::uint8, std::move(elements));
-    }
+    [[nodiscard]] static value bytes(std::span<const std::uint8_t> raw);
     // A string array.
-    [[nodiscard]] static value strings(std::vector<std::string> items) {
-        array_type elements;
-        elements.reserve(items.size());
-        for (auto& s : items) elements.push_back(string(std::move(s)));
-        return array(cim_type::string, std::move(elements));
-    }
+    [[nodiscard]] static value strings(std::vector<std::string> items);
 
     // The CIM type of the value or, for arrays, of the elements.
     [[nodiscard]] cim_type type() const noexcept { return type_; }
     [[nodiscard]] bool is_array() const noexcept { return is_array_; }
-    [[nodiscard]] bool is_null() const noexcept { return std::holds_alternative<std::monostate>(data_); }
+    [[nodiscard]] bool is_null() const noexcept;
 
     // The boolean, when this is a boolean.
-    [[nodiscard]] std::optional<bool> as_bool() const noexcept {
-        if (const bool* b = std::get_if<bool>(&data_); b != nullptr && !is_array_) return *b;
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<bool> as_bool() const noexcept;
     // The integer as int64, when it is an integer that fits.
-    [[nodiscard]] std::optional<std::int64_t> as_int() const noexcept {
-        if (is_array_) return std::nullopt;
-        if (const auto* s = std::get_if<std::int64_t>(&data_)) return *s;
-        if (const auto* u = std::get_if<std::uint64_t>(&data_);
-            u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-            return static_cast<std::int64_t>(*u);
-        }
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<std::int64_t> as_int() const noexcept;
     // The integer as uint64, when it is a non-negative integer.
-    [[nodiscard]] std::optional<std::uint64_t> as_uint() const noexcept {
-        if (is_array_) return std::nullopt;
-        if (const auto* u = std::get_if<std::uint64_t>(&data_)) return *u;
-        if (const auto* s = std::get_if<std::int64_t>(&data_); s != nullptr && *s >= 0) {
-            return static_cast<std::uint64_t>(*s);
-        }
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<std::uint64_t> as_uint() const noexcept;
     // The number as a double, for reals and integers.
-    [[nodiscard]] std::optional<double> as_real() const noexcept {
-        if (is_array_) return std::nullopt;
-        if (const auto* d = std::get_if<double>(&data_)) return *d;
-        if (const auto* s = std::get_if<std::int64_t>(&data_)) return static_cast<double>(*s);
-        if (const auto* u = std::get_if<std::uint64_t>(&data_)) return static_cast<double>(*u);
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<double> as_real() const noexcept;
     // The text of a string or reference scalar.
-    [[nodiscard]] const std::string* as_string() const noexcept {
-        return is_array_ ? nullptr : std::get_if<std::string>(&data_);
-    }
-    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept {
-        return is_array_ ? nullptr : std::get_if<dmtf_datetime>(&data_);
-    }
-    [[nodiscard]] const embedded_object* as_object() const noexcept {
-        const auto* held = is_array_ ? nullptr : std::get_if<object_ptr>(&data_);
-        return held != nullptr ? held->get() : nullptr;
-    }
-    [[nodiscard]] const array_type* as_array() const noexcept {
-        return is_array_ ? std::get_if<array_type>(&data_) : nullptr;
-    }
+    [[nodiscard]] const std::string* as_string() const noexcept;
+    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept;
+    [[nodiscard]] const embedded_object* as_object() const noexcept;
+    [[nodiscard]] const array_type* as_array() const noexcept;
     // The bytes of an integer array whose elements all fit in 0..255 (CreatorSID).
-    [[nodiscard]] std::optional<std::vector<std::uint8_t>> as_bytes() const {
-        const array_type* items = as_array();
-        if (items == nullptr) return std::nullopt;
-        std::vector<std::uint8_t> out;
-        out.reserve(items->size());
-        for (const value& item : *items) {
-            const auto v = item.as_uint();
-            if (!v || *v > 255u) return std::nullopt;
-            out.push_back(static_cast<std::uint8_t>(*v));
-        }
-        return out;
-    }
+    [[nodiscard]] std::optional<std::vector<std::uint8_t>> as_bytes() const;
     // The elements of a string array (NULL elements skipped).
-    [[nodiscard]] std::optional<std::vector<std::string>> as_strings() const {
-        const array_type* items = as_array();
-        if (items == nullptr) return std::nullopt;
-        std::vector<std::string> out;
-        for (const value& item : *items) {
-            if (const std::string* s = item.as_string()) out.push_back(*s);
-        }
-        return out;
-    }
+    [[nodiscard]] std::optional<std::vector<std::string>> as_strings() const;
 
     // Same type, shape and payload. Strings compare exactly (property values are case-sensitive data).
     friend WMISUB_API bool operator==(const value& a, const value& b) noexcept;
@@ -1871,9 +1797,7 @@ struct embedded_object {
     friend bool operator==(const embedded_object&, const embedded_object&) = default;
 };
 
-
 WMISUB_API bool operator==(const value& a, const value& b) noexcept;
-
 
 // The value as MOF literal text: `"a \"b\""`, `42`, `TRUE`, `{1, 2}`, `NULL`. Used in reports and diffs.
 [[nodiscard]] WMISUB_API std::string to_mof(const value& v);
@@ -1917,7 +1841,6 @@ inline constexpr std::string_view administrators = "S-1-5-32-544";
 // little-endian 32-bit sub-authorities) as `S-1-5-32-544`. Rejects truncated
 // or trailing bytes and revisions other than 1 with the offending offset.
 [[nodiscard]] WMISUB_API result<std::string> format_sid(std::span<const std::uint8_t> bytes);
-
 
 // Parses `S-1-5-21-…` (case-insensitive `S`; a `0x…` authority too) back into binary SID bytes.
 [[nodiscard]] WMISUB_API result<std::vector<std::uint8_t>> parse_sid(std::string_view text);
@@ -2042,7 +1965,6 @@ namespace detail {
 }
 
 }  // namespace detail
-
 
 // Parses an object path; errors are syntax_error or limit_exceeded with the byte offset of the problem.
 [[nodiscard]] WMISUB_API result<object_path> parse_object_path(std::string_view text);
@@ -4548,28 +4470,10 @@ struct collect_options {
     std::function<void(const collect_progress&)> progress;
 
     // True when objects of namespace `ns` are wanted.
-    [[nodiscard]] bool wants_namespace(std::string_view ns) const {
-        if (namespaces.empty()) return true;
-        for (const std::string& wanted : namespaces) {
-            if (iequals(ns, wanted)) return true;
-            if (recursive && ns.size() > wanted.size() && ns[wanted.size()] == '\\' &&
-                iequals(ns.substr(0, wanted.size()), wanted)) {
-                return true;
-            }
-        }
-        return false;
-    }
+    [[nodiscard]] bool wants_namespace(std::string_view ns) const;
 
     // The error to stop with when the caller cancelled or the deadline passed.
-    [[nodiscard]] std::optional<error> interruption() const {
-        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-            return make_error(errc::cancelled, "collection cancelled");
-        }
-        if (deadline && std::chrono::steady_clock::now() >= *deadline) {
-            return make_error(errc::timeout, "collection deadline passed");
-        }
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<error> interruption() const;
 
     // Reports progress when the caller asked for it.
     void report(const collect_progress& p) const {
@@ -4612,102 +4516,43 @@ public:
     }
 
     // CreatorSID given to the objects added after this call (`S-1-…`; empty: none).
-    mock_collector& created_by(std::string_view sid) {
-        auto bytes = parse_sid(sid);
-        creator_sid_ = bytes ? std::move(*bytes) : std::vector<std::uint8_t>{};
-        return *this;
-    }
+    mock_collector& created_by(std::string_view sid);
 
     // Any instance, typed by its class like every real source does.
-    mock_collector& add(instance in) {
-        if (in.namespace_path.empty()) in.namespace_path = namespace_;
-        in.origin.kind = source_kind::mock;
-        if (in.origin.where.source.empty()) in.origin.where.source = name_;
-        if (!creator_sid_.empty() && in.get("CreatorSID") == nullptr) in.set("CreatorSID", value::bytes(creator_sid_));
-        instances_.push_back(std::move(in));
-        return *this;
-    }
+    mock_collector& add(instance in);
 
     // An `__EventFilter` with a WQL query; `event_namespace` empty leaves it NULL.
-    mock_collector& filter(std::string name, std::string query, std::string event_namespace = "root\\cimv2") {
-        instance in = make(class_names::event_filter);
-        in.set("Name", value::string(std::move(name))).set("Query", value::string(std::move(query)));
-        in.set("QueryLanguage", value::string("WQL"));
-        if (!event_namespace.empty()) in.set("EventNamespace", value::string(std::move(event_namespace)));
-        return add(std::move(in));
-    }
+    mock_collector& filter(std::string name, std::string query, std::string event_namespace = "root\\cimv2");
 
     // A `CommandLineEventConsumer` running `command_line`.
     mock_collector& command_line_consumer(std::string name, std::string command_line,
-                                          std::string executable_path = {}) {
-        instance in = make(class_names::command_line);
-        in.set("Name", value::string(std::move(name)));
-        in.set("CommandLineTemplate", value::string(std::move(command_line)));
-        if (!executable_path.empty()) in.set("ExecutablePath", value::string(std::move(executable_path)));
-        return add(std::move(in));
-    }
+                                          std::string executable_path = {});
 
     // An `ActiveScriptEventConsumer` with inline script text.
-    mock_collector& script_consumer(std::string name, std::string script_text, std::string engine = "VBScript") {
-        instance in = make(class_names::active_script);
-        in.set("Name", value::string(std::move(name))).set("ScriptingEngine", value::string(std::move(engine)));
-        in.set("ScriptText", value::string(std::move(script_text)));
-        return add(std::move(in));
-    }
+    mock_collector& script_consumer(std::string name, std::string script_text, std::string engine = "VBScript");
 
     // A `LogFileEventConsumer` appending `text` to `filename`.
-    mock_collector& log_file_consumer(std::string name, std::string filename, std::string text) {
-        instance in = make(class_names::log_file);
-        in.set("Name", value::string(std::move(name))).set("Filename", value::string(std::move(filename)));
-        in.set("Text", value::string(std::move(text)));
-        return add(std::move(in));
-    }
+    mock_collector& log_file_consumer(std::string name, std::string filename, std::string text);
 
     // An `NTEventLogEventConsumer` writing event `event_id` as `source_name`.
-    mock_collector& event_log_consumer(std::string name, std::string source_name, std::uint32_t event_id) {
-        instance in = make(class_names::nt_event_log);
-        in.set("Name", value::string(std::move(name))).set("SourceName", value::string(std::move(source_name)));
-        in.set("EventID", value::uint(event_id, cim_type::uint32)).set("EventType", value::uint(1, cim_type::uint32));
-        return add(std::move(in));
-    }
+    mock_collector& event_log_consumer(std::string name, std::string source_name, std::uint32_t event_id);
 
     // An `SMTPEventConsumer` mailing `message` to `to` through `server`.
-    mock_collector& smtp_consumer(std::string name, std::string server, std::string to, std::string message) {
-        instance in = make(class_names::smtp);
-        in.set("Name", value::string(std::move(name))).set("SMTPServer", value::string(std::move(server)));
-        in.set("ToLine", value::string(std::move(to))).set("Message", value::string(std::move(message)));
-        return add(std::move(in));
-    }
+    mock_collector& smtp_consumer(std::string name, std::string server, std::string to, std::string message);
 
     // A `__FilterToConsumerBinding` from filter `filter_name` to the consumer of
     // class `consumer_class` named `consumer_name`, with paths as WMI writes them.
     mock_collector& bind(std::string_view filter_name, std::string_view consumer_name,
-                         std::string_view consumer_class = class_names::command_line) {
-        return bind_paths("__EventFilter.Name=" + quote_key_value(filter_name),
-                          std::string(consumer_class) + ".Name=" + quote_key_value(consumer_name));
-    }
+                         std::string_view consumer_class = class_names::command_line);
 
     // A binding with reference paths exactly as given, however they are spelled.
-    mock_collector& bind_paths(std::string filter_path, std::string consumer_path) {
-        instance in = make(class_names::binding);
-        in.set("Filter", value::reference(std::move(filter_path)));
-        in.set("Consumer", value::reference(std::move(consumer_path)));
-        return add(std::move(in));
-    }
+    mock_collector& bind_paths(std::string filter_path, std::string consumer_path);
 
     // An `__IntervalTimerInstruction` firing every `interval_ms` milliseconds.
-    mock_collector& interval_timer(std::string timer_id, std::uint32_t interval_ms) {
-        instance in = make(class_names::interval_timer);
-        in.set("TimerId", value::string(std::move(timer_id)));
-        in.set("IntervalBetweenEvents", value::uint(interval_ms, cim_type::uint32));
-        return add(std::move(in));
-    }
+    mock_collector& interval_timer(std::string timer_id, std::uint32_t interval_ms);
 
     // An error the collection reports, as a failing namespace or file would.
-    mock_collector& error_in(std::string namespace_path, error e) {
-        errors_.push_back({name_, std::move(namespace_path), std::move(e)});
-        return *this;
-    }
+    mock_collector& error_in(std::string namespace_path, error e);
 
     // Makes collect() fail as a whole, as an unreachable source does.
     mock_collector& fail_with(error e) {
@@ -4715,28 +4560,10 @@ public:
         return *this;
     }
 
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override {
-        if (failure_) return *failure_;
-        snapshot out;
-        std::size_t done = 0;
-        for (const instance& in : instances_) {
-            if (auto stop = options.interruption()) return std::move(*stop);
-            options.report({name_, in.namespace_path, done++, instances_.size()});
-            if (options.wants_namespace(in.namespace_path)) out.add(in, name_);
-        }
-        for (const collection_error& e : errors_) {
-            if (e.namespace_path.empty() || options.wants_namespace(e.namespace_path)) out.errors.push_back(e);
-        }
-        return out;
-    }
+    [[nodiscard]] result<snapshot> collect(const collect_options& options) override;
 
 private:
-    [[nodiscard]] instance make(std::string_view class_name) const {
-        instance in;
-        in.namespace_path = namespace_;
-        in.class_name = std::string(class_name);
-        return in;
-    }
+    [[nodiscard]] instance make(std::string_view class_name) const;
 
     std::string name_;
     std::string namespace_ = "root\\subscription";
@@ -4753,10 +4580,7 @@ public:
     composite_collector() = default;
 
     // Adds a collector; the composite owns it.
-    composite_collector& add(std::unique_ptr<collector> source) {
-        if (source) sources_.push_back(std::move(source));
-        return *this;
-    }
+    composite_collector& add(std::unique_ptr<collector> source);
 
     [[nodiscard]] std::string name() const override { return "composite"; }
 
@@ -4765,43 +4589,19 @@ public:
 
     // Fails only when every collector failed (or there are none, or the caller
     // cancelled); otherwise failures are listed in snapshot::errors.
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override {
-        if (sources_.empty()) return make_error(errc::invalid_argument, "no source to collect from");
-        snapshot out;
-        std::size_t failed = 0;
-        for (std::size_t i = 0; i < sources_.size(); ++i) {
-            if (auto stop = options.interruption()) return std::move(*stop);
-            const std::string source_name = sources_[i]->name();
-            options.report({source_name, "collect", i, sources_.size()});
-            auto part = sources_[i]->collect(options);
-            if (part) {
-                out.merge(std::move(*part));
-                continue;
-            }
-            ++failed;
-            if (part.error().code == errc::cancelled) return std::move(part).error();
-            out.errors.push_back({source_name, {}, part.error()});
-        }
-        if (failed == sources_.size()) {
-            return make_error(errc::not_found, "no source could be read: " + describe(out.errors));
-        }
-        return out;
-    }
+    [[nodiscard]] result<snapshot> collect(const collect_options& options) override;
 
 private:
-    [[nodiscard]] static std::string describe(const std::vector<collection_error>& errors) {
-        std::string out;
-        for (const collection_error& e : errors) {
-            if (!out.empty()) out += "; ";
-            out += e.source + ": " + e.error.to_string();
-        }
-        return out;
-    }
+    [[nodiscard]] static std::string describe(const std::vector<collection_error>& errors);
 
     std::vector<std::unique_ptr<collector>> sources_;
 };
 
 WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+// #include "wmisub/impl/collector.inl"
+#endif
 // #include "wmisub/storage.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -5026,6 +4826,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/detail/sha256.hpp"
 // #include "wmisub/detail/utf.hpp"
 // #include "wmisub/result.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -5171,6 +4972,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/datetime.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/result.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -5434,6 +5236,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/datetime.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/text.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -5554,6 +5357,127 @@ WMISUB_API std::string to_display(const value& v) {
     return out + ')';
 }
 
+WMISUB_API value value::bytes(std::span<const std::uint8_t> raw) {
+    array_type elements;
+    elements.reserve(raw.size());
+    for (std::uint8_t b : raw) elements.push_back(uint(b, cim_type::uint8));
+    return array(cim_type::uint8, std::move(elements));
+}
+
+WMISUB_API value value::strings(std::vector<std::string> items) {
+    array_type elements;
+    elements.reserve(items.size());
+    for (auto& s : items) elements.push_back(string(std::move(s)));
+    return array(cim_type::string, std::move(elements));
+}
+
+WMISUB_API std::optional<std::vector<std::uint8_t>> value::as_bytes() const {
+    const array_type* items = as_array();
+    if (items == nullptr) return std::nullopt;
+    std::vector<std::uint8_t> out;
+    out.reserve(items->size());
+    for (const value& item : *items) {
+        const auto v = item.as_uint();
+        if (!v || *v > 255u) return std::nullopt;
+        out.push_back(static_cast<std::uint8_t>(*v));
+    }
+    return out;
+}
+
+WMISUB_API std::optional<std::vector<std::string>> value::as_strings() const {
+    const array_type* items = as_array();
+    if (items == nullptr) return std::nullopt;
+    std::vector<std::string> out;
+    for (const value& item : *items) {
+        if (const std::string* s = item.as_string()) out.push_back(*s);
+    }
+    return out;
+}
+
+WMISUB_API std::optional<cim_type> cim_type_from_name(std::string_view name) noexcept {
+    for (auto t = static_cast<int>(cim_type::boolean); t <= static_cast<int>(cim_type::object); ++t) {
+        const auto type = static_cast<cim_type>(t);
+        if (iequals(name, to_string(type))) return type;
+    }
+    if (iequals(name, "reference")) return cim_type::reference;
+    return std::nullopt;
+}
+
+WMISUB_API value value::null(cim_type declared) { return value(declared, false, {}); }
+
+WMISUB_API value value::boolean(bool b) { return value(cim_type::boolean, false, b); }
+
+WMISUB_API value value::sint(std::int64_t v, cim_type t) { return value(t, false, v); }
+
+WMISUB_API value value::uint(std::uint64_t v, cim_type t) { return value(t, false, v); }
+
+WMISUB_API value value::real(double v, cim_type t) { return value(t, false, v); }
+
+WMISUB_API value value::string(std::string s) { return value(cim_type::string, false, std::move(s)); }
+
+WMISUB_API value value::char16(char16_t c) { return value(cim_type::char16, false, std::uint64_t{c}); }
+
+WMISUB_API value value::datetime(dmtf_datetime d) { return value(cim_type::datetime, false, d); }
+
+WMISUB_API value value::reference(std::string path) {
+    return value(cim_type::reference, false, std::move(path));
+}
+
+WMISUB_API value value::array(cim_type element, array_type elements) {
+    return value(element, true, std::move(elements));
+}
+
+WMISUB_API bool value::is_null() const noexcept { return std::holds_alternative<std::monostate>(data_); }
+
+WMISUB_API std::optional<bool> value::as_bool() const noexcept {
+    if (const bool* b = std::get_if<bool>(&data_); b != nullptr && !is_array_) return *b;
+    return std::nullopt;
+}
+
+WMISUB_API std::optional<std::int64_t> value::as_int() const noexcept {
+    if (is_array_) return std::nullopt;
+    if (const auto* s = std::get_if<std::int64_t>(&data_)) return *s;
+    if (const auto* u = std::get_if<std::uint64_t>(&data_);
+        u != nullptr && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return static_cast<std::int64_t>(*u);
+    }
+    return std::nullopt;
+}
+
+WMISUB_API std::optional<std::uint64_t> value::as_uint() const noexcept {
+    if (is_array_) return std::nullopt;
+    if (const auto* u = std::get_if<std::uint64_t>(&data_)) return *u;
+    if (const auto* s = std::get_if<std::int64_t>(&data_); s != nullptr && *s >= 0) {
+        return static_cast<std::uint64_t>(*s);
+    }
+    return std::nullopt;
+}
+
+WMISUB_API std::optional<double> value::as_real() const noexcept {
+    if (is_array_) return std::nullopt;
+    if (const auto* d = std::get_if<double>(&data_)) return *d;
+    if (const auto* s = std::get_if<std::int64_t>(&data_)) return static_cast<double>(*s);
+    if (const auto* u = std::get_if<std::uint64_t>(&data_)) return static_cast<double>(*u);
+    return std::nullopt;
+}
+
+WMISUB_API const std::string* value::as_string() const noexcept {
+    return is_array_ ? nullptr : std::get_if<std::string>(&data_);
+}
+
+WMISUB_API const dmtf_datetime* value::as_datetime() const noexcept {
+    return is_array_ ? nullptr : std::get_if<dmtf_datetime>(&data_);
+}
+
+WMISUB_API const embedded_object* value::as_object() const noexcept {
+    const auto* held = is_array_ ? nullptr : std::get_if<object_ptr>(&data_);
+    return held != nullptr ? held->get() : nullptr;
+}
+
+WMISUB_API const value::array_type* value::as_array() const noexcept {
+    return is_array_ ? std::get_if<array_type>(&data_) : nullptr;
+}
+
 WMISUB_NAMESPACE_END
 // #include "wmisub/impl/sid.inl"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
@@ -5567,6 +5491,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/sid.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/result.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -5694,6 +5619,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/config.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/text.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -6717,7 +6643,6 @@ WMISUB_API bool is_consumer_class(std::string_view class_name,
     }
     return false;
 }
-
 
 // Types an instance by its class. Fails only when a key property is missing or
 // unusable; warnings (properties of an unexpected type, kept in `extra`) are
@@ -21486,6 +21411,203 @@ WMISUB_API std::vector<assessment> assess(const subscription_graph& graph, const
     std::vector<assessment> out(graph.entries().size());
     for (std::size_t i = 0; i < out.size(); ++i) run.assess_into(out[i], graph, graph.entries()[i]);
     return out;
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/impl/collector.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file of wmisub/collector.hpp: the mock and composite collectors and the collection options' checks.
+// Included by that header only under WMISUB_INCLUDE_IMPLEMENTATION (header-only
+// mode, or the one translation unit that defines WMISUB_IMPLEMENTATION); not a
+// header to include.
+
+// #include "wmisub/collector.hpp"
+// #include "wmisub/config.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/sid.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+WMISUB_API mock_collector& mock_collector::created_by(std::string_view sid) {
+    auto bytes = parse_sid(sid);
+    creator_sid_ = bytes ? std::move(*bytes) : std::vector<std::uint8_t>{};
+    return *this;
+}
+
+WMISUB_API mock_collector& mock_collector::add(instance in) {
+    if (in.namespace_path.empty()) in.namespace_path = namespace_;
+    in.origin.kind = source_kind::mock;
+    if (in.origin.where.source.empty()) in.origin.where.source = name_;
+    if (!creator_sid_.empty() && in.get("CreatorSID") == nullptr) in.set("CreatorSID", value::bytes(creator_sid_));
+    instances_.push_back(std::move(in));
+    return *this;
+}
+
+WMISUB_API mock_collector& mock_collector::filter(std::string name, std::string query, std::string event_namespace) {
+    instance in = make(class_names::event_filter);
+    in.set("Name", value::string(std::move(name))).set("Query", value::string(std::move(query)));
+    in.set("QueryLanguage", value::string("WQL"));
+    if (!event_namespace.empty()) in.set("EventNamespace", value::string(std::move(event_namespace)));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::command_line_consumer(std::string name, std::string command_line,
+    std::string executable_path) {
+    instance in = make(class_names::command_line);
+    in.set("Name", value::string(std::move(name)));
+    in.set("CommandLineTemplate", value::string(std::move(command_line)));
+    if (!executable_path.empty()) in.set("ExecutablePath", value::string(std::move(executable_path)));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::script_consumer(std::string name, std::string script_text, std::string engine) {
+    instance in = make(class_names::active_script);
+    in.set("Name", value::string(std::move(name))).set("ScriptingEngine", value::string(std::move(engine)));
+    in.set("ScriptText", value::string(std::move(script_text)));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::log_file_consumer(std::string name, std::string filename, std::string text) {
+    instance in = make(class_names::log_file);
+    in.set("Name", value::string(std::move(name))).set("Filename", value::string(std::move(filename)));
+    in.set("Text", value::string(std::move(text)));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::event_log_consumer(std::string name, std::string source_name, std::uint32_t event_id) {
+    instance in = make(class_names::nt_event_log);
+    in.set("Name", value::string(std::move(name))).set("SourceName", value::string(std::move(source_name)));
+    in.set("EventID", value::uint(event_id, cim_type::uint32)).set("EventType", value::uint(1, cim_type::uint32));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::smtp_consumer(std::string name, std::string server, std::string to, std::string message) {
+    instance in = make(class_names::smtp);
+    in.set("Name", value::string(std::move(name))).set("SMTPServer", value::string(std::move(server)));
+    in.set("ToLine", value::string(std::move(to))).set("Message", value::string(std::move(message)));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::bind(std::string_view filter_name, std::string_view consumer_name,
+    std::string_view consumer_class) {
+    return bind_paths("__EventFilter.Name=" + quote_key_value(filter_name),
+                      std::string(consumer_class) + ".Name=" + quote_key_value(consumer_name));
+}
+
+WMISUB_API mock_collector& mock_collector::bind_paths(std::string filter_path, std::string consumer_path) {
+    instance in = make(class_names::binding);
+    in.set("Filter", value::reference(std::move(filter_path)));
+    in.set("Consumer", value::reference(std::move(consumer_path)));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::interval_timer(std::string timer_id, std::uint32_t interval_ms) {
+    instance in = make(class_names::interval_timer);
+    in.set("TimerId", value::string(std::move(timer_id)));
+    in.set("IntervalBetweenEvents", value::uint(interval_ms, cim_type::uint32));
+    return add(std::move(in));
+}
+
+WMISUB_API mock_collector& mock_collector::error_in(std::string namespace_path, error e) {
+    errors_.push_back({name_, std::move(namespace_path), std::move(e)});
+    return *this;
+}
+
+WMISUB_API result<snapshot> mock_collector::collect(const collect_options& options) {
+    if (failure_) return *failure_;
+    snapshot out;
+    std::size_t done = 0;
+    for (const instance& in : instances_) {
+        if (auto stop = options.interruption()) return std::move(*stop);
+        options.report({name_, in.namespace_path, done++, instances_.size()});
+        if (options.wants_namespace(in.namespace_path)) out.add(in, name_);
+    }
+    for (const collection_error& e : errors_) {
+        if (e.namespace_path.empty() || options.wants_namespace(e.namespace_path)) out.errors.push_back(e);
+    }
+    return out;
+}
+
+WMISUB_API instance mock_collector::make(std::string_view class_name) const {
+    instance in;
+    in.namespace_path = namespace_;
+    in.class_name = std::string(class_name);
+    return in;
+}
+
+WMISUB_API composite_collector& composite_collector::add(std::unique_ptr<collector> source) {
+    if (source) sources_.push_back(std::move(source));
+    return *this;
+}
+
+WMISUB_API result<snapshot> composite_collector::collect(const collect_options& options) {
+    if (sources_.empty()) return make_error(errc::invalid_argument, "no source to collect from");
+    snapshot out;
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        if (auto stop = options.interruption()) return std::move(*stop);
+        const std::string source_name = sources_[i]->name();
+        options.report({source_name, "collect", i, sources_.size()});
+        auto part = sources_[i]->collect(options);
+        if (part) {
+            out.merge(std::move(*part));
+            continue;
+        }
+        ++failed;
+        if (part.error().code == errc::cancelled) return std::move(part).error();
+        out.errors.push_back({source_name, {}, part.error()});
+    }
+    if (failed == sources_.size()) {
+        return make_error(errc::not_found, "no source could be read: " + describe(out.errors));
+    }
+    return out;
+}
+
+WMISUB_API std::string composite_collector::describe(const std::vector<collection_error>& errors) {
+    std::string out;
+    for (const collection_error& e : errors) {
+        if (!out.empty()) out += "; ";
+        out += e.source + ": " + e.error.to_string();
+    }
+    return out;
+}
+
+WMISUB_API bool collect_options::wants_namespace(std::string_view ns) const {
+    if (namespaces.empty()) return true;
+    for (const std::string& wanted : namespaces) {
+        if (iequals(ns, wanted)) return true;
+        if (recursive && ns.size() > wanted.size() && ns[wanted.size()] == '\\' &&
+            iequals(ns.substr(0, wanted.size()), wanted)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+WMISUB_API std::optional<error> collect_options::interruption() const {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+        return make_error(errc::cancelled, "collection cancelled");
+    }
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        return make_error(errc::timeout, "collection deadline passed");
+    }
+    return std::nullopt;
 }
 
 WMISUB_NAMESPACE_END
