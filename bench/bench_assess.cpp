@@ -13,6 +13,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace {
@@ -42,7 +43,8 @@ wmisub::snapshot generated(std::size_t n) {
 
 void assess_subscriptions(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    const wmisub::snapshot snap = generated(n);
+    // Shared, so each round builds a graph without copying the snapshot.
+    const auto snap = std::make_shared<const wmisub::snapshot>(generated(n));
     const wmisub::rule_catalog catalog = wmisub::rule_catalog::builtin();
     for (auto _ : state) {
         const wmisub::subscription_graph graph(snap);
@@ -60,7 +62,8 @@ BENCHMARK(assess_subscriptions)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchm
 // reuses it, as an agent does that reports and forgets; memory stays flat.
 void assess_each_subscription(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    const wmisub::snapshot snap = generated(n);
+    // Shared, so each round builds a graph without copying the snapshot.
+    const auto snap = std::make_shared<const wmisub::snapshot>(generated(n));
     const wmisub::rule_catalog catalog = wmisub::rule_catalog::builtin();
     for (auto _ : state) {
         const wmisub::subscription_graph graph(snap);

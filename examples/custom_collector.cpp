@@ -127,7 +127,7 @@ int main() {
     auto snap = source.collect({});
     if (!snap) return std::fprintf(stderr, "%s\n", snap.error().to_string().c_str()), 2;
 
-    const wmisub::subscription_graph graph(*snap);
+    const wmisub::subscription_graph graph(std::move(*snap));
     const std::vector<wmisub::assessment> results = wmisub::assess(graph, wmisub::rule_catalog::builtin());
     int high = 0;
     int below_high = 0;
@@ -141,10 +141,10 @@ int main() {
             ++below_high;
         }
     }
-    for (const wmisub::collection_error& e : snap->errors) std::printf("error: %s\n", e.error.to_string().c_str());
+    for (const wmisub::collection_error& e : graph.source().errors) std::printf("error: %s\n", e.error.to_string().c_str());
 
     // The task-manager killer is high or worse, the vendor job is not, and the bad line was reported at line 9.
-    const bool ok = results.size() == 2 && high == 1 && below_high == 1 && snap->errors.size() == 1 &&
-                    snap->errors.front().error.location.line == 9;
+    const bool ok = results.size() == 2 && high == 1 && below_high == 1 && graph.source().errors.size() == 1 &&
+                    graph.source().errors.front().error.location.line == 9;
     return ok ? 0 : 1;
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -90,7 +91,7 @@ int main() {
         .bind("Sync Helper", "Sync Helper");
     auto snap = host.collect({});
     if (!snap) return std::fprintf(stderr, "%s\n", snap.error().to_string().c_str()), 2;
-    const wmisub::subscription_graph graph(*snap);
+    const wmisub::subscription_graph graph(std::move(*snap));
     const std::vector<wmisub::assessment> results = wmisub::assess(graph, rules, policy);
 
     bool ok = results.size() == 2;

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -110,12 +111,12 @@ int run_loop(wmisub::collector& source, int rounds, std::chrono::milliseconds in
             ++failures;
             continue;
         }
+        const wmisub::subscription_graph graph(std::move(*snap));  // owns the snapshot; joins bindings
         if (last) {
-            const wmisub::baseline_diff d = wmisub::diff(*last, *snap);
-            const wmisub::subscription_graph graph(*snap);  // bindings joined to filters and consumers
+            const wmisub::baseline_diff d = wmisub::diff(*last, graph.source());
             if (d.has_changes()) on_change(change_event{round, d, assess_changes(graph, d, rules)});
         }
-        last = wmisub::make_baseline(*snap);
+        last = wmisub::make_baseline(graph.source());
     }
     return failures;
 }

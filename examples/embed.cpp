@@ -2,6 +2,7 @@
 // The lines between the README markers appear verbatim in README.md (a test checks it).
 #include <cstdio>
 #include <string>
+#include <utility>
 
 // README:begin
 #include <wmisub/wmisub.hpp>
@@ -14,7 +15,7 @@ int main() {
         .bind("Updater", "Updater");
     auto snap = source.collect({});  // result<snapshot>: errors are values, never exceptions
     if (!snap) return std::fprintf(stderr, "%s\n", snap.error().to_string().c_str()), 2;
-    const wmisub::subscription_graph graph(*snap);  // bindings joined to their filter and consumer
+    const wmisub::subscription_graph graph(std::move(*snap));  // owns the snapshot; joins bindings
     for (const wmisub::subscription& s : graph.entries()) {
         std::printf("%s: %s\n", std::string(wmisub::to_string(s.state)).c_str(),
                     graph.filter(s) != nullptr ? graph.filter(s)->query.c_str() : "-");

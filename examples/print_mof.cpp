@@ -84,8 +84,7 @@ int main(int argc, char** argv) {
     if (doc.asks_autorecover())
         std::printf("note: #pragma autorecover: WMI recompiles this file after a repository rebuild\n");
 
-    const wmisub::snapshot snap = wmisub::to_snapshot(doc);
-    const wmisub::subscription_graph graph(snap);
+    const wmisub::subscription_graph graph(wmisub::to_snapshot(doc));
     std::printf("%s: %zu instances, %zu subscription entries\n\n", argv[1], doc.instances.size(),
                 graph.entries().size());
     for (const wmisub::subscription& s : graph.entries()) print_entry(graph, s);

@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -45,12 +46,10 @@ wmisub::rule fast_polling_rule() {
 wmisub::assessment assess_first(wmisub::mock_collector& scenario, const wmisub::rule_catalog& rules) {
     auto snap = scenario.collect({});
     REQUIRE(snap);
-    const wmisub::subscription_graph graph(*snap);
+    const wmisub::subscription_graph graph(std::move(*snap));
     REQUIRE(!graph.entries().empty());
-    // The facts point into the snapshot and graph, which die here: drop them, keep findings and risk.
-    wmisub::assessment a = wmisub::assess_entry(graph, graph.entries().front(), rules);
-    a.facts = {};
-    return a;
+    // The assessment shares ownership of what its facts point into, so it outlives the graph.
+    return wmisub::assess_entry(graph, graph.entries().front(), rules);
 }
 
 // A catalog with the rule under test only.

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -58,7 +59,7 @@ void fuzz_graph(std::string_view text) {
         .bind_paths(f[2], f[3]);
     auto snap = source.collect({});
     if (!snap) return;
-    const wmisub::subscription_graph graph(*snap);
+    const wmisub::subscription_graph graph(std::move(*snap));
     check(!graph.entries().empty());
     check(graph.in_state(wmisub::subscription_state::bound).size() >= 1 || f[0].empty() || f[1].empty());
 }

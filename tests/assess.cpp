@@ -11,9 +11,12 @@
 #endif
 
 #include <algorithm>
-#include <list>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 using namespace wmisub;
@@ -27,19 +30,12 @@ finding finding_of(severity s, std::string id = "X") {
     return finding{std::make_shared<const rule>(std::move(r)), s, {}};
 }
 
-// A snapshot and its graph, kept at a stable address for as long as the test program runs.
-struct kept_scan {
-    snapshot snap;
-    std::unique_ptr<subscription_graph> graph;
-};
-
+// The assessments of a scenario. Snapshot and graph die on return: the assessments keep alive
+// what their facts point into (AddressSanitizer in CI would catch it otherwise).
 std::vector<assessment> assess_source(mock_collector& source, const policy& p = {}) {
     auto snap = source.collect({});
     REQUIRE(snap);
-    static std::list<kept_scan> keep;  // the assessments point into their graph and snapshot
-    keep.push_back({std::move(*snap), nullptr});
-    keep.back().graph = std::make_unique<subscription_graph>(keep.back().snap);
-    return assess(*keep.back().graph, rule_catalog::builtin(), p);
+    return assess(subscription_graph(std::move(*snap)), rule_catalog::builtin(), p);
 }
 
 }  // namespace
@@ -278,3 +274,96 @@ TEST_CASE("a copy of a benign built-in's names with a new payload scores as the 
     }
 }
 #endif
+
+TEST_CASE("assessments own what their facts point into") {
+    mock_collector source;
+    source.filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                             "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240")
+        .command_line_consumer("Updater", "powershell.exe -nop -w hidden -enc SQBFAFgA")
+        .bind("Updater", "Updater");
+
+    SUBCASE("a graph over a temporary, assessed at once") {
+        auto snap = source.collect({});
+        REQUIRE(snap);
+        const std::vector<assessment> results = assess(subscription_graph(std::move(*snap)), rule_catalog::builtin());
+        REQUIRE(results.size() == 1);
+        REQUIRE(results.front().facts.filter != nullptr);
+        CHECK(results.front().facts.filter->name == "Updater");
+        CHECK(results.front().facts.trigger != nullptr);
+        CHECK(results.front().risk.severity >= severity::high);
+    }
+    SUBCASE("the caller's snapshot changes after the graph is built") {
+        auto snap = source.collect({});
+        REQUIRE(snap);
+        snapshot mine = *snap;
+        const subscription_graph graph(mine);  // a copy: the graph owns its own
+        snapshot moved_away = std::move(mine);
+        moved_away.filters.clear();
+        moved_away.filters.shrink_to_fit();
+        const std::vector<assessment> results = assess(graph, rule_catalog::builtin());
+        REQUIRE(results.size() == 1);
+        REQUIRE(results.front().facts.filter != nullptr);  // was "filter missing" with a borrowed snapshot
+        CHECK(results.front().risk.score >= 60);
+    }
+    SUBCASE("an assessment kept, copied and moved after everything else is gone") {
+        std::optional<assessment> kept;
+        {
+            auto snap = source.collect({});
+            REQUIRE(snap);
+            const subscription_graph graph(std::move(*snap));
+            assess_each(graph, rule_catalog::builtin(), {}, [&](const assessment& a) { kept = a; });
+        }
+        REQUIRE(kept);
+        const assessment copy = *kept;
+        kept.reset();
+        const assessment moved = copy;
+        REQUIRE(moved.facts.filter != nullptr);
+        REQUIRE(moved.facts.consumer != nullptr);
+        CHECK(moved.facts.filter->query.find("SystemUpTime") != std::string::npos);
+        CHECK(moved.facts.snapshot->filters.size() == 1);
+        CHECK(moved.facts.entry->state == subscription_state::bound);
+    }
+    SUBCASE("the value of a temporary result is moved out, not referenced") {
+        const snapshot& s = *source.collect({});  // lifetime-extended: operator* on an rvalue returns by value
+        CHECK(s.filters.size() == 1);
+        static_assert(std::is_same_v<decltype(*std::declval<result<snapshot>>()), snapshot>);
+        static_assert(std::is_same_v<decltype(std::declval<result<snapshot>&>().value()), snapshot&>);
+    }
+}
+
+TEST_CASE("threads share one graph, one catalog and one policy") {
+    mock_collector source;
+    for (int i = 0; i < 40; ++i) {
+        const std::string name = "S" + std::to_string(i);
+        source.filter(name, "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+            .command_line_consumer(name, "powershell.exe -nop -w hidden -enc SQBFAFgA" + std::to_string(i))
+            .bind(name, name);
+    }
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(std::move(*snap));
+    const rule_catalog catalog = rule_catalog::builtin();
+    const policy shared_policy;
+    // Each thread assesses everything and keeps its own results; ThreadSanitizer (CI) checks the sharing.
+    std::vector<std::vector<assessment>> per_thread(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < per_thread.size(); ++t) {
+        threads.emplace_back([&, t] { per_thread[t] = assess(graph, catalog, shared_policy); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const std::vector<assessment>& results : per_thread) {
+        REQUIRE(results.size() == per_thread.front().size());
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            CHECK(results[i].risk.score == per_thread.front()[i].risk.score);
+            CHECK(results[i].findings.size() == per_thread.front()[i].findings.size());
+        }
+    }
+    // Assessments handed to another thread after the graph is gone.
+    std::vector<assessment> moved = std::move(per_thread.front());
+    int high = 0;
+    std::thread reader([&] {
+        for (const assessment& a : moved) high += a.risk.severity >= severity::high && a.facts.filter != nullptr ? 1 : 0;
+    });
+    reader.join();
+    CHECK(high == 40);
+}

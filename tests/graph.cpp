@@ -10,8 +10,12 @@
 #define WMISUB_TEST_HAS_CORPUS 1
 #endif
 
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -327,3 +331,42 @@ TEST_CASE("every corpus subscription joins as its binding says") {
     }
 }
 #endif
+
+TEST_CASE("a graph owns its snapshot and shares its state with copies") {
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __TimerEvent WHERE TimerId='T'").command_line_consumer("C", "cmd /c x").bind("F", "C");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const auto shared = std::make_shared<const snapshot>(std::move(*snap));
+    std::optional<subscription_graph> graph(std::in_place, shared);
+    CHECK(&graph->source() == shared.get());  // shared, not copied
+    CHECK(graph->shared_source() == shared);
+    const subscription_graph copy = *graph;
+    CHECK(copy.shared_state() == graph->shared_state());  // copies share the built state
+    const subscription* entry = &copy.entries().front();
+    graph.reset();
+    REQUIRE(copy.filter(*entry) != nullptr);
+    CHECK(copy.filter(*entry)->name == "F");
+    CHECK(copy.consumer(*entry) != nullptr);
+    REQUIRE(copy.query_analysis(*entry) != nullptr);
+    CHECK(copy.query_analysis(*entry)->has_value());
+
+    const subscription_graph empty{std::shared_ptr<const snapshot>{}};  // a null snapshot is an empty one
+    CHECK(empty.entries().empty());
+}
+
+// Whether `g.entries()` compiles for a G of this value category.
+template <class G>
+concept entries_callable = requires(G&& g) { std::forward<G>(g).entries(); };
+template <class G>
+concept filter_callable = requires(G&& g, const subscription& s) { std::forward<G>(g).filter(s); };
+
+TEST_CASE("references into a temporary graph do not compile") {
+    static_assert(entries_callable<const subscription_graph&>);
+    static_assert(!entries_callable<subscription_graph&&>);
+    static_assert(!entries_callable<const subscription_graph&&>);
+    static_assert(filter_callable<const subscription_graph&>);
+    static_assert(!filter_callable<subscription_graph>);
+    static_assert(!std::is_constructible_v<subscription_graph, const snapshot*>);
+    CHECK(entries_callable<subscription_graph&>);
+}

@@ -299,11 +299,11 @@ inline int run_scan(arguments& args) {
     }
     auto snap = collect_sources("scan", o.sources, o.quiet);
     if (!snap) return exit_usage;
-    const wmisub::subscription_graph graph(*snap);
+    const wmisub::subscription_graph graph(std::move(*snap));
     std::vector<wmisub::assessment> results = assess_with_progress(graph, policy, o.quiet);
-    if (approved) note_baseline_changes(results, wmisub::diff(*approved, *snap));
+    if (approved) note_baseline_changes(results, wmisub::diff(*approved, graph.source()));
     std::stable_sort(results.begin(), results.end(), [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
-    write_scan_output(o, results, *snap);
+    write_scan_output(o, results, graph.source());
     const bool failing = o.fail_on && std::any_of(results.begin(), results.end(), [&](const auto& a) {
                              return !a.allow_listed && a.risk.severity >= *o.fail_on;
                          });

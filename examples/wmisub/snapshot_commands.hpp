@@ -241,8 +241,8 @@ inline int run_diff(arguments& args) {
     }
     auto snap = collect_sources("diff", o.sources, o.quiet);
     if (!snap) return exit_usage;
-    const wmisub::baseline_diff d = wmisub::diff(*approved, *snap);
-    const wmisub::subscription_graph graph(*snap);
+    const wmisub::subscription_graph graph(std::move(*snap));
+    const wmisub::baseline_diff d = wmisub::diff(*approved, graph.source());
     const auto results = wmisub::assess(graph, wmisub::rule_catalog::builtin());
     const graded_diff g = grade(d, change_grades(results));
     if (o.format == output_format::json) {

@@ -35,6 +35,8 @@
 WMISUB_NAMESPACE_BEGIN
 
 // What the host decides: allow-listed content, disabled rules, severity overrides.
+// Threads: plain data; any number of threads may assess with one policy that
+// none of them modifies.
 struct policy {
     std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
     std::vector<std::string> disabled_rules;                       // rule ids
@@ -76,14 +78,18 @@ struct risk {
 // Combines findings as independent evidence (see the scoring model above).
 [[nodiscard]] WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept;
 
-// The judgement of one graph entry. Its facts point into the graph (the entry,
-// the query analysis) and the graph's snapshot (the objects): keep both alive
-// and unchanged while the assessment is used; findings and risk are owned.
+// The judgement of one graph entry. Its facts point into the graph's state
+// (the entry, the query analysis, the snapshot's objects), and the assessment
+// shares ownership of that state: it may be kept, copied, moved and handed to
+// another thread after the graph and the snapshot are gone. Findings and risk
+// are its own. A value type: one assessment is not for concurrent writers.
 struct assessment {
     subscription_facts facts;
     std::vector<finding> findings;  // highest severity first
     wmisub::risk risk;
     bool allow_listed = false;      // its content fingerprints are in the policy
+    // What `facts` points into, kept alive as long as this assessment (or a copy) lives.
+    std::shared_ptr<const detail::graph_state> keep_alive;
 };
 
 namespace detail {
@@ -129,7 +135,9 @@ private:
 // Assesses every entry of the graph, in graph order, handing each assessment to
 // `sink` as soon as it is made. Memory stays that of one assessment however
 // many entries there are: the way to scan large hosts and fleets. The sink may
-// keep an assessment by moving it out; otherwise it is reused for the next entry.
+// keep an assessment by moving or copying it out (what it keeps owns what it
+// refers to); the object passed is reused for the next entry, so a pointer to
+// it is only good during the call.
 template <class Sink>
     requires std::invocable<Sink&, assessment&>
 void assess_each(const subscription_graph& graph, const rule_catalog& catalog, const policy& p, Sink&& sink) {

@@ -61,6 +61,10 @@ struct collect_options {
 };
 
 // A source of subscription objects.
+// Threads: a collector is not safe to share between threads that collect at
+// the same time (collect() may record what it read, as mof_collector::files()
+// does); give each thread its own, they are cheap to construct. What collect()
+// returns is the caller's own value.
 class collector {
 public:
     virtual ~collector() = default;

@@ -33,6 +33,18 @@
 #endif
 #endif
 
+// Marks a parameter (or, after a member function's parameter list, the object)
+// that the returned pointer or reference points into, so Clang warns when the
+// result outlives it (a temporary, typically). Empty for other compilers.
+#if defined(__clang__) && defined(__has_cpp_attribute)
+#if __has_cpp_attribute(clang::lifetimebound)
+#define WMISUB_LIFETIMEBOUND [[clang::lifetimebound]]
+#endif
+#endif
+#ifndef WMISUB_LIFETIMEBOUND
+#define WMISUB_LIFETIMEBOUND
+#endif
+
 // Contract checks (misuse of the API, never bad input). Defaults to assert().
 #ifndef WMISUB_ASSERT
 #include <cassert>

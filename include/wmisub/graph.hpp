@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -110,36 +111,61 @@ private:
     std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
 };
 
+// What a graph built and what its entries point into: the snapshot, the
+// entries and the query analyses. Immutable once built, and shared (not
+// copied) by copies of the graph and by every assessment made from it, so
+// none of them can outlive what they refer to.
+struct graph_state {
+    std::shared_ptr<const snapshot> source;
+    std::vector<subscription> entries;
+    std::vector<result<wql_analysis>> analyses;  // per snapshot filter
+};
+
 }  // namespace detail
 
-// Bindings joined to filters and consumers. Refers into the snapshot it was
-// built from: keep that snapshot alive and unchanged while using the graph.
+// Bindings joined to filters and consumers. The graph owns its snapshot (or
+// shares it), so no later change to the caller's snapshot, and no order of
+// destruction, can leave it or the assessments made from it dangling.
+// Immutable after construction: one graph may be read by many threads.
 class subscription_graph {
 public:
     // Joins every binding of `snap` and lists every unused filter and consumer.
-    explicit subscription_graph(const snapshot& snap) : snapshot_(&snap) { build(); }
-    // A graph over a temporary snapshot would dangle at once.
-    explicit subscription_graph(snapshot&&) = delete;
+    // The graph keeps `snap`: move it in to avoid a copy.
+    explicit subscription_graph(snapshot snap);
+    // The same over a snapshot shared with the caller (never modified through it).
+    explicit subscription_graph(std::shared_ptr<const snapshot> snap);
 
-    [[nodiscard]] const std::vector<subscription>& entries() const noexcept { return entries_; }
-    [[nodiscard]] const snapshot& source() const noexcept { return *snapshot_; }
+    // The accessors return references into the graph's state, so they are for
+    // graphs that outlive the reference: on a temporary graph they do not compile.
+    [[nodiscard]] const std::vector<subscription>& entries() const& noexcept { return state_->entries; }
+    [[nodiscard]] const snapshot& source() const& noexcept { return *snapshot_; }
+    const std::vector<subscription>& entries() const&& = delete;
+    const snapshot& source() const&& = delete;
+    // The snapshot, shared: it lives as long as any holder.
+    [[nodiscard]] std::shared_ptr<const snapshot> shared_source() const noexcept { return state_->source; }
+    // Everything entries, objects and analyses point into, shared; an assessment keeps it alive.
+    [[nodiscard]] std::shared_ptr<const detail::graph_state> shared_state() const noexcept { return state_; }
 
     // The objects of an entry, or nullptr where the entry has none.
-    [[nodiscard]] const event_filter* filter(const subscription& s) const noexcept {
+    [[nodiscard]] const event_filter* filter(const subscription& s) const& noexcept {
         return s.filter ? &snapshot_->filters[*s.filter] : nullptr;
     }
-    [[nodiscard]] const wmisub::consumer* consumer(const subscription& s) const noexcept {
+    [[nodiscard]] const wmisub::consumer* consumer(const subscription& s) const& noexcept {
         return s.consumer ? &snapshot_->consumers[*s.consumer] : nullptr;
     }
-    [[nodiscard]] const wmisub::binding* binding(const subscription& s) const noexcept {
+    [[nodiscard]] const wmisub::binding* binding(const subscription& s) const& noexcept {
         return s.binding ? &snapshot_->bindings[*s.binding] : nullptr;
     }
+    const event_filter* filter(const subscription&) const&& = delete;
+    const wmisub::consumer* consumer(const subscription&) const&& = delete;
+    const wmisub::binding* binding(const subscription&) const&& = delete;
 
     // The analysis of an entry's filter query (or why it does not parse), or
     // nullptr when the entry has no filter. Each query is analysed once, here.
-    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const noexcept {
-        return s.filter ? &analyses_[*s.filter] : nullptr;
+    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
+        return s.filter ? &state_->analyses[*s.filter] : nullptr;
     }
+    const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
 
     // Entries in one state.
     [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const;
@@ -176,9 +202,8 @@ private:
     // linked only when none is there, since timer events are namespace-local.
     void link_timers(subscription& s) const;
 
-    const snapshot* snapshot_;
-    std::vector<subscription> entries_;
-    std::vector<result<wql_analysis>> analyses_;  // per snapshot filter
+    std::shared_ptr<detail::graph_state> state_;  // built here, never changed afterwards
+    const snapshot* snapshot_ = nullptr;           // state_->source, for the accessors
     detail::identity_index filters_;
     detail::identity_index consumers_;
     std::unordered_map<std::string, std::vector<std::size_t>> timers_;  // folded TimerId -> snapshot::timers indices

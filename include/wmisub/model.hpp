@@ -262,7 +262,7 @@ using wmi_object = std::variant<event_filter, consumer, binding, timer_instructi
 [[nodiscard]] WMISUB_API std::vector<property> properties_of(const consumer& c);
 
 // The common part of any consumer.
-[[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c) noexcept;
+[[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c WMISUB_LIFETIMEBOUND) noexcept;
 
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
 [[nodiscard]] WMISUB_API std::vector<std::string> key_names_of(const consumer& c);
@@ -283,7 +283,9 @@ struct collection_error {
 };
 
 // Everything one collection found, plus the errors met on the way. Objects of
-// every kind are kept, bound or not.
+// every kind are kept, bound or not. A value type: a graph takes its own copy
+// (or shares one through std::shared_ptr), so changing a snapshot afterwards
+// never affects a graph or an assessment.
 struct snapshot {
     std::string host;                      // machine name when known
     std::optional<timestamp> collected_at;

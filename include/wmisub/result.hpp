@@ -142,11 +142,15 @@ public:
 
     [[nodiscard]] T& value() & noexcept { return checked_value(); }
     [[nodiscard]] const T& value() const& noexcept { return const_cast<result*>(this)->checked_value(); }
-    [[nodiscard]] T&& value() && noexcept { return std::move(checked_value()); }
+    // On a temporary, the value is moved out and returned by value: a reference into the
+    // temporary (`const T& v = *collect();`) would dangle at the end of the statement.
+    [[nodiscard]] T value() && noexcept(std::is_nothrow_move_constructible_v<T>) { return std::move(checked_value()); }
 
     [[nodiscard]] T& operator*() & noexcept { return value(); }
     [[nodiscard]] const T& operator*() const& noexcept { return value(); }
-    [[nodiscard]] T&& operator*() && noexcept { return std::move(checked_value()); }
+    [[nodiscard]] T operator*() && noexcept(std::is_nothrow_move_constructible_v<T>) {
+        return std::move(checked_value());
+    }
     [[nodiscard]] T* operator->() noexcept { return &value(); }
     [[nodiscard]] const T* operator->() const noexcept { return &value(); }
 
@@ -154,7 +158,7 @@ public:
         WMISUB_ASSERT(!has_value());
         return *std::get_if<1>(&storage_);
     }
-    [[nodiscard]] wmisub::error&& error() && noexcept {
+    [[nodiscard]] wmisub::error error() && noexcept(std::is_nothrow_move_constructible_v<wmisub::error>) {
         WMISUB_ASSERT(!has_value());
         return std::move(*std::get_if<1>(&storage_));
     }

@@ -149,7 +149,7 @@ public:
     // The number as a double, for reals and integers.
     [[nodiscard]] std::optional<double> as_real() const noexcept;
     // The text of a string or reference scalar.
-    [[nodiscard]] const std::string* as_string() const noexcept;
+    [[nodiscard]] const std::string* as_string() const noexcept WMISUB_LIFETIMEBOUND;
     [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept;
     [[nodiscard]] const embedded_object* as_object() const noexcept;
     [[nodiscard]] const array_type* as_array() const noexcept;
@@ -185,7 +185,8 @@ struct property {
 };
 
 // The property called `name` (case-insensitive) in a list, or nullptr.
-[[nodiscard]] inline const property* find_property(std::span<const property> props, std::string_view name) noexcept {
+[[nodiscard]] inline const property* find_property(std::span<const property> props WMISUB_LIFETIMEBOUND,
+                                                   std::string_view name) noexcept {
     for (const property& p : props) {
         if (iequals(p.name, name)) return &p;
     }

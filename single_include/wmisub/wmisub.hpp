@@ -46,6 +46,18 @@
 #endif
 #endif
 
+// Marks a parameter (or, after a member function's parameter list, the object)
+// that the returned pointer or reference points into, so Clang warns when the
+// result outlives it (a temporary, typically). Empty for other compilers.
+#if defined(__clang__) && defined(__has_cpp_attribute)
+#if __has_cpp_attribute(clang::lifetimebound)
+#define WMISUB_LIFETIMEBOUND [[clang::lifetimebound]]
+#endif
+#endif
+#ifndef WMISUB_LIFETIMEBOUND
+#define WMISUB_LIFETIMEBOUND
+#endif
+
 // Contract checks (misuse of the API, never bad input). Defaults to assert().
 #ifndef WMISUB_ASSERT
 #include <cassert>
@@ -299,11 +311,15 @@ public:
 
     [[nodiscard]] T& value() & noexcept { return checked_value(); }
     [[nodiscard]] const T& value() const& noexcept { return const_cast<result*>(this)->checked_value(); }
-    [[nodiscard]] T&& value() && noexcept { return std::move(checked_value()); }
+    // On a temporary, the value is moved out and returned by value: a reference into the
+    // temporary (`const T& v = *collect();`) would dangle at the end of the statement.
+    [[nodiscard]] T value() && noexcept(std::is_nothrow_move_constructible_v<T>) { return std::move(checked_value()); }
 
     [[nodiscard]] T& operator*() & noexcept { return value(); }
     [[nodiscard]] const T& operator*() const& noexcept { return value(); }
-    [[nodiscard]] T&& operator*() && noexcept { return std::move(checked_value()); }
+    [[nodiscard]] T operator*() && noexcept(std::is_nothrow_move_constructible_v<T>) {
+        return std::move(checked_value());
+    }
     [[nodiscard]] T* operator->() noexcept { return &value(); }
     [[nodiscard]] const T* operator->() const noexcept { return &value(); }
 
@@ -311,7 +327,7 @@ public:
         WMISUB_ASSERT(!has_value());
         return *std::get_if<1>(&storage_);
     }
-    [[nodiscard]] wmisub::error&& error() && noexcept {
+    [[nodiscard]] wmisub::error error() && noexcept(std::is_nothrow_move_constructible_v<wmisub::error>) {
         WMISUB_ASSERT(!has_value());
         return std::move(*std::get_if<1>(&storage_));
     }
@@ -1743,7 +1759,7 @@ public:
     // The number as a double, for reals and integers.
     [[nodiscard]] std::optional<double> as_real() const noexcept;
     // The text of a string or reference scalar.
-    [[nodiscard]] const std::string* as_string() const noexcept;
+    [[nodiscard]] const std::string* as_string() const noexcept WMISUB_LIFETIMEBOUND;
     [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept;
     [[nodiscard]] const embedded_object* as_object() const noexcept;
     [[nodiscard]] const array_type* as_array() const noexcept;
@@ -1779,7 +1795,8 @@ struct property {
 };
 
 // The property called `name` (case-insensitive) in a list, or nullptr.
-[[nodiscard]] inline const property* find_property(std::span<const property> props, std::string_view name) noexcept {
+[[nodiscard]] inline const property* find_property(std::span<const property> props WMISUB_LIFETIMEBOUND,
+                                                   std::string_view name) noexcept {
     for (const property& p : props) {
         if (iequals(p.name, name)) return &p;
     }
@@ -2264,7 +2281,7 @@ using wmi_object = std::variant<event_filter, consumer, binding, timer_instructi
 [[nodiscard]] WMISUB_API std::vector<property> properties_of(const consumer& c);
 
 // The common part of any consumer.
-[[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c) noexcept;
+[[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c WMISUB_LIFETIMEBOUND) noexcept;
 
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
 [[nodiscard]] WMISUB_API std::vector<std::string> key_names_of(const consumer& c);
@@ -2285,7 +2302,9 @@ struct collection_error {
 };
 
 // Everything one collection found, plus the errors met on the way. Objects of
-// every kind are kept, bound or not.
+// every kind are kept, bound or not. A value type: a graph takes its own copy
+// (or shares one through std::shared_ptr), so changing a snapshot afterwards
+// never affects a graph or an assessment.
 struct snapshot {
     std::string host;                      // machine name when known
     std::optional<timestamp> collected_at;
@@ -2969,6 +2988,7 @@ WMISUB_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -3065,36 +3085,61 @@ private:
     std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
 };
 
+// What a graph built and what its entries point into: the snapshot, the
+// entries and the query analyses. Immutable once built, and shared (not
+// copied) by copies of the graph and by every assessment made from it, so
+// none of them can outlive what they refer to.
+struct graph_state {
+    std::shared_ptr<const snapshot> source;
+    std::vector<subscription> entries;
+    std::vector<result<wql_analysis>> analyses;  // per snapshot filter
+};
+
 }  // namespace detail
 
-// Bindings joined to filters and consumers. Refers into the snapshot it was
-// built from: keep that snapshot alive and unchanged while using the graph.
+// Bindings joined to filters and consumers. The graph owns its snapshot (or
+// shares it), so no later change to the caller's snapshot, and no order of
+// destruction, can leave it or the assessments made from it dangling.
+// Immutable after construction: one graph may be read by many threads.
 class subscription_graph {
 public:
     // Joins every binding of `snap` and lists every unused filter and consumer.
-    explicit subscription_graph(const snapshot& snap) : snapshot_(&snap) { build(); }
-    // A graph over a temporary snapshot would dangle at once.
-    explicit subscription_graph(snapshot&&) = delete;
+    // The graph keeps `snap`: move it in to avoid a copy.
+    explicit subscription_graph(snapshot snap);
+    // The same over a snapshot shared with the caller (never modified through it).
+    explicit subscription_graph(std::shared_ptr<const snapshot> snap);
 
-    [[nodiscard]] const std::vector<subscription>& entries() const noexcept { return entries_; }
-    [[nodiscard]] const snapshot& source() const noexcept { return *snapshot_; }
+    // The accessors return references into the graph's state, so they are for
+    // graphs that outlive the reference: on a temporary graph they do not compile.
+    [[nodiscard]] const std::vector<subscription>& entries() const& noexcept { return state_->entries; }
+    [[nodiscard]] const snapshot& source() const& noexcept { return *snapshot_; }
+    const std::vector<subscription>& entries() const&& = delete;
+    const snapshot& source() const&& = delete;
+    // The snapshot, shared: it lives as long as any holder.
+    [[nodiscard]] std::shared_ptr<const snapshot> shared_source() const noexcept { return state_->source; }
+    // Everything entries, objects and analyses point into, shared; an assessment keeps it alive.
+    [[nodiscard]] std::shared_ptr<const detail::graph_state> shared_state() const noexcept { return state_; }
 
     // The objects of an entry, or nullptr where the entry has none.
-    [[nodiscard]] const event_filter* filter(const subscription& s) const noexcept {
+    [[nodiscard]] const event_filter* filter(const subscription& s) const& noexcept {
         return s.filter ? &snapshot_->filters[*s.filter] : nullptr;
     }
-    [[nodiscard]] const wmisub::consumer* consumer(const subscription& s) const noexcept {
+    [[nodiscard]] const wmisub::consumer* consumer(const subscription& s) const& noexcept {
         return s.consumer ? &snapshot_->consumers[*s.consumer] : nullptr;
     }
-    [[nodiscard]] const wmisub::binding* binding(const subscription& s) const noexcept {
+    [[nodiscard]] const wmisub::binding* binding(const subscription& s) const& noexcept {
         return s.binding ? &snapshot_->bindings[*s.binding] : nullptr;
     }
+    const event_filter* filter(const subscription&) const&& = delete;
+    const wmisub::consumer* consumer(const subscription&) const&& = delete;
+    const wmisub::binding* binding(const subscription&) const&& = delete;
 
     // The analysis of an entry's filter query (or why it does not parse), or
     // nullptr when the entry has no filter. Each query is analysed once, here.
-    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const noexcept {
-        return s.filter ? &analyses_[*s.filter] : nullptr;
+    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
+        return s.filter ? &state_->analyses[*s.filter] : nullptr;
     }
+    const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
 
     // Entries in one state.
     [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const;
@@ -3131,9 +3176,8 @@ private:
     // linked only when none is there, since timer events are namespace-local.
     void link_timers(subscription& s) const;
 
-    const snapshot* snapshot_;
-    std::vector<subscription> entries_;
-    std::vector<result<wql_analysis>> analyses_;  // per snapshot filter
+    std::shared_ptr<detail::graph_state> state_;  // built here, never changed afterwards
+    const snapshot* snapshot_ = nullptr;           // state_->source, for the accessors
     detail::identity_index filters_;
     detail::identity_index consumers_;
     std::unordered_map<std::string, std::vector<std::size_t>> timers_;  // folded TimerId -> snapshot::timers indices
@@ -4240,6 +4284,8 @@ struct finding {
 };
 
 // An ordered set of rules with unique ids.
+// Threads: once built, a catalog may be shared by any number of threads that
+// assess with it (rules are immutable and shared); add() is not for concurrent use.
 class rule_catalog {
 public:
     rule_catalog() = default;
@@ -4303,6 +4349,8 @@ WMISUB_NAMESPACE_END
 WMISUB_NAMESPACE_BEGIN
 
 // What the host decides: allow-listed content, disabled rules, severity overrides.
+// Threads: plain data; any number of threads may assess with one policy that
+// none of them modifies.
 struct policy {
     std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
     std::vector<std::string> disabled_rules;                       // rule ids
@@ -4344,14 +4392,18 @@ struct risk {
 // Combines findings as independent evidence (see the scoring model above).
 [[nodiscard]] WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept;
 
-// The judgement of one graph entry. Its facts point into the graph (the entry,
-// the query analysis) and the graph's snapshot (the objects): keep both alive
-// and unchanged while the assessment is used; findings and risk are owned.
+// The judgement of one graph entry. Its facts point into the graph's state
+// (the entry, the query analysis, the snapshot's objects), and the assessment
+// shares ownership of that state: it may be kept, copied, moved and handed to
+// another thread after the graph and the snapshot are gone. Findings and risk
+// are its own. A value type: one assessment is not for concurrent writers.
 struct assessment {
     subscription_facts facts;
     std::vector<finding> findings;  // highest severity first
     wmisub::risk risk;
     bool allow_listed = false;      // its content fingerprints are in the policy
+    // What `facts` points into, kept alive as long as this assessment (or a copy) lives.
+    std::shared_ptr<const detail::graph_state> keep_alive;
 };
 
 namespace detail {
@@ -4397,7 +4449,9 @@ private:
 // Assesses every entry of the graph, in graph order, handing each assessment to
 // `sink` as soon as it is made. Memory stays that of one assessment however
 // many entries there are: the way to scan large hosts and fleets. The sink may
-// keep an assessment by moving it out; otherwise it is reused for the next entry.
+// keep an assessment by moving or copying it out (what it keeps owns what it
+// refers to); the object passed is reused for the next entry, so a pointer to
+// it is only good during the call.
 template <class Sink>
     requires std::invocable<Sink&, assessment&>
 void assess_each(const subscription_graph& graph, const rule_catalog& catalog, const policy& p, Sink&& sink) {
@@ -4482,6 +4536,10 @@ struct collect_options {
 };
 
 // A source of subscription objects.
+// Threads: a collector is not safe to share between threads that collect at
+// the same time (collect() may record what it read, as mof_collector::files()
+// does); give each thread its own, they are cheap to construct. What collect()
+// returns is the caller's own value.
 class collector {
 public:
     virtual ~collector() = default;
@@ -4752,6 +4810,8 @@ struct mof_file_summary {
 // Reads MOF files and directories (recursively) into one snapshot. A file that
 // cannot be read is one error; parse errors are listed with their location;
 // neither stops the collection.
+// Threads: collect() records per-file summaries (files()), so one mof_collector
+// must not collect from two threads at once; use one per thread.
 class mof_collector final : public collector {
 public:
     // Collects from these files and directories.
@@ -12019,7 +12079,7 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
 // Entries in one state.
 WMISUB_API std::vector<const subscription*> subscription_graph::in_state(subscription_state state) const {
     std::vector<const subscription*> out;
-    for (const subscription& s : entries_) {
+    for (const subscription& s : state_->entries) {
         if (s.state == state) out.push_back(&s);
     }
     return out;
@@ -12031,27 +12091,37 @@ struct subscription_graph::reference_keys {
     detail::local_key_builder consumer;
 };
 
+WMISUB_API subscription_graph::subscription_graph(snapshot snap)
+    : subscription_graph(std::make_shared<const snapshot>(std::move(snap))) {}
+
+WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot> snap)
+    : state_(std::make_shared<detail::graph_state>()) {
+    state_->source = snap ? std::move(snap) : std::make_shared<const snapshot>();
+    snapshot_ = state_->source.get();
+    build();
+}
+
 WMISUB_API void subscription_graph::build() {
-    analyses_.reserve(snapshot_->filters.size());
-    for (const event_filter& f : snapshot_->filters) analyses_.push_back(analyze_wql(f.query));
+    state_->analyses.reserve(snapshot_->filters.size());
+    for (const event_filter& f : snapshot_->filters) state_->analyses.push_back(analyze_wql(f.query));
     index_objects();
     index_timers();
     std::vector<bool> filter_used(snapshot_->filters.size(), false);
     std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
-    entries_.reserve(snapshot_->bindings.size());
+    state_->entries.reserve(snapshot_->bindings.size());
     reference_keys keys;
     for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
     const auto unused = [](const std::vector<bool>& used) {
         return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
     };
-    entries_.reserve(entries_.size() + unused(filter_used) + unused(consumer_used));
+    state_->entries.reserve(state_->entries.size() + unused(filter_used) + unused(consumer_used));
     for (std::size_t f = 0; f < filter_used.size(); ++f) {
         if (filter_used[f]) continue;
         subscription s;
         s.state = subscription_state::orphan_filter;
         s.namespace_path = snapshot_->filters[f].namespace_path;
         s.filter = f;
-        entries_.push_back(std::move(s));
+        state_->entries.push_back(std::move(s));
     }
     for (std::size_t c = 0; c < consumer_used.size(); ++c) {
         if (consumer_used[c]) continue;
@@ -12059,9 +12129,9 @@ WMISUB_API void subscription_graph::build() {
         s.state = subscription_state::orphan_consumer;
         s.namespace_path = header_of(snapshot_->consumers[c]).namespace_path;
         s.consumer = c;
-        entries_.push_back(std::move(s));
+        state_->entries.push_back(std::move(s));
     }
-    for (subscription& s : entries_) link_timers(s);
+    for (subscription& s : state_->entries) link_timers(s);
 }
 
 // Lookup keys of every filter and consumer. A reference with one key
@@ -12134,7 +12204,7 @@ WMISUB_API void subscription_graph::emit_combinations(subscription& base, std::s
             }
             if (!fs.empty()) s.filter = fs[i];
             if (!cs.empty()) s.consumer = cs[j];
-            entries_.push_back(std::move(s));
+            state_->entries.push_back(std::move(s));
             ++emitted;
         }
     }
@@ -12153,7 +12223,7 @@ WMISUB_API void subscription_graph::index_timers() {
 WMISUB_API void subscription_graph::link_timers(subscription& s) const {
     if (!s.filter || timers_.empty()) return;
     const event_filter& f = snapshot_->filters[*s.filter];
-    const auto& analysis = analyses_[*s.filter];
+    const auto& analysis = state_->analyses[*s.filter];
     if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
     const auto same_id = timers_.find(fold_case(analysis->trigger.timer_id));
     if (same_id == timers_.end()) return;
@@ -21351,6 +21421,7 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
 // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
 WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph,
                                             const subscription& entry) const {
+    a.keep_alive = graph.shared_state();
     a.facts = gather_facts(graph, entry, *policy_);
     a.findings.clear();
     for (const active_rule& active : rules_) add_finding(a, active);

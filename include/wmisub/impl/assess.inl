@@ -91,6 +91,7 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
 // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
 WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph,
                                             const subscription& entry) const {
+    a.keep_alive = graph.shared_state();
     a.facts = gather_facts(graph, entry, *policy_);
     a.findings.clear();
     for (const active_rule& active : rules_) add_finding(a, active);

@@ -201,7 +201,7 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
 // Entries in one state.
 WMISUB_API std::vector<const subscription*> subscription_graph::in_state(subscription_state state) const {
     std::vector<const subscription*> out;
-    for (const subscription& s : entries_) {
+    for (const subscription& s : state_->entries) {
         if (s.state == state) out.push_back(&s);
     }
     return out;
@@ -213,27 +213,37 @@ struct subscription_graph::reference_keys {
     detail::local_key_builder consumer;
 };
 
+WMISUB_API subscription_graph::subscription_graph(snapshot snap)
+    : subscription_graph(std::make_shared<const snapshot>(std::move(snap))) {}
+
+WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot> snap)
+    : state_(std::make_shared<detail::graph_state>()) {
+    state_->source = snap ? std::move(snap) : std::make_shared<const snapshot>();
+    snapshot_ = state_->source.get();
+    build();
+}
+
 WMISUB_API void subscription_graph::build() {
-    analyses_.reserve(snapshot_->filters.size());
-    for (const event_filter& f : snapshot_->filters) analyses_.push_back(analyze_wql(f.query));
+    state_->analyses.reserve(snapshot_->filters.size());
+    for (const event_filter& f : snapshot_->filters) state_->analyses.push_back(analyze_wql(f.query));
     index_objects();
     index_timers();
     std::vector<bool> filter_used(snapshot_->filters.size(), false);
     std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
-    entries_.reserve(snapshot_->bindings.size());
+    state_->entries.reserve(snapshot_->bindings.size());
     reference_keys keys;
     for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
     const auto unused = [](const std::vector<bool>& used) {
         return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
     };
-    entries_.reserve(entries_.size() + unused(filter_used) + unused(consumer_used));
+    state_->entries.reserve(state_->entries.size() + unused(filter_used) + unused(consumer_used));
     for (std::size_t f = 0; f < filter_used.size(); ++f) {
         if (filter_used[f]) continue;
         subscription s;
         s.state = subscription_state::orphan_filter;
         s.namespace_path = snapshot_->filters[f].namespace_path;
         s.filter = f;
-        entries_.push_back(std::move(s));
+        state_->entries.push_back(std::move(s));
     }
     for (std::size_t c = 0; c < consumer_used.size(); ++c) {
         if (consumer_used[c]) continue;
@@ -241,9 +251,9 @@ WMISUB_API void subscription_graph::build() {
         s.state = subscription_state::orphan_consumer;
         s.namespace_path = header_of(snapshot_->consumers[c]).namespace_path;
         s.consumer = c;
-        entries_.push_back(std::move(s));
+        state_->entries.push_back(std::move(s));
     }
-    for (subscription& s : entries_) link_timers(s);
+    for (subscription& s : state_->entries) link_timers(s);
 }
 
 // Lookup keys of every filter and consumer. A reference with one key
@@ -316,7 +326,7 @@ WMISUB_API void subscription_graph::emit_combinations(subscription& base, std::s
             }
             if (!fs.empty()) s.filter = fs[i];
             if (!cs.empty()) s.consumer = cs[j];
-            entries_.push_back(std::move(s));
+            state_->entries.push_back(std::move(s));
             ++emitted;
         }
     }
@@ -335,7 +345,7 @@ WMISUB_API void subscription_graph::index_timers() {
 WMISUB_API void subscription_graph::link_timers(subscription& s) const {
     if (!s.filter || timers_.empty()) return;
     const event_filter& f = snapshot_->filters[*s.filter];
-    const auto& analysis = analyses_[*s.filter];
+    const auto& analysis = state_->analyses[*s.filter];
     if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
     const auto same_id = timers_.find(fold_case(analysis->trigger.timer_id));
     if (same_id == timers_.end()) return;

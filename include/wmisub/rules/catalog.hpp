@@ -117,6 +117,8 @@ struct finding {
 };
 
 // An ordered set of rules with unique ids.
+// Threads: once built, a catalog may be shared by any number of threads that
+// assess with it (rules are immutable and shared); add() is not for concurrent use.
 class rule_catalog {
 public:
     rule_catalog() = default;

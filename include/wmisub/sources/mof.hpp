@@ -82,6 +82,8 @@ struct mof_file_summary {
 // Reads MOF files and directories (recursively) into one snapshot. A file that
 // cannot be read is one error; parse errors are listed with their location;
 // neither stops the collection.
+// Threads: collect() records per-file summaries (files()), so one mof_collector
+// must not collect from two threads at once; use one per thread.
 class mof_collector final : public collector {
 public:
     // Collects from these files and directories.

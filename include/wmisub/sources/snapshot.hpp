@@ -50,6 +50,7 @@ struct snapshot_file_summary {
 // wrong type, a missing key) are errors with the file, JSON pointer and line
 // where known, and the rest of the file is still read. collect_options'
 // namespaces, deadline, cancel flag and progress callback are honoured.
+// Threads: like every collector, one per collecting thread.
 class snapshot_collector final : public collector {
 public:
     // Collects from these files.
