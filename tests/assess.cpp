@@ -367,3 +367,23 @@ TEST_CASE("threads share one graph, one catalog and one policy") {
     reader.join();
     CHECK(high == 40);
 }
+
+TEST_CASE("assess_each: a sink returning false stops the run") {
+    mock_collector source;
+    for (int i = 0; i < 10; ++i) {
+        const std::string name = "S" + std::to_string(i);
+        source.filter(name, "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+            .command_line_consumer(name, "cmd.exe /c echo " + name)
+            .bind(name, name);
+    }
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(std::move(*snap));
+    std::size_t seen = 0;
+    const std::size_t handed = assess_each(graph, rule_catalog::builtin(), {}, [&](const assessment&) { return ++seen < 3; });
+    CHECK(seen == 3);
+    CHECK(handed == 3);
+    seen = 0;
+    CHECK(assess_each(graph, rule_catalog::builtin(), {}, [&](const assessment&) { ++seen; }) == 10);
+    CHECK(seen == 10);
+}

@@ -4343,6 +4343,7 @@ WMISUB_NAMESPACE_END
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -4451,16 +4452,25 @@ private:
 // many entries there are: the way to scan large hosts and fleets. The sink may
 // keep an assessment by moving or copying it out (what it keeps owns what it
 // refers to); the object passed is reused for the next entry, so a pointer to
-// it is only good during the call.
+// it is only good during the call. A sink that returns something convertible
+// to bool stops the run by returning false (a host's cancel, a full queue);
+// the result is how many entries were handed to the sink.
 template <class Sink>
     requires std::invocable<Sink&, assessment&>
-void assess_each(const subscription_graph& graph, const rule_catalog& catalog, const policy& p, Sink&& sink) {
+std::size_t assess_each(const subscription_graph& graph, const rule_catalog& catalog, const policy& p, Sink&& sink) {
     const detail::assessment_run run(catalog, p);
     assessment a;
+    std::size_t handed = 0;
     for (const subscription& entry : graph.entries()) {
         run.assess_into(a, graph, entry);
-        sink(a);
+        ++handed;
+        if constexpr (std::is_convertible_v<std::invoke_result_t<Sink&, assessment&>, bool>) {
+            if (!static_cast<bool>(sink(a))) break;
+        } else {
+            sink(a);
+        }
     }
+    return handed;
 }
 
 // Assesses every entry of the graph, in graph order, and keeps them all.
