@@ -4,7 +4,8 @@
 
 Each case is a file that only includes one header, compiled with `-std=c++20 -fsyntax-only`; the
 cases are interleaved round by round so machine noise hits them alike, and each figure is the
-median of the rounds. Peak compiler memory is the child's maximum resident set size.
+median of the rounds. Time is the compiler's CPU time (user + system), steadier than wall time on a
+busy machine; peak compiler memory is its maximum resident set size.
 
     python3 bench/compile_cost.py [--cxx g++] [--rounds 5]
 
@@ -20,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,21 +37,20 @@ CASES = [
 
 
 def measure(cxx: str, source: Path, flags: list[str]) -> tuple[float, int]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    # A fresh process per compile, so ru_maxrss of this child is this compile's peak.
+    # A fresh process per compile, so the children's usage it reports is this compile's alone: CPU
+    # time (user + system, steadier than wall time when the machine is busy) and peak memory.
     cmd = [sys.executable, "-c",
            "import resource,subprocess,sys;"
            "r=subprocess.run(sys.argv[1:]);"
-           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+           "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+           "print(u.ru_utime+u.ru_stime, u.ru_maxrss);"
            "sys.exit(r.returncode)",
            cxx, "-std=c++20", "-fsyntax-only", f"-I{ROOT / 'include'}", *flags, str(source)]
     done = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    del before
     if done.returncode != 0:
         sys.exit(f"compile failed: {' '.join(cmd[4:])}\n{done.stderr}")
-    return elapsed, int(done.stdout.strip().splitlines()[-1])
+    seconds, kib = done.stdout.strip().splitlines()[-1].split()
+    return float(seconds), int(kib)
 
 
 def main() -> int:

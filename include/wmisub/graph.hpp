@@ -19,7 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -206,7 +206,9 @@ private:
     const snapshot* snapshot_ = nullptr;           // state_->source, for the accessors
     detail::identity_index filters_;
     detail::identity_index consumers_;
-    std::unordered_map<std::string, std::vector<std::size_t>> timers_;  // folded TimerId -> snapshot::timers indices
+    // (folded TimerId, snapshot::timers index), sorted by id, snapshot order within one id. A sorted
+    // vector rather than a hash map keeps <unordered_map> out of every includer.
+    std::vector<std::pair<std::string, std::size_t>> timers_;
     bool truncated_ = false;
 };
 

@@ -334,9 +334,11 @@ WMISUB_API void subscription_graph::emit_combinations(subscription& base, std::s
 
 // Timer instructions by folded TimerId, so linking is linear in the snapshot.
 WMISUB_API void subscription_graph::index_timers() {
+    timers_.reserve(snapshot_->timers.size());
     for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
-        timers_[fold_case(snapshot_->timers[t].timer_id)].push_back(t);
+        timers_.emplace_back(fold_case(snapshot_->timers[t].timer_id), t);
     }
+    std::stable_sort(timers_.begin(), timers_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 }
 
 // A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
@@ -347,12 +349,15 @@ WMISUB_API void subscription_graph::link_timers(subscription& s) const {
     const event_filter& f = snapshot_->filters[*s.filter];
     const auto& analysis = state_->analyses[*s.filter];
     if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
-    const auto same_id = timers_.find(fold_case(analysis->trigger.timer_id));
-    if (same_id == timers_.end()) return;
+    const std::string id = fold_case(analysis->trigger.timer_id);
+    auto same_id = std::lower_bound(timers_.begin(), timers_.end(), id,
+                                    [](const auto& entry, const std::string& key) { return entry.first < key; });
+    if (same_id == timers_.end() || same_id->first != id) return;
     const std::string event_ns = detail::normalize_namespace(
         f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
     std::vector<std::size_t> elsewhere;
-    for (std::size_t t : same_id->second) {
+    for (; same_id != timers_.end() && same_id->first == id; ++same_id) {
+        const std::size_t t = same_id->second;
         if (iequals(detail::normalize_namespace(snapshot_->timers[t].namespace_path), event_ns)) {
             s.timers.push_back(t);
         } else {
