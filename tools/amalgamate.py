@@ -23,6 +23,7 @@ WMISUB_IMPLEMENTATION. `#pragma once` of inlined files is dropped; each output h
 one `#pragma once`. Standard and system includes are kept as written.
 
     python3 tools/amalgamate.py                  write both single headers
+    python3 tools/amalgamate.py --output PATH    write the main single header to PATH, json.hpp beside it
     python3 tools/amalgamate.py --output-dir DIR write them into DIR instead
     python3 tools/amalgamate.py --check          exit 1 if a committed single header is not what would be written
 """
@@ -207,6 +208,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,
                         help="folder to write or check (default: single_include/wmisub)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="file for the main single header (DESIGN.md's contract); json.hpp goes beside it")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if a file in the output folder differs from what would be generated")
     args = parser.parse_args(argv)
@@ -218,6 +221,10 @@ def main(argv: list[str]) -> int:
         return 2
 
     out_dir: Path = args.output_dir
+    if args.output is not None:
+        main_name = SINGLE_HEADERS[0].name
+        outputs = {(args.output.name if name == main_name else name): text for name, text in outputs.items()}
+        out_dir = args.output.parent
     if args.check:
         stale = 0
         for name, text in outputs.items():
