@@ -6,6 +6,7 @@
 // subscriptions as a JSON snapshot, the least any JSON-fed tool does; compare
 // items_per_second (a ratio: machines are noisy).
 // Run: build with -DWMISUB_BUILD_BENCH=ON, then bench/bench_assess.
+#include "corpus_snapshot.hpp"
 #include "wmisub/assess.hpp"
 #include "wmisub/collector.hpp"
 #include "wmisub/json.hpp"
@@ -78,6 +79,46 @@ void assess_each_subscription(benchmark::State& state) {
                                                             benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(assess_each_subscription)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// Realistic content: the corpora's real subscriptions replicated with distinct
+// names (bench/corpus_snapshot.hpp), graph + assess_each. Skipped without ../shared.
+void assess_corpus(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const auto snap = std::make_shared<const wmisub::snapshot>(wmisub_bench::replicated_corpus(n));
+    if (snap->filters.empty()) {
+        state.SkipWithError("../shared/data/corpus is absent");
+        return;
+    }
+    const wmisub::rule_catalog catalog = wmisub::rule_catalog::builtin();
+    for (auto _ : state) {
+        const wmisub::subscription_graph graph(snap);
+        std::size_t high = 0;
+        wmisub::assess_each(graph, catalog, {}, [&](const wmisub::assessment& a) {
+            if (a.risk.severity >= wmisub::severity::high) ++high;
+        });
+        benchmark::DoNotOptimize(high);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(assess_corpus)->Arg(20000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// The reference for assess_corpus: nlohmann/json parsing the same replicated corpus as a snapshot document.
+void reference_parse_corpus_json(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const wmisub::snapshot snap = wmisub_bench::replicated_corpus(n);
+    if (snap.filters.empty()) {
+        state.SkipWithError("../shared/data/corpus is absent");
+        return;
+    }
+    const std::string text = wmisub::to_json_text(snap, -1);
+    for (auto _ : state) {
+        auto doc = nlohmann::json::parse(text, nullptr, false);
+        benchmark::DoNotOptimize(doc);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
+}
+BENCHMARK(reference_parse_corpus_json)->Arg(20000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 // The reference: parsing the same subscriptions, written as a wmisub.snapshot/1 document, with nlohmann/json.
 void reference_parse_snapshot_json(benchmark::State& state) {

@@ -370,3 +370,93 @@ TEST_CASE("references into a temporary graph do not compile") {
     static_assert(!std::is_constructible_v<subscription_graph, const snapshot*>);
     CHECK(entries_callable<subscription_graph&>);
 }
+
+TEST_CASE("the object table analyses each distinct query and payload once") {
+    mock_collector source;
+    for (const char* name : {"A", "B", "C"}) {
+        source.filter(name, "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+            .command_line_consumer(name, "powershell -enc SQBFAFgA")
+            .bind(name, name);
+    }
+    source.filter("D", "SELECT * FROM Win32_ProcessStartTrace").command_line_consumer("D", "cmd /c ver").bind("D", "D");
+    const subscription_graph g(collect(source));
+    REQUIRE(g.entries().size() == 4);
+    CHECK(g.distinct_queries() == 2);
+    CHECK(g.distinct_payloads() == 2);
+    const payload_analysis* first = g.payload(g.entries()[0]);
+    REQUIRE(first != nullptr);
+    CHECK(g.payload(g.entries()[1]) == first);  // shared, not recomputed
+    CHECK(g.query_analysis(g.entries()[1]) == g.query_analysis(g.entries()[0]));
+    CHECK(g.payload(g.entries()[3]) != first);
+    CHECK(g.payload(g.entries()[3])->argv.front() == "cmd");
+}
+
+TEST_CASE("a payload's content key ignores what its analysis never reads, and nothing else") {
+    command_line_consumer base;
+    base.name = "One";
+    base.namespace_path = "root\\subscription";
+    base.command_line_template = "cmd /c whoami";
+    command_line_consumer renamed = base;
+    renamed.name = "Two";
+    renamed.namespace_path = "root\\other";
+    renamed.creator_sid = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
+    renamed.machine_name = "elsewhere";
+    renamed.maximum_queue_size = 10;
+    renamed.origin.where.source = "another file";
+    CHECK(payload_content_key(consumer{base}) == payload_content_key(consumer{renamed}));
+    command_line_consumer other = base;
+    other.working_directory = "C:\\Users\\Public";
+    CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{other}));
+    other = base;
+    other.show_window_command = 0;
+    CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{other}));
+    other = base;
+    other.executable_path = "";  // present but empty differs from absent
+    CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{other}));
+    // The same text in another class is another payload.
+    active_script_consumer script;
+    script.script_text = "cmd /c whoami";
+    CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{script}));
+    // A custom class is judged by its class and every property it carries.
+    custom_consumer custom;
+    custom.class_name = "VendorConsumer";
+    custom.extra.push_back({"Payload", value::string("cmd /c whoami")});
+    custom_consumer custom2 = custom;
+    custom2.extra.front().value = value::string("cmd /c ver");
+    CHECK(payload_content_key(consumer{custom}) != payload_content_key(consumer{custom2}));
+    custom2 = custom;
+    custom2.class_name = "OtherConsumer";
+    CHECK(payload_content_key(consumer{custom}) != payload_content_key(consumer{custom2}));
+}
+
+#ifdef WMISUB_TEST_HAS_CORPUS
+TEST_CASE("every corpus payload analyses the same under another name, namespace and creator") {
+    std::size_t checked = 0;
+    for (const char* file : {"corpus/attacks.jsonl", "corpus/benign.jsonl"}) {
+        const auto path = wmisub_test::shared_data_path(file);
+        if (!path) continue;
+        for (const auto& e : wmisub_test::load_corpus(*path)) {
+            if (!e.consumer) continue;
+            CAPTURE(e.id);
+            snapshot one;
+            one.add(*e.consumer);
+            instance moved = *e.consumer;
+            moved.set("Name", value::string("renamed by the test"));
+            moved.set("MachineName", value::string("elsewhere"));
+            moved.namespace_path = "root\\cimv2\\other";
+            moved.origin.where.source = "elsewhere";
+            one.add(moved);
+            if (one.consumers.size() != 2) continue;  // not a consumer class (kept in other_objects)
+            CHECK(payload_content_key(one.consumers[0]) == payload_content_key(one.consumers[1]));
+            const payload_analysis a = analyze_consumer(one.consumers[0]);
+            const payload_analysis b = analyze_consumer(one.consumers[1]);
+            CHECK(a.indicators == b.indicators);
+            CHECK(a.argv == b.argv);
+            CHECK(a.chain.size() == b.chain.size());
+            CHECK(a.layers.size() == b.layers.size());
+            ++checked;
+        }
+    }
+    if (checked == 0) MESSAGE("skipped: ../shared/data/corpus is absent");
+}
+#endif

@@ -112,7 +112,7 @@ TEST_CASE("facts say which indicator kinds the payload shows, also when built by
     by_hand.payload = assessed.payload;
     CHECK(by_hand.has_indicator(shown));
     for (const indicator& i : assessed.payload->indicators) CHECK(by_hand.has_indicator(i.kind) == assessed.has_indicator(i.kind));
-    by_hand.payload.reset();
+    by_hand.payload = nullptr;
     CHECK_FALSE(by_hand.has_indicator(shown));
 }
 

@@ -42,7 +42,6 @@ struct policy {
     std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
     std::vector<std::string> disabled_rules;                       // rule ids
     std::vector<std::pair<std::string, severity>> severity_overrides;  // rule id -> severity
-    payload_options payload;                                       // limits for payload analysis
 
     [[nodiscard]] bool rule_enabled(std::string_view id) const noexcept;
     [[nodiscard]] std::optional<severity> override_for(std::string_view id) const noexcept;
@@ -122,7 +121,6 @@ private:
     // True when every object of the entry has an allow-listed fingerprint.
     [[nodiscard]] bool content_allowed(const subscription_facts& f) const;
 
-    const policy* policy_;
     std::vector<active_rule> rules_;
     std::vector<std::string> allowed_;
 };

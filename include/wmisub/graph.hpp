@@ -8,6 +8,7 @@
 
 #include "wmisub/config.hpp"
 #include "wmisub/model.hpp"
+#include "wmisub/payload/analysis.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/wql/query.hpp"
 
@@ -112,16 +113,25 @@ private:
 };
 
 // What a graph built and what its entries point into: the snapshot, the
-// entries and the query analyses. Immutable once built, and shared (not
-// copied) by copies of the graph and by every assessment made from it, so
-// none of them can outlive what they refer to.
+// entries and the object table (one analysis per distinct query text and per
+// distinct consumer content). Immutable once built, and shared (not copied)
+// by copies of the graph and by every assessment made from it, so none of
+// them can outlive what they refer to.
 struct graph_state {
     std::shared_ptr<const snapshot> source;
     std::vector<subscription> entries;
-    std::vector<result<wql_analysis>> analyses;  // per snapshot filter
+    std::vector<std::size_t> filter_query;       // per snapshot filter: index into analyses
+    std::vector<result<wql_analysis>> analyses;  // per distinct query text
+    std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
+    std::vector<payload_analysis> payloads;      // per distinct payload_content_key()
 };
 
 }  // namespace detail
+
+// How a graph analyses the objects it joins.
+struct graph_options {
+    payload_options payload;  // limits of each consumer's payload analysis
+};
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
 // shares it), so no later change to the caller's snapshot, and no order of
@@ -129,11 +139,12 @@ struct graph_state {
 // Immutable after construction: one graph may be read by many threads.
 class subscription_graph {
 public:
-    // Joins every binding of `snap` and lists every unused filter and consumer.
+    // Joins every binding of `snap`, lists every unused filter and consumer,
+    // and analyses each distinct query and each distinct consumer payload once.
     // The graph keeps `snap`: move it in to avoid a copy.
-    explicit subscription_graph(snapshot snap);
+    explicit subscription_graph(snapshot snap, const graph_options& options = {});
     // The same over a snapshot shared with the caller (never modified through it).
-    explicit subscription_graph(std::shared_ptr<const snapshot> snap);
+    explicit subscription_graph(std::shared_ptr<const snapshot> snap, const graph_options& options = {});
 
     // The accessors return references into the graph's state, so they are for
     // graphs that outlive the reference: on a temporary graph they do not compile.
@@ -163,9 +174,20 @@ public:
     // The analysis of an entry's filter query (or why it does not parse), or
     // nullptr when the entry has no filter. Each query is analysed once, here.
     [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
-        return s.filter ? &state_->analyses[*s.filter] : nullptr;
+        return s.filter ? &state_->analyses[state_->filter_query[*s.filter]] : nullptr;
     }
     const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
+
+    // The payload analysis of an entry's consumer, or nullptr when the entry
+    // has none. Consumers with the same content share one analysis.
+    [[nodiscard]] const payload_analysis* payload(const subscription& s) const& noexcept {
+        return s.consumer ? &state_->payloads[state_->consumer_payload[*s.consumer]] : nullptr;
+    }
+    const payload_analysis* payload(const subscription&) const&& = delete;
+
+    // How many distinct queries and payloads were analysed (the rest were shared).
+    [[nodiscard]] std::size_t distinct_queries() const noexcept { return state_->analyses.size(); }
+    [[nodiscard]] std::size_t distinct_payloads() const noexcept { return state_->payloads.size(); }
 
     // Entries in one state.
     [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const;
@@ -174,7 +196,10 @@ public:
     [[nodiscard]] bool truncated() const noexcept { return truncated_; }
 
 private:
-    void build();
+    void build(const graph_options& options);
+
+    // One analysis per distinct query text, one per distinct consumer payload.
+    void analyse_objects(const graph_options& options);
 
     // Lookup keys of every filter and consumer. A reference with one key
     // matches whatever that key is called (`Class="v"` shorthand included),

@@ -57,8 +57,7 @@ WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept {
 namespace detail {
 
 // The facts rules see about one entry: its objects and their analyses.
-[[nodiscard]] inline subscription_facts gather_facts(const subscription_graph& graph, const subscription& entry,
-                                                     const policy& p) {
+[[nodiscard]] inline subscription_facts gather_facts(const subscription_graph& graph, const subscription& entry) {
     subscription_facts f;
     f.entry = &entry;
     f.snapshot = &graph.source();
@@ -73,12 +72,12 @@ namespace detail {
             f.query_error = analysis->error();
         }
     }
-    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
+    f.payload = graph.payload(entry);
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }
 
-WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const policy& p) : policy_(&p) {
+WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const policy& p) {
     rules_.reserve(catalog.size());
     for (const auto& r : catalog.rules()) {
         if (p.rule_enabled(r->id)) rules_.push_back(active_rule{&r, p.override_for(r->id)});
@@ -92,7 +91,7 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
 WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph,
                                             const subscription& entry) const {
     a.keep_alive = graph.shared_state();
-    a.facts = gather_facts(graph, entry, *policy_);
+    a.facts = gather_facts(graph, entry);
     a.findings.clear();
     for (const active_rule& active : rules_) add_finding(a, active);
     order_by_severity(a.findings);

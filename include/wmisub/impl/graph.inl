@@ -11,6 +11,7 @@
 #include "wmisub/graph.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
+#include "wmisub/payload/analysis.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
 #include "wmisub/wql/query.hpp"
@@ -21,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -213,19 +215,40 @@ struct subscription_graph::reference_keys {
     detail::local_key_builder consumer;
 };
 
-WMISUB_API subscription_graph::subscription_graph(snapshot snap)
-    : subscription_graph(std::make_shared<const snapshot>(std::move(snap))) {}
+WMISUB_API subscription_graph::subscription_graph(snapshot snap, const graph_options& options)
+    : subscription_graph(std::make_shared<const snapshot>(std::move(snap)), options) {}
 
-WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot> snap)
+WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot> snap, const graph_options& options)
     : state_(std::make_shared<detail::graph_state>()) {
     state_->source = snap ? std::move(snap) : std::make_shared<const snapshot>();
     snapshot_ = state_->source.get();
-    build();
+    build(options);
 }
 
-WMISUB_API void subscription_graph::build() {
-    state_->analyses.reserve(snapshot_->filters.size());
-    for (const event_filter& f : snapshot_->filters) state_->analyses.push_back(analyze_wql(f.query));
+// One analysis per distinct query text, one per distinct consumer payload.
+WMISUB_API void subscription_graph::analyse_objects(const graph_options& options) {
+    detail::graph_state& st = *state_;
+    // Keys view the snapshot's query texts, which the state owns and never changes.
+    std::unordered_map<std::string_view, std::size_t> query_index;
+    query_index.reserve(snapshot_->filters.size());
+    st.filter_query.reserve(snapshot_->filters.size());
+    for (const event_filter& f : snapshot_->filters) {
+        const auto [at, fresh] = query_index.try_emplace(f.query, st.analyses.size());
+        if (fresh) st.analyses.push_back(analyze_wql(f.query));
+        st.filter_query.push_back(at->second);
+    }
+    std::unordered_map<std::string, std::size_t> payload_index;
+    payload_index.reserve(snapshot_->consumers.size());
+    st.consumer_payload.reserve(snapshot_->consumers.size());
+    for (const wmisub::consumer& c : snapshot_->consumers) {
+        const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
+        if (fresh) st.payloads.push_back(analyze_consumer(c, options.payload));
+        st.consumer_payload.push_back(at->second);
+    }
+}
+
+WMISUB_API void subscription_graph::build(const graph_options& options) {
+    analyse_objects(options);
     index_objects();
     index_timers();
     std::vector<bool> filter_used(snapshot_->filters.size(), false);
@@ -347,7 +370,7 @@ WMISUB_API void subscription_graph::index_timers() {
 WMISUB_API void subscription_graph::link_timers(subscription& s) const {
     if (!s.filter || timers_.empty()) return;
     const event_filter& f = snapshot_->filters[*s.filter];
-    const auto& analysis = state_->analyses[*s.filter];
+    const auto& analysis = state_->analyses[state_->filter_query[*s.filter]];
     if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
     const std::string id = fold_case(analysis->trigger.timer_id);
     auto same_id = std::lower_bound(timers_.begin(), timers_.end(), id,

@@ -672,6 +672,13 @@ struct command_argument {
 // every string property scanned).
 [[nodiscard]] WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options = {});
 
+// What analyze_consumer reads of a consumer, as one string: its class and
+// every property that carries behaviour, but not its name, namespace,
+// creator, provenance, MachineName or MaximumQueueSize. Consumers with equal
+// keys have equal analyses, so one analysis serves every copy of a payload
+// (an attack's many names, a fleet's identical hosts).
+[[nodiscard]] WMISUB_API std::string payload_content_key(const consumer& c);
+
 WMISUB_NAMESPACE_END
 
 #if WMISUB_INCLUDE_IMPLEMENTATION

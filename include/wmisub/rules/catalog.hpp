@@ -64,7 +64,7 @@ struct subscription_facts {
     std::vector<const timer_instruction*> timers;
     const wql_analysis* trigger = nullptr;     // analysis of the filter's query, when it parses (owned by the graph)
     std::optional<error> query_error;          // why it did not parse
-    std::optional<payload_analysis> payload;   // analysis of the consumer
+    const payload_analysis* payload = nullptr;  // analysis of the consumer (owned by the graph, shared by equal payloads)
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.

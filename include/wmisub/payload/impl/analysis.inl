@@ -13,6 +13,7 @@
 #include "wmisub/model.hpp"
 #include "wmisub/payload/analysis.hpp"
 #include "wmisub/text.hpp"
+#include "wmisub/value.hpp"
 
 // Every part of the analyzer, in dependency order: the analyzer's member
 // functions are declared in engine.inl and defined in the parts after it.
@@ -30,11 +31,15 @@
 #include "wmisub/payload/impl/ps_text.inl"
 #include "wmisub/payload/impl/script.inl"
 #include "wmisub/payload/impl/consumer.inl"
+#include "wmisub/impl/model_fields.inl"
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -105,6 +110,86 @@ WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_op
     payload_analysis out;
     detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_consumer(c); }, options);
     return out;
+}
+
+namespace detail {
+
+// Length-prefixed, so no two different field lists give the same key.
+inline void append_key_part(std::string& out, std::string_view text) {
+    out += std::to_string(text.size());
+    out += ':';
+    out += text;
+}
+
+inline void append_key_member(std::string& out, const std::string& s) { append_key_part(out, s); }
+inline void append_key_member(std::string& out, const std::optional<std::string>& s) {
+    if (s) append_key_part(out, *s);
+    else out += '-';
+}
+inline void append_key_member(std::string& out, const std::optional<bool>& b) { out += !b ? '-' : (*b ? 't' : 'f'); }
+template <class Int>
+void append_key_member(std::string& out, const std::optional<Int>& i) {
+    if (i) append_key_part(out, std::to_string(*i));
+    else out += '-';
+}
+inline void append_key_member(std::string& out, const std::optional<std::vector<std::string>>& items) {
+    if (!items) {
+        out += '-';
+        return;
+    }
+    out += std::to_string(items->size());
+    out += '[';
+    for (const std::string& item : *items) append_key_part(out, item);
+}
+
+// The header fields (Name, MachineName, MaximumQueueSize) the analyzer never reads.
+[[nodiscard]] inline bool consumer_header_field(std::string_view name) noexcept {
+    return name == "Name" || name == "MachineName" || name == "MaximumQueueSize";
+}
+
+// Every modelled field of a standard consumer but the header ones, in table order.
+template <class T>
+void append_modelled_fields(std::string& out, const T& typed) {
+    std::apply(
+        [&](const auto&... f) {
+            (
+                [&] {
+                    if (consumer_header_field(f.name)) return;
+                    out += f.name;
+                    out += '=';
+                    append_key_member(out, typed.*(f.member));
+                }(),
+                ...);
+        },
+        model_fields<T>::list());
+}
+
+}  // namespace detail
+
+WMISUB_API std::string payload_content_key(const consumer& c) {
+    std::string key;
+    key += static_cast<char>('0' + c.index());
+    std::visit(
+        [&](const auto& typed) {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, custom_consumer>) {
+                // A provider-run class: its name, superclasses and every property it carries are scanned.
+                detail::append_key_part(key, typed.class_name);
+                key += std::to_string(typed.derivation.size());
+                for (const std::string& d : typed.derivation) detail::append_key_part(key, d);
+                key += std::to_string(typed.extra.size());
+                for (const property& p : typed.extra) {
+                    detail::append_key_part(key, p.name);
+                    detail::append_key_part(key, to_mof(p.value));
+                    key += static_cast<char>('A' + static_cast<int>(p.value.type()) % 64);
+                    key += p.value.is_array() ? 'a' : 's';
+                }
+            } else {
+                detail::append_modelled_fields(key, typed);
+            }
+        },
+        c);
+    return key;
 }
 
 WMISUB_NAMESPACE_END
