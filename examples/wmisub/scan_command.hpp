@@ -11,6 +11,7 @@
 
 #include <wmisub/assess.hpp>
 #include <wmisub/baseline.hpp>
+#include <wmisub/engine.hpp>
 #include <wmisub/json.hpp>
 
 
@@ -153,39 +154,6 @@ inline void print_report_text(const std::vector<wmisub::assessment>& results, co
     for (const auto& e : snap.errors) std::printf("error: %s: %s\n", e.source.c_str(), e.error.to_string().c_str());
 }
 
-// The rule behind findings about changes since a baseline: `scan --baseline`
-// makes them from the diff, so it has no check of its own and is not in the catalog.
-[[nodiscard]] inline std::shared_ptr<const wmisub::rule> baseline_change_rule() {
-    wmisub::rule r;
-    r.id = "WMISUB-BSL-001";
-    r.title = "Changed since the baseline";
-    r.severity = wmisub::severity::medium;
-    r.techniques = {"T1546.003"};
-    r.description = "The filter or consumer of this subscription differs from the baseline given to scan.";
-    r.rationale = "Attackers reuse existing subscriptions by changing their query or payload.";
-    return std::make_shared<const wmisub::rule>(std::move(r));
-}
-
-// Adds a finding to every assessment whose filter or consumer changed since the baseline.
-inline void note_baseline_changes(std::vector<wmisub::assessment>& results, const wmisub::baseline_diff& d) {
-    const auto changed = baseline_change_rule();
-    for (auto& a : results) {
-        std::vector<wmisub::evidence> changes;
-        auto collect = [&](const wmisub::object_path& id) {
-            const std::string key = wmisub::identity_key(id);
-            for (const auto& m : d.modified) {
-                if (m.identity_key != key) continue;
-                for (const auto& c : m.changes) changes.push_back({c.field, one_line(c.new_text, 120), "was: " + one_line(c.old_text, 120)});
-            }
-        };
-        if (a.facts.filter != nullptr) collect(wmisub::identity_of(*a.facts.filter));
-        if (a.facts.consumer != nullptr) collect(wmisub::identity_of(*a.facts.consumer));
-        if (changes.empty()) continue;
-        a.findings.insert(a.findings.begin(), wmisub::finding{changed, changed->severity, std::move(changes)});
-        a.risk = wmisub::score_findings(a.findings);
-    }
-}
-
 // What `scan` was asked to do.
 struct scan_options {
     source_set sources;
@@ -251,17 +219,20 @@ struct scan_options {
     return {};
 }
 
-// Assesses every entry, showing progress on a terminal for long runs.
-[[nodiscard]] inline std::vector<wmisub::assessment> assess_with_progress(const wmisub::subscription_graph& graph,
-                                                                          const wmisub::policy& policy, bool quiet) {
-    const wmisub::rule_catalog catalog = wmisub::rule_catalog::builtin();
+// Assesses every entry with the engine, the changes since the baseline visible to its rules,
+// showing progress on a terminal for long runs.
+[[nodiscard]] inline std::vector<wmisub::assessment> assess_with_progress(const wmisub::engine& engine,
+                                                                          const wmisub::subscription_graph& graph,
+                                                                          const wmisub::graph_changes* changes, bool quiet) {
+    wmisub::scanner scanner(engine);
     std::vector<wmisub::assessment> results;
     results.reserve(graph.entries().size());
     progress shown("assessing", graph.entries().size(), quiet);
-    wmisub::assess_each(graph, catalog, policy, [&](wmisub::assessment& a) {
+    const auto keep = [&](wmisub::assessment& a) {
         results.push_back(std::move(a));
         shown.update(results.size());
-    });
+    };
+    (void)(changes != nullptr ? scanner.scan(graph, *changes, keep) : scanner.scan(graph, keep));
     return results;
 }
 
@@ -299,9 +270,11 @@ inline int run_scan(arguments& args) {
     }
     auto snap = collect_sources("scan", o.sources, o.quiet);
     if (!snap) return exit_usage;
-    const wmisub::subscription_graph graph(std::move(*snap));
-    std::vector<wmisub::assessment> results = assess_with_progress(graph, policy, o.quiet);
-    if (approved) note_baseline_changes(results, wmisub::diff(*approved, graph.source()));
+    const wmisub::engine engine(wmisub::rule_catalog::builtin(), std::move(policy));
+    const wmisub::subscription_graph graph = engine.graph(std::move(*snap));
+    const std::optional<wmisub::graph_changes> changes =
+        approved ? std::optional<wmisub::graph_changes>(wmisub::diff(*approved, graph)) : std::nullopt;
+    std::vector<wmisub::assessment> results = assess_with_progress(engine, graph, changes ? &*changes : nullptr, o.quiet);
     std::stable_sort(results.begin(), results.end(), [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
     write_scan_output(o, results, graph.source());
     const bool failing = o.fail_on && std::any_of(results.begin(), results.end(), [&](const auto& a) {

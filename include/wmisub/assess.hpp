@@ -90,6 +90,8 @@ struct assessment {
     bool allow_listed = false;      // its content fingerprints are in the policy
     // What `facts` points into, kept alive as long as this assessment (or a copy) lives.
     std::shared_ptr<const detail::graph_state> keep_alive;
+    // What facts.host and facts.changes point into (the engine, the diff), when a scanner set them.
+    std::shared_ptr<const void> context;
 };
 
 namespace detail {
@@ -101,8 +103,10 @@ class assessment_run {
 public:
     assessment_run(const rule_catalog& catalog, const policy& p);
 
-    // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
-    void assess_into(assessment& a, const subscription_graph& graph, const subscription& entry) const;
+    // Fills `a` (every member replaced, its capacity reused) with the judgement
+    // of one entry; the rules see `host` and `changes` when given.
+    void assess_into(assessment& a, const subscription_graph& graph, const subscription& entry,
+                     const host_context* host = nullptr, const entry_changes* changes = nullptr) const;
 
 private:
     struct active_rule {
@@ -119,7 +123,7 @@ private:
     [[nodiscard]] bool allows(const std::string& fp) const;
 
     // True when every object of the entry has an allow-listed fingerprint.
-    [[nodiscard]] bool content_allowed(const subscription_facts& f) const;
+    [[nodiscard]] bool content_allowed(const subscription_graph& graph, const subscription& entry) const;
 
     std::vector<active_rule> rules_;
     std::vector<std::string> allowed_;

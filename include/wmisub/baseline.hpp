@@ -270,6 +270,15 @@ struct baseline_diff {
     // True when anything was added, removed or modified.
     [[nodiscard]] bool has_changes() const noexcept { return !added.empty() || !removed.empty() || !modified.empty(); }
 };
+// What changed since a baseline in the objects of one graph entry. The
+// pointers refer into the baseline_diff it was made from.
+struct entry_changes {
+    std::vector<const diff_object*> added;         // the entry's objects the baseline lacks
+    std::vector<const modified_object*> modified;  // the entry's objects whose content changed
+
+    [[nodiscard]] bool empty() const noexcept { return added.empty() && modified.empty(); }
+};
+
 // Compares two baselines (an approved state with another host's, or an older one).
 [[nodiscard]] WMISUB_API baseline_diff diff(const baseline& before, const baseline& after, const diff_options& options = {});
 

@@ -12,6 +12,8 @@
 #include "wmisub/result.hpp"
 #include "wmisub/wql/query.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -124,6 +126,8 @@ struct graph_state {
     std::vector<result<wql_analysis>> analyses;  // per distinct query text
     std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
     std::vector<payload_analysis> payloads;      // per distinct payload_content_key()
+    std::vector<std::string> filter_fingerprints;    // per snapshot filter, when graph_options::fingerprints
+    std::vector<std::string> consumer_fingerprints;  // per snapshot consumer, likewise
 };
 
 }  // namespace detail
@@ -131,6 +135,13 @@ struct graph_state {
 // How a graph analyses the objects it joins.
 struct graph_options {
     payload_options payload;  // limits of each consumer's payload analysis
+    // Payload analysis stops at this instant or once `*cancel` is true: the
+    // remaining consumers get an empty analysis marked truncated, the joins are
+    // still made in full, and interrupted() says so.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    const std::atomic<bool>* cancel = nullptr;  // owned by the caller
+    // Also compute each filter's and consumer's content fingerprint once (allow-lists need them).
+    bool fingerprints = false;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
@@ -185,6 +196,17 @@ public:
     }
     const payload_analysis* payload(const subscription&) const&& = delete;
 
+    // The content fingerprints (baseline.hpp) of an entry's filter and consumer,
+    // when the graph was built with graph_options::fingerprints; else nullptr.
+    [[nodiscard]] const std::string* filter_fingerprint(const subscription& s) const& noexcept {
+        return s.filter && !state_->filter_fingerprints.empty() ? &state_->filter_fingerprints[*s.filter] : nullptr;
+    }
+    [[nodiscard]] const std::string* consumer_fingerprint(const subscription& s) const& noexcept {
+        return s.consumer && !state_->consumer_fingerprints.empty() ? &state_->consumer_fingerprints[*s.consumer] : nullptr;
+    }
+    const std::string* filter_fingerprint(const subscription&) const&& = delete;
+    const std::string* consumer_fingerprint(const subscription&) const&& = delete;
+
     // How many distinct queries and payloads were analysed (the rest were shared).
     [[nodiscard]] std::size_t distinct_queries() const noexcept { return state_->analyses.size(); }
     [[nodiscard]] std::size_t distinct_payloads() const noexcept { return state_->payloads.size(); }
@@ -194,6 +216,8 @@ public:
 
     // True when some binding produced more entries than max_entries_per_binding allows.
     [[nodiscard]] bool truncated() const noexcept { return truncated_; }
+    // True when the deadline or the cancel flag of graph_options stopped payload analysis.
+    [[nodiscard]] bool interrupted() const noexcept { return interrupted_; }
 
 private:
     void build(const graph_options& options);
@@ -235,6 +259,7 @@ private:
     // vector rather than a hash map keeps <unordered_map> out of every includer.
     std::vector<std::pair<std::string, std::size_t>> timers_;
     bool truncated_ = false;
+    bool interrupted_ = false;
 };
 
 WMISUB_NAMESPACE_END

@@ -24,6 +24,7 @@
 #include "wmisub/baseline.hpp"
 #include "wmisub/rules.hpp"
 #include "wmisub/assess.hpp"
+#include "wmisub/engine.hpp"
 // sources
 #include "wmisub/collector.hpp"
 #include "wmisub/storage.hpp"

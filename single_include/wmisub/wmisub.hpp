@@ -2982,221 +2982,6 @@ WMISUB_NAMESPACE_END
 
 // #include "wmisub/config.hpp"
 // #include "wmisub/model.hpp"
-// #include "wmisub/result.hpp"
-// #include "wmisub/wql/query.hpp"
-
-#include <cstddef>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-WMISUB_NAMESPACE_BEGIN
-
-// How a graph entry is connected. Names are stable (JSON reports use them).
-enum class subscription_state : std::uint8_t {
-    bound,             // a binding whose filter and consumer both exist
-    orphan_filter,     // a filter no binding uses
-    orphan_consumer,   // a consumer no binding uses
-    dangling_binding,  // a binding whose filter or consumer reference resolves to nothing
-};
-
-[[nodiscard]] constexpr std::string_view to_string(subscription_state s) noexcept {
-    switch (s) {
-    case subscription_state::bound: return "bound";
-    case subscription_state::orphan_filter: return "orphan_filter";
-    case subscription_state::orphan_consumer: return "orphan_consumer";
-    case subscription_state::dangling_binding: return "dangling_binding";
-    }
-    return "bound";
-}
-
-// One entry of the graph. Indices refer to the vectors of the snapshot the
-// graph was built from.
-struct subscription {
-    subscription_state state = subscription_state::bound;
-    std::string namespace_path;            // the binding's namespace, or the orphan's
-    std::optional<std::size_t> filter;     // into snapshot::filters
-    std::optional<std::size_t> consumer;   // into snapshot::consumers
-    std::optional<std::size_t> binding;    // into snapshot::bindings
-    std::vector<std::size_t> timers;       // into snapshot::timers: instructions firing the filter's TimerId
-    std::string unresolved;                // for dangling bindings: which reference failed and why
-};
-
-// Most entries one binding may produce when its references match several
-// objects with the same identity (the same object read from several sources).
-inline constexpr std::size_t max_entries_per_binding = 256;
-
-namespace detail {
-
-// Builds lookup keys of object paths (impl/graph.inl).
-class local_key_builder;
-
-// Identity keys of objects, to the indices holding them: an open-addressing
-// hash table of distinct keys over one buffer of key text, so building and
-// lookups are linear and indexing allocates nothing per object.
-class identity_index {
-public:
-    void reserve(std::size_t objects) { added_.reserve(objects); }
-    void add(std::string_view key, std::size_t index) {
-        added_.push_back({{text_.size(), key.size()}, index});
-        text_ += key;
-    }
-    // Groups equal keys, indices in snapshot order; call once after the last add and before any find.
-    void finish();
-    // The indices with this key, in snapshot order; empty when none.
-    [[nodiscard]] std::span<const std::size_t> find(std::string_view key) const noexcept;
-    // True when no key was indexed (after finish()).
-    [[nodiscard]] bool empty() const noexcept { return indices_.empty(); }
-
-private:
-    struct text_span {
-        std::size_t offset;  // into text_
-        std::size_t length;
-    };
-    struct added_key {
-        text_span key;
-        std::size_t index;  // into the snapshot vector
-    };
-    struct group {
-        std::size_t hash;
-        text_span key;
-        std::size_t first = 0;  // into indices_
-        std::size_t count = 0;
-    };
-    static constexpr std::size_t no_group = static_cast<std::size_t>(-1);
-
-    [[nodiscard]] static std::size_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
-    [[nodiscard]] std::string_view key_of(text_span span) const noexcept {
-        return std::string_view(text_).substr(span.offset, span.length);
-    }
-    // The group of an added key, created on first sight; counts the key in it.
-    std::size_t group_for(const added_key& a);
-
-    std::string text_;                  // every key, back to back
-    std::vector<added_key> added_;      // until finish()
-    std::vector<group> groups_;         // one per distinct key
-    std::vector<std::size_t> slots_;    // hash table of group numbers; a power of two long
-    std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
-};
-
-// What a graph built and what its entries point into: the snapshot, the
-// entries and the query analyses. Immutable once built, and shared (not
-// copied) by copies of the graph and by every assessment made from it, so
-// none of them can outlive what they refer to.
-struct graph_state {
-    std::shared_ptr<const snapshot> source;
-    std::vector<subscription> entries;
-    std::vector<result<wql_analysis>> analyses;  // per snapshot filter
-};
-
-}  // namespace detail
-
-// Bindings joined to filters and consumers. The graph owns its snapshot (or
-// shares it), so no later change to the caller's snapshot, and no order of
-// destruction, can leave it or the assessments made from it dangling.
-// Immutable after construction: one graph may be read by many threads.
-class subscription_graph {
-public:
-    // Joins every binding of `snap` and lists every unused filter and consumer.
-    // The graph keeps `snap`: move it in to avoid a copy.
-    explicit subscription_graph(snapshot snap);
-    // The same over a snapshot shared with the caller (never modified through it).
-    explicit subscription_graph(std::shared_ptr<const snapshot> snap);
-
-    // The accessors return references into the graph's state, so they are for
-    // graphs that outlive the reference: on a temporary graph they do not compile.
-    [[nodiscard]] const std::vector<subscription>& entries() const& noexcept { return state_->entries; }
-    [[nodiscard]] const snapshot& source() const& noexcept { return *snapshot_; }
-    const std::vector<subscription>& entries() const&& = delete;
-    const snapshot& source() const&& = delete;
-    // The snapshot, shared: it lives as long as any holder.
-    [[nodiscard]] std::shared_ptr<const snapshot> shared_source() const noexcept { return state_->source; }
-    // Everything entries, objects and analyses point into, shared; an assessment keeps it alive.
-    [[nodiscard]] std::shared_ptr<const detail::graph_state> shared_state() const noexcept { return state_; }
-
-    // The objects of an entry, or nullptr where the entry has none.
-    [[nodiscard]] const event_filter* filter(const subscription& s) const& noexcept {
-        return s.filter ? &snapshot_->filters[*s.filter] : nullptr;
-    }
-    [[nodiscard]] const wmisub::consumer* consumer(const subscription& s) const& noexcept {
-        return s.consumer ? &snapshot_->consumers[*s.consumer] : nullptr;
-    }
-    [[nodiscard]] const wmisub::binding* binding(const subscription& s) const& noexcept {
-        return s.binding ? &snapshot_->bindings[*s.binding] : nullptr;
-    }
-    const event_filter* filter(const subscription&) const&& = delete;
-    const wmisub::consumer* consumer(const subscription&) const&& = delete;
-    const wmisub::binding* binding(const subscription&) const&& = delete;
-
-    // The analysis of an entry's filter query (or why it does not parse), or
-    // nullptr when the entry has no filter. Each query is analysed once, here.
-    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
-        return s.filter ? &state_->analyses[*s.filter] : nullptr;
-    }
-    const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
-
-    // Entries in one state.
-    [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const;
-
-    // True when some binding produced more entries than max_entries_per_binding allows.
-    [[nodiscard]] bool truncated() const noexcept { return truncated_; }
-
-private:
-    void build();
-
-    // Lookup keys of every filter and consumer. A reference with one key
-    // matches whatever that key is called (`Class="v"` shorthand included),
-    // since the class implies the name, so key names play no part here.
-    void index_objects();
-
-    // A standard consumer's one key is its Name; a custom class may have other or several keys.
-    [[nodiscard]] static std::string_view consumer_key(const wmisub::consumer& c, detail::local_key_builder& keys);
-
-    // Key builders for the two references of bindings: each keeps the prefix its side repeats.
-    struct reference_keys;
-
-    void join_binding(std::size_t b, reference_keys& keys, std::vector<bool>& filter_used,
-                      std::vector<bool>& consumer_used);
-
-    // One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
-    // The last one takes `base` itself rather than a copy.
-    void emit_combinations(subscription& base, std::span<const std::size_t> fs, std::span<const std::size_t> cs);
-
-    // Timer instructions by folded TimerId, so linking is linear in the snapshot.
-    void index_timers();
-
-    // A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
-    // Instructions in the namespace the events come from are preferred; others are
-    // linked only when none is there, since timer events are namespace-local.
-    void link_timers(subscription& s) const;
-
-    std::shared_ptr<detail::graph_state> state_;  // built here, never changed afterwards
-    const snapshot* snapshot_ = nullptr;           // state_->source, for the accessors
-    detail::identity_index filters_;
-    detail::identity_index consumers_;
-    // (folded TimerId, snapshot::timers index), sorted by id, snapshot order within one id. A sorted
-    // vector rather than a hash map keeps <unordered_map> out of every includer.
-    std::vector<std::pair<std::string, std::size_t>> timers_;
-    bool truncated_ = false;
-};
-
-WMISUB_NAMESPACE_END
-
-#if WMISUB_INCLUDE_IMPLEMENTATION
-// #include "wmisub/impl/graph.inl"
-#endif
-// #include "wmisub/payload.hpp"
-// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
-// SPDX-License-Identifier: MIT
-//
-// Forwarding header: payload analysis now lives in wmisub/payload/analysis.hpp.
-
 // #include "wmisub/payload/analysis.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -3871,11 +3656,283 @@ struct command_argument {
 // every string property scanned).
 [[nodiscard]] WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options = {});
 
+// What analyze_consumer reads of a consumer, as one string: its class and
+// every property that carries behaviour, but not its name, namespace,
+// creator, provenance, MachineName or MaximumQueueSize. Consumers with equal
+// keys have equal analyses, so one analysis serves every copy of a payload
+// (an attack's many names, a fleet's identical hosts).
+[[nodiscard]] WMISUB_API std::string payload_content_key(const consumer& c);
+
 WMISUB_NAMESPACE_END
 
 #if WMISUB_INCLUDE_IMPLEMENTATION
 // #include "wmisub/payload/impl/analysis.inl"
 #endif
+// #include "wmisub/result.hpp"
+// #include "wmisub/wql/query.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// How a graph entry is connected. Names are stable (JSON reports use them).
+enum class subscription_state : std::uint8_t {
+    bound,             // a binding whose filter and consumer both exist
+    orphan_filter,     // a filter no binding uses
+    orphan_consumer,   // a consumer no binding uses
+    dangling_binding,  // a binding whose filter or consumer reference resolves to nothing
+};
+
+[[nodiscard]] constexpr std::string_view to_string(subscription_state s) noexcept {
+    switch (s) {
+    case subscription_state::bound: return "bound";
+    case subscription_state::orphan_filter: return "orphan_filter";
+    case subscription_state::orphan_consumer: return "orphan_consumer";
+    case subscription_state::dangling_binding: return "dangling_binding";
+    }
+    return "bound";
+}
+
+// One entry of the graph. Indices refer to the vectors of the snapshot the
+// graph was built from.
+struct subscription {
+    subscription_state state = subscription_state::bound;
+    std::string namespace_path;            // the binding's namespace, or the orphan's
+    std::optional<std::size_t> filter;     // into snapshot::filters
+    std::optional<std::size_t> consumer;   // into snapshot::consumers
+    std::optional<std::size_t> binding;    // into snapshot::bindings
+    std::vector<std::size_t> timers;       // into snapshot::timers: instructions firing the filter's TimerId
+    std::string unresolved;                // for dangling bindings: which reference failed and why
+};
+
+// Most entries one binding may produce when its references match several
+// objects with the same identity (the same object read from several sources).
+inline constexpr std::size_t max_entries_per_binding = 256;
+
+namespace detail {
+
+// Builds lookup keys of object paths (impl/graph.inl).
+class local_key_builder;
+
+// Identity keys of objects, to the indices holding them: an open-addressing
+// hash table of distinct keys over one buffer of key text, so building and
+// lookups are linear and indexing allocates nothing per object.
+class identity_index {
+public:
+    void reserve(std::size_t objects) { added_.reserve(objects); }
+    void add(std::string_view key, std::size_t index) {
+        added_.push_back({{text_.size(), key.size()}, index});
+        text_ += key;
+    }
+    // Groups equal keys, indices in snapshot order; call once after the last add and before any find.
+    void finish();
+    // The indices with this key, in snapshot order; empty when none.
+    [[nodiscard]] std::span<const std::size_t> find(std::string_view key) const noexcept;
+    // True when no key was indexed (after finish()).
+    [[nodiscard]] bool empty() const noexcept { return indices_.empty(); }
+
+private:
+    struct text_span {
+        std::size_t offset;  // into text_
+        std::size_t length;
+    };
+    struct added_key {
+        text_span key;
+        std::size_t index;  // into the snapshot vector
+    };
+    struct group {
+        std::size_t hash;
+        text_span key;
+        std::size_t first = 0;  // into indices_
+        std::size_t count = 0;
+    };
+    static constexpr std::size_t no_group = static_cast<std::size_t>(-1);
+
+    [[nodiscard]] static std::size_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
+    [[nodiscard]] std::string_view key_of(text_span span) const noexcept {
+        return std::string_view(text_).substr(span.offset, span.length);
+    }
+    // The group of an added key, created on first sight; counts the key in it.
+    std::size_t group_for(const added_key& a);
+
+    std::string text_;                  // every key, back to back
+    std::vector<added_key> added_;      // until finish()
+    std::vector<group> groups_;         // one per distinct key
+    std::vector<std::size_t> slots_;    // hash table of group numbers; a power of two long
+    std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
+};
+
+// What a graph built and what its entries point into: the snapshot, the
+// entries and the object table (one analysis per distinct query text and per
+// distinct consumer content). Immutable once built, and shared (not copied)
+// by copies of the graph and by every assessment made from it, so none of
+// them can outlive what they refer to.
+struct graph_state {
+    std::shared_ptr<const snapshot> source;
+    std::vector<subscription> entries;
+    std::vector<std::size_t> filter_query;       // per snapshot filter: index into analyses
+    std::vector<result<wql_analysis>> analyses;  // per distinct query text
+    std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
+    std::vector<payload_analysis> payloads;      // per distinct payload_content_key()
+    std::vector<std::string> filter_fingerprints;    // per snapshot filter, when graph_options::fingerprints
+    std::vector<std::string> consumer_fingerprints;  // per snapshot consumer, likewise
+};
+
+}  // namespace detail
+
+// How a graph analyses the objects it joins.
+struct graph_options {
+    payload_options payload;  // limits of each consumer's payload analysis
+    // Payload analysis stops at this instant or once `*cancel` is true: the
+    // remaining consumers get an empty analysis marked truncated, the joins are
+    // still made in full, and interrupted() says so.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    const std::atomic<bool>* cancel = nullptr;  // owned by the caller
+    // Also compute each filter's and consumer's content fingerprint once (allow-lists need them).
+    bool fingerprints = false;
+};
+
+// Bindings joined to filters and consumers. The graph owns its snapshot (or
+// shares it), so no later change to the caller's snapshot, and no order of
+// destruction, can leave it or the assessments made from it dangling.
+// Immutable after construction: one graph may be read by many threads.
+class subscription_graph {
+public:
+    // Joins every binding of `snap`, lists every unused filter and consumer,
+    // and analyses each distinct query and each distinct consumer payload once.
+    // The graph keeps `snap`: move it in to avoid a copy.
+    explicit subscription_graph(snapshot snap, const graph_options& options = {});
+    // The same over a snapshot shared with the caller (never modified through it).
+    explicit subscription_graph(std::shared_ptr<const snapshot> snap, const graph_options& options = {});
+
+    // The accessors return references into the graph's state, so they are for
+    // graphs that outlive the reference: on a temporary graph they do not compile.
+    [[nodiscard]] const std::vector<subscription>& entries() const& noexcept { return state_->entries; }
+    [[nodiscard]] const snapshot& source() const& noexcept { return *snapshot_; }
+    const std::vector<subscription>& entries() const&& = delete;
+    const snapshot& source() const&& = delete;
+    // The snapshot, shared: it lives as long as any holder.
+    [[nodiscard]] std::shared_ptr<const snapshot> shared_source() const noexcept { return state_->source; }
+    // Everything entries, objects and analyses point into, shared; an assessment keeps it alive.
+    [[nodiscard]] std::shared_ptr<const detail::graph_state> shared_state() const noexcept { return state_; }
+
+    // The objects of an entry, or nullptr where the entry has none.
+    [[nodiscard]] const event_filter* filter(const subscription& s) const& noexcept {
+        return s.filter ? &snapshot_->filters[*s.filter] : nullptr;
+    }
+    [[nodiscard]] const wmisub::consumer* consumer(const subscription& s) const& noexcept {
+        return s.consumer ? &snapshot_->consumers[*s.consumer] : nullptr;
+    }
+    [[nodiscard]] const wmisub::binding* binding(const subscription& s) const& noexcept {
+        return s.binding ? &snapshot_->bindings[*s.binding] : nullptr;
+    }
+    const event_filter* filter(const subscription&) const&& = delete;
+    const wmisub::consumer* consumer(const subscription&) const&& = delete;
+    const wmisub::binding* binding(const subscription&) const&& = delete;
+
+    // The analysis of an entry's filter query (or why it does not parse), or
+    // nullptr when the entry has no filter. Each query is analysed once, here.
+    [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
+        return s.filter ? &state_->analyses[state_->filter_query[*s.filter]] : nullptr;
+    }
+    const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
+
+    // The payload analysis of an entry's consumer, or nullptr when the entry
+    // has none. Consumers with the same content share one analysis.
+    [[nodiscard]] const payload_analysis* payload(const subscription& s) const& noexcept {
+        return s.consumer ? &state_->payloads[state_->consumer_payload[*s.consumer]] : nullptr;
+    }
+    const payload_analysis* payload(const subscription&) const&& = delete;
+
+    // The content fingerprints (baseline.hpp) of an entry's filter and consumer,
+    // when the graph was built with graph_options::fingerprints; else nullptr.
+    [[nodiscard]] const std::string* filter_fingerprint(const subscription& s) const& noexcept {
+        return s.filter && !state_->filter_fingerprints.empty() ? &state_->filter_fingerprints[*s.filter] : nullptr;
+    }
+    [[nodiscard]] const std::string* consumer_fingerprint(const subscription& s) const& noexcept {
+        return s.consumer && !state_->consumer_fingerprints.empty() ? &state_->consumer_fingerprints[*s.consumer] : nullptr;
+    }
+    const std::string* filter_fingerprint(const subscription&) const&& = delete;
+    const std::string* consumer_fingerprint(const subscription&) const&& = delete;
+
+    // How many distinct queries and payloads were analysed (the rest were shared).
+    [[nodiscard]] std::size_t distinct_queries() const noexcept { return state_->analyses.size(); }
+    [[nodiscard]] std::size_t distinct_payloads() const noexcept { return state_->payloads.size(); }
+
+    // Entries in one state.
+    [[nodiscard]] std::vector<const subscription*> in_state(subscription_state state) const;
+
+    // True when some binding produced more entries than max_entries_per_binding allows.
+    [[nodiscard]] bool truncated() const noexcept { return truncated_; }
+    // True when the deadline or the cancel flag of graph_options stopped payload analysis.
+    [[nodiscard]] bool interrupted() const noexcept { return interrupted_; }
+
+private:
+    void build(const graph_options& options);
+
+    // One analysis per distinct query text, one per distinct consumer payload.
+    void analyse_objects(const graph_options& options);
+
+    // Lookup keys of every filter and consumer. A reference with one key
+    // matches whatever that key is called (`Class="v"` shorthand included),
+    // since the class implies the name, so key names play no part here.
+    void index_objects();
+
+    // A standard consumer's one key is its Name; a custom class may have other or several keys.
+    [[nodiscard]] static std::string_view consumer_key(const wmisub::consumer& c, detail::local_key_builder& keys);
+
+    // Key builders for the two references of bindings: each keeps the prefix its side repeats.
+    struct reference_keys;
+
+    void join_binding(std::size_t b, reference_keys& keys, std::vector<bool>& filter_used,
+                      std::vector<bool>& consumer_used);
+
+    // One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
+    // The last one takes `base` itself rather than a copy.
+    void emit_combinations(subscription& base, std::span<const std::size_t> fs, std::span<const std::size_t> cs);
+
+    // Timer instructions by folded TimerId, so linking is linear in the snapshot.
+    void index_timers();
+
+    // A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
+    // Instructions in the namespace the events come from are preferred; others are
+    // linked only when none is there, since timer events are namespace-local.
+    void link_timers(subscription& s) const;
+
+    std::shared_ptr<detail::graph_state> state_;  // built here, never changed afterwards
+    const snapshot* snapshot_ = nullptr;           // state_->source, for the accessors
+    detail::identity_index filters_;
+    detail::identity_index consumers_;
+    // (folded TimerId, snapshot::timers index), sorted by id, snapshot order within one id. A sorted
+    // vector rather than a hash map keeps <unordered_map> out of every includer.
+    std::vector<std::pair<std::string, std::size_t>> timers_;
+    bool truncated_ = false;
+    bool interrupted_ = false;
+};
+
+WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+// #include "wmisub/impl/graph.inl"
+#endif
+// #include "wmisub/payload.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Forwarding header: payload analysis now lives in wmisub/payload/analysis.hpp.
+
+// #include "wmisub/payload/analysis.hpp"
 // #include "wmisub/baseline.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -4148,6 +4205,15 @@ struct baseline_diff {
     // True when anything was added, removed or modified.
     [[nodiscard]] bool has_changes() const noexcept { return !added.empty() || !removed.empty() || !modified.empty(); }
 };
+// What changed since a baseline in the objects of one graph entry. The
+// pointers refer into the baseline_diff it was made from.
+struct entry_changes {
+    std::vector<const diff_object*> added;         // the entry's objects the baseline lacks
+    std::vector<const modified_object*> modified;  // the entry's objects whose content changed
+
+    [[nodiscard]] bool empty() const noexcept { return added.empty() && modified.empty(); }
+};
+
 // Compares two baselines (an approved state with another host's, or an older one).
 [[nodiscard]] WMISUB_API baseline_diff diff(const baseline& before, const baseline& after, const diff_options& options = {});
 
@@ -4176,6 +4242,7 @@ WMISUB_NAMESPACE_END
 // and, when it fires, says why with evidence. Rules name behaviours, never a
 // sample's names or strings. Hosts add their own rules to a catalog.
 
+// #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/graph.hpp"
 // #include "wmisub/model.hpp"
@@ -4191,6 +4258,7 @@ WMISUB_NAMESPACE_END
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -4221,9 +4289,29 @@ struct evidence {
     friend bool operator==(const evidence&, const evidence&) = default;
 };
 
+// What the host knows about itself that rules may use, as yara's external
+// variables: set once on an engine, seen by every rule through
+// subscription_facts::host. Plain data, shared read-only by threads.
+struct host_context {
+    std::string host_name;
+    std::vector<std::string> trusted_domains;        // domains the host's own software talks to (and their subdomains)
+    std::vector<std::string> approved_folders;       // folders admin automation runs from
+    std::vector<std::string> expected_creator_sids;  // creators (`S-1-…`) whose subscriptions are expected
+    std::vector<std::pair<std::string, std::string>> variables;  // anything else a host rule needs, by name
+
+    // The variable with this name (case-insensitive), or nullopt.
+    [[nodiscard]] WMISUB_API std::optional<std::string_view> variable(std::string_view name) const noexcept;
+    // True when `domain` is a trusted domain or a subdomain of one (case-insensitive).
+    [[nodiscard]] WMISUB_API bool trusts_domain(std::string_view domain) const noexcept;
+    // True when `path` (as written: environment variables, `/` and `..` are resolved) lies in an approved folder.
+    [[nodiscard]] WMISUB_API bool in_approved_folder(std::string_view path) const;
+    // True when `sid` is an expected creator (case-insensitive).
+    [[nodiscard]] WMISUB_API bool expects_creator(std::string_view sid) const noexcept;
+};
 
 // Everything a rule may look at for one graph entry. Built by assess; pointers
-// refer into the snapshot and stay valid while it lives.
+// refer into the graph's state (or, for host and changes, the engine and the
+// diff), which the assessment keeps alive.
 struct subscription_facts {
     const wmisub::subscription* entry = nullptr;
     const wmisub::snapshot* snapshot = nullptr;
@@ -4233,8 +4321,10 @@ struct subscription_facts {
     std::vector<const timer_instruction*> timers;
     const wql_analysis* trigger = nullptr;     // analysis of the filter's query, when it parses (owned by the graph)
     std::optional<error> query_error;          // why it did not parse
-    std::optional<payload_analysis> payload;   // analysis of the consumer
+    const payload_analysis* payload = nullptr;  // analysis of the consumer (owned by the graph, shared by equal payloads)
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
+    const host_context* host = nullptr;        // what the host declared; nullptr when assessed without an engine
+    const entry_changes* changes = nullptr;    // when scanned against a baseline: what changed in this entry's objects
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.
     [[nodiscard]] bool executes_code() const noexcept;
@@ -4358,7 +4448,6 @@ struct policy {
     std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
     std::vector<std::string> disabled_rules;                       // rule ids
     std::vector<std::pair<std::string, severity>> severity_overrides;  // rule id -> severity
-    payload_options payload;                                       // limits for payload analysis
 
     [[nodiscard]] bool rule_enabled(std::string_view id) const noexcept;
     [[nodiscard]] std::optional<severity> override_for(std::string_view id) const noexcept;
@@ -4407,6 +4496,8 @@ struct assessment {
     bool allow_listed = false;      // its content fingerprints are in the policy
     // What `facts` points into, kept alive as long as this assessment (or a copy) lives.
     std::shared_ptr<const detail::graph_state> keep_alive;
+    // What facts.host and facts.changes point into (the engine, the diff), when a scanner set them.
+    std::shared_ptr<const void> context;
 };
 
 namespace detail {
@@ -4418,8 +4509,10 @@ class assessment_run {
 public:
     assessment_run(const rule_catalog& catalog, const policy& p);
 
-    // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
-    void assess_into(assessment& a, const subscription_graph& graph, const subscription& entry) const;
+    // Fills `a` (every member replaced, its capacity reused) with the judgement
+    // of one entry; the rules see `host` and `changes` when given.
+    void assess_into(assessment& a, const subscription_graph& graph, const subscription& entry,
+                     const host_context* host = nullptr, const entry_changes* changes = nullptr) const;
 
 private:
     struct active_rule {
@@ -4436,9 +4529,8 @@ private:
     [[nodiscard]] bool allows(const std::string& fp) const;
 
     // True when every object of the entry has an allow-listed fingerprint.
-    [[nodiscard]] bool content_allowed(const subscription_facts& f) const;
+    [[nodiscard]] bool content_allowed(const subscription_graph& graph, const subscription& entry) const;
 
-    const policy* policy_;
     std::vector<active_rule> rules_;
     std::vector<std::string> allowed_;
 };
@@ -4483,6 +4575,275 @@ WMISUB_NAMESPACE_END
 
 #if WMISUB_INCLUDE_IMPLEMENTATION
 // #include "wmisub/impl/assess.inl"
+#endif
+// #include "wmisub/engine.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// The embedding API, after libyara's YR_RULES / YR_SCANNER: an immutable
+// `engine` (rule catalog, policy, limits, host context) that any number of
+// threads share, and a per-thread `scanner` with a cancel flag, a deadline, a
+// warning sink and buffers reused between scans. A scan hands each assessment
+// to a callback that may stop the run; a run stopped early returns what it
+// had and says why (scan_summary), never nothing.
+//
+//   const wmisub::engine engine;                      // built-in rules, default limits
+//   wmisub::scanner scanner(engine);                  // one per thread
+//   scanner.set_deadline(std::chrono::steady_clock::now() + 2s);
+//   auto summary = scanner.scan(std::move(snapshot), [&](const wmisub::assessment& a) {
+//       if (a.risk.severity >= wmisub::severity::high) alert(a);
+//       return true;                                  // false stops the scan
+//   });
+//
+// Against a baseline, scan_changes() assesses only the entries whose filter,
+// consumer or binding was added or modified, and the rules see the changes
+// (subscription_facts::changes), so baseline findings are scored, capped and
+// allow-listed like every other.
+
+// #include "wmisub/assess.hpp"
+// #include "wmisub/baseline.hpp"
+// #include "wmisub/config.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/payload/analysis.hpp"
+// #include "wmisub/rules/catalog.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+// Bounds of one scan, runtime-configurable. The compile-time WMISUB_MAX_*
+// macros (config.hpp) bound the parsers underneath.
+struct limits {
+    payload_options payload;               // each consumer's payload analysis
+    std::size_t max_entries = 1u << 20;    // graph entries assessed per scan; the rest: partial (entry_limit)
+    std::size_t max_findings = 64;         // findings kept per assessment, most severe first
+    std::size_t max_evidence_bytes = 512;  // excerpt and detail text kept per evidence (UTF-8 safe); the full
+                                           // text stays in the snapshot and in the facts' payload analysis
+};
+
+// Why a scan ended.
+enum class scan_status : std::uint8_t {
+    complete,     // every entry was assessed
+    cancelled,    // the cancel flag was raised
+    deadline,     // the deadline passed
+    stopped,      // the callback returned false
+    entry_limit,  // limits::max_entries entries were assessed
+};
+
+[[nodiscard]] constexpr std::string_view to_string(scan_status s) noexcept {
+    switch (s) {
+    case scan_status::complete: return "complete";
+    case scan_status::cancelled: return "cancelled";
+    case scan_status::deadline: return "deadline";
+    case scan_status::stopped: return "stopped";
+    case scan_status::entry_limit: return "entry_limit";
+    }
+    return "complete";
+}
+
+// What one scan did.
+struct scan_summary {
+    scan_status status = scan_status::complete;
+    std::size_t entries = 0;   // entries the scan was to assess
+    std::size_t assessed = 0;  // entries handed to the callback
+    std::size_t warnings = 0;  // warnings handed to the warning sink
+    // True when some entries were not assessed, or the graph was built in part.
+    bool partial = false;
+
+    [[nodiscard]] bool complete() const noexcept { return !partial && status == scan_status::complete; }
+};
+
+// Something a scan could do only in part; the scan goes on.
+struct scan_warning {
+    std::string where;    // "graph", "payload", "snapshot", "assessment"
+    std::string message;  // for people
+};
+
+namespace detail {
+struct engine_state;
+}  // namespace detail
+
+// Rules, policy, limits and host context, fixed at construction.
+// Threads: immutable; share one engine (by reference or copy: copies share
+// their state) between any number of threads, each with its own scanner.
+class engine {
+public:
+    // wmisub's built-in catalog, the default policy, limits and no host context.
+    WMISUB_API engine();
+    WMISUB_API explicit engine(rule_catalog catalog, policy p = {}, wmisub::limits l = {}, host_context host = {});
+
+    [[nodiscard]] WMISUB_API const rule_catalog& catalog() const noexcept;
+    [[nodiscard]] WMISUB_API const wmisub::policy& policy() const noexcept;
+    [[nodiscard]] WMISUB_API const wmisub::limits& limits() const noexcept;
+    [[nodiscard]] WMISUB_API const host_context& host() const noexcept;
+
+    // A graph of `snap` built with this engine's payload limits.
+    [[nodiscard]] WMISUB_API subscription_graph graph(snapshot snap) const;
+
+    // The state scanners and assessments share.
+    [[nodiscard]] const std::shared_ptr<const detail::engine_state>& shared_state() const noexcept { return state_; }
+
+private:
+    std::shared_ptr<const detail::engine_state> state_;
+};
+
+// A diff linked to a graph: for each graph entry, what changed in its objects.
+// Owns the diff its entries point into; a value type.
+class graph_changes {
+public:
+    graph_changes() = default;
+    // Links `d` to the entries of `graph` by the identity of their filter, consumer and binding.
+    WMISUB_API graph_changes(const subscription_graph& graph, baseline_diff d);
+
+    [[nodiscard]] const baseline_diff& diff() const& noexcept { return state_->diff; }
+    const baseline_diff& diff() const&& = delete;
+    // The changes of graph entry `index` (empty when it is unchanged).
+    [[nodiscard]] WMISUB_API const entry_changes& of(std::size_t index) const& noexcept;
+    const entry_changes& of(std::size_t) const&& = delete;
+    // Indices of the graph entries with changes, in graph order.
+    [[nodiscard]] const std::vector<std::size_t>& changed() const& noexcept { return state_->changed; }
+    const std::vector<std::size_t>& changed() const&& = delete;
+
+    // What the pointers of the changes refer to, for assessments to keep.
+    struct state {
+        baseline_diff diff;
+        std::vector<entry_changes> per_entry;  // parallel to the graph's entries
+        std::vector<std::size_t> changed;
+        entry_changes none;
+    };
+    [[nodiscard]] std::shared_ptr<const state> shared_state() const noexcept { return state_; }
+
+private:
+    std::shared_ptr<state> state_ = std::make_shared<state>();
+};
+
+// Compares a graph's snapshot with a baseline and links each change to the entries it touches.
+[[nodiscard]] WMISUB_API graph_changes diff(const baseline& approved, const subscription_graph& graph,
+                                            const diff_options& options = {});
+
+namespace detail {
+
+// A borrowed callback of one scan: the caller's callable, called through a
+// function pointer so the scan itself is compiled once (not per callable).
+struct assessment_sink {
+    const void* callable = nullptr;  // a Sink, const or not: call_sink<Sink> restores its type
+    bool (*call)(const void*, assessment&) = nullptr;
+};
+
+template <class Sink>
+bool call_sink(const void* callable, assessment& a) {
+    Sink& sink = *const_cast<Sink*>(static_cast<const Sink*>(callable));
+    if constexpr (std::is_convertible_v<std::invoke_result_t<Sink&, assessment&>, bool>) {
+        return static_cast<bool>(sink(a));
+    } else {
+        sink(a);
+        return true;
+    }
+}
+
+}  // namespace detail
+
+// Scans graphs with one engine. Holds per-scan settings and buffers reused
+// between scans. Threads: one scanner per thread (not for concurrent use);
+// the engine it refers to may be shared.
+class scanner {
+public:
+    // The scanner shares the engine's state: it may outlive `e`.
+    WMISUB_API explicit scanner(const engine& e);
+
+    // Stop (scan_status::cancelled) once `*flag` is true; owned by the caller, checked per entry and per payload.
+    scanner& set_cancel_flag(const std::atomic<bool>* flag) noexcept {
+        cancel_ = flag;
+        return *this;
+    }
+    // Stop (scan_status::deadline) after this instant; nullopt: none.
+    scanner& set_deadline(std::optional<std::chrono::steady_clock::time_point> at) noexcept {
+        deadline_ = at;
+        return *this;
+    }
+    // Receives each warning of the following scans, on the scanning thread.
+    scanner& set_warning_sink(std::function<void(const scan_warning&)> sink) {
+        warn_ = std::move(sink);
+        return *this;
+    }
+
+    // Assesses every entry of `graph`, handing each assessment to `sink` as it
+    // is made. The assessment passed is reused for the next entry: keep one by
+    // moving or copying it (what is kept owns what it refers to). A sink
+    // returning false stops the scan.
+    template <class Sink>
+        requires std::invocable<Sink&, assessment&>
+    scan_summary scan(const subscription_graph& graph, Sink&& sink) {
+        return run(graph, nullptr, false, detail::assessment_sink{&sink, &detail::call_sink<std::remove_reference_t<Sink>>});
+    }
+
+    // The same for a snapshot: builds its graph with the engine's limits,
+    // stopping payload analysis at the deadline or cancel (the graph is then partial).
+    template <class Sink>
+        requires std::invocable<Sink&, assessment&>
+    scan_summary scan(snapshot snap, Sink&& sink) {
+        const subscription_graph graph = build_graph(std::move(snap));
+        return scan(graph, std::forward<Sink>(sink));
+    }
+
+    // Assesses every entry with `changes` (diff(baseline, graph)) visible to the rules.
+    template <class Sink>
+        requires std::invocable<Sink&, assessment&>
+    scan_summary scan(const subscription_graph& graph, const graph_changes& changes, Sink&& sink) {
+        return run(graph, &changes, false, detail::assessment_sink{&sink, &detail::call_sink<std::remove_reference_t<Sink>>});
+    }
+
+    // Assesses only the entries `changes` marks, with the changes visible to
+    // the rules: what an agent loop reports after each collection.
+    template <class Sink>
+        requires std::invocable<Sink&, assessment&>
+    scan_summary scan_changes(const subscription_graph& graph, const graph_changes& changes, Sink&& sink) {
+        return run(graph, &changes, true, detail::assessment_sink{&sink, &detail::call_sink<std::remove_reference_t<Sink>>});
+    }
+
+    // Every assessment of `graph`, kept.
+    [[nodiscard]] WMISUB_API std::vector<assessment> assess_all(const subscription_graph& graph,
+                                                                scan_summary* summary = nullptr);
+
+    // A graph of `snap` with the engine's limits, this scanner's deadline and cancel flag.
+    [[nodiscard]] WMISUB_API subscription_graph build_graph(snapshot snap);
+
+private:
+    WMISUB_API scan_summary run(const subscription_graph& graph, const graph_changes* changes, bool only_changed,
+                                detail::assessment_sink sink);
+
+    // Why the scan must stop now, if it must.
+    [[nodiscard]] std::optional<scan_status> interruption() const;
+    void warn(scan_summary& summary, std::string where, std::string message) const;
+    // The warnings of the graph itself: truncated joins, interrupted analysis, payload limits.
+    void warn_about_graph(const subscription_graph& graph, scan_summary& summary) const;
+    // Applies limits::max_findings and limits::max_evidence_bytes to one assessment.
+    void bound_output(assessment& a) const;
+
+    std::shared_ptr<const detail::engine_state> engine_;
+    const std::atomic<bool>* cancel_ = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
+    std::function<void(const scan_warning&)> warn_;
+    assessment buffer_;  // reused between entries and scans
+};
+
+WMISUB_NAMESPACE_END
+
+#if WMISUB_INCLUDE_IMPLEMENTATION
+// #include "wmisub/impl/engine.inl"
 #endif
 // sources
 // #include "wmisub/collector.hpp"
@@ -11888,376 +12249,6 @@ WMISUB_API snapshot to_snapshot(const mof_document& doc) {
 }
 
 WMISUB_NAMESPACE_END
-// #include "wmisub/impl/graph.inl"
-// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
-// SPDX-License-Identifier: MIT
-//
-// Implementation file of wmisub/graph.hpp: lookup keys of object paths, the
-// identity index and the joining of bindings to filters and consumers.
-// Included by graph.hpp only under WMISUB_INCLUDE_IMPLEMENTATION; not a header
-// to include.
-
-// #include "wmisub/config.hpp"
-// #include "wmisub/graph.hpp"
-// #include "wmisub/model.hpp"
-// #include "wmisub/object_path.hpp"
-// #include "wmisub/result.hpp"
-// #include "wmisub/text.hpp"
-// #include "wmisub/wql/query.hpp"
-
-#include <algorithm>
-#include <cstddef>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <variant>
-#include <vector>
-
-WMISUB_NAMESPACE_BEGIN
-
-namespace detail {
-
-// The namespace within one machine, as a view of ns: no `\\server` prefix and
-// no leading or trailing separator; separators stay as written (either kind).
-[[nodiscard]] constexpr std::string_view local_namespace(std::string_view ns) noexcept {
-    if (ns.size() >= 2 && opath_is_separator(ns[0]) && opath_is_separator(ns[1])) {
-        const std::size_t end_of_server = ns.find_first_of("\\/", 2);
-        ns = end_of_server == std::string_view::npos ? std::string_view{} : ns.substr(end_of_server);
-    }
-    while (!ns.empty() && opath_is_separator(ns.front())) ns.remove_prefix(1);
-    while (!ns.empty() && opath_is_separator(ns.back())) ns.remove_suffix(1);
-    return ns;
-}
-
-// `//./ROOT/Subscription/` and `\\.\root\subscription` name the same namespace.
-[[nodiscard]] inline std::string normalize_namespace(std::string_view ns) {
-    std::string out(local_namespace(ns));
-    std::replace(out.begin(), out.end(), '/', '\\');
-    return out;
-}
-
-// Lookup key of an object identity inside one machine: identity_key() of the
-// path with no server and its namespace normalised, built without a copy.
-[[nodiscard]] inline std::string local_identity_key(const object_path& path) {
-    std::string out;
-    out.reserve(path.namespace_path.size() + path.class_name.size() + 48);
-    opath_append_canonical_as(out, path, 0, {}, normalize_namespace(path.namespace_path));
-    return out;
-}
-
-// Builds local_identity_key() of paths `ns:class_name.Key="value"` with one
-// string key, straight from the parts (a single key's name is implied by the
-// class, so it is not needed), one after another in one buffer. Objects of one
-// kind mostly share a namespace and class, so the folded `ns:class=` prefix is
-// kept while the next key spells them the same.
-class local_key_builder {
-public:
-    // The key, valid until the next call. holder_namespace is where a value
-    // that is itself a relative reference is placed, as object_path::namespace_path is.
-    [[nodiscard]] std::string_view build(std::string_view ns, std::string_view class_name, std::string_view value,
-                                         std::string_view holder_namespace) {
-        if (ns != ns_ || class_name != class_) {
-            ns_.assign(ns);
-            class_.assign(class_name);
-            key_.clear();
-            opath_append_folded_namespace(key_, local_namespace(ns));
-            if (!key_.empty()) key_ += ':';
-            append_folded(key_, class_name);
-            key_ += '=';
-            prefix_length_ = key_.size();
-        }
-        key_.resize(prefix_length_);
-        opath_append_canonical_string(key_, value, holder_namespace, 0);
-        return key_;
-    }
-    // Keeps a key built some other way, valid until the next call.
-    [[nodiscard]] std::string_view keep(std::string key) {
-        other_ = std::move(key);
-        return other_;
-    }
-
-private:
-    std::string ns_;     // the spelling the prefix was built from
-    std::string class_;
-    std::string key_ = "=";  // the prefix of ("", "") until the first build
-    std::size_t prefix_length_ = 1;
-    std::string other_;
-};
-
-// Groups equal keys, indices in snapshot order; call once after the last add and before any find.
-WMISUB_API void identity_index::finish() {
-    std::size_t capacity = 16;
-    while (capacity < 2 * added_.size()) capacity *= 2;
-    slots_.assign(capacity, no_group);
-    groups_.reserve(added_.size());
-    std::vector<std::size_t> group_of(added_.size());
-    for (std::size_t i = 0; i < added_.size(); ++i) group_of[i] = group_for(added_[i]);
-    std::size_t next = 0;  // prefix sums: where each group's indices start
-    for (group& g : groups_) {
-        g.first = next;
-        next += g.count;
-        g.count = 0;
-    }
-    indices_.resize(added_.size());
-    for (std::size_t i = 0; i < added_.size(); ++i) {
-        group& g = groups_[group_of[i]];
-        indices_[g.first + g.count++] = added_[i].index;
-    }
-    added_ = {};
-}
-
-// The indices with this key, in snapshot order; empty when none.
-WMISUB_API std::span<const std::size_t> identity_index::find(std::string_view key) const noexcept {
-    if (slots_.empty()) return {};
-    const std::size_t h = hash(key);
-    for (std::size_t slot = h & (slots_.size() - 1);; slot = (slot + 1) & (slots_.size() - 1)) {
-        if (slots_[slot] == no_group) return {};
-        const group& g = groups_[slots_[slot]];
-        if (g.hash == h && key_of(g.key) == key) return {indices_.data() + g.first, g.count};
-    }
-}
-
-// The group of an added key, created on first sight; counts the key in it.
-WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
-    const std::string_view key = key_of(a.key);
-    const std::size_t h = hash(key);
-    std::size_t slot = h & (slots_.size() - 1);
-    while (slots_[slot] != no_group) {
-        group& g = groups_[slots_[slot]];
-        if (g.hash == h && key_of(g.key) == key) {
-            ++g.count;
-            return slots_[slot];
-        }
-        slot = (slot + 1) & (slots_.size() - 1);
-    }
-    slots_[slot] = groups_.size();
-    groups_.push_back({h, a.key, 0, 1});
-    return slots_[slot];
-}
-
-// The lookup key of a reference after a full parse; nullopt with `why` filled
-// when it names nothing that could be looked up here.
-[[nodiscard]] inline std::optional<std::string> parsed_reference_key(std::string_view text,
-                                                                     std::string_view binding_namespace,
-                                                                     std::string& why) {
-    auto parsed = parse_object_path(text);
-    if (!parsed) {
-        why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
-        return std::nullopt;
-    }
-    if (!parsed->is_local()) {
-        why = "'" + std::string(text) + "' names another machine";
-        return std::nullopt;
-    }
-    if (parsed->is_relative()) parsed->namespace_path = std::string(binding_namespace);
-    return local_identity_key(*parsed);
-}
-
-// The lookup key of a reference of a binding found in binding_namespace, valid
-// until keys is used again; nullopt with `why` filled when the reference cannot
-// name a local object. The usual spelling is read in place; any other goes
-// through the full parser.
-[[nodiscard]] inline std::optional<std::string_view> reference_key(std::string_view text,
-                                                                   std::string_view binding_namespace,
-                                                                   local_key_builder& keys, std::string& why) {
-    const auto simple = opath_read_simple(text);
-    const bool local =
-        simple && (simple->server.empty() || simple->server == "." || iequals(simple->server, "localhost"));
-    if (!local) {
-        auto key = parsed_reference_key(text, binding_namespace, why);
-        if (!key) return std::nullopt;
-        return keys.keep(std::move(*key));
-    }
-    const std::string_view ns = simple->namespace_path.empty() ? binding_namespace : simple->namespace_path;
-    return keys.build(ns, simple->class_name, simple->value, ns);
-}
-
-// Resolves one reference of a binding; fills `why` when it resolves to nothing.
-[[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
-                                                                       std::string_view binding_namespace,
-                                                                       const identity_index& index,
-                                                                       local_key_builder& keys, std::string& why) {
-    const auto key = reference_key(text, binding_namespace, keys, why);
-    if (!key) return {};
-    const auto found = index.find(*key);
-    if (found.empty()) why = "'" + std::string(text) + "' matches no object";
-    return found;
-}
-
-}  // namespace detail
-
-// Entries in one state.
-WMISUB_API std::vector<const subscription*> subscription_graph::in_state(subscription_state state) const {
-    std::vector<const subscription*> out;
-    for (const subscription& s : state_->entries) {
-        if (s.state == state) out.push_back(&s);
-    }
-    return out;
-}
-
-// Key builders for the two references of bindings: each keeps the prefix its side repeats.
-struct subscription_graph::reference_keys {
-    detail::local_key_builder filter;
-    detail::local_key_builder consumer;
-};
-
-WMISUB_API subscription_graph::subscription_graph(snapshot snap)
-    : subscription_graph(std::make_shared<const snapshot>(std::move(snap))) {}
-
-WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot> snap)
-    : state_(std::make_shared<detail::graph_state>()) {
-    state_->source = snap ? std::move(snap) : std::make_shared<const snapshot>();
-    snapshot_ = state_->source.get();
-    build();
-}
-
-WMISUB_API void subscription_graph::build() {
-    state_->analyses.reserve(snapshot_->filters.size());
-    for (const event_filter& f : snapshot_->filters) state_->analyses.push_back(analyze_wql(f.query));
-    index_objects();
-    index_timers();
-    std::vector<bool> filter_used(snapshot_->filters.size(), false);
-    std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
-    state_->entries.reserve(snapshot_->bindings.size());
-    reference_keys keys;
-    for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
-    const auto unused = [](const std::vector<bool>& used) {
-        return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
-    };
-    state_->entries.reserve(state_->entries.size() + unused(filter_used) + unused(consumer_used));
-    for (std::size_t f = 0; f < filter_used.size(); ++f) {
-        if (filter_used[f]) continue;
-        subscription s;
-        s.state = subscription_state::orphan_filter;
-        s.namespace_path = snapshot_->filters[f].namespace_path;
-        s.filter = f;
-        state_->entries.push_back(std::move(s));
-    }
-    for (std::size_t c = 0; c < consumer_used.size(); ++c) {
-        if (consumer_used[c]) continue;
-        subscription s;
-        s.state = subscription_state::orphan_consumer;
-        s.namespace_path = header_of(snapshot_->consumers[c]).namespace_path;
-        s.consumer = c;
-        state_->entries.push_back(std::move(s));
-    }
-    for (subscription& s : state_->entries) link_timers(s);
-}
-
-// Lookup keys of every filter and consumer. A reference with one key
-// matches whatever that key is called (`Class="v"` shorthand included),
-// since the class implies the name, so key names play no part here.
-WMISUB_API void subscription_graph::index_objects() {
-    filters_.reserve(snapshot_->filters.size());
-    consumers_.reserve(snapshot_->consumers.size());
-    detail::local_key_builder keys;
-    for (std::size_t i = 0; i < snapshot_->filters.size(); ++i) {
-        const event_filter& f = snapshot_->filters[i];
-        filters_.add(keys.build(f.namespace_path, f.class_name, f.name, f.namespace_path), i);
-    }
-    for (std::size_t i = 0; i < snapshot_->consumers.size(); ++i) {
-        consumers_.add(consumer_key(snapshot_->consumers[i], keys), i);
-    }
-    filters_.finish();
-    consumers_.finish();
-}
-
-// A standard consumer's one key is its Name; a custom class may have other or several keys.
-WMISUB_API std::string_view subscription_graph::consumer_key(const wmisub::consumer& c,
-                                                             detail::local_key_builder& keys) {
-    if (std::holds_alternative<custom_consumer>(c)) return keys.keep(detail::local_identity_key(identity_of(c)));
-    const consumer_header& h = header_of(c);
-    return keys.build(h.namespace_path, h.class_name, h.name, h.namespace_path);
-}
-
-WMISUB_API void subscription_graph::join_binding(std::size_t b, reference_keys& keys, std::vector<bool>& filter_used,
-                                                 std::vector<bool>& consumer_used) {
-    const wmisub::binding& bind = snapshot_->bindings[b];
-    std::string filter_why;
-    std::string consumer_why;
-    const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.filter, filter_why);
-    const auto cs =
-        detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.consumer, consumer_why);
-    for (std::size_t f : fs) filter_used[f] = true;
-    for (std::size_t c : cs) consumer_used[c] = true;
-
-    subscription base;
-    base.state = fs.empty() || cs.empty() ? subscription_state::dangling_binding : subscription_state::bound;
-    base.namespace_path = bind.namespace_path;
-    base.binding = b;
-    if (!filter_why.empty()) base.unresolved = "filter " + filter_why;
-    if (!consumer_why.empty()) {
-        base.unresolved += (base.unresolved.empty() ? "consumer " : "; consumer ") + consumer_why;
-    }
-    emit_combinations(base, fs, cs);
-}
-
-// One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
-// The last one takes `base` itself rather than a copy.
-WMISUB_API void subscription_graph::emit_combinations(subscription& base, std::span<const std::size_t> fs,
-                                                      std::span<const std::size_t> cs) {
-    const std::size_t f_slots = fs.empty() ? 1 : fs.size();
-    const std::size_t c_slots = cs.empty() ? 1 : cs.size();
-    std::size_t emitted = 0;
-    for (std::size_t i = 0; i < f_slots; ++i) {
-        for (std::size_t j = 0; j < c_slots; ++j) {
-            if (emitted == max_entries_per_binding) {
-                truncated_ = true;
-                return;
-            }
-            const bool last = i + 1 == f_slots && j + 1 == c_slots;
-            subscription s;
-            if (last) {
-                s = std::move(base);
-            } else {
-                s = base;
-            }
-            if (!fs.empty()) s.filter = fs[i];
-            if (!cs.empty()) s.consumer = cs[j];
-            state_->entries.push_back(std::move(s));
-            ++emitted;
-        }
-    }
-}
-
-// Timer instructions by folded TimerId, so linking is linear in the snapshot.
-WMISUB_API void subscription_graph::index_timers() {
-    timers_.reserve(snapshot_->timers.size());
-    for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
-        timers_.emplace_back(fold_case(snapshot_->timers[t].timer_id), t);
-    }
-    std::stable_sort(timers_.begin(), timers_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-}
-
-// A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
-// Instructions in the namespace the events come from are preferred; others are
-// linked only when none is there, since timer events are namespace-local.
-WMISUB_API void subscription_graph::link_timers(subscription& s) const {
-    if (!s.filter || timers_.empty()) return;
-    const event_filter& f = snapshot_->filters[*s.filter];
-    const auto& analysis = state_->analyses[*s.filter];
-    if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
-    const std::string id = fold_case(analysis->trigger.timer_id);
-    auto same_id = std::lower_bound(timers_.begin(), timers_.end(), id,
-                                    [](const auto& entry, const std::string& key) { return entry.first < key; });
-    if (same_id == timers_.end() || same_id->first != id) return;
-    const std::string event_ns = detail::normalize_namespace(
-        f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
-    std::vector<std::size_t> elsewhere;
-    for (; same_id != timers_.end() && same_id->first == id; ++same_id) {
-        const std::size_t t = same_id->second;
-        if (iequals(detail::normalize_namespace(snapshot_->timers[t].namespace_path), event_ns)) {
-            s.timers.push_back(t);
-        } else {
-            elsewhere.push_back(t);
-        }
-    }
-    if (s.timers.empty()) s.timers = std::move(elsewhere);
-}
-
-WMISUB_NAMESPACE_END
 // #include "wmisub/payload/impl/analysis.inl"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -12273,6 +12264,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/model.hpp"
 // #include "wmisub/payload/analysis.hpp"
 // #include "wmisub/text.hpp"
+// #include "wmisub/value.hpp"
 
 // Every part of the analyzer, in dependency order: the analyzer's member
 // functions are declared in engine.inl and defined in the parts after it.
@@ -19711,11 +19703,15 @@ void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options)
 
 }  // namespace detail
 WMISUB_NAMESPACE_END
+// #include "wmisub/impl/model_fields.inl"
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -19788,6 +19784,524 @@ WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_op
     return out;
 }
 
+namespace detail {
+
+// Length-prefixed, so no two different field lists give the same key.
+inline void append_key_part(std::string& out, std::string_view text) {
+    out += std::to_string(text.size());
+    out += ':';
+    out += text;
+}
+
+inline void append_key_member(std::string& out, const std::string& s) { append_key_part(out, s); }
+inline void append_key_member(std::string& out, const std::optional<std::string>& s) {
+    if (s) append_key_part(out, *s);
+    else out += '-';
+}
+inline void append_key_member(std::string& out, const std::optional<bool>& b) { out += !b ? '-' : (*b ? 't' : 'f'); }
+template <class Int>
+void append_key_member(std::string& out, const std::optional<Int>& i) {
+    if (i) append_key_part(out, std::to_string(*i));
+    else out += '-';
+}
+inline void append_key_member(std::string& out, const std::optional<std::vector<std::string>>& items) {
+    if (!items) {
+        out += '-';
+        return;
+    }
+    out += std::to_string(items->size());
+    out += '[';
+    for (const std::string& item : *items) append_key_part(out, item);
+}
+
+// The header fields (Name, MachineName, MaximumQueueSize) the analyzer never reads.
+[[nodiscard]] inline bool consumer_header_field(std::string_view name) noexcept {
+    return name == "Name" || name == "MachineName" || name == "MaximumQueueSize";
+}
+
+// Every modelled field of a standard consumer but the header ones, in table order.
+template <class T>
+void append_modelled_fields(std::string& out, const T& typed) {
+    std::apply(
+        [&](const auto&... f) {
+            (
+                [&] {
+                    if (consumer_header_field(f.name)) return;
+                    out += f.name;
+                    out += '=';
+                    append_key_member(out, typed.*(f.member));
+                }(),
+                ...);
+        },
+        model_fields<T>::list());
+}
+
+}  // namespace detail
+
+WMISUB_API std::string payload_content_key(const consumer& c) {
+    std::string key;
+    key += static_cast<char>('0' + c.index());
+    std::visit(
+        [&](const auto& typed) {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, custom_consumer>) {
+                // A provider-run class: its name, superclasses and every property it carries are scanned.
+                detail::append_key_part(key, typed.class_name);
+                key += std::to_string(typed.derivation.size());
+                for (const std::string& d : typed.derivation) detail::append_key_part(key, d);
+                key += std::to_string(typed.extra.size());
+                for (const property& p : typed.extra) {
+                    detail::append_key_part(key, p.name);
+                    detail::append_key_part(key, to_mof(p.value));
+                    key += static_cast<char>('A' + static_cast<int>(p.value.type()) % 64);
+                    key += p.value.is_array() ? 'a' : 's';
+                }
+            } else {
+                detail::append_modelled_fields(key, typed);
+            }
+        },
+        c);
+    return key;
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/impl/graph.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file of wmisub/graph.hpp: lookup keys of object paths, the
+// identity index and the joining of bindings to filters and consumers.
+// Included by graph.hpp only under WMISUB_INCLUDE_IMPLEMENTATION; not a header
+// to include.
+
+// #include "wmisub/baseline.hpp"
+// #include "wmisub/config.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/impl/identity_keys.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file shared by impl/graph.inl and impl/baseline.inl: lookup
+// keys of object identities inside one machine (namespaces normalised, no
+// server), built in place. Not a header to include.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/text.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+
+// The namespace within one machine, as a view of ns: no `\\server` prefix and
+// no leading or trailing separator; separators stay as written (either kind).
+[[nodiscard]] constexpr std::string_view local_namespace(std::string_view ns) noexcept {
+    if (ns.size() >= 2 && opath_is_separator(ns[0]) && opath_is_separator(ns[1])) {
+        const std::size_t end_of_server = ns.find_first_of("\\/", 2);
+        ns = end_of_server == std::string_view::npos ? std::string_view{} : ns.substr(end_of_server);
+    }
+    while (!ns.empty() && opath_is_separator(ns.front())) ns.remove_prefix(1);
+    while (!ns.empty() && opath_is_separator(ns.back())) ns.remove_suffix(1);
+    return ns;
+}
+
+// `//./ROOT/Subscription/` and `\\.\root\subscription` name the same namespace.
+[[nodiscard]] inline std::string normalize_namespace(std::string_view ns) {
+    std::string out(local_namespace(ns));
+    std::replace(out.begin(), out.end(), '/', '\\');
+    return out;
+}
+
+// Lookup key of an object identity inside one machine: identity_key() of the
+// path with no server and its namespace normalised, built without a copy.
+[[nodiscard]] inline std::string local_identity_key(const object_path& path) {
+    std::string out;
+    out.reserve(path.namespace_path.size() + path.class_name.size() + 48);
+    opath_append_canonical_as(out, path, 0, {}, normalize_namespace(path.namespace_path));
+    return out;
+}
+
+// Builds local_identity_key() of paths `ns:class_name.Key="value"` with one
+// string key, straight from the parts (a single key's name is implied by the
+// class, so it is not needed), one after another in one buffer. Objects of one
+// kind mostly share a namespace and class, so the folded `ns:class=` prefix is
+// kept while the next key spells them the same.
+class local_key_builder {
+public:
+    // The key, valid until the next call. holder_namespace is where a value
+    // that is itself a relative reference is placed, as object_path::namespace_path is.
+    [[nodiscard]] std::string_view build(std::string_view ns, std::string_view class_name, std::string_view value,
+                                         std::string_view holder_namespace) {
+        if (ns != ns_ || class_name != class_) {
+            ns_.assign(ns);
+            class_.assign(class_name);
+            key_.clear();
+            opath_append_folded_namespace(key_, local_namespace(ns));
+            if (!key_.empty()) key_ += ':';
+            append_folded(key_, class_name);
+            key_ += '=';
+            prefix_length_ = key_.size();
+        }
+        key_.resize(prefix_length_);
+        opath_append_canonical_string(key_, value, holder_namespace, 0);
+        return key_;
+    }
+    // Keeps a key built some other way, valid until the next call.
+    [[nodiscard]] std::string_view keep(std::string key) {
+        other_ = std::move(key);
+        return other_;
+    }
+
+private:
+    std::string ns_;     // the spelling the prefix was built from
+    std::string class_;
+    std::string key_ = "=";  // the prefix of ("", "") until the first build
+    std::size_t prefix_length_ = 1;
+    std::string other_;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
+// #include "wmisub/model.hpp"
+// #include "wmisub/object_path.hpp"
+// #include "wmisub/payload/analysis.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/text.hpp"
+// #include "wmisub/wql/query.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+namespace detail {
+// Groups equal keys, indices in snapshot order; call once after the last add and before any find.
+WMISUB_API void identity_index::finish() {
+    std::size_t capacity = 16;
+    while (capacity < 2 * added_.size()) capacity *= 2;
+    slots_.assign(capacity, no_group);
+    groups_.reserve(added_.size());
+    std::vector<std::size_t> group_of(added_.size());
+    for (std::size_t i = 0; i < added_.size(); ++i) group_of[i] = group_for(added_[i]);
+    std::size_t next = 0;  // prefix sums: where each group's indices start
+    for (group& g : groups_) {
+        g.first = next;
+        next += g.count;
+        g.count = 0;
+    }
+    indices_.resize(added_.size());
+    for (std::size_t i = 0; i < added_.size(); ++i) {
+        group& g = groups_[group_of[i]];
+        indices_[g.first + g.count++] = added_[i].index;
+    }
+    added_ = {};
+}
+
+// The indices with this key, in snapshot order; empty when none.
+WMISUB_API std::span<const std::size_t> identity_index::find(std::string_view key) const noexcept {
+    if (slots_.empty()) return {};
+    const std::size_t h = hash(key);
+    for (std::size_t slot = h & (slots_.size() - 1);; slot = (slot + 1) & (slots_.size() - 1)) {
+        if (slots_[slot] == no_group) return {};
+        const group& g = groups_[slots_[slot]];
+        if (g.hash == h && key_of(g.key) == key) return {indices_.data() + g.first, g.count};
+    }
+}
+
+// The group of an added key, created on first sight; counts the key in it.
+WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
+    const std::string_view key = key_of(a.key);
+    const std::size_t h = hash(key);
+    std::size_t slot = h & (slots_.size() - 1);
+    while (slots_[slot] != no_group) {
+        group& g = groups_[slots_[slot]];
+        if (g.hash == h && key_of(g.key) == key) {
+            ++g.count;
+            return slots_[slot];
+        }
+        slot = (slot + 1) & (slots_.size() - 1);
+    }
+    slots_[slot] = groups_.size();
+    groups_.push_back({h, a.key, 0, 1});
+    return slots_[slot];
+}
+
+// The lookup key of a reference after a full parse; nullopt with `why` filled
+// when it names nothing that could be looked up here.
+[[nodiscard]] inline std::optional<std::string> parsed_reference_key(std::string_view text,
+                                                                     std::string_view binding_namespace,
+                                                                     std::string& why) {
+    auto parsed = parse_object_path(text);
+    if (!parsed) {
+        why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
+        return std::nullopt;
+    }
+    if (!parsed->is_local()) {
+        why = "'" + std::string(text) + "' names another machine";
+        return std::nullopt;
+    }
+    if (parsed->is_relative()) parsed->namespace_path = std::string(binding_namespace);
+    return local_identity_key(*parsed);
+}
+
+// The lookup key of a reference of a binding found in binding_namespace, valid
+// until keys is used again; nullopt with `why` filled when the reference cannot
+// name a local object. The usual spelling is read in place; any other goes
+// through the full parser.
+[[nodiscard]] inline std::optional<std::string_view> reference_key(std::string_view text,
+                                                                   std::string_view binding_namespace,
+                                                                   local_key_builder& keys, std::string& why) {
+    const auto simple = opath_read_simple(text);
+    const bool local =
+        simple && (simple->server.empty() || simple->server == "." || iequals(simple->server, "localhost"));
+    if (!local) {
+        auto key = parsed_reference_key(text, binding_namespace, why);
+        if (!key) return std::nullopt;
+        return keys.keep(std::move(*key));
+    }
+    const std::string_view ns = simple->namespace_path.empty() ? binding_namespace : simple->namespace_path;
+    return keys.build(ns, simple->class_name, simple->value, ns);
+}
+
+// Resolves one reference of a binding; fills `why` when it resolves to nothing.
+[[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
+                                                                       std::string_view binding_namespace,
+                                                                       const identity_index& index,
+                                                                       local_key_builder& keys, std::string& why) {
+    const auto key = reference_key(text, binding_namespace, keys, why);
+    if (!key) return {};
+    const auto found = index.find(*key);
+    if (found.empty()) why = "'" + std::string(text) + "' matches no object";
+    return found;
+}
+
+}  // namespace detail
+
+// Entries in one state.
+WMISUB_API std::vector<const subscription*> subscription_graph::in_state(subscription_state state) const {
+    std::vector<const subscription*> out;
+    for (const subscription& s : state_->entries) {
+        if (s.state == state) out.push_back(&s);
+    }
+    return out;
+}
+
+// Key builders for the two references of bindings: each keeps the prefix its side repeats.
+struct subscription_graph::reference_keys {
+    detail::local_key_builder filter;
+    detail::local_key_builder consumer;
+};
+
+WMISUB_API subscription_graph::subscription_graph(snapshot snap, const graph_options& options)
+    : subscription_graph(std::make_shared<const snapshot>(std::move(snap)), options) {}
+
+WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot> snap, const graph_options& options)
+    : state_(std::make_shared<detail::graph_state>()) {
+    state_->source = snap ? std::move(snap) : std::make_shared<const snapshot>();
+    snapshot_ = state_->source.get();
+    build(options);
+}
+
+// One analysis per distinct query text, one per distinct consumer payload.
+WMISUB_API void subscription_graph::analyse_objects(const graph_options& options) {
+    detail::graph_state& st = *state_;
+    // Keys view the snapshot's query texts, which the state owns and never changes.
+    std::unordered_map<std::string_view, std::size_t> query_index;
+    query_index.reserve(snapshot_->filters.size());
+    st.filter_query.reserve(snapshot_->filters.size());
+    for (const event_filter& f : snapshot_->filters) {
+        const auto [at, fresh] = query_index.try_emplace(f.query, st.analyses.size());
+        if (fresh) st.analyses.push_back(analyze_wql(f.query));
+        st.filter_query.push_back(at->second);
+    }
+    std::unordered_map<std::string, std::size_t> payload_index;
+    payload_index.reserve(snapshot_->consumers.size());
+    st.consumer_payload.reserve(snapshot_->consumers.size());
+    const auto must_stop = [&options] {
+        return (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) ||
+               (options.deadline && std::chrono::steady_clock::now() >= *options.deadline);
+    };
+    for (const wmisub::consumer& c : snapshot_->consumers) {
+        const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
+        if (fresh) {
+            if (!interrupted_ && must_stop()) interrupted_ = true;
+            if (interrupted_) {
+                payload_analysis skipped;
+                skipped.truncated = true;  // not analysed: the scan was stopped
+                st.payloads.push_back(std::move(skipped));
+            } else {
+                st.payloads.push_back(analyze_consumer(c, options.payload));
+            }
+        }
+        st.consumer_payload.push_back(at->second);
+    }
+    if (options.fingerprints) {
+        st.filter_fingerprints.reserve(snapshot_->filters.size());
+        for (const event_filter& f : snapshot_->filters) st.filter_fingerprints.push_back(fingerprint(f));
+        st.consumer_fingerprints.reserve(snapshot_->consumers.size());
+        for (const wmisub::consumer& c : snapshot_->consumers) st.consumer_fingerprints.push_back(fingerprint(c));
+    }
+}
+
+WMISUB_API void subscription_graph::build(const graph_options& options) {
+    analyse_objects(options);
+    index_objects();
+    index_timers();
+    std::vector<bool> filter_used(snapshot_->filters.size(), false);
+    std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
+    state_->entries.reserve(snapshot_->bindings.size());
+    reference_keys keys;
+    for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
+    const auto unused = [](const std::vector<bool>& used) {
+        return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
+    };
+    state_->entries.reserve(state_->entries.size() + unused(filter_used) + unused(consumer_used));
+    for (std::size_t f = 0; f < filter_used.size(); ++f) {
+        if (filter_used[f]) continue;
+        subscription s;
+        s.state = subscription_state::orphan_filter;
+        s.namespace_path = snapshot_->filters[f].namespace_path;
+        s.filter = f;
+        state_->entries.push_back(std::move(s));
+    }
+    for (std::size_t c = 0; c < consumer_used.size(); ++c) {
+        if (consumer_used[c]) continue;
+        subscription s;
+        s.state = subscription_state::orphan_consumer;
+        s.namespace_path = header_of(snapshot_->consumers[c]).namespace_path;
+        s.consumer = c;
+        state_->entries.push_back(std::move(s));
+    }
+    for (subscription& s : state_->entries) link_timers(s);
+}
+
+// Lookup keys of every filter and consumer. A reference with one key
+// matches whatever that key is called (`Class="v"` shorthand included),
+// since the class implies the name, so key names play no part here.
+WMISUB_API void subscription_graph::index_objects() {
+    filters_.reserve(snapshot_->filters.size());
+    consumers_.reserve(snapshot_->consumers.size());
+    detail::local_key_builder keys;
+    for (std::size_t i = 0; i < snapshot_->filters.size(); ++i) {
+        const event_filter& f = snapshot_->filters[i];
+        filters_.add(keys.build(f.namespace_path, f.class_name, f.name, f.namespace_path), i);
+    }
+    for (std::size_t i = 0; i < snapshot_->consumers.size(); ++i) {
+        consumers_.add(consumer_key(snapshot_->consumers[i], keys), i);
+    }
+    filters_.finish();
+    consumers_.finish();
+}
+
+// A standard consumer's one key is its Name; a custom class may have other or several keys.
+WMISUB_API std::string_view subscription_graph::consumer_key(const wmisub::consumer& c,
+                                                             detail::local_key_builder& keys) {
+    if (std::holds_alternative<custom_consumer>(c)) return keys.keep(detail::local_identity_key(identity_of(c)));
+    const consumer_header& h = header_of(c);
+    return keys.build(h.namespace_path, h.class_name, h.name, h.namespace_path);
+}
+
+WMISUB_API void subscription_graph::join_binding(std::size_t b, reference_keys& keys, std::vector<bool>& filter_used,
+                                                 std::vector<bool>& consumer_used) {
+    const wmisub::binding& bind = snapshot_->bindings[b];
+    std::string filter_why;
+    std::string consumer_why;
+    const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.filter, filter_why);
+    const auto cs =
+        detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.consumer, consumer_why);
+    for (std::size_t f : fs) filter_used[f] = true;
+    for (std::size_t c : cs) consumer_used[c] = true;
+
+    subscription base;
+    base.state = fs.empty() || cs.empty() ? subscription_state::dangling_binding : subscription_state::bound;
+    base.namespace_path = bind.namespace_path;
+    base.binding = b;
+    if (!filter_why.empty()) base.unresolved = "filter " + filter_why;
+    if (!consumer_why.empty()) {
+        base.unresolved += (base.unresolved.empty() ? "consumer " : "; consumer ") + consumer_why;
+    }
+    emit_combinations(base, fs, cs);
+}
+
+// One entry per (filter, consumer) pair; an unresolved side contributes one empty slot.
+// The last one takes `base` itself rather than a copy.
+WMISUB_API void subscription_graph::emit_combinations(subscription& base, std::span<const std::size_t> fs,
+                                                      std::span<const std::size_t> cs) {
+    const std::size_t f_slots = fs.empty() ? 1 : fs.size();
+    const std::size_t c_slots = cs.empty() ? 1 : cs.size();
+    std::size_t emitted = 0;
+    for (std::size_t i = 0; i < f_slots; ++i) {
+        for (std::size_t j = 0; j < c_slots; ++j) {
+            if (emitted == max_entries_per_binding) {
+                truncated_ = true;
+                return;
+            }
+            const bool last = i + 1 == f_slots && j + 1 == c_slots;
+            subscription s;
+            if (last) {
+                s = std::move(base);
+            } else {
+                s = base;
+            }
+            if (!fs.empty()) s.filter = fs[i];
+            if (!cs.empty()) s.consumer = cs[j];
+            state_->entries.push_back(std::move(s));
+            ++emitted;
+        }
+    }
+}
+
+// Timer instructions by folded TimerId, so linking is linear in the snapshot.
+WMISUB_API void subscription_graph::index_timers() {
+    timers_.reserve(snapshot_->timers.size());
+    for (std::size_t t = 0; t < snapshot_->timers.size(); ++t) {
+        timers_.emplace_back(fold_case(snapshot_->timers[t].timer_id), t);
+    }
+    std::stable_sort(timers_.begin(), timers_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+// A `__TimerEvent` filter fires only through the timer instruction with its TimerId.
+// Instructions in the namespace the events come from are preferred; others are
+// linked only when none is there, since timer events are namespace-local.
+WMISUB_API void subscription_graph::link_timers(subscription& s) const {
+    if (!s.filter || timers_.empty()) return;
+    const event_filter& f = snapshot_->filters[*s.filter];
+    const auto& analysis = state_->analyses[state_->filter_query[*s.filter]];
+    if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
+    const std::string id = fold_case(analysis->trigger.timer_id);
+    auto same_id = std::lower_bound(timers_.begin(), timers_.end(), id,
+                                    [](const auto& entry, const std::string& key) { return entry.first < key; });
+    if (same_id == timers_.end() || same_id->first != id) return;
+    const std::string event_ns = detail::normalize_namespace(
+        f.event_namespace && !f.event_namespace->empty() ? *f.event_namespace : f.namespace_path);
+    std::vector<std::size_t> elsewhere;
+    for (; same_id != timers_.end() && same_id->first == id; ++same_id) {
+        const std::size_t t = same_id->second;
+        if (iequals(detail::normalize_namespace(snapshot_->timers[t].namespace_path), event_ns)) {
+            s.timers.push_back(t);
+        } else {
+            elsewhere.push_back(t);
+        }
+    }
+    if (s.timers.empty()) s.timers = std::move(elsewhere);
+}
+
 WMISUB_NAMESPACE_END
 // #include "wmisub/impl/baseline.inl"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
@@ -19800,7 +20314,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/datetime.hpp"
-// #include "wmisub/impl/graph.inl"
+// #include "wmisub/impl/identity_keys.inl"
 // #include "wmisub/model.hpp"
 // #include "wmisub/object_path.hpp"
 // #include "wmisub/sid.hpp"
@@ -20585,6 +21099,7 @@ WMISUB_NAMESPACE_END
 
 // #include "wmisub/config.hpp"
 // #include "wmisub/model.hpp"
+// #include "wmisub/payload/analysis.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/rules/catalog.hpp"
 // #include "wmisub/rules/impl/builtin.inl"
@@ -20597,6 +21112,7 @@ WMISUB_NAMESPACE_END
 // stable and never reused. Included through rules/impl/catalog.inl only under
 // WMISUB_INCLUDE_IMPLEMENTATION; not a header to include.
 
+// #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/detail/builtin_subscriptions.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
@@ -21284,9 +21800,38 @@ template <std::size_t N>
     return out;
 }
 
+// --- baseline ----------------------------------------------------------------------------------------
+
+// A line of evidence per changed field of the entry's modified objects.
+[[nodiscard]] inline std::vector<evidence> change_evidence(const entry_changes& changes) {
+    std::vector<evidence> out;
+    for (const modified_object* m : changes.modified) {
+        const std::string kind(to_string(m->kind));
+        for (const field_change& c : m->changes) {
+            out.push_back({kind + "." + c.field, clip_text(c.new_text, 120), "was: " + clip_text(c.old_text, 120)});
+        }
+    }
+    return out;
+}
+
+// Rules that need a baseline: they see subscription_facts::changes only when a scan compares one.
+[[nodiscard]] inline std::vector<rule> baseline_rules() {
+    std::vector<rule> out;
+    out.push_back({"WMISUB-BSL-001", "Changed since the baseline", severity::medium, {std::string(t1546_003)},
+                   "The filter, consumer or binding of this subscription differs from the approved baseline "
+                   "(fires only when a scan compares one).",
+                   "Attackers reuse existing, approved subscriptions by changing their query or payload; a "
+                   "changed field of an approved object is worth a look even when the new content looks benign.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.changes == nullptr || f.changes->modified.empty()) return std::nullopt;
+                       return rule_hit{change_evidence(*f.changes), {}};
+                   }});
+    return out;
+}
+
 [[nodiscard]] inline std::vector<rule> builtin_rules() {
     std::vector<rule> all = trigger_rules();
-    for (auto* group : {&payload_rules, &structure_rules, &combination_rules}) {
+    for (auto* group : {&payload_rules, &structure_rules, &combination_rules, &baseline_rules}) {
         auto rules = (*group)();
         all.insert(all.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
     }
@@ -21312,6 +21857,49 @@ WMISUB_API std::optional<severity> severity_from_string(std::string_view text) n
         if (ascii_iequals(text, to_string(s))) return s;
     }
     return std::nullopt;
+}
+
+// The variable with this name (case-insensitive), or nullopt.
+WMISUB_API std::optional<std::string_view> host_context::variable(std::string_view name) const noexcept {
+    for (const auto& [key, text] : variables) {
+        if (ascii_iequals(key, name)) return std::string_view(text);
+    }
+    return std::nullopt;
+}
+
+// True when `domain` is a trusted domain or a subdomain of one (case-insensitive).
+WMISUB_API bool host_context::trusts_domain(std::string_view domain) const noexcept {
+    while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+    for (std::string_view trusted : trusted_domains) {
+        while (!trusted.empty() && trusted.front() == '.') trusted.remove_prefix(1);
+        if (trusted.empty() || domain.size() < trusted.size()) continue;
+        const std::string_view tail = domain.substr(domain.size() - trusted.size());
+        if (!ascii_iequals(tail, trusted)) continue;
+        if (domain.size() == trusted.size() || domain[domain.size() - trusted.size() - 1] == '.') return true;
+    }
+    return false;
+}
+
+// True when `path` lies in an approved folder, both normalised as Windows
+// resolves them (environment variables, separators, `.` and `..`).
+WMISUB_API bool host_context::in_approved_folder(std::string_view path) const {
+    if (approved_folders.empty()) return false;
+    const std::string resolved = fold_case(normalize_path(expand_environment(path)));
+    for (const std::string& folder : approved_folders) {
+        std::string prefix = fold_case(normalize_path(expand_environment(folder)));
+        while (!prefix.empty() && prefix.back() == '\\') prefix.pop_back();
+        if (prefix.empty() || resolved.size() <= prefix.size()) continue;
+        if (resolved.compare(0, prefix.size(), prefix) == 0 && resolved[prefix.size()] == '\\') return true;
+    }
+    return false;
+}
+
+// True when `sid` is an expected creator (case-insensitive).
+WMISUB_API bool host_context::expects_creator(std::string_view sid) const noexcept {
+    for (const std::string& expected : expected_creator_sids) {
+        if (ascii_iequals(expected, sid)) return true;
+    }
+    return false;
 }
 
 // True when the consumer runs code: command lines, scripts, provider DLLs.
@@ -21404,8 +21992,7 @@ WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept {
 namespace detail {
 
 // The facts rules see about one entry: its objects and their analyses.
-[[nodiscard]] inline subscription_facts gather_facts(const subscription_graph& graph, const subscription& entry,
-                                                     const policy& p) {
+[[nodiscard]] inline subscription_facts gather_facts(const subscription_graph& graph, const subscription& entry) {
     subscription_facts f;
     f.entry = &entry;
     f.snapshot = &graph.source();
@@ -21420,12 +22007,12 @@ namespace detail {
             f.query_error = analysis->error();
         }
     }
-    if (f.consumer != nullptr) f.payload = analyze_consumer(*f.consumer, p.payload);
+    f.payload = graph.payload(entry);
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }
 
-WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const policy& p) : policy_(&p) {
+WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const policy& p) {
     rules_.reserve(catalog.size());
     for (const auto& r : catalog.rules()) {
         if (p.rule_enabled(r->id)) rules_.push_back(active_rule{&r, p.override_for(r->id)});
@@ -21436,10 +22023,13 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
 }
 
 // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
-WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph,
-                                            const subscription& entry) const {
+WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph, const subscription& entry,
+                                            const host_context* host, const entry_changes* changes) const {
     a.keep_alive = graph.shared_state();
-    a.facts = gather_facts(graph, entry, *policy_);
+    if (host == nullptr && changes == nullptr) a.context.reset();
+    a.facts = gather_facts(graph, entry);
+    a.facts.host = host;
+    a.facts.changes = changes;
     a.findings.clear();
     for (const active_rule& active : rules_) add_finding(a, active);
     order_by_severity(a.findings);
@@ -21449,7 +22039,7 @@ WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_gr
         const severity cap = a.facts.executes_code() ? severity::low : severity::info;
         if (a.risk.severity > cap) a.risk = risk{cap == severity::low ? 15 : 0, cap};
     }
-    a.allow_listed = content_allowed(a.facts);
+    a.allow_listed = content_allowed(graph, entry);
     if (a.allow_listed) a.risk = risk{0, severity::info};
 }
 
@@ -21474,11 +22064,20 @@ WMISUB_API bool assessment_run::allows(const std::string& fp) const {
     return std::binary_search(allowed_.begin(), allowed_.end(), fold_case(fp));
 }
 
-// True when every object of the entry has an allow-listed fingerprint.
-WMISUB_API bool assessment_run::content_allowed(const subscription_facts& f) const {
-    if (allowed_.empty() || (f.filter == nullptr && f.consumer == nullptr)) return false;
-    if (f.filter != nullptr && !allows(fingerprint(*f.filter))) return false;
-    if (f.consumer != nullptr && !allows(fingerprint(*f.consumer))) return false;
+// True when every object of the entry has an allow-listed fingerprint: the
+// graph's, computed once per object, or computed here when it has none.
+WMISUB_API bool assessment_run::content_allowed(const subscription_graph& graph, const subscription& entry) const {
+    const event_filter* filter = graph.filter(entry);
+    const wmisub::consumer* consumer = graph.consumer(entry);
+    if (allowed_.empty() || (filter == nullptr && consumer == nullptr)) return false;
+    if (filter != nullptr) {
+        const std::string* known = graph.filter_fingerprint(entry);
+        if (!allows(known != nullptr ? *known : fingerprint(*filter))) return false;
+    }
+    if (consumer != nullptr) {
+        const std::string* known = graph.consumer_fingerprint(entry);
+        if (!allows(known != nullptr ? *known : fingerprint(*consumer))) return false;
+    }
     return true;
 }
 
@@ -21499,6 +22098,270 @@ WMISUB_API std::vector<assessment> assess(const subscription_graph& graph, const
     std::vector<assessment> out(graph.entries().size());
     for (std::size_t i = 0; i < out.size(); ++i) run.assess_into(out[i], graph, graph.entries()[i]);
     return out;
+}
+
+WMISUB_NAMESPACE_END
+// #include "wmisub/impl/engine.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file of wmisub/engine.hpp: the engine's shared state, diffs
+// linked to graph entries, and the scanner's loop. Included by engine.hpp only
+// under WMISUB_INCLUDE_IMPLEMENTATION; not a header to include.
+
+// #include "wmisub/assess.hpp"
+// #include "wmisub/baseline.hpp"
+// #include "wmisub/config.hpp"
+// #include "wmisub/engine.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/model.hpp"
+// #include "wmisub/rules/catalog.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+
+namespace detail {
+
+// Everything an engine fixes, built once. `run` points into `catalog` and
+// `policy_`, which live (and never move) in the same heap object.
+struct engine_state {
+    engine_state(rule_catalog c, policy p, wmisub::limits l, host_context h)
+        : catalog(std::move(c)), policy_(std::move(p)), limits(std::move(l)), host(std::move(h)), run(catalog, policy_) {}
+    engine_state(const engine_state&) = delete;
+    engine_state& operator=(const engine_state&) = delete;
+
+    rule_catalog catalog;
+    policy policy_;
+    wmisub::limits limits;
+    host_context host;
+    assessment_run run;
+};
+
+// What an assessment made by a scanner points into besides its graph.
+struct scan_context {
+    std::shared_ptr<const engine_state> engine;
+    std::shared_ptr<const graph_changes::state> changes;
+};
+
+// The longest prefix of `text` of at most `max` bytes that does not split a UTF-8 sequence.
+[[nodiscard]] inline std::size_t utf8_prefix_length(std::string_view text, std::size_t max) noexcept {
+    if (text.size() <= max) return text.size();
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0u) == 0x80u) --n;
+    return n;
+}
+
+// Cuts `text` to at most `max` bytes (plus an ellipsis) on a character boundary.
+inline void clip_in_place(std::string& text, std::size_t max) {
+    if (text.size() <= max) return;
+    text.resize(utf8_prefix_length(text, max));
+    text += "\xE2\x80\xA6";  // U+2026: the cut is visible
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// engine
+// ---------------------------------------------------------------------------
+
+WMISUB_API engine::engine() : engine(rule_catalog::builtin()) {}
+
+WMISUB_API engine::engine(rule_catalog catalog, wmisub::policy p, wmisub::limits l, host_context host)
+    : state_(std::make_shared<const detail::engine_state>(std::move(catalog), std::move(p), std::move(l), std::move(host))) {}
+
+WMISUB_API const rule_catalog& engine::catalog() const noexcept { return state_->catalog; }
+WMISUB_API const policy& engine::policy() const noexcept { return state_->policy_; }
+WMISUB_API const limits& engine::limits() const noexcept { return state_->limits; }
+WMISUB_API const host_context& engine::host() const noexcept { return state_->host; }
+
+WMISUB_API subscription_graph engine::graph(snapshot snap) const {
+    graph_options options;
+    options.payload = state_->limits.payload;
+    options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
+    return subscription_graph(std::move(snap), options);
+}
+
+// ---------------------------------------------------------------------------
+// Diffs linked to graph entries
+// ---------------------------------------------------------------------------
+
+namespace detail {
+
+// The diff's added and modified objects of one kind, by identity key.
+struct changes_by_identity {
+    std::unordered_map<std::string_view, std::vector<const diff_object*>> added;
+    std::unordered_map<std::string_view, std::vector<const modified_object*>> modified;
+
+    void add_to(entry_changes& out, const std::string& identity_key) const {
+        if (const auto it = added.find(identity_key); it != added.end()) {
+            out.added.insert(out.added.end(), it->second.begin(), it->second.end());
+        }
+        if (const auto it = modified.find(identity_key); it != modified.end()) {
+            out.modified.insert(out.modified.end(), it->second.begin(), it->second.end());
+        }
+    }
+    [[nodiscard]] bool empty() const noexcept { return added.empty() && modified.empty(); }
+};
+
+// Identity keys of the objects of one kind, computed only when the diff changed that kind.
+template <class Object>
+[[nodiscard]] std::vector<std::string> identity_keys_if(const changes_by_identity& changes,
+                                                        const std::vector<Object>& objects) {
+    std::vector<std::string> keys;
+    if (changes.empty()) return keys;
+    keys.reserve(objects.size());
+    for (const Object& o : objects) keys.push_back(identity_key_of(wmi_object{o}));
+    return keys;
+}
+
+}  // namespace detail
+
+WMISUB_API graph_changes::graph_changes(const subscription_graph& graph, baseline_diff d) {
+    state_->diff = std::move(d);
+    const baseline_diff& diff = state_->diff;
+    detail::changes_by_identity by_kind[3];  // filter, consumer, binding
+    const auto slot = [](object_kind k) -> int {
+        return k == object_kind::filter ? 0 : k == object_kind::consumer ? 1 : k == object_kind::binding ? 2 : -1;
+    };
+    for (const diff_object& o : diff.added) {
+        if (const int i = slot(o.kind); i >= 0) by_kind[i].added[o.identity_key].push_back(&o);
+    }
+    for (const modified_object& m : diff.modified) {
+        if (const int i = slot(m.kind); i >= 0) by_kind[i].modified[m.identity_key].push_back(&m);
+    }
+    const snapshot& snap = graph.source();
+    const std::vector<std::string> filter_keys = detail::identity_keys_if(by_kind[0], snap.filters);
+    const std::vector<std::string> consumer_keys = detail::identity_keys_if(by_kind[1], snap.consumers);
+    const std::vector<std::string> binding_keys = detail::identity_keys_if(by_kind[2], snap.bindings);
+    const auto& entries = graph.entries();
+    state_->per_entry.resize(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        entry_changes& out = state_->per_entry[i];
+        const subscription& e = entries[i];
+        if (e.filter && !filter_keys.empty()) by_kind[0].add_to(out, filter_keys[*e.filter]);
+        if (e.consumer && !consumer_keys.empty()) by_kind[1].add_to(out, consumer_keys[*e.consumer]);
+        if (e.binding && !binding_keys.empty()) by_kind[2].add_to(out, binding_keys[*e.binding]);
+        if (!out.empty()) state_->changed.push_back(i);
+    }
+}
+
+WMISUB_API const entry_changes& graph_changes::of(std::size_t index) const& noexcept {
+    return index < state_->per_entry.size() ? state_->per_entry[index] : state_->none;
+}
+
+WMISUB_API graph_changes diff(const baseline& approved, const subscription_graph& graph, const diff_options& options) {
+    return graph_changes(graph, diff(approved, graph.source(), options));
+}
+
+// ---------------------------------------------------------------------------
+// scanner
+// ---------------------------------------------------------------------------
+
+WMISUB_API scanner::scanner(const engine& e) : engine_(e.shared_state()) {}
+
+WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
+    graph_options options;
+    options.payload = engine_->limits.payload;
+    options.fingerprints = !engine_->policy_.allowed_fingerprints.empty();
+    options.deadline = deadline_;
+    options.cancel = cancel_;
+    return subscription_graph(std::move(snap), options);
+}
+
+WMISUB_API std::vector<assessment> scanner::assess_all(const subscription_graph& graph, scan_summary* summary) {
+    std::vector<assessment> out;
+    out.reserve(graph.entries().size());
+    const scan_summary done = scan(graph, [&](assessment& a) { out.push_back(std::move(a)); });
+    if (summary != nullptr) *summary = done;
+    return out;
+}
+
+WMISUB_API std::optional<scan_status> scanner::interruption() const {
+    if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) return scan_status::cancelled;
+    if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) return scan_status::deadline;
+    return std::nullopt;
+}
+
+WMISUB_API void scanner::warn(scan_summary& summary, std::string where, std::string message) const {
+    ++summary.warnings;
+    if (warn_) warn_(scan_warning{std::move(where), std::move(message)});
+}
+
+WMISUB_API void scanner::warn_about_graph(const subscription_graph& graph, scan_summary& summary) const {
+    if (graph.truncated()) {
+        warn(summary, "graph", "a binding matched more objects than max_entries_per_binding; some pairs are not listed");
+    }
+    if (graph.interrupted()) {
+        warn(summary, "graph", "payload analysis was stopped by the deadline or the cancel flag; later payloads are not analysed");
+    }
+    const auto& payloads = graph.shared_state()->payloads;
+    const auto truncated = static_cast<std::size_t>(
+        std::count_if(payloads.begin(), payloads.end(), [](const payload_analysis& p) { return p.truncated; }));
+    if (truncated > 0 && !graph.interrupted()) {
+        warn(summary, "payload", std::to_string(truncated) + " payload analyses stopped at a limit of payload_options");
+    }
+    if (!graph.source().errors.empty()) {
+        warn(summary, "snapshot", std::to_string(graph.source().errors.size()) +
+                                      " collection errors: objects that could not be read are not assessed");
+    }
+}
+
+WMISUB_API void scanner::bound_output(assessment& a) const {
+    const wmisub::limits& l = engine_->limits;
+    if (a.findings.size() > l.max_findings) a.findings.resize(l.max_findings);  // most severe first: the tail goes
+    for (finding& f : a.findings) {
+        for (evidence& e : f.evidence) {
+            detail::clip_in_place(e.excerpt, l.max_evidence_bytes);
+            detail::clip_in_place(e.detail, l.max_evidence_bytes);
+        }
+    }
+}
+
+WMISUB_API scan_summary scanner::run(const subscription_graph& graph, const graph_changes* changes, bool only_changed,
+                                     detail::assessment_sink sink) {
+    scan_summary summary;
+    const auto& entries = graph.entries();
+    only_changed = only_changed && changes != nullptr;
+    summary.entries = only_changed ? changes->changed().size() : entries.size();
+    warn_about_graph(graph, summary);
+    // One context per scan, shared by its assessments: the engine (host) and the diff (changes).
+    const auto context = std::make_shared<const detail::scan_context>(
+        detail::scan_context{engine_, changes != nullptr ? changes->shared_state() : nullptr});
+    const auto assess_one = [&](std::size_t index) {
+        const entry_changes* what_changed = changes != nullptr ? &changes->of(index) : nullptr;
+        engine_->run.assess_into(buffer_, graph, entries[index], &engine_->host, what_changed);
+        buffer_.context = context;
+        bound_output(buffer_);
+        ++summary.assessed;
+        return sink.call(sink.callable, buffer_);
+    };
+    for (std::size_t n = 0; n < summary.entries; ++n) {
+        if (const auto why = interruption()) {
+            summary.status = *why;
+            break;
+        }
+        if (summary.assessed >= engine_->limits.max_entries) {
+            summary.status = scan_status::entry_limit;
+            break;
+        }
+        if (!assess_one(only_changed ? changes->changed()[n] : n)) {
+            summary.status = scan_status::stopped;
+            break;
+        }
+    }
+    summary.partial = summary.assessed < summary.entries || graph.interrupted();
+    return summary;
 }
 
 WMISUB_NAMESPACE_END

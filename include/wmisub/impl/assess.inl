@@ -88,10 +88,13 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
 }
 
 // Fills `a` (every member replaced, its capacity reused) with the judgement of one entry.
-WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph,
-                                            const subscription& entry) const {
+WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_graph& graph, const subscription& entry,
+                                            const host_context* host, const entry_changes* changes) const {
     a.keep_alive = graph.shared_state();
+    if (host == nullptr && changes == nullptr) a.context.reset();
     a.facts = gather_facts(graph, entry);
+    a.facts.host = host;
+    a.facts.changes = changes;
     a.findings.clear();
     for (const active_rule& active : rules_) add_finding(a, active);
     order_by_severity(a.findings);
@@ -101,7 +104,7 @@ WMISUB_API void assessment_run::assess_into(assessment& a, const subscription_gr
         const severity cap = a.facts.executes_code() ? severity::low : severity::info;
         if (a.risk.severity > cap) a.risk = risk{cap == severity::low ? 15 : 0, cap};
     }
-    a.allow_listed = content_allowed(a.facts);
+    a.allow_listed = content_allowed(graph, entry);
     if (a.allow_listed) a.risk = risk{0, severity::info};
 }
 
@@ -126,11 +129,20 @@ WMISUB_API bool assessment_run::allows(const std::string& fp) const {
     return std::binary_search(allowed_.begin(), allowed_.end(), fold_case(fp));
 }
 
-// True when every object of the entry has an allow-listed fingerprint.
-WMISUB_API bool assessment_run::content_allowed(const subscription_facts& f) const {
-    if (allowed_.empty() || (f.filter == nullptr && f.consumer == nullptr)) return false;
-    if (f.filter != nullptr && !allows(fingerprint(*f.filter))) return false;
-    if (f.consumer != nullptr && !allows(fingerprint(*f.consumer))) return false;
+// True when every object of the entry has an allow-listed fingerprint: the
+// graph's, computed once per object, or computed here when it has none.
+WMISUB_API bool assessment_run::content_allowed(const subscription_graph& graph, const subscription& entry) const {
+    const event_filter* filter = graph.filter(entry);
+    const wmisub::consumer* consumer = graph.consumer(entry);
+    if (allowed_.empty() || (filter == nullptr && consumer == nullptr)) return false;
+    if (filter != nullptr) {
+        const std::string* known = graph.filter_fingerprint(entry);
+        if (!allows(known != nullptr ? *known : fingerprint(*filter))) return false;
+    }
+    if (consumer != nullptr) {
+        const std::string* known = graph.consumer_fingerprint(entry);
+        if (!allows(known != nullptr ? *known : fingerprint(*consumer))) return false;
+    }
     return true;
 }
 

@@ -9,7 +9,7 @@
 #include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/datetime.hpp"
-#include "wmisub/impl/graph.inl"
+#include "wmisub/impl/identity_keys.inl"
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/sid.hpp"

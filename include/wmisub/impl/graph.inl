@@ -7,8 +7,10 @@
 // to include.
 #pragma once
 
+#include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/graph.hpp"
+#include "wmisub/impl/identity_keys.inl"
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/payload/analysis.hpp"
@@ -17,6 +19,8 @@
 #include "wmisub/wql/query.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -30,74 +34,6 @@
 WMISUB_NAMESPACE_BEGIN
 
 namespace detail {
-
-// The namespace within one machine, as a view of ns: no `\\server` prefix and
-// no leading or trailing separator; separators stay as written (either kind).
-[[nodiscard]] constexpr std::string_view local_namespace(std::string_view ns) noexcept {
-    if (ns.size() >= 2 && opath_is_separator(ns[0]) && opath_is_separator(ns[1])) {
-        const std::size_t end_of_server = ns.find_first_of("\\/", 2);
-        ns = end_of_server == std::string_view::npos ? std::string_view{} : ns.substr(end_of_server);
-    }
-    while (!ns.empty() && opath_is_separator(ns.front())) ns.remove_prefix(1);
-    while (!ns.empty() && opath_is_separator(ns.back())) ns.remove_suffix(1);
-    return ns;
-}
-
-// `//./ROOT/Subscription/` and `\\.\root\subscription` name the same namespace.
-[[nodiscard]] inline std::string normalize_namespace(std::string_view ns) {
-    std::string out(local_namespace(ns));
-    std::replace(out.begin(), out.end(), '/', '\\');
-    return out;
-}
-
-// Lookup key of an object identity inside one machine: identity_key() of the
-// path with no server and its namespace normalised, built without a copy.
-[[nodiscard]] inline std::string local_identity_key(const object_path& path) {
-    std::string out;
-    out.reserve(path.namespace_path.size() + path.class_name.size() + 48);
-    opath_append_canonical_as(out, path, 0, {}, normalize_namespace(path.namespace_path));
-    return out;
-}
-
-// Builds local_identity_key() of paths `ns:class_name.Key="value"` with one
-// string key, straight from the parts (a single key's name is implied by the
-// class, so it is not needed), one after another in one buffer. Objects of one
-// kind mostly share a namespace and class, so the folded `ns:class=` prefix is
-// kept while the next key spells them the same.
-class local_key_builder {
-public:
-    // The key, valid until the next call. holder_namespace is where a value
-    // that is itself a relative reference is placed, as object_path::namespace_path is.
-    [[nodiscard]] std::string_view build(std::string_view ns, std::string_view class_name, std::string_view value,
-                                         std::string_view holder_namespace) {
-        if (ns != ns_ || class_name != class_) {
-            ns_.assign(ns);
-            class_.assign(class_name);
-            key_.clear();
-            opath_append_folded_namespace(key_, local_namespace(ns));
-            if (!key_.empty()) key_ += ':';
-            append_folded(key_, class_name);
-            key_ += '=';
-            prefix_length_ = key_.size();
-        }
-        key_.resize(prefix_length_);
-        opath_append_canonical_string(key_, value, holder_namespace, 0);
-        return key_;
-    }
-    // Keeps a key built some other way, valid until the next call.
-    [[nodiscard]] std::string_view keep(std::string key) {
-        other_ = std::move(key);
-        return other_;
-    }
-
-private:
-    std::string ns_;     // the spelling the prefix was built from
-    std::string class_;
-    std::string key_ = "=";  // the prefix of ("", "") until the first build
-    std::size_t prefix_length_ = 1;
-    std::string other_;
-};
-
 // Groups equal keys, indices in snapshot order; call once after the last add and before any find.
 WMISUB_API void identity_index::finish() {
     std::size_t capacity = 16;
@@ -240,10 +176,29 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
     std::unordered_map<std::string, std::size_t> payload_index;
     payload_index.reserve(snapshot_->consumers.size());
     st.consumer_payload.reserve(snapshot_->consumers.size());
+    const auto must_stop = [&options] {
+        return (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) ||
+               (options.deadline && std::chrono::steady_clock::now() >= *options.deadline);
+    };
     for (const wmisub::consumer& c : snapshot_->consumers) {
         const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
-        if (fresh) st.payloads.push_back(analyze_consumer(c, options.payload));
+        if (fresh) {
+            if (!interrupted_ && must_stop()) interrupted_ = true;
+            if (interrupted_) {
+                payload_analysis skipped;
+                skipped.truncated = true;  // not analysed: the scan was stopped
+                st.payloads.push_back(std::move(skipped));
+            } else {
+                st.payloads.push_back(analyze_consumer(c, options.payload));
+            }
+        }
         st.consumer_payload.push_back(at->second);
+    }
+    if (options.fingerprints) {
+        st.filter_fingerprints.reserve(snapshot_->filters.size());
+        for (const event_filter& f : snapshot_->filters) st.filter_fingerprints.push_back(fingerprint(f));
+        st.consumer_fingerprints.reserve(snapshot_->consumers.size());
+        for (const wmisub::consumer& c : snapshot_->consumers) st.consumer_fingerprints.push_back(fingerprint(c));
     }
 }
 

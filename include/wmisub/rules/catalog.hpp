@@ -7,6 +7,7 @@
 // sample's names or strings. Hosts add their own rules to a catalog.
 #pragma once
 
+#include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/graph.hpp"
 #include "wmisub/model.hpp"
@@ -22,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -52,9 +54,29 @@ struct evidence {
     friend bool operator==(const evidence&, const evidence&) = default;
 };
 
+// What the host knows about itself that rules may use, as yara's external
+// variables: set once on an engine, seen by every rule through
+// subscription_facts::host. Plain data, shared read-only by threads.
+struct host_context {
+    std::string host_name;
+    std::vector<std::string> trusted_domains;        // domains the host's own software talks to (and their subdomains)
+    std::vector<std::string> approved_folders;       // folders admin automation runs from
+    std::vector<std::string> expected_creator_sids;  // creators (`S-1-…`) whose subscriptions are expected
+    std::vector<std::pair<std::string, std::string>> variables;  // anything else a host rule needs, by name
+
+    // The variable with this name (case-insensitive), or nullopt.
+    [[nodiscard]] WMISUB_API std::optional<std::string_view> variable(std::string_view name) const noexcept;
+    // True when `domain` is a trusted domain or a subdomain of one (case-insensitive).
+    [[nodiscard]] WMISUB_API bool trusts_domain(std::string_view domain) const noexcept;
+    // True when `path` (as written: environment variables, `/` and `..` are resolved) lies in an approved folder.
+    [[nodiscard]] WMISUB_API bool in_approved_folder(std::string_view path) const;
+    // True when `sid` is an expected creator (case-insensitive).
+    [[nodiscard]] WMISUB_API bool expects_creator(std::string_view sid) const noexcept;
+};
 
 // Everything a rule may look at for one graph entry. Built by assess; pointers
-// refer into the snapshot and stay valid while it lives.
+// refer into the graph's state (or, for host and changes, the engine and the
+// diff), which the assessment keeps alive.
 struct subscription_facts {
     const wmisub::subscription* entry = nullptr;
     const wmisub::snapshot* snapshot = nullptr;
@@ -66,6 +88,8 @@ struct subscription_facts {
     std::optional<error> query_error;          // why it did not parse
     const payload_analysis* payload = nullptr;  // analysis of the consumer (owned by the graph, shared by equal payloads)
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
+    const host_context* host = nullptr;        // what the host declared; nullptr when assessed without an engine
+    const entry_changes* changes = nullptr;    // when scanned against a baseline: what changed in this entry's objects
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.
     [[nodiscard]] bool executes_code() const noexcept;

@@ -8,6 +8,7 @@
 // WMISUB_INCLUDE_IMPLEMENTATION; not a header to include.
 #pragma once
 
+#include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/detail/builtin_subscriptions.hpp"
 #include "wmisub/graph.hpp"
@@ -600,9 +601,38 @@ template <std::size_t N>
     return out;
 }
 
+// --- baseline ----------------------------------------------------------------------------------------
+
+// A line of evidence per changed field of the entry's modified objects.
+[[nodiscard]] inline std::vector<evidence> change_evidence(const entry_changes& changes) {
+    std::vector<evidence> out;
+    for (const modified_object* m : changes.modified) {
+        const std::string kind(to_string(m->kind));
+        for (const field_change& c : m->changes) {
+            out.push_back({kind + "." + c.field, clip_text(c.new_text, 120), "was: " + clip_text(c.old_text, 120)});
+        }
+    }
+    return out;
+}
+
+// Rules that need a baseline: they see subscription_facts::changes only when a scan compares one.
+[[nodiscard]] inline std::vector<rule> baseline_rules() {
+    std::vector<rule> out;
+    out.push_back({"WMISUB-BSL-001", "Changed since the baseline", severity::medium, {std::string(t1546_003)},
+                   "The filter, consumer or binding of this subscription differs from the approved baseline "
+                   "(fires only when a scan compares one).",
+                   "Attackers reuse existing, approved subscriptions by changing their query or payload; a "
+                   "changed field of an approved object is worth a look even when the new content looks benign.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.changes == nullptr || f.changes->modified.empty()) return std::nullopt;
+                       return rule_hit{change_evidence(*f.changes), {}};
+                   }});
+    return out;
+}
+
 [[nodiscard]] inline std::vector<rule> builtin_rules() {
     std::vector<rule> all = trigger_rules();
-    for (auto* group : {&payload_rules, &structure_rules, &combination_rules}) {
+    for (auto* group : {&payload_rules, &structure_rules, &combination_rules, &baseline_rules}) {
         auto rules = (*group)();
         all.insert(all.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
     }

@@ -8,6 +8,7 @@
 
 #include "wmisub/config.hpp"
 #include "wmisub/model.hpp"
+#include "wmisub/payload/analysis.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/rules/catalog.hpp"
 #include "wmisub/rules/impl/builtin.inl"
@@ -28,6 +29,49 @@ WMISUB_API std::optional<severity> severity_from_string(std::string_view text) n
         if (ascii_iequals(text, to_string(s))) return s;
     }
     return std::nullopt;
+}
+
+// The variable with this name (case-insensitive), or nullopt.
+WMISUB_API std::optional<std::string_view> host_context::variable(std::string_view name) const noexcept {
+    for (const auto& [key, text] : variables) {
+        if (ascii_iequals(key, name)) return std::string_view(text);
+    }
+    return std::nullopt;
+}
+
+// True when `domain` is a trusted domain or a subdomain of one (case-insensitive).
+WMISUB_API bool host_context::trusts_domain(std::string_view domain) const noexcept {
+    while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+    for (std::string_view trusted : trusted_domains) {
+        while (!trusted.empty() && trusted.front() == '.') trusted.remove_prefix(1);
+        if (trusted.empty() || domain.size() < trusted.size()) continue;
+        const std::string_view tail = domain.substr(domain.size() - trusted.size());
+        if (!ascii_iequals(tail, trusted)) continue;
+        if (domain.size() == trusted.size() || domain[domain.size() - trusted.size() - 1] == '.') return true;
+    }
+    return false;
+}
+
+// True when `path` lies in an approved folder, both normalised as Windows
+// resolves them (environment variables, separators, `.` and `..`).
+WMISUB_API bool host_context::in_approved_folder(std::string_view path) const {
+    if (approved_folders.empty()) return false;
+    const std::string resolved = fold_case(normalize_path(expand_environment(path)));
+    for (const std::string& folder : approved_folders) {
+        std::string prefix = fold_case(normalize_path(expand_environment(folder)));
+        while (!prefix.empty() && prefix.back() == '\\') prefix.pop_back();
+        if (prefix.empty() || resolved.size() <= prefix.size()) continue;
+        if (resolved.compare(0, prefix.size(), prefix) == 0 && resolved[prefix.size()] == '\\') return true;
+    }
+    return false;
+}
+
+// True when `sid` is an expected creator (case-insensitive).
+WMISUB_API bool host_context::expects_creator(std::string_view sid) const noexcept {
+    for (const std::string& expected : expected_creator_sids) {
+        if (ascii_iequals(expected, sid)) return true;
+    }
+    return false;
 }
 
 // True when the consumer runs code: command lines, scripts, provider DLLs.

