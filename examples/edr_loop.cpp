@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -29,8 +28,8 @@
 
 namespace {
 
-// What the callback receives when a round differs from the one before. Valid during the
-// callback only: the assessments point into that round's snapshot and graph.
+// What the callback receives when a round differs from the one before. The diff is valid
+// during the callback; the assessments own what they refer to and may be kept or queued.
 struct change_event {
     int round = 0;
     const wmisub::baseline_diff& diff;
@@ -69,35 +68,14 @@ private:
     int round_ = 0;
 };
 
-// The identity keys of every object the diff added or modified.
-std::set<std::string> changed_identities(const wmisub::baseline_diff& d) {
-    std::set<std::string> out;
-    for (const wmisub::diff_object& o : d.added) out.insert(o.identity_key);
-    for (const wmisub::modified_object& o : d.modified) out.insert(o.identity_key);
-    return out;
-}
-
-// Assesses only the subscriptions whose filter or consumer changed: what the alert is about.
-std::vector<wmisub::assessment> assess_changes(const wmisub::subscription_graph& graph, const wmisub::baseline_diff& d,
-                                               const wmisub::rule_catalog& rules) {
-    const std::set<std::string> changed = changed_identities(d);
-    std::vector<wmisub::assessment> out;
-    for (const wmisub::subscription& s : graph.entries()) {
-        const bool filter_changed = graph.filter(s) != nullptr &&
-                                    changed.count(wmisub::identity_key_of(wmisub::wmi_object{*graph.filter(s)})) != 0;
-        const bool consumer_changed =
-            graph.consumer(s) != nullptr &&
-            changed.count(wmisub::identity_key_of(wmisub::wmi_object{*graph.consumer(s)})) != 0;
-        if (filter_changed || consumer_changed) out.push_back(wmisub::assess_entry(graph, s, rules));
-    }
-    return out;
-}
-
 // The agent's loop: collect, diff against the last state, call back on change.
+// One engine and one scanner serve every round; the scanner assesses only the
+// entries the diff touched, and its rules see the changes (WMISUB-BSL-001).
 // Returns the number of rounds whose collection failed.
 int run_loop(wmisub::collector& source, int rounds, std::chrono::milliseconds interval,
              const change_callback& on_change) {
-    const wmisub::rule_catalog rules = wmisub::rule_catalog::builtin();
+    const wmisub::engine engine;
+    wmisub::scanner scanner(engine);
     std::optional<wmisub::baseline> last;
     int failures = 0;
     for (int round = 0; round < rounds; ++round) {
@@ -111,10 +89,15 @@ int run_loop(wmisub::collector& source, int rounds, std::chrono::milliseconds in
             ++failures;
             continue;
         }
-        const wmisub::subscription_graph graph(std::move(*snap));  // owns the snapshot; joins bindings
+        scanner.set_deadline(options.deadline);
+        const wmisub::subscription_graph graph = scanner.build_graph(std::move(*snap));  // owns the snapshot
         if (last) {
-            const wmisub::baseline_diff d = wmisub::diff(*last, graph.source());
-            if (d.has_changes()) on_change(change_event{round, d, assess_changes(graph, d, rules)});
+            const wmisub::graph_changes changes = wmisub::diff(*last, graph);
+            if (changes.diff().has_changes()) {
+                std::vector<wmisub::assessment> touched;
+                (void)scanner.scan_changes(graph, changes, [&](wmisub::assessment& a) { touched.push_back(std::move(a)); });
+                on_change(change_event{round, changes.diff(), std::move(touched)});
+            }
         }
         last = wmisub::make_baseline(graph.source());
     }

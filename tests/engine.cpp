@@ -299,3 +299,17 @@ TEST_CASE("threads share one engine, each with its own scanner") {
         for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].risk.score == per_thread.front()[i].risk.score);
     }
 }
+
+TEST_CASE("graphs built by one engine share each payload's analysis") {
+    const engine e;
+    const subscription_graph first = e.graph(subscriptions(2));
+    const subscription_graph second = e.graph(subscriptions(2));  // another host with the same content
+    REQUIRE(first.entries().size() == 2);
+    REQUIRE(second.entries().size() == 2);
+    CHECK(first.payload(first.entries()[0]) == second.payload(second.entries()[0]));
+    CHECK(first.payload(first.entries()[1]) != first.payload(first.entries()[0]));
+    // A graph of its own analyses its payloads itself.
+    const subscription_graph own(subscriptions(2));
+    CHECK(own.payload(own.entries()[0]) != first.payload(first.entries()[0]));
+    CHECK(own.payload(own.entries()[0])->indicators == first.payload(first.entries()[0])->indicators);
+}

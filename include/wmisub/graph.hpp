@@ -66,6 +66,9 @@ namespace detail {
 // Builds lookup keys of object paths (impl/graph.inl).
 class local_key_builder;
 
+// Payload analyses shared across graphs by content key (an engine's; impl/payload_cache.inl).
+class payload_cache;
+
 // Identity keys of objects, to the indices holding them: an open-addressing
 // hash table of distinct keys over one buffer of key text, so building and
 // lookups are linear and indexing allocates nothing per object.
@@ -125,7 +128,7 @@ struct graph_state {
     std::vector<std::size_t> filter_query;       // per snapshot filter: index into analyses
     std::vector<result<wql_analysis>> analyses;  // per distinct query text
     std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
-    std::vector<payload_analysis> payloads;      // per distinct payload_content_key()
+    std::vector<std::shared_ptr<const payload_analysis>> payloads;  // per distinct payload_content_key()
     std::vector<std::string> filter_fingerprints;    // per snapshot filter, when graph_options::fingerprints
     std::vector<std::string> consumer_fingerprints;  // per snapshot consumer, likewise
 };
@@ -142,6 +145,8 @@ struct graph_options {
     const std::atomic<bool>* cancel = nullptr;  // owned by the caller
     // Also compute each filter's and consumer's content fingerprint once (allow-lists need them).
     bool fingerprints = false;
+    // Analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
+    detail::payload_cache* cache = nullptr;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
@@ -192,7 +197,7 @@ public:
     // The payload analysis of an entry's consumer, or nullptr when the entry
     // has none. Consumers with the same content share one analysis.
     [[nodiscard]] const payload_analysis* payload(const subscription& s) const& noexcept {
-        return s.consumer ? &state_->payloads[state_->consumer_payload[*s.consumer]] : nullptr;
+        return s.consumer ? state_->payloads[state_->consumer_payload[*s.consumer]].get() : nullptr;
     }
     const payload_analysis* payload(const subscription&) const&& = delete;
 
@@ -224,6 +229,9 @@ private:
 
     // One analysis per distinct query text, one per distinct consumer payload.
     void analyse_objects(const graph_options& options);
+    template <class StopCheck>
+    std::shared_ptr<const payload_analysis> shared_analysis(const std::string& key, const wmisub::consumer& c,
+                                                            const graph_options& options, const StopCheck& must_stop);
 
     // Lookup keys of every filter and consumer. A reference with one key
     // matches whatever that key is called (`Class="v"` shorthand included),

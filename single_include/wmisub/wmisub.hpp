@@ -3725,6 +3725,9 @@ namespace detail {
 // Builds lookup keys of object paths (impl/graph.inl).
 class local_key_builder;
 
+// Payload analyses shared across graphs by content key (an engine's; impl/payload_cache.inl).
+class payload_cache;
+
 // Identity keys of objects, to the indices holding them: an open-addressing
 // hash table of distinct keys over one buffer of key text, so building and
 // lookups are linear and indexing allocates nothing per object.
@@ -3784,7 +3787,7 @@ struct graph_state {
     std::vector<std::size_t> filter_query;       // per snapshot filter: index into analyses
     std::vector<result<wql_analysis>> analyses;  // per distinct query text
     std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
-    std::vector<payload_analysis> payloads;      // per distinct payload_content_key()
+    std::vector<std::shared_ptr<const payload_analysis>> payloads;  // per distinct payload_content_key()
     std::vector<std::string> filter_fingerprints;    // per snapshot filter, when graph_options::fingerprints
     std::vector<std::string> consumer_fingerprints;  // per snapshot consumer, likewise
 };
@@ -3801,6 +3804,8 @@ struct graph_options {
     const std::atomic<bool>* cancel = nullptr;  // owned by the caller
     // Also compute each filter's and consumer's content fingerprint once (allow-lists need them).
     bool fingerprints = false;
+    // Analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
+    detail::payload_cache* cache = nullptr;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
@@ -3851,7 +3856,7 @@ public:
     // The payload analysis of an entry's consumer, or nullptr when the entry
     // has none. Consumers with the same content share one analysis.
     [[nodiscard]] const payload_analysis* payload(const subscription& s) const& noexcept {
-        return s.consumer ? &state_->payloads[state_->consumer_payload[*s.consumer]] : nullptr;
+        return s.consumer ? state_->payloads[state_->consumer_payload[*s.consumer]].get() : nullptr;
     }
     const payload_analysis* payload(const subscription&) const&& = delete;
 
@@ -3883,6 +3888,9 @@ private:
 
     // One analysis per distinct query text, one per distinct consumer payload.
     void analyse_objects(const graph_options& options);
+    template <class StopCheck>
+    std::shared_ptr<const payload_analysis> shared_analysis(const std::string& key, const wmisub::consumer& c,
+                                                            const graph_options& options, const StopCheck& must_stop);
 
     // Lookup keys of every filter and consumer. A reference with one key
     // matches whatever that key is called (`Class="v"` shorthand included),
@@ -19968,6 +19976,63 @@ private:
 
 }  // namespace detail
 WMISUB_NAMESPACE_END
+// #include "wmisub/impl/payload_cache.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file shared by impl/graph.inl and impl/engine.inl: payload
+// analyses shared across graphs by content key, so a fleet's identical
+// subscriptions are analysed once per engine. Not a header to include.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/graph.hpp"
+// #include "wmisub/payload/analysis.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Thread-safe: graphs built on several threads with one engine share it. Bounded:
+// when the keys it holds pass max_key_bytes or max_entries, it starts afresh
+// (analyses already handed out live on in their graphs).
+class payload_cache {
+public:
+    static constexpr std::size_t max_entries = 1u << 16;
+    static constexpr std::size_t max_key_bytes = 64u << 20;
+
+    // The cached analysis of `key`, or nullptr.
+    [[nodiscard]] std::shared_ptr<const payload_analysis> find(const std::string& key) const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = analyses_.find(key);
+        return it == analyses_.end() ? nullptr : it->second;
+    }
+
+    // Keeps a complete analysis (never a truncated one: a later scan with more time may finish it).
+    void keep(std::string key, std::shared_ptr<const payload_analysis> analysis) {
+        if (analysis->truncated) return;
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (analyses_.size() >= max_entries || key_bytes_ + key.size() > max_key_bytes) {
+            analyses_.clear();
+            key_bytes_ = 0;
+        }
+        key_bytes_ += key.size();
+        analyses_.emplace(std::move(key), std::move(analysis));
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<const payload_analysis>> analyses_;
+    std::size_t key_bytes_ = 0;
+};
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
 // #include "wmisub/model.hpp"
 // #include "wmisub/object_path.hpp"
 // #include "wmisub/payload/analysis.hpp"
@@ -20118,6 +20183,26 @@ WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot
     build(options);
 }
 
+// The analysis of a consumer's payload: the cache's when it has one, else made
+// here (and given to the cache), or an empty one marked truncated once stopped.
+template <class StopCheck>
+std::shared_ptr<const payload_analysis> subscription_graph::shared_analysis(const std::string& key, const wmisub::consumer& c,
+                                                                            const graph_options& options,
+                                                                            const StopCheck& must_stop) {
+    if (options.cache != nullptr) {
+        if (auto cached = options.cache->find(key)) return cached;
+    }
+    if (!interrupted_ && must_stop()) interrupted_ = true;
+    auto analysis = std::make_shared<payload_analysis>();
+    if (interrupted_) {
+        analysis->truncated = true;  // not analysed: the scan was stopped
+        return analysis;
+    }
+    *analysis = analyze_consumer(c, options.payload);
+    if (options.cache != nullptr) options.cache->keep(key, analysis);
+    return analysis;
+}
+
 // One analysis per distinct query text, one per distinct consumer payload.
 WMISUB_API void subscription_graph::analyse_objects(const graph_options& options) {
     detail::graph_state& st = *state_;
@@ -20139,16 +20224,7 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
     };
     for (const wmisub::consumer& c : snapshot_->consumers) {
         const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
-        if (fresh) {
-            if (!interrupted_ && must_stop()) interrupted_ = true;
-            if (interrupted_) {
-                payload_analysis skipped;
-                skipped.truncated = true;  // not analysed: the scan was stopped
-                st.payloads.push_back(std::move(skipped));
-            } else {
-                st.payloads.push_back(analyze_consumer(c, options.payload));
-            }
-        }
+        if (fresh) st.payloads.push_back(shared_analysis(at->first, c, options, must_stop));
         st.consumer_payload.push_back(at->second);
     }
     if (options.fingerprints) {
@@ -22114,6 +22190,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/config.hpp"
 // #include "wmisub/engine.hpp"
 // #include "wmisub/graph.hpp"
+// #include "wmisub/impl/payload_cache.inl"
 // #include "wmisub/model.hpp"
 // #include "wmisub/rules/catalog.hpp"
 
@@ -22146,6 +22223,8 @@ struct engine_state {
     wmisub::limits limits;
     host_context host;
     assessment_run run;
+    // Payload analyses shared by every graph the engine builds (a fleet is mostly identical).
+    mutable payload_cache payloads;
 };
 
 // What an assessment made by a scanner points into besides its graph.
@@ -22189,6 +22268,7 @@ WMISUB_API subscription_graph engine::graph(snapshot snap) const {
     graph_options options;
     options.payload = state_->limits.payload;
     options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
+    options.cache = &state_->payloads;
     return subscription_graph(std::move(snap), options);
 }
 
@@ -22276,6 +22356,7 @@ WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
     options.fingerprints = !engine_->policy_.allowed_fingerprints.empty();
     options.deadline = deadline_;
     options.cancel = cancel_;
+    options.cache = &engine_->payloads;
     return subscription_graph(std::move(snap), options);
 }
 
@@ -22307,7 +22388,7 @@ WMISUB_API void scanner::warn_about_graph(const subscription_graph& graph, scan_
     }
     const auto& payloads = graph.shared_state()->payloads;
     const auto truncated = static_cast<std::size_t>(
-        std::count_if(payloads.begin(), payloads.end(), [](const payload_analysis& p) { return p.truncated; }));
+        std::count_if(payloads.begin(), payloads.end(), [](const auto& p) { return p->truncated; }));
     if (truncated > 0 && !graph.interrupted()) {
         warn(summary, "payload", std::to_string(truncated) + " payload analyses stopped at a limit of payload_options");
     }

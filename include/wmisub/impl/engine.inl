@@ -11,6 +11,7 @@
 #include "wmisub/config.hpp"
 #include "wmisub/engine.hpp"
 #include "wmisub/graph.hpp"
+#include "wmisub/impl/payload_cache.inl"
 #include "wmisub/model.hpp"
 #include "wmisub/rules/catalog.hpp"
 
@@ -43,6 +44,8 @@ struct engine_state {
     wmisub::limits limits;
     host_context host;
     assessment_run run;
+    // Payload analyses shared by every graph the engine builds (a fleet is mostly identical).
+    mutable payload_cache payloads;
 };
 
 // What an assessment made by a scanner points into besides its graph.
@@ -86,6 +89,7 @@ WMISUB_API subscription_graph engine::graph(snapshot snap) const {
     graph_options options;
     options.payload = state_->limits.payload;
     options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
+    options.cache = &state_->payloads;
     return subscription_graph(std::move(snap), options);
 }
 
@@ -173,6 +177,7 @@ WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
     options.fingerprints = !engine_->policy_.allowed_fingerprints.empty();
     options.deadline = deadline_;
     options.cancel = cancel_;
+    options.cache = &engine_->payloads;
     return subscription_graph(std::move(snap), options);
 }
 
@@ -204,7 +209,7 @@ WMISUB_API void scanner::warn_about_graph(const subscription_graph& graph, scan_
     }
     const auto& payloads = graph.shared_state()->payloads;
     const auto truncated = static_cast<std::size_t>(
-        std::count_if(payloads.begin(), payloads.end(), [](const payload_analysis& p) { return p.truncated; }));
+        std::count_if(payloads.begin(), payloads.end(), [](const auto& p) { return p->truncated; }));
     if (truncated > 0 && !graph.interrupted()) {
         warn(summary, "payload", std::to_string(truncated) + " payload analyses stopped at a limit of payload_options");
     }

@@ -11,6 +11,7 @@
 #include "wmisub/config.hpp"
 #include "wmisub/graph.hpp"
 #include "wmisub/impl/identity_keys.inl"
+#include "wmisub/impl/payload_cache.inl"
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/payload/analysis.hpp"
@@ -161,6 +162,26 @@ WMISUB_API subscription_graph::subscription_graph(std::shared_ptr<const snapshot
     build(options);
 }
 
+// The analysis of a consumer's payload: the cache's when it has one, else made
+// here (and given to the cache), or an empty one marked truncated once stopped.
+template <class StopCheck>
+std::shared_ptr<const payload_analysis> subscription_graph::shared_analysis(const std::string& key, const wmisub::consumer& c,
+                                                                            const graph_options& options,
+                                                                            const StopCheck& must_stop) {
+    if (options.cache != nullptr) {
+        if (auto cached = options.cache->find(key)) return cached;
+    }
+    if (!interrupted_ && must_stop()) interrupted_ = true;
+    auto analysis = std::make_shared<payload_analysis>();
+    if (interrupted_) {
+        analysis->truncated = true;  // not analysed: the scan was stopped
+        return analysis;
+    }
+    *analysis = analyze_consumer(c, options.payload);
+    if (options.cache != nullptr) options.cache->keep(key, analysis);
+    return analysis;
+}
+
 // One analysis per distinct query text, one per distinct consumer payload.
 WMISUB_API void subscription_graph::analyse_objects(const graph_options& options) {
     detail::graph_state& st = *state_;
@@ -182,16 +203,7 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
     };
     for (const wmisub::consumer& c : snapshot_->consumers) {
         const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
-        if (fresh) {
-            if (!interrupted_ && must_stop()) interrupted_ = true;
-            if (interrupted_) {
-                payload_analysis skipped;
-                skipped.truncated = true;  // not analysed: the scan was stopped
-                st.payloads.push_back(std::move(skipped));
-            } else {
-                st.payloads.push_back(analyze_consumer(c, options.payload));
-            }
-        }
+        if (fresh) st.payloads.push_back(shared_analysis(at->first, c, options, must_stop));
         st.consumer_payload.push_back(at->second);
     }
     if (options.fingerprints) {
