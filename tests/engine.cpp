@@ -96,8 +96,12 @@ TEST_CASE("the cancel flag stops a scan between entries and before payload analy
     CHECK(summary.assessed == 3);
     CHECK(summary.partial);
 
-    // Raised before the graph is built: the joins are made, no payload is analysed.
-    const subscription_graph stopped = s.build_graph(subscriptions(3));
+    // Raised before the graph is built: the joins are made, no payload is analysed (a fresh
+    // engine: analyses already in an engine's cache cost nothing and are still handed out).
+    const engine fresh;
+    scanner t(fresh);
+    t.set_cancel_flag(&cancel);
+    const subscription_graph stopped = t.build_graph(subscriptions(3));
     CHECK(stopped.interrupted());
     REQUIRE(stopped.entries().size() == 3);
     CHECK(stopped.payload(stopped.entries()[0])->truncated);
