@@ -39,6 +39,16 @@ std::atomic<std::size_t> allocations{0};
 std::atomic<std::size_t> allocated_bytes{0};
 }  // namespace
 
+// Sanitizers replace the allocation functions themselves: there the counters stay at zero.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WMISUB_BENCH_NO_COUNTING 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WMISUB_BENCH_NO_COUNTING 1
+#endif
+#ifndef WMISUB_BENCH_NO_COUNTING
 void* operator new(std::size_t n) {
     allocations.fetch_add(1, std::memory_order_relaxed);
     allocated_bytes.fetch_add(n, std::memory_order_relaxed);
@@ -47,6 +57,8 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#endif
+
 
 namespace {
 
