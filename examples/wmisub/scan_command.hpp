@@ -219,44 +219,73 @@ struct scan_options {
     return {};
 }
 
-// Assesses every entry with the engine, the changes since the baseline visible to its rules,
-// showing progress on a terminal for long runs.
-[[nodiscard]] inline std::vector<wmisub::assessment> assess_with_progress(const wmisub::engine& engine,
-                                                                          const wmisub::subscription_graph& graph,
-                                                                          const wmisub::graph_changes* changes, bool quiet) {
+// Scans every entry with the engine, the changes since the baseline visible to its rules,
+// handing each assessment to `use` as it is made; shows progress on a terminal for long runs.
+template <class Use>
+wmisub::scan_summary scan_with_progress(const wmisub::engine& engine, const wmisub::subscription_graph& graph,
+                                        const wmisub::graph_changes* changes, bool quiet, Use&& use) {
     wmisub::scanner scanner(engine);
-    std::vector<wmisub::assessment> results;
-    results.reserve(graph.entries().size());
     progress shown("assessing", graph.entries().size(), quiet);
-    const auto keep = [&](wmisub::assessment& a) {
-        results.push_back(std::move(a));
-        shown.update(results.size());
+    std::size_t done = 0;
+    const auto each = [&](wmisub::assessment& a) {
+        use(a);
+        shown.update(++done);
     };
-    (void)(changes != nullptr ? scanner.scan(graph, *changes, keep) : scanner.scan(graph, keep));
-    return results;
+    return changes != nullptr ? scanner.scan(graph, *changes, each) : scanner.scan(graph, each);
 }
 
-inline void write_scan_output(const scan_options& o, const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap) {
+// Writes pieces of a streamed document to stdout.
+[[nodiscard]] inline bool write_stdout(std::string_view piece) {
+    return std::fwrite(piece.data(), 1, piece.size(), stdout) == piece.size();
+}
+
+// Scans and writes the report: json and ndjson as each assessment is made (in the graph's
+// order, nothing held but the current one), text once all are in (it groups by severity).
+// Returns true when something at or above --fail-on is not allow-listed.
+[[nodiscard]] inline bool scan_and_report(const scan_options& o, const wmisub::engine& engine,
+                                          const wmisub::subscription_graph& graph, const wmisub::graph_changes* changes) {
+    bool failing = false;
+    const auto judge = [&](const wmisub::assessment& a) {
+        if (o.fail_on && !a.allow_listed && a.risk.severity >= *o.fail_on) failing = true;
+    };
+    const wmisub::snapshot& snap = graph.source();
     switch (o.format) {
-    case output_format::json:
-        std::printf("%s\n", wmisub::report_to_json(results, snap).dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
-        break;
-    case output_format::ndjson: {
-        const ecs_context ctx = make_ecs_context(snap, o.host);
-        for (const auto& a : results) {
-            for (const auto& fi : a.findings) {
-                std::printf("%s\n", ecs_finding(a, fi, ctx).dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
-            }
+    case output_format::json: {
+        wmisub::report_writer writer(write_stdout);
+        const wmisub::scan_summary summary = scan_with_progress(engine, graph, changes, o.quiet, [&](const wmisub::assessment& a) {
+            judge(a);
+            (void)writer.write(a);
+        });
+        if (auto done = writer.finish(snap, &summary); !done) {
+            std::fprintf(stderr, "wmisub scan: %s\n", done.error().to_string().c_str());
         }
         break;
     }
+    case output_format::ndjson: {
+        const ecs_context ctx = make_ecs_context(snap, o.host);
+        (void)scan_with_progress(engine, graph, changes, o.quiet, [&](const wmisub::assessment& a) {
+            judge(a);
+            for (const auto& fi : a.findings) {
+                std::printf("%s\n", ecs_finding(a, fi, ctx).dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
+            }
+        });
+        break;
+    }
     case output_format::text: {
+        std::vector<wmisub::assessment> results;
+        results.reserve(graph.entries().size());
+        (void)scan_with_progress(engine, graph, changes, o.quiet, [&](wmisub::assessment& a) {
+            judge(a);
+            results.push_back(std::move(a));
+        });
+        std::stable_sort(results.begin(), results.end(), [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
         const palette colour(is_terminal(stdout) && colour_allowed());
         const wmisub::severity shown_from = o.quiet && o.fail_on ? *o.fail_on : wmisub::severity::info;
         print_report_text(results, snap, shown_from, o.quiet, colour);
         break;
     }
     }
+    return failing;
 }
 
 inline int run_scan(arguments& args) {
@@ -274,13 +303,7 @@ inline int run_scan(arguments& args) {
     const wmisub::subscription_graph graph = engine.graph(std::move(*snap));
     const std::optional<wmisub::graph_changes> changes =
         approved ? std::optional<wmisub::graph_changes>(wmisub::diff(*approved, graph)) : std::nullopt;
-    std::vector<wmisub::assessment> results = assess_with_progress(engine, graph, changes ? &*changes : nullptr, o.quiet);
-    std::stable_sort(results.begin(), results.end(), [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
-    write_scan_output(o, results, graph.source());
-    const bool failing = o.fail_on && std::any_of(results.begin(), results.end(), [&](const auto& a) {
-                             return !a.allow_listed && a.risk.severity >= *o.fail_on;
-                         });
-    return failing ? exit_findings : exit_clean;
+    return scan_and_report(o, engine, graph, changes ? &*changes : nullptr) ? exit_findings : exit_clean;
 }
 
 }  // namespace wmisub_cli

@@ -91,6 +91,10 @@ inline std::optional<wmisub::snapshot> collect_sources(std::string_view command,
         std::fprintf(stderr, "wmisub %.*s: %s\n", static_cast<int>(command.size()), command.data(), snap.error().to_string().c_str());
         return std::nullopt;
     }
+    if (snap->stopped) {
+        std::fprintf(stderr, "wmisub %.*s: reading stopped early, the results are partial: %s\n",
+                     static_cast<int>(command.size()), command.data(), snap->stopped->to_string().c_str());
+    }
     if (!quiet && !snap->errors.empty()) {
         std::fprintf(stderr, "wmisub %.*s: %zu errors while reading the sources (listed in the output)\n",
                      static_cast<int>(command.size()), command.data(), snap->errors.size());

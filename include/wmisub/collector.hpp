@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,18 +36,23 @@ struct collect_progress {
     std::size_t total = 0;    // units expected; 0 when unknown
 };
 
-// What to collect and how long to try.
+// What to collect, how long to try and how much to take.
 struct collect_options {
     // Namespaces to read, such as `root\subscription`. Empty: every namespace.
     std::vector<std::string> namespaces;
     // Also read the namespaces below each listed one (the default, as attackers nest them).
     bool recursive = true;
-    // Give up (errc::timeout) after this instant.
+    // Stop (snapshot::stopped, errc::timeout) after this instant; what was read is kept.
     std::optional<std::chrono::steady_clock::time_point> deadline;
-    // Stop (errc::cancelled) as soon as this flag is raised; owned by the caller.
+    // Stop (snapshot::stopped, errc::cancelled) as soon as this flag is raised; owned by the caller.
     const std::atomic<bool>* cancel = nullptr;
     // Called from the collecting thread as work advances.
     std::function<void(const collect_progress&)> progress;
+    // Most objects one collection keeps (filters, consumers, bindings, timers and other
+    // instances); reaching it stops the collection with errc::limit_exceeded.
+    std::size_t max_objects = 10000000;
+    // Most errors one collection lists; the rest are counted in one last error.
+    std::size_t max_errors = 100000;
 
     // True when objects of namespace `ns` are wanted.
     [[nodiscard]] bool wants_namespace(std::string_view ns) const;
@@ -60,11 +66,102 @@ struct collect_options {
     }
 };
 
-// A source of subscription objects.
-// Threads: a collector is not safe to share between threads that collect at
-// the same time (collect() may record what it read, as mof_collector::files()
-// does); give each thread its own, they are cheap to construct. What collect()
-// returns is the caller's own value.
+// Where a collector's reader puts what it reads, one object at a time. It
+// applies the caller's options so readers do not have to: objects outside the
+// wanted namespaces are dropped, the object and error limits are kept, and
+// cancellation and the deadline are checked as objects arrive. A reader stops
+// as soon as add() or keep_going() returns false; what it added stays.
+class collect_sink {
+public:
+    collect_sink(const collect_options& options WMISUB_LIFETIMEBOUND, std::string source, snapshot& out WMISUB_LIFETIMEBOUND)
+        : options_(options), source_(std::move(source)), out_(out) {}
+    collect_sink(const collect_sink&) = delete;
+    collect_sink& operator=(const collect_sink&) = delete;
+
+    // Types and files one instance when its namespace is wanted; false: stop reading.
+    WMISUB_API bool add(const instance& in);
+    // Files an already typed object when its namespace is wanted; false: stop reading.
+    WMISUB_API bool add(wmi_object object);
+    // Records an error met while reading (`namespace_path` empty: not namespace-specific).
+    WMISUB_API void add_error(error e, std::string namespace_path = {});
+    // Records an error under another source name (a file inside a directory).
+    WMISUB_API void add_error(collection_error e);
+    // Records an annotation about the object at `target` (an object path as the source wrote it).
+    WMISUB_API void annotate(std::string target, annotation note);
+    // The machine the source describes and when it was read, when the source knows.
+    WMISUB_API void set_host(std::string_view host);
+    WMISUB_API void set_collected_at(timestamp when);
+
+    // False once the reader must stop: cancelled, deadline passed or a limit reached.
+    // Reads the clock; readers call it between units of work (a file, a namespace, a page).
+    [[nodiscard]] WMISUB_API bool keep_going();
+    // Stops the collection for `why` (a reader's own limit); the first reason is kept.
+    WMISUB_API void stop(error why);
+    // True once the collection was stopped.
+    [[nodiscard]] bool stopped() const noexcept { return out_.stopped.has_value(); }
+
+    // Reports progress through the caller's callback.
+    void progress(std::string_view stage, std::size_t done, std::size_t total) const {
+        options_.report({source_, stage, done, total});
+    }
+    // The caller's options (namespaces, deadline and cancel flag for a reader's own parsers).
+    [[nodiscard]] const collect_options& options() const noexcept { return options_; }
+    // The collector's name, for errors.
+    [[nodiscard]] const std::string& source() const noexcept { return source_; }
+    // Objects kept so far.
+    [[nodiscard]] std::size_t objects() const noexcept { return objects_; }
+
+private:
+    [[nodiscard]] bool room_for_object();
+
+    const collect_options& options_;
+    std::string source_;
+    snapshot& out_;
+    std::size_t objects_ = 0;
+    std::size_t errors_ = 0;
+    std::uint32_t since_clock_ = 0;
+};
+
+namespace detail {
+
+// What a collector's last finished collection found besides objects (per-file
+// summaries), for its files(). Written and read under a lock, so collectors that
+// keep one stay safe to share between threads; copies copy the data.
+template <class T>
+class last_collection {
+public:
+    last_collection() = default;
+    last_collection(const last_collection& other) : items_(other.get()) {}
+    last_collection& operator=(const last_collection& other) {
+        if (this != &other) set(other.get());
+        return *this;
+    }
+    ~last_collection() = default;
+
+    void set(std::vector<T> items) const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        items_ = std::move(items);
+    }
+    [[nodiscard]] std::vector<T> get() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return items_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    mutable std::vector<T> items_;
+};
+
+}  // namespace detail
+
+// A source of subscription objects, in the template-method shape: the public,
+// non-virtual collect() owns the policy (options, limits, cancellation, the
+// deadline, joining annotations to objects) and calls the virtual read(),
+// which hands what it finds to a collect_sink.
+// Threads: collect() and name() are const and the standard collectors keep no
+// state between calls, so one collector may be shared by threads that collect
+// at the same time; a collector of your own must keep the same promise or say
+// it does not. What collect() returns is the caller's own value.
 class collector {
 public:
     virtual ~collector() = default;
@@ -72,9 +169,11 @@ public:
     // A short name for reports and errors: "mock", "mof:persist.mof", "com:root".
     [[nodiscard]] virtual std::string name() const = 0;
 
-    // Reads the source. Fails as a whole only when nothing could be read; partial
-    // failures (one namespace, one file) are recorded in snapshot::errors.
-    [[nodiscard]] virtual result<snapshot> collect(const collect_options& options) = 0;
+    // Reads the source. Fails as a whole only when nothing could be read (and it
+    // was not stopped); partial failures (one namespace, one file) are listed in
+    // snapshot::errors, and a collection stopped by the caller or a limit returns
+    // what it read with snapshot::stopped set.
+    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options = {}) const;
 
 protected:
     collector() = default;
@@ -82,6 +181,10 @@ protected:
     collector& operator=(const collector&) = default;
     collector(collector&&) = default;
     collector& operator=(collector&&) = default;
+
+    // Reads the source into `sink`. An error return means the source could not
+    // be read at all; anything else goes to the sink.
+    [[nodiscard]] virtual result<void> read(collect_sink& sink) const = 0;
 };
 
 // Objects built in code, for tests, examples and rule authors. Each adder
@@ -143,7 +246,8 @@ public:
         return *this;
     }
 
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override;
+protected:
+    [[nodiscard]] result<void> read(collect_sink& sink) const override;
 
 private:
     [[nodiscard]] instance make(std::string_view class_name) const;
@@ -170,11 +274,14 @@ public:
     // Number of collectors added.
     [[nodiscard]] std::size_t size() const noexcept { return sources_.size(); }
 
-    // Fails only when every collector failed (or there are none, or the caller
-    // cancelled); otherwise failures are listed in snapshot::errors.
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override;
+protected:
+    // Fails only when every collector failed (or there are none); otherwise
+    // failures are listed in snapshot::errors.
+    [[nodiscard]] result<void> read(collect_sink& sink) const override;
 
 private:
+    // Files a collector's snapshot through the sink; false: stop.
+    static bool merge_into(collect_sink& sink, snapshot part);
     [[nodiscard]] static std::string describe(const std::vector<collection_error>& errors);
 
     std::vector<std::unique_ptr<collector>> sources_;

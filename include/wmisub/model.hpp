@@ -41,6 +41,36 @@ enum class source_kind : std::uint8_t { unknown, mock, mof, snapshot, event_log,
     return "unknown";
 }
 
+// A fact a source knows about an object beyond its properties. Names are
+// stable (JSON uses them).
+enum class annotation_kind : std::uint8_t {
+    autorecover,        // MOF `#pragma autorecover`: re-created from the file whenever the repository is rebuilt
+    deleted,            // the source deletes it (MOF `#pragma deleteinstance`/`deleteclass`, a deletion event)
+    recovered,          // recovered from free space or slack: no longer live, left behind
+    seen_in_event_log,  // an event log recorded it (creation, modification, activation)
+    incomplete,         // the source cut it short (truncated input): properties may be missing
+};
+
+[[nodiscard]] constexpr std::string_view to_string(annotation_kind k) noexcept {
+    switch (k) {
+    case annotation_kind::autorecover: return "autorecover";
+    case annotation_kind::deleted: return "deleted";
+    case annotation_kind::recovered: return "recovered";
+    case annotation_kind::seen_in_event_log: return "seen_in_event_log";
+    case annotation_kind::incomplete: return "incomplete";
+    }
+    return "incomplete";
+}
+
+// One annotation: what, where the source says so, and in its words.
+struct annotation {
+    annotation_kind kind = annotation_kind::incomplete;
+    source_location where;
+    std::string detail;
+
+    friend bool operator==(const annotation&, const annotation&) = default;
+};
+
 // Where an object was found and what the source knew about it. Volatile:
 // never part of an object's identity or content fingerprint.
 struct provenance {
@@ -52,6 +82,15 @@ struct provenance {
     std::optional<timestamp> created;              // when the object was created, if the source says
     std::optional<timestamp> modified;             // when it last changed, if the source says
     std::string actor_sid;                         // who created it per the source (event logs), `S-1-…`
+    std::vector<annotation> annotations;           // what the source knows beyond the properties
+
+    // True when the source annotated the object with `k`.
+    [[nodiscard]] bool has(annotation_kind k) const noexcept {
+        for (const annotation& a : annotations) {
+            if (a.kind == k) return true;
+        }
+        return false;
+    }
 
     // "mof:persist.mof:12:1" — kind, then the location when known.
     [[nodiscard]] std::string to_string() const {
@@ -282,6 +321,15 @@ struct collection_error {
     friend bool operator==(const collection_error&, const collection_error&) = default;
 };
 
+// An annotation about an object a source names but may not hold (a MOF file's
+// `#pragma deleteinstance("…")` names an instance created elsewhere).
+struct object_annotation {
+    std::string target;  // the object path as the source wrote it
+    annotation note;
+
+    friend bool operator==(const object_annotation&, const object_annotation&) = default;
+};
+
 // Everything one collection found, plus the errors met on the way. Objects of
 // every kind are kept, bound or not. A value type: a graph takes its own copy
 // (or shares one through std::shared_ptr), so changing a snapshot afterwards
@@ -295,6 +343,13 @@ struct snapshot {
     std::vector<timer_instruction> timers;
     std::vector<instance> other_objects;   // instances of other classes that sources chose to keep
     std::vector<collection_error> errors;
+    std::vector<object_annotation> annotations;  // about objects named by path; those held here carry theirs too
+    // Why the collection stopped before the end (cancelled, deadline, a limit); what was read
+    // before is kept. Empty when it ran to the end.
+    std::optional<wmisub::error> stopped;
+
+    // True when the collection did not run to the end.
+    [[nodiscard]] bool partial() const noexcept { return stopped.has_value(); }
 
     // Types one instance and files it. A failure is recorded in `errors` and the
     // instance is kept in `other_objects`, so nothing is dropped.

@@ -51,6 +51,7 @@
 // #include "wmisub/assess.hpp"
 // #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
+// #include "wmisub/engine.hpp"
 // #include "wmisub/model.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/storage.hpp"
@@ -63,6 +64,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <new>
 #include <optional>
 #include <span>
@@ -278,6 +280,52 @@ template <class F>
 // errors of the snapshot they were made from.
 [[nodiscard]] WMISUB_API json_value report_to_json(std::span<const assessment> results, const snapshot& snap) noexcept;
 
+// How a report_writer lays out and bounds its output.
+struct report_writer_options {
+    // Spaces per level, as nlohmann's dump(); -1 writes the document on one line.
+    int indent = 2;
+    // Longest string written (a script, a command line); longer ones are cut at a character
+    // boundary and end with "… [N more bytes]". The assessment keeps the full text. 0: no cap.
+    std::size_t max_text_bytes = 65536;
+};
+
+// Writes a `wmisub.report/1` document piece by piece, as a scanner hands out
+// assessments: each subscription is written and forgotten, so a report of any
+// size never exists whole in memory (report_to_json builds the same document
+// in memory). Subscriptions appear in the order written. The output function
+// receives consecutive pieces of the text and returns false when it cannot
+// take them (a full disk, a closed pipe); the writer then stops writing.
+// Threads: one writer per document, used by one thread at a time.
+class report_writer {
+public:
+    using output = std::function<bool(std::string_view piece)>;
+
+    explicit report_writer(output out, report_writer_options options = {})
+        : out_(std::move(out)), options_(options) {}
+
+    // Writes one subscription (opening the document first); false when the output failed.
+    WMISUB_API bool write(const assessment& a) noexcept;
+
+    // Writes the snapshot's errors, the summary of the scan (when given; otherwise
+    // the collection's state alone) and the end of the document. Fails when the
+    // output failed at any point, or when called twice.
+    [[nodiscard]] WMISUB_API result<void> finish(const snapshot& snap, const scan_summary* summary = nullptr) noexcept;
+
+    // Subscriptions written so far.
+    [[nodiscard]] std::size_t written() const noexcept { return written_; }
+
+private:
+    bool put(std::string_view piece);
+    bool open();
+
+    output out_;
+    report_writer_options options_;
+    std::size_t written_ = 0;
+    bool opened_ = false;
+    bool finished_ = false;
+    bool failed_ = false;
+};
+
 // nlohmann's ADL hooks, so `json_value j = snapshot;` works too.
 WMISUB_API void to_json(json_value& j, const value& v);
 WMISUB_API void to_json(json_value& j, const provenance& p);
@@ -471,15 +519,15 @@ struct snapshot_file_summary {
 // read or recognised is one error; problems inside a file (an object with a
 // wrong type, a missing key) are errors with the file, JSON pointer and line
 // where known, and the rest of the file is still read. collect_options'
-// namespaces, deadline, cancel flag and progress callback are honoured.
-// Threads: like every collector, one per collecting thread.
+// namespaces, limits, deadline, cancel flag and progress callback are honoured.
+// Threads: safe to share; files() reports the last collection that finished.
 class snapshot_collector final : public collector {
 public:
     // Collects from these files.
     explicit snapshot_collector(std::vector<std::filesystem::path> paths = {}, snapshot_collector_options options = {})
         : paths_(std::move(paths)), options_(std::move(options)) {}
 
-    // Adds a file; returns *this.
+    // Adds a file; returns *this. Not while another thread collects.
     snapshot_collector& add(std::filesystem::path path) {
         paths_.push_back(std::move(path));
         return *this;
@@ -488,21 +536,21 @@ public:
     // "snapshot:<path>" for one file, "snapshot" for several.
     [[nodiscard]] WMISUB_API std::string name() const override;
 
-    // Per-file details of the last collect(): format found, encoding, counts.
-    [[nodiscard]] const std::vector<snapshot_file_summary>& files() const noexcept { return files_; }
+    // Per-file details of the last collection that finished: format found, encoding, counts.
+    [[nodiscard]] std::vector<snapshot_file_summary> files() const { return files_.get(); }
 
-    // Reads every file. Fails as a whole when no file is given, when none could
-    // be read, or when the caller cancels or the deadline passes.
-    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options) override;
+protected:
+    // Reads every file. Fails as a whole when no file is given or none could be read.
+    [[nodiscard]] WMISUB_API result<void> read(collect_sink& sink) const override;
 
 private:
-    // Reads one file into `out`; false when it could not be read at all.
-    WMISUB_API bool read_one(const std::filesystem::path& file, const std::string& shown, const collect_options& options,
-                             snapshot& out);
+    // Reads one file into the sink; its summary says whether it could be read at all.
+    [[nodiscard]] WMISUB_API snapshot_file_summary read_one(const std::filesystem::path& file, const std::string& shown,
+                                                            collect_sink& sink, std::string& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     snapshot_collector_options options_;
-    std::vector<snapshot_file_summary> files_;
+    detail::last_collection<snapshot_file_summary> files_;
 };
 
 WMISUB_NAMESPACE_END
@@ -1909,6 +1957,23 @@ namespace detail {
     return out;
 }
 
+// `"kind", "detail", "position"`: an annotation's members (an object_annotation adds "target").
+inline void json_write_annotation_members(json_value& out, const annotation& a) {
+    json_append_member(out, "kind", json_value(std::string(to_string(a.kind))));
+    if (!a.detail.empty()) json_append_member(out, "detail", json_value(json_utf8(a.detail)));
+    json_append_member(out, "position", json_write_position(a.where));
+}
+
+[[nodiscard]] inline json_value json_write_annotations(const std::vector<annotation>& notes) {
+    json_value out = json_value::array();
+    for (const annotation& a : notes) {
+        json_value item = json_value::object();
+        json_write_annotation_members(item, a);
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
 [[nodiscard]] inline json_value json_write_provenance(const provenance& p) {
     json_value out = json_value::object();
     json_append_member(out, "kind", json_value(std::string(to_string(p.kind))));
@@ -1924,6 +1989,7 @@ namespace detail {
     if (p.created) json_append_member(out, "created", json_value(to_iso8601(*p.created)));
     if (p.modified) json_append_member(out, "modified", json_value(to_iso8601(*p.modified)));
     if (!p.actor_sid.empty()) json_append_member(out, "actor_sid", json_value(json_utf8(p.actor_sid)));
+    if (!p.annotations.empty()) json_append_member(out, "annotations", json_write_annotations(p.annotations));
     return out;
 }
 
@@ -2041,6 +2107,17 @@ template <class Range>
     json_value errors = json_value::array();
     for (const collection_error& e : s.errors) errors.push_back(json_write_collection_error(e));
     json_append_member(out, "errors", std::move(errors));
+    if (!s.annotations.empty()) {
+        json_value notes = json_value::array();
+        for (const object_annotation& a : s.annotations) {
+            json_value item = json_value::object();
+            json_append_member(item, "target", json_value(json_utf8(a.target)));
+            json_write_annotation_members(item, a.note);
+            notes.push_back(std::move(item));
+        }
+        json_append_member(out, "annotations", std::move(notes));
+    }
+    if (s.stopped) json_append_member(out, "stopped", json_write_error(*s.stopped));
     return out;
 }
 
@@ -2298,6 +2375,49 @@ WMISUB_API result<bool> json_verify_seal(const json_value& doc, bool required, s
     return at;
 }
 
+// An optional array member.
+[[nodiscard]] inline result<const json_value::array_t*> json_opt_array(const json_value& object, std::string_view key,
+                                                                      std::string_view pointer,
+                                                                      const json_read_context& ctx) {
+    const json_value* v = json_member(object, key);
+    if (v == nullptr || v->is_null()) return static_cast<const json_value::array_t*>(nullptr);
+    const auto* list = v->get_ptr<const json_value::array_t*>();
+    if (list == nullptr) {
+        return ctx.at(errc::type_mismatch, json_pointer(pointer, key), "expected an array, got " + json_kind_name(*v),
+                      "an array");
+    }
+    return list;
+}
+
+// An annotation's members (after json_write_annotation_members), into `a`.
+[[nodiscard]] inline result<void> json_read_annotation(const json_value& j, std::string_view pointer,
+                                                       const json_read_context& ctx, annotation& a) {
+    if (auto ok = json_expect_object(j, pointer, ctx, "an annotation"); !ok) return ok.error();
+    auto kind = json_opt_string(j, "kind", pointer, ctx);
+    if (!kind) return kind.error();
+    bool known = false;
+    for (annotation_kind k : {annotation_kind::autorecover, annotation_kind::deleted, annotation_kind::recovered,
+                              annotation_kind::seen_in_event_log, annotation_kind::incomplete}) {
+        if (*kind != nullptr && **kind == to_string(k)) {
+            a.kind = k;
+            known = true;
+        }
+    }
+    if (!known) {
+        return ctx.at(errc::type_mismatch, json_pointer(pointer, "kind"), "unknown or missing annotation kind",
+                      "autorecover, deleted, recovered, seen_in_event_log or incomplete");
+    }
+    auto detail = json_opt_string(j, "detail", pointer, ctx);
+    if (!detail) return detail.error();
+    if (*detail != nullptr) a.detail = **detail;
+    if (const json_value* position = json_member(j, "position"); position != nullptr && !position->is_null()) {
+        auto at = json_read_position(*position, json_pointer(pointer, "position"), ctx);
+        if (!at) return at.error();
+        a.where = std::move(*at);
+    }
+    return {};
+}
+
 WMISUB_API result<provenance> json_read_provenance(const json_value& j, std::string_view pointer,
                                                    const json_read_context& ctx) {
     provenance p;
@@ -2339,6 +2459,16 @@ WMISUB_API result<provenance> json_read_provenance(const json_value& j, std::str
     auto actor = json_opt_string(j, "actor_sid", pointer, ctx);
     if (!actor) return actor.error();
     if (*actor != nullptr) p.actor_sid = **actor;
+    auto notes = json_opt_array(j, "annotations", pointer, ctx);
+    if (!notes) return notes.error();
+    if (*notes != nullptr) {
+        const std::string notes_pointer = json_pointer(pointer, "annotations");
+        for (std::size_t i = 0; i < (*notes)->size(); ++i) {
+            annotation a;
+            if (auto ok = json_read_annotation((**notes)[i], json_pointer(notes_pointer, i), ctx, a); !ok) return ok.error();
+            p.annotations.push_back(std::move(a));
+        }
+    }
     return p;
 }
 
@@ -2613,18 +2743,29 @@ WMISUB_API result<wmi_object> json_read_object(const json_value& j, std::string_
     return {};
 }
 
-// An optional array member.
-[[nodiscard]] inline result<const json_value::array_t*> json_opt_array(const json_value& object, std::string_view key,
-                                                                      std::string_view pointer,
-                                                                      const json_read_context& ctx) {
-    const json_value* v = json_member(object, key);
-    if (v == nullptr || v->is_null()) return static_cast<const json_value::array_t*>(nullptr);
-    const auto* list = v->get_ptr<const json_value::array_t*>();
-    if (list == nullptr) {
-        return ctx.at(errc::type_mismatch, json_pointer(pointer, key), "expected an array, got " + json_kind_name(*v),
-                      "an array");
+// A snapshot's "annotations" (about objects by path) and "stopped" (why the collection ended early).
+[[nodiscard]] inline result<void> json_read_snapshot_extras(const json_value& doc, const json_read_context& ctx,
+                                                            snapshot& out) {
+    auto notes = json_opt_array(doc, "annotations", "", ctx);
+    if (!notes) return notes.error();
+    if (*notes != nullptr) {
+        for (std::size_t i = 0; i < (*notes)->size(); ++i) {
+            const json_value& item = (**notes)[i];
+            const std::string item_pointer = json_pointer("/annotations", i);
+            object_annotation a;
+            if (auto ok = json_read_annotation(item, item_pointer, ctx, a.note); !ok) return ok.error();
+            auto target = json_opt_string(item, "target", item_pointer, ctx);
+            if (!target) return target.error();
+            if (*target != nullptr) a.target = **target;
+            out.annotations.push_back(std::move(a));
+        }
     }
-    return list;
+    if (const json_value* stopped = json_member(doc, "stopped"); stopped != nullptr && !stopped->is_null()) {
+        error why;
+        if (auto ok = json_read_error(*stopped, "/stopped", ctx, why); !ok) return ok.error();
+        out.stopped = std::move(why);
+    }
+    return {};
 }
 
 // Reads a `wmisub.snapshot/1` document. Strict contexts stop at the first bad
@@ -2675,6 +2816,7 @@ WMISUB_API result<snapshot> json_read_snapshot(const json_value& doc, const json
             out.errors.push_back(std::move(*e));
         }
     }
+    if (auto read = json_read_snapshot_extras(doc, ctx, out); !read) return read.error();
     out.errors.insert(out.errors.end(), problems.begin(), problems.end());
     return out;
 }
@@ -3533,7 +3675,9 @@ WMISUB_NAMESPACE_END
 
 // #include "wmisub/assess.hpp"
 // #include "wmisub/config.hpp"
+// #include "wmisub/engine.hpp"
 // #include "wmisub/json/impl/model.inl"
+// #include "wmisub/json/impl/parse.inl"
 // #include "wmisub/json/json.hpp"
 // #include "wmisub/model.hpp"
 // #include "wmisub/wql/query.hpp"
@@ -3646,7 +3790,69 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     return {{"schema", report_schema}, {"subscriptions", std::move(subscriptions)}, {"errors", std::move(errors)}};
 }
 
+// Cuts every string longer than `max_bytes` in place, at a UTF-8 character boundary,
+// saying how much was left out.
+inline void json_cap_strings(json_value& v, std::size_t max_bytes) {
+    if (v.is_string()) {
+        std::string& text = v.get_ref<std::string&>();
+        if (text.size() <= max_bytes) return;
+        std::size_t cut = max_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
+        const std::size_t left_out = text.size() - cut;
+        text.resize(cut);
+        text += "\u2026 [" + std::to_string(left_out) + " more bytes]";
+        return;
+    }
+    if (v.is_array() || v.is_object()) {
+        for (json_value& item : v) json_cap_strings(item, max_bytes);
+    }
+}
+
+// A member's text at depth one of the document, ready to follow `{` or `,`.
+[[nodiscard]] inline std::string json_report_member(std::string_view key, const json_value& v, int indent) {
+    std::string out = indent < 0 ? std::string() : "\n" + std::string(static_cast<std::size_t>(indent), ' ');
+    out += json_dump(json_value(std::string(key)), -1);
+    out += indent < 0 ? ":" : ": ";
+    std::string body = json_dump(v, indent);
+    if (indent > 0) {  // nested one level: every line after the first moves right
+        const std::string shift = "\n" + std::string(static_cast<std::size_t>(indent), ' ');
+        for (std::size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + shift.size())) {
+            body.replace(at, 1, shift);
+        }
+    }
+    return out + body;
+}
+
+// One subscription as an element of the "subscriptions" array (two levels deep).
+[[nodiscard]] inline std::string json_report_item(const assessment& a, const report_writer_options& options) {
+    json_value item = json_write_assessment(a);
+    if (options.max_text_bytes != 0) json_cap_strings(item, options.max_text_bytes);
+    std::string body = json_dump(item, options.indent);
+    if (options.indent < 0) return body;
+    const std::string pad(2 * static_cast<std::size_t>(options.indent), ' ');
+    const std::string shift = "\n" + pad;
+    for (std::size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + shift.size())) {
+        body.replace(at, 1, shift);
+    }
+    return "\n" + pad + body;
+}
+
+// The "summary" member: how the scan and the collection ended.
+[[nodiscard]] inline json_value json_report_summary(const snapshot& snap, const scan_summary* summary) {
+    json_value out = json_value::object();
+    if (summary != nullptr) {
+        out["status"] = std::string(to_string(summary->status));
+        out["entries"] = summary->entries;
+        out["assessed"] = summary->assessed;
+        out["warnings"] = summary->warnings;
+    }
+    out["collection_stopped"] = snap.stopped ? json_value(snap.stopped->to_string()) : json_value(nullptr);
+    out["partial"] = snap.partial() || (summary != nullptr && !summary->complete());
+    return out;
+}
+
 }  // namespace detail
+
 WMISUB_NAMESPACE_END
 // #include "wmisub/json/impl/time.inl"
 // #include "wmisub/json/impl/value_codec.inl"
@@ -3911,6 +4117,60 @@ WMISUB_API result<baseline> load_baseline(const std::filesystem::path& path, jso
     });
 }
 
+// ---------------------------------------------------------------------------
+// The streaming report writer
+// ---------------------------------------------------------------------------
+
+WMISUB_API bool report_writer::put(std::string_view piece) {
+    if (failed_) return false;
+    if (!out_ || !out_(piece)) failed_ = true;
+    return !failed_;
+}
+
+WMISUB_API bool report_writer::open() {
+    if (opened_) return !failed_;
+    opened_ = true;
+    const std::string schema = detail::json_report_member("schema", json_value(detail::report_schema), options_.indent);
+    const std::string start = options_.indent < 0 ? "\"subscriptions\":[" : "\n" + std::string(static_cast<std::size_t>(options_.indent), ' ') + "\"subscriptions\": [";
+    return put("{" + schema + ",") && put(start);
+}
+
+WMISUB_API bool report_writer::write(const assessment& a) noexcept {
+    return detail::json_guard(
+        [&] {
+            if (finished_ || !open()) return false;
+            std::string item = detail::json_report_item(a, options_);
+            if (written_ != 0) item.insert(0, 1, ',');
+            if (!put(item)) return false;
+            ++written_;
+            return true;
+        },
+        false);
+}
+
+WMISUB_API result<void> report_writer::finish(const snapshot& snap, const scan_summary* summary) noexcept {
+    const bool ok = detail::json_guard(
+        [&] {
+            if (finished_ || !open()) return false;
+            finished_ = true;
+            const std::string inner = options_.indent < 0 ? "" : "\n" + std::string(static_cast<std::size_t>(options_.indent), ' ');
+            json_value errors = json_value::array();
+            for (const collection_error& e : snap.errors) {
+                errors.push_back({{"source", e.source}, {"namespace", e.namespace_path}, {"message", e.error.to_string()},
+                                  {"location", e.error.location.to_string()}});
+            }
+            std::string tail = (written_ == 0 ? std::string() : inner) + "],";
+            tail += detail::json_report_member("errors", errors, options_.indent) + ",";
+            tail += detail::json_report_member("summary", detail::json_report_summary(snap, summary), options_.indent);
+            tail += options_.indent < 0 ? "}\n" : "\n}\n";
+            return put(tail);
+        },
+        false);
+    if (ok) return {};
+    return make_error(failed_ ? errc::io_error : errc::invalid_argument,
+                      failed_ ? "the report's output failed" : "the report was already finished");
+}
+
 WMISUB_NAMESPACE_END
 // #include "wmisub/sources/impl/snapshot.inl"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
@@ -3942,82 +4202,74 @@ WMISUB_API std::string snapshot_collector::name() const {
     return paths_.size() == 1 ? "snapshot:" + detail::storage_path_text(paths_.front()) : std::string("snapshot");
 }
 
-WMISUB_API result<snapshot> snapshot_collector::collect(const collect_options& options) {
-    files_.clear();
+WMISUB_API result<void> snapshot_collector::read(collect_sink& sink) const {
     if (paths_.empty()) return make_error(errc::invalid_argument, "no snapshot file given");
-    snapshot out;
+    std::vector<snapshot_file_summary> summaries;
+    std::string first_problem;
     std::size_t readable = 0;
-    for (std::size_t i = 0; i < paths_.size(); ++i) {
-        if (auto stop = options.interruption()) return std::move(*stop);
+    for (std::size_t i = 0; i < paths_.size() && sink.keep_going(); ++i) {
         const std::string shown = detail::storage_path_text(paths_[i]);
-        options.report({"snapshot", shown, i, paths_.size()});
-        if (read_one(paths_[i], shown, options, out)) ++readable;
+        sink.progress(shown, i, paths_.size());
+        summaries.push_back(read_one(paths_[i], shown, sink, first_problem));
+        if (summaries.back().read) ++readable;
     }
-    if (readable == 0) {
-        std::string why = out.errors.empty() ? std::string("no file") : out.errors.front().error.to_string();
-        return make_error(errc::not_found, "no snapshot file could be read: " + why);
+    files_.set(std::move(summaries));
+    if (readable == 0 && !sink.stopped()) {
+        return make_error(errc::not_found, "no snapshot file could be read: " + (first_problem.empty() ? "no file" : first_problem));
     }
-    return out;
+    return {};
 }
 
-WMISUB_API bool snapshot_collector::read_one(const std::filesystem::path& file, const std::string& shown,
-                                             const collect_options& options, snapshot& out) {
+namespace detail {
+
+// Files everything one JSON file held through the sink; false when the sink stopped.
+inline bool snapshot_file_into(snapshot& got, collect_sink& sink) {
+    if (!got.host.empty()) sink.set_host(got.host);
+    if (got.collected_at) sink.set_collected_at(*got.collected_at);
+    for (object_annotation& a : got.annotations) sink.annotate(std::move(a.target), std::move(a.note));
+    const auto add_all = [&](auto& objects) {
+        for (auto& object : objects) {
+            if (!sink.add(wmi_object{std::move(object)})) return false;
+        }
+        return true;
+    };
+    return add_all(got.filters) && add_all(got.consumers) && add_all(got.bindings) && add_all(got.timers) &&
+           add_all(got.other_objects);
+}
+
+}  // namespace detail
+
+WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesystem::path& file, const std::string& shown,
+                                                              collect_sink& sink, std::string& first_problem) const {
     snapshot_file_summary summary;
     summary.path = shown;
     json_read_options read = options_.read;
     read.source_name = shown;
     auto bytes = read_file_limited(file, read.limits.max_bytes);
-    if (!bytes) {
-        out.errors.push_back({shown, {}, bytes.error()});
-        summary.errors = 1;
-        files_.push_back(std::move(summary));
-        return false;
-    }
-    auto part = read_json_snapshot(*bytes, read, &summary.input);
+    auto part = bytes ? read_json_snapshot(*bytes, read, &summary.input) : result<snapshot>(bytes.error());
     if (!part) {
-        out.errors.push_back({shown, {}, part.error()});
+        if (first_problem.empty()) first_problem = part.error().to_string();
+        sink.add_error({shown, {}, part.error()});
         summary.errors = 1;
-        files_.push_back(std::move(summary));
-        return false;
+        return summary;
     }
     summary.read = true;
-    snapshot& got = *part;
-    if (out.host.empty()) out.host = got.host;
-    if (!out.collected_at) out.collected_at = got.collected_at;
     std::size_t kept = 0;
-    const auto wanted = [&](const auto& object) { return options.wants_namespace(object.namespace_path); };
-    for (event_filter& f : got.filters) {
-        if (wanted(f)) out.filters.push_back(std::move(f));
-    }
-    for (consumer& c : got.consumers) {
-        if (options.wants_namespace(header_of(c).namespace_path)) out.consumers.push_back(std::move(c));
-    }
-    for (binding& b : got.bindings) {
-        if (wanted(b)) out.bindings.push_back(std::move(b));
-    }
-    for (timer_instruction& t : got.timers) {
-        if (wanted(t)) out.timers.push_back(std::move(t));
-    }
-    for (instance& in : got.other_objects) {
-        if (wanted(in)) out.other_objects.push_back(std::move(in));
-    }
-    for (collection_error& e : got.errors) {
-        if (!e.namespace_path.empty() && !options.wants_namespace(e.namespace_path)) continue;
+    for (collection_error& e : part->errors) {
         if (kept == options_.max_errors_per_file) {
-            out.errors.push_back({shown, {}, make_error(errc::limit_exceeded,
-                                                        "more errors in this file than the " +
-                                                            std::to_string(options_.max_errors_per_file) +
-                                                            " kept; the rest are not listed")});
+            sink.add_error({shown, {}, make_error(errc::limit_exceeded,
+                                                  "more errors in this file than the " +
+                                                      std::to_string(options_.max_errors_per_file) +
+                                                      " kept; the rest are not listed")});
             ++kept;
-            continue;
+            break;
         }
-        if (kept > options_.max_errors_per_file) continue;
-        out.errors.push_back(std::move(e));
+        sink.add_error(std::move(e));
         ++kept;
     }
     summary.errors = kept;
-    files_.push_back(std::move(summary));
-    return true;
+    (void)detail::snapshot_file_into(*part, sink);
+    return summary;
 }
 
 WMISUB_NAMESPACE_END

@@ -2060,6 +2060,36 @@ enum class source_kind : std::uint8_t { unknown, mock, mof, snapshot, event_log,
     return "unknown";
 }
 
+// A fact a source knows about an object beyond its properties. Names are
+// stable (JSON uses them).
+enum class annotation_kind : std::uint8_t {
+    autorecover,        // MOF `#pragma autorecover`: re-created from the file whenever the repository is rebuilt
+    deleted,            // the source deletes it (MOF `#pragma deleteinstance`/`deleteclass`, a deletion event)
+    recovered,          // recovered from free space or slack: no longer live, left behind
+    seen_in_event_log,  // an event log recorded it (creation, modification, activation)
+    incomplete,         // the source cut it short (truncated input): properties may be missing
+};
+
+[[nodiscard]] constexpr std::string_view to_string(annotation_kind k) noexcept {
+    switch (k) {
+    case annotation_kind::autorecover: return "autorecover";
+    case annotation_kind::deleted: return "deleted";
+    case annotation_kind::recovered: return "recovered";
+    case annotation_kind::seen_in_event_log: return "seen_in_event_log";
+    case annotation_kind::incomplete: return "incomplete";
+    }
+    return "incomplete";
+}
+
+// One annotation: what, where the source says so, and in its words.
+struct annotation {
+    annotation_kind kind = annotation_kind::incomplete;
+    source_location where;
+    std::string detail;
+
+    friend bool operator==(const annotation&, const annotation&) = default;
+};
+
 // Where an object was found and what the source knew about it. Volatile:
 // never part of an object's identity or content fingerprint.
 struct provenance {
@@ -2071,6 +2101,15 @@ struct provenance {
     std::optional<timestamp> created;              // when the object was created, if the source says
     std::optional<timestamp> modified;             // when it last changed, if the source says
     std::string actor_sid;                         // who created it per the source (event logs), `S-1-…`
+    std::vector<annotation> annotations;           // what the source knows beyond the properties
+
+    // True when the source annotated the object with `k`.
+    [[nodiscard]] bool has(annotation_kind k) const noexcept {
+        for (const annotation& a : annotations) {
+            if (a.kind == k) return true;
+        }
+        return false;
+    }
 
     // "mof:persist.mof:12:1" — kind, then the location when known.
     [[nodiscard]] std::string to_string() const {
@@ -2301,6 +2340,15 @@ struct collection_error {
     friend bool operator==(const collection_error&, const collection_error&) = default;
 };
 
+// An annotation about an object a source names but may not hold (a MOF file's
+// `#pragma deleteinstance("…")` names an instance created elsewhere).
+struct object_annotation {
+    std::string target;  // the object path as the source wrote it
+    annotation note;
+
+    friend bool operator==(const object_annotation&, const object_annotation&) = default;
+};
+
 // Everything one collection found, plus the errors met on the way. Objects of
 // every kind are kept, bound or not. A value type: a graph takes its own copy
 // (or shares one through std::shared_ptr), so changing a snapshot afterwards
@@ -2314,6 +2362,13 @@ struct snapshot {
     std::vector<timer_instruction> timers;
     std::vector<instance> other_objects;   // instances of other classes that sources chose to keep
     std::vector<collection_error> errors;
+    std::vector<object_annotation> annotations;  // about objects named by path; those held here carry theirs too
+    // Why the collection stopped before the end (cancelled, deadline, a limit); what was read
+    // before is kept. Empty when it ran to the end.
+    std::optional<wmisub::error> stopped;
+
+    // True when the collection did not run to the end.
+    [[nodiscard]] bool partial() const noexcept { return stopped.has_value(); }
 
     // Types one instance and files it. A failure is recorded in `errors` and the
     // instance is kept in `other_objects`, so nothing is dropped.
@@ -4875,6 +4930,7 @@ WMISUB_NAMESPACE_END
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -4891,18 +4947,23 @@ struct collect_progress {
     std::size_t total = 0;    // units expected; 0 when unknown
 };
 
-// What to collect and how long to try.
+// What to collect, how long to try and how much to take.
 struct collect_options {
     // Namespaces to read, such as `root\subscription`. Empty: every namespace.
     std::vector<std::string> namespaces;
     // Also read the namespaces below each listed one (the default, as attackers nest them).
     bool recursive = true;
-    // Give up (errc::timeout) after this instant.
+    // Stop (snapshot::stopped, errc::timeout) after this instant; what was read is kept.
     std::optional<std::chrono::steady_clock::time_point> deadline;
-    // Stop (errc::cancelled) as soon as this flag is raised; owned by the caller.
+    // Stop (snapshot::stopped, errc::cancelled) as soon as this flag is raised; owned by the caller.
     const std::atomic<bool>* cancel = nullptr;
     // Called from the collecting thread as work advances.
     std::function<void(const collect_progress&)> progress;
+    // Most objects one collection keeps (filters, consumers, bindings, timers and other
+    // instances); reaching it stops the collection with errc::limit_exceeded.
+    std::size_t max_objects = 10000000;
+    // Most errors one collection lists; the rest are counted in one last error.
+    std::size_t max_errors = 100000;
 
     // True when objects of namespace `ns` are wanted.
     [[nodiscard]] bool wants_namespace(std::string_view ns) const;
@@ -4916,11 +4977,102 @@ struct collect_options {
     }
 };
 
-// A source of subscription objects.
-// Threads: a collector is not safe to share between threads that collect at
-// the same time (collect() may record what it read, as mof_collector::files()
-// does); give each thread its own, they are cheap to construct. What collect()
-// returns is the caller's own value.
+// Where a collector's reader puts what it reads, one object at a time. It
+// applies the caller's options so readers do not have to: objects outside the
+// wanted namespaces are dropped, the object and error limits are kept, and
+// cancellation and the deadline are checked as objects arrive. A reader stops
+// as soon as add() or keep_going() returns false; what it added stays.
+class collect_sink {
+public:
+    collect_sink(const collect_options& options WMISUB_LIFETIMEBOUND, std::string source, snapshot& out WMISUB_LIFETIMEBOUND)
+        : options_(options), source_(std::move(source)), out_(out) {}
+    collect_sink(const collect_sink&) = delete;
+    collect_sink& operator=(const collect_sink&) = delete;
+
+    // Types and files one instance when its namespace is wanted; false: stop reading.
+    WMISUB_API bool add(const instance& in);
+    // Files an already typed object when its namespace is wanted; false: stop reading.
+    WMISUB_API bool add(wmi_object object);
+    // Records an error met while reading (`namespace_path` empty: not namespace-specific).
+    WMISUB_API void add_error(error e, std::string namespace_path = {});
+    // Records an error under another source name (a file inside a directory).
+    WMISUB_API void add_error(collection_error e);
+    // Records an annotation about the object at `target` (an object path as the source wrote it).
+    WMISUB_API void annotate(std::string target, annotation note);
+    // The machine the source describes and when it was read, when the source knows.
+    WMISUB_API void set_host(std::string_view host);
+    WMISUB_API void set_collected_at(timestamp when);
+
+    // False once the reader must stop: cancelled, deadline passed or a limit reached.
+    // Reads the clock; readers call it between units of work (a file, a namespace, a page).
+    [[nodiscard]] WMISUB_API bool keep_going();
+    // Stops the collection for `why` (a reader's own limit); the first reason is kept.
+    WMISUB_API void stop(error why);
+    // True once the collection was stopped.
+    [[nodiscard]] bool stopped() const noexcept { return out_.stopped.has_value(); }
+
+    // Reports progress through the caller's callback.
+    void progress(std::string_view stage, std::size_t done, std::size_t total) const {
+        options_.report({source_, stage, done, total});
+    }
+    // The caller's options (namespaces, deadline and cancel flag for a reader's own parsers).
+    [[nodiscard]] const collect_options& options() const noexcept { return options_; }
+    // The collector's name, for errors.
+    [[nodiscard]] const std::string& source() const noexcept { return source_; }
+    // Objects kept so far.
+    [[nodiscard]] std::size_t objects() const noexcept { return objects_; }
+
+private:
+    [[nodiscard]] bool room_for_object();
+
+    const collect_options& options_;
+    std::string source_;
+    snapshot& out_;
+    std::size_t objects_ = 0;
+    std::size_t errors_ = 0;
+    std::uint32_t since_clock_ = 0;
+};
+
+namespace detail {
+
+// What a collector's last finished collection found besides objects (per-file
+// summaries), for its files(). Written and read under a lock, so collectors that
+// keep one stay safe to share between threads; copies copy the data.
+template <class T>
+class last_collection {
+public:
+    last_collection() = default;
+    last_collection(const last_collection& other) : items_(other.get()) {}
+    last_collection& operator=(const last_collection& other) {
+        if (this != &other) set(other.get());
+        return *this;
+    }
+    ~last_collection() = default;
+
+    void set(std::vector<T> items) const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        items_ = std::move(items);
+    }
+    [[nodiscard]] std::vector<T> get() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return items_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    mutable std::vector<T> items_;
+};
+
+}  // namespace detail
+
+// A source of subscription objects, in the template-method shape: the public,
+// non-virtual collect() owns the policy (options, limits, cancellation, the
+// deadline, joining annotations to objects) and calls the virtual read(),
+// which hands what it finds to a collect_sink.
+// Threads: collect() and name() are const and the standard collectors keep no
+// state between calls, so one collector may be shared by threads that collect
+// at the same time; a collector of your own must keep the same promise or say
+// it does not. What collect() returns is the caller's own value.
 class collector {
 public:
     virtual ~collector() = default;
@@ -4928,9 +5080,11 @@ public:
     // A short name for reports and errors: "mock", "mof:persist.mof", "com:root".
     [[nodiscard]] virtual std::string name() const = 0;
 
-    // Reads the source. Fails as a whole only when nothing could be read; partial
-    // failures (one namespace, one file) are recorded in snapshot::errors.
-    [[nodiscard]] virtual result<snapshot> collect(const collect_options& options) = 0;
+    // Reads the source. Fails as a whole only when nothing could be read (and it
+    // was not stopped); partial failures (one namespace, one file) are listed in
+    // snapshot::errors, and a collection stopped by the caller or a limit returns
+    // what it read with snapshot::stopped set.
+    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options = {}) const;
 
 protected:
     collector() = default;
@@ -4938,6 +5092,10 @@ protected:
     collector& operator=(const collector&) = default;
     collector(collector&&) = default;
     collector& operator=(collector&&) = default;
+
+    // Reads the source into `sink`. An error return means the source could not
+    // be read at all; anything else goes to the sink.
+    [[nodiscard]] virtual result<void> read(collect_sink& sink) const = 0;
 };
 
 // Objects built in code, for tests, examples and rule authors. Each adder
@@ -4999,7 +5157,8 @@ public:
         return *this;
     }
 
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override;
+protected:
+    [[nodiscard]] result<void> read(collect_sink& sink) const override;
 
 private:
     [[nodiscard]] instance make(std::string_view class_name) const;
@@ -5026,11 +5185,14 @@ public:
     // Number of collectors added.
     [[nodiscard]] std::size_t size() const noexcept { return sources_.size(); }
 
-    // Fails only when every collector failed (or there are none, or the caller
-    // cancelled); otherwise failures are listed in snapshot::errors.
-    [[nodiscard]] result<snapshot> collect(const collect_options& options) override;
+protected:
+    // Fails only when every collector failed (or there are none); otherwise
+    // failures are listed in snapshot::errors.
+    [[nodiscard]] result<void> read(collect_sink& sink) const override;
 
 private:
+    // Files a collector's snapshot through the sink; false: stop.
+    static bool merge_into(collect_sink& sink, snapshot part);
     [[nodiscard]] static std::string describe(const std::vector<collection_error>& errors);
 
     std::vector<std::unique_ptr<collector>> sources_;
@@ -5190,16 +5352,17 @@ struct mof_file_summary {
 
 // Reads MOF files and directories (recursively) into one snapshot. A file that
 // cannot be read is one error; parse errors are listed with their location;
-// neither stops the collection.
-// Threads: collect() records per-file summaries (files()), so one mof_collector
-// must not collect from two threads at once; use one per thread.
+// neither stops the collection. `#pragma autorecover` and `#pragma
+// deleteinstance`/`deleteclass` become annotations (autorecover on every object
+// of the file; deleted on the object named), which rules read.
+// Threads: safe to share; files() reports the last collection that finished.
 class mof_collector final : public collector {
 public:
     // Collects from these files and directories.
     explicit mof_collector(std::vector<std::filesystem::path> paths = {}, mof_collector_options options = {})
         : paths_(std::move(paths)), options_(std::move(options)) {}
 
-    // Adds a file or directory; returns *this.
+    // Adds a file or directory; returns *this. Not while another thread collects.
     mof_collector& add(std::filesystem::path path) {
         paths_.push_back(std::move(path));
         return *this;
@@ -5210,34 +5373,34 @@ public:
         return paths_.size() == 1 ? "mof:" + detail::mof_path_to_utf8(paths_.front()) : std::string("mof");
     }
 
-    // Per-file details of the last collect(): autorecover, deletions, pragmas, includes.
-    [[nodiscard]] const std::vector<mof_file_summary>& files() const noexcept { return files_; }
+    // Per-file details of the last collection that finished: encoding, counts, pragmas, includes.
+    [[nodiscard]] std::vector<mof_file_summary> files() const { return files_.get(); }
 
-    // Reads every file. Fails as a whole when there is nothing to read, when no
-    // file could be read, or when the caller cancels or the deadline passes.
-    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options) override;
+protected:
+    // Reads every file. Fails as a whole when there is nothing to read or no file could be read.
+    [[nodiscard]] WMISUB_API result<void> read(collect_sink& sink) const override;
 
 private:
-    // The body of collect(): list the files, then parse them one by one.
-    WMISUB_API result<snapshot> collect_files(const collect_options& options);
+    // The body of read(): list the files, then parse them one by one.
+    WMISUB_API result<void> read_files(collect_sink& sink) const;
 
     // True when a file found in a directory has one of the wanted extensions.
     [[nodiscard]] WMISUB_API bool wanted(const std::filesystem::path& file) const;
 
     // Expands directories (sorted, so runs are repeatable); missing paths become errors.
-    WMISUB_API result<void> list_files(const collect_options& options, std::vector<std::filesystem::path>& files,
-                                       snapshot& out);
+    WMISUB_API void list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
+                               std::string& first_problem) const;
 
-    WMISUB_API result<void> walk(const std::filesystem::path& root, const collect_options& options,
-                                 std::vector<std::filesystem::path>& files, snapshot& out);
+    WMISUB_API void walk(const std::filesystem::path& root, collect_sink& sink,
+                         std::vector<std::filesystem::path>& files, std::string& first_problem) const;
 
-    // Parses one file into `out`; the bool says whether it could be read at all.
-    WMISUB_API result<bool> read_one(const std::filesystem::path& file, const std::string& path,
-                                     const collect_options& options, snapshot& out);
+    // Parses one file into the sink; its summary says whether it could be read at all.
+    [[nodiscard]] WMISUB_API mof_file_summary read_one(const std::filesystem::path& file, const std::string& path,
+                                                       collect_sink& sink, std::string& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     mof_collector_options options_;
-    std::vector<mof_file_summary> files_;
+    detail::last_collection<mof_file_summary> files_;
 };
 
 WMISUB_NAMESPACE_END
@@ -7256,6 +7419,8 @@ WMISUB_API void snapshot::merge(snapshot other) {
     append(timers, other.timers);
     append(other_objects, other.other_objects);
     append(errors, other.errors);
+    append(annotations, other.annotations);
+    if (!stopped) stopped = std::move(other.stopped);
 }
 
 WMISUB_NAMESPACE_END
@@ -21737,6 +21902,25 @@ template <std::size_t N>
     return false;
 }
 
+// Evidence for each annotation of `kinds` the entry's filter, consumer or binding carries.
+[[nodiscard]] inline std::vector<evidence> annotation_evidence(const subscription_facts& f,
+                                                               std::initializer_list<annotation_kind> kinds) {
+    std::vector<evidence> out;
+    auto add = [&](const char* what, const object_header* h) {
+        if (h == nullptr) return;
+        for (const annotation& a : h->origin.annotations) {
+            if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) continue;
+            std::string at = a.where.to_string();
+            out.push_back({std::string(what) + ".annotation", std::string(to_string(a.kind)),
+                           clip_text(a.detail + (at.empty() ? std::string() : " at " + at))});
+        }
+    };
+    add("Filter", f.filter);
+    add("Consumer", f.consumer != nullptr ? &header_of(*f.consumer) : nullptr);
+    add("Binding", f.binding);
+    return out;
+}
+
 [[nodiscard]] inline std::vector<rule> structure_rules() {
     const std::string t = std::string(t1546_003);
     std::vector<rule> out;
@@ -21843,6 +22027,26 @@ template <std::size_t N>
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (f.builtin.empty()) return std::nullopt;
                        return rule_hit{{{"Consumer", consumer_label(*f.consumer), f.builtin}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-012", "Re-created whenever the WMI repository is rebuilt", severity::low, {t},
+                   "The MOF that declares a subscription running code is marked `#pragma autorecover`.",
+                   "Windows recompiles autorecover MOFs into a rebuilt repository, so deleting the objects or "
+                   "resetting the repository does not remove the persistence; the MOF file must go too.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.executes_code()) return std::nullopt;
+                       auto found = annotation_evidence(f, {annotation_kind::autorecover});
+                       if (found.empty()) return std::nullopt;
+                       return rule_hit{std::move(found), {}};
+                   }});
+    out.push_back({"WMISUB-STR-013", "Removed, or removed by its own source", severity::medium, {t, "T1070"},
+                   "A source deletes one of the subscription's objects (a MOF `#pragma deleteinstance`, a "
+                   "deletion event), or the object was recovered from free space after its removal.",
+                   "Attackers remove their subscription after use or ship a clean-up MOF with it; what is left "
+                   "behind shows the persistence existed.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       auto found = annotation_evidence(f, {annotation_kind::deleted, annotation_kind::recovered});
+                       if (found.empty()) return std::nullopt;
+                       return rule_hit{std::move(found), {}};
                    }});
     return out;
 }
@@ -22458,6 +22662,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/collector.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/model.hpp"
+// #include "wmisub/object_path.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/sid.hpp"
 // #include "wmisub/text.hpp"
@@ -22471,7 +22676,9 @@ WMISUB_NAMESPACE_END
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -22561,19 +22768,15 @@ WMISUB_API mock_collector& mock_collector::error_in(std::string namespace_path, 
     return *this;
 }
 
-WMISUB_API result<snapshot> mock_collector::collect(const collect_options& options) {
+WMISUB_API result<void> mock_collector::read(collect_sink& sink) const {
     if (failure_) return *failure_;
-    snapshot out;
     std::size_t done = 0;
     for (const instance& in : instances_) {
-        if (auto stop = options.interruption()) return std::move(*stop);
-        options.report({name_, in.namespace_path, done++, instances_.size()});
-        if (options.wants_namespace(in.namespace_path)) out.add(in, name_);
+        sink.progress(in.namespace_path, done++, instances_.size());
+        if (!sink.add(in)) return {};
     }
-    for (const collection_error& e : errors_) {
-        if (e.namespace_path.empty() || options.wants_namespace(e.namespace_path)) out.errors.push_back(e);
-    }
-    return out;
+    for (const collection_error& e : errors_) sink.add_error(e);
+    return {};
 }
 
 WMISUB_API instance mock_collector::make(std::string_view class_name) const {
@@ -22588,27 +22791,41 @@ WMISUB_API composite_collector& composite_collector::add(std::unique_ptr<collect
     return *this;
 }
 
-WMISUB_API result<snapshot> composite_collector::collect(const collect_options& options) {
+WMISUB_API result<void> composite_collector::read(collect_sink& sink) const {
     if (sources_.empty()) return make_error(errc::invalid_argument, "no source to collect from");
-    snapshot out;
     std::size_t failed = 0;
-    for (std::size_t i = 0; i < sources_.size(); ++i) {
-        if (auto stop = options.interruption()) return std::move(*stop);
+    std::vector<collection_error> failures;
+    for (std::size_t i = 0; i < sources_.size() && sink.keep_going(); ++i) {
         const std::string source_name = sources_[i]->name();
-        options.report({source_name, "collect", i, sources_.size()});
-        auto part = sources_[i]->collect(options);
-        if (part) {
-            out.merge(std::move(*part));
+        sink.progress("collect", i, sources_.size());
+        auto part = sources_[i]->collect(sink.options());
+        if (!part) {
+            ++failed;
+            failures.push_back({source_name, {}, part.error()});
+            sink.add_error(failures.back());
             continue;
         }
-        ++failed;
-        if (part.error().code == errc::cancelled) return std::move(part).error();
-        out.errors.push_back({source_name, {}, part.error()});
+        if (!merge_into(sink, std::move(*part))) break;
     }
-    if (failed == sources_.size()) {
-        return make_error(errc::not_found, "no source could be read: " + describe(out.errors));
-    }
-    return out;
+    if (failed == sources_.size()) return make_error(errc::not_found, "no source could be read: " + describe(failures));
+    return {};
+}
+
+WMISUB_API bool composite_collector::merge_into(collect_sink& sink, snapshot part) {
+    if (!part.host.empty()) sink.set_host(part.host);
+    if (part.collected_at) sink.set_collected_at(*part.collected_at);
+    for (collection_error& e : part.errors) sink.add_error(std::move(e));
+    for (object_annotation& a : part.annotations) sink.annotate(std::move(a.target), std::move(a.note));
+    const auto add_all = [&](auto& objects) {
+        for (auto& object : objects) {
+            if (!sink.add(wmi_object{std::move(object)})) return false;
+        }
+        return true;
+    };
+    const bool complete = add_all(part.filters) && add_all(part.consumers) && add_all(part.bindings) &&
+                          add_all(part.timers) && add_all(part.other_objects);
+    if (part.stopped) sink.stop(std::move(*part.stopped));
+    return complete && !sink.stopped();
 }
 
 WMISUB_API std::string composite_collector::describe(const std::vector<collection_error>& errors) {
@@ -22640,6 +22857,141 @@ WMISUB_API std::optional<error> collect_options::interruption() const {
         return make_error(errc::timeout, "collection deadline passed");
     }
     return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// collect_sink and collector::collect
+// ---------------------------------------------------------------------------
+
+WMISUB_API bool collect_sink::room_for_object() {
+    if (stopped()) return false;
+    if ((++since_clock_ & 63u) == 0 && !keep_going()) return false;
+    if (objects_ < options_.max_objects) return true;
+    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_objects) +
+                                              " objects (collect_options::max_objects); the rest are not read"));
+    return false;
+}
+
+WMISUB_API bool collect_sink::add(const instance& in) {
+    if (!options_.wants_namespace(in.namespace_path)) return !stopped();
+    if (!room_for_object()) return false;
+    out_.add(in, in.origin.where.source.empty() ? std::string_view(source_) : std::string_view(in.origin.where.source));
+    ++objects_;
+    return true;
+}
+
+WMISUB_API bool collect_sink::add(wmi_object object) {
+    const std::string& ns = std::visit(
+        [](const auto& o) -> const std::string& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(o)>, consumer>) {
+                return header_of(o).namespace_path;
+            } else {
+                return o.namespace_path;
+            }
+        },
+        object);
+    if (!options_.wants_namespace(ns)) return !stopped();
+    if (!room_for_object()) return false;
+    out_.add(std::move(object));
+    ++objects_;
+    return true;
+}
+
+WMISUB_API void collect_sink::add_error(error e, std::string namespace_path) {
+    add_error(collection_error{source_, std::move(namespace_path), std::move(e)});
+}
+
+WMISUB_API void collect_sink::add_error(collection_error e) {
+    if (!e.namespace_path.empty() && !options_.wants_namespace(e.namespace_path)) return;
+    ++errors_;
+    if (errors_ <= options_.max_errors) {
+        out_.errors.push_back(std::move(e));
+    } else if (errors_ == options_.max_errors + 1) {
+        out_.errors.push_back({source_, {}, make_error(errc::limit_exceeded,
+                                                       "more than " + std::to_string(options_.max_errors) +
+                                                           " errors (collect_options::max_errors); the rest are not listed")});
+    }
+}
+
+WMISUB_API void collect_sink::annotate(std::string target, annotation note) {
+    if (out_.annotations.size() >= options_.max_objects) return;
+    out_.annotations.push_back({std::move(target), std::move(note)});
+}
+
+WMISUB_API void collect_sink::set_host(std::string_view host) {
+    if (out_.host.empty()) out_.host = std::string(host);
+}
+
+WMISUB_API void collect_sink::set_collected_at(timestamp when) {
+    if (!out_.collected_at) out_.collected_at = when;
+}
+
+WMISUB_API bool collect_sink::keep_going() {
+    if (stopped()) return false;
+    if (auto why = options_.interruption()) {
+        stop(std::move(*why));
+        return false;
+    }
+    return true;
+}
+
+WMISUB_API void collect_sink::stop(error why) {
+    if (!out_.stopped) out_.stopped = std::move(why);
+}
+
+namespace detail {
+
+// The path without its server and namespace: what a relative target names.
+[[nodiscard]] inline object_path annotation_relative(object_path path) {
+    path.server.clear();
+    path.namespace_path.clear();
+    return path;
+}
+
+// Copies each snapshot-level annotation onto the object it names, when the snapshot holds it
+// (a MOF file that creates a subscription and deletes it again). A target without a namespace
+// names the object in any namespace.
+inline void attach_annotations(snapshot& snap) {
+    if (snap.annotations.empty()) return;
+    struct target {
+        std::string key;
+        bool relative = false;
+        const annotation* note = nullptr;
+    };
+    std::vector<target> targets;
+    targets.reserve(snap.annotations.size());
+    for (const object_annotation& a : snap.annotations) {
+        auto path = parse_object_path(a.target);
+        if (path && !path->class_name.empty()) targets.push_back({identity_key(*path), path->is_relative(), &a.note});
+    }
+    const auto attach = [&](object_header& header, const object_path& identity) {
+        const std::string absolute = identity_key(identity);
+        const std::string relative = identity_key(annotation_relative(identity));
+        for (const target& t : targets) {
+            if (t.key != (t.relative ? relative : absolute) || header.origin.has(t.note->kind)) continue;
+            header.origin.annotations.push_back(*t.note);
+        }
+    };
+    for (event_filter& f : snap.filters) attach(f, identity_of(f));
+    for (consumer& c : snap.consumers) {
+        const object_path identity = identity_of(c);
+        std::visit([&](auto& typed) { attach(typed, identity); }, c);
+    }
+    for (binding& b : snap.bindings) attach(b, identity_of(b));
+    for (timer_instruction& t : snap.timers) attach(t, identity_of(t));
+}
+
+}  // namespace detail
+
+WMISUB_API result<snapshot> collector::collect(const collect_options& options) const {
+    snapshot out;
+    collect_sink sink(options, name(), out);
+    if (!sink.keep_going()) return out;
+    auto read_result = read(sink);
+    if (!read_result && !sink.stopped()) return std::move(read_result).error();
+    if (!read_result) sink.add_error(std::move(read_result).error());
+    detail::attach_annotations(out);
+    return out;
 }
 
 WMISUB_NAMESPACE_END
@@ -23110,37 +23462,32 @@ WMISUB_API snapshot to_snapshot(const possible_cause_5861& cause) {
 // The MOF collector
 // ---------------------------------------------------------------------------
 
-// Reads every file. Fails as a whole when there is nothing to read, when no
-// file could be read, or when the caller cancels or the deadline passes.
-WMISUB_API result<snapshot> mof_collector::collect(const collect_options& options) {
-    return detail::mof_guarded([&] { return collect_files(options); });
+WMISUB_API result<void> mof_collector::read(collect_sink& sink) const {
+    return detail::mof_guarded([&] { return read_files(sink); });
 }
 
-// The body of collect(): list the files, then parse them one by one.
-WMISUB_API result<snapshot> mof_collector::collect_files(const collect_options& options) {
-    files_.clear();
-    const std::string source_name = name();
+WMISUB_API result<void> mof_collector::read_files(collect_sink& sink) const {
     if (paths_.empty()) return make_error(errc::invalid_argument, "no MOF file or directory given");
-    snapshot out;
     std::vector<std::filesystem::path> files;
-    if (auto listed = list_files(options, files, out); !listed) return std::move(listed).error();
+    std::string first_problem;
+    list_files(sink, files, first_problem);
+    std::vector<mof_file_summary> summaries;
+    summaries.reserve(files.size());
     std::size_t readable = 0;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        if (auto stop = options.interruption()) return std::move(*stop);
+    for (std::size_t i = 0; i < files.size() && sink.keep_going(); ++i) {
         const std::string path = detail::mof_path_to_utf8(files[i]);
-        options.report({source_name, path, i, files.size()});
-        auto parsed = read_one(files[i], path, options, out);
-        if (!parsed) return std::move(parsed).error();
-        if (*parsed) ++readable;
+        sink.progress(path, i, files.size());
+        summaries.push_back(read_one(files[i], path, sink, first_problem));
+        if (summaries.back().read) ++readable;
     }
-    if (readable == 0) {
-        std::string why = out.errors.empty() ? std::string("no MOF file found") : out.errors.front().error.to_string();
-        return make_error(errc::not_found, "no MOF file could be read: " + why);
+    files_.set(std::move(summaries));
+    if (readable == 0 && !sink.stopped()) {
+        return make_error(errc::not_found,
+                          "no MOF file could be read: " + (first_problem.empty() ? "no MOF file found" : first_problem));
     }
-    return out;
+    return {};
 }
 
-// True when a file found in a directory has one of the wanted extensions.
 WMISUB_API bool mof_collector::wanted(const std::filesystem::path& file) const {
     if (options_.extensions.empty()) return true;
     const std::string name = detail::mof_path_to_utf8(file.filename());
@@ -23150,74 +23497,84 @@ WMISUB_API bool mof_collector::wanted(const std::filesystem::path& file) const {
     return false;
 }
 
-// Expands directories (sorted, so runs are repeatable); missing paths become errors.
-WMISUB_API result<void> mof_collector::list_files(const collect_options& options,
-                                                  std::vector<std::filesystem::path>& files, snapshot& out) {
+WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
+                                          std::string& first_problem) const {
     for (const std::filesystem::path& root : paths_) {
         std::error_code ec;
         const auto status = std::filesystem::status(root, ec);
         const std::string shown = detail::mof_path_to_utf8(root);
         if (ec || !std::filesystem::exists(status)) {
-            out.errors.push_back({shown,
-                                  {},
-                                  make_error(errc::not_found, "no such file or directory",
-                                             source_location{shown, 0, 0, source_location::npos})});
+            error missing = make_error(errc::not_found, "no such file or directory",
+                                       source_location{shown, 0, 0, source_location::npos});
+            if (first_problem.empty()) first_problem = missing.to_string();
+            sink.add_error({shown, {}, std::move(missing)});
             continue;
         }
         if (!std::filesystem::is_directory(status)) {
             files.push_back(root);
             continue;
         }
-        auto walked = walk(root, options, files, out);
-        if (!walked) return walked;
+        walk(root, sink, files, first_problem);
+        if (sink.stopped()) return;
     }
     if (files.size() > options_.max_files) {
-        out.errors.push_back({"mof",
-                              {},
-                              make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
-                                                                   " files; the rest are skipped")});
+        sink.add_error({"mof", {}, make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
+                                                                        " files; the rest are skipped")});
         files.resize(options_.max_files);
     }
-    return {};
 }
 
-WMISUB_API result<void> mof_collector::walk(const std::filesystem::path& root, const collect_options& options,
-                                            std::vector<std::filesystem::path>& files, snapshot& out) {
+WMISUB_API void mof_collector::walk(const std::filesystem::path& root, collect_sink& sink,
+                                    std::vector<std::filesystem::path>& files, std::string& first_problem) const {
     std::error_code ec;
     std::vector<std::filesystem::path> found;
     std::filesystem::recursive_directory_iterator it(root, std::filesystem::directory_options::skip_permission_denied,
                                                      ec);
     const std::string shown = detail::mof_path_to_utf8(root);
     for (std::size_t seen = 0; !ec && it != std::filesystem::recursive_directory_iterator(); ++seen) {
-        if ((seen & 255u) == 0) {
-            if (auto stop = options.interruption()) return std::move(*stop);
-        }
+        if ((seen & 255u) == 0 && !sink.keep_going()) return;
         std::error_code type_ec;
         if (it->is_regular_file(type_ec) && wanted(it->path()) && found.size() <= options_.max_files)
             found.push_back(it->path());
         it.increment(ec);
     }
-    if (ec)
-        out.errors.push_back({shown,
-                              {},
-                              make_error(errc::io_error, "directory walk stopped: " + ec.message(),
-                                         source_location{shown, 0, 0, source_location::npos})});
+    if (ec) {
+        error stopped = make_error(errc::io_error, "directory walk stopped: " + ec.message(),
+                                   source_location{shown, 0, 0, source_location::npos});
+        if (first_problem.empty()) first_problem = stopped.to_string();
+        sink.add_error({shown, {}, std::move(stopped)});
+    }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
-    return {};
 }
 
-// Parses one file into `out`; the bool says whether it could be read at all.
-WMISUB_API result<bool> mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
-                                                const collect_options& options, snapshot& out) {
+namespace detail {
+
+// The annotations a MOF file puts on what it declares: autorecover on each of its
+// objects, deleted on each instance it deletes (classes: on their instances, which go with them).
+inline void mof_annotate(const mof_document& doc, const std::string& path, collect_sink& sink) {
+    for (const mof_deletion& d : doc.deletions) {
+        const bool whole_class = d.kind == mof_deletion_kind::class_definition;
+        std::string target = d.target;
+        if (!d.namespace_path.empty() && target.find(':') == std::string::npos && !whole_class) {
+            target = d.namespace_path + ":" + target;
+        }
+        annotation note{annotation_kind::deleted, d.where,
+                        std::string(whole_class ? "#pragma deleteclass(\"" : "#pragma deleteinstance(\"") + d.target + "\")"};
+        if (whole_class) note.where.source = path;
+        sink.annotate(std::move(target), std::move(note));
+    }
+}
+
+}  // namespace detail
+
+WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
+                                                    collect_sink& sink, std::string& first_problem) const {
     mof_options parse = options_.parse;
     parse.source_name = path;
-    if (parse.cancel == nullptr) parse.cancel = options.cancel;
-    if (!parse.deadline) parse.deadline = options.deadline;
+    if (parse.cancel == nullptr) parse.cancel = sink.options().cancel;
+    if (!parse.deadline) parse.deadline = sink.options().deadline;
     mof_document doc = parse_mof_file(file, std::move(parse));
-    for (const error& e : doc.errors) {
-        if (e.code == errc::cancelled || e.code == errc::timeout) return e;
-    }
     mof_file_summary summary;
     summary.path = path;
     summary.read = !(doc.instances.empty() && doc.classes.empty() && doc.pragmas.empty() && !doc.errors.empty() &&
@@ -23226,17 +23583,27 @@ WMISUB_API result<bool> mof_collector::read_one(const std::filesystem::path& fil
     summary.instances = doc.instances.size();
     summary.classes = doc.classes.size();
     summary.errors = doc.errors.size();
-    for (const mof_instance& mi : doc.instances) {
-        if (options.wants_namespace(mi.object.namespace_path)) out.add(mi.object, path);
+    if (!summary.read && first_problem.empty()) first_problem = doc.errors.front().to_string();
+    for (mof_instance& mi : doc.instances) {
+        if (!doc.autorecover.empty()) {
+            mi.object.origin.annotations.push_back({annotation_kind::autorecover, doc.autorecover.front(),
+                                                    "#pragma autorecover"});
+        }
+        if (!sink.add(mi.object)) break;
     }
-    for (error& e : doc.errors) out.errors.push_back({path, {}, std::move(e)});
+    detail::mof_annotate(doc, path, sink);
+    for (error& e : doc.errors) {
+        if (e.code == errc::cancelled || e.code == errc::timeout) {
+            sink.stop(std::move(e));
+            continue;
+        }
+        sink.add_error({path, {}, std::move(e)});
+    }
     summary.autorecover = std::move(doc.autorecover);
     summary.deletions = std::move(doc.deletions);
     summary.pragmas = std::move(doc.pragmas);
     summary.includes = std::move(doc.includes);
-    const bool read = summary.read;
-    files_.push_back(std::move(summary));
-    return read;
+    return summary;
 }
 
 WMISUB_NAMESPACE_END

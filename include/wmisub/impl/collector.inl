@@ -10,6 +10,7 @@
 #include "wmisub/collector.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/model.hpp"
+#include "wmisub/object_path.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/sid.hpp"
 #include "wmisub/text.hpp"
@@ -23,7 +24,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -113,19 +116,15 @@ WMISUB_API mock_collector& mock_collector::error_in(std::string namespace_path, 
     return *this;
 }
 
-WMISUB_API result<snapshot> mock_collector::collect(const collect_options& options) {
+WMISUB_API result<void> mock_collector::read(collect_sink& sink) const {
     if (failure_) return *failure_;
-    snapshot out;
     std::size_t done = 0;
     for (const instance& in : instances_) {
-        if (auto stop = options.interruption()) return std::move(*stop);
-        options.report({name_, in.namespace_path, done++, instances_.size()});
-        if (options.wants_namespace(in.namespace_path)) out.add(in, name_);
+        sink.progress(in.namespace_path, done++, instances_.size());
+        if (!sink.add(in)) return {};
     }
-    for (const collection_error& e : errors_) {
-        if (e.namespace_path.empty() || options.wants_namespace(e.namespace_path)) out.errors.push_back(e);
-    }
-    return out;
+    for (const collection_error& e : errors_) sink.add_error(e);
+    return {};
 }
 
 WMISUB_API instance mock_collector::make(std::string_view class_name) const {
@@ -140,27 +139,41 @@ WMISUB_API composite_collector& composite_collector::add(std::unique_ptr<collect
     return *this;
 }
 
-WMISUB_API result<snapshot> composite_collector::collect(const collect_options& options) {
+WMISUB_API result<void> composite_collector::read(collect_sink& sink) const {
     if (sources_.empty()) return make_error(errc::invalid_argument, "no source to collect from");
-    snapshot out;
     std::size_t failed = 0;
-    for (std::size_t i = 0; i < sources_.size(); ++i) {
-        if (auto stop = options.interruption()) return std::move(*stop);
+    std::vector<collection_error> failures;
+    for (std::size_t i = 0; i < sources_.size() && sink.keep_going(); ++i) {
         const std::string source_name = sources_[i]->name();
-        options.report({source_name, "collect", i, sources_.size()});
-        auto part = sources_[i]->collect(options);
-        if (part) {
-            out.merge(std::move(*part));
+        sink.progress("collect", i, sources_.size());
+        auto part = sources_[i]->collect(sink.options());
+        if (!part) {
+            ++failed;
+            failures.push_back({source_name, {}, part.error()});
+            sink.add_error(failures.back());
             continue;
         }
-        ++failed;
-        if (part.error().code == errc::cancelled) return std::move(part).error();
-        out.errors.push_back({source_name, {}, part.error()});
+        if (!merge_into(sink, std::move(*part))) break;
     }
-    if (failed == sources_.size()) {
-        return make_error(errc::not_found, "no source could be read: " + describe(out.errors));
-    }
-    return out;
+    if (failed == sources_.size()) return make_error(errc::not_found, "no source could be read: " + describe(failures));
+    return {};
+}
+
+WMISUB_API bool composite_collector::merge_into(collect_sink& sink, snapshot part) {
+    if (!part.host.empty()) sink.set_host(part.host);
+    if (part.collected_at) sink.set_collected_at(*part.collected_at);
+    for (collection_error& e : part.errors) sink.add_error(std::move(e));
+    for (object_annotation& a : part.annotations) sink.annotate(std::move(a.target), std::move(a.note));
+    const auto add_all = [&](auto& objects) {
+        for (auto& object : objects) {
+            if (!sink.add(wmi_object{std::move(object)})) return false;
+        }
+        return true;
+    };
+    const bool complete = add_all(part.filters) && add_all(part.consumers) && add_all(part.bindings) &&
+                          add_all(part.timers) && add_all(part.other_objects);
+    if (part.stopped) sink.stop(std::move(*part.stopped));
+    return complete && !sink.stopped();
 }
 
 WMISUB_API std::string composite_collector::describe(const std::vector<collection_error>& errors) {
@@ -192,6 +205,141 @@ WMISUB_API std::optional<error> collect_options::interruption() const {
         return make_error(errc::timeout, "collection deadline passed");
     }
     return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// collect_sink and collector::collect
+// ---------------------------------------------------------------------------
+
+WMISUB_API bool collect_sink::room_for_object() {
+    if (stopped()) return false;
+    if ((++since_clock_ & 63u) == 0 && !keep_going()) return false;
+    if (objects_ < options_.max_objects) return true;
+    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_objects) +
+                                              " objects (collect_options::max_objects); the rest are not read"));
+    return false;
+}
+
+WMISUB_API bool collect_sink::add(const instance& in) {
+    if (!options_.wants_namespace(in.namespace_path)) return !stopped();
+    if (!room_for_object()) return false;
+    out_.add(in, in.origin.where.source.empty() ? std::string_view(source_) : std::string_view(in.origin.where.source));
+    ++objects_;
+    return true;
+}
+
+WMISUB_API bool collect_sink::add(wmi_object object) {
+    const std::string& ns = std::visit(
+        [](const auto& o) -> const std::string& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(o)>, consumer>) {
+                return header_of(o).namespace_path;
+            } else {
+                return o.namespace_path;
+            }
+        },
+        object);
+    if (!options_.wants_namespace(ns)) return !stopped();
+    if (!room_for_object()) return false;
+    out_.add(std::move(object));
+    ++objects_;
+    return true;
+}
+
+WMISUB_API void collect_sink::add_error(error e, std::string namespace_path) {
+    add_error(collection_error{source_, std::move(namespace_path), std::move(e)});
+}
+
+WMISUB_API void collect_sink::add_error(collection_error e) {
+    if (!e.namespace_path.empty() && !options_.wants_namespace(e.namespace_path)) return;
+    ++errors_;
+    if (errors_ <= options_.max_errors) {
+        out_.errors.push_back(std::move(e));
+    } else if (errors_ == options_.max_errors + 1) {
+        out_.errors.push_back({source_, {}, make_error(errc::limit_exceeded,
+                                                       "more than " + std::to_string(options_.max_errors) +
+                                                           " errors (collect_options::max_errors); the rest are not listed")});
+    }
+}
+
+WMISUB_API void collect_sink::annotate(std::string target, annotation note) {
+    if (out_.annotations.size() >= options_.max_objects) return;
+    out_.annotations.push_back({std::move(target), std::move(note)});
+}
+
+WMISUB_API void collect_sink::set_host(std::string_view host) {
+    if (out_.host.empty()) out_.host = std::string(host);
+}
+
+WMISUB_API void collect_sink::set_collected_at(timestamp when) {
+    if (!out_.collected_at) out_.collected_at = when;
+}
+
+WMISUB_API bool collect_sink::keep_going() {
+    if (stopped()) return false;
+    if (auto why = options_.interruption()) {
+        stop(std::move(*why));
+        return false;
+    }
+    return true;
+}
+
+WMISUB_API void collect_sink::stop(error why) {
+    if (!out_.stopped) out_.stopped = std::move(why);
+}
+
+namespace detail {
+
+// The path without its server and namespace: what a relative target names.
+[[nodiscard]] inline object_path annotation_relative(object_path path) {
+    path.server.clear();
+    path.namespace_path.clear();
+    return path;
+}
+
+// Copies each snapshot-level annotation onto the object it names, when the snapshot holds it
+// (a MOF file that creates a subscription and deletes it again). A target without a namespace
+// names the object in any namespace.
+inline void attach_annotations(snapshot& snap) {
+    if (snap.annotations.empty()) return;
+    struct target {
+        std::string key;
+        bool relative = false;
+        const annotation* note = nullptr;
+    };
+    std::vector<target> targets;
+    targets.reserve(snap.annotations.size());
+    for (const object_annotation& a : snap.annotations) {
+        auto path = parse_object_path(a.target);
+        if (path && !path->class_name.empty()) targets.push_back({identity_key(*path), path->is_relative(), &a.note});
+    }
+    const auto attach = [&](object_header& header, const object_path& identity) {
+        const std::string absolute = identity_key(identity);
+        const std::string relative = identity_key(annotation_relative(identity));
+        for (const target& t : targets) {
+            if (t.key != (t.relative ? relative : absolute) || header.origin.has(t.note->kind)) continue;
+            header.origin.annotations.push_back(*t.note);
+        }
+    };
+    for (event_filter& f : snap.filters) attach(f, identity_of(f));
+    for (consumer& c : snap.consumers) {
+        const object_path identity = identity_of(c);
+        std::visit([&](auto& typed) { attach(typed, identity); }, c);
+    }
+    for (binding& b : snap.bindings) attach(b, identity_of(b));
+    for (timer_instruction& t : snap.timers) attach(t, identity_of(t));
+}
+
+}  // namespace detail
+
+WMISUB_API result<snapshot> collector::collect(const collect_options& options) const {
+    snapshot out;
+    collect_sink sink(options, name(), out);
+    if (!sink.keep_going()) return out;
+    auto read_result = read(sink);
+    if (!read_result && !sink.stopped()) return std::move(read_result).error();
+    if (!read_result) sink.add_error(std::move(read_result).error());
+    detail::attach_annotations(out);
+    return out;
 }
 
 WMISUB_NAMESPACE_END

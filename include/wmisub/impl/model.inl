@@ -267,6 +267,8 @@ WMISUB_API void snapshot::merge(snapshot other) {
     append(timers, other.timers);
     append(other_objects, other.other_objects);
     append(errors, other.errors);
+    append(annotations, other.annotations);
+    if (!stopped) stopped = std::move(other.stopped);
 }
 
 WMISUB_NAMESPACE_END

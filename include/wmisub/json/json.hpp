@@ -38,6 +38,7 @@
 #include "wmisub/assess.hpp"
 #include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
+#include "wmisub/engine.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/storage.hpp"
@@ -50,6 +51,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <new>
 #include <optional>
 #include <span>
@@ -264,6 +266,52 @@ template <class F>
 // A `wmisub.report/1` document: the assessments, in the order given, and the
 // errors of the snapshot they were made from.
 [[nodiscard]] WMISUB_API json_value report_to_json(std::span<const assessment> results, const snapshot& snap) noexcept;
+
+// How a report_writer lays out and bounds its output.
+struct report_writer_options {
+    // Spaces per level, as nlohmann's dump(); -1 writes the document on one line.
+    int indent = 2;
+    // Longest string written (a script, a command line); longer ones are cut at a character
+    // boundary and end with "… [N more bytes]". The assessment keeps the full text. 0: no cap.
+    std::size_t max_text_bytes = 65536;
+};
+
+// Writes a `wmisub.report/1` document piece by piece, as a scanner hands out
+// assessments: each subscription is written and forgotten, so a report of any
+// size never exists whole in memory (report_to_json builds the same document
+// in memory). Subscriptions appear in the order written. The output function
+// receives consecutive pieces of the text and returns false when it cannot
+// take them (a full disk, a closed pipe); the writer then stops writing.
+// Threads: one writer per document, used by one thread at a time.
+class report_writer {
+public:
+    using output = std::function<bool(std::string_view piece)>;
+
+    explicit report_writer(output out, report_writer_options options = {})
+        : out_(std::move(out)), options_(options) {}
+
+    // Writes one subscription (opening the document first); false when the output failed.
+    WMISUB_API bool write(const assessment& a) noexcept;
+
+    // Writes the snapshot's errors, the summary of the scan (when given; otherwise
+    // the collection's state alone) and the end of the document. Fails when the
+    // output failed at any point, or when called twice.
+    [[nodiscard]] WMISUB_API result<void> finish(const snapshot& snap, const scan_summary* summary = nullptr) noexcept;
+
+    // Subscriptions written so far.
+    [[nodiscard]] std::size_t written() const noexcept { return written_; }
+
+private:
+    bool put(std::string_view piece);
+    bool open();
+
+    output out_;
+    report_writer_options options_;
+    std::size_t written_ = 0;
+    bool opened_ = false;
+    bool finished_ = false;
+    bool failed_ = false;
+};
 
 // nlohmann's ADL hooks, so `json_value j = snapshot;` works too.
 WMISUB_API void to_json(json_value& j, const value& v);

@@ -81,16 +81,17 @@ struct mof_file_summary {
 
 // Reads MOF files and directories (recursively) into one snapshot. A file that
 // cannot be read is one error; parse errors are listed with their location;
-// neither stops the collection.
-// Threads: collect() records per-file summaries (files()), so one mof_collector
-// must not collect from two threads at once; use one per thread.
+// neither stops the collection. `#pragma autorecover` and `#pragma
+// deleteinstance`/`deleteclass` become annotations (autorecover on every object
+// of the file; deleted on the object named), which rules read.
+// Threads: safe to share; files() reports the last collection that finished.
 class mof_collector final : public collector {
 public:
     // Collects from these files and directories.
     explicit mof_collector(std::vector<std::filesystem::path> paths = {}, mof_collector_options options = {})
         : paths_(std::move(paths)), options_(std::move(options)) {}
 
-    // Adds a file or directory; returns *this.
+    // Adds a file or directory; returns *this. Not while another thread collects.
     mof_collector& add(std::filesystem::path path) {
         paths_.push_back(std::move(path));
         return *this;
@@ -101,34 +102,34 @@ public:
         return paths_.size() == 1 ? "mof:" + detail::mof_path_to_utf8(paths_.front()) : std::string("mof");
     }
 
-    // Per-file details of the last collect(): autorecover, deletions, pragmas, includes.
-    [[nodiscard]] const std::vector<mof_file_summary>& files() const noexcept { return files_; }
+    // Per-file details of the last collection that finished: encoding, counts, pragmas, includes.
+    [[nodiscard]] std::vector<mof_file_summary> files() const { return files_.get(); }
 
-    // Reads every file. Fails as a whole when there is nothing to read, when no
-    // file could be read, or when the caller cancels or the deadline passes.
-    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options) override;
+protected:
+    // Reads every file. Fails as a whole when there is nothing to read or no file could be read.
+    [[nodiscard]] WMISUB_API result<void> read(collect_sink& sink) const override;
 
 private:
-    // The body of collect(): list the files, then parse them one by one.
-    WMISUB_API result<snapshot> collect_files(const collect_options& options);
+    // The body of read(): list the files, then parse them one by one.
+    WMISUB_API result<void> read_files(collect_sink& sink) const;
 
     // True when a file found in a directory has one of the wanted extensions.
     [[nodiscard]] WMISUB_API bool wanted(const std::filesystem::path& file) const;
 
     // Expands directories (sorted, so runs are repeatable); missing paths become errors.
-    WMISUB_API result<void> list_files(const collect_options& options, std::vector<std::filesystem::path>& files,
-                                       snapshot& out);
+    WMISUB_API void list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
+                               std::string& first_problem) const;
 
-    WMISUB_API result<void> walk(const std::filesystem::path& root, const collect_options& options,
-                                 std::vector<std::filesystem::path>& files, snapshot& out);
+    WMISUB_API void walk(const std::filesystem::path& root, collect_sink& sink,
+                         std::vector<std::filesystem::path>& files, std::string& first_problem) const;
 
-    // Parses one file into `out`; the bool says whether it could be read at all.
-    WMISUB_API result<bool> read_one(const std::filesystem::path& file, const std::string& path,
-                                     const collect_options& options, snapshot& out);
+    // Parses one file into the sink; its summary says whether it could be read at all.
+    [[nodiscard]] WMISUB_API mof_file_summary read_one(const std::filesystem::path& file, const std::string& path,
+                                                       collect_sink& sink, std::string& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     mof_collector_options options_;
-    std::vector<mof_file_summary> files_;
+    detail::last_collection<mof_file_summary> files_;
 };
 
 WMISUB_NAMESPACE_END

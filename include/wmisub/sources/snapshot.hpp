@@ -49,15 +49,15 @@ struct snapshot_file_summary {
 // read or recognised is one error; problems inside a file (an object with a
 // wrong type, a missing key) are errors with the file, JSON pointer and line
 // where known, and the rest of the file is still read. collect_options'
-// namespaces, deadline, cancel flag and progress callback are honoured.
-// Threads: like every collector, one per collecting thread.
+// namespaces, limits, deadline, cancel flag and progress callback are honoured.
+// Threads: safe to share; files() reports the last collection that finished.
 class snapshot_collector final : public collector {
 public:
     // Collects from these files.
     explicit snapshot_collector(std::vector<std::filesystem::path> paths = {}, snapshot_collector_options options = {})
         : paths_(std::move(paths)), options_(std::move(options)) {}
 
-    // Adds a file; returns *this.
+    // Adds a file; returns *this. Not while another thread collects.
     snapshot_collector& add(std::filesystem::path path) {
         paths_.push_back(std::move(path));
         return *this;
@@ -66,21 +66,21 @@ public:
     // "snapshot:<path>" for one file, "snapshot" for several.
     [[nodiscard]] WMISUB_API std::string name() const override;
 
-    // Per-file details of the last collect(): format found, encoding, counts.
-    [[nodiscard]] const std::vector<snapshot_file_summary>& files() const noexcept { return files_; }
+    // Per-file details of the last collection that finished: format found, encoding, counts.
+    [[nodiscard]] std::vector<snapshot_file_summary> files() const { return files_.get(); }
 
-    // Reads every file. Fails as a whole when no file is given, when none could
-    // be read, or when the caller cancels or the deadline passes.
-    [[nodiscard]] WMISUB_API result<snapshot> collect(const collect_options& options) override;
+protected:
+    // Reads every file. Fails as a whole when no file is given or none could be read.
+    [[nodiscard]] WMISUB_API result<void> read(collect_sink& sink) const override;
 
 private:
-    // Reads one file into `out`; false when it could not be read at all.
-    WMISUB_API bool read_one(const std::filesystem::path& file, const std::string& shown, const collect_options& options,
-                             snapshot& out);
+    // Reads one file into the sink; its summary says whether it could be read at all.
+    [[nodiscard]] WMISUB_API snapshot_file_summary read_one(const std::filesystem::path& file, const std::string& shown,
+                                                            collect_sink& sink, std::string& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     snapshot_collector_options options_;
-    std::vector<snapshot_file_summary> files_;
+    detail::last_collection<snapshot_file_summary> files_;
 };
 
 WMISUB_NAMESPACE_END

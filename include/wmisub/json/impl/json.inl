@@ -277,4 +277,58 @@ WMISUB_API result<baseline> load_baseline(const std::filesystem::path& path, jso
     });
 }
 
+// ---------------------------------------------------------------------------
+// The streaming report writer
+// ---------------------------------------------------------------------------
+
+WMISUB_API bool report_writer::put(std::string_view piece) {
+    if (failed_) return false;
+    if (!out_ || !out_(piece)) failed_ = true;
+    return !failed_;
+}
+
+WMISUB_API bool report_writer::open() {
+    if (opened_) return !failed_;
+    opened_ = true;
+    const std::string schema = detail::json_report_member("schema", json_value(detail::report_schema), options_.indent);
+    const std::string start = options_.indent < 0 ? "\"subscriptions\":[" : "\n" + std::string(static_cast<std::size_t>(options_.indent), ' ') + "\"subscriptions\": [";
+    return put("{" + schema + ",") && put(start);
+}
+
+WMISUB_API bool report_writer::write(const assessment& a) noexcept {
+    return detail::json_guard(
+        [&] {
+            if (finished_ || !open()) return false;
+            std::string item = detail::json_report_item(a, options_);
+            if (written_ != 0) item.insert(0, 1, ',');
+            if (!put(item)) return false;
+            ++written_;
+            return true;
+        },
+        false);
+}
+
+WMISUB_API result<void> report_writer::finish(const snapshot& snap, const scan_summary* summary) noexcept {
+    const bool ok = detail::json_guard(
+        [&] {
+            if (finished_ || !open()) return false;
+            finished_ = true;
+            const std::string inner = options_.indent < 0 ? "" : "\n" + std::string(static_cast<std::size_t>(options_.indent), ' ');
+            json_value errors = json_value::array();
+            for (const collection_error& e : snap.errors) {
+                errors.push_back({{"source", e.source}, {"namespace", e.namespace_path}, {"message", e.error.to_string()},
+                                  {"location", e.error.location.to_string()}});
+            }
+            std::string tail = (written_ == 0 ? std::string() : inner) + "],";
+            tail += detail::json_report_member("errors", errors, options_.indent) + ",";
+            tail += detail::json_report_member("summary", detail::json_report_summary(snap, summary), options_.indent);
+            tail += options_.indent < 0 ? "}\n" : "\n}\n";
+            return put(tail);
+        },
+        false);
+    if (ok) return {};
+    return make_error(failed_ ? errc::io_error : errc::invalid_argument,
+                      failed_ ? "the report's output failed" : "the report was already finished");
+}
+
 WMISUB_NAMESPACE_END

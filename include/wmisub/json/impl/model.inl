@@ -75,6 +75,23 @@ namespace detail {
     return out;
 }
 
+// `"kind", "detail", "position"`: an annotation's members (an object_annotation adds "target").
+inline void json_write_annotation_members(json_value& out, const annotation& a) {
+    json_append_member(out, "kind", json_value(std::string(to_string(a.kind))));
+    if (!a.detail.empty()) json_append_member(out, "detail", json_value(json_utf8(a.detail)));
+    json_append_member(out, "position", json_write_position(a.where));
+}
+
+[[nodiscard]] inline json_value json_write_annotations(const std::vector<annotation>& notes) {
+    json_value out = json_value::array();
+    for (const annotation& a : notes) {
+        json_value item = json_value::object();
+        json_write_annotation_members(item, a);
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
 [[nodiscard]] inline json_value json_write_provenance(const provenance& p) {
     json_value out = json_value::object();
     json_append_member(out, "kind", json_value(std::string(to_string(p.kind))));
@@ -90,6 +107,7 @@ namespace detail {
     if (p.created) json_append_member(out, "created", json_value(to_iso8601(*p.created)));
     if (p.modified) json_append_member(out, "modified", json_value(to_iso8601(*p.modified)));
     if (!p.actor_sid.empty()) json_append_member(out, "actor_sid", json_value(json_utf8(p.actor_sid)));
+    if (!p.annotations.empty()) json_append_member(out, "annotations", json_write_annotations(p.annotations));
     return out;
 }
 
@@ -207,6 +225,17 @@ template <class Range>
     json_value errors = json_value::array();
     for (const collection_error& e : s.errors) errors.push_back(json_write_collection_error(e));
     json_append_member(out, "errors", std::move(errors));
+    if (!s.annotations.empty()) {
+        json_value notes = json_value::array();
+        for (const object_annotation& a : s.annotations) {
+            json_value item = json_value::object();
+            json_append_member(item, "target", json_value(json_utf8(a.target)));
+            json_write_annotation_members(item, a.note);
+            notes.push_back(std::move(item));
+        }
+        json_append_member(out, "annotations", std::move(notes));
+    }
+    if (s.stopped) json_append_member(out, "stopped", json_write_error(*s.stopped));
     return out;
 }
 
@@ -464,6 +493,49 @@ WMISUB_API result<bool> json_verify_seal(const json_value& doc, bool required, s
     return at;
 }
 
+// An optional array member.
+[[nodiscard]] inline result<const json_value::array_t*> json_opt_array(const json_value& object, std::string_view key,
+                                                                      std::string_view pointer,
+                                                                      const json_read_context& ctx) {
+    const json_value* v = json_member(object, key);
+    if (v == nullptr || v->is_null()) return static_cast<const json_value::array_t*>(nullptr);
+    const auto* list = v->get_ptr<const json_value::array_t*>();
+    if (list == nullptr) {
+        return ctx.at(errc::type_mismatch, json_pointer(pointer, key), "expected an array, got " + json_kind_name(*v),
+                      "an array");
+    }
+    return list;
+}
+
+// An annotation's members (after json_write_annotation_members), into `a`.
+[[nodiscard]] inline result<void> json_read_annotation(const json_value& j, std::string_view pointer,
+                                                       const json_read_context& ctx, annotation& a) {
+    if (auto ok = json_expect_object(j, pointer, ctx, "an annotation"); !ok) return ok.error();
+    auto kind = json_opt_string(j, "kind", pointer, ctx);
+    if (!kind) return kind.error();
+    bool known = false;
+    for (annotation_kind k : {annotation_kind::autorecover, annotation_kind::deleted, annotation_kind::recovered,
+                              annotation_kind::seen_in_event_log, annotation_kind::incomplete}) {
+        if (*kind != nullptr && **kind == to_string(k)) {
+            a.kind = k;
+            known = true;
+        }
+    }
+    if (!known) {
+        return ctx.at(errc::type_mismatch, json_pointer(pointer, "kind"), "unknown or missing annotation kind",
+                      "autorecover, deleted, recovered, seen_in_event_log or incomplete");
+    }
+    auto detail = json_opt_string(j, "detail", pointer, ctx);
+    if (!detail) return detail.error();
+    if (*detail != nullptr) a.detail = **detail;
+    if (const json_value* position = json_member(j, "position"); position != nullptr && !position->is_null()) {
+        auto at = json_read_position(*position, json_pointer(pointer, "position"), ctx);
+        if (!at) return at.error();
+        a.where = std::move(*at);
+    }
+    return {};
+}
+
 WMISUB_API result<provenance> json_read_provenance(const json_value& j, std::string_view pointer,
                                                    const json_read_context& ctx) {
     provenance p;
@@ -505,6 +577,16 @@ WMISUB_API result<provenance> json_read_provenance(const json_value& j, std::str
     auto actor = json_opt_string(j, "actor_sid", pointer, ctx);
     if (!actor) return actor.error();
     if (*actor != nullptr) p.actor_sid = **actor;
+    auto notes = json_opt_array(j, "annotations", pointer, ctx);
+    if (!notes) return notes.error();
+    if (*notes != nullptr) {
+        const std::string notes_pointer = json_pointer(pointer, "annotations");
+        for (std::size_t i = 0; i < (*notes)->size(); ++i) {
+            annotation a;
+            if (auto ok = json_read_annotation((**notes)[i], json_pointer(notes_pointer, i), ctx, a); !ok) return ok.error();
+            p.annotations.push_back(std::move(a));
+        }
+    }
     return p;
 }
 
@@ -779,18 +861,29 @@ WMISUB_API result<wmi_object> json_read_object(const json_value& j, std::string_
     return {};
 }
 
-// An optional array member.
-[[nodiscard]] inline result<const json_value::array_t*> json_opt_array(const json_value& object, std::string_view key,
-                                                                      std::string_view pointer,
-                                                                      const json_read_context& ctx) {
-    const json_value* v = json_member(object, key);
-    if (v == nullptr || v->is_null()) return static_cast<const json_value::array_t*>(nullptr);
-    const auto* list = v->get_ptr<const json_value::array_t*>();
-    if (list == nullptr) {
-        return ctx.at(errc::type_mismatch, json_pointer(pointer, key), "expected an array, got " + json_kind_name(*v),
-                      "an array");
+// A snapshot's "annotations" (about objects by path) and "stopped" (why the collection ended early).
+[[nodiscard]] inline result<void> json_read_snapshot_extras(const json_value& doc, const json_read_context& ctx,
+                                                            snapshot& out) {
+    auto notes = json_opt_array(doc, "annotations", "", ctx);
+    if (!notes) return notes.error();
+    if (*notes != nullptr) {
+        for (std::size_t i = 0; i < (*notes)->size(); ++i) {
+            const json_value& item = (**notes)[i];
+            const std::string item_pointer = json_pointer("/annotations", i);
+            object_annotation a;
+            if (auto ok = json_read_annotation(item, item_pointer, ctx, a.note); !ok) return ok.error();
+            auto target = json_opt_string(item, "target", item_pointer, ctx);
+            if (!target) return target.error();
+            if (*target != nullptr) a.target = **target;
+            out.annotations.push_back(std::move(a));
+        }
     }
-    return list;
+    if (const json_value* stopped = json_member(doc, "stopped"); stopped != nullptr && !stopped->is_null()) {
+        error why;
+        if (auto ok = json_read_error(*stopped, "/stopped", ctx, why); !ok) return ok.error();
+        out.stopped = std::move(why);
+    }
+    return {};
 }
 
 // Reads a `wmisub.snapshot/1` document. Strict contexts stop at the first bad
@@ -841,6 +934,7 @@ WMISUB_API result<snapshot> json_read_snapshot(const json_value& doc, const json
             out.errors.push_back(std::move(*e));
         }
     }
+    if (auto read = json_read_snapshot_extras(doc, ctx, out); !read) return read.error();
     out.errors.insert(out.errors.end(), problems.begin(), problems.end());
     return out;
 }

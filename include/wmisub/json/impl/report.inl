@@ -11,7 +11,9 @@
 
 #include "wmisub/assess.hpp"
 #include "wmisub/config.hpp"
+#include "wmisub/engine.hpp"
 #include "wmisub/json/impl/model.inl"
+#include "wmisub/json/impl/parse.inl"
 #include "wmisub/json/json.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/wql/query.hpp"
@@ -124,5 +126,67 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     return {{"schema", report_schema}, {"subscriptions", std::move(subscriptions)}, {"errors", std::move(errors)}};
 }
 
+// Cuts every string longer than `max_bytes` in place, at a UTF-8 character boundary,
+// saying how much was left out.
+inline void json_cap_strings(json_value& v, std::size_t max_bytes) {
+    if (v.is_string()) {
+        std::string& text = v.get_ref<std::string&>();
+        if (text.size() <= max_bytes) return;
+        std::size_t cut = max_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
+        const std::size_t left_out = text.size() - cut;
+        text.resize(cut);
+        text += "\u2026 [" + std::to_string(left_out) + " more bytes]";
+        return;
+    }
+    if (v.is_array() || v.is_object()) {
+        for (json_value& item : v) json_cap_strings(item, max_bytes);
+    }
+}
+
+// A member's text at depth one of the document, ready to follow `{` or `,`.
+[[nodiscard]] inline std::string json_report_member(std::string_view key, const json_value& v, int indent) {
+    std::string out = indent < 0 ? std::string() : "\n" + std::string(static_cast<std::size_t>(indent), ' ');
+    out += json_dump(json_value(std::string(key)), -1);
+    out += indent < 0 ? ":" : ": ";
+    std::string body = json_dump(v, indent);
+    if (indent > 0) {  // nested one level: every line after the first moves right
+        const std::string shift = "\n" + std::string(static_cast<std::size_t>(indent), ' ');
+        for (std::size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + shift.size())) {
+            body.replace(at, 1, shift);
+        }
+    }
+    return out + body;
+}
+
+// One subscription as an element of the "subscriptions" array (two levels deep).
+[[nodiscard]] inline std::string json_report_item(const assessment& a, const report_writer_options& options) {
+    json_value item = json_write_assessment(a);
+    if (options.max_text_bytes != 0) json_cap_strings(item, options.max_text_bytes);
+    std::string body = json_dump(item, options.indent);
+    if (options.indent < 0) return body;
+    const std::string pad(2 * static_cast<std::size_t>(options.indent), ' ');
+    const std::string shift = "\n" + pad;
+    for (std::size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + shift.size())) {
+        body.replace(at, 1, shift);
+    }
+    return "\n" + pad + body;
+}
+
+// The "summary" member: how the scan and the collection ended.
+[[nodiscard]] inline json_value json_report_summary(const snapshot& snap, const scan_summary* summary) {
+    json_value out = json_value::object();
+    if (summary != nullptr) {
+        out["status"] = std::string(to_string(summary->status));
+        out["entries"] = summary->entries;
+        out["assessed"] = summary->assessed;
+        out["warnings"] = summary->warnings;
+    }
+    out["collection_stopped"] = snap.stopped ? json_value(snap.stopped->to_string()) : json_value(nullptr);
+    out["partial"] = snap.partial() || (summary != nullptr && !summary->complete());
+    return out;
+}
+
 }  // namespace detail
+
 WMISUB_NAMESPACE_END

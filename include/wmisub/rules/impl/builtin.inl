@@ -462,6 +462,25 @@ template <std::size_t N>
     return false;
 }
 
+// Evidence for each annotation of `kinds` the entry's filter, consumer or binding carries.
+[[nodiscard]] inline std::vector<evidence> annotation_evidence(const subscription_facts& f,
+                                                               std::initializer_list<annotation_kind> kinds) {
+    std::vector<evidence> out;
+    auto add = [&](const char* what, const object_header* h) {
+        if (h == nullptr) return;
+        for (const annotation& a : h->origin.annotations) {
+            if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) continue;
+            std::string at = a.where.to_string();
+            out.push_back({std::string(what) + ".annotation", std::string(to_string(a.kind)),
+                           clip_text(a.detail + (at.empty() ? std::string() : " at " + at))});
+        }
+    };
+    add("Filter", f.filter);
+    add("Consumer", f.consumer != nullptr ? &header_of(*f.consumer) : nullptr);
+    add("Binding", f.binding);
+    return out;
+}
+
 [[nodiscard]] inline std::vector<rule> structure_rules() {
     const std::string t = std::string(t1546_003);
     std::vector<rule> out;
@@ -568,6 +587,26 @@ template <std::size_t N>
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (f.builtin.empty()) return std::nullopt;
                        return rule_hit{{{"Consumer", consumer_label(*f.consumer), f.builtin}}, {}};
+                   }});
+    out.push_back({"WMISUB-STR-012", "Re-created whenever the WMI repository is rebuilt", severity::low, {t},
+                   "The MOF that declares a subscription running code is marked `#pragma autorecover`.",
+                   "Windows recompiles autorecover MOFs into a rebuilt repository, so deleting the objects or "
+                   "resetting the repository does not remove the persistence; the MOF file must go too.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.executes_code()) return std::nullopt;
+                       auto found = annotation_evidence(f, {annotation_kind::autorecover});
+                       if (found.empty()) return std::nullopt;
+                       return rule_hit{std::move(found), {}};
+                   }});
+    out.push_back({"WMISUB-STR-013", "Removed, or removed by its own source", severity::medium, {t, "T1070"},
+                   "A source deletes one of the subscription's objects (a MOF `#pragma deleteinstance`, a "
+                   "deletion event), or the object was recovered from free space after its removal.",
+                   "Attackers remove their subscription after use or ship a clean-up MOF with it; what is left "
+                   "behind shows the persistence existed.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       auto found = annotation_evidence(f, {annotation_kind::deleted, annotation_kind::recovered});
+                       if (found.empty()) return std::nullopt;
+                       return rule_hit{std::move(found), {}};
                    }});
     return out;
 }

@@ -191,37 +191,32 @@ WMISUB_API snapshot to_snapshot(const possible_cause_5861& cause) {
 // The MOF collector
 // ---------------------------------------------------------------------------
 
-// Reads every file. Fails as a whole when there is nothing to read, when no
-// file could be read, or when the caller cancels or the deadline passes.
-WMISUB_API result<snapshot> mof_collector::collect(const collect_options& options) {
-    return detail::mof_guarded([&] { return collect_files(options); });
+WMISUB_API result<void> mof_collector::read(collect_sink& sink) const {
+    return detail::mof_guarded([&] { return read_files(sink); });
 }
 
-// The body of collect(): list the files, then parse them one by one.
-WMISUB_API result<snapshot> mof_collector::collect_files(const collect_options& options) {
-    files_.clear();
-    const std::string source_name = name();
+WMISUB_API result<void> mof_collector::read_files(collect_sink& sink) const {
     if (paths_.empty()) return make_error(errc::invalid_argument, "no MOF file or directory given");
-    snapshot out;
     std::vector<std::filesystem::path> files;
-    if (auto listed = list_files(options, files, out); !listed) return std::move(listed).error();
+    std::string first_problem;
+    list_files(sink, files, first_problem);
+    std::vector<mof_file_summary> summaries;
+    summaries.reserve(files.size());
     std::size_t readable = 0;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        if (auto stop = options.interruption()) return std::move(*stop);
+    for (std::size_t i = 0; i < files.size() && sink.keep_going(); ++i) {
         const std::string path = detail::mof_path_to_utf8(files[i]);
-        options.report({source_name, path, i, files.size()});
-        auto parsed = read_one(files[i], path, options, out);
-        if (!parsed) return std::move(parsed).error();
-        if (*parsed) ++readable;
+        sink.progress(path, i, files.size());
+        summaries.push_back(read_one(files[i], path, sink, first_problem));
+        if (summaries.back().read) ++readable;
     }
-    if (readable == 0) {
-        std::string why = out.errors.empty() ? std::string("no MOF file found") : out.errors.front().error.to_string();
-        return make_error(errc::not_found, "no MOF file could be read: " + why);
+    files_.set(std::move(summaries));
+    if (readable == 0 && !sink.stopped()) {
+        return make_error(errc::not_found,
+                          "no MOF file could be read: " + (first_problem.empty() ? "no MOF file found" : first_problem));
     }
-    return out;
+    return {};
 }
 
-// True when a file found in a directory has one of the wanted extensions.
 WMISUB_API bool mof_collector::wanted(const std::filesystem::path& file) const {
     if (options_.extensions.empty()) return true;
     const std::string name = detail::mof_path_to_utf8(file.filename());
@@ -231,74 +226,84 @@ WMISUB_API bool mof_collector::wanted(const std::filesystem::path& file) const {
     return false;
 }
 
-// Expands directories (sorted, so runs are repeatable); missing paths become errors.
-WMISUB_API result<void> mof_collector::list_files(const collect_options& options,
-                                                  std::vector<std::filesystem::path>& files, snapshot& out) {
+WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
+                                          std::string& first_problem) const {
     for (const std::filesystem::path& root : paths_) {
         std::error_code ec;
         const auto status = std::filesystem::status(root, ec);
         const std::string shown = detail::mof_path_to_utf8(root);
         if (ec || !std::filesystem::exists(status)) {
-            out.errors.push_back({shown,
-                                  {},
-                                  make_error(errc::not_found, "no such file or directory",
-                                             source_location{shown, 0, 0, source_location::npos})});
+            error missing = make_error(errc::not_found, "no such file or directory",
+                                       source_location{shown, 0, 0, source_location::npos});
+            if (first_problem.empty()) first_problem = missing.to_string();
+            sink.add_error({shown, {}, std::move(missing)});
             continue;
         }
         if (!std::filesystem::is_directory(status)) {
             files.push_back(root);
             continue;
         }
-        auto walked = walk(root, options, files, out);
-        if (!walked) return walked;
+        walk(root, sink, files, first_problem);
+        if (sink.stopped()) return;
     }
     if (files.size() > options_.max_files) {
-        out.errors.push_back({"mof",
-                              {},
-                              make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
-                                                                   " files; the rest are skipped")});
+        sink.add_error({"mof", {}, make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
+                                                                        " files; the rest are skipped")});
         files.resize(options_.max_files);
     }
-    return {};
 }
 
-WMISUB_API result<void> mof_collector::walk(const std::filesystem::path& root, const collect_options& options,
-                                            std::vector<std::filesystem::path>& files, snapshot& out) {
+WMISUB_API void mof_collector::walk(const std::filesystem::path& root, collect_sink& sink,
+                                    std::vector<std::filesystem::path>& files, std::string& first_problem) const {
     std::error_code ec;
     std::vector<std::filesystem::path> found;
     std::filesystem::recursive_directory_iterator it(root, std::filesystem::directory_options::skip_permission_denied,
                                                      ec);
     const std::string shown = detail::mof_path_to_utf8(root);
     for (std::size_t seen = 0; !ec && it != std::filesystem::recursive_directory_iterator(); ++seen) {
-        if ((seen & 255u) == 0) {
-            if (auto stop = options.interruption()) return std::move(*stop);
-        }
+        if ((seen & 255u) == 0 && !sink.keep_going()) return;
         std::error_code type_ec;
         if (it->is_regular_file(type_ec) && wanted(it->path()) && found.size() <= options_.max_files)
             found.push_back(it->path());
         it.increment(ec);
     }
-    if (ec)
-        out.errors.push_back({shown,
-                              {},
-                              make_error(errc::io_error, "directory walk stopped: " + ec.message(),
-                                         source_location{shown, 0, 0, source_location::npos})});
+    if (ec) {
+        error stopped = make_error(errc::io_error, "directory walk stopped: " + ec.message(),
+                                   source_location{shown, 0, 0, source_location::npos});
+        if (first_problem.empty()) first_problem = stopped.to_string();
+        sink.add_error({shown, {}, std::move(stopped)});
+    }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
-    return {};
 }
 
-// Parses one file into `out`; the bool says whether it could be read at all.
-WMISUB_API result<bool> mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
-                                                const collect_options& options, snapshot& out) {
+namespace detail {
+
+// The annotations a MOF file puts on what it declares: autorecover on each of its
+// objects, deleted on each instance it deletes (classes: on their instances, which go with them).
+inline void mof_annotate(const mof_document& doc, const std::string& path, collect_sink& sink) {
+    for (const mof_deletion& d : doc.deletions) {
+        const bool whole_class = d.kind == mof_deletion_kind::class_definition;
+        std::string target = d.target;
+        if (!d.namespace_path.empty() && target.find(':') == std::string::npos && !whole_class) {
+            target = d.namespace_path + ":" + target;
+        }
+        annotation note{annotation_kind::deleted, d.where,
+                        std::string(whole_class ? "#pragma deleteclass(\"" : "#pragma deleteinstance(\"") + d.target + "\")"};
+        if (whole_class) note.where.source = path;
+        sink.annotate(std::move(target), std::move(note));
+    }
+}
+
+}  // namespace detail
+
+WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
+                                                    collect_sink& sink, std::string& first_problem) const {
     mof_options parse = options_.parse;
     parse.source_name = path;
-    if (parse.cancel == nullptr) parse.cancel = options.cancel;
-    if (!parse.deadline) parse.deadline = options.deadline;
+    if (parse.cancel == nullptr) parse.cancel = sink.options().cancel;
+    if (!parse.deadline) parse.deadline = sink.options().deadline;
     mof_document doc = parse_mof_file(file, std::move(parse));
-    for (const error& e : doc.errors) {
-        if (e.code == errc::cancelled || e.code == errc::timeout) return e;
-    }
     mof_file_summary summary;
     summary.path = path;
     summary.read = !(doc.instances.empty() && doc.classes.empty() && doc.pragmas.empty() && !doc.errors.empty() &&
@@ -307,17 +312,27 @@ WMISUB_API result<bool> mof_collector::read_one(const std::filesystem::path& fil
     summary.instances = doc.instances.size();
     summary.classes = doc.classes.size();
     summary.errors = doc.errors.size();
-    for (const mof_instance& mi : doc.instances) {
-        if (options.wants_namespace(mi.object.namespace_path)) out.add(mi.object, path);
+    if (!summary.read && first_problem.empty()) first_problem = doc.errors.front().to_string();
+    for (mof_instance& mi : doc.instances) {
+        if (!doc.autorecover.empty()) {
+            mi.object.origin.annotations.push_back({annotation_kind::autorecover, doc.autorecover.front(),
+                                                    "#pragma autorecover"});
+        }
+        if (!sink.add(mi.object)) break;
     }
-    for (error& e : doc.errors) out.errors.push_back({path, {}, std::move(e)});
+    detail::mof_annotate(doc, path, sink);
+    for (error& e : doc.errors) {
+        if (e.code == errc::cancelled || e.code == errc::timeout) {
+            sink.stop(std::move(e));
+            continue;
+        }
+        sink.add_error({path, {}, std::move(e)});
+    }
     summary.autorecover = std::move(doc.autorecover);
     summary.deletions = std::move(doc.deletions);
     summary.pragmas = std::move(doc.pragmas);
     summary.includes = std::move(doc.includes);
-    const bool read = summary.read;
-    files_.push_back(std::move(summary));
-    return read;
+    return summary;
 }
 
 WMISUB_NAMESPACE_END

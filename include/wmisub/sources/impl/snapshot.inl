@@ -28,82 +28,74 @@ WMISUB_API std::string snapshot_collector::name() const {
     return paths_.size() == 1 ? "snapshot:" + detail::storage_path_text(paths_.front()) : std::string("snapshot");
 }
 
-WMISUB_API result<snapshot> snapshot_collector::collect(const collect_options& options) {
-    files_.clear();
+WMISUB_API result<void> snapshot_collector::read(collect_sink& sink) const {
     if (paths_.empty()) return make_error(errc::invalid_argument, "no snapshot file given");
-    snapshot out;
+    std::vector<snapshot_file_summary> summaries;
+    std::string first_problem;
     std::size_t readable = 0;
-    for (std::size_t i = 0; i < paths_.size(); ++i) {
-        if (auto stop = options.interruption()) return std::move(*stop);
+    for (std::size_t i = 0; i < paths_.size() && sink.keep_going(); ++i) {
         const std::string shown = detail::storage_path_text(paths_[i]);
-        options.report({"snapshot", shown, i, paths_.size()});
-        if (read_one(paths_[i], shown, options, out)) ++readable;
+        sink.progress(shown, i, paths_.size());
+        summaries.push_back(read_one(paths_[i], shown, sink, first_problem));
+        if (summaries.back().read) ++readable;
     }
-    if (readable == 0) {
-        std::string why = out.errors.empty() ? std::string("no file") : out.errors.front().error.to_string();
-        return make_error(errc::not_found, "no snapshot file could be read: " + why);
+    files_.set(std::move(summaries));
+    if (readable == 0 && !sink.stopped()) {
+        return make_error(errc::not_found, "no snapshot file could be read: " + (first_problem.empty() ? "no file" : first_problem));
     }
-    return out;
+    return {};
 }
 
-WMISUB_API bool snapshot_collector::read_one(const std::filesystem::path& file, const std::string& shown,
-                                             const collect_options& options, snapshot& out) {
+namespace detail {
+
+// Files everything one JSON file held through the sink; false when the sink stopped.
+inline bool snapshot_file_into(snapshot& got, collect_sink& sink) {
+    if (!got.host.empty()) sink.set_host(got.host);
+    if (got.collected_at) sink.set_collected_at(*got.collected_at);
+    for (object_annotation& a : got.annotations) sink.annotate(std::move(a.target), std::move(a.note));
+    const auto add_all = [&](auto& objects) {
+        for (auto& object : objects) {
+            if (!sink.add(wmi_object{std::move(object)})) return false;
+        }
+        return true;
+    };
+    return add_all(got.filters) && add_all(got.consumers) && add_all(got.bindings) && add_all(got.timers) &&
+           add_all(got.other_objects);
+}
+
+}  // namespace detail
+
+WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesystem::path& file, const std::string& shown,
+                                                              collect_sink& sink, std::string& first_problem) const {
     snapshot_file_summary summary;
     summary.path = shown;
     json_read_options read = options_.read;
     read.source_name = shown;
     auto bytes = read_file_limited(file, read.limits.max_bytes);
-    if (!bytes) {
-        out.errors.push_back({shown, {}, bytes.error()});
-        summary.errors = 1;
-        files_.push_back(std::move(summary));
-        return false;
-    }
-    auto part = read_json_snapshot(*bytes, read, &summary.input);
+    auto part = bytes ? read_json_snapshot(*bytes, read, &summary.input) : result<snapshot>(bytes.error());
     if (!part) {
-        out.errors.push_back({shown, {}, part.error()});
+        if (first_problem.empty()) first_problem = part.error().to_string();
+        sink.add_error({shown, {}, part.error()});
         summary.errors = 1;
-        files_.push_back(std::move(summary));
-        return false;
+        return summary;
     }
     summary.read = true;
-    snapshot& got = *part;
-    if (out.host.empty()) out.host = got.host;
-    if (!out.collected_at) out.collected_at = got.collected_at;
     std::size_t kept = 0;
-    const auto wanted = [&](const auto& object) { return options.wants_namespace(object.namespace_path); };
-    for (event_filter& f : got.filters) {
-        if (wanted(f)) out.filters.push_back(std::move(f));
-    }
-    for (consumer& c : got.consumers) {
-        if (options.wants_namespace(header_of(c).namespace_path)) out.consumers.push_back(std::move(c));
-    }
-    for (binding& b : got.bindings) {
-        if (wanted(b)) out.bindings.push_back(std::move(b));
-    }
-    for (timer_instruction& t : got.timers) {
-        if (wanted(t)) out.timers.push_back(std::move(t));
-    }
-    for (instance& in : got.other_objects) {
-        if (wanted(in)) out.other_objects.push_back(std::move(in));
-    }
-    for (collection_error& e : got.errors) {
-        if (!e.namespace_path.empty() && !options.wants_namespace(e.namespace_path)) continue;
+    for (collection_error& e : part->errors) {
         if (kept == options_.max_errors_per_file) {
-            out.errors.push_back({shown, {}, make_error(errc::limit_exceeded,
-                                                        "more errors in this file than the " +
-                                                            std::to_string(options_.max_errors_per_file) +
-                                                            " kept; the rest are not listed")});
+            sink.add_error({shown, {}, make_error(errc::limit_exceeded,
+                                                  "more errors in this file than the " +
+                                                      std::to_string(options_.max_errors_per_file) +
+                                                      " kept; the rest are not listed")});
             ++kept;
-            continue;
+            break;
         }
-        if (kept > options_.max_errors_per_file) continue;
-        out.errors.push_back(std::move(e));
+        sink.add_error(std::move(e));
         ++kept;
     }
     summary.errors = kept;
-    files_.push_back(std::move(summary));
-    return true;
+    (void)detail::snapshot_file_into(*part, sink);
+    return summary;
 }
 
 WMISUB_NAMESPACE_END
