@@ -10,6 +10,9 @@
 //
 // fleet_scan: 100 hosts whose subscriptions are the same (a fleet is mostly
 // identical), each scanned through one engine: items are subscriptions.
+// agent_loop_10000_rounds: 10,000 such rounds at once (time per round is the time
+// shown / 10,000), with resident-memory growth after warm-up; not in the smoke test.
+//
 // reference_parse_fleet_json: nlohmann/json parsing one host's snapshot document
 // as many times, the least a JSON-fed tool does.
 #include "corpus_snapshot.hpp"
@@ -21,6 +24,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <optional>
@@ -94,6 +98,48 @@ void agent_loop_round(benchmark::State& state) {
     benchmark::DoNotOptimize(alerts);
 }
 BENCHMARK(agent_loop_round)->Unit(benchmark::kMicrosecond);
+
+// Resident memory of this process in KiB (Linux); 0 where /proc is absent.
+std::size_t resident_kib() {
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if (f == nullptr) return 0;
+    unsigned long size = 0;
+    unsigned long resident = 0;
+    const int got = std::fscanf(f, "%lu %lu", &size, &resident);
+    std::fclose(f);
+    return got == 2 ? static_cast<std::size_t>(resident) * 4 : 0;
+}
+
+// The engine issue's test: 10,000 rounds of the agent loop in one go, with the time,
+// allocations and bytes per round, and how much resident memory grew between round
+// 1,000 and round 10,000 (flat memory: caches and buffers stop growing once warm).
+void agent_loop_10000_rounds(benchmark::State& state) {
+    const wmisub::snapshot host = wmisub_bench::replicated_corpus(20);
+    if (host.filters.empty()) {
+        state.SkipWithError("../shared/data/corpus is absent");
+        return;
+    }
+    for (auto _ : state) {
+        const wmisub::engine engine;
+        wmisub::scanner scanner(engine);
+        wmisub::baseline last = wmisub::make_baseline(host);
+        std::size_t alerts = 0;
+        std::size_t warm_kib = 0;
+        const allocation_meter meter;
+        for (int round = 0; round < 10000; ++round) {
+            if (round == 1000) warm_kib = resident_kib();
+            const wmisub::subscription_graph graph = scanner.build_graph(host);
+            const wmisub::graph_changes changes = wmisub::diff(last, graph);
+            (void)scanner.scan_changes(graph, changes, [&](const wmisub::assessment&) { ++alerts; });
+            if (changes.diff().has_changes()) last = wmisub::make_baseline(graph.source());
+        }
+        state.counters["rss_growth_kib"] = static_cast<double>(resident_kib()) - static_cast<double>(warm_kib);
+        state.counters["allocs_per_round"] = static_cast<double>(allocations.load() - meter.count0) / 10000.0;
+        state.counters["bytes_per_round"] = static_cast<double>(allocated_bytes.load() - meter.bytes0) / 10000.0;
+        benchmark::DoNotOptimize(alerts);
+    }
+}
+BENCHMARK(agent_loop_10000_rounds)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // The round as examples/edr_loop.cpp wrote it before the engine: assess every entry, join by hand.
 void agent_loop_round_assess_all(benchmark::State& state) {

@@ -170,7 +170,7 @@ TEST_CASE("annotations about objects by path reach the objects the snapshot hold
     CHECK(snap->filters[1].origin.annotations.empty());  // another namespace
 }
 
-TEST_CASE("one collector shared by threads collecting at once") {
+TEST_CASE("threads share one collector, collecting at once") {
     mock_collector source;
     for (int i = 0; i < 200; ++i) source.filter("F" + std::to_string(i), "SELECT * FROM __TimerEvent");
     const collector& shared = source;

@@ -15,6 +15,9 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -931,6 +934,33 @@ TEST_CASE("declarations, input size, cancellation") {
 // ===========================================================================
 // Limits and hostile input
 // ===========================================================================
+
+TEST_CASE("the deadline stops a parse inside one huge declaration, not only between declarations") {
+    std::string text = "instance of __EventFilter { Name = \"big\"; Values = {";
+    for (int i = 0; i < 400000; ++i) text += (i == 0 ? "" : ",") + std::to_string(i);
+    text += "}; };";
+    mof_options late;
+    late.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    const auto start = std::chrono::steady_clock::now();
+    const auto doc = parse(text, late);
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(doc.errors.empty());
+    CHECK(doc.errors.back().code == errc::timeout);
+    CHECK(doc.errors.back().location.column > 1);  // inside the declaration, where it stopped
+    for (const mof_instance& cut : doc.instances) {  // what was read is kept, cut where the parse stopped
+        const value* values = cut.object.get("Values");
+        if (values != nullptr && values->as_array() != nullptr) CHECK(values->as_array()->size() < 400000);
+    }
+    CHECK(took < std::chrono::seconds(5));
+
+    const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                       ("wmisub_deadline_" + std::to_string(start.time_since_epoch().count()) + ".mof");
+    std::ofstream(file, std::ios::binary) << text;
+    const auto from_file = parse_mof_file(file, late);  // deadline already passed: stops while reading
+    std::filesystem::remove(file);
+    REQUIRE_FALSE(from_file.errors.empty());
+    CHECK(from_file.errors.back().code == errc::timeout);
+}
 
 TEST_CASE("deep nesting of embedded instances is limited, not a crash") {
     std::string text = "instance of X { p = ";

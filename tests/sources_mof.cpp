@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -409,4 +410,24 @@ TEST_CASE("collector: cancellation, deadline, file limit and parse limits") {
     REQUIRE_FALSE(refused);
     const error why = std::move(refused).error();
     CHECK(why.message.find("input limit") != std::string::npos);
+}
+
+TEST_CASE("threads share one mof_collector, collecting at once") {
+    temp_dir dir;
+    for (int i = 0; i < 8; ++i) dir.write("f" + std::to_string(i) + ".mof", subscription_mof);
+    const mof_collector source({dir.path()});
+    std::vector<std::size_t> filters(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < filters.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 5; ++round) {
+                auto snap = source.collect();
+                filters[t] = snap ? snap->filters.size() : 0;
+                (void)source.files();  // read while other threads write it
+            }
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    for (std::size_t n : filters) CHECK(n == 8);
+    CHECK(source.files().size() == 8);
 }

@@ -9673,6 +9673,9 @@ public:
         if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
     }
 
+    // Skips the rest of the input: every later token is `end` (the parse was stopped).
+    void finish() noexcept { pos_ = text_.size(); }
+
     // The decoded text the tokens point into.
     [[nodiscard]] std::string_view text() const noexcept { return text_; }
 
@@ -10378,13 +10381,16 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/text.hpp"
 // #include "wmisub/value.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -10497,7 +10503,22 @@ WMISUB_API std::string mof_path_to_utf8(const std::filesystem::path& path) {
 }
 
 // The whole file, refusing files larger than max_bytes before reading them.
-[[nodiscard]] inline result<std::string> mof_read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+// Why a parse must stop now: the caller's cancel flag, then (reading the clock) the deadline.
+[[nodiscard]] inline std::optional<error> mof_interruption(const mof_options& options) {
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+        return make_error(errc::cancelled, "MOF parse cancelled");
+    }
+    if (options.deadline && std::chrono::steady_clock::now() >= *options.deadline) {
+        return make_error(errc::timeout, "MOF parse deadline passed");
+    }
+    return std::nullopt;
+}
+
+// Bytes read between two looks at the cancel flag and the clock, while reading and lexing.
+inline constexpr std::size_t mof_check_every_bytes = std::size_t{1} << 20;
+
+[[nodiscard]] inline result<std::string> mof_read_file(const std::filesystem::path& path, std::size_t max_bytes,
+                                                        const mof_options* interrupt = nullptr) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) return make_error(errc::not_found, "cannot open file");
@@ -10510,8 +10531,17 @@ WMISUB_API std::string mof_path_to_utf8(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return make_error(errc::io_error, "cannot open file for reading");
     std::string bytes(static_cast<std::size_t>(size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    bytes.resize(static_cast<std::size_t>(in.gcount()));  // the file may have shrunk meanwhile
+    std::size_t got = 0;
+    while (got < bytes.size()) {  // in chunks, so a huge file on a slow disk still honours cancel and deadline
+        if (interrupt != nullptr) {
+            if (auto stop = mof_interruption(*interrupt)) return std::move(*stop);
+        }
+        const std::size_t chunk = std::min(mof_check_every_bytes, bytes.size() - got);
+        in.read(bytes.data() + got, static_cast<std::streamsize>(chunk));
+        got += static_cast<std::size_t>(in.gcount());
+        if (static_cast<std::size_t>(in.gcount()) < chunk) break;  // the file shrank meanwhile
+    }
+    bytes.resize(got);
     if (in.bad()) return make_error(errc::io_error, "read error");
     return bytes;
 }
@@ -10627,6 +10657,15 @@ public:
         if (stopped_) return;
         doc_.errors.push_back(make_error(code, std::move(message), std::move(where)));
         stopped_ = true;
+    }
+
+    // Looks at the cancel flag and the clock; false (and the parse stops) when either says stop.
+    bool keep_going(const source_location& where) {
+        if (stopped_) return false;
+        auto why = mof_interruption(options_);
+        if (!why) return true;
+        stop(why->code, std::move(why->message), where);
+        return false;
     }
 
     // Counts one declaration; false (and the parse stops) past the limit, on
@@ -10930,9 +10969,25 @@ private:
     // Lexes tokens until k is buffered (kept out of peek() so peek stays small enough to inline).
     void fill(std::size_t k) {
         while (count_ <= k) {
-            lexer_.next(buffer_[(head_ + count_) % buffer_.size()]);
+            mof_token& t = buffer_[(head_ + count_) % buffer_.size()];
+            lexer_.next(t);
             ++count_;
+            const std::uint32_t reached = t.offset + t.length;
+            if (t.kind != mof_tok::end && (++tokens_ & 1023u) != 0 && reached - checked_at_ < mof_check_every_bytes) continue;
+            checked_at_ = reached;
+            if (t.kind == mof_tok::end || session_.keep_going({source_, t.line, t.column, t.offset})) continue;
+            halt(t);
         }
+    }
+
+    // Ends the token stream here (the session has recorded why): this token and all after it are `end`.
+    void halt(mof_token& t) noexcept {
+        lexer_.finish();
+        const mof_token at = t;
+        t = mof_token{};
+        t.offset = at.offset;
+        t.line = at.line;
+        t.column = at.column;
     }
 
     mof_lexer lexer_;
@@ -10945,6 +11000,8 @@ private:
     std::size_t depth_ = 0;
     mof_tok previous_ = mof_tok::semicolon;
     mof_tok before_previous_ = mof_tok::semicolon;
+    std::size_t tokens_ = 0;        // lexed so far, for the periodic interruption check
+    std::uint32_t checked_at_ = 0;  // offset of the last check
 };
 
 }  // namespace detail
@@ -12397,7 +12454,7 @@ WMISUB_API mof_document parse_mof_file(const std::filesystem::path& path, mof_op
                 return detail::mof_read_file(detail::mof_utf8_to_path(p), limit);
             };
         }
-        auto bytes = detail::mof_read_file(path, options.max_input_bytes);
+        auto bytes = detail::mof_read_file(path, options.max_input_bytes, &options);
         if (!bytes) {
             error e = std::move(bytes).error();
             e.location.source = options.source_name;

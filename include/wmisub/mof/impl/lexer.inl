@@ -136,6 +136,9 @@ public:
         if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
     }
 
+    // Skips the rest of the input: every later token is `end` (the parse was stopped).
+    void finish() noexcept { pos_ = text_.size(); }
+
     // The decoded text the tokens point into.
     [[nodiscard]] std::string_view text() const noexcept { return text_; }
 

@@ -571,7 +571,7 @@ WMISUB_API mof_document parse_mof_file(const std::filesystem::path& path, mof_op
                 return detail::mof_read_file(detail::mof_utf8_to_path(p), limit);
             };
         }
-        auto bytes = detail::mof_read_file(path, options.max_input_bytes);
+        auto bytes = detail::mof_read_file(path, options.max_input_bytes, &options);
         if (!bytes) {
             error e = std::move(bytes).error();
             e.location.source = options.source_name;
