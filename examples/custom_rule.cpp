@@ -5,13 +5,13 @@
 // Host rules run next to the built-in ones and count in the same score. A policy
 // can also change what the built-in rules say: override a severity, disable a rule.
 //
-// The rule here encodes something only the host knows: which folders hold
-// approved software. A consumer that starts a program from anywhere else is
-// flagged. Exits 1 unless the rule fires on the unapproved program only, and
-// the severity override takes effect.
+// The rule here uses something only the host knows, declared once on the engine
+// as yara's external variables are: which folders hold approved software
+// (host_context::approved_folders). A consumer that starts a program from
+// anywhere else is flagged. Exits 1 unless the rule fires on the unapproved
+// program only, and the severity override takes effect.
 #include <wmisub/wmisub.hpp>
 
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -20,9 +20,6 @@
 #include <vector>
 
 namespace {
-
-// Where this organisation installs the programs WMI may run (normalised: lower case, backslashes).
-constexpr std::string_view approved_folders[] = {"c:\\program files\\contoso\\", "c:\\windows\\system32\\"};
 
 // ACME-001: the consumer starts a program outside the approved folders.
 wmisub::rule unapproved_program_rule() {
@@ -36,11 +33,9 @@ wmisub::rule unapproved_program_rule() {
         "Everything Contoso deploys lives under Program Files\\Contoso; anything else was not deployed by IT.";
     r.check = [](const wmisub::subscription_facts& f) -> std::optional<wmisub::rule_hit> {
         // payload->executable is set for command lines: the program CreateProcess would start, normalised.
-        if (!f.payload || !f.payload->executable) return std::nullopt;
-        const std::string& program = f.payload->executable->normalized;
-        const bool approved = std::any_of(std::begin(approved_folders), std::end(approved_folders),
-                                          [&](std::string_view folder) { return program.starts_with(folder); });
-        if (approved) return std::nullopt;
+        // f.host is what the engine was given; every rule of every scan sees it.
+        if (!f.payload || !f.payload->executable || f.host == nullptr) return std::nullopt;
+        if (f.host->in_approved_folder(f.payload->executable->normalized)) return std::nullopt;
         // Evidence: which field, the text, and what it means here.
         return wmisub::rule_hit{
             {{"Consumer." + f.payload->executable->field, f.payload->executable->raw, "not under an approved folder"}},
@@ -89,10 +84,15 @@ int main() {
         .filter("Sync Helper", nightly)
         .command_line_consumer("Sync Helper", "C:\\Tools\\synchelper.exe /silent")
         .bind("Sync Helper", "Sync Helper");
-    auto snap = host.collect({});
+    auto snap = host.collect();
     if (!snap) return std::fprintf(stderr, "%s\n", snap.error().to_string().c_str()), 2;
-    const wmisub::subscription_graph graph(std::move(*snap));
-    const std::vector<wmisub::assessment> results = wmisub::assess(graph, rules, policy);
+
+    // What this organisation knows about its machines: where it installs programs WMI may run.
+    wmisub::host_context contoso;
+    contoso.approved_folders = {"C:\\Program Files\\Contoso", "%SystemRoot%\\System32"};
+    const wmisub::engine engine(std::move(rules), std::move(policy), {}, std::move(contoso));
+    wmisub::scanner scanner(engine);
+    const std::vector<wmisub::assessment> results = scanner.assess_all(scanner.build_graph(std::move(*snap)));
 
     bool ok = results.size() == 2;
     for (const wmisub::assessment& a : results) {

@@ -329,3 +329,39 @@ TEST_CASE("the snapshot's collection errors travel with the diff") {
     REQUIRE(d.errors.size() == 1);
     CHECK(d.errors.front().error.code == errc::access_denied);
 }
+
+TEST_CASE("typed fingerprints and identity keys equal those of the same object as a wmi_object") {
+    mock_collector source;
+    source.created_by("S-1-5-32-544")
+        .filter("F", "SELECT * FROM __TimerEvent WHERE TimerId = 'T'")
+        .command_line_consumer("C", "cmd.exe /c calc")
+        .script_consumer("S", "x = 1")
+        .log_file_consumer("L", "C:\\x.log", "t")
+        .event_log_consumer("E", "src", 7)
+        .smtp_consumer("M", "mail", "a@b", "hi")
+        .bind("F", "C")
+        .interval_timer("T", 1000);
+    instance custom;
+    custom.class_name = "EvilConsumer";
+    custom.derivation = {"__EventConsumer"};
+    custom.key_names = {"Id"};
+    custom.set("Id", value::string("x")).set("Payload", value::string("y"));
+    instance keyless;
+    keyless.class_name = "Stash";
+    keyless.set("Blob", value::string("z"));
+    source.add(custom).add(keyless);
+    auto snap = source.collect();
+    REQUIRE(snap);
+    REQUIRE(snap->consumers.size() == 6);
+    REQUIRE(snap->other_objects.size() == 1);
+    for (const event_filter& f : snap->filters) {
+        CHECK(fingerprint(f) == fingerprint(wmi_object{f}));
+        CHECK(fingerprint(f) == baseline_entry::of(wmi_object{f}).fingerprint);
+    }
+    for (const consumer& c : snap->consumers) CHECK(fingerprint(c) == fingerprint(wmi_object{c}));
+    for (const binding& b : snap->bindings) CHECK(fingerprint(b) == fingerprint(wmi_object{b}));
+    for (const timer_instruction& t : snap->timers) CHECK(fingerprint(t) == fingerprint(wmi_object{t}));
+    const instance& stash = snap->other_objects[0];
+    CHECK(fingerprint(stash) == fingerprint(wmi_object{stash}));
+    CHECK(identity_key_of(wmi_object{stash}).find('#') != std::string::npos);  // no keys: known by its content
+}

@@ -280,10 +280,49 @@ TEST_CASE("an engine's allow-list uses fingerprints computed once per object") {
     CHECK(results[0].allow_listed);
     CHECK(results[0].risk.severity == severity::info);
     CHECK_FALSE(results[1].allow_listed);
-    // A graph built without them computes them when asked.
+    // A graph built without them computes them once, when first asked, and copies share them.
     const subscription_graph plain(snap);
-    CHECK(plain.filter_fingerprint(plain.entries()[0]) == nullptr);
+    const subscription_graph copy = plain;
+    const std::string* first = plain.filter_fingerprint(plain.entries()[0]);
+    REQUIRE(first != nullptr);
+    CHECK(*first == fingerprint(snap.filters[0]));
+    CHECK(copy.filter_fingerprint(copy.entries()[0]) == first);  // the same string: computed once
+    CHECK(plain.object_keys().bindings.size() == snap.bindings.size());
+    CHECK(plain.object_keys().consumers[1].identity_key == identity_key_of(wmi_object{snap.consumers[1]}));
     CHECK(assess(subscription_graph(snap), rule_catalog::builtin(), p)[0].allow_listed);
+}
+
+TEST_CASE("a diff of an unchanged graph is decided from the object table and equals the full diff") {
+    const engine e;
+    const snapshot snap = subscriptions(3);
+    const baseline approved = make_baseline(snap);
+    const subscription_graph same = e.graph(snap);
+    const graph_changes fast = diff(approved, same);
+    const baseline_diff full = diff(approved, snap);
+    CHECK_FALSE(fast.diff().has_changes());
+    CHECK(fast.diff().unchanged == full.unchanged);
+    CHECK(fast.diff().baseline_host == full.baseline_host);
+    CHECK(fast.diff().snapshot_collected_at == full.snapshot_collected_at);
+    CHECK(fast.diff().errors == full.errors);
+    CHECK(fast.changed().empty());
+
+    snapshot edited = snap;  // one payload changed: the full diff runs and finds it
+    std::get<command_line_consumer>(edited.consumers[1]).command_line_template = "cmd.exe /c calc";
+    const subscription_graph other = e.graph(edited);
+    const graph_changes found = diff(approved, other);
+    REQUIRE(found.diff().modified.size() == 1);
+    CHECK(found.changed().size() == 1);
+
+    snapshot fewer = snap;  // one object gone
+    fewer.bindings.pop_back();
+    const subscription_graph fewer_graph = e.graph(fewer);
+    const graph_changes gone = diff(approved, fewer_graph);
+    CHECK(gone.diff().removed.size() == 1);
+
+    diff_options narrow;  // options that narrow the comparison take the full path, with the same answer
+    narrow.namespaces = {"root\\subscription"};
+    const graph_changes narrowed = diff(approved, same, narrow);
+    CHECK_FALSE(narrowed.diff().has_changes());
 }
 
 TEST_CASE("threads share one engine, each with its own scanner") {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,8 @@ class local_key_builder;
 
 // Payload analyses shared across graphs by content key (an engine's; impl/payload_cache.inl).
 class payload_cache;
+// WQL analyses shared across graphs by query text (an engine's; impl/payload_cache.inl).
+class query_cache;
 
 // Identity keys of objects, to the indices holding them: an open-addressing
 // hash table of distinct keys over one buffer of key text, so building and
@@ -117,6 +120,25 @@ private:
     std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
 };
 
+}  // namespace detail
+
+// One subscription object's identity key (identity_key_of(): what baselines and
+// diffs match on) and content fingerprint (fingerprint(): what allow-lists name).
+struct object_keys {
+    std::string identity_key;
+    std::string fingerprint;
+};
+
+// The object_keys of every filter, consumer, binding and timer of a snapshot, in snapshot order.
+struct object_key_table {
+    std::vector<object_keys> filters;
+    std::vector<object_keys> consumers;
+    std::vector<object_keys> bindings;
+    std::vector<object_keys> timers;
+};
+
+namespace detail {
+
 // What a graph built and what its entries point into: the snapshot, the
 // entries and the object table (one analysis per distinct query text and per
 // distinct consumer content). Immutable once built, and shared (not copied)
@@ -126,12 +148,17 @@ struct graph_state {
     std::shared_ptr<const snapshot> source;
     std::vector<subscription> entries;
     std::vector<std::size_t> filter_query;       // per snapshot filter: index into analyses
-    std::vector<result<wql_analysis>> analyses;  // per distinct query text
+    std::vector<std::shared_ptr<const result<wql_analysis>>> analyses;  // per distinct query text
     std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
     std::vector<std::shared_ptr<const payload_analysis>> payloads;  // per distinct payload_content_key()
-    std::vector<std::string> filter_fingerprints;    // per snapshot filter, when graph_options::fingerprints
-    std::vector<std::string> consumer_fingerprints;  // per snapshot consumer, likewise
+    // Identity keys and fingerprints, computed once on first use (allow-lists, diffs, reports
+    // need them; a plain scan does not), by whichever thread asks first.
+    mutable std::once_flag keys_once;
+    mutable object_key_table keys;
 };
+
+// The state's object_key_table, computed on the first call.
+[[nodiscard]] WMISUB_API const object_key_table& object_keys_of(const graph_state& state);
 
 }  // namespace detail
 
@@ -143,10 +170,12 @@ struct graph_options {
     // still made in full, and interrupted() says so.
     std::optional<std::chrono::steady_clock::time_point> deadline;
     const std::atomic<bool>* cancel = nullptr;  // owned by the caller
-    // Also compute each filter's and consumer's content fingerprint once (allow-lists need them).
+    // Compute the object_key_table while building rather than on first use.
     bool fingerprints = false;
     // Analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
     detail::payload_cache* cache = nullptr;
+    // WQL analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
+    detail::query_cache* queries = nullptr;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
@@ -190,7 +219,7 @@ public:
     // The analysis of an entry's filter query (or why it does not parse), or
     // nullptr when the entry has no filter. Each query is analysed once, here.
     [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
-        return s.filter ? &state_->analyses[state_->filter_query[*s.filter]] : nullptr;
+        return s.filter ? state_->analyses[state_->filter_query[*s.filter]].get() : nullptr;
     }
     const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
 
@@ -201,13 +230,19 @@ public:
     }
     const payload_analysis* payload(const subscription&) const&& = delete;
 
-    // The content fingerprints (baseline.hpp) of an entry's filter and consumer,
-    // when the graph was built with graph_options::fingerprints; else nullptr.
-    [[nodiscard]] const std::string* filter_fingerprint(const subscription& s) const& noexcept {
-        return s.filter && !state_->filter_fingerprints.empty() ? &state_->filter_fingerprints[*s.filter] : nullptr;
+    // Identity keys and content fingerprints of every object, in snapshot order:
+    // computed once, on the first call from any thread, and shared by copies of
+    // the graph, so allow-lists, diffs and reports never compute them twice.
+    [[nodiscard]] const object_key_table& object_keys() const& { return detail::object_keys_of(*state_); }
+    const object_key_table& object_keys() const&& = delete;
+
+    // The content fingerprints (baseline.hpp) of an entry's filter and consumer, or
+    // nullptr when it has none; from object_keys().
+    [[nodiscard]] const std::string* filter_fingerprint(const subscription& s) const& {
+        return s.filter ? &object_keys().filters[*s.filter].fingerprint : nullptr;
     }
-    [[nodiscard]] const std::string* consumer_fingerprint(const subscription& s) const& noexcept {
-        return s.consumer && !state_->consumer_fingerprints.empty() ? &state_->consumer_fingerprints[*s.consumer] : nullptr;
+    [[nodiscard]] const std::string* consumer_fingerprint(const subscription& s) const& {
+        return s.consumer ? &object_keys().consumers[*s.consumer].fingerprint : nullptr;
     }
     const std::string* filter_fingerprint(const subscription&) const&& = delete;
     const std::string* consumer_fingerprint(const subscription&) const&& = delete;
@@ -229,6 +264,9 @@ private:
 
     // One analysis per distinct query text, one per distinct consumer payload.
     void analyse_objects(const graph_options& options);
+    // A query's analysis, from options.queries when it has it.
+    [[nodiscard]] WMISUB_API static std::shared_ptr<const result<wql_analysis>> shared_query_analysis(
+        std::string_view query, const graph_options& options);
     template <class StopCheck>
     std::shared_ptr<const payload_analysis> shared_analysis(const std::string& key, const wmisub::consumer& c,
                                                             const graph_options& options, const StopCheck& must_stop);

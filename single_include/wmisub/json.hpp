@@ -320,6 +320,7 @@ private:
 
     output out_;
     report_writer_options options_;
+    std::string buffer_;  // the text of the subscription being written
     std::size_t written_ = 0;
     bool opened_ = false;
     bool finished_ = false;
@@ -1160,6 +1161,21 @@ inline void json_append_canonical(std::string& out, const json_value& v, std::st
 // wmisub's writers) is replaced instead of making dump() throw.
 [[nodiscard]] inline std::string json_dump(const json_value& v, int indent) {
     return v.dump(indent, ' ', false, json_value::error_handler_t::replace);
+}
+
+// Appends the text of `v` to `out` as dump(indent) would write it `depth` levels deep in a
+// document (its nested lines indented by depth * indent more): streamed documents are
+// written a piece at a time without re-indenting text. nlohmann's serializer takes the
+// starting indent that dump() hides.
+inline void json_dump_into(std::string& out, const json_value& v, int indent, unsigned depth) {
+    using serializer = nlohmann::detail::serializer<json_value>;
+    serializer writer(nlohmann::detail::output_adapter<char, std::string>(out), ' ', json_value::error_handler_t::replace);
+    if (indent < 0) {
+        writer.dump(v, false, false, 0);
+    } else {
+        const auto step = static_cast<unsigned>(indent);
+        writer.dump(v, true, false, step, step * depth);
+    }
 }
 
 }  // namespace detail
@@ -2030,7 +2046,7 @@ inline void json_write_error_members(json_value& out, const error& e) {
 [[nodiscard]] inline json_value json_creator_sid(const object_header& h) { return json_optional_text(h.creator_sid_string()); }
 
 // An object of any kind (see the header comment).
-[[nodiscard]] inline json_value json_write_object(const wmi_object& o) {
+[[nodiscard]] inline json_value json_write_object(const wmi_object& o, const std::string* known_fingerprint = nullptr) {
     json_value out = json_value::object();
     const object_kind kind = kind_of(o);
     json_append_member(out, "kind", json_value(std::string(to_string(kind))));
@@ -2079,7 +2095,7 @@ inline void json_write_error_members(json_value& out, const error& e) {
     }
     json_write_bag(out, properties_of(o), 0);
     json_append_member(out, "identity", json_value(json_utf8(to_string(identity_of(o)))));
-    json_append_member(out, "fingerprint", json_value(fingerprint(o)));
+    json_append_member(out, "fingerprint", json_value(known_fingerprint != nullptr ? *known_fingerprint : fingerprint(o)));
     json_append_member(out, "provenance", json_write_provenance(origin_of(o)));
     return out;
 }
@@ -3766,9 +3782,19 @@ void json_put_list(json_value& out, const char* key, const List& items) {
 [[nodiscard]] inline json_value json_write_assessment(const assessment& a) {
     const subscription_facts& f = a.facts;
     json_value out{{"state", std::string(to_string(f.entry->state))}, {"namespace", f.entry->namespace_path}};
-    out["filter"] = f.filter != nullptr ? json_write_object(wmi_object{*f.filter}) : json_value(nullptr);
-    out["consumer"] = f.consumer != nullptr ? json_write_object(wmi_object{*f.consumer}) : json_value(nullptr);
-    out["binding"] = f.binding != nullptr ? json_write_object(wmi_object{*f.binding}) : json_value(nullptr);
+    // Fingerprints from the graph's object table: computed once per object, shared with allow-lists and diffs.
+    const object_key_table* keys = f.graph != nullptr ? &object_keys_of(*f.graph) : nullptr;
+    const auto known = [&](const std::vector<object_keys> object_key_table::*kind, const std::optional<std::size_t>& at) {
+        return keys != nullptr && at ? &((keys->*kind)[*at].fingerprint) : nullptr;
+    };
+    out["filter"] = f.filter != nullptr ? json_write_object(wmi_object{*f.filter}, known(&object_key_table::filters, f.entry->filter))
+                                        : json_value(nullptr);
+    out["consumer"] = f.consumer != nullptr
+                          ? json_write_object(wmi_object{*f.consumer}, known(&object_key_table::consumers, f.entry->consumer))
+                          : json_value(nullptr);
+    out["binding"] = f.binding != nullptr
+                         ? json_write_object(wmi_object{*f.binding}, known(&object_key_table::bindings, f.entry->binding))
+                         : json_value(nullptr);
     out["trigger"] = json_write_entry_trigger(f);
     out["risk"] = {{"score", a.risk.score}, {"severity", std::string(to_string(a.risk.severity))}};
     out["allow_listed"] = a.allow_listed;
@@ -3811,30 +3837,21 @@ inline void json_cap_strings(json_value& v, std::size_t max_bytes) {
 // A member's text at depth one of the document, ready to follow `{` or `,`.
 [[nodiscard]] inline std::string json_report_member(std::string_view key, const json_value& v, int indent) {
     std::string out = indent < 0 ? std::string() : "\n" + std::string(static_cast<std::size_t>(indent), ' ');
-    out += json_dump(json_value(std::string(key)), -1);
+    json_dump_into(out, json_value(std::string(key)), -1, 0);
     out += indent < 0 ? ":" : ": ";
-    std::string body = json_dump(v, indent);
-    if (indent > 0) {  // nested one level: every line after the first moves right
-        const std::string shift = "\n" + std::string(static_cast<std::size_t>(indent), ' ');
-        for (std::size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + shift.size())) {
-            body.replace(at, 1, shift);
-        }
-    }
-    return out + body;
+    json_dump_into(out, v, indent, 1);
+    return out;
 }
 
-// One subscription as an element of the "subscriptions" array (two levels deep).
-[[nodiscard]] inline std::string json_report_item(const assessment& a, const report_writer_options& options) {
+// Appends one subscription as an element of the "subscriptions" array (two levels deep).
+inline void json_report_item(std::string& out, const assessment& a, const report_writer_options& options) {
     json_value item = json_write_assessment(a);
     if (options.max_text_bytes != 0) json_cap_strings(item, options.max_text_bytes);
-    std::string body = json_dump(item, options.indent);
-    if (options.indent < 0) return body;
-    const std::string pad(2 * static_cast<std::size_t>(options.indent), ' ');
-    const std::string shift = "\n" + pad;
-    for (std::size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + shift.size())) {
-        body.replace(at, 1, shift);
+    if (options.indent >= 0) {
+        out += '\n';
+        out.append(2 * static_cast<std::size_t>(options.indent), ' ');
     }
-    return "\n" + pad + body;
+    json_dump_into(out, item, options.indent, 2);
 }
 
 // The "summary" member: how the scan and the collection ended.
@@ -4139,9 +4156,10 @@ WMISUB_API bool report_writer::write(const assessment& a) noexcept {
     return detail::json_guard(
         [&] {
             if (finished_ || !open()) return false;
-            std::string item = detail::json_report_item(a, options_);
-            if (written_ != 0) item.insert(0, 1, ',');
-            if (!put(item)) return false;
+            buffer_.clear();  // reused: one allocation for the whole report once warm
+            if (written_ != 0) buffer_ += ',';
+            detail::json_report_item(buffer_, a, options_);
+            if (!put(buffer_)) return false;
             ++written_;
             return true;
         },

@@ -3732,6 +3732,7 @@ WMISUB_NAMESPACE_END
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -3782,6 +3783,8 @@ class local_key_builder;
 
 // Payload analyses shared across graphs by content key (an engine's; impl/payload_cache.inl).
 class payload_cache;
+// WQL analyses shared across graphs by query text (an engine's; impl/payload_cache.inl).
+class query_cache;
 
 // Identity keys of objects, to the indices holding them: an open-addressing
 // hash table of distinct keys over one buffer of key text, so building and
@@ -3831,6 +3834,25 @@ private:
     std::vector<std::size_t> indices_;  // snapshot indices, grouped by key
 };
 
+}  // namespace detail
+
+// One subscription object's identity key (identity_key_of(): what baselines and
+// diffs match on) and content fingerprint (fingerprint(): what allow-lists name).
+struct object_keys {
+    std::string identity_key;
+    std::string fingerprint;
+};
+
+// The object_keys of every filter, consumer, binding and timer of a snapshot, in snapshot order.
+struct object_key_table {
+    std::vector<object_keys> filters;
+    std::vector<object_keys> consumers;
+    std::vector<object_keys> bindings;
+    std::vector<object_keys> timers;
+};
+
+namespace detail {
+
 // What a graph built and what its entries point into: the snapshot, the
 // entries and the object table (one analysis per distinct query text and per
 // distinct consumer content). Immutable once built, and shared (not copied)
@@ -3840,12 +3862,17 @@ struct graph_state {
     std::shared_ptr<const snapshot> source;
     std::vector<subscription> entries;
     std::vector<std::size_t> filter_query;       // per snapshot filter: index into analyses
-    std::vector<result<wql_analysis>> analyses;  // per distinct query text
+    std::vector<std::shared_ptr<const result<wql_analysis>>> analyses;  // per distinct query text
     std::vector<std::size_t> consumer_payload;   // per snapshot consumer: index into payloads
     std::vector<std::shared_ptr<const payload_analysis>> payloads;  // per distinct payload_content_key()
-    std::vector<std::string> filter_fingerprints;    // per snapshot filter, when graph_options::fingerprints
-    std::vector<std::string> consumer_fingerprints;  // per snapshot consumer, likewise
+    // Identity keys and fingerprints, computed once on first use (allow-lists, diffs, reports
+    // need them; a plain scan does not), by whichever thread asks first.
+    mutable std::once_flag keys_once;
+    mutable object_key_table keys;
 };
+
+// The state's object_key_table, computed on the first call.
+[[nodiscard]] WMISUB_API const object_key_table& object_keys_of(const graph_state& state);
 
 }  // namespace detail
 
@@ -3857,10 +3884,12 @@ struct graph_options {
     // still made in full, and interrupted() says so.
     std::optional<std::chrono::steady_clock::time_point> deadline;
     const std::atomic<bool>* cancel = nullptr;  // owned by the caller
-    // Also compute each filter's and consumer's content fingerprint once (allow-lists need them).
+    // Compute the object_key_table while building rather than on first use.
     bool fingerprints = false;
     // Analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
     detail::payload_cache* cache = nullptr;
+    // WQL analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
+    detail::query_cache* queries = nullptr;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
@@ -3904,7 +3933,7 @@ public:
     // The analysis of an entry's filter query (or why it does not parse), or
     // nullptr when the entry has no filter. Each query is analysed once, here.
     [[nodiscard]] const result<wql_analysis>* query_analysis(const subscription& s) const& noexcept {
-        return s.filter ? &state_->analyses[state_->filter_query[*s.filter]] : nullptr;
+        return s.filter ? state_->analyses[state_->filter_query[*s.filter]].get() : nullptr;
     }
     const result<wql_analysis>* query_analysis(const subscription&) const&& = delete;
 
@@ -3915,13 +3944,19 @@ public:
     }
     const payload_analysis* payload(const subscription&) const&& = delete;
 
-    // The content fingerprints (baseline.hpp) of an entry's filter and consumer,
-    // when the graph was built with graph_options::fingerprints; else nullptr.
-    [[nodiscard]] const std::string* filter_fingerprint(const subscription& s) const& noexcept {
-        return s.filter && !state_->filter_fingerprints.empty() ? &state_->filter_fingerprints[*s.filter] : nullptr;
+    // Identity keys and content fingerprints of every object, in snapshot order:
+    // computed once, on the first call from any thread, and shared by copies of
+    // the graph, so allow-lists, diffs and reports never compute them twice.
+    [[nodiscard]] const object_key_table& object_keys() const& { return detail::object_keys_of(*state_); }
+    const object_key_table& object_keys() const&& = delete;
+
+    // The content fingerprints (baseline.hpp) of an entry's filter and consumer, or
+    // nullptr when it has none; from object_keys().
+    [[nodiscard]] const std::string* filter_fingerprint(const subscription& s) const& {
+        return s.filter ? &object_keys().filters[*s.filter].fingerprint : nullptr;
     }
-    [[nodiscard]] const std::string* consumer_fingerprint(const subscription& s) const& noexcept {
-        return s.consumer && !state_->consumer_fingerprints.empty() ? &state_->consumer_fingerprints[*s.consumer] : nullptr;
+    [[nodiscard]] const std::string* consumer_fingerprint(const subscription& s) const& {
+        return s.consumer ? &object_keys().consumers[*s.consumer].fingerprint : nullptr;
     }
     const std::string* filter_fingerprint(const subscription&) const&& = delete;
     const std::string* consumer_fingerprint(const subscription&) const&& = delete;
@@ -3943,6 +3978,9 @@ private:
 
     // One analysis per distinct query text, one per distinct consumer payload.
     void analyse_objects(const graph_options& options);
+    // A query's analysis, from options.queries when it has it.
+    [[nodiscard]] WMISUB_API static std::shared_ptr<const result<wql_analysis>> shared_query_analysis(
+        std::string_view query, const graph_options& options);
     template <class StopCheck>
     std::shared_ptr<const payload_analysis> shared_analysis(const std::string& key, const wmisub::consumer& c,
                                                             const graph_options& options, const StopCheck& must_stop);
@@ -4388,6 +4426,7 @@ struct subscription_facts {
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
     const host_context* host = nullptr;        // what the host declared; nullptr when assessed without an engine
     const entry_changes* changes = nullptr;    // when scanned against a baseline: what changed in this entry's objects
+    const detail::graph_state* graph = nullptr;  // the graph the entry belongs to (object_keys_of() gives fingerprints)
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.
     [[nodiscard]] bool executes_code() const noexcept;
@@ -20115,6 +20154,7 @@ WMISUB_NAMESPACE_END
 // keys of object identities inside one machine (namespaces normalised, no
 // server), built in place. Not a header to include.
 
+// #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/object_path.hpp"
 // #include "wmisub/text.hpp"
@@ -20196,6 +20236,17 @@ private:
     std::string other_;
 };
 
+// identity_key_of() of a typed object, without copying it into a wmi_object: the
+// local identity key of its path, and for an object without key properties its
+// fingerprint (it is known by its content).
+template <class Object>
+[[nodiscard]] std::string typed_identity_key(const Object& o) {
+    const object_path path = identity_of(o);
+    std::string key = local_identity_key(path);
+    if (path.keys.empty()) key += "#" + fingerprint(o);
+    return key;
+}
+
 }  // namespace detail
 WMISUB_NAMESPACE_END
 // #include "wmisub/impl/payload_cache.inl"
@@ -20209,49 +20260,74 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/config.hpp"
 // #include "wmisub/graph.hpp"
 // #include "wmisub/payload/analysis.hpp"
+// #include "wmisub/result.hpp"
+// #include "wmisub/wql/query.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
+// Analyses shared by graphs built through one engine, by content key.
 // Thread-safe: graphs built on several threads with one engine share it. Bounded:
 // when the keys it holds pass max_key_bytes or max_entries, it starts afresh
-// (analyses already handed out live on in their graphs).
-class payload_cache {
+// (analyses already handed out live on in their graphs). Keeps only analyses
+// `Keep` calls complete: a truncated one may be finished by a later scan with more time.
+template <class Analysis, class Keep>
+class analysis_cache {
 public:
     static constexpr std::size_t max_entries = 1u << 16;
     static constexpr std::size_t max_key_bytes = 64u << 20;
 
     // The cached analysis of `key`, or nullptr.
-    [[nodiscard]] std::shared_ptr<const payload_analysis> find(const std::string& key) const {
+    [[nodiscard]] std::shared_ptr<const Analysis> find(std::string_view key) const {
         const std::lock_guard<std::mutex> lock(mutex_);
         const auto it = analyses_.find(key);
         return it == analyses_.end() ? nullptr : it->second;
     }
 
-    // Keeps a complete analysis (never a truncated one: a later scan with more time may finish it).
-    void keep(std::string key, std::shared_ptr<const payload_analysis> analysis) {
-        if (analysis->truncated) return;
+    // Keeps a complete analysis.
+    void keep(std::string_view key, std::shared_ptr<const Analysis> analysis) {
+        if (!Keep{}(*analysis)) return;
         const std::lock_guard<std::mutex> lock(mutex_);
         if (analyses_.size() >= max_entries || key_bytes_ + key.size() > max_key_bytes) {
             analyses_.clear();
             key_bytes_ = 0;
         }
         key_bytes_ += key.size();
-        analyses_.emplace(std::move(key), std::move(analysis));
+        analyses_.emplace(std::string(key), std::move(analysis));
     }
 
 private:
+    // Heterogeneous lookup: find() takes a view without building a string.
+    struct key_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+    };
+
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<const payload_analysis>> analyses_;
+    std::unordered_map<std::string, std::shared_ptr<const Analysis>, key_hash, std::equal_to<>> analyses_;
     std::size_t key_bytes_ = 0;
 };
+
+struct keep_complete_payload {
+    bool operator()(const payload_analysis& a) const noexcept { return !a.truncated; }
+};
+struct keep_any_query {
+    bool operator()(const result<wql_analysis>&) const noexcept { return true; }  // a query's analysis is never cut short
+};
+
+// Payload analyses by payload_content_key().
+class payload_cache : public analysis_cache<payload_analysis, keep_complete_payload> {};
+// WQL analyses (or the error) by query text.
+class query_cache : public analysis_cache<result<wql_analysis>, keep_any_query> {};
 
 }  // namespace detail
 WMISUB_NAMESPACE_END
@@ -20265,6 +20341,7 @@ WMISUB_NAMESPACE_END
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -20425,6 +20502,17 @@ std::shared_ptr<const payload_analysis> subscription_graph::shared_analysis(cons
     return analysis;
 }
 
+// The analysis of a query text: the cache's when it has one, else made here (and given to the cache).
+WMISUB_API std::shared_ptr<const result<wql_analysis>> subscription_graph::shared_query_analysis(
+    std::string_view query, const graph_options& options) {
+    if (options.queries != nullptr) {
+        if (auto cached = options.queries->find(query)) return cached;
+    }
+    auto analysis = std::make_shared<const result<wql_analysis>>(analyze_wql(query));
+    if (options.queries != nullptr) options.queries->keep(query, analysis);
+    return analysis;
+}
+
 // One analysis per distinct query text, one per distinct consumer payload.
 WMISUB_API void subscription_graph::analyse_objects(const graph_options& options) {
     detail::graph_state& st = *state_;
@@ -20434,7 +20522,7 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
     st.filter_query.reserve(snapshot_->filters.size());
     for (const event_filter& f : snapshot_->filters) {
         const auto [at, fresh] = query_index.try_emplace(f.query, st.analyses.size());
-        if (fresh) st.analyses.push_back(analyze_wql(f.query));
+        if (fresh) st.analyses.push_back(shared_query_analysis(f.query, options));
         st.filter_query.push_back(at->second);
     }
     std::unordered_map<std::string, std::size_t> payload_index;
@@ -20449,12 +20537,30 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
         if (fresh) st.payloads.push_back(shared_analysis(at->first, c, options, must_stop));
         st.consumer_payload.push_back(at->second);
     }
-    if (options.fingerprints) {
-        st.filter_fingerprints.reserve(snapshot_->filters.size());
-        for (const event_filter& f : snapshot_->filters) st.filter_fingerprints.push_back(fingerprint(f));
-        st.consumer_fingerprints.reserve(snapshot_->consumers.size());
-        for (const wmisub::consumer& c : snapshot_->consumers) st.consumer_fingerprints.push_back(fingerprint(c));
-    }
+    if (options.fingerprints) (void)detail::object_keys_of(st);
+}
+
+namespace detail {
+
+template <class Object>
+[[nodiscard]] std::vector<object_keys> keys_of_all(const std::vector<Object>& objects) {
+    std::vector<object_keys> out;
+    out.reserve(objects.size());
+    for (const Object& o : objects) out.push_back({typed_identity_key(o), fingerprint(o)});
+    return out;
+}
+
+}  // namespace detail
+
+WMISUB_API const object_key_table& detail::object_keys_of(const graph_state& state) {
+    std::call_once(state.keys_once, [&state] {
+        const snapshot& snap = *state.source;
+        state.keys.filters = keys_of_all(snap.filters);
+        state.keys.consumers = keys_of_all(snap.consumers);
+        state.keys.bindings = keys_of_all(snap.bindings);
+        state.keys.timers = keys_of_all(snap.timers);
+    });
+    return state.keys;
 }
 
 WMISUB_API void subscription_graph::build(const graph_options& options) {
@@ -20580,7 +20686,7 @@ WMISUB_API void subscription_graph::index_timers() {
 WMISUB_API void subscription_graph::link_timers(subscription& s) const {
     if (!s.filter || timers_.empty()) return;
     const event_filter& f = snapshot_->filters[*s.filter];
-    const auto& analysis = state_->analyses[state_->filter_query[*s.filter]];
+    const auto& analysis = *state_->analyses[state_->filter_query[*s.filter]];
     if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
     const std::string id = fold_case(analysis->trigger.timer_id);
     auto same_id = std::lower_bound(timers_.begin(), timers_.end(), id,
@@ -21003,21 +21109,35 @@ WMISUB_API std::string canonical_form(const wmi_object& o) {
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
 WMISUB_API std::string fingerprint(const wmi_object& o) { return sha256_hex(canonical_form(o)); }
 
-// Fingerprints of the typed objects, for callers that hold one.
-WMISUB_API std::string fingerprint(const event_filter& f) { return fingerprint(wmi_object{f}); }
-WMISUB_API std::string fingerprint(const consumer& c) { return fingerprint(wmi_object{c}); }
-WMISUB_API std::string fingerprint(const binding& b) { return fingerprint(wmi_object{b}); }
-WMISUB_API std::string fingerprint(const timer_instruction& t) { return fingerprint(wmi_object{t}); }
-WMISUB_API std::string fingerprint(const instance& in) { return fingerprint(wmi_object{in}); }
+// Fingerprints of the typed objects, for callers that hold one: the same text as
+// canonical_form() builds, without copying the object into a wmi_object first.
+WMISUB_API std::string fingerprint(const event_filter& f) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::filter), f.namespace_path, f.class_name,
+                                               properties_of(f), {"Name"}));
+}
+WMISUB_API std::string fingerprint(const consumer& c) {
+    const consumer_header& h = header_of(c);
+    return sha256_hex(detail::canonical_object(to_string(object_kind::consumer), h.namespace_path, h.class_name,
+                                               properties_of(c), key_names_of(c)));
+}
+WMISUB_API std::string fingerprint(const binding& b) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::binding), b.namespace_path, b.class_name,
+                                               properties_of(b), {"Filter", "Consumer"}));
+}
+WMISUB_API std::string fingerprint(const timer_instruction& t) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::timer), t.namespace_path, t.class_name,
+                                               properties_of(t), {"TimerId"}));
+}
+WMISUB_API std::string fingerprint(const instance& in) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::instance), in.namespace_path, in.class_name,
+                                               in.properties, key_names_of(in)));
+}
 
 // The canonical identity of an object, the key baselines and diffs match on:
 // compared as WMI compares (case, key order, path spellings, local server).
 // An instance without key properties is identified by its content.
 WMISUB_API std::string identity_key_of(const wmi_object& o) {
-    const object_path path = identity_of(o);
-    std::string key = detail::local_identity_key(path);
-    if (path.keys.empty()) key += "#" + fingerprint(o);
-    return key;
+    return std::visit([](const auto& typed) { return detail::typed_identity_key(typed); }, o);
 }
 
 // ---------------------------------------------------------------------------
@@ -22345,6 +22465,7 @@ namespace detail {
         }
     }
     f.payload = graph.payload(entry);
+    f.graph = graph.shared_state().get();
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }
@@ -22463,6 +22584,7 @@ WMISUB_NAMESPACE_END
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -22486,6 +22608,7 @@ struct engine_state {
     assessment_run run;
     // Payload analyses shared by every graph the engine builds (a fleet is mostly identical).
     mutable payload_cache payloads;
+    mutable query_cache queries;
 };
 
 // What an assessment made by a scanner points into besides its graph.
@@ -22530,6 +22653,7 @@ WMISUB_API subscription_graph engine::graph(snapshot snap) const {
     options.payload = state_->limits.payload;
     options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
     options.cache = &state_->payloads;
+    options.queries = &state_->queries;
     return subscription_graph(std::move(snap), options);
 }
 
@@ -22601,8 +22725,62 @@ WMISUB_API const entry_changes& graph_changes::of(std::size_t index) const& noex
     return index < state_->per_entry.size() ? state_->per_entry[index] : state_->none;
 }
 
+namespace detail {
+
+// One object as a diff matches it: kind, identity key, fingerprint.
+using object_signature = std::tuple<object_kind, std::string_view, std::string_view>;
+
+// The signatures of every filter, consumer, binding and timer of the graph, from its object table.
+[[nodiscard]] inline std::vector<object_signature> observed_signatures(const subscription_graph& graph) {
+    const object_key_table& keys = graph.object_keys();
+    std::vector<object_signature> out;
+    out.reserve(keys.filters.size() + keys.consumers.size() + keys.bindings.size() + keys.timers.size());
+    const auto add = [&out](object_kind kind, const std::vector<object_keys>& objects) {
+        for (const object_keys& k : objects) out.emplace_back(kind, k.identity_key, k.fingerprint);
+    };
+    add(object_kind::filter, keys.filters);
+    add(object_kind::consumer, keys.consumers);
+    add(object_kind::binding, keys.bindings);
+    add(object_kind::timer, keys.timers);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// True when the graph holds exactly the subscription objects the baseline approved: the
+// steady state of an agent's loop, decided from the object table without building a second
+// baseline or copying an object. Options that narrow the comparison take the full path.
+[[nodiscard]] inline bool unchanged_since(const baseline& approved, const subscription_graph& graph,
+                                          const diff_options& options, std::size_t& unchanged) {
+    if (options.include_other_objects || !options.namespaces.empty()) return false;
+    const std::vector<object_signature> observed = observed_signatures(graph);
+    std::vector<object_signature> before;
+    before.reserve(approved.entries.size());
+    for (const baseline_entry& e : approved.entries) {
+        if (e.kind != object_kind::instance) before.emplace_back(e.kind, e.identity_key, e.fingerprint);
+    }
+    std::sort(before.begin(), before.end());
+    before.erase(std::unique(before.begin(), before.end()), before.end());
+    unchanged = observed.size();
+    return before == observed;
+}
+
+}  // namespace detail
+
 WMISUB_API graph_changes diff(const baseline& approved, const subscription_graph& graph, const diff_options& options) {
-    return graph_changes(graph, diff(approved, graph.source(), options));
+    std::size_t unchanged = 0;
+    if (!detail::unchanged_since(approved, graph, options, unchanged)) {
+        return graph_changes(graph, diff(approved, graph.source(), options));
+    }
+    const snapshot& observed = graph.source();
+    baseline_diff same;  // what diff(approved, observed) returns when nothing changed
+    same.unchanged = unchanged;
+    same.baseline_host = approved.host;
+    same.baseline_created = approved.created;
+    same.snapshot_host = observed.host;
+    same.snapshot_collected_at = observed.collected_at;
+    same.errors = observed.errors;
+    return graph_changes(graph, std::move(same));
 }
 
 // ---------------------------------------------------------------------------
@@ -22618,6 +22796,7 @@ WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
     options.deadline = deadline_;
     options.cancel = cancel_;
     options.cache = &engine_->payloads;
+    options.queries = &engine_->queries;
     return subscription_graph(std::move(snap), options);
 }
 

@@ -73,6 +73,7 @@ namespace detail {
         }
     }
     f.payload = graph.payload(entry);
+    f.graph = graph.shared_state().get();
     f.builtin = std::string(builtin_subscription(f.filter, f.consumer));
     return f;
 }

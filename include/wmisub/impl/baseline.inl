@@ -400,21 +400,35 @@ WMISUB_API std::string canonical_form(const wmi_object& o) {
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
 WMISUB_API std::string fingerprint(const wmi_object& o) { return sha256_hex(canonical_form(o)); }
 
-// Fingerprints of the typed objects, for callers that hold one.
-WMISUB_API std::string fingerprint(const event_filter& f) { return fingerprint(wmi_object{f}); }
-WMISUB_API std::string fingerprint(const consumer& c) { return fingerprint(wmi_object{c}); }
-WMISUB_API std::string fingerprint(const binding& b) { return fingerprint(wmi_object{b}); }
-WMISUB_API std::string fingerprint(const timer_instruction& t) { return fingerprint(wmi_object{t}); }
-WMISUB_API std::string fingerprint(const instance& in) { return fingerprint(wmi_object{in}); }
+// Fingerprints of the typed objects, for callers that hold one: the same text as
+// canonical_form() builds, without copying the object into a wmi_object first.
+WMISUB_API std::string fingerprint(const event_filter& f) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::filter), f.namespace_path, f.class_name,
+                                               properties_of(f), {"Name"}));
+}
+WMISUB_API std::string fingerprint(const consumer& c) {
+    const consumer_header& h = header_of(c);
+    return sha256_hex(detail::canonical_object(to_string(object_kind::consumer), h.namespace_path, h.class_name,
+                                               properties_of(c), key_names_of(c)));
+}
+WMISUB_API std::string fingerprint(const binding& b) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::binding), b.namespace_path, b.class_name,
+                                               properties_of(b), {"Filter", "Consumer"}));
+}
+WMISUB_API std::string fingerprint(const timer_instruction& t) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::timer), t.namespace_path, t.class_name,
+                                               properties_of(t), {"TimerId"}));
+}
+WMISUB_API std::string fingerprint(const instance& in) {
+    return sha256_hex(detail::canonical_object(to_string(object_kind::instance), in.namespace_path, in.class_name,
+                                               in.properties, key_names_of(in)));
+}
 
 // The canonical identity of an object, the key baselines and diffs match on:
 // compared as WMI compares (case, key order, path spellings, local server).
 // An instance without key properties is identified by its content.
 WMISUB_API std::string identity_key_of(const wmi_object& o) {
-    const object_path path = identity_of(o);
-    std::string key = detail::local_identity_key(path);
-    if (path.keys.empty()) key += "#" + fingerprint(o);
-    return key;
+    return std::visit([](const auto& typed) { return detail::typed_identity_key(typed); }, o);
 }
 
 // ---------------------------------------------------------------------------

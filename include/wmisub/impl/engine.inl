@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -46,6 +47,7 @@ struct engine_state {
     assessment_run run;
     // Payload analyses shared by every graph the engine builds (a fleet is mostly identical).
     mutable payload_cache payloads;
+    mutable query_cache queries;
 };
 
 // What an assessment made by a scanner points into besides its graph.
@@ -90,6 +92,7 @@ WMISUB_API subscription_graph engine::graph(snapshot snap) const {
     options.payload = state_->limits.payload;
     options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
     options.cache = &state_->payloads;
+    options.queries = &state_->queries;
     return subscription_graph(std::move(snap), options);
 }
 
@@ -161,8 +164,62 @@ WMISUB_API const entry_changes& graph_changes::of(std::size_t index) const& noex
     return index < state_->per_entry.size() ? state_->per_entry[index] : state_->none;
 }
 
+namespace detail {
+
+// One object as a diff matches it: kind, identity key, fingerprint.
+using object_signature = std::tuple<object_kind, std::string_view, std::string_view>;
+
+// The signatures of every filter, consumer, binding and timer of the graph, from its object table.
+[[nodiscard]] inline std::vector<object_signature> observed_signatures(const subscription_graph& graph) {
+    const object_key_table& keys = graph.object_keys();
+    std::vector<object_signature> out;
+    out.reserve(keys.filters.size() + keys.consumers.size() + keys.bindings.size() + keys.timers.size());
+    const auto add = [&out](object_kind kind, const std::vector<object_keys>& objects) {
+        for (const object_keys& k : objects) out.emplace_back(kind, k.identity_key, k.fingerprint);
+    };
+    add(object_kind::filter, keys.filters);
+    add(object_kind::consumer, keys.consumers);
+    add(object_kind::binding, keys.bindings);
+    add(object_kind::timer, keys.timers);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// True when the graph holds exactly the subscription objects the baseline approved: the
+// steady state of an agent's loop, decided from the object table without building a second
+// baseline or copying an object. Options that narrow the comparison take the full path.
+[[nodiscard]] inline bool unchanged_since(const baseline& approved, const subscription_graph& graph,
+                                          const diff_options& options, std::size_t& unchanged) {
+    if (options.include_other_objects || !options.namespaces.empty()) return false;
+    const std::vector<object_signature> observed = observed_signatures(graph);
+    std::vector<object_signature> before;
+    before.reserve(approved.entries.size());
+    for (const baseline_entry& e : approved.entries) {
+        if (e.kind != object_kind::instance) before.emplace_back(e.kind, e.identity_key, e.fingerprint);
+    }
+    std::sort(before.begin(), before.end());
+    before.erase(std::unique(before.begin(), before.end()), before.end());
+    unchanged = observed.size();
+    return before == observed;
+}
+
+}  // namespace detail
+
 WMISUB_API graph_changes diff(const baseline& approved, const subscription_graph& graph, const diff_options& options) {
-    return graph_changes(graph, diff(approved, graph.source(), options));
+    std::size_t unchanged = 0;
+    if (!detail::unchanged_since(approved, graph, options, unchanged)) {
+        return graph_changes(graph, diff(approved, graph.source(), options));
+    }
+    const snapshot& observed = graph.source();
+    baseline_diff same;  // what diff(approved, observed) returns when nothing changed
+    same.unchanged = unchanged;
+    same.baseline_host = approved.host;
+    same.baseline_created = approved.created;
+    same.snapshot_host = observed.host;
+    same.snapshot_collected_at = observed.collected_at;
+    same.errors = observed.errors;
+    return graph_changes(graph, std::move(same));
 }
 
 // ---------------------------------------------------------------------------
@@ -178,6 +235,7 @@ WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
     options.deadline = deadline_;
     options.cancel = cancel_;
     options.cache = &engine_->payloads;
+    options.queries = &engine_->queries;
     return subscription_graph(std::move(snap), options);
 }
 

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -182,6 +183,17 @@ std::shared_ptr<const payload_analysis> subscription_graph::shared_analysis(cons
     return analysis;
 }
 
+// The analysis of a query text: the cache's when it has one, else made here (and given to the cache).
+WMISUB_API std::shared_ptr<const result<wql_analysis>> subscription_graph::shared_query_analysis(
+    std::string_view query, const graph_options& options) {
+    if (options.queries != nullptr) {
+        if (auto cached = options.queries->find(query)) return cached;
+    }
+    auto analysis = std::make_shared<const result<wql_analysis>>(analyze_wql(query));
+    if (options.queries != nullptr) options.queries->keep(query, analysis);
+    return analysis;
+}
+
 // One analysis per distinct query text, one per distinct consumer payload.
 WMISUB_API void subscription_graph::analyse_objects(const graph_options& options) {
     detail::graph_state& st = *state_;
@@ -191,7 +203,7 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
     st.filter_query.reserve(snapshot_->filters.size());
     for (const event_filter& f : snapshot_->filters) {
         const auto [at, fresh] = query_index.try_emplace(f.query, st.analyses.size());
-        if (fresh) st.analyses.push_back(analyze_wql(f.query));
+        if (fresh) st.analyses.push_back(shared_query_analysis(f.query, options));
         st.filter_query.push_back(at->second);
     }
     std::unordered_map<std::string, std::size_t> payload_index;
@@ -206,12 +218,30 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
         if (fresh) st.payloads.push_back(shared_analysis(at->first, c, options, must_stop));
         st.consumer_payload.push_back(at->second);
     }
-    if (options.fingerprints) {
-        st.filter_fingerprints.reserve(snapshot_->filters.size());
-        for (const event_filter& f : snapshot_->filters) st.filter_fingerprints.push_back(fingerprint(f));
-        st.consumer_fingerprints.reserve(snapshot_->consumers.size());
-        for (const wmisub::consumer& c : snapshot_->consumers) st.consumer_fingerprints.push_back(fingerprint(c));
-    }
+    if (options.fingerprints) (void)detail::object_keys_of(st);
+}
+
+namespace detail {
+
+template <class Object>
+[[nodiscard]] std::vector<object_keys> keys_of_all(const std::vector<Object>& objects) {
+    std::vector<object_keys> out;
+    out.reserve(objects.size());
+    for (const Object& o : objects) out.push_back({typed_identity_key(o), fingerprint(o)});
+    return out;
+}
+
+}  // namespace detail
+
+WMISUB_API const object_key_table& detail::object_keys_of(const graph_state& state) {
+    std::call_once(state.keys_once, [&state] {
+        const snapshot& snap = *state.source;
+        state.keys.filters = keys_of_all(snap.filters);
+        state.keys.consumers = keys_of_all(snap.consumers);
+        state.keys.bindings = keys_of_all(snap.bindings);
+        state.keys.timers = keys_of_all(snap.timers);
+    });
+    return state.keys;
 }
 
 WMISUB_API void subscription_graph::build(const graph_options& options) {
@@ -337,7 +367,7 @@ WMISUB_API void subscription_graph::index_timers() {
 WMISUB_API void subscription_graph::link_timers(subscription& s) const {
     if (!s.filter || timers_.empty()) return;
     const event_filter& f = snapshot_->filters[*s.filter];
-    const auto& analysis = state_->analyses[state_->filter_query[*s.filter]];
+    const auto& analysis = *state_->analyses[state_->filter_query[*s.filter]];
     if (!analysis || analysis->trigger.kind != trigger_kind::interval_timer || analysis->trigger.timer_id.empty()) return;
     const std::string id = fold_case(analysis->trigger.timer_id);
     auto same_id = std::lower_bound(timers_.begin(), timers_.end(), id,

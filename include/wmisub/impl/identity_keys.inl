@@ -6,6 +6,7 @@
 // server), built in place. Not a header to include.
 #pragma once
 
+#include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/text.hpp"
@@ -86,6 +87,17 @@ private:
     std::size_t prefix_length_ = 1;
     std::string other_;
 };
+
+// identity_key_of() of a typed object, without copying it into a wmi_object: the
+// local identity key of its path, and for an object without key properties its
+// fingerprint (it is known by its content).
+template <class Object>
+[[nodiscard]] std::string typed_identity_key(const Object& o) {
+    const object_path path = identity_of(o);
+    std::string key = local_identity_key(path);
+    if (path.keys.empty()) key += "#" + fingerprint(o);
+    return key;
+}
 
 }  // namespace detail
 WMISUB_NAMESPACE_END

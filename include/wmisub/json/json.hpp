@@ -307,6 +307,7 @@ private:
 
     output out_;
     report_writer_options options_;
+    std::string buffer_;  // the text of the subscription being written
     std::size_t written_ = 0;
     bool opened_ = false;
     bool finished_ = false;

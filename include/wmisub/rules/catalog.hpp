@@ -90,6 +90,7 @@ struct subscription_facts {
     std::string builtin;                       // name of the Windows built-in whose content this matches, or empty
     const host_context* host = nullptr;        // what the host declared; nullptr when assessed without an engine
     const entry_changes* changes = nullptr;    // when scanned against a baseline: what changed in this entry's objects
+    const detail::graph_state* graph = nullptr;  // the graph the entry belongs to (object_keys_of() gives fingerprints)
 
     // True when the consumer runs code: command lines, scripts, provider DLLs.
     [[nodiscard]] bool executes_code() const noexcept;

@@ -299,9 +299,10 @@ WMISUB_API bool report_writer::write(const assessment& a) noexcept {
     return detail::json_guard(
         [&] {
             if (finished_ || !open()) return false;
-            std::string item = detail::json_report_item(a, options_);
-            if (written_ != 0) item.insert(0, 1, ',');
-            if (!put(item)) return false;
+            buffer_.clear();  // reused: one allocation for the whole report once warm
+            if (written_ != 0) buffer_ += ',';
+            detail::json_report_item(buffer_, a, options_);
+            if (!put(buffer_)) return false;
             ++written_;
             return true;
         },

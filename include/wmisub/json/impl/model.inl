@@ -148,7 +148,7 @@ inline void json_write_error_members(json_value& out, const error& e) {
 [[nodiscard]] inline json_value json_creator_sid(const object_header& h) { return json_optional_text(h.creator_sid_string()); }
 
 // An object of any kind (see the header comment).
-[[nodiscard]] inline json_value json_write_object(const wmi_object& o) {
+[[nodiscard]] inline json_value json_write_object(const wmi_object& o, const std::string* known_fingerprint = nullptr) {
     json_value out = json_value::object();
     const object_kind kind = kind_of(o);
     json_append_member(out, "kind", json_value(std::string(to_string(kind))));
@@ -197,7 +197,7 @@ inline void json_write_error_members(json_value& out, const error& e) {
     }
     json_write_bag(out, properties_of(o), 0);
     json_append_member(out, "identity", json_value(json_utf8(to_string(identity_of(o)))));
-    json_append_member(out, "fingerprint", json_value(fingerprint(o)));
+    json_append_member(out, "fingerprint", json_value(known_fingerprint != nullptr ? *known_fingerprint : fingerprint(o)));
     json_append_member(out, "provenance", json_write_provenance(origin_of(o)));
     return out;
 }

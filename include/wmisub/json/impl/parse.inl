@@ -526,6 +526,21 @@ inline void json_append_canonical(std::string& out, const json_value& v, std::st
     return v.dump(indent, ' ', false, json_value::error_handler_t::replace);
 }
 
+// Appends the text of `v` to `out` as dump(indent) would write it `depth` levels deep in a
+// document (its nested lines indented by depth * indent more): streamed documents are
+// written a piece at a time without re-indenting text. nlohmann's serializer takes the
+// starting indent that dump() hides.
+inline void json_dump_into(std::string& out, const json_value& v, int indent, unsigned depth) {
+    using serializer = nlohmann::detail::serializer<json_value>;
+    serializer writer(nlohmann::detail::output_adapter<char, std::string>(out), ' ', json_value::error_handler_t::replace);
+    if (indent < 0) {
+        writer.dump(v, false, false, 0);
+    } else {
+        const auto step = static_cast<unsigned>(indent);
+        writer.dump(v, true, false, step, step * depth);
+    }
+}
+
 }  // namespace detail
 
 WMISUB_NAMESPACE_END
