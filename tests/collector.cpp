@@ -107,16 +107,16 @@ TEST_CASE("a collection stopped by a limit keeps what it read, marked partial") 
     for (int i = 0; i < 10; ++i) source.filter("F" + std::to_string(i), "SELECT * FROM __TimerEvent");
     source.error_in("", make_error(errc::syntax_error, "one")).error_in("", make_error(errc::syntax_error, "two"));
     collect_options options;
-    options.max_objects = 4;
-    options.max_errors = 1;
+    options.limits.max_objects = 4;
+    options.limits.max_errors = 1;
     auto snap = source.collect(options);
     REQUIRE(snap);
     CHECK(snap->filters.size() == 4);
     REQUIRE(snap->partial());
     CHECK(snap->stopped->code == errc::limit_exceeded);
-    CHECK(snap->stopped->message.find("max_objects") != std::string::npos);
+    CHECK(snap->stopped->message.find("limits::max_objects") != std::string::npos);
 
-    options.max_objects = 100;
+    options.limits.max_objects = 100;
     auto errors = source.collect(options);
     REQUIRE(errors);
     CHECK_FALSE(errors->partial());

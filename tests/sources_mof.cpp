@@ -256,6 +256,35 @@ TEST_CASE("collector: one sample file, joined into bound subscriptions") {
     CHECK(graph.entries().size() == 2);
 }
 
+TEST_CASE("collector: one limits struct bounds files, input bytes and the parser underneath") {
+    temp_dir dir;
+    for (int i = 0; i < 6; ++i) dir.write("f" + std::to_string(i) + ".mof", subscription_mof);
+    const mof_collector source({dir.path()});
+
+    collect_options few_bytes;  // room for two files of the six
+    few_bytes.limits.max_total_input_bytes = 2 * subscription_mof.size() + 10;
+    auto snap = source.collect(few_bytes);
+    REQUIRE(snap);
+    CHECK(snap->filters.size() == 2);
+    REQUIRE(snap->partial());
+    CHECK(snap->stopped->code == errc::limit_exceeded);
+    CHECK(snap->stopped->message.find("max_total_input_bytes") != std::string::npos);
+
+    collect_options few_files;
+    few_files.limits.max_files = 3;
+    snap = source.collect(few_files);
+    REQUIRE(snap);
+    CHECK(snap->filters.size() == 3);
+    CHECK_FALSE(snap->partial());  // a listed error, not a stop
+    CHECK(snap->errors.back().error.code == errc::limit_exceeded);
+
+    collect_options small_inputs;  // tightens the MOF parser's own max_input_bytes
+    small_inputs.limits.max_input_bytes = 64;
+    auto refused = source.collect(small_inputs);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("input limit") != std::string::npos);
+}
+
 TEST_CASE("collector: autorecover and deletions become annotations rules can read") {
     temp_dir dir;
     dir.write("persist.mof", "#pragma autorecover\n" + subscription_mof);

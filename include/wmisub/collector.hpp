@@ -8,6 +8,7 @@
 #pragma once
 
 #include "wmisub/config.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/sid.hpp"
@@ -48,11 +49,10 @@ struct collect_options {
     const std::atomic<bool>* cancel = nullptr;
     // Called from the collecting thread as work advances.
     std::function<void(const collect_progress&)> progress;
-    // Most objects one collection keeps (filters, consumers, bindings, timers and other
-    // instances); reaching it stops the collection with errc::limit_exceeded.
-    std::size_t max_objects = 10000000;
-    // Most errors one collection lists; the rest are counted in one last error.
-    std::size_t max_errors = 100000;
+    // Bounds of the collection: max_objects and max_total_input_bytes stop it (errc::limit_exceeded,
+    // what was read is kept); max_errors caps the list; max_files, max_input_bytes, max_nesting and
+    // max_array_elements tighten each collector's own parser options.
+    wmisub::limits limits;
 
     // True when objects of namespace `ns` are wanted.
     [[nodiscard]] bool wants_namespace(std::string_view ns) const;
@@ -86,6 +86,9 @@ public:
     WMISUB_API void add_error(error e, std::string namespace_path = {});
     // Records an error under another source name (a file inside a directory).
     WMISUB_API void add_error(collection_error e);
+    // Counts `bytes` of input about to be read; false (and the collection stops) past
+    // limits::max_total_input_bytes.
+    WMISUB_API bool count_input(std::size_t bytes);
     // Records an annotation about the object at `target` (an object path as the source wrote it).
     WMISUB_API void annotate(std::string target, annotation note);
     // The machine the source describes and when it was read, when the source knows.
@@ -119,6 +122,7 @@ private:
     snapshot& out_;
     std::size_t objects_ = 0;
     std::size_t errors_ = 0;
+    std::size_t input_bytes_ = 0;
     std::uint32_t since_clock_ = 0;
 };
 

@@ -25,6 +25,7 @@
 #include "wmisub/assess.hpp"
 #include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/graph.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/payload/analysis.hpp"
@@ -46,15 +47,6 @@
 
 WMISUB_NAMESPACE_BEGIN
 
-// Bounds of one scan, runtime-configurable. The compile-time WMISUB_MAX_*
-// macros (config.hpp) bound the parsers underneath.
-struct limits {
-    payload_options payload;               // each consumer's payload analysis
-    std::size_t max_entries = 1u << 20;    // graph entries assessed per scan; the rest: partial (entry_limit)
-    std::size_t max_findings = 64;         // findings kept per assessment, most severe first
-    std::size_t max_evidence_bytes = 512;  // excerpt and detail text kept per evidence (UTF-8 safe); the full
-                                           // text stays in the snapshot and in the facts' payload analysis
-};
 
 // Why a scan ended.
 enum class scan_status : std::uint8_t {

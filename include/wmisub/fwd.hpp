@@ -68,6 +68,7 @@ enum class capability : std::uint32_t;
 enum class indicator_kind : std::uint8_t;
 enum class script_language : std::uint8_t;
 struct payload_options;
+struct limits;
 struct payload_analysis;
 enum class severity : std::uint8_t;
 struct evidence;

@@ -13,6 +13,7 @@
 #include "wmisub/datetime.hpp"
 #include "wmisub/value.hpp"
 #include "wmisub/sid.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/model.hpp"
 // languages

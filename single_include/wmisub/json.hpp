@@ -52,6 +52,7 @@
 // #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
 // #include "wmisub/engine.hpp"
+// #include "wmisub/limits.hpp"
 // #include "wmisub/model.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/storage.hpp"
@@ -286,7 +287,7 @@ struct report_writer_options {
     int indent = 2;
     // Longest string written (a script, a command line); longer ones are cut at a character
     // boundary and end with "… [N more bytes]". The assessment keeps the full text. 0: no cap.
-    std::size_t max_text_bytes = 65536;
+    std::size_t max_text_bytes = limits{}.max_report_text_bytes;
 };
 
 // Writes a `wmisub.report/1` document piece by piece, as a scanner hands out
@@ -4208,6 +4209,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/sources/snapshot.hpp"
 // #include "wmisub/storage.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -4261,9 +4263,14 @@ WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesys
                                                               collect_sink& sink, std::string& first_problem) const {
     snapshot_file_summary summary;
     summary.path = shown;
+    const limits& bounds = sink.options().limits;
     json_read_options read = options_.read;
     read.source_name = shown;
+    read.limits.max_bytes = std::min(read.limits.max_bytes, bounds.max_input_bytes);
+    read.limits.max_depth = std::min(read.limits.max_depth, 2 * bounds.max_nesting + 16);  // as json_limits counts
+    read.limits.max_array_elements = std::min(read.limits.max_array_elements, bounds.max_array_elements);
     auto bytes = read_file_limited(file, read.limits.max_bytes);
+    if (bytes && !sink.count_input(bytes->size())) return summary;
     auto part = bytes ? read_json_snapshot(*bytes, read, &summary.input) : result<snapshot>(bytes.error());
     if (!part) {
         if (first_problem.empty()) first_problem = part.error().to_string();

@@ -1870,6 +1870,64 @@ WMISUB_NAMESPACE_END
 #if WMISUB_INCLUDE_IMPLEMENTATION
 // #include "wmisub/impl/sid.inl"
 #endif
+// #include "wmisub/limits.hpp"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Every runtime bound of wmisub in one struct: what one input, one collection,
+// one payload analysis, one scan and one report may cost. Collectors take it
+// in collect_options, engines in their constructor; the parsers underneath
+// are given the tighter of their own options and these. The WMISUB_MAX_*
+// macros (config.hpp) are only the compile-time defaults of some fields.
+
+// #include "wmisub/config.hpp"
+
+#include <cstddef>
+
+WMISUB_NAMESPACE_BEGIN
+
+// Limits on the work one payload analysis does. The defaults suit agents; raise them for forensics.
+struct payload_options {
+    std::size_t max_depth = 8;                 // nested tools and decoding steps followed
+    std::size_t max_decoded_bytes = 4u << 20;  // all decoded layers together
+    std::size_t max_layer_bytes = 1u << 20;    // one decoded layer
+    std::size_t max_layers = 32;               // decoded layers kept
+    std::size_t max_indicators = 512;          // indicators kept
+    std::size_t max_indicators_per_kind = 32;  // indicators of one kind kept
+    std::size_t max_stages = 256;              // chain stages kept
+    std::size_t max_sub_analyses = 1024;       // nested command lines and scripts analysed
+    std::size_t excerpt_bytes = 200;           // longest excerpt, detail and stage command
+};
+
+// Bounds of everything wmisub does, runtime-configurable. Each bound that is
+// reached gives an error or a warning with its location, and the work done
+// before is kept, marked partial: a limit never turns a result into nothing.
+struct limits {
+    // --- one input (a file, a document, an event) ---
+    std::size_t max_input_bytes = WMISUB_MAX_INPUT_BYTES;        // bytes of one input, after decoding
+    std::size_t max_nesting = WMISUB_MAX_NESTING;                // nesting of any recursive structure
+    std::size_t max_array_elements = WMISUB_MAX_ARRAY_ELEMENTS;  // elements of one array value
+
+    // --- one collection (collect_options::limits) ---
+    std::size_t max_total_input_bytes = std::size_t{4} << 30;  // bytes of all inputs of one collection together
+    std::size_t max_files = 100000;                            // files one collection reads
+    std::size_t max_objects = 10000000;                        // objects one collection keeps
+    std::size_t max_errors = 100000;                           // errors listed; the rest are counted in one more
+
+    // --- analysis ---
+    payload_options payload;  // each consumer's payload analysis
+
+    // --- one scan (engine) ---
+    std::size_t max_entries = 1u << 20;    // graph entries assessed per scan; the rest: partial (entry_limit)
+    std::size_t max_findings = 64;         // findings kept per assessment, most severe first
+    std::size_t max_evidence_bytes = 512;  // excerpt and detail text kept per evidence (UTF-8 safe); the full
+                                           // text stays in the snapshot and in the facts' payload analysis
+
+    // --- output ---
+    std::size_t max_report_text_bytes = 65536;  // longest string a streamed report writes (report_writer)
+};
+
+WMISUB_NAMESPACE_END
 // #include "wmisub/object_path.hpp"
 // wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
 // SPDX-License-Identifier: MIT
@@ -3058,6 +3116,7 @@ WMISUB_NAMESPACE_END
 // capped by payload_options and `truncated` says when a cap was reached.
 
 // #include "wmisub/config.hpp"
+// #include "wmisub/limits.hpp"
 // #include "wmisub/model.hpp"
 
 #include <array>
@@ -3620,18 +3679,7 @@ struct payload_analysis {
     [[nodiscard]] bool has_strong() const noexcept { return max_strength() == indicator_strength::strong; }
 };
 
-// Limits on the work one analysis does. The defaults suit agents; raise them for forensics.
-struct payload_options {
-    std::size_t max_depth = 8;                      // nested tools and decoding steps followed
-    std::size_t max_decoded_bytes = 4u << 20;       // all decoded layers together
-    std::size_t max_layer_bytes = 1u << 20;         // one decoded layer
-    std::size_t max_layers = 32;                    // decoded layers kept
-    std::size_t max_indicators = 512;               // indicators kept
-    std::size_t max_indicators_per_kind = 32;       // indicators of one kind kept
-    std::size_t max_stages = 256;                   // chain stages kept
-    std::size_t max_sub_analyses = 1024;            // nested command lines and scripts analysed
-    std::size_t excerpt_bytes = 200;                // longest excerpt, detail and stage command
-};
+// payload_options (the limits of one analysis) lives in wmisub/limits.hpp.
 
 // How a program's C runtime splits its command line into argv.
 enum class argv_dialect : std::uint8_t {
@@ -4705,6 +4753,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/assess.hpp"
 // #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
+// #include "wmisub/limits.hpp"
 // #include "wmisub/graph.hpp"
 // #include "wmisub/model.hpp"
 // #include "wmisub/payload/analysis.hpp"
@@ -4726,15 +4775,6 @@ WMISUB_NAMESPACE_END
 
 WMISUB_NAMESPACE_BEGIN
 
-// Bounds of one scan, runtime-configurable. The compile-time WMISUB_MAX_*
-// macros (config.hpp) bound the parsers underneath.
-struct limits {
-    payload_options payload;               // each consumer's payload analysis
-    std::size_t max_entries = 1u << 20;    // graph entries assessed per scan; the rest: partial (entry_limit)
-    std::size_t max_findings = 64;         // findings kept per assessment, most severe first
-    std::size_t max_evidence_bytes = 512;  // excerpt and detail text kept per evidence (UTF-8 safe); the full
-                                           // text stays in the snapshot and in the facts' payload analysis
-};
 
 // Why a scan ended.
 enum class scan_status : std::uint8_t {
@@ -4958,6 +4998,7 @@ WMISUB_NAMESPACE_END
 // that merges several collectors and keeps each one's errors.
 
 // #include "wmisub/config.hpp"
+// #include "wmisub/limits.hpp"
 // #include "wmisub/model.hpp"
 // #include "wmisub/result.hpp"
 // #include "wmisub/sid.hpp"
@@ -4998,11 +5039,10 @@ struct collect_options {
     const std::atomic<bool>* cancel = nullptr;
     // Called from the collecting thread as work advances.
     std::function<void(const collect_progress&)> progress;
-    // Most objects one collection keeps (filters, consumers, bindings, timers and other
-    // instances); reaching it stops the collection with errc::limit_exceeded.
-    std::size_t max_objects = 10000000;
-    // Most errors one collection lists; the rest are counted in one last error.
-    std::size_t max_errors = 100000;
+    // Bounds of the collection: max_objects and max_total_input_bytes stop it (errc::limit_exceeded,
+    // what was read is kept); max_errors caps the list; max_files, max_input_bytes, max_nesting and
+    // max_array_elements tighten each collector's own parser options.
+    wmisub::limits limits;
 
     // True when objects of namespace `ns` are wanted.
     [[nodiscard]] bool wants_namespace(std::string_view ns) const;
@@ -5036,6 +5076,9 @@ public:
     WMISUB_API void add_error(error e, std::string namespace_path = {});
     // Records an error under another source name (a file inside a directory).
     WMISUB_API void add_error(collection_error e);
+    // Counts `bytes` of input about to be read; false (and the collection stops) past
+    // limits::max_total_input_bytes.
+    WMISUB_API bool count_input(std::size_t bytes);
     // Records an annotation about the object at `target` (an object path as the source wrote it).
     WMISUB_API void annotate(std::string target, annotation note);
     // The machine the source describes and when it was read, when the source knows.
@@ -5069,6 +5112,7 @@ private:
     snapshot& out_;
     std::size_t objects_ = 0;
     std::size_t errors_ = 0;
+    std::size_t input_bytes_ = 0;
     std::uint32_t since_clock_ = 0;
 };
 
@@ -23102,9 +23146,9 @@ WMISUB_API std::optional<error> collect_options::interruption() const {
 WMISUB_API bool collect_sink::room_for_object() {
     if (stopped()) return false;
     if ((++since_clock_ & 63u) == 0 && !keep_going()) return false;
-    if (objects_ < options_.max_objects) return true;
-    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_objects) +
-                                              " objects (collect_options::max_objects); the rest are not read"));
+    if (objects_ < options_.limits.max_objects) return true;
+    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.limits.max_objects) +
+                                              " objects (limits::max_objects); the rest are not read"));
     return false;
 }
 
@@ -23140,17 +23184,26 @@ WMISUB_API void collect_sink::add_error(error e, std::string namespace_path) {
 WMISUB_API void collect_sink::add_error(collection_error e) {
     if (!e.namespace_path.empty() && !options_.wants_namespace(e.namespace_path)) return;
     ++errors_;
-    if (errors_ <= options_.max_errors) {
+    if (errors_ <= options_.limits.max_errors) {
         out_.errors.push_back(std::move(e));
-    } else if (errors_ == options_.max_errors + 1) {
+    } else if (errors_ == options_.limits.max_errors + 1) {
         out_.errors.push_back({source_, {}, make_error(errc::limit_exceeded,
-                                                       "more than " + std::to_string(options_.max_errors) +
-                                                           " errors (collect_options::max_errors); the rest are not listed")});
+                                                       "more than " + std::to_string(options_.limits.max_errors) +
+                                                           " errors (limits::max_errors); the rest are not listed")});
     }
 }
 
+WMISUB_API bool collect_sink::count_input(std::size_t bytes) {
+    if (stopped()) return false;
+    input_bytes_ += bytes;
+    if (input_bytes_ <= options_.limits.max_total_input_bytes) return true;
+    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.limits.max_total_input_bytes) +
+                                              " bytes of input (limits::max_total_input_bytes); the rest is not read"));
+    return false;
+}
+
 WMISUB_API void collect_sink::annotate(std::string target, annotation note) {
-    if (out_.annotations.size() >= options_.max_objects) return;
+    if (out_.annotations.size() >= options_.limits.max_objects) return;
     out_.annotations.push_back({std::move(target), std::move(note)});
 }
 
@@ -23527,6 +23580,7 @@ WMISUB_NAMESPACE_END
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -23753,10 +23807,11 @@ WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::f
         walk(root, sink, files, first_problem);
         if (sink.stopped()) return;
     }
-    if (files.size() > options_.max_files) {
-        sink.add_error({"mof", {}, make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
+    const std::size_t max_files = std::min(options_.max_files, sink.options().limits.max_files);
+    if (files.size() > max_files) {
+        sink.add_error({"mof", {}, make_error(errc::limit_exceeded, "more than " + std::to_string(max_files) +
                                                                         " files; the rest are skipped")});
-        files.resize(options_.max_files);
+        files.resize(max_files);
     }
 }
 
@@ -23806,13 +23861,20 @@ inline void mof_annotate(const mof_document& doc, const std::string& path, colle
 
 WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
                                                     collect_sink& sink, std::string& first_problem) const {
+    const limits& bounds = sink.options().limits;
     mof_options parse = options_.parse;
     parse.source_name = path;
     if (parse.cancel == nullptr) parse.cancel = sink.options().cancel;
     if (!parse.deadline) parse.deadline = sink.options().deadline;
-    mof_document doc = parse_mof_file(file, std::move(parse));
+    parse.max_input_bytes = std::min(parse.max_input_bytes, bounds.max_input_bytes);
+    parse.max_nesting = std::min(parse.max_nesting, bounds.max_nesting);
+    parse.max_array_elements = std::min(parse.max_array_elements, bounds.max_array_elements);
     mof_file_summary summary;
     summary.path = path;
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(file, size_error);
+    if (!size_error && !sink.count_input(static_cast<std::size_t>(std::min<std::uintmax_t>(size, SIZE_MAX)))) return summary;
+    mof_document doc = parse_mof_file(file, std::move(parse));
     summary.read = !(doc.instances.empty() && doc.classes.empty() && doc.pragmas.empty() && !doc.errors.empty() &&
                      doc.errors.front().location.line == 0);
     summary.encoding = doc.encoding;

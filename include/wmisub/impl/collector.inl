@@ -214,9 +214,9 @@ WMISUB_API std::optional<error> collect_options::interruption() const {
 WMISUB_API bool collect_sink::room_for_object() {
     if (stopped()) return false;
     if ((++since_clock_ & 63u) == 0 && !keep_going()) return false;
-    if (objects_ < options_.max_objects) return true;
-    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_objects) +
-                                              " objects (collect_options::max_objects); the rest are not read"));
+    if (objects_ < options_.limits.max_objects) return true;
+    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.limits.max_objects) +
+                                              " objects (limits::max_objects); the rest are not read"));
     return false;
 }
 
@@ -252,17 +252,26 @@ WMISUB_API void collect_sink::add_error(error e, std::string namespace_path) {
 WMISUB_API void collect_sink::add_error(collection_error e) {
     if (!e.namespace_path.empty() && !options_.wants_namespace(e.namespace_path)) return;
     ++errors_;
-    if (errors_ <= options_.max_errors) {
+    if (errors_ <= options_.limits.max_errors) {
         out_.errors.push_back(std::move(e));
-    } else if (errors_ == options_.max_errors + 1) {
+    } else if (errors_ == options_.limits.max_errors + 1) {
         out_.errors.push_back({source_, {}, make_error(errc::limit_exceeded,
-                                                       "more than " + std::to_string(options_.max_errors) +
-                                                           " errors (collect_options::max_errors); the rest are not listed")});
+                                                       "more than " + std::to_string(options_.limits.max_errors) +
+                                                           " errors (limits::max_errors); the rest are not listed")});
     }
 }
 
+WMISUB_API bool collect_sink::count_input(std::size_t bytes) {
+    if (stopped()) return false;
+    input_bytes_ += bytes;
+    if (input_bytes_ <= options_.limits.max_total_input_bytes) return true;
+    stop(make_error(errc::limit_exceeded, "more than " + std::to_string(options_.limits.max_total_input_bytes) +
+                                              " bytes of input (limits::max_total_input_bytes); the rest is not read"));
+    return false;
+}
+
 WMISUB_API void collect_sink::annotate(std::string target, annotation note) {
-    if (out_.annotations.size() >= options_.max_objects) return;
+    if (out_.annotations.size() >= options_.limits.max_objects) return;
     out_.annotations.push_back({std::move(target), std::move(note)});
 }
 

@@ -39,6 +39,7 @@
 #include "wmisub/baseline.hpp"
 #include "wmisub/config.hpp"
 #include "wmisub/engine.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/model.hpp"
 #include "wmisub/result.hpp"
 #include "wmisub/storage.hpp"
@@ -273,7 +274,7 @@ struct report_writer_options {
     int indent = 2;
     // Longest string written (a script, a command line); longer ones are cut at a character
     // boundary and end with "… [N more bytes]". The assessment keeps the full text. 0: no cap.
-    std::size_t max_text_bytes = 65536;
+    std::size_t max_text_bytes = limits{}.max_report_text_bytes;
 };
 
 // Writes a `wmisub.report/1` document piece by piece, as a scanner hands out

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "wmisub/config.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/model.hpp"
 
 #include <array>
@@ -581,18 +582,7 @@ struct payload_analysis {
     [[nodiscard]] bool has_strong() const noexcept { return max_strength() == indicator_strength::strong; }
 };
 
-// Limits on the work one analysis does. The defaults suit agents; raise them for forensics.
-struct payload_options {
-    std::size_t max_depth = 8;                      // nested tools and decoding steps followed
-    std::size_t max_decoded_bytes = 4u << 20;       // all decoded layers together
-    std::size_t max_layer_bytes = 1u << 20;         // one decoded layer
-    std::size_t max_layers = 32;                    // decoded layers kept
-    std::size_t max_indicators = 512;               // indicators kept
-    std::size_t max_indicators_per_kind = 32;       // indicators of one kind kept
-    std::size_t max_stages = 256;                   // chain stages kept
-    std::size_t max_sub_analyses = 1024;            // nested command lines and scripts analysed
-    std::size_t excerpt_bytes = 200;                // longest excerpt, detail and stage command
-};
+// payload_options (the limits of one analysis) lives in wmisub/limits.hpp.
 
 // How a program's C runtime splits its command line into argv.
 enum class argv_dialect : std::uint8_t {

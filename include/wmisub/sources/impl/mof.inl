@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -246,10 +247,11 @@ WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::f
         walk(root, sink, files, first_problem);
         if (sink.stopped()) return;
     }
-    if (files.size() > options_.max_files) {
-        sink.add_error({"mof", {}, make_error(errc::limit_exceeded, "more than " + std::to_string(options_.max_files) +
+    const std::size_t max_files = std::min(options_.max_files, sink.options().limits.max_files);
+    if (files.size() > max_files) {
+        sink.add_error({"mof", {}, make_error(errc::limit_exceeded, "more than " + std::to_string(max_files) +
                                                                         " files; the rest are skipped")});
-        files.resize(options_.max_files);
+        files.resize(max_files);
     }
 }
 
@@ -299,13 +301,20 @@ inline void mof_annotate(const mof_document& doc, const std::string& path, colle
 
 WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
                                                     collect_sink& sink, std::string& first_problem) const {
+    const limits& bounds = sink.options().limits;
     mof_options parse = options_.parse;
     parse.source_name = path;
     if (parse.cancel == nullptr) parse.cancel = sink.options().cancel;
     if (!parse.deadline) parse.deadline = sink.options().deadline;
-    mof_document doc = parse_mof_file(file, std::move(parse));
+    parse.max_input_bytes = std::min(parse.max_input_bytes, bounds.max_input_bytes);
+    parse.max_nesting = std::min(parse.max_nesting, bounds.max_nesting);
+    parse.max_array_elements = std::min(parse.max_array_elements, bounds.max_array_elements);
     mof_file_summary summary;
     summary.path = path;
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(file, size_error);
+    if (!size_error && !sink.count_input(static_cast<std::size_t>(std::min<std::uintmax_t>(size, SIZE_MAX)))) return summary;
+    mof_document doc = parse_mof_file(file, std::move(parse));
     summary.read = !(doc.instances.empty() && doc.classes.empty() && doc.pragmas.empty() && !doc.errors.empty() &&
                      doc.errors.front().location.line == 0);
     summary.encoding = doc.encoding;
