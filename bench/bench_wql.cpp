@@ -3,6 +3,7 @@
 // Run: build with -DWMISUB_BUILD_BENCH=ON, then bench/bench_wql; compare the
 // bytes_per_second of wql_parse_and_analyze and nlohmann_json_strings (a ratio:
 // machines are noisy).
+#include "corpus_snapshot.hpp"
 #include "wmisub/wql.hpp"
 
 #include <benchmark/benchmark.h>
@@ -121,6 +122,60 @@ void nlohmann_json_strings(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(documents.size()));
 }
 BENCHMARK(nlohmann_json_strings);
+
+// The corpora's real filter queries (../shared/data/corpus), repeated to 100,000: the content
+// the engine issue measures on. Empty without ../shared.
+const std::vector<std::string>& corpus_queries() {
+    static const std::vector<std::string> queries = [] {
+        std::vector<std::string> base;
+        for (const auto& e : wmisub_bench::corpus_entries()) {
+            if (!e.filter) continue;
+            if (const wmisub::value* q = e.filter->get("Query"); q != nullptr && q->as_string() != nullptr) {
+                base.push_back(*q->as_string());
+            }
+        }
+        std::vector<std::string> out;
+        if (base.empty()) return out;
+        out.reserve(100000);
+        for (std::size_t i = 0; i < 100000; ++i) out.push_back(base[i % base.size()]);
+        return out;
+    }();
+    return queries;
+}
+
+void wql_corpus_analyze(benchmark::State& state) {
+    const std::vector<std::string>& queries = corpus_queries();
+    if (queries.empty()) {
+        state.SkipWithError("../shared/data/corpus is absent");
+        return;
+    }
+    for (auto _ : state) {
+        for (const auto& q : queries) {
+            auto a = wmisub::analyze_wql(q);
+            benchmark::DoNotOptimize(a);
+        }
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(total_bytes(queries)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
+}
+BENCHMARK(wql_corpus_analyze)->Unit(benchmark::kMillisecond);
+
+// Its reference: the same 100,000 queries as one JSON array, parsed by nlohmann/json.
+void reference_corpus_queries_json(benchmark::State& state) {
+    const std::vector<std::string>& queries = corpus_queries();
+    if (queries.empty()) {
+        state.SkipWithError("../shared/data/corpus is absent");
+        return;
+    }
+    const std::string document = nlohmann::json(queries).dump();
+    for (auto _ : state) {
+        auto j = nlohmann::json::parse(document, nullptr, false);
+        benchmark::DoNotOptimize(j);
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(document.size()));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(queries.size()));
+}
+BENCHMARK(reference_corpus_queries_json)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

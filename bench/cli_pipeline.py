@@ -47,6 +47,16 @@ def mof_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
 
 
+def sid_bytes(text):
+    """A `S-1-…` SID as the uint8 array WMI stores in CreatorSID."""
+    parts = text.split("-")
+    subs = [int(x) for x in parts[3:]]
+    out = [int(parts[1]), len(subs)] + list(int(parts[2]).to_bytes(6, "big"))
+    for sub in subs:
+        out += list(sub.to_bytes(4, "little"))
+    return out
+
+
 def mof_value(v):
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
@@ -96,6 +106,8 @@ def write_inputs(entries, copies, mof_path, json_path):
                 if cons:
                     mof.write("instance of %s as $C%d\n{\n    Name = %s;\n" % (cons["class"], n, mof_string(cons["name"])))
                     for key, v in cons.items():
+                        if key == "CreatorSID" and isinstance(v, str):
+                            v = sid_bytes(v)
                         if key not in CONSUMER_SKIP:
                             mof.write("    %s = %s;\n" % (key, mof_value(v)))
                     mof.write("};\n")
@@ -154,6 +166,17 @@ def main():
                 ours.append(wall)
                 peaks.append(peak)
                 theirs.append(measure([args.reference, json_path])[0])
+            # Once more, keeping the report: a pipeline that stopped early would look fast.
+            report_path = os.path.join(tmp, "report.json")
+            with open(report_path, "wb") as out:
+                subprocess.run([args.wmisub, "scan", "--mof", mof_path, "--format", "json", "--fail-on", "never", "-q"],
+                               stdout=out, stderr=subprocess.DEVNULL, check=False)
+            with open(report_path, encoding="utf-8") as f:
+                report = json.load(f)
+            expected = copies * len(entries)
+            if len(report["subscriptions"]) < expected or report["summary"]["partial"]:
+                sys.exit("cli_pipeline: the report holds %d subscriptions of %d (partial: %s)" %
+                         (len(report["subscriptions"]), expected, report["summary"]["partial"]))
             t_ratio = statistics.median(ours) / statistics.median(theirs)
             m_ratio = statistics.median(peaks) / size
             print("%9d %9.1f | %8.2f %8.2f %6.2f | %9.0f %7.2f" % (

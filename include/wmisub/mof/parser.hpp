@@ -84,7 +84,7 @@ struct mof_options {
     // How deeply includes nest, and how many files one parse may include in total.
     std::size_t max_include_depth = 16;
     std::size_t max_includes = 1024;
-    // Errors recorded before the parse stops with a final limit_exceeded error.
+    // Errors listed; after them one limit_exceeded error says the rest are not, and parsing goes on.
     std::size_t max_errors = 1000;
     // Declarations (classes, instances, qualifiers, pragmas) one parse accepts.
     std::size_t max_declarations = std::size_t{1} << 20;

@@ -276,17 +276,26 @@ public:
     std::size_t include_count = 0;
     std::size_t total_bytes = 0;
 
-    // Records an error; after max_errors, records a final limit error and stops the parse.
+    // Records an error. After max_errors, one final limit error says the rest are not
+    // listed and parsing goes on: a thousand harmless warnings must not hide the
+    // instance after them. Past max_errors + max_declarations errors in all (only a
+    // recovery that stopped advancing could get there) the parse stops.
     void report(errc code, std::string message, source_location where) {
         if (stopped_) return;
-        if (doc_.errors.size() >= options_.max_errors) {
-            doc_.errors.push_back(make_error(
-                errc::limit_exceeded, "more than " + std::to_string(options_.max_errors) + " errors; parsing stopped",
-                std::move(where)));
-            stopped_ = true;
+        ++reported_;
+        if (reported_ > options_.max_errors + options_.max_declarations) {
+            stop(errc::limit_exceeded, "more than " + std::to_string(reported_ - 1) + " errors; parsing stopped",
+                 std::move(where));
             return;
         }
-        doc_.errors.push_back(make_error(code, std::move(message), std::move(where)));
+        if (reported_ <= options_.max_errors) {
+            doc_.errors.push_back(make_error(code, std::move(message), std::move(where)));
+        } else if (reported_ == options_.max_errors + 1) {
+            doc_.errors.push_back(make_error(errc::limit_exceeded,
+                                             "more than " + std::to_string(options_.max_errors) +
+                                                 " errors; the rest are not listed (parsing goes on)",
+                                             std::move(where)));
+        }
     }
 
     // Stops the parse with an error that is always recorded (limits, cancellation).
@@ -439,6 +448,7 @@ private:
     const mof_options& options_;
     mof_document& doc_;
     bool stopped_ = false;
+    std::size_t reported_ = 0;  // errors reported, listed or not
     std::size_t declarations_ = 0;
     std::vector<mof_class_meta> meta_;
     std::unordered_map<std::string, std::size_t> class_index_;
