@@ -328,6 +328,7 @@ WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path&
                                                     "#pragma autorecover"});
         }
         if (!sink.add(mi.object)) break;
+        mi.object = instance{};  // freed as soon as it is filed: the document and the snapshot never both hold all
     }
     detail::mof_annotate(doc, path, sink);
     for (error& e : doc.errors) {
