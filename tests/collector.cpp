@@ -1,5 +1,6 @@
 // Tests for wmisub/collector.hpp: the collector interface, mock and composite.
 #include "wmisub/collector.hpp"
+#include "annotations.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,15 +16,6 @@ using namespace wmisub;
 
 namespace {
 
-// An annotation built member by member: GCC 12 at -O3 (the MinGW Release build) wrongly reports
-// the string of a braced temporary source_location inside a braced annotation as uninitialised.
-annotation make_note(annotation_kind kind, std::string detail, source_location where = {}) {
-    annotation a;
-    a.kind = kind;
-    a.detail = std::move(detail);
-    a.where = std::move(where);
-    return a;
-}
 
 
 // A collector written the way a host would write its own: one object per namespace it is asked for.
@@ -164,9 +156,9 @@ TEST_CASE("annotations about objects by path reach the objects the snapshot hold
             objects.filter("Gone", "SELECT * FROM __TimerEvent").filter("Kept", "SELECT * FROM __TimerEvent");
             const auto made = objects.collect();
             for (const event_filter& f : made->filters) sink.add(wmi_object{f});
-            sink.annotate("__EventFilter.Name=\"gone\"", make_note(annotation_kind::deleted, "deleteinstance", {"x.mof", 3, 1, 0}));
-            sink.annotate("\\\\.\\root\\other:__EventFilter.Name=\"Kept\"", make_note(annotation_kind::deleted, "elsewhere"));
-            sink.annotate("NoSuchClass", make_note(annotation_kind::deleted, "deleteclass"));
+            sink.annotate("__EventFilter.Name=\"gone\"", wmisub_test::make_note(annotation_kind::deleted, "deleteinstance", {"x.mof", 3, 1, 0}));
+            sink.annotate("\\\\.\\root\\other:__EventFilter.Name=\"Kept\"", wmisub_test::make_note(annotation_kind::deleted, "elsewhere"));
+            sink.annotate("NoSuchClass", wmisub_test::make_note(annotation_kind::deleted, "deleteclass"));
             return {};
         }
     };

@@ -6,6 +6,7 @@
 
 #include "corpus.hpp"
 #include "shared_data.hpp"
+#include "annotations.hpp"
 
 #include <doctest/doctest.h>
 
@@ -715,15 +716,6 @@ TEST_CASE("wmisub.report/1: assessments with their objects, trigger, risk and fi
     CHECK(to_json(results[0]) == entry);
 }
 
-// An annotation built member by member: GCC 12 at -O3 (the MinGW Release build) wrongly reports
-// the string of a braced temporary source_location inside a braced annotation as uninitialised.
-static annotation make_note(annotation_kind kind, std::string detail, source_location where = {}) {
-    annotation a;
-    a.kind = kind;
-    a.detail = std::move(detail);
-    a.where = std::move(where);
-    return a;
-}
 
 TEST_CASE("snapshot JSON keeps annotations, object by object and by path, and why a collection stopped") {
     instance filter;
@@ -731,11 +723,11 @@ TEST_CASE("snapshot JSON keeps annotations, object by object and by path, and wh
     filter.class_name = "__EventFilter";
     filter.set("Name", value::string("F")).set("Query", value::string("SELECT * FROM __TimerEvent"));
     filter.origin.kind = source_kind::mof;
-    filter.origin.annotations.push_back(make_note(annotation_kind::autorecover, "#pragma autorecover", {"a.mof", 1, 1, source_location::npos}));
-    filter.origin.annotations.push_back(make_note(annotation_kind::deleted, {}));
+    filter.origin.annotations.push_back(wmisub_test::make_note(annotation_kind::autorecover, "#pragma autorecover", {"a.mof", 1, 1, source_location::npos}));
+    filter.origin.annotations.push_back(wmisub_test::make_note(annotation_kind::deleted, {}));
     snapshot s;
     s.add(filter);
-    s.annotations.push_back({"__EventFilter.Name=\"gone\"", make_note(annotation_kind::deleted, "deleteinstance", {"b.mof", 4, 2, 90})});
+    s.annotations.push_back({"__EventFilter.Name=\"gone\"", wmisub_test::make_note(annotation_kind::deleted, "deleteinstance", {"b.mof", 4, 2, 90})});
     s.stopped = make_error(errc::timeout, "collection deadline passed");
     const std::string text = to_json_text(s);
     auto back = snapshot_from_json_text(text);

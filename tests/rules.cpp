@@ -3,6 +3,7 @@
 
 #include "wmisub/assess.hpp"
 #include "wmisub/collector.hpp"
+#include "annotations.hpp"
 
 #include <doctest/doctest.h>
 
@@ -322,22 +323,13 @@ TEST_CASE("built-in names on other content are flagged; built-in content is reco
     CHECK_FALSE(has(builtin_ids, "WMISUB-STR-009"));
 }
 
-// An annotation built member by member: GCC 12 at -O3 (the MinGW Release build) wrongly reports
-// the string of a braced temporary source_location inside a braced annotation as uninitialised.
-static annotation make_note(annotation_kind kind, std::string detail, source_location where = {}) {
-    annotation a;
-    a.kind = kind;
-    a.detail = std::move(detail);
-    a.where = std::move(where);
-    return a;
-}
 
 TEST_CASE("annotations: autorecover on subscriptions that run code, removals and recovered objects") {
     const auto annotated_filter = [](annotation_kind kind) {
         instance filter;
         filter.class_name = "__EventFilter";
         filter.set("Name", value::string("F")).set("Query", value::string(boot_query));
-        filter.origin.annotations.push_back(make_note(kind, "from the source", {"drop.mof", 1, 1, 0}));
+        filter.origin.annotations.push_back(wmisub_test::make_note(kind, "from the source", {"drop.mof", 1, 1, 0}));
         return filter;
     };
     mock_collector persistent;
