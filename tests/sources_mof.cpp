@@ -5,6 +5,7 @@
 #include "wmisub/graph.hpp"
 
 #include "shared_data.hpp"
+#include "scratch_dir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 using namespace wmisub;
+using wmisub_test::scratch_dir;
 
 namespace {
 
@@ -46,36 +48,6 @@ std::string xml_field(const std::string& xml, const std::string& tag) {
     return out;
 }
 
-// A scratch directory removed at the end of the test.
-class temp_dir {
-public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = std::filesystem::temp_directory_path() /
-                ("wmisub_mof_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "_" +
-                 std::to_string(counter++));
-        std::filesystem::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-    std::filesystem::path write(const std::string& relative, const std::string& bytes) const {
-        const std::filesystem::path file = path_ / relative;
-        std::filesystem::create_directories(file.parent_path());
-        std::ofstream out(file, std::ios::binary);
-        out << bytes;
-        return file;
-    }
-
-private:
-    std::filesystem::path path_;
-};
 
 std::string utf16le(std::string_view utf8) { return "\xFF\xFE" + utf8_to_utf16le_bytes(utf8); }
 
@@ -257,7 +229,7 @@ TEST_CASE("collector: one sample file, joined into bound subscriptions") {
 }
 
 TEST_CASE("collector: one limits struct bounds files, input bytes and the parser underneath") {
-    temp_dir dir;
+    scratch_dir dir{"wmisub-mof"};
     for (int i = 0; i < 6; ++i) dir.write("f" + std::to_string(i) + ".mof", subscription_mof);
     const mof_collector source({dir.path()});
 
@@ -286,7 +258,7 @@ TEST_CASE("collector: one limits struct bounds files, input bytes and the parser
 }
 
 TEST_CASE("collector: autorecover and deletions become annotations rules can read") {
-    temp_dir dir;
+    scratch_dir dir{"wmisub-mof"};
     dir.write("persist.mof", "#pragma autorecover\n" + subscription_mof);
     dir.write("cleanup.mof", "#pragma namespace(\"\\\\\\\\.\\\\root\\\\subscription\")\n"
                              "#pragma deleteinstance(\"__EventFilter.Name=\\\"f\\\"\", NOFAIL)\n"
@@ -308,7 +280,7 @@ TEST_CASE("collector: autorecover and deletions become annotations rules can rea
 }
 
 TEST_CASE("collector: directories recursively, encodings, extensions, bad files") {
-    temp_dir dir;
+    scratch_dir dir{"wmisub-mof"};
     dir.write("a.mof", subscription_mof);
     dir.write("good/B.MOF", utf16le("#pragma autorecover\ninstance of __EventFilter { Name = \"wide\"; Query = "
                                     "\"SELECT * FROM __TimerEvent\"; };"));
@@ -366,7 +338,7 @@ TEST_CASE("collector: directories recursively, encodings, extensions, bad files"
 }
 
 TEST_CASE("collector: missing paths, nothing readable, explicit files of any name") {
-    temp_dir dir;
+    scratch_dir dir{"wmisub-mof"};
     const auto file = dir.write("persist.txt", subscription_mof);
     mof_collector mixed({dir.path() / "missing.mof", file});
     auto snap = mixed.collect({});
@@ -384,13 +356,13 @@ TEST_CASE("collector: missing paths, nothing readable, explicit files of any nam
     mof_collector empty;
     CHECK(empty.collect({}).error().code == errc::invalid_argument);
 
-    temp_dir blank;
+    scratch_dir blank{"wmisub-mof"};
     mof_collector nothing({blank.path()});
     CHECK(nothing.collect({}).error().code == errc::not_found);
 }
 
 TEST_CASE("collector: cancellation, deadline, file limit and parse limits") {
-    temp_dir dir;
+    scratch_dir dir{"wmisub-mof"};
     for (int i = 0; i < 5; ++i) dir.write("f" + std::to_string(i) + ".mof", subscription_mof);
     std::atomic<bool> cancel{true};
     collect_options cancelled;
@@ -442,7 +414,7 @@ TEST_CASE("collector: cancellation, deadline, file limit and parse limits") {
 }
 
 TEST_CASE("threads share one mof_collector, collecting at once") {
-    temp_dir dir;
+    scratch_dir dir{"wmisub-mof"};
     for (int i = 0; i < 8; ++i) dir.write("f" + std::to_string(i) + ".mof", subscription_mof);
     const mof_collector source({dir.path()});
     std::vector<std::size_t> filters(4);

@@ -3,6 +3,8 @@
 // BOM, concatenated outputs) and osquery --json output. Needs nlohmann/json.
 // Fixtures: tests/data/snapshot/ (see its README.md for the shapes they follow).
 #include "wmisub/sources/snapshot.hpp"
+#include "scratch_dir.hpp"
+#include "shared_data.hpp"
 
 #include "wmisub/baseline.hpp"
 #include "wmisub/graph.hpp"
@@ -19,6 +21,8 @@
 #include <vector>
 
 using namespace wmisub;
+using wmisub_test::scratch_dir;
+using wmisub_test::read_file;
 namespace fs = std::filesystem;
 
 namespace {
@@ -27,13 +31,6 @@ fs::path fixture(const std::string& name) {
     const fs::path beside = fs::path(__FILE__).parent_path() / "data" / "snapshot" / name;
     if (fs::exists(beside)) return beside;
     return fs::path("tests") / "data" / "snapshot" / name;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 snapshot collect_files(std::vector<fs::path> files, const collect_options& options = {}) {
@@ -61,24 +58,6 @@ bool has_property(const std::vector<property>& props, std::string_view name) {
     return find_property(props, name) != nullptr;
 }
 
-class scratch_dir {
-public:
-    scratch_dir() {
-        const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() / ("wmisub-snapshot-" + std::to_string(tick));
-        fs::create_directories(path_);
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    [[nodiscard]] const fs::path& path() const noexcept { return path_; }
-
-private:
-    fs::path path_;
-};
 
 }  // namespace
 
@@ -258,11 +237,11 @@ TEST_CASE("osquery --json output of the four wmi_* tables") {
 }
 
 TEST_CASE("the format is told from content, not from the file name") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-snapshot"};
     const fs::path disguised = dir.path() / "evidence.txt";
-    std::ofstream(disguised, std::ios::binary) << slurp(fixture("osquery_wmi_event_filters.json"));
+    std::ofstream(disguised, std::ios::binary) << read_file(fixture("osquery_wmi_event_filters.json"));
     const fs::path disguised2 = dir.path() / "osquery.json";
-    std::ofstream(disguised2, std::ios::binary) << slurp(fixture("ps7_ciminstance_filters.json"));
+    std::ofstream(disguised2, std::ios::binary) << read_file(fixture("ps7_ciminstance_filters.json"));
     snapshot_collector source({disguised, disguised2});
     auto s = source.collect({});
     REQUIRE(s);
@@ -272,7 +251,7 @@ TEST_CASE("the format is told from content, not from the file name") {
 }
 
 TEST_CASE("wmisub snapshots and baselines are read, their checksums verified") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-snapshot"};
     mock_collector m("host");
     m.filter("F", "SELECT * FROM __TimerEvent WHERE TimerId = 'T'").command_line_consumer("C", "calc.exe").bind("F", "C");
     auto original = m.collect({});
@@ -294,7 +273,7 @@ TEST_CASE("wmisub snapshots and baselines are read, their checksums verified") {
     CHECK(s->filters.front().origin.kind == source_kind::mock);  // the original provenance is kept
 
     SUBCASE("a tampered snapshot is one corrupt_data error and the other files are still read") {
-        std::string text = slurp(snap);
+        std::string text = read_file(snap);
         const std::size_t at = text.find("calc.exe");
         REQUIRE(at != std::string::npos);
         text.replace(at, 8, "evil.exe");
@@ -311,7 +290,7 @@ TEST_CASE("wmisub snapshots and baselines are read, their checksums verified") {
 }
 
 TEST_CASE("bad files are one error each; the collection fails only when nothing could be read") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-snapshot"};
     const fs::path garbage = dir.path() / "garbage.json";
     std::ofstream(garbage, std::ios::binary) << "{\"Name\": \"x\", \"Query\": ";
     const fs::path unrelated = dir.path() / "unrelated.json";
@@ -336,7 +315,7 @@ TEST_CASE("bad files are one error each; the collection fails only when nothing 
 }
 
 TEST_CASE("a PowerShell object whose class cannot be told is an error located in the file") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-snapshot"};
     const fs::path file = dir.path() / "mixed.json";
     std::ofstream(file, std::ios::binary) << R"([
   {"Name": "Good", "Query": "SELECT * FROM __TimerEvent", "CimSystemProperties": {"ClassName": "__EventFilter", "Namespace": "root/subscription"}},

@@ -2,6 +2,8 @@
 // checksums; and, when nlohmann/json is available, baseline and snapshot files
 // that are truncated, corrupted or hand-edited.
 #include "wmisub/storage.hpp"
+#include "scratch_dir.hpp"
+#include "shared_data.hpp"
 
 #include "wmisub/baseline.hpp"
 #include "wmisub/collector.hpp"
@@ -23,41 +25,12 @@
 #endif
 
 using namespace wmisub;
+using wmisub_test::scratch_dir;
+using wmisub_test::read_file;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp directory, removed at the end of the test.
-class scratch_dir {
-public:
-    scratch_dir() {
-        const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() / ("wmisub-storage-" + std::to_string(tick));
-        fs::create_directories(path_);
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    [[nodiscard]] const fs::path& path() const noexcept { return path_; }
-    [[nodiscard]] std::size_t entries() const {
-        std::size_t n = 0;
-        for ([[maybe_unused]] const auto& e : fs::directory_iterator(path_)) ++n;
-        return n;
-    }
-
-private:
-    fs::path path_;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 void spit(const fs::path& p, const std::string& bytes) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -67,14 +40,14 @@ void spit(const fs::path& p, const std::string& bytes) {
 }  // namespace
 
 TEST_CASE("write_file_atomic creates and replaces files and leaves no temporary behind") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-storage"};
     const fs::path target = dir.path() / "baseline.json";
     REQUIRE(write_file_atomic(target, "first"));
-    CHECK(slurp(target) == "first");
+    CHECK(read_file(target) == "first");
     REQUIRE(write_file_atomic(target, std::string(100000, 'x')));
-    CHECK(slurp(target).size() == 100000);
+    CHECK(read_file(target).size() == 100000);
     REQUIRE(write_file_atomic(target, ""));
-    CHECK(slurp(target).empty());
+    CHECK(read_file(target).empty());
     CHECK(dir.entries() == 1);
 
     auto back = read_file_limited(target);
@@ -92,7 +65,7 @@ TEST_CASE("write_file_atomic creates and replaces files and leaves no temporary 
 }
 
 TEST_CASE("read_file_limited refuses missing, oversized and directory inputs") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-storage"};
     const fs::path file = dir.path() / "f.bin";
     REQUIRE(write_file_atomic(file, "0123456789"));
     auto ok = read_file_limited(file, 10);
@@ -146,7 +119,7 @@ baseline sample_baseline() {
 }  // namespace
 
 TEST_CASE("baselines are saved sealed and load back identically") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-storage"};
     const fs::path file = dir.path() / "baseline.json";
     const baseline b = sample_baseline();
     REQUIRE(save_baseline(file, b));
@@ -163,7 +136,7 @@ TEST_CASE("baselines are saved sealed and load back identically") {
         CHECK(back->entries[i].fingerprint == b.entries[i].fingerprint);
         CHECK(back->entries[i].identity == b.entries[i].identity);
     }
-    CHECK(to_json_text(*back) == slurp(file));
+    CHECK(to_json_text(*back) == read_file(file));
 
     SUBCASE("an empty baseline is valid and not an error") {
         const fs::path empty_file = dir.path() / "empty.json";
@@ -177,10 +150,10 @@ TEST_CASE("baselines are saved sealed and load back identically") {
 }
 
 TEST_CASE("a corrupted, truncated or hand-edited baseline is corrupt_data, never an empty baseline") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-storage"};
     const fs::path file = dir.path() / "baseline.json";
     REQUIRE(save_baseline(file, sample_baseline()));
-    const std::string good = slurp(file);
+    const std::string good = read_file(file);
 
     SUBCASE("truncated") {
         for (const std::size_t keep : {std::size_t{0}, std::size_t{1}, good.size() / 2, good.size() - 3}) {
@@ -256,7 +229,7 @@ TEST_CASE("a corrupted, truncated or hand-edited baseline is corrupt_data, never
 }
 
 TEST_CASE("snapshots are saved sealed; a damaged snapshot file is corrupt_data") {
-    scratch_dir dir;
+    scratch_dir dir{"wmisub-storage"};
     const fs::path file = dir.path() / "snapshot.json";
     mock_collector m("host");
     m.filter("F", "SELECT * FROM __TimerEvent").command_line_consumer("C", "calc.exe").bind("F", "C");
@@ -266,7 +239,7 @@ TEST_CASE("snapshots are saved sealed; a damaged snapshot file is corrupt_data")
     auto back = load_snapshot(file);
     REQUIRE_MESSAGE(back, back.error().to_string());
     CHECK(back->object_count() == 3);
-    const std::string good = slurp(file);
+    const std::string good = read_file(file);
     spit(file, good.substr(0, good.size() - 10));
     auto truncated = load_snapshot(file);
     REQUIRE(!truncated);
