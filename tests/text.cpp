@@ -111,6 +111,8 @@ TEST_CASE("iequals folds Latin-1, Latin Extended-A, Greek and Cyrillic") {
     check_same_name("ЁЖЉЋ", "ёжљћ");
     check_same_name("ſ", "S");                 // long s
     check_same_name("\u212A", "k");            // Kelvin sign
+    check_same_name("\u212A\u212A\u212A", "KkK");  // three bytes per character against one
+    check_different_name(std::string(4096, 'a') + "\u00E9", "A\u00E9");  // a long text is never a short name
     check_same_name("\u212B", "å");            // Angstrom sign
     check_same_name("µ", "Μ");                 // micro sign and Greek capital mu
     check_same_name("\u1E9E", "ß");            // capital sharp s (simple folding)

@@ -80,6 +80,9 @@ template <class String, class Fill>
         }
         return true;
     }
+    // Simple folding maps each character (1 to 4 bytes) to one character: equal strings are at
+    // most 4 times each other's length. Decides a long text against a short name without a scan.
+    if (a.size() > 4 * b.size() || b.size() > 4 * a.size()) return false;
     if (detail::is_ascii(a) && detail::is_ascii(b)) return false;
     return detail::compare_folded(a, b) == 0;
 }

@@ -14,6 +14,7 @@
 #include "wmisub/text.hpp"
 #include "wmisub/wql/query.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -84,12 +85,15 @@ namespace detail {
 // True for names Windows' built-ins use, and close variants attackers pick to
 // blend in ("SCM Event Filter", "DSM Event Log Filter", "BVTConsumer2").
 [[nodiscard]] inline bool looks_like_builtin_name(std::string_view name) noexcept {
-    const std::string folded = fold_case(name);
-    const std::string_view n = folded;
-    const bool scm_like = (n.find("scm") != std::string_view::npos || n.find("dsm") != std::string_view::npos) &&
-                          n.find("event") != std::string_view::npos;
-    const bool bvt_like = n.substr(0, 3) == "bvt";
-    return scm_like || bvt_like;
+    // Only a name with non-ASCII characters needs full case folding ("ſcm" folds to "scm"); every
+    // rule asks this of every entry, so the usual ASCII name is compared in place.
+    const bool ascii = std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    std::string folded;
+    if (!ascii) folded = fold_case(name);
+    const std::string_view n = ascii ? name : std::string_view(folded);
+    const bool scm_like = (ifind(n, "scm") != std::string_view::npos || ifind(n, "dsm") != std::string_view::npos) &&
+                          ifind(n, "event") != std::string_view::npos;
+    return scm_like || ascii_istarts_with(n, "bvt");
 }
 
 }  // namespace detail

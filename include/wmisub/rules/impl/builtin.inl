@@ -20,6 +20,7 @@
 #include "wmisub/wql/query.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -59,16 +60,17 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
 // A rule over indicator kinds: fires when the payload shows any of them.
 [[nodiscard]] inline rule payload_rule(std::string id, std::string title, severity s, std::vector<std::string> techniques,
                                        std::vector<indicator_kind> kinds, std::string description, std::string rationale) {
+    std::array<bool, indicator_kind_count> wanted{};
+    for (indicator_kind k : kinds) wanted[static_cast<std::size_t>(k)] = true;
     rule r{std::move(id), std::move(title), s, std::move(techniques), std::move(description), std::move(rationale), {}};
-    r.check = [kinds = std::move(kinds)](const subscription_facts& f) -> std::optional<rule_hit> {
-        if (!f.payload || std::none_of(kinds.begin(), kinds.end(), [&f](indicator_kind k) { return f.has_indicator(k); })) {
-            return std::nullopt;
-        }
+    // One pass over the payload's indicators; every rule runs on every entry.
+    r.check = [wanted](const subscription_facts& f) -> std::optional<rule_hit> {
+        if (!f.payload) return std::nullopt;
         rule_hit hit;
         for (const indicator& i : f.payload->indicators) {
-            if (std::find(kinds.begin(), kinds.end(), i.kind) != kinds.end() && hit.evidence.size() < 8) {
-                hit.evidence.push_back(indicator_evidence(i));
-            }
+            if (static_cast<std::size_t>(i.kind) >= wanted.size() || !wanted[static_cast<std::size_t>(i.kind)]) continue;
+            hit.evidence.push_back(indicator_evidence(i));
+            if (hit.evidence.size() == 8) break;
         }
         if (hit.evidence.empty()) return std::nullopt;
         return hit;
