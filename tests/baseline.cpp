@@ -3,6 +3,7 @@
 #include "wmisub/baseline.hpp"
 
 #include "wmisub/collector.hpp"
+#include "wmisub/text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -363,5 +364,30 @@ TEST_CASE("typed fingerprints and identity keys equal those of the same object a
     for (const timer_instruction& t : snap->timers) CHECK(fingerprint(t) == fingerprint(wmi_object{t}));
     const instance& stash = snap->other_objects[0];
     CHECK(fingerprint(stash) == fingerprint(wmi_object{stash}));
+    // Hashed piece by piece, the fingerprint is still the SHA-256 of the whole canonical form.
+    for (const consumer& c : snap->consumers) CHECK(fingerprint(c) == sha256_hex(canonical_form(wmi_object{c})));
+    CHECK(fingerprint(snap->filters[0]) == sha256_hex(canonical_form(wmi_object{snap->filters[0]})));
+    CHECK(fingerprint(stash) == sha256_hex(canonical_form(wmi_object{stash})));
     CHECK(identity_key_of(wmi_object{stash}).find('#') != std::string::npos);  // no keys: known by its content
+}
+
+// Fingerprints are stored in baselines and policies: the same object must keep the same
+// fingerprint from one release to the next. Values computed before fingerprints were hashed
+// piece by piece; a change here breaks every stored baseline and allow-list.
+TEST_CASE("fingerprints are stable across versions") {
+    mock_collector source;
+    source.created_by("S-1-5-32-544")
+        .filter("F", "SELECT * FROM __TimerEvent WHERE TimerId = 'T'")
+        .command_line_consumer("C", "cmd.exe /c calc")
+        .script_consumer("S", "x = 1")
+        .bind("F", "C")
+        .interval_timer("T", 1000);
+    auto snap = source.collect();
+    REQUIRE(snap);
+    REQUIRE(snap->consumers.size() == 2);
+    CHECK(fingerprint(snap->filters[0]) == "0a605cda3629ed3ac8e0df5f27acf31cc6719e7578a5a48ed14a0b7e7cfbbc93");
+    CHECK(fingerprint(snap->consumers[0]) == "bc5246172c488e6fdd7293ce0cedb785b37b8ed1d6abad1effca518ffcb98d2b");
+    CHECK(fingerprint(snap->consumers[1]) == "62bb83e98c0e368bfa76d811559c7e94a388c8448f10a0ce889ab8e7674b6c65");
+    CHECK(fingerprint(snap->bindings[0]) == "02576d6269ace52d988fcbdd99daf75b96c817ebfa30905c4d050076a77f4ad0");
+    CHECK(fingerprint(snap->timers[0]) == "a7326f624b613317b8f9242a57a74a770d08e4128d0e9f795b6c883a498c4d65");
 }

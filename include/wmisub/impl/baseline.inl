@@ -266,6 +266,78 @@ inline void append_canonical_value(std::string& out, const value& v, canonical_r
     return out;
 }
 
+// The fingerprint of the canonical form canonical_object() builds, hashed piece by
+// piece instead of built whole: every object of every snapshot is fingerprinted,
+// and a script consumer's canonical form is as large as its script. Members are
+// sorted as canonical_object sorts them (by folded name, then by encoding).
+[[nodiscard]] inline std::string canonical_object_fingerprint(std::string_view kind, std::string_view ns,
+                                                              std::string_view class_name,
+                                                              const std::vector<property>& props,
+                                                              const std::vector<std::string>& key_names) {
+    // A member's folded name: an ASCII name (nearly all) is folded byte by byte where it is
+    // compared and written; only another one is folded into a string of its own.
+    struct member {
+        std::string_view name;
+        std::string folded;  // fold_case(name) when the name is not ASCII
+        std::size_t index;
+        [[nodiscard]] bool ascii() const noexcept { return folded.empty(); }
+    };
+    const auto name_less = [](const member& a, const member& b) {
+        if (a.ascii() && b.ascii()) {
+            return std::lexicographical_compare(a.name.begin(), a.name.end(), b.name.begin(), b.name.end(),
+                                                [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
+        }
+        return (a.ascii() ? fold_case(a.name) : a.folded) < (b.ascii() ? fold_case(b.name) : b.folded);
+    };
+    std::vector<member> members;
+    members.reserve(props.size());
+    for (std::size_t i = 0; i < props.size(); ++i) {
+        const property& p = props[i];
+        if (is_system_property(p.name)) continue;
+        if (p.value.is_null() && !p.value.is_array()) continue;
+        const bool ascii = std::all_of(p.name.begin(), p.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+        members.push_back({p.name, ascii ? std::string() : fold_case(p.name), i});
+    }
+    const auto encode = [&](std::string& out, std::size_t i) {
+        append_canonical_value(out, props[i].value, canonical_rule_for(class_name, props[i].name, key_names), ns, 0);
+    };
+    std::sort(members.begin(), members.end(), [&](const member& a, const member& b) {
+        if (name_less(a, b)) return true;
+        if (name_less(b, a)) return false;
+        std::string ea;
+        std::string eb;
+        encode(ea, a.index);
+        encode(eb, b.index);
+        return ea < eb;
+    });
+    sha256 digest;
+    std::string piece;
+    piece.reserve(256);
+    piece += "wmisub.fingerprint/1\nkind:";
+    piece += kind;
+    piece += "\nnamespace:";
+    append_length_prefixed(piece, canonical_namespace(ns));
+    piece += "\nclass:";
+    append_length_prefixed(piece, fold_case(class_name));
+    piece += '\n';
+    digest.update(piece);
+    for (const member& m : members) {
+        piece.clear();  // one buffer for every member: it grows to the longest and stays
+        if (m.ascii()) {
+            piece += std::to_string(m.name.size());
+            piece += ':';
+            for (char c : m.name) piece += ascii_lower(c);
+        } else {
+            append_length_prefixed(piece, m.folded);
+        }
+        piece += '=';
+        encode(piece, m.index);
+        piece += '\n';
+        digest.update(piece);
+    }
+    return to_hex(digest.finish());
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
@@ -398,30 +470,33 @@ WMISUB_API std::string canonical_form(const wmi_object& o) {
 }
 
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
-WMISUB_API std::string fingerprint(const wmi_object& o) { return sha256_hex(canonical_form(o)); }
+WMISUB_API std::string fingerprint(const wmi_object& o) {
+    return detail::canonical_object_fingerprint(to_string(kind_of(o)), namespace_of(o), class_name_of(o), properties_of(o),
+                                                key_names_of(o));
+}
 
 // Fingerprints of the typed objects, for callers that hold one: the same text as
 // canonical_form() builds, without copying the object into a wmi_object first.
 WMISUB_API std::string fingerprint(const event_filter& f) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::filter), f.namespace_path, f.class_name,
-                                               properties_of(f), {"Name"}));
+    return detail::canonical_object_fingerprint(to_string(object_kind::filter), f.namespace_path, f.class_name,
+                                                properties_of(f), {"Name"});
 }
 WMISUB_API std::string fingerprint(const consumer& c) {
     const consumer_header& h = header_of(c);
-    return sha256_hex(detail::canonical_object(to_string(object_kind::consumer), h.namespace_path, h.class_name,
-                                               properties_of(c), key_names_of(c)));
+    return detail::canonical_object_fingerprint(to_string(object_kind::consumer), h.namespace_path, h.class_name,
+                                                properties_of(c), key_names_of(c));
 }
 WMISUB_API std::string fingerprint(const binding& b) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::binding), b.namespace_path, b.class_name,
-                                               properties_of(b), {"Filter", "Consumer"}));
+    return detail::canonical_object_fingerprint(to_string(object_kind::binding), b.namespace_path, b.class_name,
+                                                properties_of(b), {"Filter", "Consumer"});
 }
 WMISUB_API std::string fingerprint(const timer_instruction& t) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::timer), t.namespace_path, t.class_name,
-                                               properties_of(t), {"TimerId"}));
+    return detail::canonical_object_fingerprint(to_string(object_kind::timer), t.namespace_path, t.class_name,
+                                                properties_of(t), {"TimerId"});
 }
 WMISUB_API std::string fingerprint(const instance& in) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::instance), in.namespace_path, in.class_name,
-                                               in.properties, key_names_of(in)));
+    return detail::canonical_object_fingerprint(to_string(object_kind::instance), in.namespace_path, in.class_name,
+                                                in.properties, key_names_of(in));
 }
 
 // The canonical identity of an object, the key baselines and diffs match on:
