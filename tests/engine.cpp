@@ -325,6 +325,38 @@ TEST_CASE("a diff of an unchanged graph is decided from the object table and equ
     CHECK_FALSE(narrowed.diff().has_changes());
 }
 
+TEST_CASE("the unchanged-graph diff covers other objects, as the full diff does by default") {
+    const engine e;
+    snapshot snap = subscriptions(2);
+    instance registration;  // a provider registration kept beside the subscriptions
+    registration.namespace_path = "root\\subscription";
+    registration.class_name = "__EventConsumerProviderRegistration";
+    registration.key_names = {"provider"};
+    registration.set("provider", value::string("__Win32Provider.Name=\"Evil\""));
+    snap.other_objects.push_back(registration);
+    const baseline approved = make_baseline(snap);
+
+    const graph_changes fast = diff(approved, e.graph(snap));
+    const baseline_diff full = diff(approved, snap);
+    CHECK_FALSE(fast.diff().has_changes());
+    CHECK(fast.diff().unchanged == full.unchanged);
+
+    snapshot edited = snap;  // only the other object changed: found, as the full diff finds it
+    edited.other_objects[0].set("provider", value::string("__Win32Provider.Name=\"Other\""));
+    const graph_changes found = diff(approved, e.graph(edited));
+    CHECK(found.diff().has_changes());
+    const baseline_diff full_edit = diff(approved, edited);
+    CHECK(found.diff().modified.size() == full_edit.modified.size());
+    CHECK(found.diff().added.size() == full_edit.added.size());
+    CHECK(found.diff().removed.size() == full_edit.removed.size());
+
+    diff_options subscriptions_only;  // without other objects, that change is out of scope
+    subscriptions_only.include_other_objects = false;
+    const graph_changes narrowed = diff(approved, e.graph(edited), subscriptions_only);
+    CHECK_FALSE(narrowed.diff().has_changes());
+    CHECK(narrowed.diff().unchanged == diff(approved, edited, subscriptions_only).unchanged);
+}
+
 TEST_CASE("threads share one engine, each with its own scanner") {
     const engine e;
     const subscription_graph graph = e.graph(subscriptions(30));

@@ -118,17 +118,6 @@ struct changes_by_identity {
     [[nodiscard]] bool empty() const noexcept { return added.empty() && modified.empty(); }
 };
 
-// Identity keys of the objects of one kind, computed only when the diff changed that kind.
-template <class Object>
-[[nodiscard]] std::vector<std::string> identity_keys_if(const changes_by_identity& changes,
-                                                        const std::vector<Object>& objects) {
-    std::vector<std::string> keys;
-    if (changes.empty()) return keys;
-    keys.reserve(objects.size());
-    for (const Object& o : objects) keys.push_back(identity_key_of(wmi_object{o}));
-    return keys;
-}
-
 }  // namespace detail
 
 WMISUB_API graph_changes::graph_changes(const subscription_graph& graph, baseline_diff d) {
@@ -144,18 +133,17 @@ WMISUB_API graph_changes::graph_changes(const subscription_graph& graph, baselin
     for (const modified_object& m : diff.modified) {
         if (const int i = slot(m.kind); i >= 0) by_kind[i].modified[m.identity_key].push_back(&m);
     }
-    const snapshot& snap = graph.source();
-    const std::vector<std::string> filter_keys = detail::identity_keys_if(by_kind[0], snap.filters);
-    const std::vector<std::string> consumer_keys = detail::identity_keys_if(by_kind[1], snap.consumers);
-    const std::vector<std::string> binding_keys = detail::identity_keys_if(by_kind[2], snap.bindings);
     const auto& entries = graph.entries();
     state_->per_entry.resize(entries.size());
+    if (by_kind[0].empty() && by_kind[1].empty() && by_kind[2].empty()) return;
+    // Identity keys from the graph's object table: computed once, shared with allow-lists and reports.
+    const object_key_table& keys = graph.object_keys();
     for (std::size_t i = 0; i < entries.size(); ++i) {
         entry_changes& out = state_->per_entry[i];
         const subscription& e = entries[i];
-        if (e.filter && !filter_keys.empty()) by_kind[0].add_to(out, filter_keys[*e.filter]);
-        if (e.consumer && !consumer_keys.empty()) by_kind[1].add_to(out, consumer_keys[*e.consumer]);
-        if (e.binding && !binding_keys.empty()) by_kind[2].add_to(out, binding_keys[*e.binding]);
+        if (e.filter) by_kind[0].add_to(out, keys.filters[*e.filter].identity_key);
+        if (e.consumer) by_kind[1].add_to(out, keys.consumers[*e.consumer].identity_key);
+        if (e.binding) by_kind[2].add_to(out, keys.bindings[*e.binding].identity_key);
         if (!out.empty()) state_->changed.push_back(i);
     }
 }
@@ -186,17 +174,36 @@ using object_signature = std::tuple<object_kind, std::string_view, std::string_v
     return out;
 }
 
-// True when the graph holds exactly the subscription objects the baseline approved: the
-// steady state of an agent's loop, decided from the object table without building a second
-// baseline or copying an object. Options that narrow the comparison take the full path.
+// True when the graph holds exactly the objects the baseline approved: the steady
+// state of an agent's loop, decided from the object table without building a second
+// baseline or copying a subscription object. Other objects (diff_options'
+// include_other_objects, on by default) are keyed here, as the full diff keys them.
+// Narrowing to namespaces takes the full path.
 [[nodiscard]] inline bool unchanged_since(const baseline& approved, const subscription_graph& graph,
                                           const diff_options& options, std::size_t& unchanged) {
-    if (options.include_other_objects || !options.namespaces.empty()) return false;
-    const std::vector<object_signature> observed = observed_signatures(graph);
+    if (!options.namespaces.empty()) return false;
+    std::vector<object_signature> observed = observed_signatures(graph);
+    // Keys of the other objects; reserved whole, so the views taken into them stay valid.
+    const std::vector<instance>& others = graph.source().other_objects;
+    std::vector<std::string> other_keys;
+    std::vector<std::string> other_fingerprints;
+    if (options.include_other_objects && !others.empty()) {
+        other_keys.reserve(others.size());
+        other_fingerprints.reserve(others.size());
+        for (const instance& in : others) {
+            other_keys.push_back(typed_identity_key(in));
+            other_fingerprints.push_back(fingerprint(in));
+            observed.emplace_back(object_kind::instance, other_keys.back(), other_fingerprints.back());
+        }
+        std::sort(observed.begin(), observed.end());
+        observed.erase(std::unique(observed.begin(), observed.end()), observed.end());
+    }
     std::vector<object_signature> before;
     before.reserve(approved.entries.size());
     for (const baseline_entry& e : approved.entries) {
-        if (e.kind != object_kind::instance) before.emplace_back(e.kind, e.identity_key, e.fingerprint);
+        if (e.kind != object_kind::instance || options.include_other_objects) {
+            before.emplace_back(e.kind, e.identity_key, e.fingerprint);
+        }
     }
     std::sort(before.begin(), before.end());
     before.erase(std::unique(before.begin(), before.end()), before.end());
