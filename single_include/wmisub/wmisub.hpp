@@ -1329,6 +1329,9 @@ template <class String, class Fill>
         }
         return true;
     }
+    // Simple folding maps each character (1 to 4 bytes) to one character: equal strings are at
+    // most 4 times each other's length. Decides a long text against a short name without a scan.
+    if (a.size() > 4 * b.size() || b.size() > 4 * a.size()) return false;
     if (detail::is_ascii(a) && detail::is_ascii(b)) return false;
     return detail::compare_folded(a, b) == 0;
 }
@@ -21029,6 +21032,78 @@ inline void append_canonical_value(std::string& out, const value& v, canonical_r
     return out;
 }
 
+// The fingerprint of the canonical form canonical_object() builds, hashed piece by
+// piece instead of built whole: every object of every snapshot is fingerprinted,
+// and a script consumer's canonical form is as large as its script. Members are
+// sorted as canonical_object sorts them (by folded name, then by encoding).
+[[nodiscard]] inline std::string canonical_object_fingerprint(std::string_view kind, std::string_view ns,
+                                                              std::string_view class_name,
+                                                              const std::vector<property>& props,
+                                                              const std::vector<std::string>& key_names) {
+    // A member's folded name: an ASCII name (nearly all) is folded byte by byte where it is
+    // compared and written; only another one is folded into a string of its own.
+    struct member {
+        std::string_view name;
+        std::string folded;  // fold_case(name) when the name is not ASCII
+        std::size_t index;
+        [[nodiscard]] bool ascii() const noexcept { return folded.empty(); }
+    };
+    const auto name_less = [](const member& a, const member& b) {
+        if (a.ascii() && b.ascii()) {
+            return std::lexicographical_compare(a.name.begin(), a.name.end(), b.name.begin(), b.name.end(),
+                                                [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
+        }
+        return (a.ascii() ? fold_case(a.name) : a.folded) < (b.ascii() ? fold_case(b.name) : b.folded);
+    };
+    std::vector<member> members;
+    members.reserve(props.size());
+    for (std::size_t i = 0; i < props.size(); ++i) {
+        const property& p = props[i];
+        if (is_system_property(p.name)) continue;
+        if (p.value.is_null() && !p.value.is_array()) continue;
+        const bool ascii = std::all_of(p.name.begin(), p.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+        members.push_back({p.name, ascii ? std::string() : fold_case(p.name), i});
+    }
+    const auto encode = [&](std::string& out, std::size_t i) {
+        append_canonical_value(out, props[i].value, canonical_rule_for(class_name, props[i].name, key_names), ns, 0);
+    };
+    std::sort(members.begin(), members.end(), [&](const member& a, const member& b) {
+        if (name_less(a, b)) return true;
+        if (name_less(b, a)) return false;
+        std::string ea;
+        std::string eb;
+        encode(ea, a.index);
+        encode(eb, b.index);
+        return ea < eb;
+    });
+    sha256 digest;
+    std::string piece;
+    piece.reserve(256);
+    piece += "wmisub.fingerprint/1\nkind:";
+    piece += kind;
+    piece += "\nnamespace:";
+    append_length_prefixed(piece, canonical_namespace(ns));
+    piece += "\nclass:";
+    append_length_prefixed(piece, fold_case(class_name));
+    piece += '\n';
+    digest.update(piece);
+    for (const member& m : members) {
+        piece.clear();  // one buffer for every member: it grows to the longest and stays
+        if (m.ascii()) {
+            piece += std::to_string(m.name.size());
+            piece += ':';
+            for (char c : m.name) piece += ascii_lower(c);
+        } else {
+            append_length_prefixed(piece, m.folded);
+        }
+        piece += '=';
+        encode(piece, m.index);
+        piece += '\n';
+        digest.update(piece);
+    }
+    return to_hex(digest.finish());
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
@@ -21161,30 +21236,33 @@ WMISUB_API std::string canonical_form(const wmi_object& o) {
 }
 
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
-WMISUB_API std::string fingerprint(const wmi_object& o) { return sha256_hex(canonical_form(o)); }
+WMISUB_API std::string fingerprint(const wmi_object& o) {
+    return detail::canonical_object_fingerprint(to_string(kind_of(o)), namespace_of(o), class_name_of(o), properties_of(o),
+                                                key_names_of(o));
+}
 
 // Fingerprints of the typed objects, for callers that hold one: the same text as
 // canonical_form() builds, without copying the object into a wmi_object first.
 WMISUB_API std::string fingerprint(const event_filter& f) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::filter), f.namespace_path, f.class_name,
-                                               properties_of(f), {"Name"}));
+    return detail::canonical_object_fingerprint(to_string(object_kind::filter), f.namespace_path, f.class_name,
+                                                properties_of(f), {"Name"});
 }
 WMISUB_API std::string fingerprint(const consumer& c) {
     const consumer_header& h = header_of(c);
-    return sha256_hex(detail::canonical_object(to_string(object_kind::consumer), h.namespace_path, h.class_name,
-                                               properties_of(c), key_names_of(c)));
+    return detail::canonical_object_fingerprint(to_string(object_kind::consumer), h.namespace_path, h.class_name,
+                                                properties_of(c), key_names_of(c));
 }
 WMISUB_API std::string fingerprint(const binding& b) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::binding), b.namespace_path, b.class_name,
-                                               properties_of(b), {"Filter", "Consumer"}));
+    return detail::canonical_object_fingerprint(to_string(object_kind::binding), b.namespace_path, b.class_name,
+                                                properties_of(b), {"Filter", "Consumer"});
 }
 WMISUB_API std::string fingerprint(const timer_instruction& t) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::timer), t.namespace_path, t.class_name,
-                                               properties_of(t), {"TimerId"}));
+    return detail::canonical_object_fingerprint(to_string(object_kind::timer), t.namespace_path, t.class_name,
+                                                properties_of(t), {"TimerId"});
 }
 WMISUB_API std::string fingerprint(const instance& in) {
-    return sha256_hex(detail::canonical_object(to_string(object_kind::instance), in.namespace_path, in.class_name,
-                                               in.properties, key_names_of(in)));
+    return detail::canonical_object_fingerprint(to_string(object_kind::instance), in.namespace_path, in.class_name,
+                                                in.properties, key_names_of(in));
 }
 
 // The canonical identity of an object, the key baselines and diffs match on:
@@ -21602,6 +21680,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql/query.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -21672,12 +21751,15 @@ namespace detail {
 // True for names Windows' built-ins use, and close variants attackers pick to
 // blend in ("SCM Event Filter", "DSM Event Log Filter", "BVTConsumer2").
 [[nodiscard]] inline bool looks_like_builtin_name(std::string_view name) noexcept {
-    const std::string folded = fold_case(name);
-    const std::string_view n = folded;
-    const bool scm_like = (n.find("scm") != std::string_view::npos || n.find("dsm") != std::string_view::npos) &&
-                          n.find("event") != std::string_view::npos;
-    const bool bvt_like = n.substr(0, 3) == "bvt";
-    return scm_like || bvt_like;
+    // Only a name with non-ASCII characters needs full case folding ("ſcm" folds to "scm"); every
+    // rule asks this of every entry, so the usual ASCII name is compared in place.
+    const bool ascii = std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    std::string folded;
+    if (!ascii) folded = fold_case(name);
+    const std::string_view n = ascii ? name : std::string_view(folded);
+    const bool scm_like = (ifind(n, "scm") != std::string_view::npos || ifind(n, "dsm") != std::string_view::npos) &&
+                          ifind(n, "event") != std::string_view::npos;
+    return scm_like || ascii_istarts_with(n, "bvt");
 }
 
 }  // namespace detail
@@ -21691,6 +21773,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/wql/query.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -21730,16 +21813,17 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
 // A rule over indicator kinds: fires when the payload shows any of them.
 [[nodiscard]] inline rule payload_rule(std::string id, std::string title, severity s, std::vector<std::string> techniques,
                                        std::vector<indicator_kind> kinds, std::string description, std::string rationale) {
+    std::array<bool, indicator_kind_count> wanted{};
+    for (indicator_kind k : kinds) wanted[static_cast<std::size_t>(k)] = true;
     rule r{std::move(id), std::move(title), s, std::move(techniques), std::move(description), std::move(rationale), {}};
-    r.check = [kinds = std::move(kinds)](const subscription_facts& f) -> std::optional<rule_hit> {
-        if (!f.payload || std::none_of(kinds.begin(), kinds.end(), [&f](indicator_kind k) { return f.has_indicator(k); })) {
-            return std::nullopt;
-        }
+    // One pass over the payload's indicators; every rule runs on every entry.
+    r.check = [wanted](const subscription_facts& f) -> std::optional<rule_hit> {
+        if (!f.payload) return std::nullopt;
         rule_hit hit;
         for (const indicator& i : f.payload->indicators) {
-            if (std::find(kinds.begin(), kinds.end(), i.kind) != kinds.end() && hit.evidence.size() < 8) {
-                hit.evidence.push_back(indicator_evidence(i));
-            }
+            if (static_cast<std::size_t>(i.kind) >= wanted.size() || !wanted[static_cast<std::size_t>(i.kind)]) continue;
+            hit.evidence.push_back(indicator_evidence(i));
+            if (hit.evidence.size() == 8) break;
         }
         if (hit.evidence.empty()) return std::nullopt;
         return hit;
@@ -22733,17 +22817,6 @@ struct changes_by_identity {
     [[nodiscard]] bool empty() const noexcept { return added.empty() && modified.empty(); }
 };
 
-// Identity keys of the objects of one kind, computed only when the diff changed that kind.
-template <class Object>
-[[nodiscard]] std::vector<std::string> identity_keys_if(const changes_by_identity& changes,
-                                                        const std::vector<Object>& objects) {
-    std::vector<std::string> keys;
-    if (changes.empty()) return keys;
-    keys.reserve(objects.size());
-    for (const Object& o : objects) keys.push_back(identity_key_of(wmi_object{o}));
-    return keys;
-}
-
 }  // namespace detail
 
 WMISUB_API graph_changes::graph_changes(const subscription_graph& graph, baseline_diff d) {
@@ -22759,18 +22832,17 @@ WMISUB_API graph_changes::graph_changes(const subscription_graph& graph, baselin
     for (const modified_object& m : diff.modified) {
         if (const int i = slot(m.kind); i >= 0) by_kind[i].modified[m.identity_key].push_back(&m);
     }
-    const snapshot& snap = graph.source();
-    const std::vector<std::string> filter_keys = detail::identity_keys_if(by_kind[0], snap.filters);
-    const std::vector<std::string> consumer_keys = detail::identity_keys_if(by_kind[1], snap.consumers);
-    const std::vector<std::string> binding_keys = detail::identity_keys_if(by_kind[2], snap.bindings);
     const auto& entries = graph.entries();
     state_->per_entry.resize(entries.size());
+    if (by_kind[0].empty() && by_kind[1].empty() && by_kind[2].empty()) return;
+    // Identity keys from the graph's object table: computed once, shared with allow-lists and reports.
+    const object_key_table& keys = graph.object_keys();
     for (std::size_t i = 0; i < entries.size(); ++i) {
         entry_changes& out = state_->per_entry[i];
         const subscription& e = entries[i];
-        if (e.filter && !filter_keys.empty()) by_kind[0].add_to(out, filter_keys[*e.filter]);
-        if (e.consumer && !consumer_keys.empty()) by_kind[1].add_to(out, consumer_keys[*e.consumer]);
-        if (e.binding && !binding_keys.empty()) by_kind[2].add_to(out, binding_keys[*e.binding]);
+        if (e.filter) by_kind[0].add_to(out, keys.filters[*e.filter].identity_key);
+        if (e.consumer) by_kind[1].add_to(out, keys.consumers[*e.consumer].identity_key);
+        if (e.binding) by_kind[2].add_to(out, keys.bindings[*e.binding].identity_key);
         if (!out.empty()) state_->changed.push_back(i);
     }
 }
@@ -22801,17 +22873,36 @@ using object_signature = std::tuple<object_kind, std::string_view, std::string_v
     return out;
 }
 
-// True when the graph holds exactly the subscription objects the baseline approved: the
-// steady state of an agent's loop, decided from the object table without building a second
-// baseline or copying an object. Options that narrow the comparison take the full path.
+// True when the graph holds exactly the objects the baseline approved: the steady
+// state of an agent's loop, decided from the object table without building a second
+// baseline or copying a subscription object. Other objects (diff_options'
+// include_other_objects, on by default) are keyed here, as the full diff keys them.
+// Narrowing to namespaces takes the full path.
 [[nodiscard]] inline bool unchanged_since(const baseline& approved, const subscription_graph& graph,
                                           const diff_options& options, std::size_t& unchanged) {
-    if (options.include_other_objects || !options.namespaces.empty()) return false;
-    const std::vector<object_signature> observed = observed_signatures(graph);
+    if (!options.namespaces.empty()) return false;
+    std::vector<object_signature> observed = observed_signatures(graph);
+    // Keys of the other objects; reserved whole, so the views taken into them stay valid.
+    const std::vector<instance>& others = graph.source().other_objects;
+    std::vector<std::string> other_keys;
+    std::vector<std::string> other_fingerprints;
+    if (options.include_other_objects && !others.empty()) {
+        other_keys.reserve(others.size());
+        other_fingerprints.reserve(others.size());
+        for (const instance& in : others) {
+            other_keys.push_back(typed_identity_key(in));
+            other_fingerprints.push_back(fingerprint(in));
+            observed.emplace_back(object_kind::instance, other_keys.back(), other_fingerprints.back());
+        }
+        std::sort(observed.begin(), observed.end());
+        observed.erase(std::unique(observed.begin(), observed.end()), observed.end());
+    }
     std::vector<object_signature> before;
     before.reserve(approved.entries.size());
     for (const baseline_entry& e : approved.entries) {
-        if (e.kind != object_kind::instance) before.emplace_back(e.kind, e.identity_key, e.fingerprint);
+        if (e.kind != object_kind::instance || options.include_other_objects) {
+            before.emplace_back(e.kind, e.identity_key, e.fingerprint);
+        }
     }
     std::sort(before.begin(), before.end());
     before.erase(std::unique(before.begin(), before.end()), before.end());
