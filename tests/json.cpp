@@ -3,6 +3,8 @@
 #include "wmisub/json.hpp"
 
 #include "wmisub/collector.hpp"
+#include "wmisub/engine.hpp"
+#include "wmisub/sources/mof.hpp"
 
 #include "corpus.hpp"
 #include "shared_data.hpp"
@@ -812,6 +814,120 @@ TEST_CASE("report_writer streams the report_to_json document, bounded, one subsc
     REQUIRE_FALSE(failed);
     CHECK(failed.error().code == errc::io_error);
     CHECK(calls == 2);  // nothing more is written once the output failed
+}
+
+namespace {
+
+// Subscriptions whose text exercises every path of the report writer: control characters,
+// quotes, invalid UTF-8, non-ASCII, every value type, custom consumers, orphans and
+// dangling bindings, annotations, a timer.
+snapshot awkward_subscriptions() {
+    mock_collector source;
+    source.created_by("S-1-5-21-1-2-3-1001")
+        .filter("Ctl\x01\t\"q\"\\", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process' "
+                                     "AND TargetInstance.Name = 'caf\xC3\xA9.exe'")
+        .command_line_consumer("Ctl\x01\t\"q\"\\", "cmd.exe /c \"echo \x1f\x7f \xFF\xFE broken \\\\ \xE6\x97\xA5\xE6\x9C\xAC\" \r\n")
+        .bind("Ctl\x01\t\"q\"\\", "Ctl\x01\t\"q\"\\")
+        .filter("Timer", "SELECT * FROM __TimerEvent WHERE TimerId = 'T1'")
+        .script_consumer("Orphan\xFF", std::string(300, 'x') + "\nGetObject(\"winmgmts:\").Get(\"Win32_Process\").Create \"calc\"")
+        .interval_timer("T1", 60000)
+        .bind("Missing", "Timer");
+    instance custom;
+    custom.namespace_path = "root\\subscription";
+    custom.class_name = "Evil\xC3\x89ventConsumer";
+    custom.derivation = {"__EventConsumer", "__IndicationRelated"};
+    custom.key_names = {"Id"};
+    embedded_object inner;
+    inner.class_name = "Inner";
+    inner.properties.push_back({"Depth", value::real(2.5)});
+    inner.properties.push_back({"Note", value::string("tab\there")});
+    custom.set("Id", value::string("x\x02y"))
+        .set("Ratio", value::real(std::numeric_limits<double>::quiet_NaN()))
+        .set("Big", value::uint(18446744073709551615ull))
+        .set("Neg", value::sint(-42, cim_type::sint32))
+        .set("Letter", value::char16(u'\u00e9'))
+        .set("When", value::datetime(dmtf("20240101123000.000000+060")))
+        .set("Where", value::reference("\\\\.\\root\\cimv2:Win32_Process.Handle=\"4\""))
+        .set("Blob", value::object(inner))
+        .set("Empty", value::array(cim_type::string, {}))
+        .set("Mixed", value::strings({"a", "b\xFF", "\xC3\xA9"}))
+        .set("Nothing", value::null(cim_type::string));
+    source.add(custom);
+    auto snap = source.collect();
+    REQUIRE(snap);
+    snap->annotations.push_back({"__EventFilter.Name=\"Timer\"", wmisub_test::make_note(annotation_kind::autorecover, "pragma \x01", {"a.mof", 3, 1, 20})});
+    return std::move(*snap);
+}
+
+// The document report_writer writes for these assessments, with the given layout.
+std::string written_report(const std::vector<assessment>& results, const snapshot& snap, int indent, std::size_t cap) {
+    std::string text;
+    report_writer writer([&](std::string_view piece) {
+        text += piece;
+        return true;
+    }, {indent, cap});
+    for (const assessment& a : results) CHECK(writer.write(a));
+    CHECK(writer.finish(snap));
+    return text;
+}
+
+// What the writer must match: the subscriptions of the document built whole, as nlohmann dumps
+// them (invalid UTF-8 replaced, as every wmisub writer does).
+std::string dumped_subscriptions(const std::vector<assessment>& results, const snapshot& snap, int indent) {
+    const std::string whole = report_to_json(results, snap).dump(indent, ' ', false, json_value::error_handler_t::replace);
+    return whole.substr(0, whole.find("\"errors\""));
+}
+
+}  // namespace
+
+TEST_CASE("report_writer writes each subscription byte for byte as the document writers do") {
+    std::vector<snapshot> sources;
+    sources.push_back(awkward_subscriptions());
+    if (auto samples = mof_collector({"examples/samples"}).collect({}); samples) sources.push_back(std::move(*samples));
+    for (const char* corpus : {"corpus/attacks.jsonl", "corpus/benign.jsonl"}) {
+        const auto path = wmisub_test::shared_data_path(corpus);
+        if (!path) continue;
+        mock_collector all;
+        for (const auto& e : wmisub_test::load_corpus(*path)) {
+            if (e.filter) all.add(*e.filter);
+            if (e.consumer) all.add(*e.consumer);
+        }
+        if (auto snap = all.collect(); snap) sources.push_back(std::move(*snap));
+    }
+    const engine scan_engine;
+    for (const snapshot& snap : sources) {
+        scanner scan(scan_engine);
+        const subscription_graph graph = scan.build_graph(snap);
+        const std::vector<assessment> results = scan.assess_all(graph);
+        REQUIRE_FALSE(results.empty());
+        for (int indent : {2, -1, 4, 0}) {
+            CAPTURE(indent);
+            const std::string text = written_report(results, graph.source(), indent, 0);
+            const std::string expected = dumped_subscriptions(results, graph.source(), indent);
+            CHECK(text.substr(0, text.find("\"errors\"")) == expected);
+        }
+        // Capped: every string longer than the cap is cut as the document would be cut.
+        const json_value capped = json_value::parse(written_report(results, graph.source(), 2, 40));
+        REQUIRE(capped.contains("subscriptions"));
+        const json_value whole = report_to_json(results, graph.source());
+        REQUIRE(capped["subscriptions"].size() == whole["subscriptions"].size());
+        for (std::size_t i = 0; i < whole["subscriptions"].size(); ++i) {
+            const json_value& full = whole["subscriptions"][i]["consumer"];
+            const json_value& cut = capped["subscriptions"][i]["consumer"];
+            if (full.is_null()) continue;
+            for (const auto& [name, v] : full["properties"].items()) {
+                if (!v.is_string()) continue;
+                const std::string& original = v.get_ref<const std::string&>();
+                const std::string& shown = cut["properties"][name].get_ref<const std::string&>();
+                if (original.size() <= 40) {
+                    CHECK(shown == original);
+                } else {
+                    CHECK(shown.find(" more bytes]") != std::string::npos);
+                    CHECK(original.starts_with(shown.substr(0, shown.find("\xE2\x80\xA6"))));
+                }
+            }
+        }
+    }
 }
 
 TEST_CASE("report_writer marks a report partial when the collection stopped early") {

@@ -3703,6 +3703,12 @@ WMISUB_NAMESPACE_END
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
 
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
@@ -3835,6 +3841,315 @@ inline void json_cap_strings(json_value& v, std::size_t max_bytes) {
     }
 }
 
+// Writes JSON text laid out exactly as nlohmann's dump() lays out the same document
+// (indentation, separators, escaping, and json_cap_strings' cut of long strings),
+// without building the document: a report is mostly its subscriptions, and building
+// each one as an ordered_json before dumping it was most of the cost of `scan
+// --format json`. Values it does not write itself (a trigger, a provenance, a
+// property that is not a string) are built and dumped in place, so the text is the
+// same byte for byte; tests/json.cpp checks it against json_write_assessment.
+class json_text_writer {
+public:
+    // `level`: the nesting level of the first value written (its closing bracket is indented by that many steps).
+    json_text_writer(std::string& out, int indent, unsigned level, std::size_t max_text_bytes)
+        : out_(out), indent_(indent), base_level_(level), max_text_(max_text_bytes) {}
+
+    void begin_object() { open('{'); }
+    void end_object() { close('}'); }
+    void begin_array() { open('['); }
+    void end_array() { close(']'); }
+
+    // A member's key; its value follows.
+    void key(std::string_view name) {
+        container& top = open_.back();
+        if (!top.empty) out_ += ',';
+        top.empty = false;
+        new_line(level());
+        escaped(name);
+        out_ += indent_ < 0 ? ":" : ": ";
+        after_key_ = true;
+    }
+
+    // A string as nlohmann writes a std::string holding these bytes.
+    void text(std::string_view s) {
+        if ((max_text_ != 0 && s.size() > max_text_) || !is_valid_utf8(s)) return dom(json_value(std::string(s)));
+        place();
+        escaped(s);
+    }
+    // A string passed through json_utf8() first, as the document writers pass most texts.
+    void utf8_text(std::string_view s) {
+        if (is_valid_utf8(s)) return text(s);
+        text(json_utf8(s));
+    }
+    void optional_utf8_text(const std::optional<std::string>& s) {
+        if (s) return utf8_text(*s);
+        null();
+    }
+    void number(std::int64_t n) {
+        place();
+        out_ += std::to_string(n);
+    }
+    void number(std::uint64_t n) {
+        place();
+        out_ += std::to_string(n);
+    }
+    void boolean(bool b) {
+        place();
+        out_ += b ? "true" : "false";
+    }
+    void null() {
+        place();
+        out_ += "null";
+    }
+    // A value built as a document: its strings cut as json_cap_strings cuts them, dumped in place.
+    void dom(json_value v) {
+        place();
+        if (max_text_ != 0) json_cap_strings(v, max_text_);
+        json_dump_into(out_, v, indent_, level());
+    }
+
+private:
+    struct container {
+        char close;
+        bool empty;
+    };
+
+    // The nesting level of the value being written.
+    [[nodiscard]] unsigned level() const noexcept { return base_level_ + static_cast<unsigned>(open_.size()); }
+
+    void new_line(unsigned at) {
+        if (indent_ < 0) return;
+        out_ += '\n';
+        out_.append(static_cast<std::size_t>(indent_) * at, ' ');
+    }
+
+    // Before a value: nothing after a key; a separator and a new line in an array.
+    void place() {
+        if (after_key_) {
+            after_key_ = false;
+            return;
+        }
+        if (open_.empty()) return;
+        container& top = open_.back();
+        if (!top.empty) out_ += ',';
+        top.empty = false;
+        new_line(level());
+    }
+
+    void open(char bracket) {
+        place();
+        out_ += bracket;
+        open_.push_back({bracket == '{' ? '}' : ']', true});
+    }
+
+    void close(char bracket) {
+        const bool empty = open_.back().empty;
+        open_.pop_back();
+        if (!empty) new_line(level());
+        out_ += bracket;
+    }
+
+    // nlohmann's escaping of valid UTF-8 with ensure_ascii off: quote, backslash and control characters.
+    void escaped(std::string_view s) {
+        out_ += '"';
+        std::size_t plain = 0;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            out_.append(s.data() + plain, i - plain);
+            plain = i + 1;
+            switch (c) {
+            case '"': out_ += "\\\""; break;
+            case '\\': out_ += "\\\\"; break;
+            case '\b': out_ += "\\b"; break;
+            case '\t': out_ += "\\t"; break;
+            case '\n': out_ += "\\n"; break;
+            case '\f': out_ += "\\f"; break;
+            case '\r': out_ += "\\r"; break;
+            default: {
+                static constexpr char hex[] = "0123456789abcdef";
+                out_ += "\\u00";
+                out_ += hex[c >> 4];
+                out_ += hex[c & 0xF];
+            }
+            }
+        }
+        out_.append(s.data() + plain, s.size() - plain);
+        out_ += '"';
+    }
+
+    std::string& out_;
+    int indent_;
+    unsigned base_level_;
+    std::size_t max_text_;
+    std::vector<container> open_;
+    bool after_key_ = false;
+};
+
+// The members json_write_bag writes: "properties" (plain values) and "types", first of each name kept.
+inline void json_text_bag(json_text_writer& w, const std::vector<property>& props) {
+    std::vector<std::pair<std::string, const value*>> kept;
+    kept.reserve(props.size());
+    std::unordered_set<std::string> seen;
+    for (const property& p : props) {
+        std::string name = json_utf8(p.name);
+        if (seen.insert(name).second) kept.emplace_back(std::move(name), &p.value);
+    }
+    w.key("properties");
+    w.begin_object();
+    for (const auto& [name, v] : kept) {
+        w.key(name);
+        const std::string* s = v->is_array() || v->is_null() || v->as_bool() || v->as_datetime() ? nullptr : v->as_string();
+        if (s != nullptr) {
+            w.utf8_text(*s);
+        } else {
+            w.dom(json_plain_of(*v, 0));
+        }
+    }
+    w.end_object();
+    w.key("types");
+    w.begin_object();
+    for (const auto& [name, v] : kept) {
+        w.key(name);
+        if (v->is_array()) {
+            w.dom(json_type_of(*v));
+        } else {
+            w.text(json_type_name(v->type(), false));
+        }
+    }
+    w.end_object();
+}
+
+// What json_write_object writes for a filter, a consumer or a binding, read from the typed object.
+template <class Object>
+void json_text_object(json_text_writer& w, const Object& o, const std::string* known_fingerprint) {
+    const object_header& h = [&]() -> const object_header& {
+        if constexpr (std::is_same_v<Object, consumer>) {
+            return header_of(o);
+        } else {
+            return o;
+        }
+    }();
+    w.begin_object();
+    w.key("kind");
+    if constexpr (std::is_same_v<Object, event_filter>) w.text(to_string(object_kind::filter));
+    if constexpr (std::is_same_v<Object, consumer>) w.text(to_string(object_kind::consumer));
+    if constexpr (std::is_same_v<Object, binding>) w.text(to_string(object_kind::binding));
+    w.key("namespace");
+    w.utf8_text(h.namespace_path);
+    w.key("class");
+    w.utf8_text(h.class_name);
+    if constexpr (std::is_same_v<Object, event_filter>) {
+        w.key("name");
+        w.utf8_text(o.name);
+        w.key("query");
+        w.utf8_text(o.query);
+        w.key("query_language");
+        w.optional_utf8_text(o.query_language);
+        w.key("event_namespace");
+        w.optional_utf8_text(o.event_namespace);
+    } else if constexpr (std::is_same_v<Object, consumer>) {
+        w.key("name");
+        w.utf8_text(header_of(o).name);
+    } else {
+        w.key("filter");
+        w.utf8_text(o.filter);
+        w.key("consumer");
+        w.utf8_text(o.consumer);
+    }
+    w.key("creator_sid");
+    w.optional_utf8_text(h.creator_sid_string());
+    if constexpr (std::is_same_v<Object, consumer>) {
+        if (const auto* custom = std::get_if<custom_consumer>(&o)) {
+            for (const auto& [name, list] : {std::pair{"key_names", &custom->key_names}, std::pair{"derivation", &custom->derivation}}) {
+                w.key(name);
+                w.begin_array();
+                for (const std::string& item : *list) w.utf8_text(item);
+                w.end_array();
+            }
+        }
+    }
+    json_text_bag(w, properties_of(o));
+    w.key("identity");
+    w.utf8_text(to_string(identity_of(o)));
+    w.key("fingerprint");
+    w.text(known_fingerprint != nullptr ? *known_fingerprint : fingerprint(o));
+    w.key("provenance");
+    w.dom(json_write_provenance(h.origin));
+    w.end_object();
+}
+
+inline void json_text_finding(json_text_writer& w, const finding& fi) {
+    w.begin_object();
+    w.key("rule");
+    w.text(fi.id());
+    w.key("severity");
+    w.text(to_string(fi.severity));
+    w.key("title");
+    w.text(fi.title());
+    w.key("techniques");
+    w.begin_array();
+    for (const std::string& t : fi.techniques()) w.text(t);
+    w.end_array();
+    w.key("evidence");
+    w.begin_array();
+    for (const wmisub::evidence& e : fi.evidence) {
+        w.begin_object();
+        w.key("field");
+        w.text(e.field);
+        w.key("excerpt");
+        w.text(e.excerpt);
+        w.key("detail");
+        w.text(e.detail);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
+// The text of json_write_assessment(a), written directly (see json_text_writer).
+inline void json_text_assessment(json_text_writer& w, const assessment& a) {
+    const subscription_facts& f = a.facts;
+    const object_key_table* keys = f.graph != nullptr ? &object_keys_of(*f.graph) : nullptr;
+    const auto known = [&](const std::vector<object_keys> object_key_table::*kind, const std::optional<std::size_t>& at) {
+        return keys != nullptr && at ? &((keys->*kind)[*at].fingerprint) : nullptr;
+    };
+    w.begin_object();
+    w.key("state");
+    w.text(to_string(f.entry->state));
+    w.key("namespace");
+    w.text(f.entry->namespace_path);
+    w.key("filter");
+    if (f.filter != nullptr) json_text_object(w, *f.filter, known(&object_key_table::filters, f.entry->filter));
+    else w.null();
+    w.key("consumer");
+    if (f.consumer != nullptr) json_text_object(w, *f.consumer, known(&object_key_table::consumers, f.entry->consumer));
+    else w.null();
+    w.key("binding");
+    if (f.binding != nullptr) json_text_object(w, *f.binding, known(&object_key_table::bindings, f.entry->binding));
+    else w.null();
+    w.key("trigger");
+    w.dom(json_write_entry_trigger(f));
+    w.key("risk");
+    w.begin_object();
+    w.key("score");
+    w.number(static_cast<std::int64_t>(a.risk.score));
+    w.key("severity");
+    w.text(to_string(a.risk.severity));
+    w.end_object();
+    w.key("allow_listed");
+    w.boolean(a.allow_listed);
+    if (!f.builtin.empty()) {
+        w.key("builtin");
+        w.text(f.builtin);
+    }
+    w.key("findings");
+    w.begin_array();
+    for (const finding& fi : a.findings) json_text_finding(w, fi);
+    w.end_array();
+    w.end_object();
+}
+
 // A member's text at depth one of the document, ready to follow `{` or `,`.
 [[nodiscard]] inline std::string json_report_member(std::string_view key, const json_value& v, int indent) {
     std::string out = indent < 0 ? std::string() : "\n" + std::string(static_cast<std::size_t>(indent), ' ');
@@ -3846,13 +4161,12 @@ inline void json_cap_strings(json_value& v, std::size_t max_bytes) {
 
 // Appends one subscription as an element of the "subscriptions" array (two levels deep).
 inline void json_report_item(std::string& out, const assessment& a, const report_writer_options& options) {
-    json_value item = json_write_assessment(a);
-    if (options.max_text_bytes != 0) json_cap_strings(item, options.max_text_bytes);
     if (options.indent >= 0) {
         out += '\n';
         out.append(2 * static_cast<std::size_t>(options.indent), ' ');
     }
-    json_dump_into(out, item, options.indent, 2);
+    json_text_writer w(out, options.indent, 2, options.max_text_bytes);
+    json_text_assessment(w, a);
 }
 
 // The "summary" member: how the scan and the collection ended.
