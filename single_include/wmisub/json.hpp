@@ -3700,6 +3700,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/wql/query.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -3949,11 +3950,24 @@ private:
         out_ += bracket;
     }
 
+    // True when none of 8 bytes needs escaping: none below 0x20, none a quote or a backslash.
+    [[nodiscard]] static bool plain_word(const char* bytes) noexcept {
+        constexpr std::uint64_t ones = 0x0101010101010101ULL;
+        constexpr std::uint64_t high = 0x8080808080808080ULL;
+        std::uint64_t word = 0;
+        std::memcpy(&word, bytes, sizeof word);
+        const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & high; };
+        const std::uint64_t below_space = (word - ones * 0x20) & ~word & high;
+        return (below_space | has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\'))) == 0;
+    }
+
     // nlohmann's escaping of valid UTF-8 with ensure_ascii off: quote, backslash and control characters.
     void escaped(std::string_view s) {
         out_ += '"';
         std::size_t plain = 0;
         for (std::size_t i = 0; i < s.size(); ++i) {
+            while (i + 8 <= s.size() && plain_word(s.data() + i)) i += 8;  // texts are mostly plain: 8 bytes a step
+            if (i >= s.size()) break;
             const auto c = static_cast<unsigned char>(s[i]);
             if (c >= 0x20 && c != '"' && c != '\\') continue;
             out_.append(s.data() + plain, i - plain);

@@ -1431,6 +1431,10 @@ struct iless {
 // True when s is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 [[nodiscard]] constexpr bool is_valid_utf8(std::string_view s) noexcept {
     for (std::size_t pos = 0; pos < s.size();) {
+        if (static_cast<unsigned char>(s[pos]) < 0x80) {  // ASCII, nearly all of every text: no decoding
+            ++pos;
+            continue;
+        }
         const detail::decode_step step = detail::decode_utf8(s, pos);
         if (!step.valid) return false;
         pos += step.length;
