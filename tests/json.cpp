@@ -853,6 +853,16 @@ snapshot awkward_subscriptions() {
         .set("Mixed", value::strings({"a", "b\xFF", "\xC3\xA9"}))
         .set("Nothing", value::null(cim_type::string));
     source.add(custom);
+    instance crowded;  // more properties than the writer scans by hand, with repeated names
+    crowded.namespace_path = "root\\subscription";
+    crowded.class_name = "CrowdedConsumer";
+    crowded.derivation = {"__EventConsumer"};
+    crowded.key_names = {"Name"};
+    crowded.properties.push_back({"Name", value::string("crowded")});
+    for (int i = 0; i < 40; ++i) crowded.properties.push_back({"P" + std::to_string(i % 37), value::sint(i)});
+    crowded.properties.push_back({"Bad\xFF", value::string("first")});
+    crowded.properties.push_back({"Bad\xFE", value::string("same name once repaired")});
+    source.add(crowded);
     auto snap = source.collect();
     REQUIRE(snap);
     snap->annotations.push_back({"__EventFilter.Name=\"Timer\"", wmisub_test::make_note(annotation_kind::autorecover, "pragma \x01", {"a.mof", 3, 1, 20})});

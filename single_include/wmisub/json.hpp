@@ -4002,12 +4002,23 @@ private:
 
 // The members json_write_bag writes: "properties" (plain values) and "types", first of each name kept.
 inline void json_text_bag(json_text_writer& w, const std::vector<property>& props) {
-    std::vector<std::pair<std::string, const value*>> kept;
+    // Names as json_utf8 makes them: views of the valid ones (nearly all), copies of the others.
+    std::vector<std::string> repaired;
+    repaired.reserve(props.size());  // never reallocates: views into it stay valid
+    std::vector<std::pair<std::string_view, const value*>> kept;
     kept.reserve(props.size());
-    std::unordered_set<std::string> seen;
+    std::unordered_set<std::string_view> seen;
     for (const property& p : props) {
-        std::string name = json_utf8(p.name);
-        if (seen.insert(name).second) kept.emplace_back(std::move(name), &p.value);
+        std::string_view name = p.name;
+        if (!is_valid_utf8(name)) name = repaired.emplace_back(json_utf8(name));
+        // A handful of properties: a scan of the kept names costs less than hashing them; past 32
+        // names (a hostile object may carry thousands) a set takes over.
+        if (kept.size() >= 32 && seen.empty()) {
+            for (const auto& k : kept) seen.insert(k.first);
+        }
+        const bool repeated = seen.empty() ? std::any_of(kept.begin(), kept.end(), [&](const auto& k) { return k.first == name; })
+                                           : !seen.insert(name).second;
+        if (!repeated) kept.emplace_back(name, &p.value);
     }
     w.key("properties");
     w.begin_object();
