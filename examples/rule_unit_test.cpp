@@ -1,7 +1,7 @@
 // rule_unit_test: unit-test a rule with doctest and the mock collector.
 //
 // The mock collector builds a scenario in a few lines (filter, consumer,
-// binding, as a real source would deliver them); a catalog holding only the
+// binding, as a real source would deliver them); an engine whose catalog holds only the
 // rule under test keeps each test about that rule. Test where it must fire,
 // where it must stay silent, and the severity and evidence it reports.
 //
@@ -42,14 +42,17 @@ wmisub::rule fast_polling_rule() {
     return r;
 }
 
-// Runs `rules` over the scenario and returns the assessment of its first graph entry.
-wmisub::assessment assess_first(wmisub::mock_collector& scenario, const wmisub::rule_catalog& rules) {
+// Scans the scenario with an engine holding `rules` and returns the assessment of its first entry.
+wmisub::assessment assess_first(wmisub::mock_collector& scenario, wmisub::rule_catalog rules) {
+    const wmisub::engine engine(std::move(rules));
+    wmisub::scanner scanner(engine);
     auto snap = scenario.collect({});
     REQUIRE(snap);
-    const wmisub::subscription_graph graph(std::move(*snap));
-    REQUIRE(!graph.entries().empty());
-    // The assessment shares ownership of what its facts point into, so it outlives the graph.
-    return wmisub::assess_entry(graph, graph.entries().front(), rules);
+    const wmisub::subscription_graph graph = scanner.build_graph(std::move(*snap));
+    std::vector<wmisub::assessment> results = scanner.assess_all(graph);
+    REQUIRE(!results.empty());
+    // The assessment shares ownership of what its facts point into: it outlives engine, scanner and graph.
+    return std::move(results.front());
 }
 
 // A catalog with the rule under test only.
