@@ -404,19 +404,32 @@ TEST_CASE("a payload's content key ignores what its analysis never reads, and no
     renamed.maximum_queue_size = 10;
     renamed.origin.where.source = "another file";
     CHECK(payload_content_key(consumer{base}) == payload_content_key(consumer{renamed}));
+    // A graph shares one analysis between two consumers exactly when their keys are equal.
+    const auto shares_analysis = [](const consumer& a, const consumer& b) {
+        snapshot s;
+        s.consumers = {a, b};
+        const subscription_graph g(std::move(s));
+        REQUIRE(g.entries().size() == 2);
+        return g.payload(g.entries()[0]) == g.payload(g.entries()[1]);
+    };
+    CHECK(shares_analysis(consumer{base}, consumer{renamed}));
     command_line_consumer other = base;
     other.working_directory = "C:\\Users\\Public";
     CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{other}));
+    CHECK_FALSE(shares_analysis(consumer{base}, consumer{other}));
     other = base;
     other.show_window_command = 0;
     CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{other}));
+    CHECK_FALSE(shares_analysis(consumer{base}, consumer{other}));
     other = base;
     other.executable_path = "";  // present but empty differs from absent
     CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{other}));
+    CHECK_FALSE(shares_analysis(consumer{base}, consumer{other}));
     // The same text in another class is another payload.
     active_script_consumer script;
     script.script_text = "cmd /c whoami";
     CHECK(payload_content_key(consumer{base}) != payload_content_key(consumer{script}));
+    CHECK_FALSE(shares_analysis(consumer{base}, consumer{script}));
     // A custom class is judged by its class and every property it carries.
     custom_consumer custom;
     custom.class_name = "VendorConsumer";
@@ -424,6 +437,8 @@ TEST_CASE("a payload's content key ignores what its analysis never reads, and no
     custom_consumer custom2 = custom;
     custom2.extra.front().value = value::string("cmd /c ver");
     CHECK(payload_content_key(consumer{custom}) != payload_content_key(consumer{custom2}));
+    CHECK_FALSE(shares_analysis(consumer{custom}, consumer{custom2}));
+    CHECK(shares_analysis(consumer{custom}, consumer{custom}));
     custom2 = custom;
     custom2.class_name = "OtherConsumer";
     CHECK(payload_content_key(consumer{custom}) != payload_content_key(consumer{custom2}));
@@ -448,6 +463,9 @@ TEST_CASE("every corpus payload analyses the same under another name, namespace 
             one.add(moved);
             if (one.consumers.size() != 2) continue;  // not a consumer class (kept in other_objects)
             CHECK(payload_content_key(one.consumers[0]) == payload_content_key(one.consumers[1]));
+            const subscription_graph g(one);
+            REQUIRE(g.entries().size() == 2);
+            CHECK(g.payload(g.entries()[0]) == g.payload(g.entries()[1]));  // found equal in place, analysed once
             const payload_analysis a = analyze_consumer(one.consumers[0]);
             const payload_analysis b = analyze_consumer(one.consumers[1]);
             CHECK(a.indicators == b.indicators);

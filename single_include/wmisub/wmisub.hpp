@@ -20035,6 +20035,8 @@ void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options)
 WMISUB_NAMESPACE_END
 // #include "wmisub/impl/model_fields.inl"
 
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20164,6 +20166,70 @@ void append_modelled_fields(std::string& out, const T& typed) {
                 ...);
         },
         model_fields<T>::list());
+}
+
+// Hashes of the modelled fields, consistent with append_key_member: equal keys, equal hashes.
+inline void hash_key_member(std::size_t& seed, std::size_t h) noexcept { seed ^= h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2); }
+inline void hash_key_member(std::size_t& seed, const std::string& s) noexcept { hash_key_member(seed, std::hash<std::string_view>{}(s)); }
+inline void hash_key_member(std::size_t& seed, const std::optional<std::string>& s) noexcept {
+    hash_key_member(seed, s ? std::hash<std::string_view>{}(*s) : std::size_t{1});
+}
+inline void hash_key_member(std::size_t& seed, const std::optional<bool>& b) noexcept {
+    hash_key_member(seed, std::size_t{!b ? 2U : (*b ? 3U : 4U)});
+}
+template <class Int>
+void hash_key_member(std::size_t& seed, const std::optional<Int>& i) noexcept {
+    hash_key_member(seed, i ? static_cast<std::size_t>(*i) * 31U + 5U : std::size_t{6});
+}
+inline void hash_key_member(std::size_t& seed, const std::optional<std::vector<std::string>>& items) noexcept {
+    if (!items) return hash_key_member(seed, std::size_t{7});
+    hash_key_member(seed, items->size());
+    for (const std::string& item : *items) hash_key_member(seed, item);
+}
+
+// What payload_content_key compares, read in place: the fields of a standard consumer, hashed
+// and compared without building the key (a graph looks up every consumer; most repeat).
+template <class T>
+[[nodiscard]] std::size_t modelled_fields_hash(const T& typed) noexcept {
+    std::size_t seed = 0;
+    std::apply([&](const auto&... f) { ((consumer_header_field(f.name) ? void() : hash_key_member(seed, typed.*(f.member))), ...); },
+               model_fields<T>::list());
+    return seed;
+}
+
+template <class T>
+[[nodiscard]] bool same_modelled_fields(const T& a, const T& b) noexcept {
+    return std::apply([&](const auto&... f) { return ((consumer_header_field(f.name) || a.*(f.member) == b.*(f.member)) && ...); },
+                      model_fields<T>::list());
+}
+
+// A hash of payload_content_key(c), computed without building it.
+[[nodiscard]] inline std::size_t payload_content_hash(const consumer& c) {
+    return std::visit(
+        [&](const auto& typed) -> std::size_t {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, custom_consumer>) {
+                return std::hash<std::string>{}(payload_content_key(c));  // rare: the key itself
+            } else {
+                return modelled_fields_hash(typed) ^ c.index();
+            }
+        },
+        c);
+}
+
+// payload_content_key(a) == payload_content_key(b), decided without building either.
+[[nodiscard]] inline bool same_payload_content(const consumer& a, const consumer& b) {
+    if (a.index() != b.index()) return false;
+    return std::visit(
+        [&](const auto& typed) -> bool {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, custom_consumer>) {
+                return payload_content_key(a) == payload_content_key(b);
+            } else {
+                return same_modelled_fields(typed, std::get<T>(b));
+            }
+        },
+        a);
 }
 
 }  // namespace detail
@@ -20395,6 +20461,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/model.hpp"
 // #include "wmisub/object_path.hpp"
 // #include "wmisub/payload/analysis.hpp"
+// #include "wmisub/payload/impl/analysis.inl"
 // #include "wmisub/result.hpp"
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql/query.hpp"
@@ -20586,7 +20653,11 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
         if (fresh) st.analyses.push_back(shared_query_analysis(f.query, options));
         st.filter_query.push_back(at->second);
     }
-    std::unordered_map<std::string, std::size_t> payload_index;
+    // Distinct payloads by a hash of their fields, each compared in place with the first consumer
+    // of its content: the content key (a copy of every field) is built once per distinct payload,
+    // for the engine's cache, not once per consumer.
+    std::unordered_multimap<std::size_t, std::size_t> payload_index;  // hash -> index into st.payloads
+    std::vector<const wmisub::consumer*> first_of_payload;
     payload_index.reserve(snapshot_->consumers.size());
     st.consumer_payload.reserve(snapshot_->consumers.size());
     const auto must_stop = [&options] {
@@ -20594,9 +20665,18 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
                (options.deadline && std::chrono::steady_clock::now() >= *options.deadline);
     };
     for (const wmisub::consumer& c : snapshot_->consumers) {
-        const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
-        if (fresh) st.payloads.push_back(shared_analysis(at->first, c, options, must_stop));
-        st.consumer_payload.push_back(at->second);
+        const std::size_t h = detail::payload_content_hash(c);
+        std::optional<std::size_t> found;
+        for (auto [it, end] = payload_index.equal_range(h); it != end && !found; ++it) {
+            if (detail::same_payload_content(*first_of_payload[it->second], c)) found = it->second;
+        }
+        if (!found) {
+            found = st.payloads.size();
+            payload_index.emplace(h, *found);
+            first_of_payload.push_back(&c);
+            st.payloads.push_back(shared_analysis(payload_content_key(c), c, options, must_stop));
+        }
+        st.consumer_payload.push_back(*found);
     }
     if (options.fingerprints) (void)detail::object_keys_of(st);
 }

@@ -15,6 +15,7 @@
 #include "wmisub/model.hpp"
 #include "wmisub/object_path.hpp"
 #include "wmisub/payload/analysis.hpp"
+#include "wmisub/payload/impl/analysis.inl"
 #include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
 #include "wmisub/wql/query.hpp"
@@ -206,7 +207,11 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
         if (fresh) st.analyses.push_back(shared_query_analysis(f.query, options));
         st.filter_query.push_back(at->second);
     }
-    std::unordered_map<std::string, std::size_t> payload_index;
+    // Distinct payloads by a hash of their fields, each compared in place with the first consumer
+    // of its content: the content key (a copy of every field) is built once per distinct payload,
+    // for the engine's cache, not once per consumer.
+    std::unordered_multimap<std::size_t, std::size_t> payload_index;  // hash -> index into st.payloads
+    std::vector<const wmisub::consumer*> first_of_payload;
     payload_index.reserve(snapshot_->consumers.size());
     st.consumer_payload.reserve(snapshot_->consumers.size());
     const auto must_stop = [&options] {
@@ -214,9 +219,18 @@ WMISUB_API void subscription_graph::analyse_objects(const graph_options& options
                (options.deadline && std::chrono::steady_clock::now() >= *options.deadline);
     };
     for (const wmisub::consumer& c : snapshot_->consumers) {
-        const auto [at, fresh] = payload_index.try_emplace(payload_content_key(c), st.payloads.size());
-        if (fresh) st.payloads.push_back(shared_analysis(at->first, c, options, must_stop));
-        st.consumer_payload.push_back(at->second);
+        const std::size_t h = detail::payload_content_hash(c);
+        std::optional<std::size_t> found;
+        for (auto [it, end] = payload_index.equal_range(h); it != end && !found; ++it) {
+            if (detail::same_payload_content(*first_of_payload[it->second], c)) found = it->second;
+        }
+        if (!found) {
+            found = st.payloads.size();
+            payload_index.emplace(h, *found);
+            first_of_payload.push_back(&c);
+            st.payloads.push_back(shared_analysis(payload_content_key(c), c, options, must_stop));
+        }
+        st.consumer_payload.push_back(*found);
     }
     if (options.fingerprints) (void)detail::object_keys_of(st);
 }

@@ -33,6 +33,8 @@
 #include "wmisub/payload/impl/consumer.inl"
 #include "wmisub/impl/model_fields.inl"
 
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -162,6 +164,70 @@ void append_modelled_fields(std::string& out, const T& typed) {
                 ...);
         },
         model_fields<T>::list());
+}
+
+// Hashes of the modelled fields, consistent with append_key_member: equal keys, equal hashes.
+inline void hash_key_member(std::size_t& seed, std::size_t h) noexcept { seed ^= h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2); }
+inline void hash_key_member(std::size_t& seed, const std::string& s) noexcept { hash_key_member(seed, std::hash<std::string_view>{}(s)); }
+inline void hash_key_member(std::size_t& seed, const std::optional<std::string>& s) noexcept {
+    hash_key_member(seed, s ? std::hash<std::string_view>{}(*s) : std::size_t{1});
+}
+inline void hash_key_member(std::size_t& seed, const std::optional<bool>& b) noexcept {
+    hash_key_member(seed, std::size_t{!b ? 2U : (*b ? 3U : 4U)});
+}
+template <class Int>
+void hash_key_member(std::size_t& seed, const std::optional<Int>& i) noexcept {
+    hash_key_member(seed, i ? static_cast<std::size_t>(*i) * 31U + 5U : std::size_t{6});
+}
+inline void hash_key_member(std::size_t& seed, const std::optional<std::vector<std::string>>& items) noexcept {
+    if (!items) return hash_key_member(seed, std::size_t{7});
+    hash_key_member(seed, items->size());
+    for (const std::string& item : *items) hash_key_member(seed, item);
+}
+
+// What payload_content_key compares, read in place: the fields of a standard consumer, hashed
+// and compared without building the key (a graph looks up every consumer; most repeat).
+template <class T>
+[[nodiscard]] std::size_t modelled_fields_hash(const T& typed) noexcept {
+    std::size_t seed = 0;
+    std::apply([&](const auto&... f) { ((consumer_header_field(f.name) ? void() : hash_key_member(seed, typed.*(f.member))), ...); },
+               model_fields<T>::list());
+    return seed;
+}
+
+template <class T>
+[[nodiscard]] bool same_modelled_fields(const T& a, const T& b) noexcept {
+    return std::apply([&](const auto&... f) { return ((consumer_header_field(f.name) || a.*(f.member) == b.*(f.member)) && ...); },
+                      model_fields<T>::list());
+}
+
+// A hash of payload_content_key(c), computed without building it.
+[[nodiscard]] inline std::size_t payload_content_hash(const consumer& c) {
+    return std::visit(
+        [&](const auto& typed) -> std::size_t {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, custom_consumer>) {
+                return std::hash<std::string>{}(payload_content_key(c));  // rare: the key itself
+            } else {
+                return modelled_fields_hash(typed) ^ c.index();
+            }
+        },
+        c);
+}
+
+// payload_content_key(a) == payload_content_key(b), decided without building either.
+[[nodiscard]] inline bool same_payload_content(const consumer& a, const consumer& b) {
+    if (a.index() != b.index()) return false;
+    return std::visit(
+        [&](const auto& typed) -> bool {
+            using T = std::decay_t<decltype(typed)>;
+            if constexpr (std::is_same_v<T, custom_consumer>) {
+                return payload_content_key(a) == payload_content_key(b);
+            } else {
+                return same_modelled_fields(typed, std::get<T>(b));
+            }
+        },
+        a);
 }
 
 }  // namespace detail
