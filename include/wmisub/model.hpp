@@ -114,7 +114,7 @@ struct instance {
     provenance origin;
 
     // The property value called `name` (case-insensitive), or nullptr.
-    [[nodiscard]] const value* get(std::string_view name) const noexcept {
+    [[nodiscard]] const value* get(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
         const property* p = find_property(properties, name);
         return p != nullptr ? &p->value : nullptr;
     }
@@ -147,7 +147,7 @@ struct object_header {
         return std::move(*sid);
     }
     // An unmodelled property by name (case-insensitive), or nullptr.
-    [[nodiscard]] const value* extra_property(std::string_view name) const noexcept {
+    [[nodiscard]] const value* extra_property(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
         const property* p = find_property(extra, name);
         return p != nullptr ? &p->value : nullptr;
     }

@@ -72,7 +72,7 @@ struct object_path {
 
     // The key called name (case-insensitive). The single unnamed key of the
     // `Class="v"` shorthand matches any name, since its real name is unknown here.
-    [[nodiscard]] const path_key* find_key(std::string_view name) const noexcept {
+    [[nodiscard]] const path_key* find_key(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
         for (const path_key& key : keys) {
             if (iequals(key.name, name)) return &key;
         }

@@ -157,7 +157,7 @@ struct iless {
 };
 
 // s without leading and trailing ASCII whitespace.
-[[nodiscard]] constexpr std::string_view trim(std::string_view s) noexcept {
+[[nodiscard]] constexpr std::string_view trim(std::string_view s WMISUB_LIFETIMEBOUND) noexcept {
     std::size_t begin = 0;
     std::size_t end = s.size();
     while (begin < end && detail::is_ascii_space(s[begin])) ++begin;

@@ -150,9 +150,9 @@ public:
     [[nodiscard]] std::optional<double> as_real() const noexcept;
     // The text of a string or reference scalar.
     [[nodiscard]] const std::string* as_string() const noexcept WMISUB_LIFETIMEBOUND;
-    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept;
-    [[nodiscard]] const embedded_object* as_object() const noexcept;
-    [[nodiscard]] const array_type* as_array() const noexcept;
+    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept WMISUB_LIFETIMEBOUND;
+    [[nodiscard]] const embedded_object* as_object() const noexcept WMISUB_LIFETIMEBOUND;
+    [[nodiscard]] const array_type* as_array() const noexcept WMISUB_LIFETIMEBOUND;
     // The bytes of an integer array whose elements all fit in 0..255 (CreatorSID).
     [[nodiscard]] std::optional<std::vector<std::uint8_t>> as_bytes() const;
     // The elements of a string array (NULL elements skipped).
@@ -199,7 +199,9 @@ struct embedded_object {
     std::vector<property> properties;
 
     // The property called `name` (case-insensitive), or nullptr.
-    [[nodiscard]] const property* find(std::string_view name) const noexcept { return find_property(properties, name); }
+    [[nodiscard]] const property* find(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
+        return find_property(properties, name);
+    }
 
     friend bool operator==(const embedded_object&, const embedded_object&) = default;
 };

@@ -1406,7 +1406,7 @@ struct iless {
 };
 
 // s without leading and trailing ASCII whitespace.
-[[nodiscard]] constexpr std::string_view trim(std::string_view s) noexcept {
+[[nodiscard]] constexpr std::string_view trim(std::string_view s WMISUB_LIFETIMEBOUND) noexcept {
     std::size_t begin = 0;
     std::size_t end = s.size();
     while (begin < end && detail::is_ascii_space(s[begin])) ++begin;
@@ -1767,9 +1767,9 @@ public:
     [[nodiscard]] std::optional<double> as_real() const noexcept;
     // The text of a string or reference scalar.
     [[nodiscard]] const std::string* as_string() const noexcept WMISUB_LIFETIMEBOUND;
-    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept;
-    [[nodiscard]] const embedded_object* as_object() const noexcept;
-    [[nodiscard]] const array_type* as_array() const noexcept;
+    [[nodiscard]] const dmtf_datetime* as_datetime() const noexcept WMISUB_LIFETIMEBOUND;
+    [[nodiscard]] const embedded_object* as_object() const noexcept WMISUB_LIFETIMEBOUND;
+    [[nodiscard]] const array_type* as_array() const noexcept WMISUB_LIFETIMEBOUND;
     // The bytes of an integer array whose elements all fit in 0..255 (CreatorSID).
     [[nodiscard]] std::optional<std::vector<std::uint8_t>> as_bytes() const;
     // The elements of a string array (NULL elements skipped).
@@ -1816,7 +1816,9 @@ struct embedded_object {
     std::vector<property> properties;
 
     // The property called `name` (case-insensitive), or nullptr.
-    [[nodiscard]] const property* find(std::string_view name) const noexcept { return find_property(properties, name); }
+    [[nodiscard]] const property* find(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
+        return find_property(properties, name);
+    }
 
     friend bool operator==(const embedded_object&, const embedded_object&) = default;
 };
@@ -2009,7 +2011,7 @@ struct object_path {
 
     // The key called name (case-insensitive). The single unnamed key of the
     // `Class="v"` shorthand matches any name, since its real name is unknown here.
-    [[nodiscard]] const path_key* find_key(std::string_view name) const noexcept {
+    [[nodiscard]] const path_key* find_key(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
         for (const path_key& key : keys) {
             if (iequals(key.name, name)) return &key;
         }
@@ -2198,7 +2200,7 @@ struct instance {
     provenance origin;
 
     // The property value called `name` (case-insensitive), or nullptr.
-    [[nodiscard]] const value* get(std::string_view name) const noexcept {
+    [[nodiscard]] const value* get(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
         const property* p = find_property(properties, name);
         return p != nullptr ? &p->value : nullptr;
     }
@@ -2231,7 +2233,7 @@ struct object_header {
         return std::move(*sid);
     }
     // An unmodelled property by name (case-insensitive), or nullptr.
-    [[nodiscard]] const value* extra_property(std::string_view name) const noexcept {
+    [[nodiscard]] const value* extra_property(std::string_view name) const noexcept WMISUB_LIFETIMEBOUND {
         const property* p = find_property(extra, name);
         return p != nullptr ? &p->value : nullptr;
     }
@@ -3662,7 +3664,7 @@ struct payload_analysis {
     // True when the payload has capability c.
     [[nodiscard]] bool has(capability c) const noexcept { return capabilities.has(c); }
     // The first indicator of kind k, or nullptr.
-    [[nodiscard]] const indicator* find(indicator_kind k) const noexcept {
+    [[nodiscard]] const indicator* find(indicator_kind k) const noexcept WMISUB_LIFETIMEBOUND {
         for (const indicator& i : indicators) {
             if (i.kind == k) return &i;
         }

@@ -558,7 +558,7 @@ struct payload_analysis {
     // True when the payload has capability c.
     [[nodiscard]] bool has(capability c) const noexcept { return capabilities.has(c); }
     // The first indicator of kind k, or nullptr.
-    [[nodiscard]] const indicator* find(indicator_kind k) const noexcept {
+    [[nodiscard]] const indicator* find(indicator_kind k) const noexcept WMISUB_LIFETIMEBOUND {
         for (const indicator& i : indicators) {
             if (i.kind == k) return &i;
         }
