@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -499,6 +500,58 @@ TEST_CASE("limits: depth, values, elements, members and size") {
     auto big = parse_json("[1, 2]", small);
     REQUIRE(!big);
     CHECK(big.error().code == errc::limit_exceeded);
+}
+
+namespace {
+
+// A snapshot document of `n` filters and as many command-line consumers: big enough to be stopped while parsed.
+std::string many_subscriptions_json(std::size_t n) {
+    mock_collector source;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string id = std::to_string(i);
+        source.filter("F" + id, "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+            .command_line_consumer("C" + id, "cmd.exe /c echo " + id);
+    }
+    auto snap = source.collect();
+    REQUIRE(snap);
+    return to_json_text(*snap);
+}
+
+}  // namespace
+
+TEST_CASE("a stop_signal stops a JSON read between documents and inside the parse, with the place it stopped") {
+    const std::string text = many_subscriptions_json(1000);
+    json_read_options options;
+    options.source_name = "big.json";
+    std::atomic<bool> cancel{true};
+    options.stop.cancel = &cancel;
+    auto cancelled = read_json_snapshot(text, options);
+    REQUIRE(!cancelled);
+    CHECK(cancelled.error().code == errc::cancelled);
+    CHECK(cancelled.error().location.source == "big.json");
+
+    // Deadlines from 50 us doubling, until one passes while the parser is inside the document:
+    // at any machine speed some deadline falls there, since parsing is most of the read.
+    options.stop = {};
+    bool stopped_inside = false;
+    for (auto budget = std::chrono::microseconds(50); budget < std::chrono::seconds(60) && !stopped_inside; budget *= 2) {
+        options.stop.deadline = std::chrono::steady_clock::now() + budget;
+        auto r = read_json_snapshot(text, options);
+        if (r) break;  // the whole read fit in the budget: no later one stops it either
+        REQUIRE(r.error().code == errc::timeout);
+        if (r.error().message == "JSON parse deadline passed") {
+            stopped_inside = true;
+            CHECK(r.error().location.offset > 0);
+            CHECK(r.error().location.offset < text.size());
+            CHECK(r.error().location.line > 1);
+        }
+    }
+    CHECK(stopped_inside);
+
+    options.stop = {};
+    auto whole = read_json_snapshot(text, options);
+    REQUIRE(whole);
+    CHECK(whole->filters.size() == 1000);
 }
 
 TEST_CASE("wrong types and missing fields become errors located by JSON pointer") {

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
 
 using namespace wmisub;
@@ -50,4 +52,31 @@ TEST_CASE("limits: a scan past max_entries and a collection past max_objects bot
     CHECK(seen == 2);
     CHECK(done.status == scan_status::entry_limit);
     CHECK(done.partial);
+}
+
+TEST_CASE("stop_signal: a raised flag or a passed deadline stops work, naming what was stopped") {
+    const stop_signal none;
+    CHECK(none.empty());
+    CHECK(!none.raised());
+    CHECK(!none.why("x"));
+
+    std::atomic<bool> flag{false};
+    stop_signal by_flag;
+    by_flag.cancel = &flag;
+    CHECK(!by_flag.empty());
+    CHECK(!by_flag.raised());
+    flag = true;
+    CHECK(by_flag.raised());
+    REQUIRE(by_flag.why("JSON parse"));
+    CHECK(by_flag.why("JSON parse")->code == errc::cancelled);
+    CHECK(by_flag.why("JSON parse")->message == "JSON parse cancelled");
+
+    stop_signal by_clock;
+    by_clock.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    CHECK(by_clock.raised());
+    REQUIRE(by_clock.why("reading"));
+    CHECK(by_clock.why("reading")->code == errc::timeout);
+
+    by_clock.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    CHECK(!by_clock.raised());
 }

@@ -348,6 +348,36 @@ TEST_CASE("collect_options: cancel flag and progress") {
     CHECK(snapshot_collector({fixture("ps7_ciminstance_filters.json")}).name().starts_with("snapshot:"));
 }
 
+TEST_CASE("a deadline stops the snapshot collector inside a big file and keeps the files read before") {
+    scratch_dir dir{"wmisub-snapshot-deadline"};
+    const fs::path big = dir.path() / "z_big.json";
+    {
+        mock_collector source;
+        for (int i = 0; i < 2000; ++i) source.filter("F" + std::to_string(i), "SELECT * FROM __TimerEvent");
+        auto many = source.collect();
+        REQUIRE(many);
+        std::ofstream(big, std::ios::binary) << to_json_text(*many);
+    }
+    const fs::path first = fixture("ps7_ciminstance_filters.json");
+    const std::size_t first_objects = collect_files({first}).object_count();
+    REQUIRE(first_objects > 0);
+    // Deadlines from 50 us doubling, until one passes while the big file is read: what the first file held is kept.
+    bool kept_earlier = false;
+    for (auto budget = std::chrono::microseconds(50); budget < std::chrono::seconds(60) && !kept_earlier; budget *= 2) {
+        collect_options options;
+        options.deadline = std::chrono::steady_clock::now() + budget;
+        snapshot_collector source({first, big});
+        auto s = source.collect(options);
+        REQUIRE(s);
+        if (!s->stopped) break;  // both files fit in the budget
+        CHECK(s->stopped->code == errc::timeout);
+        CHECK(s->errors.empty());  // a stop is the collection's state, not a problem of a file
+        // Stopped inside the big file (not between the files), with the first file's objects kept.
+        kept_earlier = s->object_count() == first_objects && s->stopped->location.source.find("z_big.json") != std::string::npos;
+    }
+    CHECK(kept_earlier);
+}
+
 TEST_CASE("a baseline from live data and an osquery export of the same host diff cleanly on what osquery shows") {
     // osquery cannot show CreatorSID or EventNamespace; a baseline made from osquery data diffs clean against osquery data.
     const snapshot first = collect_files({fixture("osquery_wmi_event_filters.json"), fixture("osquery_wmi_cli_event_consumers.json"),

@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -80,6 +81,35 @@ TEST_CASE("read_file_limited refuses missing, oversized and directory inputs") {
     auto directory = read_file_limited(dir.path());
     REQUIRE(!directory);
     CHECK(directory.error().code == errc::io_error);
+}
+
+TEST_CASE("read_file_limited with a stop_signal reads in chunks and stops when told") {
+    scratch_dir dir{"wmisub-storage-stop"};
+    const fs::path file = dir.path() / "big.bin";
+    const std::string content((std::size_t{3} << 20) + 5, 'x');  // several chunks and a tail
+    REQUIRE(write_file_atomic(file, content));
+    stop_signal none;
+    auto whole = read_file_limited(file, content.size(), none);
+    REQUIRE(whole);
+    CHECK(*whole == content);
+
+    std::atomic<bool> cancel{true};
+    stop_signal cancelled;
+    cancelled.cancel = &cancel;
+    auto stopped = read_file_limited(file, content.size(), cancelled);
+    REQUIRE(!stopped);
+    CHECK(stopped.error().code == errc::cancelled);
+    CHECK(stopped.error().location.source.find("big.bin") != std::string::npos);
+
+    stop_signal late;
+    late.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
+    auto timed_out = read_file_limited(file, content.size(), late);
+    REQUIRE(!timed_out);
+    CHECK(timed_out.error().code == errc::timeout);
+    // Limits are still checked first: an oversized file is refused before any read.
+    auto big = read_file_limited(file, 10, late);
+    REQUIRE(!big);
+    CHECK(big.error().code == errc::limit_exceeded);
 }
 
 TEST_CASE("content checksums detect any change") {

@@ -69,6 +69,7 @@ enum class indicator_kind : std::uint8_t;
 enum class script_language : std::uint8_t;
 struct payload_options;
 struct limits;
+struct stop_signal;
 struct payload_analysis;
 enum class severity : std::uint8_t;
 struct evidence;

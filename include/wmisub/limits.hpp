@@ -9,8 +9,14 @@
 #pragma once
 
 #include "wmisub/config.hpp"
+#include "wmisub/result.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
 
 WMISUB_NAMESPACE_BEGIN
 
@@ -53,6 +59,34 @@ struct limits {
 
     // --- output ---
     std::size_t max_report_text_bytes = 65536;  // longest string a streamed report writes (report_writer)
+};
+
+// What stops long work early from outside: the caller's cancel flag (owned by
+// the caller, read relaxed) and a deadline. Readers look at it between chunks
+// of input, parsers every few thousand values, payload analysis between passes
+// and every MiB inside them. Threads: a copy per thread; the flag may be raised
+// from any thread.
+struct stop_signal {
+    const std::atomic<bool>* cancel = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+
+    // True when nothing can stop the work (no flag, no deadline): callers skip the checks.
+    [[nodiscard]] bool empty() const noexcept { return cancel == nullptr && !deadline; }
+    // True once the flag is raised or the deadline has passed (reads the clock when a deadline is set).
+    [[nodiscard]] bool raised() const noexcept {
+        return (cancel != nullptr && cancel->load(std::memory_order_relaxed)) ||
+               (deadline && std::chrono::steady_clock::now() >= *deadline);
+    }
+    // errc::cancelled or errc::timeout, naming `what` was stopped; nullopt while the work may go on.
+    [[nodiscard]] std::optional<error> why(std::string_view what) const {
+        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+            return make_error(errc::cancelled, std::string(what) + " cancelled");
+        }
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+            return make_error(errc::timeout, std::string(what) + " deadline passed");
+        }
+        return std::nullopt;
+    }
 };
 
 WMISUB_NAMESPACE_END

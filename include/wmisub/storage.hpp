@@ -31,6 +31,7 @@
 #pragma once
 
 #include "wmisub/config.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/result.hpp"
 
 #include <cstddef>
@@ -50,6 +51,12 @@ WMISUB_NAMESPACE_BEGIN
 // them. Errors: not_found, io_error, limit_exceeded, with the path.
 [[nodiscard]] WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path,
                                                                std::size_t max_bytes = WMISUB_MAX_INPUT_BYTES);
+
+// read_file_limited that looks at `stop` before each MiB it reads, so a huge
+// file on a slow disk still honours the caller's cancel flag and deadline.
+// Errors as above, and cancelled or timeout (nothing of the file is returned).
+[[nodiscard]] WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path, std::size_t max_bytes,
+                                                               const stop_signal& stop);
 
 // The checksum of some content as stored in files: "sha256:" and 64 hex digits.
 [[nodiscard]] WMISUB_API std::string content_checksum(std::string_view content);

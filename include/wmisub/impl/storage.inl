@@ -48,6 +48,9 @@ namespace detail {
     return out;
 }
 
+// Bytes read between two looks at a stop_signal.
+inline constexpr std::size_t storage_read_chunk = std::size_t{1} << 20;
+
 [[nodiscard]] inline error storage_error(errc code, const std::filesystem::path& path, std::string message) {
     return make_error(code, std::move(message), source_location{storage_path_text(path), 0, 0, source_location::npos});
 }
@@ -207,6 +210,11 @@ WMISUB_API result<void> write_file_atomic(const std::filesystem::path& path, std
 }
 
 WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path, std::size_t max_bytes) {
+    return read_file_limited(path, max_bytes, stop_signal{});
+}
+
+WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path, std::size_t max_bytes,
+                                                 const stop_signal& stop) {
 #if WMISUB_EXCEPTIONS
     try {
 #endif
@@ -220,7 +228,7 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
         if (ec) return detail::storage_error(errc::io_error, path, "cannot read the file size: " + ec.message());
         if (size > max_bytes) {
             return detail::storage_error(errc::limit_exceeded, path,
-                                         "file larger than the limit of " + std::to_string(max_bytes) + " bytes");
+                                         "file larger than the input limit of " + std::to_string(max_bytes) + " bytes");
         }
 #if defined(_WIN32)
         std::FILE* f = _wfopen(path.c_str(), L"rb");
@@ -229,7 +237,18 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
 #endif
         if (f == nullptr) return detail::storage_error(errc::io_error, path, "cannot open the file for reading");
         std::string bytes(static_cast<std::size_t>(size), '\0');
-        const std::size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+        std::size_t got = 0;
+        while (got < bytes.size()) {
+            if (auto why = stop.why("reading the file")) {
+                std::fclose(f);
+                why->location.source = detail::storage_path_text(path);
+                return std::move(*why);
+            }
+            const std::size_t chunk = std::min(detail::storage_read_chunk, bytes.size() - got);
+            const std::size_t n = std::fread(bytes.data() + got, 1, chunk, f);
+            got += n;
+            if (n < chunk) break;  // end of file (it shrank meanwhile) or a read error, told apart below
+        }
         const bool failed = std::ferror(f) != 0;
         // The file may have grown meanwhile: one more byte means the size is no longer what was checked.
         const bool grew = got == bytes.size() && std::fgetc(f) != EOF;

@@ -102,6 +102,10 @@ struct json_read_options {
     std::optional<bool> require_checksum;
     // Namespace of PowerShell objects and osquery rows that do not name one.
     std::string default_namespace = "root\\subscription";
+    // Stops reading (errc::cancelled, errc::timeout) once raised: looked at per MiB
+    // of a file, every 4,096 JSON values, between documents and every 256 objects.
+    // An input stopped midway gives its error and none of its objects.
+    stop_signal stop;
 };
 
 // Schema tags of wmisub's JSON documents. The number after the slash is the
@@ -154,6 +158,7 @@ struct json_read_context {
     std::vector<collection_error>* soft = nullptr;  // lenient sink; nullptr: strict
     std::string namespace_path;                 // for the lenient sink's entries
     std::size_t depth = 0;                      // embedded object nesting, bounded by WMISUB_MAX_NESTING
+    const stop_signal* stop = nullptr;          // the reader's cancel flag and deadline, when it has them
 
     [[nodiscard]] bool lenient() const noexcept { return soft != nullptr; }
 

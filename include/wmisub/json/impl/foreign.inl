@@ -694,6 +694,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     std::size_t read = 0;
     for (std::size_t i = 0; i < items.size(); ++i) {
         const std::string pointer = doc.is_array() ? json_pointer("", i) : std::string{};
+        if (auto why = json_poll_stop(ctx, i, pointer)) return std::move(*why);
         std::string host = out.host;
         auto in = format == json_format::osquery ? osquery_read_row(*items[i], pointer, ctx, options.default_namespace)
                                                  : ps_read_instance(*items[i], pointer, ctx, options.default_namespace, host);
@@ -745,16 +746,22 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     json_line_counter lines(text);
     std::size_t readable = 0;
     std::optional<error> first_failure;
+    ctx.stop = options.stop.empty() ? nullptr : &options.stop;
     for (std::size_t d = 0; d < ranges->size(); ++d) {
         auto fail = [&](error e) -> bool {
             if (!first_failure) first_failure = e;
             if (ctx.lenient()) ctx.note(std::move(e));
             return ctx.lenient();
         };
-        auto parsed = json_parse_range(text, (*ranges)[d].first, (*ranges)[d].second, options.limits, options.source_name);
+        if (auto why = options.stop.why("JSON read")) {
+            why->location = json_location_at(text, (*ranges)[d].first, options.source_name);
+            return std::move(*why);
+        }
+        auto parsed = json_parse_range(text, (*ranges)[d].first, (*ranges)[d].second, options.limits,
+                                       options.source_name, ctx.stop);
         ++info.documents;
         if (!parsed) {
-            if (!fail(parsed.error())) return parsed.error();
+            if (json_stopped(parsed.error()) || !fail(parsed.error())) return parsed.error();
             continue;
         }
         const json_format format = json_detect(parsed->root);
@@ -775,7 +782,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
             if (is_baseline) {
                 auto b = json_read_baseline(parsed->root, ctx);
                 if (!b) {
-                    if (!fail(b.error())) return b.error();
+                    if (json_stopped(b.error()) || !fail(b.error())) return b.error();
                     continue;
                 }
                 if (out.host.empty()) out.host = b->host;
@@ -786,7 +793,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
             } else {
                 auto s = json_read_snapshot(parsed->root, ctx);
                 if (!s) {
-                    if (!fail(s.error())) return s.error();
+                    if (json_stopped(s.error()) || !fail(s.error())) return s.error();
                     continue;
                 }
                 info.objects += s->object_count() + s->other_objects.size();
@@ -799,7 +806,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
         case json_format::osquery: {
             auto n = json_read_foreign(*parsed, format, d, ctx, options, lines, out);
             if (!n) {
-                if (!fail(n.error())) return n.error();
+                if (json_stopped(n.error()) || !fail(n.error())) return n.error();
                 continue;
             }
             info.objects += *n;

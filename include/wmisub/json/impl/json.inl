@@ -255,7 +255,7 @@ WMISUB_API result<void> save_baseline(const std::filesystem::path& path, const b
 WMISUB_API result<snapshot> load_snapshot(const std::filesystem::path& path, json_read_options options) noexcept {
     return detail::json_guard_result([&]() -> result<snapshot> {
         if (options.source_name.empty()) options.source_name = detail::storage_path_text(path);
-        auto bytes = read_file_limited(path, options.limits.max_bytes);
+        auto bytes = read_file_limited(path, options.limits.max_bytes, options.stop);
         if (!bytes) return bytes.error();
         auto out = snapshot_from_json_text(*bytes, options);
         if (!out) return detail::json_as_corrupt(out.error(), "snapshot " + options.source_name);
@@ -266,7 +266,7 @@ WMISUB_API result<snapshot> load_snapshot(const std::filesystem::path& path, jso
 WMISUB_API result<baseline> load_baseline(const std::filesystem::path& path, json_read_options options) noexcept {
     return detail::json_guard_result([&]() -> result<baseline> {
         if (options.source_name.empty()) options.source_name = detail::storage_path_text(path);
-        auto bytes = read_file_limited(path, options.limits.max_bytes);
+        auto bytes = read_file_limited(path, options.limits.max_bytes, options.stop);
         if (!bytes) return bytes.error();
         if (bytes->empty()) {
             return detail::storage_error(errc::corrupt_data, path, "baseline file is empty (truncated?)");

@@ -911,6 +911,7 @@ WMISUB_API result<snapshot> json_read_snapshot(const json_value& doc, const json
         const std::string array_pointer = json_pointer("", key);
         for (std::size_t i = 0; i < (*list)->size(); ++i) {
             const std::string item_pointer = json_pointer(array_pointer, i);
+            if (auto why = json_poll_stop(ctx, i, item_pointer)) return std::move(*why);
             auto object = json_read_object((**list)[i], item_pointer, ctx, kind);
             if (object.has_value()) {
                 out.add(std::move(*object));
@@ -970,6 +971,7 @@ WMISUB_API result<baseline> json_read_baseline(const json_value& doc, const json
     }
     out.entries.reserve((*entries)->size());
     for (std::size_t i = 0; i < (*entries)->size(); ++i) {
+        if (auto why = json_poll_stop(ctx, i, json_pointer("/entries", i))) return std::move(*why);
         auto object = json_read_object((**entries)[i], json_pointer("/entries", i), ctx, std::nullopt);
         if (!object) return object.error();
         out.entries.push_back(baseline_entry::of(std::move(*object)));

@@ -196,6 +196,9 @@ public:
                          const char* const* cursor, std::string_view source)
         : out_(out), limits_(limits), text_(text), doc_begin_(doc_begin), cursor_(cursor), source_(source) {}
 
+    // Looks at `stop` every 4,096 values; the parse then fails with its reason.
+    void stop_on(const stop_signal& stop) noexcept { stop_ = &stop; }
+
     bool null() { return add(json_value(nullptr)) != nullptr; }
     bool boolean(bool v) { return add(json_value(v)) != nullptr; }
     bool number_integer(number_integer_t v) { return add(json_value(v)) != nullptr; }
@@ -284,6 +287,13 @@ private:
         return offset <= text_.size() ? offset : text_.size();
     }
 
+    void stop_with(error why) {
+        if (failed_) return;
+        why.location = json_location_at(text_, cursor_offset(), source_);
+        error_ = std::move(why);
+        failed_ = true;
+    }
+
     bool fail(errc code, std::string message) {
         if (!failed_) {
             error_ = make_error(code, std::move(message), json_location_at(text_, cursor_offset(), source_));
@@ -303,6 +313,12 @@ private:
     }
 
     json_value* add(json_value&& v) {
+        if (stop_ != nullptr && (values_ & 4095u) == 0) {
+            if (auto why = stop_->why("JSON parse")) {
+                stop_with(std::move(*why));
+                return nullptr;
+            }
+        }
         if (++values_ > limits_.max_values) {
             fail(errc::limit_exceeded, "more than " + std::to_string(limits_.max_values) + " JSON values");
             return nullptr;
@@ -333,6 +349,7 @@ private:
     std::size_t doc_begin_;
     const char* const* cursor_;
     std::string_view source_;
+    const stop_signal* stop_ = nullptr;  // nullptr: nothing stops the parse but its limits
     std::vector<json_value*> stack_;
     json_value* slot_ = nullptr;
     std::size_t values_ = 0;
@@ -340,9 +357,24 @@ private:
     error error_;
 };
 
+// True for the errors of a stop_signal: a read stopped from outside, never a problem of the input.
+[[nodiscard]] inline bool json_stopped(const error& e) noexcept {
+    return e.code == errc::cancelled || e.code == errc::timeout;
+}
+
+// Every 256th object of a reader's loop: why the read must stop now, located at `pointer`.
+[[nodiscard]] inline std::optional<error> json_poll_stop(const json_read_context& ctx, std::size_t index,
+                                                         std::string_view pointer) {
+    if (ctx.stop == nullptr || (index & 255u) != 0) return std::nullopt;
+    auto why = ctx.stop->why("JSON read");
+    if (why) why = ctx.at(why->code, pointer, std::move(why->message));
+    return why;
+}
+
 // Parses text[begin, end) as exactly one JSON document. Locations refer to `text`.
 [[nodiscard]] inline result<json_parsed> json_parse_range(std::string_view text, std::size_t begin, std::size_t end,
-                                                          const json_limits& limits, std::string_view source) {
+                                                          const json_limits& limits, std::string_view source,
+                                                          const stop_signal* stop = nullptr) {
     if (end - begin > limits.max_bytes) {
         return make_error(errc::limit_exceeded,
                           "JSON input larger than " + std::to_string(limits.max_bytes) + " bytes",
@@ -354,6 +386,7 @@ private:
         json_parsed out;
         const char* cursor = nullptr;
         json_bounded_builder builder(out, limits, text, begin, &cursor, source);
+        if (stop != nullptr && !stop->empty()) builder.stop_on(*stop);
         const json_cursor_iterator first(text.data() + begin, &cursor);
         const json_cursor_iterator last(text.data() + end, &cursor);
         const bool ok = json_value::sax_parse(first, last, &builder, json_value::input_format_t::json, true, false);

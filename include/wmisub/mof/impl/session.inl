@@ -11,10 +11,12 @@
 #pragma once
 
 #include "wmisub/config.hpp"
+#include "wmisub/limits.hpp"
 #include "wmisub/mof/impl/lexer.inl"
 #include "wmisub/mof/impl/schema.inl"
 #include "wmisub/mof/parser.hpp"
 #include "wmisub/result.hpp"
+#include "wmisub/storage.hpp"
 #include "wmisub/text.hpp"
 #include "wmisub/value.hpp"
 
@@ -26,7 +28,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -139,48 +140,20 @@ WMISUB_API std::string mof_path_to_utf8(const std::filesystem::path& path) {
     return out;
 }
 
-// The whole file, refusing files larger than max_bytes before reading them.
 // Why a parse must stop now: the caller's cancel flag, then (reading the clock) the deadline.
 [[nodiscard]] inline std::optional<error> mof_interruption(const mof_options& options) {
-    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
-        return make_error(errc::cancelled, "MOF parse cancelled");
-    }
-    if (options.deadline && std::chrono::steady_clock::now() >= *options.deadline) {
-        return make_error(errc::timeout, "MOF parse deadline passed");
-    }
-    return std::nullopt;
+    return stop_signal{options.cancel, options.deadline}.why("MOF parse");
 }
 
-// Bytes read between two looks at the cancel flag and the clock, while reading and lexing.
+// Bytes lexed between two looks at the cancel flag and the clock.
 inline constexpr std::size_t mof_check_every_bytes = std::size_t{1} << 20;
 
+// The whole file, refusing files larger than max_bytes before reading them and
+// looking at the cancel flag and the deadline of `interrupt` (when given) per MiB.
 [[nodiscard]] inline result<std::string> mof_read_file(const std::filesystem::path& path, std::size_t max_bytes,
                                                         const mof_options* interrupt = nullptr) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status)) return make_error(errc::not_found, "cannot open file");
-    if (std::filesystem::is_directory(status)) return make_error(errc::io_error, "is a directory, not a file");
-    const std::uintmax_t size = std::filesystem::file_size(path, ec);
-    if (ec) return make_error(errc::io_error, "cannot read the file size: " + ec.message());
-    if (size > max_bytes)
-        return make_error(errc::limit_exceeded,
-                          "file larger than the input limit of " + std::to_string(max_bytes) + " bytes");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(errc::io_error, "cannot open file for reading");
-    std::string bytes(static_cast<std::size_t>(size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {  // in chunks, so a huge file on a slow disk still honours cancel and deadline
-        if (interrupt != nullptr) {
-            if (auto stop = mof_interruption(*interrupt)) return std::move(*stop);
-        }
-        const std::size_t chunk = std::min(mof_check_every_bytes, bytes.size() - got);
-        in.read(bytes.data() + got, static_cast<std::streamsize>(chunk));
-        got += static_cast<std::size_t>(in.gcount());
-        if (static_cast<std::size_t>(in.gcount()) < chunk) break;  // the file shrank meanwhile
-    }
-    bytes.resize(got);
-    if (in.bad()) return make_error(errc::io_error, "read error");
-    return bytes;
+    const stop_signal stop = interrupt != nullptr ? stop_signal{interrupt->cancel, interrupt->deadline} : stop_signal{};
+    return read_file_limited(path, max_bytes, stop);
 }
 
 // A namespace as the parser stores it: backslash separators, none leading or

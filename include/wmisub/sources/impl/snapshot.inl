@@ -18,8 +18,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -76,9 +78,19 @@ WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesys
     read.limits.max_bytes = std::min(read.limits.max_bytes, bounds.max_input_bytes);
     read.limits.max_depth = std::min(read.limits.max_depth, 2 * bounds.max_nesting + 16);  // as json_limits counts
     read.limits.max_array_elements = std::min(read.limits.max_array_elements, bounds.max_array_elements);
-    auto bytes = read_file_limited(file, read.limits.max_bytes);
-    if (bytes && !sink.count_input(bytes->size())) return summary;
+    if (read.stop.cancel == nullptr) read.stop.cancel = sink.options().cancel;
+    if (!read.stop.deadline) read.stop.deadline = sink.options().deadline;
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(file, size_error);
+    if (!size_error && !sink.count_input(static_cast<std::size_t>(std::min<std::uintmax_t>(size, SIZE_MAX)))) return summary;
+    auto bytes = read_file_limited(file, read.limits.max_bytes, read.stop);
     auto part = bytes ? read_json_snapshot(*bytes, read, &summary.input) : result<snapshot>(bytes.error());
+    if (!part && (part.error().code == errc::cancelled || part.error().code == errc::timeout)) {
+        error why = std::move(part).error();
+        why.location.source = shown;
+        sink.stop(std::move(why));  // the collection is partial: earlier files are kept
+        return summary;
+    }
     if (!part) {
         if (first_problem.empty()) first_problem = part.error().to_string();
         sink.add_error({shown, {}, part.error()});
