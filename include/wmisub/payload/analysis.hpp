@@ -552,6 +552,7 @@ struct payload_analysis {
     std::vector<indicator> indicators;          // evidence, in the order found; no two share kind, field and detail
     capability_set capabilities;                // what the payload can do, over all indicators and stages
     bool truncated = false;                     // a limit of payload_options stopped part of the analysis
+    bool interrupted = false;                   // a stop_signal ended it early (truncated is then set too)
 
     // True when an indicator of kind k was found.
     [[nodiscard]] bool has(indicator_kind k) const noexcept { return find(k) != nullptr; }
@@ -661,6 +662,18 @@ struct command_argument {
 // (normally benign; remote servers noted) and custom classes (provider-run;
 // every string property scanned).
 [[nodiscard]] WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options = {});
+
+// The analyses above, ended early once `stop` is raised: it is looked at
+// between stages (each nested command, script, decoded layer and scanner) and
+// every 65,536 steps inside the normalization and keyword passes, the ones
+// whose cost grows with the script. What was found before is kept and the
+// result is marked `interrupted` and `truncated`.
+[[nodiscard]] WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options,
+                                                           const stop_signal& stop);
+[[nodiscard]] WMISUB_API payload_analysis analyze_powershell(std::string_view script, const payload_options& options,
+                                                             const stop_signal& stop);
+[[nodiscard]] WMISUB_API payload_analysis analyze_script(std::string_view text, std::string_view engine,
+                                                         const payload_options& options, const stop_signal& stop);
 
 // What analyze_consumer reads of a consumer, as one string: its class and
 // every property that carries behaviour, but not its name, namespace,

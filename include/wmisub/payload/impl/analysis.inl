@@ -96,21 +96,35 @@ WMISUB_API payload_analysis analyze_command_line(std::string_view command_line,
 }
 
 WMISUB_API payload_analysis analyze_powershell(std::string_view script, const payload_options& options) {
+    return analyze_powershell(script, options, stop_signal{});
+}
+
+WMISUB_API payload_analysis analyze_powershell(std::string_view script, const payload_options& options,
+                                               const stop_signal& stop) {
     payload_analysis out;
     detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_root_script(script, "ScriptText", script_language::powershell); },
-                        options);
+                        options, &stop);
     return out;
 }
 
 WMISUB_API payload_analysis analyze_script(std::string_view text, std::string_view engine, const payload_options& options) {
+    return analyze_script(text, engine, options, stop_signal{});
+}
+
+WMISUB_API payload_analysis analyze_script(std::string_view text, std::string_view engine, const payload_options& options,
+                                           const stop_signal& stop) {
     payload_analysis out;
-    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_engine_script(text, "ScriptText", engine); }, options);
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_engine_script(text, "ScriptText", engine); }, options, &stop);
     return out;
 }
 
 WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options) {
+    return analyze_consumer(c, options, stop_signal{});
+}
+
+WMISUB_API payload_analysis analyze_consumer(const consumer& c, const payload_options& options, const stop_signal& stop) {
     payload_analysis out;
-    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_consumer(c); }, options);
+    detail::run_guarded(out, [&](detail::analyzer& a) { a.analyze_consumer(c); }, options, &stop);
     return out;
 }
 

@@ -32,7 +32,7 @@ namespace detail {
 
 inline void analyzer::cmd_script(std::string_view text, const frame& f, env_overrides& vars) {
     if (!enter(f)) return;
-    const normalized_text n = normalize(text, script_language::cmd, &vars);
+    const normalized_text n = normalize(text, script_language::cmd, &vars, &poll);
     obfuscation_evidence(n.stats, f, text.data());
     frame nf = f;
     nf.parent = &f;

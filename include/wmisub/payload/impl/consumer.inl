@@ -263,8 +263,8 @@ inline void analyzer::analyze_consumer(const consumer& c) {
 // Runs one analysis; an exception (only allocation failure can throw) ends it with `truncated` set.
 // The layers decoded before that are kept, as they were before layers moved into the analyzer.
 template <class Fn>
-void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options) {
-    analyzer a(options, out);  // allocates nothing, so it cannot throw
+void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options, const stop_signal* stop = nullptr) {
+    analyzer a(options, out, stop != nullptr && !stop->empty() ? stop : nullptr);  // allocates nothing: cannot throw
 #if WMISUB_EXCEPTIONS
     try {
         fn(a);
@@ -280,6 +280,10 @@ void run_guarded(payload_analysis& out, Fn&& fn, const payload_options& options)
     fn(a);
     a.layers.move_into(out.layers);
 #endif
+    if (a.poll.raised()) {
+        out.interrupted = true;
+        out.truncated = true;  // partial: never cached, never taken for the whole payload's verdict
+    }
 }
 
 }  // namespace detail

@@ -127,7 +127,8 @@ template <std::size_t N>
 // with a given text ("-Disable...") to an id.
 template <std::size_t N>
 void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, keyword_hits& hits,
-                   std::span<const std::pair<std::string_view, std::uint8_t>> prefix_param = {}) {
+                   std::span<const std::pair<std::string_view, std::uint8_t>> prefix_param = {},
+                   stop_poll* poll = nullptr) {
     auto lookup = [&](std::string_view w, std::size_t pos, char prev, char next_sig) {
         if (w.empty() || w.size() > 48) return;
         const auto range = std::equal_range(table.begin(), table.end(), keyword{w, 0, 0},
@@ -143,7 +144,7 @@ void scan_keywords(std::string_view lower, const std::array<keyword, N>& table, 
     };
     std::size_t i = 0;
     const std::size_t n = lower.size();
-    while (i < n) {
+    while (i < n && !(poll != nullptr && poll->tick())) {
         if (!is_word(lower[i])) {
             ++i;
             continue;
@@ -279,7 +280,8 @@ private:
 
 class analyzer {
 public:
-    analyzer(const payload_options& options, payload_analysis& result) : opt(options), out(result) {}
+    analyzer(const payload_options& options, payload_analysis& result, const stop_signal* stop = nullptr)
+        : opt(options), out(result), poll(stop) {}
 
     // Entry points (consumer.inl).
     void analyze_command_line_fields(std::string_view command_line, std::string_view cmd_field,
@@ -297,10 +299,15 @@ public:
     path_memo paths;         // normalized paths of the command line, reused when its program is run
     scan_hits scan_scratch;  // generic_scan's hits; the capacity is reused from one scan to the next
     layer_store layers;      // decoded layers, moved to out.layers when the analysis ends
+    stop_poll poll;          // the caller's cancel flag and deadline, looked at between stages and inside passes
 
     // ----- bookkeeping -----
 
+    // True once the caller's stop_signal is raised: every later stage is skipped.
+    [[nodiscard]] bool must_stop() noexcept { return poll.now(); }
+
     [[nodiscard]] bool enter(const frame& f) {
+        if (must_stop()) return false;
         if (f.depth > opt.max_depth || sub_analyses >= opt.max_sub_analyses) {
             out.truncated = true;
             return false;
@@ -538,11 +545,12 @@ inline void analyzer::generic_scan(std::string_view text, const frame& f, scan_m
     scan_hits& hits = scan_scratch;
     hits.clear();
     const std::size_t cap = 256;
-    scan_urls(text, hits, cap);
-    scan_ips(text, hits, cap);
-    scan_unc(text, hits, cap);
-    scan_paths(text, hits, cap, &paths);
-    if (mode != scan_mode::script) scan_templates(text, hits, cap);
+    // Each scanner walks the whole text: the stop_signal is looked at between them.
+    if (!must_stop()) scan_urls(text, hits, cap);
+    if (!must_stop()) scan_ips(text, hits, cap);
+    if (!must_stop()) scan_unc(text, hits, cap);
+    if (!must_stop()) scan_paths(text, hits, cap, &paths);
+    if (mode != scan_mode::script && !must_stop()) scan_templates(text, hits, cap);
     if (hits.size() >= cap) out.truncated = true;
     for (const scan_hit& h : hits) {
         const char* where = text.data() + h.pos;
@@ -893,8 +901,8 @@ inline void analyzer::decoded_bytes(std::string bytes, std::string encoding, con
 
 inline void analyzer::decode_blobs(std::string_view text, const frame& f, bool compression_hint) {
     std::vector<blob> blobs;
-    scan_blobs(text, blobs, 40, 32);
-    scan_byte_lists(text, blobs, 64, 8);
+    if (!must_stop()) scan_blobs(text, blobs, 40, 32);
+    if (!must_stop()) scan_byte_lists(text, blobs, 64, 8);
     for (const blob& b : blobs) {
         const char* p = text.data() + b.pos;
         if (already_decoded(p, b.len)) continue;

@@ -126,7 +126,7 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
         p = skip_blanks(t, p);
         return istarts(t.substr(p), word) ? p : std::string_view::npos;
     };
-    while (i < t.size()) {
+    while (i < t.size() && !e.halted()) {
         const char c = t[i];
         if (c == '\'' || c == '"') {
             std::string content;
@@ -329,9 +329,12 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
 }
 
 // Rewrites text in `lang` for matching (see the file comment).
-[[nodiscard]] inline normalized_text normalize(std::string_view input, script_language lang, const env_overrides* vars = nullptr) {
+// `poll`, when given, can end a pass early: the text is then a prefix of the whole normalization.
+[[nodiscard]] inline normalized_text normalize(std::string_view input, script_language lang, const env_overrides* vars = nullptr,
+                                               stop_poll* poll = nullptr) {
     normalized_text out;
     emitter first;
+    first.poll = poll;
     first.text.reserve(input.size() + 16);
     switch (lang) {
     case script_language::powershell: ps_pass1(input, first, out.stats); break;
@@ -343,8 +346,9 @@ inline std::size_t literal_pass(std::string_view t, script_language lang, emitte
     out.text = std::move(first.text);
     out.maps.push_back(std::move(first.map));
     if (lang == script_language::powershell || lang == script_language::vbscript || lang == script_language::jscript) {
-        for (int round = 0; round < 3; ++round) {
+        for (int round = 0; round < 3 && !(poll != nullptr && poll->raised()); ++round) {
             emitter next;
+            next.poll = poll;
             next.text.reserve(out.text.size());
             if (literal_pass(out.text, lang, next, out.stats) == 0) break;
             out.text = std::move(next.text);

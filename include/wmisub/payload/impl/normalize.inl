@@ -70,9 +70,39 @@ private:
 };
 
 // Builds a rewritten text and its map.
+// Looks at a stop_signal from inside long passes: once every 65,536 steps of
+// a loop (each step reads at least one byte), and on demand between stages.
+// Once raised it stays raised, so every later pass and stage ends at once.
+class stop_poll {
+public:
+    explicit stop_poll(const stop_signal* signal = nullptr) noexcept : signal_(signal) {}
+
+    // One step of a long loop: true when the loop must end now.
+    [[nodiscard]] bool tick() noexcept {
+        if (raised_) return true;
+        if (signal_ == nullptr || (++steps_ & 0xFFFFu) != 0) return false;
+        return now();
+    }
+    // A look now (reads the clock when there is a deadline): between stages.
+    [[nodiscard]] bool now() noexcept {
+        if (!raised_ && signal_ != nullptr) raised_ = signal_->raised();
+        return raised_;
+    }
+    [[nodiscard]] bool raised() const noexcept { return raised_; }
+
+private:
+    const stop_signal* signal_;
+    std::uint32_t steps_ = 0;
+    bool raised_ = false;
+};
+
 struct emitter {
     std::string text;
     offset_map map;
+    stop_poll* poll = nullptr;  // the analysis' stop_signal; a halted pass leaves a prefix of its output
+
+    // True when the pass writing through this emitter must end now.
+    [[nodiscard]] bool halted() noexcept { return poll != nullptr && poll->tick(); }
 
     void copy(char c, std::size_t in) {
         map.verbatim(text.size(), in);
@@ -341,7 +371,7 @@ inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
     auto at_token_start = [&e]() {
         return e.text.empty() || std::string_view(" \n;{(|").find(e.text.back()) != std::string_view::npos;
     };
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         std::size_t qlen = 1;
         char quote = (c == '\'' || c == '"') ? c : curly_quote(s, i, qlen);
@@ -541,7 +571,7 @@ inline void ps_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
 // Pass 1 for VBScript: strings, comments, line continuations, Chr()/ChrW()/ChrB(), whitespace.
 inline void vbs_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
     std::size_t i = 0;
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         if (c == '_' && (i == 0 || is_space(s[i - 1]))) {
             std::size_t p = skip_blanks(s, i + 1);
@@ -662,7 +692,7 @@ inline void js_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
         }
         return 0;
     };
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         if (is_space(c)) {
             i = collapse_space(s, i, e);
@@ -761,7 +791,7 @@ inline void js_pass1(std::string_view s, emitter& e, obfuscation_stats& st) {
 inline void cmd_pass1(std::string_view s, emitter& e, obfuscation_stats& st, const env_overrides* vars) {
     bool in_quotes = false;
     std::size_t i = 0;
-    while (i < s.size()) {
+    while (i < s.size() && !e.halted()) {
         const char c = s[i];
         if (c == '%') {
             const std::size_t close = s.find('%', i + 1);

@@ -120,7 +120,7 @@ namespace detail {
 inline void analyzer::literal_commands(const normalized_text& n, const frame& nf, std::vector<std::size_t>& done) {
     const std::string_view t = n.text;
     std::size_t analysed = 0;
-    for (std::size_t p = 0; p < t.size() && analysed < 64;) {
+    for (std::size_t p = 0; p < t.size() && analysed < 64 && !poll.tick();) {
         if (t[p] != '\'' && t[p] != '"') {
             ++p;
             continue;
@@ -198,7 +198,7 @@ inline void run_extracted(analyzer& a, const frame& nf, std::string_view t, std:
 inline void analyzer::powershell_text(std::string_view text, const frame& f, bool text_scanned) {
     if (!enter(f)) return;
     const span_scope spans(*this);
-    const normalized_text n = normalize(text, script_language::powershell);
+    const normalized_text n = normalize(text, script_language::powershell, nullptr, &poll);
     obfuscation_evidence(n.stats, f, text.data());
     frame nf = f;
     nf.parent = &f;
@@ -208,7 +208,7 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f, boo
     const std::string_view l = n.lower;
     constexpr std::size_t npos = std::string_view::npos;
     keyword_hits h;
-    scan_keywords(l, ps_keywords, h, ps_prefix_params);
+    scan_keywords(l, ps_keywords, h, ps_prefix_params, &poll);
     auto at = [&t](std::size_t pos) { return t.data() + std::min(pos, t.size()); };
     auto ev = [&](indicator_kind k, std::size_t pos, std::string_view detail) { emit(k, nf, at(pos), detail); };
     auto w = [&t](std::size_t pos) { return std::string(word_at(t, pos)); };
@@ -346,7 +346,7 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f, boo
     // Native commands at statement starts (`cmd /c ...`, `& schtasks.exe /create ...`, `powershell -enc ...`).
     std::size_t natives = 0;
     bool start = true;
-    for (std::size_t p = 0; p < t.size() && natives < 64;) {
+    for (std::size_t p = 0; p < t.size() && natives < 64 && !poll.tick();) {
         const char c = t[p];
         if (c == '\'' || c == '"') {
             if (start) {

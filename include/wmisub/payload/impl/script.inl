@@ -174,7 +174,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
         if (!text_scanned) generic_scan(text, f, scan_mode::script);
         return;
     }
-    const normalized_text n = normalize(text, lang);
+    const normalized_text n = normalize(text, lang, nullptr, &poll);
     obfuscation_evidence(n.stats, f, text.data());
     frame nf = f;
     nf.parent = &f;
@@ -184,7 +184,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     const std::string_view l = n.lower;
     constexpr std::size_t npos = std::string_view::npos;
     keyword_hits h;
-    scan_keywords(l, script_keywords, h);
+    scan_keywords(l, script_keywords, h, {}, &poll);
     auto at = [&t](std::size_t pos) { return t.data() + std::min(pos, t.size()); };
     auto ev = [&](indicator_kind k, std::size_t pos, std::string_view detail) { emit(k, nf, at(pos), detail); };
     auto w = [&t](std::size_t pos) { return std::string(word_at(t, pos)); };
