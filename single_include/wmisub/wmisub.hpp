@@ -419,6 +419,7 @@ WMISUB_NAMESPACE_END
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -569,15 +570,29 @@ inline void utf16_bytes_to_utf8(std::string& out, std::string_view bytes, bool b
 // Converts UTF-8 to well-formed UTF-8, replacing each maximal ill-formed subpart with U+FFFD.
 inline void sanitize_utf8(std::string& out, std::string_view utf8) {
     out.reserve(out.size() + utf8.size());
-    for (std::size_t pos = 0; pos < utf8.size();) {
+    std::size_t valid_from = 0;  // start of the valid bytes not appended yet: appended in runs, not per character
+    std::size_t pos = 0;
+    while (pos < utf8.size()) {
+        while (pos + 8 <= utf8.size()) {  // ASCII eight bytes at a time
+            std::uint64_t word = 0;
+            std::memcpy(&word, utf8.data() + pos, sizeof word);
+            if ((word & 0x8080808080808080ULL) != 0) break;
+            pos += 8;
+        }
+        if (pos >= utf8.size()) break;
+        if (static_cast<unsigned char>(utf8[pos]) < 0x80) {
+            ++pos;
+            continue;
+        }
         const decode_step step = decode_utf8(utf8, pos);
-        if (step.valid) {
-            out.append(utf8.substr(pos, step.length));
-        } else {
+        if (!step.valid) {
+            out.append(utf8.substr(valid_from, pos - valid_from));
             append_utf8(out, replacement_char);
+            valid_from = pos + step.length;
         }
         pos += step.length;
     }
+    out.append(utf8.substr(valid_from));
 }
 
 // Heuristic for BOM-less UTF-16: text that is mostly ASCII has a NUL in every
