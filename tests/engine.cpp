@@ -205,6 +205,25 @@ TEST_CASE("limits bound the entries, findings and evidence text of a scan") {
     CHECK(std::get<command_line_consumer>(*kept.front().facts.consumer).command_line_template == long_url);
 }
 
+TEST_CASE("an engine's host name makes paths naming that machine local in the graphs it builds") {
+    mock_collector source;
+    source.filter("Upd", process_query)
+        .command_line_consumer("Upd", "cmd.exe /c calc")
+        .bind_paths(R"(\\WS01\ROOT\subscription:__EventFilter.Name="Upd")",
+                    R"(\\WS01\ROOT\subscription:CommandLineEventConsumer.Name="Upd")");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    REQUIRE(snap->host.empty());  // a source that does not know the machine's name
+    const engine anonymous;
+    CHECK(anonymous.graph(*snap).in_state(subscription_state::bound).empty());
+    host_context host;
+    host.host_name = "ws01.corp.example";
+    const engine named(rule_catalog::builtin(), {}, {}, host);
+    CHECK(named.graph(*snap).in_state(subscription_state::bound).size() == 1);
+    scanner s(named);
+    CHECK(s.build_graph(*snap).in_state(subscription_state::bound).size() == 1);
+}
+
 TEST_CASE("rules see the host context, as yara rules see external variables") {
     host_context host;
     host.host_name = "WS01";

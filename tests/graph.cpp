@@ -99,6 +99,41 @@ TEST_CASE("references resolve however they are spelled") {
     CHECK(g.in_state(subscription_state::orphan_consumer).empty());
 }
 
+TEST_CASE("references that name the machine the snapshot describes are local, by NetBIOS or DNS name") {
+    // Get-WmiObject writes __PATH-style references with the server: `\\WS01\ROOT\subscription:…`.
+    const auto graph_of = [](std::string host, std::vector<std::string> also_local) {
+        mock_collector source;
+        source.filter("Upd", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime'")
+            .command_line_consumer("Upd", "cmd.exe /c calc")
+            .bind_paths(R"(\\WS01\ROOT\subscription:__EventFilter.Name="Upd")",
+                        R"(\\ws01\root\subscription:CommandLineEventConsumer.Name="Upd")");
+        snapshot snap = collect(source);
+        snap.host = std::move(host);  // as a source that knows the machine sets it
+        graph_options options;
+        options.local_names = std::move(also_local);
+        return subscription_graph(std::move(snap), options);
+    };
+    for (const char* host : {"WS01", "ws01", "WS01.corp.example"}) {
+        const subscription_graph g = graph_of(host, {});
+        CAPTURE(host);
+        CHECK(g.in_state(subscription_state::bound).size() == 1);
+        CHECK(g.in_state(subscription_state::orphan_filter).empty());
+    }
+    // Unknown host: the server is another machine, unless the caller names this machine so.
+    const subscription_graph unknown = graph_of("", {});
+    REQUIRE(unknown.in_state(subscription_state::dangling_binding).size() == 1);
+    CHECK(unknown.in_state(subscription_state::dangling_binding)[0]->unresolved.find("another machine") != std::string::npos);
+    CHECK(graph_of("", {"ws01.corp.example"}).in_state(subscription_state::bound).size() == 1);
+    // A different machine, or a different DNS name with the same first label, stays remote.
+    CHECK(graph_of("WS02", {}).in_state(subscription_state::bound).empty());
+    CHECK(graph_of("", {"ws01.other.example", "x"}).in_state(subscription_state::bound).size() == 1);  // NetBIOS WS01
+    CHECK(same_machine("WS01", "ws01.corp.example"));
+    CHECK(same_machine("ws01.corp.example", "WS01"));
+    CHECK_FALSE(same_machine("ws01.corp.example", "ws01.other.example"));
+    CHECK_FALSE(same_machine("WS01", "WS010"));
+    CHECK_FALSE(same_machine("", "WS01"));
+}
+
 TEST_CASE("a consumer bound to two filters gives two entries") {
     mock_collector source;
     source.filter("Log Adapter Filter", "SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour=15")

@@ -554,6 +554,28 @@ TEST_CASE("a stop_signal stops a JSON read between documents and inside the pars
     CHECK(whole->filters.size() == 1000);
 }
 
+TEST_CASE("a snapshot keeps the consumer classes its sources could read through JSON") {
+    snapshot s;
+    s.readable_consumer_classes = std::vector<std::string>{"CommandLineEventConsumer", "ActiveScriptEventConsumer"};
+    const std::string text = to_json_text(s);
+    CHECK(text.find("readable_consumer_classes") != std::string::npos);
+    auto back = snapshot_from_json_text(text);
+    REQUIRE(back);
+    CHECK(back->readable_consumer_classes == s.readable_consumer_classes);
+    CHECK(to_json_text(*back) == text);
+
+    const snapshot full;
+    CHECK(to_json_text(full).find("readable_consumer_classes") == std::string::npos);
+    auto full_back = snapshot_from_json_text(to_json_text(full));
+    REQUIRE(full_back);
+    CHECK_FALSE(full_back->readable_consumer_classes);
+
+    auto bad = snapshot_from_json_text(R"({"schema": "wmisub.snapshot/1", "readable_consumer_classes": [3]})");
+    REQUIRE(!bad);
+    CHECK(bad.error().code == errc::type_mismatch);
+    CHECK(bad.error().location.source.find("/readable_consumer_classes/0") != std::string::npos);
+}
+
 TEST_CASE("wrong types and missing fields become errors located by JSON pointer") {
     const std::string head = R"({"schema": "wmisub.snapshot/1", "consumers": [)";
     auto read = [&](const std::string& consumers, bool strict) {

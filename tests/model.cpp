@@ -249,3 +249,34 @@ TEST_CASE("snapshots merge and count") {
     CHECK(a.errors.size() == 1);
     CHECK(a.errors[0].namespace_path == "root\\secret");
 }
+
+TEST_CASE("readable consumer classes: nullopt reads every class; merging unites, and an empty snapshot takes the other's") {
+    snapshot full;
+    CHECK(full.can_read_consumer_class("NTEventLogEventConsumer"));
+    snapshot osquery;
+    osquery.readable_consumer_classes = std::vector<std::string>{"CommandLineEventConsumer", "ActiveScriptEventConsumer"};
+    CHECK(osquery.can_read_consumer_class("commandlineeventconsumer"));
+    CHECK_FALSE(osquery.can_read_consumer_class("SMTPEventConsumer"));
+
+    snapshot into;  // holds nothing yet: not a source of its own
+    into.merge(osquery);
+    REQUIRE(into.readable_consumer_classes);
+    CHECK(into.readable_consumer_classes->size() == 2);
+
+    instance f = make_instance("root\\subscription", "__EventFilter");
+    f.set("Name", value::string("F"));
+    f.set("Query", value::string("SELECT * FROM __TimerEvent"));
+    snapshot other;
+    other.add(f);
+    other.readable_consumer_classes = std::vector<std::string>{"LogFileEventConsumer", "ActiveScriptEventConsumer"};
+    into.add(f);
+    into.merge(other);
+    REQUIRE(into.readable_consumer_classes);
+    CHECK(into.readable_consumer_classes->size() == 3);  // united, without repeats
+    CHECK(into.can_read_consumer_class("LogFileEventConsumer"));
+
+    snapshot everything;
+    everything.add(f);
+    into.merge(everything);  // a source that reads every class
+    CHECK_FALSE(into.readable_consumer_classes);
+}

@@ -6,11 +6,13 @@
 #include "scratch_dir.hpp"
 #include "shared_data.hpp"
 
+#include "wmisub/assess.hpp"
 #include "wmisub/baseline.hpp"
 #include "wmisub/graph.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -346,6 +348,81 @@ TEST_CASE("collect_options: cancel flag and progress") {
     CHECK(seen.size() == 2);
     CHECK(two.name() == "snapshot");
     CHECK(snapshot_collector({fixture("ps7_ciminstance_filters.json")}).name().starts_with("snapshot:"));
+}
+
+TEST_CASE("Get-WmiObject references naming the host's own server join: one subscription, not three pieces") {
+    scratch_dir dir{"wmisub-snapshot-server"};
+    const fs::path file = dir.path() / "ws01.json";
+    std::ofstream(file, std::ios::binary) << R"([
+  {"__CLASS": "__EventFilter", "__SERVER": "WS01", "__NAMESPACE": "ROOT\\subscription",
+   "__PATH": "\\\\WS01\\ROOT\\subscription:__EventFilter.Name=\"Upd\"",
+   "Name": "Upd", "Query": "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime'",
+   "QueryLanguage": "WQL", "PSComputerName": "WS01"},
+  {"__CLASS": "CommandLineEventConsumer", "__SERVER": "WS01", "__NAMESPACE": "ROOT\\subscription",
+   "Name": "Upd", "CommandLineTemplate": "cmd.exe /c calc", "PSComputerName": "WS01"},
+  {"__CLASS": "__FilterToConsumerBinding", "__SERVER": "WS01", "__NAMESPACE": "ROOT\\subscription",
+   "Filter": "\\\\WS01\\ROOT\\subscription:__EventFilter.Name=\"Upd\"",
+   "Consumer": "\\\\WS01\\ROOT\\subscription:CommandLineEventConsumer.Name=\"Upd\"", "PSComputerName": "WS01"}
+])";
+    const snapshot s = collect_files({file});
+    CHECK(s.host == "WS01");
+    const subscription_graph g(s);
+    CHECK(g.in_state(subscription_state::bound).size() == 1);
+    CHECK(g.in_state(subscription_state::orphan_filter).empty());
+    CHECK(g.in_state(subscription_state::orphan_consumer).empty());
+    CHECK(g.in_state(subscription_state::dangling_binding).empty());
+}
+
+TEST_CASE("osquery cannot read three consumer classes: a binding to one of them is not evidence, the others are") {
+    // The four osquery tables of a host with Windows' own SCM subscription and one planted
+    // binding whose CommandLineEventConsumer was deleted: osquery shows the SCM filter and both
+    // bindings, but has no table for the SCM subscription's NTEventLogEventConsumer.
+    scratch_dir dir{"wmisub-osquery-coverage"};
+    const fs::path filters = dir.path() / "filters.json";
+    const fs::path bindings = dir.path() / "bindings.json";
+    const fs::path consumers = dir.path() / "cli.json";
+    std::ofstream(filters, std::ios::binary) << R"([
+  {"class":"__EventFilter","name":"SCM Event Log Filter","namespace":"ROOT\\Subscription","query":"select * from MSFT_SCMEventLogEvent","query_language":"WQL","relative_path":"__EventFilter.Name=\"SCM Event Log Filter\""},
+  {"class":"__EventFilter","name":"Gone","namespace":"ROOT\\Subscription","query":"SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'","query_language":"WQL","relative_path":"__EventFilter.Name=\"Gone\""}
+])";
+    std::ofstream(bindings, std::ios::binary) << R"([
+  {"class":"__FilterToConsumerBinding","consumer":"NTEventLogEventConsumer.Name=\"SCM Event Log Consumer\"","filter":"__EventFilter.Name=\"SCM Event Log Filter\"","namespace":"ROOT\\Subscription","relative_path":""},
+  {"class":"__FilterToConsumerBinding","consumer":"CommandLineEventConsumer.Name=\"Deleted\"","filter":"__EventFilter.Name=\"Gone\"","namespace":"ROOT\\Subscription","relative_path":""}
+])";
+    std::ofstream(consumers, std::ios::binary) << "[]";
+    const snapshot s = collect_files({filters, bindings, consumers});
+    REQUIRE(s.readable_consumer_classes);
+    CHECK(s.can_read_consumer_class("CommandLineEventConsumer"));
+    CHECK(s.can_read_consumer_class("activescripteventconsumer"));
+    CHECK_FALSE(s.can_read_consumer_class("NTEventLogEventConsumer"));
+    CHECK_FALSE(s.can_read_consumer_class("LogFileEventConsumer"));
+
+    const subscription_graph g(s);
+    const auto dangling = g.in_state(subscription_state::dangling_binding);
+    REQUIRE(dangling.size() == 2);
+    const subscription* scm = g.filter(*dangling[0])->name == "SCM Event Log Filter" ? dangling[0] : dangling[1];
+    const subscription* planted = scm == dangling[0] ? dangling[1] : dangling[0];
+    CHECK(scm->consumer_unreadable);
+    CHECK(scm->unresolved.find("cannot read NTEventLogEventConsumer") != std::string::npos);
+    CHECK_FALSE(planted->consumer_unreadable);
+
+    const rule_catalog rules = rule_catalog::builtin();
+    const assessment scm_verdict = assess_entry(g, *scm, rules);
+    for (const finding& f : scm_verdict.findings) {
+        CAPTURE(f.id());
+        CHECK(f.id() != "WMISUB-STR-009");  // the filter is the built-in's, whatever its consumer
+        CHECK(f.id() != "WMISUB-STR-004");  // the consumer may well exist: osquery cannot show it
+    }
+    CHECK(scm_verdict.risk.severity < severity::medium);
+    const assessment planted_verdict = assess_entry(g, *planted, rules);
+    CHECK(std::any_of(planted_verdict.findings.begin(), planted_verdict.findings.end(),
+                      [](const finding& f) { return f.id() == "WMISUB-STR-004"; }));
+
+    // With a full export beside it (PowerShell reads every class), nothing is unreadable any more.
+    snapshot_collector both({filters, bindings, consumers, fixture("ps51_wmiobject_consumer.json")});
+    auto all = both.collect();
+    REQUIRE(all);
+    CHECK_FALSE(all->readable_consumer_classes);
 }
 
 TEST_CASE("a deadline stops the snapshot collector inside a big file and keeps the files read before") {

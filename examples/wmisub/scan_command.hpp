@@ -42,7 +42,8 @@ inline constexpr const char* scan_help =
     "                            disabled_rules, severity_overrides\n"
     "  --baseline FILE           content approved there drops to info; objects that\n"
     "                            changed since say which fields changed\n"
-    "  --host NAME               host.name of ndjson lines (default: the snapshot's)\n"
+    "  --host NAME               the scanned machine's name: host.name of ndjson lines (default:\n"
+    "                            the snapshot's), and object paths naming it are local\n"
     "  -q, --quiet               no progress or notes on stderr; text lists only\n"
     "                            subscriptions at or above --fail-on\n"
     "  -h, --help                this help\n"
@@ -299,7 +300,9 @@ inline int run_scan(arguments& args) {
     }
     auto snap = collect_sources("scan", o.sources, o.quiet);
     if (!snap) return exit_usage;
-    const wmisub::engine engine(wmisub::rule_catalog::builtin(), std::move(policy));
+    wmisub::host_context host;
+    host.host_name = o.host;  // also a name paths may give this machine (`\\WS01\ROOT\…` in __PATH)
+    const wmisub::engine engine(wmisub::rule_catalog::builtin(), std::move(policy), wmisub::limits{}, std::move(host));
     const wmisub::subscription_graph graph = engine.graph(std::move(*snap));
     const std::optional<wmisub::graph_changes> changes =
         approved ? std::optional<wmisub::graph_changes>(wmisub::diff(*approved, graph)) : std::nullopt;

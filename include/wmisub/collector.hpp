@@ -94,6 +94,10 @@ public:
     // The machine the source describes and when it was read, when the source knows.
     WMISUB_API void set_host(std::string_view host);
     WMISUB_API void set_collected_at(timestamp when);
+    // Declares which consumer classes one part of the input (a file, a child source) could
+    // read; nullopt: every class. The parts are united; a reader that declares nothing reads
+    // every class (snapshot::readable_consumer_classes).
+    WMISUB_API void covers_consumer_classes(const std::optional<std::vector<std::string>>& classes);
 
     // False once the reader must stop: cancelled, deadline passed or a limit reached.
     // Reads the clock; readers call it between units of work (a file, a namespace, a page).
@@ -124,6 +128,7 @@ private:
     std::size_t errors_ = 0;
     std::size_t input_bytes_ = 0;
     std::uint32_t since_clock_ = 0;
+    bool coverage_declared_ = false;
 };
 
 namespace detail {

@@ -56,6 +56,9 @@ struct subscription {
     std::optional<std::size_t> binding;    // into snapshot::bindings
     std::vector<std::size_t> timers;       // into snapshot::timers: instructions firing the filter's TimerId
     std::string unresolved;                // for dangling bindings: which reference failed and why
+    // For dangling bindings: the missing consumer is of a class the sources could not read
+    // (snapshot::readable_consumer_classes), so its absence is no evidence of tampering.
+    bool consumer_unreadable = false;
 };
 
 // Most entries one binding may produce when its references match several
@@ -176,6 +179,10 @@ struct graph_options {
     detail::payload_cache* cache = nullptr;
     // WQL analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
     detail::query_cache* queries = nullptr;
+    // Names this machine goes by besides the snapshot's `host` (an engine adds its
+    // host_context::host_name). A binding's reference whose path names one of them
+    // (`\\WS01\ROOT\subscription:…`, as Get-WmiObject writes `__PATH`) is local.
+    std::vector<std::string> local_names;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or

@@ -15,6 +15,7 @@
 #include "wmisub/text.hpp"
 #include "wmisub/value.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -334,6 +335,23 @@ struct object_annotation {
 // every kind are kept, bound or not. A value type: a graph takes its own copy
 // (or shares one through std::shared_ptr), so changing a snapshot afterwards
 // never affects a graph or an assessment.
+namespace detail {
+// Unites what two parts of an input could read (readable_consumer_classes): every
+// class (nullopt) wins; otherwise the union, without repeats.
+inline void unite_readable_classes(std::optional<std::vector<std::string>>& into,
+                                   const std::optional<std::vector<std::string>>& part) {
+    if (!into || !part) {
+        into.reset();
+        return;
+    }
+    for (const std::string& c : *part) {
+        if (std::none_of(into->begin(), into->end(), [&c](const std::string& have) { return iequals(have, c); })) {
+            into->push_back(c);
+        }
+    }
+}
+}  // namespace detail
+
 struct snapshot {
     std::string host;                      // machine name when known
     std::optional<timestamp> collected_at;
@@ -347,9 +365,17 @@ struct snapshot {
     // Why the collection stopped before the end (cancelled, deadline, a limit); what was read
     // before is kept. Empty when it ran to the end.
     std::optional<wmisub::error> stopped;
+    // The consumer classes the sources could read; nullopt: every class (a live query, the
+    // repository, MOF files, PowerShell exports). osquery has tables for two consumer classes
+    // only, so a snapshot read from it lists those two. A consumer of another class is not
+    // missing when a binding names it: the sources could not see it.
+    std::optional<std::vector<std::string>> readable_consumer_classes;
 
     // True when the collection did not run to the end.
     [[nodiscard]] bool partial() const noexcept { return stopped.has_value(); }
+
+    // True when the sources could read consumers of this class (case-insensitive).
+    [[nodiscard]] bool can_read_consumer_class(std::string_view class_name) const noexcept;
 
     // Types one instance and files it. A failure is recorded in `errors` and the
     // instance is kept in `other_objects`, so nothing is dropped.
@@ -358,7 +384,8 @@ struct snapshot {
     // Files an already typed object.
     void add(wmi_object object);
 
-    // Appends everything `other` holds; keeps the first host name and time seen.
+    // Appends everything `other` holds; keeps the first host name and time seen. The
+    // readable consumer classes are united (a snapshot holding nothing yet takes other's).
     void merge(snapshot other);
 
     // Number of subscription objects (filters, consumers, bindings, timers).

@@ -54,6 +54,20 @@ struct path_key {
     friend bool operator==(const path_key&, const path_key&) = default;
 };
 
+// True when `server` (of an object path) names the machine called `host`:
+// equal ignoring case, or one is the first DNS label of the other, as a
+// NetBIOS name (`WS01`) is of the machine's DNS name (`ws01.corp.example`).
+// False when either is empty.
+[[nodiscard]] inline bool same_machine(std::string_view server, std::string_view host) noexcept {
+    if (server.empty() || host.empty()) return false;
+    if (iequals(server, host)) return true;
+    const auto first_label = [](std::string_view name) { return name.substr(0, name.find('.')); };
+    const bool server_short = server.find('.') == std::string_view::npos;
+    const bool host_short = host.find('.') == std::string_view::npos;
+    if (server_short == host_short) return false;  // two DNS names (or two NetBIOS names) must match whole
+    return iequals(first_label(server), first_label(host));
+}
+
 // A parsed WMI object path: a namespace, class, singleton or instance path.
 struct object_path {
     std::string server;          // "" when absent, "." for local

@@ -2176,6 +2176,11 @@ template <class Range>
         json_append_member(out, "annotations", std::move(notes));
     }
     if (s.stopped) json_append_member(out, "stopped", json_write_error(*s.stopped));
+    if (s.readable_consumer_classes) {
+        json_value classes = json_value::array();
+        for (const std::string& c : *s.readable_consumer_classes) classes.push_back(json_value(json_utf8(c)));
+        json_append_member(out, "readable_consumer_classes", std::move(classes));
+    }
     return out;
 }
 
@@ -2822,6 +2827,20 @@ WMISUB_API result<wmi_object> json_read_object(const json_value& j, std::string_
         error why;
         if (auto ok = json_read_error(*stopped, "/stopped", ctx, why); !ok) return ok.error();
         out.stopped = std::move(why);
+    }
+    auto classes = json_opt_array(doc, "readable_consumer_classes", "", ctx);
+    if (!classes) return classes.error();
+    if (*classes != nullptr) {
+        std::vector<std::string> readable;
+        for (std::size_t i = 0; i < (*classes)->size(); ++i) {
+            const std::string* name = json_string(&(**classes)[i]);
+            if (name == nullptr) {
+                return ctx.at(errc::type_mismatch, json_pointer("/readable_consumer_classes", i),
+                              "expected a class name, got " + json_kind_name((**classes)[i]), "a string");
+            }
+            readable.push_back(*name);
+        }
+        out.readable_consumer_classes = std::move(readable);
     }
     return {};
 }
@@ -3602,6 +3621,13 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     return read;
 }
 
+// The consumer classes osquery can show: it has tables for these two only
+// (wmi_cli_event_consumers, wmi_script_event_consumers), none for LogFile,
+// NTEventLog, SMTP or custom consumers.
+[[nodiscard]] inline std::optional<std::vector<std::string>> osquery_readable_consumer_classes() {
+    return std::vector<std::string>{"CommandLineEventConsumer", "ActiveScriptEventConsumer"};
+}
+
 // Reads any supported input: wmisub snapshots and baselines (checksums
 // verified), PowerShell and osquery JSON, each document of a concatenation on
 // its own. The bytes may be UTF-8 or UTF-16 (with or without BOM).
@@ -3633,9 +3659,20 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     ctx.source = options.source_name;
     ctx.soft = options.strict ? nullptr : &out.errors;
     json_line_counter lines(text);
-    std::size_t readable = 0;
+    std::size_t readable_documents = 0;
     std::optional<error> first_failure;
     ctx.stop = options.stop.empty() ? nullptr : &options.stop;
+    // What the documents together could read: each declares its part (see json_declare_coverage).
+    bool coverage_declared = false;
+    std::optional<std::vector<std::string>> readable;
+    const auto declare = [&](const std::optional<std::vector<std::string>>& part) {
+        if (!coverage_declared) {
+            readable = part;
+            coverage_declared = true;
+        } else {
+            unite_readable_classes(readable, part);
+        }
+    };
     for (std::size_t d = 0; d < ranges->size(); ++d) {
         auto fail = [&](error e) -> bool {
             if (!first_failure) first_failure = e;
@@ -3675,6 +3712,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
                     continue;
                 }
                 if (out.host.empty()) out.host = b->host;
+                declare(std::nullopt);
                 for (baseline_entry& e : b->entries) {
                     out.add(std::move(e.object));
                     ++info.objects;
@@ -3686,9 +3724,10 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
                     continue;
                 }
                 info.objects += s->object_count() + s->other_objects.size();
+                declare(s->readable_consumer_classes);
                 out.merge(std::move(*s));
             }
-            ++readable;
+            ++readable_documents;
             break;
         }
         case json_format::powershell:
@@ -3699,7 +3738,9 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
                 continue;
             }
             info.objects += *n;
-            ++readable;
+            declare(format == json_format::osquery ? osquery_readable_consumer_classes()
+                                                   : std::optional<std::vector<std::string>>());
+            ++readable_documents;
             break;
         }
         case json_format::wmisub_diff:
@@ -3717,11 +3758,12 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
         }
         }
     }
-    if (readable == 0) {
+    if (readable_documents == 0) {
         if (first_failure) return *first_failure;
         return make_error(errc::unsupported, "no JSON document could be read",
                           source_location{options.source_name, 0, 0, source_location::npos});
     }
+    out.readable_consumer_classes = std::move(readable);
     return out;
 }
 
@@ -3853,6 +3895,8 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     out["binding"] = f.binding != nullptr
                          ? json_write_object(wmi_object{*f.binding}, known(&object_key_table::bindings, f.entry->binding))
                          : json_value(nullptr);
+    if (!f.entry->unresolved.empty()) out["unresolved"] = json_utf8(f.entry->unresolved);
+    if (f.entry->consumer_unreadable) out["consumer_unreadable"] = true;
     out["trigger"] = json_write_entry_trigger(f);
     out["risk"] = {{"score", a.risk.score}, {"severity", std::string(to_string(a.risk.severity))}};
     out["allow_listed"] = a.allow_listed;
@@ -4203,6 +4247,14 @@ inline void json_text_assessment(json_text_writer& w, const assessment& a) {
     w.key("binding");
     if (f.binding != nullptr) json_text_object(w, *f.binding, known(&object_key_table::bindings, f.entry->binding));
     else w.null();
+    if (!f.entry->unresolved.empty()) {
+        w.key("unresolved");
+        w.utf8_text(f.entry->unresolved);
+    }
+    if (f.entry->consumer_unreadable) {
+        w.key("consumer_unreadable");
+        w.boolean(true);
+    }
     w.key("trigger");
     w.dom(json_write_entry_trigger(f));
     w.key("risk");
@@ -4637,6 +4689,7 @@ namespace detail {
 inline bool snapshot_file_into(snapshot& got, collect_sink& sink) {
     if (!got.host.empty()) sink.set_host(got.host);
     if (got.collected_at) sink.set_collected_at(*got.collected_at);
+    sink.covers_consumer_classes(got.readable_consumer_classes);
     for (object_annotation& a : got.annotations) sink.annotate(std::move(a.target), std::move(a.note));
     const auto add_all = [&](auto& objects) {
         for (auto& object : objects) {

@@ -2042,6 +2042,20 @@ struct path_key {
     friend bool operator==(const path_key&, const path_key&) = default;
 };
 
+// True when `server` (of an object path) names the machine called `host`:
+// equal ignoring case, or one is the first DNS label of the other, as a
+// NetBIOS name (`WS01`) is of the machine's DNS name (`ws01.corp.example`).
+// False when either is empty.
+[[nodiscard]] inline bool same_machine(std::string_view server, std::string_view host) noexcept {
+    if (server.empty() || host.empty()) return false;
+    if (iequals(server, host)) return true;
+    const auto first_label = [](std::string_view name) { return name.substr(0, name.find('.')); };
+    const bool server_short = server.find('.') == std::string_view::npos;
+    const bool host_short = host.find('.') == std::string_view::npos;
+    if (server_short == host_short) return false;  // two DNS names (or two NetBIOS names) must match whole
+    return iequals(first_label(server), first_label(host));
+}
+
 // A parsed WMI object path: a namespace, class, singleton or instance path.
 struct object_path {
     std::string server;          // "" when absent, "." for local
@@ -2150,6 +2164,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/text.hpp"
 // #include "wmisub/value.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -2469,6 +2484,23 @@ struct object_annotation {
 // every kind are kept, bound or not. A value type: a graph takes its own copy
 // (or shares one through std::shared_ptr), so changing a snapshot afterwards
 // never affects a graph or an assessment.
+namespace detail {
+// Unites what two parts of an input could read (readable_consumer_classes): every
+// class (nullopt) wins; otherwise the union, without repeats.
+inline void unite_readable_classes(std::optional<std::vector<std::string>>& into,
+                                   const std::optional<std::vector<std::string>>& part) {
+    if (!into || !part) {
+        into.reset();
+        return;
+    }
+    for (const std::string& c : *part) {
+        if (std::none_of(into->begin(), into->end(), [&c](const std::string& have) { return iequals(have, c); })) {
+            into->push_back(c);
+        }
+    }
+}
+}  // namespace detail
+
 struct snapshot {
     std::string host;                      // machine name when known
     std::optional<timestamp> collected_at;
@@ -2482,9 +2514,17 @@ struct snapshot {
     // Why the collection stopped before the end (cancelled, deadline, a limit); what was read
     // before is kept. Empty when it ran to the end.
     std::optional<wmisub::error> stopped;
+    // The consumer classes the sources could read; nullopt: every class (a live query, the
+    // repository, MOF files, PowerShell exports). osquery has tables for two consumer classes
+    // only, so a snapshot read from it lists those two. A consumer of another class is not
+    // missing when a binding names it: the sources could not see it.
+    std::optional<std::vector<std::string>> readable_consumer_classes;
 
     // True when the collection did not run to the end.
     [[nodiscard]] bool partial() const noexcept { return stopped.has_value(); }
+
+    // True when the sources could read consumers of this class (case-insensitive).
+    [[nodiscard]] bool can_read_consumer_class(std::string_view class_name) const noexcept;
 
     // Types one instance and files it. A failure is recorded in `errors` and the
     // instance is kept in `other_objects`, so nothing is dropped.
@@ -2493,7 +2533,8 @@ struct snapshot {
     // Files an already typed object.
     void add(wmi_object object);
 
-    // Appends everything `other` holds; keeps the first host name and time seen.
+    // Appends everything `other` holds; keeps the first host name and time seen. The
+    // readable consumer classes are united (a snapshot holding nothing yet takes other's).
     void merge(snapshot other);
 
     // Number of subscription objects (filters, consumers, bindings, timers).
@@ -3889,6 +3930,9 @@ struct subscription {
     std::optional<std::size_t> binding;    // into snapshot::bindings
     std::vector<std::size_t> timers;       // into snapshot::timers: instructions firing the filter's TimerId
     std::string unresolved;                // for dangling bindings: which reference failed and why
+    // For dangling bindings: the missing consumer is of a class the sources could not read
+    // (snapshot::readable_consumer_classes), so its absence is no evidence of tampering.
+    bool consumer_unreadable = false;
 };
 
 // Most entries one binding may produce when its references match several
@@ -4009,6 +4053,10 @@ struct graph_options {
     detail::payload_cache* cache = nullptr;
     // WQL analyses shared with other graphs (an engine sets it); nullptr: this graph's own.
     detail::query_cache* queries = nullptr;
+    // Names this machine goes by besides the snapshot's `host` (an engine adds its
+    // host_context::host_name). A binding's reference whose path names one of them
+    // (`\\WS01\ROOT\subscription:…`, as Get-WmiObject writes `__PATH`) is local.
+    std::vector<std::string> local_names;
 };
 
 // Bindings joined to filters and consumers. The graph owns its snapshot (or
@@ -5155,6 +5203,10 @@ public:
     // The machine the source describes and when it was read, when the source knows.
     WMISUB_API void set_host(std::string_view host);
     WMISUB_API void set_collected_at(timestamp when);
+    // Declares which consumer classes one part of the input (a file, a child source) could
+    // read; nullopt: every class. The parts are united; a reader that declares nothing reads
+    // every class (snapshot::readable_consumer_classes).
+    WMISUB_API void covers_consumer_classes(const std::optional<std::vector<std::string>>& classes);
 
     // False once the reader must stop: cancelled, deadline passed or a limit reached.
     // Reads the clock; readers call it between units of work (a file, a namespace, a page).
@@ -5185,6 +5237,7 @@ private:
     std::size_t errors_ = 0;
     std::size_t input_bytes_ = 0;
     std::uint32_t since_clock_ = 0;
+    bool coverage_declared_ = false;
 };
 
 namespace detail {
@@ -7326,6 +7379,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/sid.hpp"
 // #include "wmisub/text.hpp"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -7568,7 +7622,19 @@ WMISUB_API void snapshot::add(wmi_object object) {
         std::move(object));
 }
 
+WMISUB_API bool snapshot::can_read_consumer_class(std::string_view class_name) const noexcept {
+    if (!readable_consumer_classes) return true;
+    return std::any_of(readable_consumer_classes->begin(), readable_consumer_classes->end(),
+                       [class_name](const std::string& c) { return iequals(c, class_name); });
+}
+
 WMISUB_API void snapshot::merge(snapshot other) {
+    const bool holds_nothing = object_count() == 0 && other_objects.empty() && errors.empty() && !stopped;
+    if (holds_nothing) {
+        readable_consumer_classes = std::move(other.readable_consumer_classes);
+    } else {
+        detail::unite_readable_classes(readable_consumer_classes, other.readable_consumer_classes);
+    }
     if (host.empty()) host = std::move(other.host);
     if (!collected_at) collected_at = other.collected_at;
     auto append = [](auto& into, auto& from) {
@@ -20638,17 +20704,28 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
     return slots_[slot];
 }
 
+// The names a reference's server may give the machine the snapshot describes.
+struct machine_names {
+    std::vector<std::string_view> names;  // the snapshot's host and graph_options::local_names
+
+    // True for no server, ".", "localhost", or a name of this machine.
+    [[nodiscard]] bool local(std::string_view server) const noexcept {
+        if (server.empty() || server == "." || iequals(server, "localhost")) return true;
+        return std::any_of(names.begin(), names.end(), [server](std::string_view n) { return same_machine(server, n); });
+    }
+};
+
 // The lookup key of a reference after a full parse; nullopt with `why` filled
 // when it names nothing that could be looked up here.
 [[nodiscard]] inline std::optional<std::string> parsed_reference_key(std::string_view text,
                                                                      std::string_view binding_namespace,
-                                                                     std::string& why) {
+                                                                     const machine_names& machine, std::string& why) {
     auto parsed = parse_object_path(text);
     if (!parsed) {
         why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
         return std::nullopt;
     }
-    if (!parsed->is_local()) {
+    if (!machine.local(parsed->server)) {
         why = "'" + std::string(text) + "' names another machine";
         return std::nullopt;
     }
@@ -20662,12 +20739,12 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
 // through the full parser.
 [[nodiscard]] inline std::optional<std::string_view> reference_key(std::string_view text,
                                                                    std::string_view binding_namespace,
+                                                                   const machine_names& machine,
                                                                    local_key_builder& keys, std::string& why) {
     const auto simple = opath_read_simple(text);
-    const bool local =
-        simple && (simple->server.empty() || simple->server == "." || iequals(simple->server, "localhost"));
+    const bool local = simple && machine.local(simple->server);
     if (!local) {
-        auto key = parsed_reference_key(text, binding_namespace, why);
+        auto key = parsed_reference_key(text, binding_namespace, machine, why);
         if (!key) return std::nullopt;
         return keys.keep(std::move(*key));
     }
@@ -20675,12 +20752,20 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
     return keys.build(ns, simple->class_name, simple->value, ns);
 }
 
+// The class a reference names, however it is spelled; empty when it cannot be read.
+[[nodiscard]] inline std::string reference_class(std::string_view text) {
+    if (const auto simple = opath_read_simple(text)) return std::string(simple->class_name);
+    auto parsed = parse_object_path(text);
+    return parsed ? std::move(parsed->class_name) : std::string();
+}
+
 // Resolves one reference of a binding; fills `why` when it resolves to nothing.
 [[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
                                                                        std::string_view binding_namespace,
                                                                        const identity_index& index,
+                                                                       const machine_names& machine,
                                                                        local_key_builder& keys, std::string& why) {
-    const auto key = reference_key(text, binding_namespace, keys, why);
+    const auto key = reference_key(text, binding_namespace, machine, keys, why);
     if (!key) return {};
     const auto found = index.find(*key);
     if (found.empty()) why = "'" + std::string(text) + "' matches no object";
@@ -20702,6 +20787,7 @@ WMISUB_API std::vector<const subscription*> subscription_graph::in_state(subscri
 struct subscription_graph::reference_keys {
     detail::local_key_builder filter;
     detail::local_key_builder consumer;
+    detail::machine_names machine;  // which servers a reference may name and still be local
 };
 
 WMISUB_API subscription_graph::subscription_graph(snapshot snap, const graph_options& options)
@@ -20817,6 +20903,8 @@ WMISUB_API void subscription_graph::build(const graph_options& options) {
     std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
     state_->entries.reserve(snapshot_->bindings.size());
     reference_keys keys;
+    if (!snapshot_->host.empty()) keys.machine.names.emplace_back(snapshot_->host);
+    for (const std::string& name : options.local_names) keys.machine.names.emplace_back(name);
     for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
     const auto unused = [](const std::vector<bool>& used) {
         return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
@@ -20872,9 +20960,10 @@ WMISUB_API void subscription_graph::join_binding(std::size_t b, reference_keys& 
     const wmisub::binding& bind = snapshot_->bindings[b];
     std::string filter_why;
     std::string consumer_why;
-    const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.filter, filter_why);
-    const auto cs =
-        detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.consumer, consumer_why);
+    const auto fs =
+        detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.machine, keys.filter, filter_why);
+    const auto cs = detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.machine,
+                                              keys.consumer, consumer_why);
     for (std::size_t f : fs) filter_used[f] = true;
     for (std::size_t c : cs) consumer_used[c] = true;
 
@@ -20885,6 +20974,13 @@ WMISUB_API void subscription_graph::join_binding(std::size_t b, reference_keys& 
     if (!filter_why.empty()) base.unresolved = "filter " + filter_why;
     if (!consumer_why.empty()) {
         base.unresolved += (base.unresolved.empty() ? "consumer " : "; consumer ") + consumer_why;
+    }
+    if (cs.empty() && consumer_why.ends_with("matches no object")) {
+        const std::string cls = detail::reference_class(bind.consumer);
+        if (!cls.empty() && !snapshot_->can_read_consumer_class(cls)) {
+            base.consumer_unreadable = true;
+            base.unresolved += " (the sources cannot read " + cls + " objects, so it may well exist)";
+        }
     }
     emit_combinations(base, fs, cs);
 }
@@ -21905,28 +22001,42 @@ namespace detail {
 }
 
 // The Service Control Manager subscription present on every Windows since Vista:
-// SCM events are written to the event log; nothing runs.
-[[nodiscard]] inline bool is_builtin_scm(const event_filter& f, const consumer& c) {
+// SCM events are written to the event log; nothing runs. Its filter:
+[[nodiscard]] inline bool is_builtin_scm_filter(const event_filter& f) {
+    if (f.event_namespace && !f.event_namespace->empty() && !namespace_is(*f.event_namespace, "root\\cimv2")) return false;
+    return canonical_query_is(f, "SELECT * FROM msft_scmeventlogevent");
+}
+
+// ... and its consumer.
+[[nodiscard]] inline bool is_builtin_scm_consumer(const consumer& c) {
     const auto* nt = std::get_if<nt_event_log_consumer>(&c);
     if (nt == nullptr || !text_is(nt->source_name, "Service Control Manager")) return false;
-    if (f.event_namespace && !f.event_namespace->empty() && !namespace_is(*f.event_namespace, "root\\cimv2")) return false;
-    if (!canonical_query_is(f, "SELECT * FROM msft_scmeventlogevent")) return false;
     const bool templates_empty = !nt->insertion_string_templates ||
                                  (nt->insertion_string_templates->size() <= 1 &&
                                   (nt->insertion_string_templates->empty() || nt->insertion_string_templates->front().empty()));
-    return text_is(nt->source_name, "Service Control Manager") && nt->event_id.value_or(0) == 0 &&
-           (!nt->unc_server_name || nt->unc_server_name->empty()) && templates_empty &&
+    return nt->event_id.value_or(0) == 0 && (!nt->unc_server_name || nt->unc_server_name->empty()) && templates_empty &&
            nt->number_of_insertion_strings.value_or(0) == 0 && nt->extra.empty();
 }
 
-// The build-verification-test leftover on some Windows builds: samples CPU load with kernrate.
-[[nodiscard]] inline bool is_builtin_bvt(const event_filter& f, const consumer& c) {
-    const auto* cmd = std::get_if<command_line_consumer>(&c);
-    if (cmd == nullptr || !text_is(cmd->command_line_template, "cscript KernCap.vbs")) return false;
+// The build-verification-test leftover on some Windows builds: samples CPU load with kernrate. Its filter:
+[[nodiscard]] inline bool is_builtin_bvt_filter(const event_filter& f) {
     return canonical_query_is(f, "SELECT * FROM __instancemodificationevent WITHIN 60 WHERE targetinstance ISA "
-                                 "'win32_processor' AND targetinstance.loadpercentage > 99") &&
-           text_is(cmd->command_line_template, "cscript KernCap.vbs") &&
+                                 "'win32_processor' AND targetinstance.loadpercentage > 99");
+}
+
+// ... and its consumer.
+[[nodiscard]] inline bool is_builtin_bvt_consumer(const consumer& c) {
+    const auto* cmd = std::get_if<command_line_consumer>(&c);
+    return cmd != nullptr && text_is(cmd->command_line_template, "cscript KernCap.vbs") &&
            text_is(cmd->working_directory, "C:\\tools\\kernrate") && (!cmd->executable_path || cmd->executable_path->empty());
+}
+
+[[nodiscard]] inline bool is_builtin_scm(const event_filter& f, const consumer& c) {
+    return is_builtin_scm_consumer(c) && is_builtin_scm_filter(f);
+}
+
+[[nodiscard]] inline bool is_builtin_bvt(const event_filter& f, const consumer& c) {
+    return is_builtin_bvt_consumer(c) && is_builtin_bvt_filter(f);
 }
 
 // The name of the built-in subscription whose content this is, or empty.
@@ -21936,6 +22046,11 @@ namespace detail {
     if (is_builtin_bvt(*f, *c)) return "BVT kernrate subscription";
     return {};
 }
+
+// True when the filter alone, or the consumer alone, is a built-in's: what a rule can
+// still compare when the other half is missing or another's.
+[[nodiscard]] inline bool is_builtin_filter(const event_filter& f) { return is_builtin_scm_filter(f) || is_builtin_bvt_filter(f); }
+[[nodiscard]] inline bool is_builtin_consumer(const consumer& c) { return is_builtin_scm_consumer(c) || is_builtin_bvt_consumer(c); }
 
 // True for names Windows' built-ins use, and close variants attackers pick to
 // blend in ("SCM Event Filter", "DSM Event Log Filter", "BVTConsumer2").
@@ -22457,6 +22572,9 @@ template <std::size_t N>
                    "to another machine.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (f.entry->state != subscription_state::dangling_binding || f.binding == nullptr) return std::nullopt;
+                       // A consumer the sources could not read is not missing (osquery has no table for three
+                       // of the five standard classes): only a side that could have been seen counts.
+                       if (f.entry->consumer_unreadable && f.filter != nullptr) return std::nullopt;
                        return rule_hit{{{"Binding", clip_text(f.binding->filter + " -> " + f.binding->consumer), f.entry->unresolved}}, {}};
                    }});
     out.push_back({"WMISUB-STR-005", "Unusual EventNamespace", severity::medium, {t},
@@ -22508,11 +22626,14 @@ template <std::size_t N>
                    "Allow-lists keyed on names trust these; attackers copy the names to hide.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (!f.builtin.empty()) return std::nullopt;
+                       // Each half is compared with the built-ins' on its own: a genuine filter whose consumer
+                       // is missing (a source that cannot read it) or was swapped is not itself disguised.
                        rule_hit hit;
-                       if (f.filter != nullptr && looks_like_builtin_name(f.filter->name)) {
+                       if (f.filter != nullptr && looks_like_builtin_name(f.filter->name) && !is_builtin_filter(*f.filter)) {
                            hit.evidence.push_back({"Filter.Name", f.filter->name, "content differs from the built-in"});
                        }
-                       if (f.consumer != nullptr && looks_like_builtin_name(header_of(*f.consumer).name)) {
+                       if (f.consumer != nullptr && looks_like_builtin_name(header_of(*f.consumer).name) &&
+                           !is_builtin_consumer(*f.consumer)) {
                            hit.evidence.push_back({"Consumer.Name", header_of(*f.consumer).name, "content differs from the built-in"});
                        }
                        if (hit.evidence.empty()) return std::nullopt;
@@ -22981,6 +23102,7 @@ WMISUB_API subscription_graph engine::graph(snapshot snap) const {
     options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
     options.cache = &state_->payloads;
     options.queries = &state_->queries;
+    if (!state_->host.host_name.empty()) options.local_names.push_back(state_->host.host_name);
     return subscription_graph(std::move(snap), options);
 }
 
@@ -23131,6 +23253,7 @@ WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
     options.cancel = cancel_;
     options.cache = &engine_->payloads;
     options.queries = &engine_->queries;
+    if (!engine_->host.host_name.empty()) options.local_names.push_back(engine_->host.host_name);
     return subscription_graph(std::move(snap), options);
 }
 
@@ -23384,6 +23507,7 @@ WMISUB_API result<void> composite_collector::read(collect_sink& sink) const {
 WMISUB_API bool composite_collector::merge_into(collect_sink& sink, snapshot part) {
     if (!part.host.empty()) sink.set_host(part.host);
     if (part.collected_at) sink.set_collected_at(*part.collected_at);
+    sink.covers_consumer_classes(part.readable_consumer_classes);
     for (collection_error& e : part.errors) sink.add_error(std::move(e));
     for (object_annotation& a : part.annotations) sink.annotate(std::move(a.target), std::move(a.note));
     const auto add_all = [&](auto& objects) {
@@ -23503,6 +23627,15 @@ WMISUB_API void collect_sink::set_host(std::string_view host) {
 
 WMISUB_API void collect_sink::set_collected_at(timestamp when) {
     if (!out_.collected_at) out_.collected_at = when;
+}
+
+WMISUB_API void collect_sink::covers_consumer_classes(const std::optional<std::vector<std::string>>& classes) {
+    if (!coverage_declared_) {
+        out_.readable_consumer_classes = classes;
+        coverage_declared_ = true;
+        return;
+    }
+    detail::unite_readable_classes(out_.readable_consumer_classes, classes);
 }
 
 WMISUB_API bool collect_sink::keep_going() {

@@ -50,28 +50,42 @@ namespace detail {
 }
 
 // The Service Control Manager subscription present on every Windows since Vista:
-// SCM events are written to the event log; nothing runs.
-[[nodiscard]] inline bool is_builtin_scm(const event_filter& f, const consumer& c) {
+// SCM events are written to the event log; nothing runs. Its filter:
+[[nodiscard]] inline bool is_builtin_scm_filter(const event_filter& f) {
+    if (f.event_namespace && !f.event_namespace->empty() && !namespace_is(*f.event_namespace, "root\\cimv2")) return false;
+    return canonical_query_is(f, "SELECT * FROM msft_scmeventlogevent");
+}
+
+// ... and its consumer.
+[[nodiscard]] inline bool is_builtin_scm_consumer(const consumer& c) {
     const auto* nt = std::get_if<nt_event_log_consumer>(&c);
     if (nt == nullptr || !text_is(nt->source_name, "Service Control Manager")) return false;
-    if (f.event_namespace && !f.event_namespace->empty() && !namespace_is(*f.event_namespace, "root\\cimv2")) return false;
-    if (!canonical_query_is(f, "SELECT * FROM msft_scmeventlogevent")) return false;
     const bool templates_empty = !nt->insertion_string_templates ||
                                  (nt->insertion_string_templates->size() <= 1 &&
                                   (nt->insertion_string_templates->empty() || nt->insertion_string_templates->front().empty()));
-    return text_is(nt->source_name, "Service Control Manager") && nt->event_id.value_or(0) == 0 &&
-           (!nt->unc_server_name || nt->unc_server_name->empty()) && templates_empty &&
+    return nt->event_id.value_or(0) == 0 && (!nt->unc_server_name || nt->unc_server_name->empty()) && templates_empty &&
            nt->number_of_insertion_strings.value_or(0) == 0 && nt->extra.empty();
 }
 
-// The build-verification-test leftover on some Windows builds: samples CPU load with kernrate.
-[[nodiscard]] inline bool is_builtin_bvt(const event_filter& f, const consumer& c) {
-    const auto* cmd = std::get_if<command_line_consumer>(&c);
-    if (cmd == nullptr || !text_is(cmd->command_line_template, "cscript KernCap.vbs")) return false;
+// The build-verification-test leftover on some Windows builds: samples CPU load with kernrate. Its filter:
+[[nodiscard]] inline bool is_builtin_bvt_filter(const event_filter& f) {
     return canonical_query_is(f, "SELECT * FROM __instancemodificationevent WITHIN 60 WHERE targetinstance ISA "
-                                 "'win32_processor' AND targetinstance.loadpercentage > 99") &&
-           text_is(cmd->command_line_template, "cscript KernCap.vbs") &&
+                                 "'win32_processor' AND targetinstance.loadpercentage > 99");
+}
+
+// ... and its consumer.
+[[nodiscard]] inline bool is_builtin_bvt_consumer(const consumer& c) {
+    const auto* cmd = std::get_if<command_line_consumer>(&c);
+    return cmd != nullptr && text_is(cmd->command_line_template, "cscript KernCap.vbs") &&
            text_is(cmd->working_directory, "C:\\tools\\kernrate") && (!cmd->executable_path || cmd->executable_path->empty());
+}
+
+[[nodiscard]] inline bool is_builtin_scm(const event_filter& f, const consumer& c) {
+    return is_builtin_scm_consumer(c) && is_builtin_scm_filter(f);
+}
+
+[[nodiscard]] inline bool is_builtin_bvt(const event_filter& f, const consumer& c) {
+    return is_builtin_bvt_consumer(c) && is_builtin_bvt_filter(f);
 }
 
 // The name of the built-in subscription whose content this is, or empty.
@@ -81,6 +95,11 @@ namespace detail {
     if (is_builtin_bvt(*f, *c)) return "BVT kernrate subscription";
     return {};
 }
+
+// True when the filter alone, or the consumer alone, is a built-in's: what a rule can
+// still compare when the other half is missing or another's.
+[[nodiscard]] inline bool is_builtin_filter(const event_filter& f) { return is_builtin_scm_filter(f) || is_builtin_bvt_filter(f); }
+[[nodiscard]] inline bool is_builtin_consumer(const consumer& c) { return is_builtin_scm_consumer(c) || is_builtin_bvt_consumer(c); }
 
 // True for names Windows' built-ins use, and close variants attackers pick to
 // blend in ("SCM Event Filter", "DSM Event Log Filter", "BVTConsumer2").

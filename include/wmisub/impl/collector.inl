@@ -162,6 +162,7 @@ WMISUB_API result<void> composite_collector::read(collect_sink& sink) const {
 WMISUB_API bool composite_collector::merge_into(collect_sink& sink, snapshot part) {
     if (!part.host.empty()) sink.set_host(part.host);
     if (part.collected_at) sink.set_collected_at(*part.collected_at);
+    sink.covers_consumer_classes(part.readable_consumer_classes);
     for (collection_error& e : part.errors) sink.add_error(std::move(e));
     for (object_annotation& a : part.annotations) sink.annotate(std::move(a.target), std::move(a.note));
     const auto add_all = [&](auto& objects) {
@@ -281,6 +282,15 @@ WMISUB_API void collect_sink::set_host(std::string_view host) {
 
 WMISUB_API void collect_sink::set_collected_at(timestamp when) {
     if (!out_.collected_at) out_.collected_at = when;
+}
+
+WMISUB_API void collect_sink::covers_consumer_classes(const std::optional<std::vector<std::string>>& classes) {
+    if (!coverage_declared_) {
+        out_.readable_consumer_classes = classes;
+        coverage_declared_ = true;
+        return;
+    }
+    detail::unite_readable_classes(out_.readable_consumer_classes, classes);
 }
 
 WMISUB_API bool collect_sink::keep_going() {

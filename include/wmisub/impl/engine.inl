@@ -93,6 +93,7 @@ WMISUB_API subscription_graph engine::graph(snapshot snap) const {
     options.fingerprints = !state_->policy_.allowed_fingerprints.empty();
     options.cache = &state_->payloads;
     options.queries = &state_->queries;
+    if (!state_->host.host_name.empty()) options.local_names.push_back(state_->host.host_name);
     return subscription_graph(std::move(snap), options);
 }
 
@@ -243,6 +244,7 @@ WMISUB_API subscription_graph scanner::build_graph(snapshot snap) {
     options.cancel = cancel_;
     options.cache = &engine_->payloads;
     options.queries = &engine_->queries;
+    if (!engine_->host.host_name.empty()) options.local_names.push_back(engine_->host.host_name);
     return subscription_graph(std::move(snap), options);
 }
 

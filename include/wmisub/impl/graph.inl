@@ -88,17 +88,28 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
     return slots_[slot];
 }
 
+// The names a reference's server may give the machine the snapshot describes.
+struct machine_names {
+    std::vector<std::string_view> names;  // the snapshot's host and graph_options::local_names
+
+    // True for no server, ".", "localhost", or a name of this machine.
+    [[nodiscard]] bool local(std::string_view server) const noexcept {
+        if (server.empty() || server == "." || iequals(server, "localhost")) return true;
+        return std::any_of(names.begin(), names.end(), [server](std::string_view n) { return same_machine(server, n); });
+    }
+};
+
 // The lookup key of a reference after a full parse; nullopt with `why` filled
 // when it names nothing that could be looked up here.
 [[nodiscard]] inline std::optional<std::string> parsed_reference_key(std::string_view text,
                                                                      std::string_view binding_namespace,
-                                                                     std::string& why) {
+                                                                     const machine_names& machine, std::string& why) {
     auto parsed = parse_object_path(text);
     if (!parsed) {
         why = "unparseable object path '" + std::string(text) + "': " + parsed.error().to_string();
         return std::nullopt;
     }
-    if (!parsed->is_local()) {
+    if (!machine.local(parsed->server)) {
         why = "'" + std::string(text) + "' names another machine";
         return std::nullopt;
     }
@@ -112,12 +123,12 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
 // through the full parser.
 [[nodiscard]] inline std::optional<std::string_view> reference_key(std::string_view text,
                                                                    std::string_view binding_namespace,
+                                                                   const machine_names& machine,
                                                                    local_key_builder& keys, std::string& why) {
     const auto simple = opath_read_simple(text);
-    const bool local =
-        simple && (simple->server.empty() || simple->server == "." || iequals(simple->server, "localhost"));
+    const bool local = simple && machine.local(simple->server);
     if (!local) {
-        auto key = parsed_reference_key(text, binding_namespace, why);
+        auto key = parsed_reference_key(text, binding_namespace, machine, why);
         if (!key) return std::nullopt;
         return keys.keep(std::move(*key));
     }
@@ -125,12 +136,20 @@ WMISUB_API std::size_t identity_index::group_for(const added_key& a) {
     return keys.build(ns, simple->class_name, simple->value, ns);
 }
 
+// The class a reference names, however it is spelled; empty when it cannot be read.
+[[nodiscard]] inline std::string reference_class(std::string_view text) {
+    if (const auto simple = opath_read_simple(text)) return std::string(simple->class_name);
+    auto parsed = parse_object_path(text);
+    return parsed ? std::move(parsed->class_name) : std::string();
+}
+
 // Resolves one reference of a binding; fills `why` when it resolves to nothing.
 [[nodiscard]] inline std::span<const std::size_t> resolve_reference(std::string_view text,
                                                                        std::string_view binding_namespace,
                                                                        const identity_index& index,
+                                                                       const machine_names& machine,
                                                                        local_key_builder& keys, std::string& why) {
-    const auto key = reference_key(text, binding_namespace, keys, why);
+    const auto key = reference_key(text, binding_namespace, machine, keys, why);
     if (!key) return {};
     const auto found = index.find(*key);
     if (found.empty()) why = "'" + std::string(text) + "' matches no object";
@@ -152,6 +171,7 @@ WMISUB_API std::vector<const subscription*> subscription_graph::in_state(subscri
 struct subscription_graph::reference_keys {
     detail::local_key_builder filter;
     detail::local_key_builder consumer;
+    detail::machine_names machine;  // which servers a reference may name and still be local
 };
 
 WMISUB_API subscription_graph::subscription_graph(snapshot snap, const graph_options& options)
@@ -267,6 +287,8 @@ WMISUB_API void subscription_graph::build(const graph_options& options) {
     std::vector<bool> consumer_used(snapshot_->consumers.size(), false);
     state_->entries.reserve(snapshot_->bindings.size());
     reference_keys keys;
+    if (!snapshot_->host.empty()) keys.machine.names.emplace_back(snapshot_->host);
+    for (const std::string& name : options.local_names) keys.machine.names.emplace_back(name);
     for (std::size_t b = 0; b < snapshot_->bindings.size(); ++b) join_binding(b, keys, filter_used, consumer_used);
     const auto unused = [](const std::vector<bool>& used) {
         return static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
@@ -322,9 +344,10 @@ WMISUB_API void subscription_graph::join_binding(std::size_t b, reference_keys& 
     const wmisub::binding& bind = snapshot_->bindings[b];
     std::string filter_why;
     std::string consumer_why;
-    const auto fs = detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.filter, filter_why);
-    const auto cs =
-        detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.consumer, consumer_why);
+    const auto fs =
+        detail::resolve_reference(bind.filter, bind.namespace_path, filters_, keys.machine, keys.filter, filter_why);
+    const auto cs = detail::resolve_reference(bind.consumer, bind.namespace_path, consumers_, keys.machine,
+                                              keys.consumer, consumer_why);
     for (std::size_t f : fs) filter_used[f] = true;
     for (std::size_t c : cs) consumer_used[c] = true;
 
@@ -335,6 +358,13 @@ WMISUB_API void subscription_graph::join_binding(std::size_t b, reference_keys& 
     if (!filter_why.empty()) base.unresolved = "filter " + filter_why;
     if (!consumer_why.empty()) {
         base.unresolved += (base.unresolved.empty() ? "consumer " : "; consumer ") + consumer_why;
+    }
+    if (cs.empty() && consumer_why.ends_with("matches no object")) {
+        const std::string cls = detail::reference_class(bind.consumer);
+        if (!cls.empty() && !snapshot_->can_read_consumer_class(cls)) {
+            base.consumer_unreadable = true;
+            base.unresolved += " (the sources cannot read " + cls + " objects, so it may well exist)";
+        }
     }
     emit_combinations(base, fs, cs);
 }

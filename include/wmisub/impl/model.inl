@@ -13,6 +13,7 @@
 #include "wmisub/sid.hpp"
 #include "wmisub/text.hpp"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -255,7 +256,19 @@ WMISUB_API void snapshot::add(wmi_object object) {
         std::move(object));
 }
 
+WMISUB_API bool snapshot::can_read_consumer_class(std::string_view class_name) const noexcept {
+    if (!readable_consumer_classes) return true;
+    return std::any_of(readable_consumer_classes->begin(), readable_consumer_classes->end(),
+                       [class_name](const std::string& c) { return iequals(c, class_name); });
+}
+
 WMISUB_API void snapshot::merge(snapshot other) {
+    const bool holds_nothing = object_count() == 0 && other_objects.empty() && errors.empty() && !stopped;
+    if (holds_nothing) {
+        readable_consumer_classes = std::move(other.readable_consumer_classes);
+    } else {
+        detail::unite_readable_classes(readable_consumer_classes, other.readable_consumer_classes);
+    }
     if (host.empty()) host = std::move(other.host);
     if (!collected_at) collected_at = other.collected_at;
     auto append = [](auto& into, auto& from) {

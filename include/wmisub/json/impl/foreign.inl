@@ -713,6 +713,13 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     return read;
 }
 
+// The consumer classes osquery can show: it has tables for these two only
+// (wmi_cli_event_consumers, wmi_script_event_consumers), none for LogFile,
+// NTEventLog, SMTP or custom consumers.
+[[nodiscard]] inline std::optional<std::vector<std::string>> osquery_readable_consumer_classes() {
+    return std::vector<std::string>{"CommandLineEventConsumer", "ActiveScriptEventConsumer"};
+}
+
 // Reads any supported input: wmisub snapshots and baselines (checksums
 // verified), PowerShell and osquery JSON, each document of a concatenation on
 // its own. The bytes may be UTF-8 or UTF-16 (with or without BOM).
@@ -744,9 +751,20 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
     ctx.source = options.source_name;
     ctx.soft = options.strict ? nullptr : &out.errors;
     json_line_counter lines(text);
-    std::size_t readable = 0;
+    std::size_t readable_documents = 0;
     std::optional<error> first_failure;
     ctx.stop = options.stop.empty() ? nullptr : &options.stop;
+    // What the documents together could read: each declares its part (see json_declare_coverage).
+    bool coverage_declared = false;
+    std::optional<std::vector<std::string>> readable;
+    const auto declare = [&](const std::optional<std::vector<std::string>>& part) {
+        if (!coverage_declared) {
+            readable = part;
+            coverage_declared = true;
+        } else {
+            unite_readable_classes(readable, part);
+        }
+    };
     for (std::size_t d = 0; d < ranges->size(); ++d) {
         auto fail = [&](error e) -> bool {
             if (!first_failure) first_failure = e;
@@ -786,6 +804,7 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
                     continue;
                 }
                 if (out.host.empty()) out.host = b->host;
+                declare(std::nullopt);
                 for (baseline_entry& e : b->entries) {
                     out.add(std::move(e.object));
                     ++info.objects;
@@ -797,9 +816,10 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
                     continue;
                 }
                 info.objects += s->object_count() + s->other_objects.size();
+                declare(s->readable_consumer_classes);
                 out.merge(std::move(*s));
             }
-            ++readable;
+            ++readable_documents;
             break;
         }
         case json_format::powershell:
@@ -810,7 +830,9 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
                 continue;
             }
             info.objects += *n;
-            ++readable;
+            declare(format == json_format::osquery ? osquery_readable_consumer_classes()
+                                                   : std::optional<std::vector<std::string>>());
+            ++readable_documents;
             break;
         }
         case json_format::wmisub_diff:
@@ -828,11 +850,12 @@ inline result<std::size_t> json_read_foreign(const json_parsed& parsed, json_for
         }
         }
     }
-    if (readable == 0) {
+    if (readable_documents == 0) {
         if (first_failure) return *first_failure;
         return make_error(errc::unsupported, "no JSON document could be read",
                           source_location{options.source_name, 0, 0, source_location::npos});
     }
+    out.readable_consumer_classes = std::move(readable);
     return out;
 }
 

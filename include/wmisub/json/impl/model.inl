@@ -236,6 +236,11 @@ template <class Range>
         json_append_member(out, "annotations", std::move(notes));
     }
     if (s.stopped) json_append_member(out, "stopped", json_write_error(*s.stopped));
+    if (s.readable_consumer_classes) {
+        json_value classes = json_value::array();
+        for (const std::string& c : *s.readable_consumer_classes) classes.push_back(json_value(json_utf8(c)));
+        json_append_member(out, "readable_consumer_classes", std::move(classes));
+    }
     return out;
 }
 
@@ -882,6 +887,20 @@ WMISUB_API result<wmi_object> json_read_object(const json_value& j, std::string_
         error why;
         if (auto ok = json_read_error(*stopped, "/stopped", ctx, why); !ok) return ok.error();
         out.stopped = std::move(why);
+    }
+    auto classes = json_opt_array(doc, "readable_consumer_classes", "", ctx);
+    if (!classes) return classes.error();
+    if (*classes != nullptr) {
+        std::vector<std::string> readable;
+        for (std::size_t i = 0; i < (*classes)->size(); ++i) {
+            const std::string* name = json_string(&(**classes)[i]);
+            if (name == nullptr) {
+                return ctx.at(errc::type_mismatch, json_pointer("/readable_consumer_classes", i),
+                              "expected a class name, got " + json_kind_name((**classes)[i]), "a string");
+            }
+            readable.push_back(*name);
+        }
+        out.readable_consumer_classes = std::move(readable);
     }
     return {};
 }

@@ -122,6 +122,8 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     out["binding"] = f.binding != nullptr
                          ? json_write_object(wmi_object{*f.binding}, known(&object_key_table::bindings, f.entry->binding))
                          : json_value(nullptr);
+    if (!f.entry->unresolved.empty()) out["unresolved"] = json_utf8(f.entry->unresolved);
+    if (f.entry->consumer_unreadable) out["consumer_unreadable"] = true;
     out["trigger"] = json_write_entry_trigger(f);
     out["risk"] = {{"score", a.risk.score}, {"severity", std::string(to_string(a.risk.severity))}};
     out["allow_listed"] = a.allow_listed;
@@ -472,6 +474,14 @@ inline void json_text_assessment(json_text_writer& w, const assessment& a) {
     w.key("binding");
     if (f.binding != nullptr) json_text_object(w, *f.binding, known(&object_key_table::bindings, f.entry->binding));
     else w.null();
+    if (!f.entry->unresolved.empty()) {
+        w.key("unresolved");
+        w.utf8_text(f.entry->unresolved);
+    }
+    if (f.entry->consumer_unreadable) {
+        w.key("consumer_unreadable");
+        w.boolean(true);
+    }
     w.key("trigger");
     w.dom(json_write_entry_trigger(f));
     w.key("risk");

@@ -515,6 +515,9 @@ template <std::size_t N>
                    "to another machine.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (f.entry->state != subscription_state::dangling_binding || f.binding == nullptr) return std::nullopt;
+                       // A consumer the sources could not read is not missing (osquery has no table for three
+                       // of the five standard classes): only a side that could have been seen counts.
+                       if (f.entry->consumer_unreadable && f.filter != nullptr) return std::nullopt;
                        return rule_hit{{{"Binding", clip_text(f.binding->filter + " -> " + f.binding->consumer), f.entry->unresolved}}, {}};
                    }});
     out.push_back({"WMISUB-STR-005", "Unusual EventNamespace", severity::medium, {t},
@@ -566,11 +569,14 @@ template <std::size_t N>
                    "Allow-lists keyed on names trust these; attackers copy the names to hide.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (!f.builtin.empty()) return std::nullopt;
+                       // Each half is compared with the built-ins' on its own: a genuine filter whose consumer
+                       // is missing (a source that cannot read it) or was swapped is not itself disguised.
                        rule_hit hit;
-                       if (f.filter != nullptr && looks_like_builtin_name(f.filter->name)) {
+                       if (f.filter != nullptr && looks_like_builtin_name(f.filter->name) && !is_builtin_filter(*f.filter)) {
                            hit.evidence.push_back({"Filter.Name", f.filter->name, "content differs from the built-in"});
                        }
-                       if (f.consumer != nullptr && looks_like_builtin_name(header_of(*f.consumer).name)) {
+                       if (f.consumer != nullptr && looks_like_builtin_name(header_of(*f.consumer).name) &&
+                           !is_builtin_consumer(*f.consumer)) {
                            hit.evidence.push_back({"Consumer.Name", header_of(*f.consumer).name, "content differs from the built-in"});
                        }
                        if (hit.evidence.empty()) return std::nullopt;

@@ -55,6 +55,7 @@ namespace detail {
 inline bool snapshot_file_into(snapshot& got, collect_sink& sink) {
     if (!got.host.empty()) sink.set_host(got.host);
     if (got.collected_at) sink.set_collected_at(*got.collected_at);
+    sink.covers_consumer_classes(got.readable_consumer_classes);
     for (object_annotation& a : got.annotations) sink.annotate(std::move(a.target), std::move(a.note));
     const auto add_all = [&](auto& objects) {
         for (auto& object : objects) {
