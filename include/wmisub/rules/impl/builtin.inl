@@ -616,6 +616,20 @@ template <std::size_t N>
                        if (found.empty()) return std::nullopt;
                        return rule_hit{std::move(found), {}};
                    }});
+    out.push_back({"WMISUB-STR-014", "Object cut short in its source", severity::low, {t},
+                   "The source holds only part of the filter, consumer or binding (a truncated MOF, a value whose "
+                   "quote never closes): what was read is judged, and the rest is unknown.",
+                   "A cut may be damage, or a way to make a scanner drop the payload; when the cut object is a "
+                   "consumer that can run code, its command or script may be the part missing.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       auto found = annotation_evidence(f, {annotation_kind::incomplete});
+                       if (found.empty()) return std::nullopt;
+                       const bool consumer_cut = f.consumer != nullptr && header_of(*f.consumer).origin.has(annotation_kind::incomplete);
+                       const bool may_run_code = f.consumer != nullptr && (std::holds_alternative<command_line_consumer>(*f.consumer) ||
+                                                                           std::holds_alternative<active_script_consumer>(*f.consumer) ||
+                                                                           std::holds_alternative<custom_consumer>(*f.consumer));
+                       return rule_hit{std::move(found), consumer_cut && may_run_code ? std::optional<severity>(severity::medium) : std::nullopt};
+                   }});
     return out;
 }
 
