@@ -135,6 +135,14 @@ TEST_CASE("policy: disabled rules, severity overrides and allow-listed content")
     large.allowed_fingerprints.pop_back();  // only the filter left: not allow-listed
     CHECK_FALSE(assess_source(source, large)[0].allow_listed);
 
+    // Written as the README shows them (`sha256:` before the hex, any case, stray spaces): the same fingerprints.
+    policy prefixed;
+    for (const std::string& fp : allow.allowed_fingerprints) prefixed.allowed_fingerprints.push_back(" SHA256:" + fp + " ");
+    CHECK(assess_source(source, prefixed)[0].allow_listed);
+    CHECK(prefixed.allows(allow.allowed_fingerprints[0]));
+    CHECK(prefixed.allows("sha256:" + allow.allowed_fingerprints[1]));
+    CHECK_FALSE(prefixed.allows(std::string(64, 'a')));
+
     // The same names with another payload are not allow-listed: content, never names.
     mock_collector changed;
     changed.filter("F", "SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'procexp64.exe'")

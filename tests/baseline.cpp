@@ -391,3 +391,24 @@ TEST_CASE("fingerprints are stable across versions") {
     CHECK(fingerprint(snap->bindings[0]) == "02576d6269ace52d988fcbdd99daf75b96c817ebfa30905c4d050076a77f4ad0");
     CHECK(fingerprint(snap->timers[0]) == "a7326f624b613317b8f9242a57a74a770d08e4128d0e9f795b6c883a498c4d65");
 }
+
+TEST_CASE("a fingerprint means the same however it is written: bare, sha256:-prefixed, any case") {
+    const std::string hex = "3f0c" + std::string(60, 'a');
+    CHECK(normalize_fingerprint(hex) == hex);
+    CHECK(normalize_fingerprint("sha256:" + hex) == hex);
+    CHECK(normalize_fingerprint("  SHA256: 3F0C" + std::string(60, 'A') + "\n") == hex);
+    CHECK(is_fingerprint(hex));
+    CHECK(is_fingerprint("sha256:" + hex));
+    CHECK_FALSE(is_fingerprint("sha256:abc"));
+    CHECK_FALSE(is_fingerprint(hex + "0"));
+    CHECK_FALSE(is_fingerprint("g" + hex.substr(1)));
+    CHECK_FALSE(is_fingerprint("md5:" + hex));
+    // What fingerprint() prints is already in that form.
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __TimerEvent");
+    auto snap = source.collect();
+    REQUIRE(snap);
+    const std::string printed = fingerprint(wmi_object{snap->filters[0]});
+    CHECK(is_fingerprint(printed));
+    CHECK(normalize_fingerprint(printed) == printed);
+}

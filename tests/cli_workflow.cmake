@@ -72,6 +72,32 @@ string(REPLACE "invagent.exe" "evil.exe" edited "${baseline}")
 file(WRITE "${WORK_DIR}/edited.json" "${edited}")
 run_wmisub(2 ARGS scan --mof host.mof --baseline edited.json EXPECT "checksum")
 
+# A policy approving what a scan shows: written by `policy allow`, honoured however its
+# fingerprints are spelt, and refused whole (exit 2, with the JSON pointer) when it is wrong.
+run_wmisub(0 ARGS policy allow --mof host.mof -o policy.json EXPECT "wrote 2 fingerprints approving 1 subscriptions")
+run_wmisub(0 ARGS scan --mof host.mof --policy policy.json EXPECT "(allow-listed)")
+file(READ "${WORK_DIR}/policy.json" policy)
+string(REGEX MATCHALL "\"[0-9a-f]+\"" fingerprints "${policy}")
+list(GET fingerprints 0 first)
+list(GET fingerprints 1 second)
+string(TOUPPER "${first}" first_upper)
+string(REPLACE "\"" "" first_upper "${first_upper}")
+string(REPLACE "\"" "" second "${second}")
+file(WRITE "${WORK_DIR}/prefixed.json" "{\"schema\": \"wmisub.policy/1\", \"allowed_fingerprints\": [\"sha256:${first_upper}\", \" sha256:${second}\"]}")
+run_wmisub(0 ARGS scan --mof host.mof --policy prefixed.json EXPECT "(allow-listed)")
+file(WRITE "${WORK_DIR}/one_half.json" "{\"allowed_fingerprints\": [${first}]}")
+run_wmisub(1 ARGS scan --mof host.mof --policy one_half.json REJECT "(allow-listed)")  # both halves are needed
+file(WRITE "${WORK_DIR}/misspelt.json" "{\"schema\": \"wmisub.policy/1\", \"disabled_rule\": [\"WMISUB-PAY-001\"]}")
+run_wmisub(2 ARGS scan --mof host.mof --policy misspelt.json EXPECT "misspelt.json: /disabled_rule: unknown member")
+file(WRITE "${WORK_DIR}/unknown_rule.json" "{\"disabled_rules\": [\"WMISUB-PAY-001\", \"WMISUB-NOPE-001\"]}")
+run_wmisub(2 ARGS scan --mof host.mof --policy unknown_rule.json EXPECT "/disabled_rules/1: no rule 'WMISUB-NOPE-001'")
+file(WRITE "${WORK_DIR}/short_fp.json" "{\"allowed_fingerprints\": [\"sha256:abc\"]}")
+run_wmisub(2 ARGS scan --mof host.mof --policy short_fp.json EXPECT "/allowed_fingerprints/0" "is not a fingerprint")
+file(WRITE "${WORK_DIR}/bad_override.json" "{\"severity_overrides\": {\"WMISUB-XYZ\": \"low\"}}")
+run_wmisub(2 ARGS scan --mof host.mof --policy bad_override.json EXPECT "/severity_overrides/WMISUB-XYZ: no such rule")
+run_wmisub(2 ARGS policy deny --mof host.mof -o x.json EXPECT "unknown action 'deny'")
+run_wmisub(2 ARGS policy allow --mof host.mof EXPECT "missing -o FILE")
+
 # Usage errors: one line, exit 2.
 run_wmisub(2 ARGS scan --mof host.mof --bogus EXPECT "unknown option '--bogus'")
 run_wmisub(2 ARGS scan --mof missing.mof EXPECT "missing.mof")
@@ -81,7 +107,7 @@ run_wmisub(2 ARGS diff --mof host.mof EXPECT "missing --baseline")
 run_wmisub(2 ARGS frobnicate EXPECT "unknown command 'frobnicate'")
 
 # Every subcommand answers --help with its usage.
-foreach(command scan collect baseline diff wql rules)
+foreach(command scan collect baseline diff wql rules policy)
     run_wmisub(0 ARGS ${command} --help EXPECT "usage: wmisub")
 endforeach()
 run_wmisub(0 ARGS --version EXPECT "wmisub 0.")

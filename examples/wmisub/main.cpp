@@ -1,6 +1,7 @@
 // wmisub: find and judge WMI permanent event subscriptions (ATT&CK T1546.003).
 // The command-line front end of the wmisub SDK; each subcommand is one header.
 #include "cli.hpp"
+#include "policy_file.hpp"
 #include "rules_command.hpp"
 #include "scan_command.hpp"
 #include "snapshot_commands.hpp"
@@ -24,6 +25,7 @@ constexpr const char* main_help =
     "  collect  write a snapshot of the sources (-o FILE)\n"
     "  baseline write a baseline approving the sources (-o FILE)\n"
     "  diff     compare the sources with a baseline, field by field\n"
+    "  policy   write a policy approving what the sources hold (policy allow -o FILE)\n"
     "  rules    list the rule catalog\n"
     "  wql      parse a WQL filter query and say what triggers it\n"
     "  watch    report subscription changes as they happen (Windows; not in this build)\n"
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     if (command == "collect") return wmisub_cli::run_collect(rest, false);
     if (command == "baseline") return wmisub_cli::run_collect(rest, true);
     if (command == "diff") return wmisub_cli::run_diff(rest);
+    if (command == "policy") return wmisub_cli::run_policy(rest);
     if (command == "watch") {
         std::fputs("wmisub watch: live WMI event watching needs the Windows COM collector, which this build does not "
                    "have; run 'wmisub diff --baseline FILE SOURCES' periodically instead\n",

@@ -208,7 +208,7 @@ struct scan_options {
 // The policy from --policy and --baseline; an error message when a file is unusable.
 [[nodiscard]] inline std::string build_policy(const scan_options& o, wmisub::policy& policy, std::optional<wmisub::baseline>& approved) {
     if (o.policy_file) {
-        const std::string error = load_policy_file(*o.policy_file, policy);
+        const std::string error = load_policy_file(*o.policy_file, policy, wmisub::rule_catalog::builtin());
         if (!error.empty()) return *o.policy_file + ": " + error;
     }
     if (o.baseline_file) {

@@ -39,13 +39,16 @@ WMISUB_NAMESPACE_BEGIN
 // Threads: plain data; any number of threads may assess with one policy that
 // none of them modifies.
 struct policy {
-    std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
+    // Fingerprints (baseline.hpp) of approved filters and consumers, bare or `sha256:`-prefixed. An entry is
+    // allow-listed only when both its filter's and its consumer's fingerprints are here.
+    std::vector<std::string> allowed_fingerprints;
     std::vector<std::string> disabled_rules;                       // rule ids
     std::vector<std::pair<std::string, severity>> severity_overrides;  // rule id -> severity
 
     [[nodiscard]] bool rule_enabled(std::string_view id) const noexcept;
     [[nodiscard]] std::optional<severity> override_for(std::string_view id) const noexcept;
-    [[nodiscard]] bool allows(std::string_view fp) const noexcept;
+    // True when `fp` is an allowed fingerprint, either written with or without `sha256:` (normalize_fingerprint).
+    [[nodiscard]] bool allows(std::string_view fp) const;
 };
 
 // A score and the severity it maps to.

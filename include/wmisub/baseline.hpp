@@ -116,6 +116,14 @@ inline constexpr int fingerprint_version = 1;
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
 [[nodiscard]] WMISUB_API std::string fingerprint(const wmi_object& o);
 
+// A fingerprint as written by a person or another tool, in the form fingerprint()
+// prints: surrounding white space and an `sha256:` prefix (any case) dropped, hex
+// digits in lower case. Policies, baselines and reports compare this form, so a
+// fingerprint means the same wherever it is printed or read.
+[[nodiscard]] WMISUB_API std::string normalize_fingerprint(std::string_view text);
+// True when `text` is a fingerprint once normalized: 64 hex digits.
+[[nodiscard]] WMISUB_API bool is_fingerprint(std::string_view text);
+
 // Fingerprints of the typed objects, for callers that hold one.
 [[nodiscard]] WMISUB_API std::string fingerprint(const event_filter& f);
 [[nodiscard]] WMISUB_API std::string fingerprint(const consumer& c);

@@ -4319,6 +4319,14 @@ inline constexpr int fingerprint_version = 1;
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
 [[nodiscard]] WMISUB_API std::string fingerprint(const wmi_object& o);
 
+// A fingerprint as written by a person or another tool, in the form fingerprint()
+// prints: surrounding white space and an `sha256:` prefix (any case) dropped, hex
+// digits in lower case. Policies, baselines and reports compare this form, so a
+// fingerprint means the same wherever it is printed or read.
+[[nodiscard]] WMISUB_API std::string normalize_fingerprint(std::string_view text);
+// True when `text` is a fingerprint once normalized: 64 hex digits.
+[[nodiscard]] WMISUB_API bool is_fingerprint(std::string_view text);
+
 // Fingerprints of the typed objects, for callers that hold one.
 [[nodiscard]] WMISUB_API std::string fingerprint(const event_filter& f);
 [[nodiscard]] WMISUB_API std::string fingerprint(const consumer& c);
@@ -4714,13 +4722,16 @@ WMISUB_NAMESPACE_BEGIN
 // Threads: plain data; any number of threads may assess with one policy that
 // none of them modifies.
 struct policy {
-    std::vector<std::string> allowed_fingerprints;                 // fingerprints (baseline.hpp) of approved filters and consumers
+    // Fingerprints (baseline.hpp) of approved filters and consumers, bare or `sha256:`-prefixed. An entry is
+    // allow-listed only when both its filter's and its consumer's fingerprints are here.
+    std::vector<std::string> allowed_fingerprints;
     std::vector<std::string> disabled_rules;                       // rule ids
     std::vector<std::pair<std::string, severity>> severity_overrides;  // rule id -> severity
 
     [[nodiscard]] bool rule_enabled(std::string_view id) const noexcept;
     [[nodiscard]] std::optional<severity> override_for(std::string_view id) const noexcept;
-    [[nodiscard]] bool allows(std::string_view fp) const noexcept;
+    // True when `fp` is an allowed fingerprint, either written with or without `sha256:` (normalize_fingerprint).
+    [[nodiscard]] bool allows(std::string_view fp) const;
 };
 
 // A score and the severity it maps to.
@@ -21557,6 +21568,21 @@ WMISUB_API std::string canonical_form(const wmi_object& o) {
 }
 
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
+WMISUB_API std::string normalize_fingerprint(std::string_view text) {
+    text = trim(text);
+    if (text.size() >= 7 && ascii_iequals(text.substr(0, 7), "sha256:")) text = trim(text.substr(7));
+    std::string out(text);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+WMISUB_API bool is_fingerprint(std::string_view text) {
+    const std::string normal = normalize_fingerprint(text);
+    return normal.size() == 64 && std::all_of(normal.begin(), normal.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
 WMISUB_API std::string fingerprint(const wmi_object& o) {
     return detail::canonical_object_fingerprint(to_string(kind_of(o)), namespace_of(o), class_name_of(o), properties_of(o),
                                                 key_names_of(o));
@@ -22931,9 +22957,10 @@ WMISUB_API std::optional<severity> policy::override_for(std::string_view id) con
     return std::nullopt;
 }
 
-WMISUB_API bool policy::allows(std::string_view fp) const noexcept {
+WMISUB_API bool policy::allows(std::string_view fp) const {
+    const std::string wanted = normalize_fingerprint(fp);
     return std::any_of(allowed_fingerprints.begin(), allowed_fingerprints.end(),
-                       [&](const std::string& a) { return ascii_iequals(a, fp); });
+                       [&](const std::string& a) { return normalize_fingerprint(a) == wanted; });
 }
 
 // Combines findings as independent evidence (see the scoring model in assess.hpp).
@@ -22974,7 +23001,7 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
         if (p.rule_enabled(r->id)) rules_.push_back(active_rule{&r, p.override_for(r->id)});
     }
     allowed_.reserve(p.allowed_fingerprints.size());
-    for (const std::string& fp : p.allowed_fingerprints) allowed_.push_back(fold_case(fp));
+    for (const std::string& fp : p.allowed_fingerprints) allowed_.push_back(normalize_fingerprint(fp));
     std::sort(allowed_.begin(), allowed_.end());
 }
 
@@ -23017,7 +23044,7 @@ WMISUB_API void assessment_run::add_finding(assessment& a, const active_rule& ac
 }
 
 WMISUB_API bool assessment_run::allows(const std::string& fp) const {
-    return std::binary_search(allowed_.begin(), allowed_.end(), fold_case(fp));
+    return std::binary_search(allowed_.begin(), allowed_.end(), normalize_fingerprint(fp));
 }
 
 // True when every object of the entry has an allow-listed fingerprint: the

@@ -41,9 +41,10 @@ WMISUB_API std::optional<severity> policy::override_for(std::string_view id) con
     return std::nullopt;
 }
 
-WMISUB_API bool policy::allows(std::string_view fp) const noexcept {
+WMISUB_API bool policy::allows(std::string_view fp) const {
+    const std::string wanted = normalize_fingerprint(fp);
     return std::any_of(allowed_fingerprints.begin(), allowed_fingerprints.end(),
-                       [&](const std::string& a) { return ascii_iequals(a, fp); });
+                       [&](const std::string& a) { return normalize_fingerprint(a) == wanted; });
 }
 
 // Combines findings as independent evidence (see the scoring model in assess.hpp).
@@ -84,7 +85,7 @@ WMISUB_API assessment_run::assessment_run(const rule_catalog& catalog, const pol
         if (p.rule_enabled(r->id)) rules_.push_back(active_rule{&r, p.override_for(r->id)});
     }
     allowed_.reserve(p.allowed_fingerprints.size());
-    for (const std::string& fp : p.allowed_fingerprints) allowed_.push_back(fold_case(fp));
+    for (const std::string& fp : p.allowed_fingerprints) allowed_.push_back(normalize_fingerprint(fp));
     std::sort(allowed_.begin(), allowed_.end());
 }
 
@@ -127,7 +128,7 @@ WMISUB_API void assessment_run::add_finding(assessment& a, const active_rule& ac
 }
 
 WMISUB_API bool assessment_run::allows(const std::string& fp) const {
-    return std::binary_search(allowed_.begin(), allowed_.end(), fold_case(fp));
+    return std::binary_search(allowed_.begin(), allowed_.end(), normalize_fingerprint(fp));
 }
 
 // True when every object of the entry has an allow-listed fingerprint: the

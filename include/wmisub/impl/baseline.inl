@@ -470,6 +470,21 @@ WMISUB_API std::string canonical_form(const wmi_object& o) {
 }
 
 // The content fingerprint of an object: lower-case hex SHA-256 of its canonical form.
+WMISUB_API std::string normalize_fingerprint(std::string_view text) {
+    text = trim(text);
+    if (text.size() >= 7 && ascii_iequals(text.substr(0, 7), "sha256:")) text = trim(text.substr(7));
+    std::string out(text);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+WMISUB_API bool is_fingerprint(std::string_view text) {
+    const std::string normal = normalize_fingerprint(text);
+    return normal.size() == 64 && std::all_of(normal.begin(), normal.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
 WMISUB_API std::string fingerprint(const wmi_object& o) {
     return detail::canonical_object_fingerprint(to_string(kind_of(o)), namespace_of(o), class_name_of(o), properties_of(o),
                                                 key_names_of(o));
