@@ -162,52 +162,25 @@ inline int run_policy(arguments& args) {
     }
     if (args.peek() != "allow") return usage_error("policy", "unknown action '" + std::string(args.peek()) + "' (try 'allow')");
     args.take();
-    source_set sources;
-    std::optional<std::string> output;
-    bool quiet = false;
-    while (!args.empty()) {
-        std::string error;
-        if (args.peek() == "-h" || args.peek() == "--help") {
-            std::printf("%s%s", policy_help, sources_help);
-            return exit_clean;
-        }
-        if (args.peek() == "-q" || args.peek() == "--quiet") {
-            args.take();
-            quiet = true;
-            continue;
-        }
-        if (take_source(args, sources, error)) {
-            if (!error.empty()) return usage_error("policy", error);
-            continue;
-        }
-        if (auto value = args.take_value("-o", error)) {
-            output = *value;
-            continue;
-        }
-        if (auto value = args.take_value("--output", error)) {
-            output = *value;
-            continue;
-        }
-        if (!error.empty()) return usage_error("policy", error);
-        return usage_error("policy", "unknown option '" + std::string(args.peek()) + "'");
-    }
-    if (sources.empty()) return usage_error("policy", "give at least one source (--mof PATH or --snapshot FILE)");
-    if (!output) return usage_error("policy", "missing -o FILE");
-    auto snap = collect_sources("policy", sources, quiet);
+    output_command o;
+    if (const auto done = parse_output_command(args, "policy", policy_help, o)) return *done;
+    const std::string& output = *o.output;
+    const bool quiet = o.quiet;
+    auto snap = collect_sources("policy", o.sources, quiet);
     if (!snap) return exit_usage;
     const wmisub::engine engine;
     const wmisub::subscription_graph graph = engine.graph(std::move(*snap));
     ojson doc = ojson::object();
     doc["schema"] = policy_schema;
     doc["allowed_fingerprints"] = approved_fingerprints(graph);
-    const auto saved = wmisub::write_file_atomic(*output, doc.dump(2) + "\n");
+    const auto saved = wmisub::write_file_atomic(output, doc.dump(2) + "\n");
     if (!saved) {
         std::fprintf(stderr, "wmisub policy: %s\n", saved.error().to_string().c_str());
         return exit_usage;
     }
     if (!quiet) {
         std::fprintf(stderr, "wmisub policy: wrote %zu fingerprints approving %zu subscriptions to %s\n",
-                     doc["allowed_fingerprints"].size(), graph.entries().size(), output->c_str());
+                     doc["allowed_fingerprints"].size(), graph.entries().size(), output.c_str());
     }
     return exit_clean;
 }

@@ -170,18 +170,12 @@ struct scan_options {
 [[nodiscard]] inline std::optional<int> parse_scan_options(arguments& args, scan_options& o) {
     while (!args.empty()) {
         std::string error;
-        if (args.peek() == "-h" || args.peek() == "--help") {
-            std::printf("%s%s", scan_help, sources_help);
-            return exit_clean;
-        }
-        if (args.peek() == "-q" || args.peek() == "--quiet") {
-            args.take();
-            o.quiet = true;
-            continue;
-        }
-        if (take_source(args, o.sources, error)) {
+        switch (take_common_option(args, scan_help, o.quiet, o.sources, error)) {
+        case common_option::help: return exit_clean;
+        case common_option::taken:
             if (!error.empty()) return usage_error("scan", error);
             continue;
+        case common_option::none: break;
         }
         if (auto value = args.take_value("--format", error)) {
             const auto format = parse_format(*value, true);

@@ -55,37 +55,11 @@ inline constexpr const char* diff_help =
 // `collect` (write_baseline false) and `baseline` (true).
 inline int run_collect(arguments& args, bool write_baseline) {
     const char* name = write_baseline ? "baseline" : "collect";
-    source_set sources;
-    std::optional<std::string> output;
-    bool quiet = false;
-    while (!args.empty()) {
-        std::string error;
-        if (args.peek() == "-h" || args.peek() == "--help") {
-            std::printf("%s%s", collect_help, sources_help);
-            return exit_clean;
-        }
-        if (args.peek() == "-q" || args.peek() == "--quiet") {
-            args.take();
-            quiet = true;
-            continue;
-        }
-        if (take_source(args, sources, error)) {
-            if (!error.empty()) return usage_error(name, error);
-            continue;
-        }
-        if (auto value = args.take_value("-o", error)) {
-            output = *value;
-            continue;
-        }
-        if (auto value = args.take_value("--output", error)) {
-            output = *value;
-            continue;
-        }
-        if (!error.empty()) return usage_error(name, error);
-        return usage_error(name, "unknown option '" + std::string(args.peek()) + "'");
-    }
-    if (sources.empty()) return usage_error(name, "give at least one source (--mof PATH or --snapshot FILE)");
-    if (!output) return usage_error(name, "missing -o FILE");
+    output_command o;
+    if (const auto done = parse_output_command(args, name, collect_help, o)) return *done;
+    const source_set& sources = o.sources;
+    const std::optional<std::string>& output = o.output;
+    const bool quiet = o.quiet;
     auto snap = collect_sources(name, sources, quiet);
     if (!snap) return exit_usage;
     const auto saved = write_baseline ? wmisub::save_baseline(*output, wmisub::make_baseline(*snap)) : wmisub::save_snapshot(*output, *snap);

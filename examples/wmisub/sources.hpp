@@ -69,6 +69,59 @@ inline bool take_source(arguments& args, source_set& into, std::string& error) {
     return false;
 }
 
+// What take_common_option found at the front of the arguments.
+enum class common_option { none, taken, help };
+
+// Takes one option every source-reading command shares: -h/--help (prints `help` and the
+// sources' help), -q/--quiet, or a SOURCES option (`error` set for a bad one).
+inline common_option take_common_option(arguments& args, const char* help, bool& quiet, source_set& sources,
+                                        std::string& error) {
+    if (args.peek() == "-h" || args.peek() == "--help") {
+        std::printf("%s%s", help, sources_help);
+        return common_option::help;
+    }
+    if (args.peek() == "-q" || args.peek() == "--quiet") {
+        args.take();
+        quiet = true;
+        return common_option::taken;
+    }
+    return take_source(args, sources, error) ? common_option::taken : common_option::none;
+}
+
+// What a command that reads SOURCES and writes one file (collect, baseline, policy allow) takes.
+struct output_command {
+    source_set sources;
+    std::optional<std::string> output;
+    bool quiet = false;
+};
+
+// Reads such a command's options; an exit code when the command ends here (help or a usage error).
+[[nodiscard]] inline std::optional<int> parse_output_command(arguments& args, const char* name, const char* help,
+                                                             output_command& o) {
+    while (!args.empty()) {
+        std::string error;
+        switch (take_common_option(args, help, o.quiet, o.sources, error)) {
+        case common_option::help: return exit_clean;
+        case common_option::taken:
+            if (!error.empty()) return usage_error(name, error);
+            continue;
+        case common_option::none: break;
+        }
+        if (auto value = args.take_value("-o", error)) {
+            o.output = *value;
+        } else if (auto long_value = args.take_value("--output", error)) {
+            o.output = *long_value;
+        } else if (!error.empty()) {
+            return usage_error(name, error);
+        } else {
+            return usage_error(name, "unknown option '" + std::string(args.peek()) + "'");
+        }
+    }
+    if (o.sources.empty()) return usage_error(name, "give at least one source (--mof PATH or --snapshot FILE)");
+    if (!o.output) return usage_error(name, "missing -o FILE");
+    return std::nullopt;
+}
+
 // Collects every named source into one snapshot; prints the error and returns
 // nullopt when nothing could be read. Unless quiet, notes on stderr how many
 // inputs failed, since their errors are in the report.
