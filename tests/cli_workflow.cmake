@@ -98,6 +98,18 @@ run_wmisub(2 ARGS scan --mof host.mof --policy bad_override.json EXPECT "/severi
 run_wmisub(2 ARGS policy deny --mof host.mof -o x.json EXPECT "unknown action 'deny'")
 run_wmisub(2 ARGS policy allow --mof host.mof EXPECT "missing -o FILE")
 
+# An input that cannot be read makes the exit status 2 (named on stderr), even when what was
+# read is clean, unless --ignore-unreadable; the rest is still scanned and reported.
+file(MAKE_DIRECTORY "${WORK_DIR}/folder")
+file(COPY_FILE "${WORK_DIR}/host.mof" "${WORK_DIR}/folder/host.mof")
+file(CREATE_LINK "loop.mof" "${WORK_DIR}/folder/loop.mof" RESULT link_result SYMBOLIC)
+if(link_result STREQUAL "0")
+    run_wmisub(2 ARGS scan --mof folder --fail-on never EXPECT "could not read" "loop.mof" "== CRITICAL (1) ==")
+    run_wmisub(0 ARGS scan --mof folder --fail-on never --ignore-unreadable EXPECT "loop.mof")
+    run_wmisub(2 ARGS collect --mof folder -o partial.json EXPECT "could not read" "wrote 4 objects")
+    run_wmisub(2 ARGS scan --mof folder/loop.mof EXPECT "Too many levels of symbolic links")
+endif()
+
 # Usage errors: one line, exit 2.
 run_wmisub(2 ARGS scan --mof host.mof --bogus EXPECT "unknown option '--bogus'")
 run_wmisub(2 ARGS scan --mof missing.mof EXPECT "missing.mof")

@@ -21,6 +21,10 @@
 #include <variant>
 #include <vector>
 
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
+
 using namespace wmisub;
 using wmisub_test::scratch_dir;
 
@@ -478,4 +482,58 @@ TEST_CASE("a MOF cut at any byte keeps what was read, marks it incomplete, and a
         }
     }
     CHECK(judged_cuts == command_end - command_at - 4);
+}
+
+TEST_CASE("files and folders that cannot be read are errors naming them, and the walk goes on") {
+    namespace fs = std::filesystem;
+    scratch_dir dir{"wmisub-mof-unreadable"};
+    const fs::path root = dir.path();
+    fs::create_directories(root / "sub");
+    std::ofstream(root / "sub" / "ok.mof") << "instance of __EventFilter { Name = \"F\"; Query = \"SELECT * FROM __TimerEvent\"; };\n";
+    // A symbolic-link loop and a broken link cannot be read by anyone, root included.
+    std::error_code link_error;
+    fs::create_symlink("loop.mof", root / "loop.mof", link_error);
+    if (!link_error) fs::create_symlink(root / "absent" / "x.mof", root / "broken.mof", link_error);
+    if (!link_error) fs::create_directory_symlink(root / "sub", root / "sub_link", link_error);
+    if (link_error) {
+        MESSAGE("symbolic links are not available here: " << link_error.message());
+        return;
+    }
+    mof_collector source(std::vector<fs::path>{root});
+    auto snap = source.collect();
+    REQUIRE(snap);
+    CHECK(snap->filters.size() == 1);  // the readable file, once: links to folders are not followed
+    std::size_t unreadable = 0;
+    for (const collection_error& e : snap->errors) {
+        if (e.error.location.source.find("loop.mof") != std::string::npos ||
+            e.error.location.source.find("broken.mof") != std::string::npos) {
+            CHECK(e.error.code == errc::io_error);
+            CHECK(e.error.message.find("cannot read the file") != std::string::npos);
+            ++unreadable;
+        }
+    }
+    CHECK(unreadable == 2);
+
+    // Named directly, the unreadable path says why, not "no MOF file found".
+    auto direct = mof_collector(std::vector<fs::path>{root / "loop.mof"}).collect();
+    REQUIRE(!direct);
+    CHECK(direct.error().message.find("Too many levels of symbolic links") != std::string::npos);
+
+#if !defined(_WIN32)
+    // Permission is the usual cause; only a user it applies to can see it (not root).
+    if (geteuid() != 0) {
+        fs::create_directories(root / "locked");
+        std::ofstream(root / "locked" / "hidden.mof") << "instance of X {};\n";
+        std::ofstream(root / "secret.mof") << "instance of X {};\n";
+        fs::permissions(root / "locked", fs::perms::none);
+        fs::permissions(root / "secret.mof", fs::perms::none);
+        auto denied = mof_collector(std::vector<fs::path>{root}).collect();
+        fs::permissions(root / "locked", fs::perms::owner_all);
+        fs::permissions(root / "secret.mof", fs::perms::owner_all);
+        REQUIRE(denied);
+        std::size_t refused = 0;
+        for (const collection_error& e : denied->errors) refused += e.error.code == errc::access_denied ? 1u : 0u;
+        CHECK(refused == 2);  // the folder and the file, each named
+    }
+#endif
 }

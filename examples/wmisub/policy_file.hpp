@@ -168,6 +168,7 @@ inline int run_policy(arguments& args) {
     const bool quiet = o.quiet;
     auto snap = collect_sources("policy", o.sources, quiet);
     if (!snap) return exit_usage;
+    const bool unreadable = report_unreadable("policy", o.sources, *snap);
     const wmisub::engine engine;
     const wmisub::subscription_graph graph = engine.graph(std::move(*snap));
     ojson doc = ojson::object();
@@ -182,7 +183,7 @@ inline int run_policy(arguments& args) {
         std::fprintf(stderr, "wmisub policy: wrote %zu fingerprints approving %zu subscriptions to %s\n",
                      doc["allowed_fingerprints"].size(), graph.entries().size(), output.c_str());
     }
-    return exit_clean;
+    return unreadable ? exit_usage : exit_clean;
 }
 
 }  // namespace wmisub_cli

@@ -294,13 +294,16 @@ inline int run_scan(arguments& args) {
     }
     auto snap = collect_sources("scan", o.sources, o.quiet);
     if (!snap) return exit_usage;
+    const bool unreadable = report_unreadable("scan", o.sources, *snap);
     wmisub::host_context host;
     host.host_name = o.host;  // also a name paths may give this machine (`\\WS01\ROOT\…` in __PATH)
     const wmisub::engine engine(wmisub::rule_catalog::builtin(), std::move(policy), wmisub::limits{}, std::move(host));
     const wmisub::subscription_graph graph = engine.graph(std::move(*snap));
     const std::optional<wmisub::graph_changes> changes =
         approved ? std::optional<wmisub::graph_changes>(wmisub::diff(*approved, graph)) : std::nullopt;
-    return scan_and_report(o, engine, graph, changes ? &*changes : nullptr) ? exit_findings : exit_clean;
+    const bool failing = scan_and_report(o, engine, graph, changes ? &*changes : nullptr);
+    if (unreadable) return exit_usage;  // the report is written, but a source was not (all) read
+    return failing ? exit_findings : exit_clean;
 }
 
 }  // namespace wmisub_cli

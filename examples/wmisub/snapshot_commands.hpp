@@ -67,10 +67,12 @@ inline int run_collect(arguments& args, bool write_baseline) {
         std::fprintf(stderr, "wmisub %s: %s\n", name, saved.error().to_string().c_str());
         return exit_usage;
     }
-    if (quiet) return exit_clean;
-    std::fprintf(stderr, "wmisub %s: wrote %zu objects to %s (%zu errors)\n", name, snap->object_count(), output->c_str(),
-                 snap->errors.size());
-    return exit_clean;
+    const bool unreadable = report_unreadable(name, sources, *snap);
+    if (!quiet) {
+        std::fprintf(stderr, "wmisub %s: wrote %zu objects to %s (%zu errors)\n", name, snap->object_count(),
+                     output->c_str(), snap->errors.size());
+    }
+    return unreadable ? exit_usage : exit_clean;
 }
 
 // The severity of each object now: the highest of the graph entries it is part of.
@@ -215,6 +217,7 @@ inline int run_diff(arguments& args) {
     }
     auto snap = collect_sources("diff", o.sources, o.quiet);
     if (!snap) return exit_usage;
+    const bool unreadable = report_unreadable("diff", o.sources, *snap);
     const wmisub::subscription_graph graph(std::move(*snap));
     const wmisub::baseline_diff d = wmisub::diff(*approved, graph.source());
     const auto results = wmisub::assess(graph, wmisub::rule_catalog::builtin());
@@ -225,6 +228,7 @@ inline int run_diff(arguments& args) {
         print_diff_text(d, g);
     }
     const bool failing = o.fail_on_any ? g.any : (o.fail_on && g.any && g.highest >= *o.fail_on);
+    if (unreadable) return exit_usage;
     return failing ? exit_findings : exit_clean;
 }
 

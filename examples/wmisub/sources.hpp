@@ -24,12 +24,15 @@ inline constexpr const char* sources_help =
     "  --snapshot FILE...   wmisub snapshots, PowerShell ConvertTo-Json or osquery JSON\n"
     "  --events FILE        event logs (not in this build yet)\n"
     "  --repository DIR     the offline WMI repository (not in this build yet)\n"
-    "  --live               live WMI over COM (Windows builds only)\n";
+    "  --live               live WMI over COM (Windows builds only)\n"
+    "  --ignore-unreadable  a file or folder that cannot be read is listed in the\n"
+    "                       output's errors but does not make the exit status 2\n";
 
 // The collectors named on the command line.
 struct source_set {
     std::vector<std::filesystem::path> mof;
     std::vector<std::filesystem::path> snapshots;
+    bool ignore_unreadable = false;  // --ignore-unreadable
 
     [[nodiscard]] bool empty() const noexcept { return mof.empty() && snapshots.empty(); }
 
@@ -46,6 +49,11 @@ struct source_set {
 // the next argument is not a source option; `error` is set for a bad one.
 inline bool take_source(arguments& args, source_set& into, std::string& error) {
     const std::string_view flag = args.peek();
+    if (flag == "--ignore-unreadable") {
+        args.take();
+        into.ignore_unreadable = true;
+        return true;
+    }
     std::vector<std::filesystem::path>* list = flag == "--mof" ? &into.mof : flag == "--snapshot" ? &into.snapshots : nullptr;
     if (list != nullptr) {
         args.take();
@@ -120,6 +128,26 @@ struct output_command {
     if (o.sources.empty()) return usage_error(name, "give at least one source (--mof PATH or --snapshot FILE)");
     if (!o.output) return usage_error(name, "missing -o FILE");
     return std::nullopt;
+}
+
+// True for an error saying an input could not be read at all (missing, no permission,
+// an I/O failure), as opposed to a problem inside an input that was read.
+[[nodiscard]] inline bool is_unreadable_input(const wmisub::collection_error& e) noexcept {
+    return e.error.code == wmisub::errc::not_found || e.error.code == wmisub::errc::access_denied ||
+           e.error.code == wmisub::errc::io_error;
+}
+
+// Names each input that could not be read on stderr; true when one makes the exit status 2
+// (a scan of a folder whose one unreadable file is the malicious one must not look clean).
+[[nodiscard]] inline bool report_unreadable(std::string_view command, const source_set& sources, const wmisub::snapshot& snap) {
+    std::size_t unreadable = 0;
+    for (const wmisub::collection_error& e : snap.errors) {
+        if (!is_unreadable_input(e)) continue;
+        ++unreadable;
+        std::fprintf(stderr, "wmisub %.*s: could not read %s\n", static_cast<int>(command.size()), command.data(),
+                     e.error.to_string().c_str());
+    }
+    return unreadable > 0 && !sources.ignore_unreadable;
 }
 
 // Collects every named source into one snapshot; prints the error and returns

@@ -24006,6 +24006,11 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
 #endif
         std::error_code ec;
         const auto status = std::filesystem::status(path, ec);
+        if (ec && ec != std::errc::no_such_file_or_directory) {
+            const bool denied = ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted;
+            return detail::storage_error(denied ? errc::access_denied : errc::io_error, path,
+                                         "cannot read the file: " + ec.message());
+        }
         if (ec || !std::filesystem::exists(status)) return detail::storage_error(errc::not_found, path, "no such file");
         if (std::filesystem::is_directory(status)) {
             return detail::storage_error(errc::io_error, path, "is a directory, not a file");
@@ -24021,7 +24026,12 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
 #else
         std::FILE* f = std::fopen(path.c_str(), "rb");
 #endif
-        if (f == nullptr) return detail::storage_error(errc::io_error, path, "cannot open the file for reading");
+        if (f == nullptr) {
+            const int why = errno;  // permission is the usual cause, and the one a responder must be told
+            const bool denied = why == EACCES || why == EPERM;
+            return detail::storage_error(denied ? errc::access_denied : errc::io_error, path,
+                                         "cannot open the file for reading: " + std::generic_category().message(why));
+        }
         std::string bytes(static_cast<std::size_t>(size), '\0');
         std::size_t got = 0;
         while (got < bytes.size()) {
@@ -24306,12 +24316,30 @@ WMISUB_API bool mof_collector::wanted(const std::filesystem::path& file) const {
     return false;
 }
 
+namespace detail {
+
+// An input that exists but cannot be read (a folder or file without permission, a
+// symbolic-link loop): one error naming the path, access_denied when permission is the cause.
+[[nodiscard]] inline error mof_unreadable(const std::filesystem::path& path, std::string_view what, const std::error_code& ec) {
+    const bool denied = ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted;
+    return make_error(denied ? errc::access_denied : errc::io_error, std::string("cannot read ") + std::string(what) + ": " + ec.message(),
+                      source_location{mof_path_to_utf8(path), 0, 0, source_location::npos});
+}
+
+}  // namespace detail
+
 WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
                                           std::string& first_problem) const {
     for (const std::filesystem::path& root : paths_) {
         std::error_code ec;
         const auto status = std::filesystem::status(root, ec);
         const std::string shown = detail::mof_path_to_utf8(root);
+        if (ec && ec != std::errc::no_such_file_or_directory) {
+            error unreadable = detail::mof_unreadable(root, "the path", ec);
+            if (first_problem.empty()) first_problem = unreadable.to_string();
+            sink.add_error({shown, {}, std::move(unreadable)});
+            continue;
+        }
         if (ec || !std::filesystem::exists(status)) {
             error missing = make_error(errc::not_found, "no such file or directory",
                                        source_location{shown, 0, 0, source_location::npos});
@@ -24334,25 +24362,46 @@ WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::f
     }
 }
 
+
+// Every folder below `root` is opened on its own, so one that cannot be read is an
+// error naming it (not a silent gap) and the walk goes on with the others. Links to
+// folders are not followed (no cycles); links to files are, and a broken one that
+// would have been read is reported.
 WMISUB_API void mof_collector::walk(const std::filesystem::path& root, collect_sink& sink,
                                     std::vector<std::filesystem::path>& files, std::string& first_problem) const {
-    std::error_code ec;
+    const auto report = [&](error e) {
+        if (first_problem.empty()) first_problem = e.to_string();
+        sink.add_error({e.location.source, {}, std::move(e)});
+    };
     std::vector<std::filesystem::path> found;
-    std::filesystem::recursive_directory_iterator it(root, std::filesystem::directory_options::skip_permission_denied,
-                                                     ec);
-    const std::string shown = detail::mof_path_to_utf8(root);
-    for (std::size_t seen = 0; !ec && it != std::filesystem::recursive_directory_iterator(); ++seen) {
-        if ((seen & 255u) == 0 && !sink.keep_going()) return;
-        std::error_code type_ec;
-        if (it->is_regular_file(type_ec) && wanted(it->path()) && found.size() <= options_.max_files)
-            found.push_back(it->path());
-        it.increment(ec);
-    }
-    if (ec) {
-        error stopped = make_error(errc::io_error, "directory walk stopped: " + ec.message(),
-                                   source_location{shown, 0, 0, source_location::npos});
-        if (first_problem.empty()) first_problem = stopped.to_string();
-        sink.add_error({shown, {}, std::move(stopped)});
+    std::vector<std::filesystem::path> folders{root};
+    std::size_t seen = 0;
+    while (!folders.empty()) {
+        const std::filesystem::path folder = std::move(folders.back());
+        folders.pop_back();
+        std::error_code ec;
+        std::filesystem::directory_iterator it(folder, ec);
+        if (ec) {
+            report(detail::mof_unreadable(folder, "the folder", ec));
+            continue;
+        }
+        for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+            if ((++seen & 255u) == 0 && !sink.keep_going()) return;
+            std::error_code type_ec;
+            const std::filesystem::file_status link = it->symlink_status(type_ec);
+            if (!type_ec && std::filesystem::is_directory(link)) {
+                folders.push_back(it->path());
+                continue;
+            }
+            if (!wanted(it->path())) continue;
+            const std::filesystem::file_status target = it->status(type_ec);
+            if (type_ec) {
+                report(detail::mof_unreadable(it->path(), "the file", type_ec));
+            } else if (std::filesystem::is_regular_file(target) && found.size() <= options_.max_files) {
+                found.push_back(it->path());
+            }
+        }
+        if (ec) report(detail::mof_unreadable(folder, "the folder", ec));
     }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());

@@ -220,6 +220,11 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
 #endif
         std::error_code ec;
         const auto status = std::filesystem::status(path, ec);
+        if (ec && ec != std::errc::no_such_file_or_directory) {
+            const bool denied = ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted;
+            return detail::storage_error(denied ? errc::access_denied : errc::io_error, path,
+                                         "cannot read the file: " + ec.message());
+        }
         if (ec || !std::filesystem::exists(status)) return detail::storage_error(errc::not_found, path, "no such file");
         if (std::filesystem::is_directory(status)) {
             return detail::storage_error(errc::io_error, path, "is a directory, not a file");
@@ -235,7 +240,12 @@ WMISUB_API result<std::string> read_file_limited(const std::filesystem::path& pa
 #else
         std::FILE* f = std::fopen(path.c_str(), "rb");
 #endif
-        if (f == nullptr) return detail::storage_error(errc::io_error, path, "cannot open the file for reading");
+        if (f == nullptr) {
+            const int why = errno;  // permission is the usual cause, and the one a responder must be told
+            const bool denied = why == EACCES || why == EPERM;
+            return detail::storage_error(denied ? errc::access_denied : errc::io_error, path,
+                                         "cannot open the file for reading: " + std::generic_category().message(why));
+        }
         std::string bytes(static_cast<std::size_t>(size), '\0');
         std::size_t got = 0;
         while (got < bytes.size()) {
