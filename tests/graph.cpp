@@ -255,16 +255,20 @@ TEST_CASE("lookup keys read in place equal those of the parsed path") {
         R"(C.Name="x:C.K=\"v\"")",       "not a path",
     };
     detail::local_key_builder keys;  // shared, so its kept prefix is exercised too
+    detail::machine_names machine;
+    machine.names = {"host"};  // `\\host\…` is this machine in the second round
     for (const std::string& text : references) {
         for (const char* binding_namespace : {"root\\subscription", "//./ROOT/cimv2/", "\\\\host\\root"}) {
             INFO("reference: " << text << " in " << binding_namespace);
-            std::string why;
-            const auto fast = detail::reference_key(text, binding_namespace, keys, why);
-            std::string slow_why;
-            const auto slow = detail::parsed_reference_key(text, binding_namespace, slow_why);
-            REQUIRE(fast.has_value() == slow.has_value());
-            if (fast) CHECK(*fast == *slow);
-            CHECK(why == slow_why);
+            for (const detail::machine_names& local : {detail::machine_names{}, machine}) {
+                std::string why;
+                const auto fast = detail::reference_key(text, binding_namespace, local, keys, why);
+                std::string slow_why;
+                const auto slow = detail::parsed_reference_key(text, binding_namespace, local, slow_why);
+                REQUIRE(fast.has_value() == slow.has_value());
+                if (fast) CHECK(*fast == *slow);
+                CHECK(why == slow_why);
+            }
         }
     }
 }

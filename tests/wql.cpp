@@ -214,6 +214,71 @@ TEST_CASE("analysis: startup uptime window") {
     CHECK(empty.inert());
 }
 
+TEST_CASE("schedules are sets of times: OR, ranges, <>, NOT and one field alone say what they mean") {
+    const auto schedule = [](std::string_view conditions) {
+        return analysis_of("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND " +
+                           std::string(conditions));
+    };
+    const auto words = [&](std::string_view conditions) { return describe(schedule(conditions).trigger); };
+    using values = std::vector<std::int64_t>;
+
+    auto two_days = schedule("(TargetInstance.DayOfWeek = 1 OR TargetInstance.DayOfWeek = 2) AND TargetInstance.Hour = 11 AND "
+                             "TargetInstance.Minute = 33");
+    REQUIRE(two_days.trigger.schedule.slots.size() == 1);
+    CHECK(two_days.trigger.schedule.slots[0].days_of_week == values{1, 2});
+    CHECK(two_days.trigger.schedule.slots[0].hours == values{11});
+    CHECK(two_days.trigger.schedule.slots[0].seconds.empty());  // any second of that minute
+    CHECK(describe(two_days.trigger) == "runs every Monday and Tuesday at 11:33, every second of that minute");
+
+    CHECK(words("(TargetInstance.Hour = 11 OR TargetInstance.Hour = 23) AND TargetInstance.Minute = 33") ==
+          "runs daily at 11:33 and 23:33, every second of those minutes");
+    CHECK(words("TargetInstance.Second = 5") == "runs at second 05 of every minute");
+    CHECK(words("TargetInstance.Minute = 33") == "runs every second of minute 33 of every hour");
+    CHECK(describe(analysis_of("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA "
+                               "'Win32_LocalTime'").trigger) == "runs at every poll of the clock");
+
+    // Ranges and exclusions.
+    auto office = schedule("TargetInstance.Hour >= 9 AND TargetInstance.Hour < 17 AND TargetInstance.Minute = 0 AND "
+                           "TargetInstance.Second = 0 AND TargetInstance.DayOfWeek <> 0 AND NOT TargetInstance.DayOfWeek = 6");
+    REQUIRE(office.trigger.schedule.slots.size() == 1);
+    CHECK(office.trigger.schedule.slots[0].hours == values{9, 10, 11, 12, 13, 14, 15, 16});
+    CHECK(office.trigger.schedule.slots[0].days_of_week == values{1, 2, 3, 4, 5});
+    CHECK(describe(office.trigger) == "runs every Monday–Friday at second 00 of minute 00 of hour 09–16");
+    CHECK(words("17 > TargetInstance.Hour AND TargetInstance.Hour > 15 AND TargetInstance.Minute = 5 AND TargetInstance.Second = 0") ==
+          "runs daily at 16:05:00");  // constant first, turned around
+
+    // Two separate times stay two; NOT over OR is an AND of exclusions.
+    auto twice = schedule("(TargetInstance.Hour = 11 AND TargetInstance.Minute = 0) OR (TargetInstance.Hour = 23 AND TargetInstance.Minute = 30)");
+    CHECK(twice.trigger.schedule.slots.size() == 2);
+    CHECK_FALSE(twice.trigger.schedule.hour);
+    auto not_night = schedule("NOT (TargetInstance.Hour < 6 OR TargetInstance.Hour > 21) AND TargetInstance.Minute = 0 AND TargetInstance.Second = 0");
+    REQUIRE(not_night.trigger.schedule.slots.size() == 1);
+    CHECK(not_night.trigger.schedule.slots[0].hours.front() == 6);
+    CHECK(not_night.trigger.schedule.slots[0].hours.back() == 21);
+
+    // Conditions that exclude each other: never, and inert.
+    auto never = schedule("TargetInstance.Hour = 12 AND TargetInstance.Hour = 13");
+    CHECK(never.trigger.schedule.slots.empty());
+    CHECK(never.inert());
+    CHECK(describe(never.trigger) == "never runs: its time conditions exclude each other");
+
+    // Dates in words; Year keeps its equality.
+    CHECK(words("TargetInstance.Day = 1 AND TargetInstance.Month = 3 AND TargetInstance.Hour = 2 AND TargetInstance.Minute = 0 AND "
+                "TargetInstance.Second = 0") == "runs on day 1 of the month in March at 02:00:00");
+    CHECK(*schedule("TargetInstance.Year = 2027 AND TargetInstance.Hour = 1").trigger.schedule.year == 2027);
+}
+
+TEST_CASE("LIKE patterns in process triggers read as what they match") {
+    auto starts = analysis_of("SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process' AND "
+                              "TargetInstance.Name LIKE 'procexp%'");
+    CHECK(starts.trigger.like_patterns == std::vector<std::string>{"procexp%"});
+    CHECK(describe(starts.trigger) == "runs when a process whose name starts with 'procexp' starts");
+    auto mixed = analysis_of("SELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'a_b.exe' OR ProcessName LIKE '%mimi%' OR "
+                             "ProcessName LIKE '%.scr' OR ProcessName LIKE 'x_y%'");
+    CHECK(describe(mixed.trigger) == "runs when a_b.exe or a process whose name contains 'mimi' or a process whose name ends "
+                                     "with '.scr' or a process whose name matches LIKE 'x_y%' starts");
+}
+
 TEST_CASE("analysis: timers, schedules, processes, logons, logs") {
     auto timer = analysis_of("SELECT * FROM __TimerEvent WHERE TimerID = 'PayloadTrigger'");
     CHECK(timer.category == event_category::timer);
@@ -229,6 +294,12 @@ TEST_CASE("analysis: timers, schedules, processes, logons, logs") {
     CHECK(*daily.trigger.schedule.day_of_week == 6);
     CHECK(describe(daily.trigger) == "runs every Saturday at 08:00:00");
     CHECK(daily.issues.empty());  // Win32_LocalTime has an event provider: no WITHIN needed
+
+    auto both = analysis_of("SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+                            "TargetInstance.Hour = 8 AND (TargetInstance.DayOfWeek = 6 OR TargetInstance.DayOfWeek = 0)");
+    CHECK_FALSE(both.trigger.schedule.day_of_week);  // two days: no single value
+    REQUIRE(both.trigger.schedule.slots.size() == 1);
+    CHECK(both.trigger.schedule.slots[0].days_of_week == std::vector<std::int64_t>{0, 6});
 
     auto utc = analysis_of("SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_UTCTime' AND "
                            "TargetInstance.Hour = 25");

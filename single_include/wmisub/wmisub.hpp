@@ -2833,8 +2833,21 @@ struct wql_condition {
     std::size_t offset = 0;
 };
 
-// A time-of-day schedule from Win32_LocalTime / Win32_UTCTime equalities; unset fields match any value.
+// One set of clock times: every combination of the listed values. An empty list
+// means any value of that field (DayOfWeek 0 is Sunday, as Win32_LocalTime counts).
+struct schedule_slot {
+    std::vector<std::int64_t> months, days, days_of_week, weeks_in_month, quarters, hours, minutes, seconds;
+    friend bool operator==(const schedule_slot&, const schedule_slot&) = default;
+};
+
+// A time-of-day schedule from Win32_LocalTime / Win32_UTCTime conditions.
 struct time_schedule {
+    // The times it fires: the union of these slots, read from =, <>, <, <=, >, >=, AND, OR
+    // and NOT over the clock's fields (other conditions do not narrow it). One slot with
+    // every list empty: no time condition, so it fires at every poll. No slot: never.
+    std::vector<schedule_slot> slots;
+    // Each field's value when the schedule has exactly one value for it (the single-slot,
+    // single-value case, and Year from its equality); unset otherwise.
     std::optional<std::int64_t> year, month, day, day_of_week, week_in_month, quarter, hour, minute, second;
     bool utc = false;  // Win32_UTCTime rather than local time
 };
@@ -2858,6 +2871,7 @@ struct trigger {
     std::vector<std::int64_t> logon_types;      // logon: LogonType values
     std::vector<std::int64_t> device_event_types; // removable_media: EventType (2 arrival, 3 removal)
     std::string watched_class;                  // the class whose changes fire it, when not implied
+    std::vector<std::string> like_patterns;     // values in the lists above that are LIKE patterns, not names
 };
 
 // Something that makes a filter inert, or wrong. `code` names are stable.
@@ -9148,6 +9162,312 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql/ast.hpp"
 // #include "wmisub/wql/impl/parser.inl"
+// #include "wmisub/wql/impl/schedule.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file of wmisub/wql/query.hpp, included only under
+// WMISUB_INCLUDE_IMPLEMENTATION: not a header to include.
+//
+// Win32_LocalTime schedules as sets of times. Each clock field's allowed values are
+// a bit mask over its domain (Hour 0–23, Minute 0–59, ...); the WHERE expression is
+// turned into a union of slots (a disjunctive normal form whose terms are products
+// of field masks), with NOT pushed down to the comparisons. `(DayOfWeek = 1 OR
+// DayOfWeek = 2) AND Hour = 11 AND Minute = 33` is one slot {Mon, Tue} × {11} × {33};
+// `(Hour = 11 AND Minute = 0) OR (Hour = 23 AND Minute = 30)` stays two slots.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/wql/impl/parser.inl"
+// #include "wmisub/wql/query.hpp"
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// The clock fields a schedule narrows, in the order of schedule_slot's lists.
+enum schedule_field : std::uint8_t { sf_month, sf_day, sf_dow, sf_week, sf_quarter, sf_hour, sf_minute, sf_second, sf_count };
+
+struct schedule_field_info {
+    std::string_view name;  // as Win32_LocalTime spells it
+    std::int64_t low, high;
+};
+
+inline constexpr std::array<schedule_field_info, sf_count> schedule_fields = {{{"Month", 1, 12},
+                                                                               {"Day", 1, 31},
+                                                                               {"DayOfWeek", 0, 6},
+                                                                               {"WeekInMonth", 1, 6},
+                                                                               {"Quarter", 1, 4},
+                                                                               {"Hour", 0, 23},
+                                                                               {"Minute", 0, 59},
+                                                                               {"Second", 0, 59}}};
+
+// Allowed values of each field: bit v set when the value v is.
+using schedule_term = std::array<std::uint64_t, sf_count>;
+
+[[nodiscard]] constexpr std::uint64_t schedule_domain(std::size_t field) noexcept {
+    const schedule_field_info& f = schedule_fields[field];
+    std::uint64_t mask = 0;
+    for (std::int64_t v = f.low; v <= f.high; ++v) mask |= std::uint64_t{1} << v;
+    return mask;
+}
+
+[[nodiscard]] constexpr schedule_term schedule_any() noexcept {
+    schedule_term t{};
+    for (std::size_t f = 0; f < sf_count; ++f) t[f] = schedule_domain(f);
+    return t;
+}
+
+// The values of `field` for which `value op v` holds.
+[[nodiscard]] inline std::uint64_t schedule_compare_mask(std::size_t field, wql_operator op, std::int64_t v) noexcept {
+    std::uint64_t mask = 0;
+    const schedule_field_info& f = schedule_fields[field];
+    for (std::int64_t x = f.low; x <= f.high; ++x) {
+        bool holds = false;
+        switch (op) {
+        case wql_operator::equal: holds = x == v; break;
+        case wql_operator::not_equal: holds = x != v; break;
+        case wql_operator::less: holds = x < v; break;
+        case wql_operator::less_equal: holds = x <= v; break;
+        case wql_operator::greater: holds = x > v; break;
+        case wql_operator::greater_equal: holds = x >= v; break;
+        }
+        if (holds) mask |= std::uint64_t{1} << x;
+    }
+    return mask;
+}
+
+// A union of terms, bounded: past max_terms it is widened to one term (the union of each
+// field), which still contains every time that fires and says `widened`.
+class schedule_terms {
+public:
+    static constexpr std::size_t max_terms = 64;
+
+    std::vector<schedule_term> terms;
+    bool widened = false;
+
+    static schedule_terms any() { return schedule_terms{{schedule_any()}, false}; }
+    static schedule_terms of(std::size_t field, std::uint64_t mask) {
+        schedule_term t = schedule_any();
+        t[field] = mask;
+        schedule_terms out{{}, false};
+        if (mask != 0) out.terms.push_back(t);
+        return out;
+    }
+
+    // OR.
+    void unite(const schedule_terms& other) {
+        terms.insert(terms.end(), other.terms.begin(), other.terms.end());
+        widened = widened || other.widened;
+        bound();
+    }
+
+    // AND: every pair, empty intersections dropped.
+    void intersect(const schedule_terms& other) {
+        std::vector<schedule_term> out;
+        for (const schedule_term& a : terms) {
+            for (const schedule_term& b : other.terms) {
+                schedule_term t{};
+                bool empty = false;
+                for (std::size_t f = 0; f < sf_count; ++f) {
+                    t[f] = a[f] & b[f];
+                    empty = empty || t[f] == 0;
+                }
+                if (!empty) out.push_back(t);
+                if (out.size() > max_terms * max_terms) break;  // bound() widens it right after
+            }
+        }
+        terms = std::move(out);
+        widened = widened || other.widened;
+        bound();
+    }
+
+    // Merges terms equal in all fields but one, and drops terms inside another, until none changes.
+    void compress() {
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (std::size_t i = 0; i < terms.size() && !changed; ++i) {
+                for (std::size_t j = i + 1; j < terms.size() && !changed; ++j) {
+                    std::size_t differing = 0;
+                    std::size_t field = 0;
+                    bool i_in_j = true;
+                    bool j_in_i = true;
+                    for (std::size_t f = 0; f < sf_count; ++f) {
+                        if (terms[i][f] != terms[j][f]) {
+                            ++differing;
+                            field = f;
+                        }
+                        i_in_j = i_in_j && (terms[i][f] & ~terms[j][f]) == 0;
+                        j_in_i = j_in_i && (terms[j][f] & ~terms[i][f]) == 0;
+                    }
+                    if (j_in_i || differing <= 1) {
+                        if (differing == 1) terms[i][field] |= terms[j][field];
+                        terms.erase(terms.begin() + static_cast<std::ptrdiff_t>(j));
+                        changed = true;
+                    } else if (i_in_j) {
+                        terms.erase(terms.begin() + static_cast<std::ptrdiff_t>(i));
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+
+private:
+    void bound() {
+        if (terms.size() <= max_terms) return;
+        schedule_term all{};
+        for (const schedule_term& t : terms) {
+            for (std::size_t f = 0; f < sf_count; ++f) all[f] |= t[f];
+        }
+        terms.assign(1, all);
+        widened = true;
+    }
+};
+
+// The values a mask allows, ascending.
+[[nodiscard]] inline std::vector<std::int64_t> schedule_values(std::uint64_t mask) {
+    std::vector<std::int64_t> out;
+    out.reserve(static_cast<std::size_t>(std::popcount(mask)));
+    for (std::int64_t v = 0; v < 64; ++v) {
+        if ((mask >> v) & 1u) out.push_back(v);
+    }
+    return out;
+}
+
+// A term as a slot: fields that allow their whole domain are left empty (any value).
+[[nodiscard]] inline schedule_slot schedule_slot_of(const schedule_term& t) {
+    schedule_slot s;
+    std::vector<std::int64_t>* lists[sf_count] = {&s.months,         &s.days,     &s.days_of_week, &s.weeks_in_month,
+                                                  &s.quarters,       &s.hours,    &s.minutes,      &s.seconds};
+    for (std::size_t f = 0; f < sf_count; ++f) {
+        if (t[f] != schedule_domain(f)) *lists[f] = schedule_values(t[f]);
+    }
+    return s;
+}
+
+// --- words ------------------------------------------------------------------------------------
+
+[[nodiscard]] inline std::string schedule_number(std::int64_t v, bool two_digits) {
+    std::string s = std::to_string(v);
+    return two_digits && s.size() < 2 ? "0" + s : s;
+}
+
+// "1, 3 and 5", with runs of three or more as "9–16".
+[[nodiscard]] inline std::string schedule_list(const std::vector<std::int64_t>& values, bool two_digits,
+                                               std::string_view (*name)(std::int64_t) = nullptr) {
+    const auto show = [&](std::int64_t v) { return name != nullptr ? std::string(name(v)) : schedule_number(v, two_digits); };
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < values.size();) {
+        std::size_t j = i;
+        while (j + 1 < values.size() && values[j + 1] == values[j] + 1) ++j;
+        if (j >= i + 2) {
+            parts.push_back(show(values[i]) + "–" + show(values[j]));
+        } else {
+            for (std::size_t k = i; k <= j; ++k) parts.push_back(show(values[k]));
+        }
+        i = j + 1;
+    }
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) out += i + 1 == parts.size() ? " and " : ", ";
+        out += parts[i];
+    }
+    return out;
+}
+
+[[nodiscard]] inline std::string_view schedule_day_name(std::int64_t v) {
+    constexpr std::string_view days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+    return v >= 0 && v <= 6 ? days[v] : std::string_view("?");
+}
+
+[[nodiscard]] inline std::string_view schedule_month_name(std::int64_t v) {
+    constexpr std::string_view months[] = {"January", "February", "March",     "April",   "May",      "June",
+                                           "July",    "August",   "September", "October", "November", "December"};
+    return v >= 1 && v <= 12 ? months[v - 1] : std::string_view("?");
+}
+
+// "every Monday and Tuesday in March", or empty when no date field is narrowed.
+[[nodiscard]] inline std::string schedule_date_words(const schedule_slot& s) {
+    std::string out;
+    const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+    if (!s.days_of_week.empty()) add("every " + schedule_list(s.days_of_week, false, schedule_day_name));
+    if (!s.days.empty()) add("on day " + schedule_list(s.days, false) + " of the month");
+    if (!s.weeks_in_month.empty()) add("in week " + schedule_list(s.weeks_in_month, false) + " of the month");
+    if (!s.months.empty()) add("in " + schedule_list(s.months, false, schedule_month_name));
+    if (!s.quarters.empty()) add("in quarter " + schedule_list(s.quarters, false));
+    return out;
+}
+
+// "at 11:33 and 23:33, every second of those minutes", "at second 05 of every minute", ...
+[[nodiscard]] inline std::string schedule_time_words(const schedule_slot& s) {
+    const auto& h = s.hours;
+    const auto& m = s.minutes;
+    const auto& sec = s.seconds;
+    if (h.empty() && m.empty() && sec.empty()) return "every second";
+    if (!h.empty() && !m.empty() && h.size() * m.size() <= 4 && sec.size() <= 1) {
+        std::vector<std::string> times;
+        for (std::int64_t hour : h) {
+            for (std::int64_t minute : m) {
+                std::string t = schedule_number(hour, true) + ":" + schedule_number(minute, true);
+                if (sec.size() == 1) t += ":" + schedule_number(sec.front(), true);
+                times.push_back(std::move(t));
+            }
+        }
+        std::string out = "at ";
+        for (std::size_t i = 0; i < times.size(); ++i) {
+            if (i > 0) out += i + 1 == times.size() ? " and " : ", ";
+            out += times[i];
+        }
+        if (sec.empty()) out += times.size() == 1 ? ", every second of that minute" : ", every second of those minutes";
+        return out;
+    }
+    std::string out = sec.empty() ? "every second" : "at second " + schedule_list(sec, true);
+    if (!m.empty()) {
+        out += " of minute " + schedule_list(m, true);
+    } else if (!sec.empty() || !h.empty()) {
+        out += " of every minute";
+    }
+    if (!h.empty()) {
+        out += " of hour " + schedule_list(h, true);
+    } else if (!m.empty()) {
+        out += " of every hour";
+    }
+    return out;
+}
+
+}  // namespace detail
+
+// What a schedule means, in words (declared in query.hpp).
+[[nodiscard]] inline std::string describe_schedule(const time_schedule& s) {
+    if (s.slots.empty()) return "never: its time conditions exclude each other";  // "never runs: …" in a trigger
+    std::string out;
+    for (std::size_t i = 0; i < s.slots.size(); ++i) {
+        const schedule_slot& slot = s.slots[i];
+        std::string date = detail::schedule_date_words(slot);
+        std::string time = detail::schedule_time_words(slot);
+        const bool time_of_day = !slot.hours.empty();
+        if (date.empty() && time == "every second") {
+            date = "at every poll of the clock";
+            time.clear();
+        } else if (date.empty() && time_of_day) {
+            date = "daily";
+        }
+        std::string words = date.empty() ? time : time.empty() ? date : date + " " + time;
+        if (i > 0) out += "; and ";
+        out += words;
+    }
+    return out + (s.utc ? " (UTC)" : "");
+}
+
+WMISUB_NAMESPACE_END
 // #include "wmisub/wql/query.hpp"
 
 #include <algorithm>
@@ -9241,6 +9561,7 @@ public:
                                                                   : event_category::extrinsic;
         out_.target_class = std::string(find_target_class());
         classify();
+        collect_like_patterns();
         check_polling();
     }
 
@@ -9378,6 +9699,15 @@ private:
 
     // --- classification -----------------------------------------------------------------------------
 
+    // The values the trigger lists took from LIKE, so that words and rules read them as patterns.
+    void collect_like_patterns() {
+        std::vector<std::string>& out = out_.trigger.like_patterns;
+        for_each_positive([&](condition_context, const wql_node_ref& n) {
+            if (n.kind != wql_node_kind::like || n.value.kind != wql_literal::type::string) return;
+            if (std::find(out.begin(), out.end(), n.value.text) == out.end()) out.emplace_back(n.value.text);
+        });
+    }
+
     void classify() {
         trigger& t = out_.trigger;
         const std::string& ec = out_.event_class;
@@ -9501,40 +9831,87 @@ private:
     void read_schedule(bool utc) {
         time_schedule& s = out_.trigger.schedule;
         s.utc = utc;
-        // Each field is the last required equality on its property, as a number; one walk for all.
-        using slot = std::optional<std::int64_t> time_schedule::*;
-        struct field {
-            std::string_view name;
-            slot member;
+        // Year has no small domain: it keeps its equality, as the last required one written.
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
+            if (const auto number = integer_value(n.value); number && matches_property(n.property, "Year")) s.year = number;
+        });
+        check_schedule_range();
+        detail::schedule_terms times = q_.where ? schedule_of(*q_.where, false, 0) : detail::schedule_terms::any();
+        times.compress();
+        for (const detail::schedule_term& t : times.terms) s.slots.push_back(detail::schedule_slot_of(t));
+        if (s.slots.empty() && !out_.inert()) {
+            add_issue("impossible_time", "the time conditions exclude each other: it never fires", 0, true);
+        }
+        if (s.slots.size() != 1) return;
+        const schedule_slot& only = s.slots.front();
+        const auto single = [](const std::vector<std::int64_t>& v) {
+            return v.size() == 1 ? std::optional<std::int64_t>(v.front()) : std::nullopt;
         };
-        static constexpr field fields[] = {{"Year", &time_schedule::year},         {"Month", &time_schedule::month},
-                                           {"Day", &time_schedule::day},           {"DayOfWeek", &time_schedule::day_of_week},
-                                           {"WeekInMonth", &time_schedule::week_in_month}, {"Quarter", &time_schedule::quarter},
-                                           {"Hour", &time_schedule::hour},         {"Minute", &time_schedule::minute},
-                                           {"Second", &time_schedule::second}};
+        s.month = single(only.months);
+        s.day = single(only.days);
+        s.day_of_week = single(only.days_of_week);
+        s.week_in_month = single(only.weeks_in_month);
+        s.quarter = single(only.quarters);
+        s.hour = single(only.hours);
+        s.minute = single(only.minutes);
+        s.second = single(only.seconds);
+    }
+
+    // The times the expression under `index` allows, NOT pushed down (`negated`). Conditions on
+    // anything but a clock field (TargetInstance ISA, Year, LIKE) do not narrow the times.
+    [[nodiscard]] detail::schedule_terms schedule_of(std::uint32_t index, bool negated, std::size_t depth) const {
+        const wql_node_ref& n = q_.nodes[index];
+        if (depth > 64) return detail::schedule_terms::any();  // the parser bounds nesting; this bounds the work
+        switch (n.kind) {
+        case wql_node_kind::all_of:
+        case wql_node_kind::any_of: {
+            // AND, or a negated OR (De Morgan), intersects; OR, or a negated AND, unites.
+            const bool intersect = (n.kind == wql_node_kind::all_of) != negated;
+            std::optional<detail::schedule_terms> out;
+            q_.for_each_child(n, [&](std::uint32_t child) {
+                detail::schedule_terms part = schedule_of(child, negated, depth + 1);
+                if (!out) {
+                    out = std::move(part);
+                } else if (intersect) {
+                    out->intersect(part);
+                } else {
+                    out->unite(part);
+                }
+            });
+            return out ? std::move(*out) : detail::schedule_terms::any();
+        }
+        case wql_node_kind::negation:
+            if (n.first_child == wql_no_node) return detail::schedule_terms::any();
+            return schedule_of(n.first_child, !negated, depth + 1);
+        case wql_node_kind::compare: {
+            const auto number = integer_value(n.value);
+            if (!number) return detail::schedule_terms::any();
+            for (std::size_t f = 0; f < detail::sf_count; ++f) {
+                if (!matches_property(n.property, detail::schedule_fields[f].name)) continue;
+                std::uint64_t mask = detail::schedule_compare_mask(f, n.op, *number);
+                if (negated) mask = detail::schedule_domain(f) & ~mask;
+                return detail::schedule_terms::of(f, mask);
+            }
+            return detail::schedule_terms::any();
+        }
+        default: return detail::schedule_terms::any();
+        }
+    }
+
+    // A required equality no clock shows (`Hour = 25`) is named; read_schedule then finds no slot.
+    void check_schedule_range() {
         for_each_condition([&](condition_context context, const wql_node_ref& n) {
             if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
             const auto number = integer_value(n.value);
             if (!number) return;
-            for (const field& f : fields) {
-                if (matches_property(n.property, f.name)) s.*f.member = number;
+            for (const detail::schedule_field_info& f : detail::schedule_fields) {
+                if (matches_property(n.property, f.name) && (*number < f.low || *number > f.high)) {
+                    add_issue("impossible_time", std::string(f.name) + " = " + std::to_string(*number) + " never happens",
+                              n.offset, true);
+                }
             }
         });
-        check_schedule_range(s);
-    }
-
-    void check_schedule_range(const time_schedule& s) {
-        auto out_of = [&](const std::optional<std::int64_t>& v, std::int64_t lo, std::int64_t hi, const char* name) {
-            if (v && (*v < lo || *v > hi)) {
-                add_issue("impossible_time", std::string(name) + " = " + std::to_string(*v) + " never happens", 0, true);
-            }
-        };
-        out_of(s.hour, 0, 23, "Hour");
-        out_of(s.minute, 0, 59, "Minute");
-        out_of(s.second, 0, 59, "Second");
-        out_of(s.day_of_week, 0, 6, "DayOfWeek");
-        out_of(s.day, 1, 31, "Day");
-        out_of(s.month, 1, 12, "Month");
     }
 
     void read_event_log() {
@@ -9601,25 +9978,29 @@ private:
     return out;
 }
 
-[[nodiscard]] inline std::string two_digits(const std::optional<std::int64_t>& v) {
-    if (!v) return "**";
-    std::string s = std::to_string(*v);
-    return s.size() < 2 ? "0" + s : s;
+// A LIKE pattern as what it matches: `procexp%` is a name starting with "procexp".
+[[nodiscard]] inline std::string like_words(std::string_view pattern) {
+    const auto plain = [](std::string_view core) { return core.find_first_of("%_[") == std::string_view::npos; };
+    const bool leading = pattern.size() > 1 && pattern.front() == '%';
+    const bool trailing = pattern.size() > 1 && pattern.back() == '%';
+    const std::string_view core = pattern.substr(leading ? 1 : 0, pattern.size() - (leading ? 1 : 0) - (trailing ? 1 : 0));
+    if (!core.empty() && plain(core)) {
+        if (leading && trailing) return "a process whose name contains '" + std::string(core) + "'";
+        if (trailing) return "a process whose name starts with '" + std::string(core) + "'";
+        if (leading) return "a process whose name ends with '" + std::string(core) + "'";
+    }
+    if (pattern == "%") return "any process";
+    return "a process whose name matches LIKE '" + std::string(pattern) + "'";
 }
 
-[[nodiscard]] inline std::string describe_schedule(const time_schedule& s) {
-    constexpr std::string_view days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
-    std::string when;
-    if (s.day_of_week && *s.day_of_week >= 0 && *s.day_of_week <= 6) {
-        when = "every " + std::string(days[*s.day_of_week]);
-    } else if (s.day) {
-        when = "on day " + std::to_string(*s.day) + (s.month ? " of month " + std::to_string(*s.month) : " of every month");
-    } else {
-        when = "daily";
+// The processes a process trigger names, patterns in words.
+[[nodiscard]] inline std::string process_words(const trigger& t) {
+    std::vector<std::string> items;
+    for (const std::string& name : t.process_names) {
+        const bool pattern = std::find(t.like_patterns.begin(), t.like_patterns.end(), name) != t.like_patterns.end();
+        items.push_back(pattern ? like_words(name) : name);
     }
-    if (!s.hour && !s.minute && !s.second) return when + ", every second";
-    return when + " at " + two_digits(s.hour) + ":" + two_digits(s.minute) + ":" + two_digits(s.second) +
-           (s.utc ? " UTC" : "");
+    return list_words(items);
 }
 
 [[nodiscard]] inline std::string instance_words(const trigger& t) {
@@ -9639,11 +10020,13 @@ private:
             return "runs every " + describe_seconds(static_cast<double>(*timer_interval_ms) / 1000.0) + " (timer '" + t.timer_id + "')";
         }
         return "runs when timer '" + t.timer_id + "' fires";
-    case trigger_kind::time_of_day: return "runs " + describe_schedule(t.schedule);
+    case trigger_kind::time_of_day:
+        if (t.schedule.slots.empty()) return "never runs: its time conditions exclude each other";
+        return "runs " + describe_schedule(t.schedule);
     case trigger_kind::process_start:
-        return t.process_names.empty() ? "runs when any process starts" : "runs when " + list_words(t.process_names) + " starts";
+        return t.process_names.empty() ? "runs when any process starts" : "runs when " + process_words(t) + " starts";
     case trigger_kind::process_stop:
-        return t.process_names.empty() ? "runs when any process exits" : "runs when " + list_words(t.process_names) + " exits";
+        return t.process_names.empty() ? "runs when any process exits" : "runs when " + process_words(t) + " exits";
     case trigger_kind::logon: return "runs at every logon";
     case trigger_kind::service_change:
         if (ascii_iequals(t.watched_class, "MSFT_SCMEventLogEvent")) return "runs when the Service Control Manager logs a service event";

@@ -116,8 +116,21 @@ struct wql_condition {
     std::size_t offset = 0;
 };
 
-// A time-of-day schedule from Win32_LocalTime / Win32_UTCTime equalities; unset fields match any value.
+// One set of clock times: every combination of the listed values. An empty list
+// means any value of that field (DayOfWeek 0 is Sunday, as Win32_LocalTime counts).
+struct schedule_slot {
+    std::vector<std::int64_t> months, days, days_of_week, weeks_in_month, quarters, hours, minutes, seconds;
+    friend bool operator==(const schedule_slot&, const schedule_slot&) = default;
+};
+
+// A time-of-day schedule from Win32_LocalTime / Win32_UTCTime conditions.
 struct time_schedule {
+    // The times it fires: the union of these slots, read from =, <>, <, <=, >, >=, AND, OR
+    // and NOT over the clock's fields (other conditions do not narrow it). One slot with
+    // every list empty: no time condition, so it fires at every poll. No slot: never.
+    std::vector<schedule_slot> slots;
+    // Each field's value when the schedule has exactly one value for it (the single-slot,
+    // single-value case, and Year from its equality); unset otherwise.
     std::optional<std::int64_t> year, month, day, day_of_week, week_in_month, quarter, hour, minute, second;
     bool utc = false;  // Win32_UTCTime rather than local time
 };
@@ -141,6 +154,7 @@ struct trigger {
     std::vector<std::int64_t> logon_types;      // logon: LogonType values
     std::vector<std::int64_t> device_event_types; // removable_media: EventType (2 arrival, 3 removal)
     std::string watched_class;                  // the class whose changes fire it, when not implied
+    std::vector<std::string> like_patterns;     // values in the lists above that are LIKE patterns, not names
 };
 
 // Something that makes a filter inert, or wrong. `code` names are stable.

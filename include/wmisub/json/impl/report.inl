@@ -56,6 +56,20 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     field("minute", s.minute);
     field("second", s.second);
     out["utc"] = s.utc;
+    json_value slots = json_value::array();
+    for (const schedule_slot& slot : s.slots) {
+        json_value one = json_value::object();
+        json_put_list(one, "months", slot.months);
+        json_put_list(one, "days", slot.days);
+        json_put_list(one, "days_of_week", slot.days_of_week);
+        json_put_list(one, "weeks_in_month", slot.weeks_in_month);
+        json_put_list(one, "quarters", slot.quarters);
+        json_put_list(one, "hours", slot.hours);
+        json_put_list(one, "minutes", slot.minutes);
+        json_put_list(one, "seconds", slot.seconds);
+        slots.push_back(std::move(one));
+    }
+    out["slots"] = std::move(slots);  // the times it fires, as sets: an empty list is any value
     return out;
 }
 
@@ -67,6 +81,7 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     if (!t.timer_id.empty()) out["timer_id"] = t.timer_id;
     if (t.kind == trigger_kind::time_of_day) out["schedule"] = json_write_schedule(t.schedule);
     json_put_list(out, "process_names", t.process_names);
+    json_put_list(out, "like_patterns", t.like_patterns);
     json_put_list(out, "service_names", t.service_names);
     json_put_list(out, "service_states", t.service_states);
     json_put_list(out, "registry_hives", t.registry_hives);

@@ -13,6 +13,7 @@
 #include "wmisub/text.hpp"
 #include "wmisub/wql/ast.hpp"
 #include "wmisub/wql/impl/parser.inl"
+#include "wmisub/wql/impl/schedule.inl"
 #include "wmisub/wql/query.hpp"
 
 #include <algorithm>
@@ -106,6 +107,7 @@ public:
                                                                   : event_category::extrinsic;
         out_.target_class = std::string(find_target_class());
         classify();
+        collect_like_patterns();
         check_polling();
     }
 
@@ -243,6 +245,15 @@ private:
 
     // --- classification -----------------------------------------------------------------------------
 
+    // The values the trigger lists took from LIKE, so that words and rules read them as patterns.
+    void collect_like_patterns() {
+        std::vector<std::string>& out = out_.trigger.like_patterns;
+        for_each_positive([&](condition_context, const wql_node_ref& n) {
+            if (n.kind != wql_node_kind::like || n.value.kind != wql_literal::type::string) return;
+            if (std::find(out.begin(), out.end(), n.value.text) == out.end()) out.emplace_back(n.value.text);
+        });
+    }
+
     void classify() {
         trigger& t = out_.trigger;
         const std::string& ec = out_.event_class;
@@ -366,40 +377,87 @@ private:
     void read_schedule(bool utc) {
         time_schedule& s = out_.trigger.schedule;
         s.utc = utc;
-        // Each field is the last required equality on its property, as a number; one walk for all.
-        using slot = std::optional<std::int64_t> time_schedule::*;
-        struct field {
-            std::string_view name;
-            slot member;
+        // Year has no small domain: it keeps its equality, as the last required one written.
+        for_each_condition([&](condition_context context, const wql_node_ref& n) {
+            if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
+            if (const auto number = integer_value(n.value); number && matches_property(n.property, "Year")) s.year = number;
+        });
+        check_schedule_range();
+        detail::schedule_terms times = q_.where ? schedule_of(*q_.where, false, 0) : detail::schedule_terms::any();
+        times.compress();
+        for (const detail::schedule_term& t : times.terms) s.slots.push_back(detail::schedule_slot_of(t));
+        if (s.slots.empty() && !out_.inert()) {
+            add_issue("impossible_time", "the time conditions exclude each other: it never fires", 0, true);
+        }
+        if (s.slots.size() != 1) return;
+        const schedule_slot& only = s.slots.front();
+        const auto single = [](const std::vector<std::int64_t>& v) {
+            return v.size() == 1 ? std::optional<std::int64_t>(v.front()) : std::nullopt;
         };
-        static constexpr field fields[] = {{"Year", &time_schedule::year},         {"Month", &time_schedule::month},
-                                           {"Day", &time_schedule::day},           {"DayOfWeek", &time_schedule::day_of_week},
-                                           {"WeekInMonth", &time_schedule::week_in_month}, {"Quarter", &time_schedule::quarter},
-                                           {"Hour", &time_schedule::hour},         {"Minute", &time_schedule::minute},
-                                           {"Second", &time_schedule::second}};
+        s.month = single(only.months);
+        s.day = single(only.days);
+        s.day_of_week = single(only.days_of_week);
+        s.week_in_month = single(only.weeks_in_month);
+        s.quarter = single(only.quarters);
+        s.hour = single(only.hours);
+        s.minute = single(only.minutes);
+        s.second = single(only.seconds);
+    }
+
+    // The times the expression under `index` allows, NOT pushed down (`negated`). Conditions on
+    // anything but a clock field (TargetInstance ISA, Year, LIKE) do not narrow the times.
+    [[nodiscard]] detail::schedule_terms schedule_of(std::uint32_t index, bool negated, std::size_t depth) const {
+        const wql_node_ref& n = q_.nodes[index];
+        if (depth > 64) return detail::schedule_terms::any();  // the parser bounds nesting; this bounds the work
+        switch (n.kind) {
+        case wql_node_kind::all_of:
+        case wql_node_kind::any_of: {
+            // AND, or a negated OR (De Morgan), intersects; OR, or a negated AND, unites.
+            const bool intersect = (n.kind == wql_node_kind::all_of) != negated;
+            std::optional<detail::schedule_terms> out;
+            q_.for_each_child(n, [&](std::uint32_t child) {
+                detail::schedule_terms part = schedule_of(child, negated, depth + 1);
+                if (!out) {
+                    out = std::move(part);
+                } else if (intersect) {
+                    out->intersect(part);
+                } else {
+                    out->unite(part);
+                }
+            });
+            return out ? std::move(*out) : detail::schedule_terms::any();
+        }
+        case wql_node_kind::negation:
+            if (n.first_child == wql_no_node) return detail::schedule_terms::any();
+            return schedule_of(n.first_child, !negated, depth + 1);
+        case wql_node_kind::compare: {
+            const auto number = integer_value(n.value);
+            if (!number) return detail::schedule_terms::any();
+            for (std::size_t f = 0; f < detail::sf_count; ++f) {
+                if (!matches_property(n.property, detail::schedule_fields[f].name)) continue;
+                std::uint64_t mask = detail::schedule_compare_mask(f, n.op, *number);
+                if (negated) mask = detail::schedule_domain(f) & ~mask;
+                return detail::schedule_terms::of(f, mask);
+            }
+            return detail::schedule_terms::any();
+        }
+        default: return detail::schedule_terms::any();
+        }
+    }
+
+    // A required equality no clock shows (`Hour = 25`) is named; read_schedule then finds no slot.
+    void check_schedule_range() {
         for_each_condition([&](condition_context context, const wql_node_ref& n) {
             if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
             const auto number = integer_value(n.value);
             if (!number) return;
-            for (const field& f : fields) {
-                if (matches_property(n.property, f.name)) s.*f.member = number;
+            for (const detail::schedule_field_info& f : detail::schedule_fields) {
+                if (matches_property(n.property, f.name) && (*number < f.low || *number > f.high)) {
+                    add_issue("impossible_time", std::string(f.name) + " = " + std::to_string(*number) + " never happens",
+                              n.offset, true);
+                }
             }
         });
-        check_schedule_range(s);
-    }
-
-    void check_schedule_range(const time_schedule& s) {
-        auto out_of = [&](const std::optional<std::int64_t>& v, std::int64_t lo, std::int64_t hi, const char* name) {
-            if (v && (*v < lo || *v > hi)) {
-                add_issue("impossible_time", std::string(name) + " = " + std::to_string(*v) + " never happens", 0, true);
-            }
-        };
-        out_of(s.hour, 0, 23, "Hour");
-        out_of(s.minute, 0, 59, "Minute");
-        out_of(s.second, 0, 59, "Second");
-        out_of(s.day_of_week, 0, 6, "DayOfWeek");
-        out_of(s.day, 1, 31, "Day");
-        out_of(s.month, 1, 12, "Month");
     }
 
     void read_event_log() {
@@ -466,25 +524,29 @@ private:
     return out;
 }
 
-[[nodiscard]] inline std::string two_digits(const std::optional<std::int64_t>& v) {
-    if (!v) return "**";
-    std::string s = std::to_string(*v);
-    return s.size() < 2 ? "0" + s : s;
+// A LIKE pattern as what it matches: `procexp%` is a name starting with "procexp".
+[[nodiscard]] inline std::string like_words(std::string_view pattern) {
+    const auto plain = [](std::string_view core) { return core.find_first_of("%_[") == std::string_view::npos; };
+    const bool leading = pattern.size() > 1 && pattern.front() == '%';
+    const bool trailing = pattern.size() > 1 && pattern.back() == '%';
+    const std::string_view core = pattern.substr(leading ? 1 : 0, pattern.size() - (leading ? 1 : 0) - (trailing ? 1 : 0));
+    if (!core.empty() && plain(core)) {
+        if (leading && trailing) return "a process whose name contains '" + std::string(core) + "'";
+        if (trailing) return "a process whose name starts with '" + std::string(core) + "'";
+        if (leading) return "a process whose name ends with '" + std::string(core) + "'";
+    }
+    if (pattern == "%") return "any process";
+    return "a process whose name matches LIKE '" + std::string(pattern) + "'";
 }
 
-[[nodiscard]] inline std::string describe_schedule(const time_schedule& s) {
-    constexpr std::string_view days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
-    std::string when;
-    if (s.day_of_week && *s.day_of_week >= 0 && *s.day_of_week <= 6) {
-        when = "every " + std::string(days[*s.day_of_week]);
-    } else if (s.day) {
-        when = "on day " + std::to_string(*s.day) + (s.month ? " of month " + std::to_string(*s.month) : " of every month");
-    } else {
-        when = "daily";
+// The processes a process trigger names, patterns in words.
+[[nodiscard]] inline std::string process_words(const trigger& t) {
+    std::vector<std::string> items;
+    for (const std::string& name : t.process_names) {
+        const bool pattern = std::find(t.like_patterns.begin(), t.like_patterns.end(), name) != t.like_patterns.end();
+        items.push_back(pattern ? like_words(name) : name);
     }
-    if (!s.hour && !s.minute && !s.second) return when + ", every second";
-    return when + " at " + two_digits(s.hour) + ":" + two_digits(s.minute) + ":" + two_digits(s.second) +
-           (s.utc ? " UTC" : "");
+    return list_words(items);
 }
 
 [[nodiscard]] inline std::string instance_words(const trigger& t) {
@@ -504,11 +566,13 @@ private:
             return "runs every " + describe_seconds(static_cast<double>(*timer_interval_ms) / 1000.0) + " (timer '" + t.timer_id + "')";
         }
         return "runs when timer '" + t.timer_id + "' fires";
-    case trigger_kind::time_of_day: return "runs " + describe_schedule(t.schedule);
+    case trigger_kind::time_of_day:
+        if (t.schedule.slots.empty()) return "never runs: its time conditions exclude each other";
+        return "runs " + describe_schedule(t.schedule);
     case trigger_kind::process_start:
-        return t.process_names.empty() ? "runs when any process starts" : "runs when " + list_words(t.process_names) + " starts";
+        return t.process_names.empty() ? "runs when any process starts" : "runs when " + process_words(t) + " starts";
     case trigger_kind::process_stop:
-        return t.process_names.empty() ? "runs when any process exits" : "runs when " + list_words(t.process_names) + " exits";
+        return t.process_names.empty() ? "runs when any process exits" : "runs when " + process_words(t) + " exits";
     case trigger_kind::logon: return "runs at every logon";
     case trigger_kind::service_change:
         if (ascii_iequals(t.watched_class, "MSFT_SCMEventLogEvent")) return "runs when the Service Control Manager logs a service event";
