@@ -247,6 +247,11 @@ private:
 
     // The values the trigger lists took from LIKE, so that words and rules read them as patterns.
     void collect_like_patterns() {
+        const trigger& t = out_.trigger;
+        if (t.process_names.empty() && t.service_names.empty() && t.registry_paths.empty() && t.registry_values.empty() &&
+            t.event_sources.empty() && t.event_logs.empty()) {
+            return;  // no list a pattern could be in: most queries, and no walk for them
+        }
         std::vector<std::string>& out = out_.trigger.like_patterns;
         for_each_positive([&](condition_context, const wql_node_ref& n) {
             if (n.kind != wql_node_kind::like || n.value.kind != wql_literal::type::string) return;
@@ -377,19 +382,48 @@ private:
     void read_schedule(bool utc) {
         time_schedule& s = out_.trigger.schedule;
         s.utc = utc;
-        // Year has no small domain: it keeps its equality, as the last required one written.
+        // The usual filter is an AND of comparisons: one slot, read in the same walk that takes
+        // Year (no small domain: its required equality) and names impossible values.
+        bool conjunctive = true;
+        for (std::size_t i = 0; i < q_.nodes.size() && conjunctive; ++i) {
+            conjunctive = q_.nodes[i].kind != wql_node_kind::any_of && q_.nodes[i].kind != wql_node_kind::negation;
+        }
+        detail::schedule_term only = detail::schedule_any();
         for_each_condition([&](condition_context context, const wql_node_ref& n) {
-            if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
-            if (const auto number = integer_value(n.value); number && matches_property(n.property, "Year")) s.year = number;
+            if (n.kind != wql_node_kind::compare) return;
+            const auto number = integer_value(n.value);
+            if (!number) return;
+            const bool required_equality = context == condition_context::required && n.op == wql_operator::equal;
+            if (matches_property(n.property, "Year")) {
+                if (required_equality) s.year = number;
+                return;
+            }
+            const std::size_t f = schedule_field_of(n.property);
+            if (f == detail::sf_count) return;
+            const detail::schedule_field_info& info = detail::schedule_fields[f];
+            if (required_equality && (*number < info.low || *number > info.high)) {
+                add_issue("impossible_time", std::string(info.name) + " = " + std::to_string(*number) + " never happens",
+                          n.offset, true);
+            }
+            if (conjunctive) only[f] &= detail::schedule_compare_mask(f, n.op, *number);
         });
-        check_schedule_range();
-        detail::schedule_terms times = q_.where ? schedule_of(*q_.where, false, 0) : detail::schedule_terms::any();
-        times.compress();
+        detail::schedule_terms times;
+        if (conjunctive) {
+            if (std::none_of(only.begin(), only.end(), [](std::uint64_t m) { return m == 0; })) times.terms.push_back(only);
+        } else {
+            times = q_.where ? schedule_of(*q_.where, false, 0) : detail::schedule_terms::any();
+            times.compress();
+        }
+        s.slots.reserve(times.terms.size());
         for (const detail::schedule_term& t : times.terms) s.slots.push_back(detail::schedule_slot_of(t));
         if (s.slots.empty() && !out_.inert()) {
             add_issue("impossible_time", "the time conditions exclude each other: it never fires", 0, true);
         }
-        if (s.slots.size() != 1) return;
+        if (s.slots.size() == 1) keep_single_values(s);
+    }
+
+    // Each field's value when the one slot allows exactly one.
+    static void keep_single_values(time_schedule& s) {
         const schedule_slot& only = s.slots.front();
         const auto single = [](const std::vector<std::int64_t>& v) {
             return v.size() == 1 ? std::optional<std::int64_t>(v.front()) : std::nullopt;
@@ -402,6 +436,14 @@ private:
         s.hour = single(only.hours);
         s.minute = single(only.minutes);
         s.second = single(only.seconds);
+    }
+
+    // The clock field a property names, or sf_count for none.
+    [[nodiscard]] std::size_t schedule_field_of(const wql_property_ref& p) const noexcept {
+        for (std::size_t f = 0; f < detail::sf_count; ++f) {
+            if (matches_property(p, detail::schedule_fields[f].name)) return f;
+        }
+        return detail::sf_count;
     }
 
     // The times the expression under `index` allows, NOT pushed down (`negated`). Conditions on
@@ -433,31 +475,14 @@ private:
         case wql_node_kind::compare: {
             const auto number = integer_value(n.value);
             if (!number) return detail::schedule_terms::any();
-            for (std::size_t f = 0; f < detail::sf_count; ++f) {
-                if (!matches_property(n.property, detail::schedule_fields[f].name)) continue;
-                std::uint64_t mask = detail::schedule_compare_mask(f, n.op, *number);
-                if (negated) mask = detail::schedule_domain(f) & ~mask;
-                return detail::schedule_terms::of(f, mask);
-            }
-            return detail::schedule_terms::any();
+            const std::size_t f = schedule_field_of(n.property);
+            if (f == detail::sf_count) return detail::schedule_terms::any();
+            std::uint64_t mask = detail::schedule_compare_mask(f, n.op, *number);
+            if (negated) mask = detail::schedule_domain(f) & ~mask;
+            return detail::schedule_terms::of(f, mask);
         }
         default: return detail::schedule_terms::any();
         }
-    }
-
-    // A required equality no clock shows (`Hour = 25`) is named; read_schedule then finds no slot.
-    void check_schedule_range() {
-        for_each_condition([&](condition_context context, const wql_node_ref& n) {
-            if (context != condition_context::required || n.kind != wql_node_kind::compare || n.op != wql_operator::equal) return;
-            const auto number = integer_value(n.value);
-            if (!number) return;
-            for (const detail::schedule_field_info& f : detail::schedule_fields) {
-                if (matches_property(n.property, f.name) && (*number < f.low || *number > f.high)) {
-                    add_issue("impossible_time", std::string(f.name) + " = " + std::to_string(*number) + " never happens",
-                              n.offset, true);
-                }
-            }
-        });
     }
 
     void read_event_log() {
