@@ -110,6 +110,10 @@ if(link_result STREQUAL "0")
     run_wmisub(2 ARGS scan --mof folder/loop.mof EXPECT "Too many levels of symbolic links")
 endif()
 
+# Options as people type them: --opt=value for sources too.
+run_wmisub(1 ARGS scan --mof=host.mof EXPECT "== CRITICAL (1) ==")
+run_wmisub(2 ARGS scan --mof= EXPECT "--mof needs at least one path")
+
 # Usage errors: one line, exit 2.
 run_wmisub(2 ARGS scan --mof host.mof --bogus EXPECT "unknown option '--bogus'")
 run_wmisub(2 ARGS scan --mof missing.mof EXPECT "missing.mof")

@@ -54,12 +54,16 @@ inline bool take_source(arguments& args, source_set& into, std::string& error) {
         into.ignore_unreadable = true;
         return true;
     }
-    std::vector<std::filesystem::path>* list = flag == "--mof" ? &into.mof : flag == "--snapshot" ? &into.snapshots : nullptr;
+    // `--mof=PATH` as well as `--mof PATH...`, as people type options.
+    const std::size_t equals = flag.find('=');
+    const std::string_view name = flag.substr(0, equals);
+    std::vector<std::filesystem::path>* list = name == "--mof" ? &into.mof : name == "--snapshot" ? &into.snapshots : nullptr;
     if (list != nullptr) {
         args.take();
         const std::size_t before = list->size();
+        if (equals != std::string_view::npos && equals + 1 < flag.size()) list->emplace_back(std::string(flag.substr(equals + 1)));
         while (!args.empty() && !(args.peek().size() > 1 && args.peek().front() == '-')) list->emplace_back(std::string(args.take()));
-        if (list->size() == before) error = std::string(flag) + " needs at least one path";
+        if (list->size() == before) error = std::string(name) + " needs at least one path";
         return true;
     }
     if (flag == "--events" || flag == "--repository") {
