@@ -58,7 +58,8 @@ run_wmisub(0 ARGS scan --mof host.mof --fail-on never -q EXPECT "== CRITICAL (1)
 # Collect, then judge the snapshot; NDJSON lines carry ECS names.
 run_wmisub(0 ARGS collect --mof host.mof -o snapshot.json -q)
 run_wmisub(1 ARGS scan --snapshot snapshot.json --format ndjson --host WS01
-           EXPECT "\"kind\":\"alert\"" "\"rule\":{\"id\":\"WMISUB-PAY-001\"" "\"host\":{\"name\":\"WS01\"}" "\"subtechnique\":{\"id\":[\"T1546.003\"]}")
+           EXPECT "\"kind\":\"alert\"" "\"WMISUB-PAY-001\"" "\"host\":{\"name\":\"WS01\"}" "\"T1546.003\""
+                  "\"command_line\":\"powershell.exe" "\"ecs\":{\"version\":\"8.11.0\"}")  # no '[' here: CMake lists
 run_wmisub(1 ARGS scan --snapshot snapshot.json --format json EXPECT "\"schema\": \"wmisub.report/1\"" "\"kind\": \"interval_timer\"")
 
 # A damaged baseline is an error, never an empty baseline.

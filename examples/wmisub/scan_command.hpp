@@ -34,8 +34,10 @@ inline constexpr const char* scan_help =
     "\n"
     "  --format text|json|ndjson  text for people (default; grouped by severity,\n"
     "                            coloured on a terminal unless NO_COLOR is set),\n"
-    "                            json (wmisub.report/1), or ndjson: one finding per\n"
-    "                            line with Elastic Common Schema field names\n"
+    "                            json (wmisub.report/1), or ndjson: one document per\n"
+    "                            subscription with Elastic Common Schema 8.11 names\n"
+    "                            (event.kind alert at or above --fail-on; -q keeps\n"
+    "                            only those)\n"
     "  --fail-on SEVERITY        exit 1 when something scores at or above it:\n"
     "                            info, low, medium, high (default), critical, never\n"
     "  --policy FILE             wmisub.policy/1 JSON: allowed_fingerprints,\n"
@@ -257,12 +259,12 @@ wmisub::scan_summary scan_with_progress(const wmisub::engine& engine, const wmis
         break;
     }
     case output_format::ndjson: {
-        const ecs_context ctx = make_ecs_context(snap, o.host);
+        // One document per subscription; -q keeps only those at or above --fail-on, as in text.
+        const ecs_context ctx = make_ecs_context(snap, o.host, o.fail_on);
         (void)scan_with_progress(engine, graph, changes, o.quiet, [&](const wmisub::assessment& a) {
             judge(a);
-            for (const auto& fi : a.findings) {
-                std::printf("%s\n", ecs_finding(a, fi, ctx).dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
-            }
+            if (o.quiet && !ecs_is_alert(a, ctx)) return;
+            std::printf("%s\n", ecs_subscription(graph, a, ctx).dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
         });
         break;
     }
