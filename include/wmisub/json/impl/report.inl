@@ -120,6 +120,86 @@ void json_put_list(json_value& out, const char* key, const List& items) {
             {"techniques", std::move(techniques)}, {"evidence", std::move(evidence)}};
 }
 
+// The host of a URL ("http://a.example:8080/x" -> "a.example"), or empty.
+[[nodiscard]] inline std::string_view json_url_host(std::string_view url) noexcept {
+    const std::size_t scheme = url.find("://");
+    if (scheme == std::string_view::npos) return {};
+    std::string_view rest = url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+    if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') == std::string_view::npos ? rest.size() - 1 : rest.find(']') - 1);
+    return rest.substr(0, rest.find(':'));
+}
+
+// Runs of 32, 40 or 64 hex digits (MD5, SHA-1, SHA-256) standing alone in `text`, added once to `out`.
+inline void json_find_hashes(std::string_view text, std::vector<std::string>& out) {
+    const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    const auto word = [&hex](char c) { return hex(c) || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') || c == '_'; };
+    for (std::size_t i = 0; i < text.size();) {
+        if (!hex(text[i]) || (i > 0 && word(text[i - 1]))) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < text.size() && hex(text[j])) ++j;
+        const std::size_t n = j - i;
+        if ((n == 32 || n == 40 || n == 64) && (j == text.size() || !word(text[j]))) {
+            std::string h(text.substr(i, n));
+            for (char& c : h) c = ascii_lower(c);
+            if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(std::move(h));
+        }
+        i = j;
+    }
+}
+
+// What an analyst needs to act without decoding by hand: the decoded layers in full, every
+// indicator, and the observables (URLs, domains, IP addresses, UNC paths, hashes) drawn from them.
+[[nodiscard]] inline json_value json_write_payload(const payload_analysis& p) {
+    json_value out = json_value::object();
+    if (p.executable) {
+        out["executable"] = {{"raw", json_utf8(p.executable->raw)}, {"normalized", json_utf8(p.executable->normalized)}};
+    }
+    json_value capabilities = json_value::array();
+    for (const std::string_view c : p.capabilities.names()) capabilities.push_back(std::string(c));
+    out["capabilities"] = std::move(capabilities);
+    std::vector<std::string> urls, domains, ips, unc_paths, hashes;
+    const auto once = [](std::vector<std::string>& list, std::string_view v) {
+        if (!v.empty() && std::find(list.begin(), list.end(), v) == list.end()) list.emplace_back(v);
+    };
+    json_value indicators = json_value::array();
+    for (const indicator& i : p.indicators) {
+        indicators.push_back({{"kind", std::string(to_string(i.kind))}, {"strength", std::string(to_string(i.strength()))},
+                              {"field", json_utf8(i.field)}, {"detail", json_utf8(i.detail)}, {"excerpt", json_utf8(i.excerpt)},
+                              {"depth", i.depth}});
+        if (i.kind == indicator_kind::url) {
+            once(urls, i.detail);
+            once(domains, json_url_host(i.detail));
+        } else if (i.kind == indicator_kind::ip_address) {
+            once(ips, i.detail);
+        } else if (i.kind == indicator_kind::unc_path || i.kind == indicator_kind::webdav_path) {
+            once(unc_paths, i.detail);
+        }
+        json_find_hashes(i.detail, hashes);
+    }
+    out["indicators"] = std::move(indicators);
+    json_value layers = json_value::array();
+    for (const decoded_layer& l : p.layers) {
+        layers.push_back({{"field", json_utf8(l.field)}, {"parent_field", json_utf8(l.parent_field)},
+                          {"encoding", json_utf8(l.encoding)}, {"offset", l.offset}, {"depth", l.depth},
+                          {"truncated", l.truncated}, {"text", json_utf8(l.text)}});
+        json_find_hashes(l.text, hashes);
+    }
+    out["layers"] = std::move(layers);
+    // Domains are hosts that are not addresses.
+    std::erase_if(domains, [&ips](const std::string& d) {
+        return std::find(ips.begin(), ips.end(), d) != ips.end() || d.find_first_not_of("0123456789.") == std::string::npos;
+    });
+    out["observables"] = {{"urls", urls}, {"domains", domains}, {"ip_addresses", ips}, {"unc_paths", unc_paths}, {"hashes", hashes}};
+    out["truncated"] = p.truncated;
+    if (p.interrupted) out["interrupted"] = true;
+    return out;
+}
+
 // One entry of `subscriptions`: state, namespace, objects, trigger, risk and findings.
 [[nodiscard]] inline json_value json_write_assessment(const assessment& a) {
     const subscription_facts& f = a.facts;
@@ -140,6 +220,7 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     if (!f.entry->unresolved.empty()) out["unresolved"] = json_utf8(f.entry->unresolved);
     if (f.entry->consumer_unreadable) out["consumer_unreadable"] = true;
     out["trigger"] = json_write_entry_trigger(f);
+    if (f.payload != nullptr && f.consumer != nullptr) out["payload"] = json_write_payload(*f.payload);
     out["risk"] = {{"score", a.risk.score}, {"severity", std::string(to_string(a.risk.severity))}};
     out["allow_listed"] = a.allow_listed;
     if (!f.builtin.empty()) out["builtin"] = f.builtin;
@@ -499,6 +580,10 @@ inline void json_text_assessment(json_text_writer& w, const assessment& a) {
     }
     w.key("trigger");
     w.dom(json_write_entry_trigger(f));
+    if (f.payload != nullptr && f.consumer != nullptr) {
+        w.key("payload");
+        w.dom(json_write_payload(*f.payload));
+    }
     w.key("risk");
     w.begin_object();
     w.key("score");
