@@ -62,6 +62,8 @@ run_wmisub(1 ARGS scan --snapshot snapshot.json --format ndjson --host WS01
                   "\"command_line\":\"powershell.exe" "\"ecs\":{\"version\":\"8.11.0\"}")  # no '[' here: CMake lists
 run_wmisub(1 ARGS scan --snapshot snapshot.json --format json EXPECT "\"schema\": \"wmisub.report/1\"" "\"kind\": \"interval_timer\"")
 
+run_wmisub(1 ARGS scan --mof host.mof --format sarif EXPECT "\"version\": \"2.1.0\"" "\"ruleId\": \"WMISUB-PAY-001\"" "\"uri\": \"host.mof\"")
+
 # A damaged baseline is an error, never an empty baseline.
 file(READ "${WORK_DIR}/baseline.json" baseline)
 string(LENGTH "${baseline}" length)

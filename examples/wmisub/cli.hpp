@@ -23,7 +23,7 @@ inline constexpr int exit_clean = 0;
 inline constexpr int exit_findings = 1;
 inline constexpr int exit_usage = 2;
 
-enum class output_format { text, json, ndjson };
+enum class output_format { text, json, ndjson, sarif };
 
 // Arguments after the subcommand name, consumed front to back.
 class arguments {
@@ -64,6 +64,7 @@ private:
     if (text == "text") return output_format::text;
     if (text == "json") return output_format::json;
     if (text == "ndjson" && allow_ndjson) return output_format::ndjson;
+    if (text == "sarif" && allow_ndjson) return output_format::sarif;  // scan only, as ndjson
     return std::nullopt;
 }
 

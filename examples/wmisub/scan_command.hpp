@@ -5,6 +5,7 @@
 #include "cli.hpp"
 #include "ecs.hpp"
 #include "policy_file.hpp"
+#include "sarif.hpp"
 #include "sources.hpp"
 #include "terminal.hpp"
 #include "wql_command.hpp"
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,18 +28,19 @@
 namespace wmisub_cli {
 
 inline constexpr const char* scan_help =
-    "usage: wmisub scan SOURCES [--format text|json|ndjson] [--fail-on SEVERITY]\n"
+    "usage: wmisub scan SOURCES [--format text|json|ndjson|sarif] [--fail-on SEVERITY]\n"
     "                           [--policy FILE] [--baseline FILE] [--host NAME] [--quiet]\n"
     "\n"
     "Collects WMI permanent event subscriptions from the sources, joins bindings to\n"
     "filters and consumers, and scores each one with the reasons and evidence.\n"
     "\n"
-    "  --format text|json|ndjson  text for people (default; grouped by severity,\n"
+    "  --format FORMAT           text for people (default; grouped by severity,\n"
     "                            coloured on a terminal unless NO_COLOR is set),\n"
     "                            json (wmisub.report/1), or ndjson: one document per\n"
     "                            subscription with Elastic Common Schema 8.11 names\n"
     "                            (event.kind alert at or above --fail-on; -q keeps\n"
-    "                            only those)\n"
+    "                            only those), or sarif: SARIF 2.1.0 for code\n"
+    "                            scanning, one result per finding at its file:line\n"
     "  --fail-on SEVERITY        exit 1 when something scores at or above it:\n"
     "                            info, low, medium, high (default), critical, never\n"
     "  --policy FILE             wmisub.policy/1 JSON: allowed_fingerprints,\n"
@@ -181,7 +184,7 @@ struct scan_options {
         }
         if (auto value = args.take_value("--format", error)) {
             const auto format = parse_format(*value, true);
-            if (!format) return usage_error("scan", "unknown format '" + *value + "' (text, json or ndjson)");
+            if (!format) return usage_error("scan", "unknown format '" + *value + "' (text, json, ndjson or sarif)");
             o.format = *format;
         } else if (auto baseline = args.take_value("--baseline", error)) {
             o.baseline_file = *baseline;
@@ -266,6 +269,22 @@ wmisub::scan_summary scan_with_progress(const wmisub::engine& engine, const wmis
             if (o.quiet && !ecs_is_alert(a, ctx)) return;
             std::printf("%s\n", ecs_subscription(graph, a, ctx).dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
         });
+        break;
+    }
+    case output_format::sarif: {
+        // Code scanning reads the log whole; results are kept as JSON only (the assessments are not).
+        std::map<std::string, std::size_t> rule_index;
+        ojson rules = sarif_rules(engine.catalog(), rule_index);
+        ojson results = ojson::array();
+        (void)scan_with_progress(engine, graph, changes, o.quiet, [&](const wmisub::assessment& a) {
+            judge(a);
+            for (const wmisub::finding& fi : a.findings) {
+                if (o.quiet && (!o.fail_on || a.allow_listed || fi.severity < *o.fail_on)) continue;
+                const auto at = rule_index.find(std::string(fi.id()));
+                results.push_back(sarif_result(graph, a, fi, at != rule_index.end() ? at->second : 0));
+            }
+        });
+        std::printf("%s\n", sarif_log(std::move(rules), std::move(results)).dump(2, ' ', false, ojson::error_handler_t::replace).c_str());
         break;
     }
     case output_format::text: {
