@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from script_report import finish
+
 # The ECS 8.11 fields wmisub writes, with their ECS types (reference: the ECS field reference,
 # "ECS Field Reference" of version 8.11). keyword/text/wildcard/match_only_text are strings;
 # long and float are numbers; date is an ISO 8601 string.
@@ -126,10 +128,7 @@ def main() -> int:
         problems.append("event.id repeats across different subscriptions")
     if ids != [doc["event"]["id"] for doc in scan(wmisub, source)]:
         problems.append("event.id differs between two scans of the same content")
-    for p in problems:
-        print(p, file=sys.stderr)
-    print(f"ndjson_ecs: {len(documents)} documents checked, {len(problems)} problems")
-    return 1 if problems else 0
+    return finish("ndjson_ecs", f"{len(documents)} documents checked", problems)
 
 
 if __name__ == "__main__":

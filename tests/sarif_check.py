@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from script_report import finish
+
 # object -> (allowed members, required members)
 SCHEMA = {
     "sarifLog": ({"$schema", "version", "runs", "inlineExternalProperties", "properties"}, {"version", "runs"}),
@@ -68,6 +70,13 @@ def check(kind: str, obj, where: str, problems: list[str]) -> None:
         problems.append(f"{where}.properties: a property bag is an object")
 
 
+def member(parent, key: str, kind: str, where: str, problems: list[str]) -> dict:
+    """parent[key], checked as a `kind`; {} when absent or not an object, so the walk goes on."""
+    child = parent.get(key, {}) if isinstance(parent, dict) else {}
+    check(kind, child, f"{where}.{key}", problems)
+    return child if isinstance(child, dict) else {}
+
+
 def main() -> int:
     wmisub, source = sys.argv[1], Path(sys.argv[2])
     done = subprocess.run([wmisub, "scan", "--mof", "examples/samples", "--format", "sarif"], cwd=source,
@@ -86,10 +95,8 @@ def main() -> int:
     results_total = 0
     for r, run in enumerate(runs):
         check("run", run, f"runs[{r}]", problems)
-        tool = run.get("tool", {})
-        check("tool", tool, f"runs[{r}].tool", problems)
-        driver = tool.get("driver", {})
-        check("toolComponent", driver, f"runs[{r}].tool.driver", problems)
+        driver = member(member(run, "tool", "tool", f"runs[{r}]", problems), "driver", "toolComponent",
+                        f"runs[{r}].tool", problems)
         rules = driver.get("rules", [])
         ids = []
         for i, rule in enumerate(rules):
@@ -128,27 +135,22 @@ def main() -> int:
             if not locations:
                 problems.append(f"{where}: no location (every sample object has a file and line)")
             for j, loc in enumerate(locations):
-                check("location", loc, f"{where}.locations[{j}]", problems)
-                physical = loc.get("physicalLocation", {})
-                check("physicalLocation", physical, f"{where}.locations[{j}].physicalLocation", problems)
-                artifact = physical.get("artifactLocation", {})
-                check("artifactLocation", artifact, f"{where}...artifactLocation", problems)
+                at = f"{where}.locations[{j}]"
+                check("location", loc, at, problems)
+                physical = member(loc, "physicalLocation", "physicalLocation", at, problems)
+                artifact = member(physical, "artifactLocation", "artifactLocation", at, problems)
                 uri = artifact.get("uri", "")
                 if not isinstance(uri, str) or not uri or "\\" in uri or uri.startswith("/"):
                     problems.append(f"{where}: uri {uri!r} is not a relative URI reference")
                 elif not (source / uri).is_file():
                     problems.append(f"{where}: uri {uri!r} names no file of the repository")
-                region = physical.get("region", {})
-                check("region", region, f"{where}...region", problems)
+                region = member(physical, "region", "region", at, problems)
                 for key in ("startLine", "startColumn"):
                     if key in region and (not isinstance(region[key], int) or region[key] < 1):
                         problems.append(f"{where}: region.{key} {region[key]!r}")
     if results_total == 0:
         problems.append("no result for the attack samples")
-    for p in problems:
-        print(p, file=sys.stderr)
-    print(f"sarif_check: {results_total} results checked, {len(problems)} problems")
-    return 1 if problems else 0
+    return finish("sarif_check", f"{results_total} results checked", problems)
 
 
 if __name__ == "__main__":
