@@ -113,6 +113,14 @@ if(link_result STREQUAL "0")
     run_wmisub(2 ARGS scan --mof folder/loop.mof EXPECT "Too many levels of symbolic links")
 endif()
 
+# Many queries at once: one per line or a JSON array, one result per line in ndjson.
+file(WRITE "${WORK_DIR}/queries.txt" "SELECT * FROM __TimerEvent WHERE TimerID = 'T'\n# a comment\n\nSELECT * FROM Win32_ProcessStartTrace WHERE ProcessName = 'a.exe'\n")
+run_wmisub(0 ARGS wql --file queries.txt --format ndjson EXPECT "\"kind\":\"interval_timer\"" "\"kind\":\"process_start\"")
+file(WRITE "${WORK_DIR}/queries.json" "[\"SELECT * FROM __TimerEvent\", \"SELEKT nothing\"]")
+run_wmisub(1 ARGS wql --file=queries.json --format json EXPECT "\"valid\": false")
+run_wmisub(2 ARGS wql --file missing.txt EXPECT "missing.txt")
+run_wmisub(2 ARGS wql "SELECT * FROM __TimerEvent" --file queries.txt EXPECT "not both")
+
 # Options as people type them: --opt=value for sources too.
 run_wmisub(1 ARGS scan --mof=host.mof EXPECT "== CRITICAL (1) ==")
 run_wmisub(2 ARGS scan --mof= EXPECT "--mof needs at least one path")
