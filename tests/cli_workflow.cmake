@@ -77,7 +77,7 @@ run_wmisub(2 ARGS scan --mof host.mof --baseline edited.json EXPECT "checksum")
 
 # A policy approving what a scan shows: written by `policy allow`, honoured however its
 # fingerprints are spelt, and refused whole (exit 2, with the JSON pointer) when it is wrong.
-run_wmisub(0 ARGS policy allow --mof host.mof -o policy.json EXPECT "wrote 2 fingerprints approving 1 subscriptions")
+run_wmisub(0 ARGS policy allow --mof host.mof -o policy.json EXPECT "wrote 2 fingerprints approving 1 subscription to")
 run_wmisub(0 ARGS scan --mof host.mof --policy policy.json EXPECT "(allow-listed)")
 file(READ "${WORK_DIR}/policy.json" policy)
 string(REGEX MATCHALL "\"[0-9a-f]+\"" fingerprints "${policy}")

@@ -59,6 +59,11 @@ private:
     std::size_t next_ = 0;
 };
 
+// "1 error", "2 errors": messages agree in number.
+[[nodiscard]] inline std::string counted(std::size_t n, std::string_view noun) {
+    return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 // Parses the value of --format.
 [[nodiscard]] inline std::optional<output_format> parse_format(std::string_view text, bool allow_ndjson) {
     if (text == "text") return output_format::text;

@@ -180,8 +180,9 @@ inline int run_policy(arguments& args) {
         return exit_usage;
     }
     if (!quiet) {
-        std::fprintf(stderr, "wmisub policy: wrote %zu fingerprints approving %zu subscriptions to %s\n",
-                     doc["allowed_fingerprints"].size(), graph.entries().size(), output.c_str());
+        std::fprintf(stderr, "wmisub policy: wrote %s approving %s to %s\n",
+                     counted(doc["allowed_fingerprints"].size(), "fingerprint").c_str(),
+                     counted(graph.entries().size(), "subscription").c_str(), output.c_str());
     }
     return unreadable ? exit_usage : exit_clean;
 }

@@ -69,8 +69,8 @@ inline int run_collect(arguments& args, bool write_baseline) {
     }
     const bool unreadable = report_unreadable(name, sources, *snap);
     if (!quiet) {
-        std::fprintf(stderr, "wmisub %s: wrote %zu objects to %s (%zu errors)\n", name, snap->object_count(),
-                     output->c_str(), snap->errors.size());
+        std::fprintf(stderr, "wmisub %s: wrote %s to %s (%s)\n", name, counted(snap->object_count(), "object").c_str(),
+                     output->c_str(), counted(snap->errors.size(), "error").c_str());
     }
     return unreadable ? exit_usage : exit_clean;
 }

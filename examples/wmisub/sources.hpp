@@ -9,6 +9,7 @@
 #include <wmisub/sources/mof.hpp>
 #include <wmisub/sources/snapshot.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -172,6 +173,10 @@ inline std::optional<wmisub::snapshot> collect_sources(std::string_view command,
     }
     auto snap = collector.collect(options);
     if (progress_shown) std::fprintf(stderr, "\r%60s\r", "");
+    if (snap && !snap->collected_at) {
+        // Files do not say when they were read; reports and snapshots say when this was.
+        snap->collected_at = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    }
     if (!snap) {
         std::fprintf(stderr, "wmisub %.*s: %s\n", static_cast<int>(command.size()), command.data(), snap.error().to_string().c_str());
         return std::nullopt;
@@ -181,8 +186,8 @@ inline std::optional<wmisub::snapshot> collect_sources(std::string_view command,
                      static_cast<int>(command.size()), command.data(), snap->stopped->to_string().c_str());
     }
     if (!quiet && !snap->errors.empty()) {
-        std::fprintf(stderr, "wmisub %.*s: %zu errors while reading the sources (listed in the output)\n",
-                     static_cast<int>(command.size()), command.data(), snap->errors.size());
+        std::fprintf(stderr, "wmisub %.*s: %s while reading the sources (listed in the output)\n",
+                     static_cast<int>(command.size()), command.data(), counted(snap->errors.size(), "error").c_str());
     }
     return std::move(*snap);
 }

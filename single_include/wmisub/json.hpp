@@ -4003,6 +4003,31 @@ inline void json_find_hashes(std::string_view text, std::vector<std::string>& ou
     return out;
 }
 
+// Which host, when, which wmisub and which inputs: every distinct source of the snapshot's
+// objects and errors (files, channels), each with its kind, in the order first met.
+[[nodiscard]] inline json_value json_report_origin(const snapshot& snap) {
+    std::vector<std::pair<std::string_view, std::string_view>> seen;  // (kind, source), in order
+    std::unordered_set<std::string_view> known;                        // a host may have many files
+    const auto add = [&](std::string_view kind, std::string_view source) {
+        if (!source.empty() && known.insert(source).second) seen.emplace_back(kind, source);
+    };
+    const auto add_origin = [&add](const provenance& p) { add(to_string(p.kind), p.where.source); };
+    for (const event_filter& f : snap.filters) add_origin(f.origin);
+    for (const consumer& c : snap.consumers) add_origin(header_of(c).origin);
+    for (const binding& b : snap.bindings) add_origin(b.origin);
+    for (const timer_instruction& t : snap.timers) add_origin(t.origin);
+    for (const instance& in : snap.other_objects) add(to_string(in.origin.kind), in.origin.where.source);
+    for (const collection_error& e : snap.errors) add("error", e.source);
+    json_value sources = json_value::array();
+    for (const auto& [kind, source] : seen) sources.push_back({{"kind", std::string(kind)}, {"source", json_utf8(source)}});
+    json_value out = json_value::object();
+    out["host"] = snap.host.empty() ? json_value(nullptr) : json_value(json_utf8(snap.host));
+    out["collected_at"] = snap.collected_at ? json_value(to_iso8601(*snap.collected_at)) : json_value(nullptr);
+    out["tool"] = {{"name", "wmisub"}, {"version", WMISUB_VERSION_STRING}};
+    out["sources"] = std::move(sources);
+    return out;
+}
+
 [[nodiscard]] inline json_value json_write_report(std::span<const assessment> results, const snapshot& snap) {
     json_value subscriptions = json_value::array();
     for (const assessment& a : results) subscriptions.push_back(json_write_assessment(a));
@@ -4011,7 +4036,10 @@ inline void json_find_hashes(std::string_view text, std::vector<std::string>& ou
         errors.push_back({{"source", e.source}, {"namespace", e.namespace_path}, {"message", e.error.to_string()},
                           {"location", e.error.location.to_string()}});
     }
-    return {{"schema", report_schema}, {"subscriptions", std::move(subscriptions)}, {"errors", std::move(errors)}};
+    return {{"schema", report_schema},
+            {"subscriptions", std::move(subscriptions)},
+            {"errors", std::move(errors)},
+            {"origin", json_report_origin(snap)}};
 }
 
 // Cuts every string longer than `max_bytes` in place, at a UTF-8 character boundary,
@@ -4721,6 +4749,7 @@ WMISUB_API result<void> report_writer::finish(const snapshot& snap, const scan_s
             }
             std::string tail = (written_ == 0 ? std::string() : inner) + "],";
             tail += detail::json_report_member("errors", errors, options_.indent) + ",";
+            tail += detail::json_report_member("origin", detail::json_report_origin(snap), options_.indent) + ",";
             tail += detail::json_report_member("summary", detail::json_report_summary(snap, summary), options_.indent);
             tail += options_.indent < 0 ? "}\n" : "\n}\n";
             return put(tail);

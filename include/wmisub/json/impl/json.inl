@@ -322,6 +322,7 @@ WMISUB_API result<void> report_writer::finish(const snapshot& snap, const scan_s
             }
             std::string tail = (written_ == 0 ? std::string() : inner) + "],";
             tail += detail::json_report_member("errors", errors, options_.indent) + ",";
+            tail += detail::json_report_member("origin", detail::json_report_origin(snap), options_.indent) + ",";
             tail += detail::json_report_member("summary", detail::json_report_summary(snap, summary), options_.indent);
             tail += options_.indent < 0 ? "}\n" : "\n}\n";
             return put(tail);
