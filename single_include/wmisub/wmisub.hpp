@@ -5527,6 +5527,7 @@ WMISUB_NAMESPACE_END
 
 #include <cstddef>
 #include <filesystem>  // mof_collector takes std::filesystem::path
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -5628,14 +5629,14 @@ private:
 
     // Expands directories (sorted, so runs are repeatable); missing paths become errors.
     WMISUB_API void list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
-                               std::string& first_problem) const;
+                               std::optional<error>& first_problem) const;
 
     WMISUB_API void walk(const std::filesystem::path& root, collect_sink& sink,
-                         std::vector<std::filesystem::path>& files, std::string& first_problem) const;
+                         std::vector<std::filesystem::path>& files, std::optional<error>& first_problem) const;
 
     // Parses one file into the sink; its summary says whether it could be read at all.
     [[nodiscard]] WMISUB_API mof_file_summary read_one(const std::filesystem::path& file, const std::string& path,
-                                                       collect_sink& sink, std::string& first_problem) const;
+                                                       collect_sink& sink, std::optional<error>& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     mof_collector_options options_;
@@ -23985,7 +23986,10 @@ WMISUB_API result<void> composite_collector::read(collect_sink& sink) const {
         }
         if (!merge_into(sink, std::move(*part))) break;
     }
-    if (failed == sources_.size()) return make_error(errc::not_found, "no source could be read: " + describe(failures));
+    if (failed == sources_.size()) {
+        const errc code = failures.size() == 1 ? failures.front().error.code : errc::not_found;  // one source: its own code
+        return make_error(code, "no source could be read: " + describe(failures));
+    }
     return {};
 }
 
@@ -24696,7 +24700,7 @@ WMISUB_API result<void> mof_collector::read(collect_sink& sink) const {
 WMISUB_API result<void> mof_collector::read_files(collect_sink& sink) const {
     if (paths_.empty()) return make_error(errc::invalid_argument, "no MOF file or directory given");
     std::vector<std::filesystem::path> files;
-    std::string first_problem;
+    std::optional<error> first_problem;
     list_files(sink, files, first_problem);
     std::vector<mof_file_summary> summaries;
     summaries.reserve(files.size());
@@ -24709,8 +24713,9 @@ WMISUB_API result<void> mof_collector::read_files(collect_sink& sink) const {
     }
     files_.set(std::move(summaries));
     if (readable == 0 && !sink.stopped()) {
-        return make_error(errc::not_found,
-                          "no MOF file could be read: " + (first_problem.empty() ? "no MOF file found" : first_problem));
+        // The first file's own reason and code (a syntax error is not "not found").
+        if (!first_problem) return make_error(errc::not_found, "no MOF file could be read: no MOF file found");
+        return make_error(first_problem->code, "no MOF file could be read: " + first_problem->to_string());
     }
     return {};
 }
@@ -24737,21 +24742,21 @@ namespace detail {
 }  // namespace detail
 
 WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
-                                          std::string& first_problem) const {
+                                          std::optional<error>& first_problem) const {
     for (const std::filesystem::path& root : paths_) {
         std::error_code ec;
         const auto status = std::filesystem::status(root, ec);
         const std::string shown = detail::mof_path_to_utf8(root);
         if (ec && ec != std::errc::no_such_file_or_directory) {
             error unreadable = detail::mof_unreadable(root, "the path", ec);
-            if (first_problem.empty()) first_problem = unreadable.to_string();
+            if (!first_problem) first_problem = unreadable;
             sink.add_error({shown, {}, std::move(unreadable)});
             continue;
         }
         if (ec || !std::filesystem::exists(status)) {
             error missing = make_error(errc::not_found, "no such file or directory",
                                        source_location{shown, 0, 0, source_location::npos});
-            if (first_problem.empty()) first_problem = missing.to_string();
+            if (!first_problem) first_problem = missing;
             sink.add_error({shown, {}, std::move(missing)});
             continue;
         }
@@ -24776,9 +24781,9 @@ WMISUB_API void mof_collector::list_files(collect_sink& sink, std::vector<std::f
 // folders are not followed (no cycles); links to files are, and a broken one that
 // would have been read is reported.
 WMISUB_API void mof_collector::walk(const std::filesystem::path& root, collect_sink& sink,
-                                    std::vector<std::filesystem::path>& files, std::string& first_problem) const {
+                                    std::vector<std::filesystem::path>& files, std::optional<error>& first_problem) const {
     const auto report = [&](error e) {
-        if (first_problem.empty()) first_problem = e.to_string();
+        if (!first_problem) first_problem = e;
         sink.add_error({e.location.source, {}, std::move(e)});
     };
     std::vector<std::filesystem::path> found;
@@ -24836,7 +24841,7 @@ inline void mof_annotate(const mof_document& doc, const std::string& path, colle
 }  // namespace detail
 
 WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path& file, const std::string& path,
-                                                    collect_sink& sink, std::string& first_problem) const {
+                                                    collect_sink& sink, std::optional<error>& first_problem) const {
     const limits& bounds = sink.options().limits;
     mof_options parse = options_.parse;
     parse.source_name = path;
@@ -24857,7 +24862,7 @@ WMISUB_API mof_file_summary mof_collector::read_one(const std::filesystem::path&
     summary.instances = doc.instances.size();
     summary.classes = doc.classes.size();
     summary.errors = doc.errors.size();
-    if (!summary.read && first_problem.empty()) first_problem = doc.errors.front().to_string();
+    if (!summary.read && !first_problem) first_problem = doc.errors.front();
     for (mof_instance& mi : doc.instances) {
         if (!doc.autorecover.empty()) {
             mi.object.origin.annotations.push_back({annotation_kind::autorecover, doc.autorecover.front(),

@@ -155,7 +155,10 @@ WMISUB_API result<void> composite_collector::read(collect_sink& sink) const {
         }
         if (!merge_into(sink, std::move(*part))) break;
     }
-    if (failed == sources_.size()) return make_error(errc::not_found, "no source could be read: " + describe(failures));
+    if (failed == sources_.size()) {
+        const errc code = failures.size() == 1 ? failures.front().error.code : errc::not_found;  // one source: its own code
+        return make_error(code, "no source could be read: " + describe(failures));
+    }
     return {};
 }
 

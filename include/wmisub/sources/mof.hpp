@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <filesystem>  // mof_collector takes std::filesystem::path
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -118,14 +119,14 @@ private:
 
     // Expands directories (sorted, so runs are repeatable); missing paths become errors.
     WMISUB_API void list_files(collect_sink& sink, std::vector<std::filesystem::path>& files,
-                               std::string& first_problem) const;
+                               std::optional<error>& first_problem) const;
 
     WMISUB_API void walk(const std::filesystem::path& root, collect_sink& sink,
-                         std::vector<std::filesystem::path>& files, std::string& first_problem) const;
+                         std::vector<std::filesystem::path>& files, std::optional<error>& first_problem) const;
 
     // Parses one file into the sink; its summary says whether it could be read at all.
     [[nodiscard]] WMISUB_API mof_file_summary read_one(const std::filesystem::path& file, const std::string& path,
-                                                       collect_sink& sink, std::string& first_problem) const;
+                                                       collect_sink& sink, std::optional<error>& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     mof_collector_options options_;

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,7 +77,7 @@ protected:
 private:
     // Reads one file into the sink; its summary says whether it could be read at all.
     [[nodiscard]] WMISUB_API snapshot_file_summary read_one(const std::filesystem::path& file, const std::string& shown,
-                                                            collect_sink& sink, std::string& first_problem) const;
+                                                            collect_sink& sink, std::optional<error>& first_problem) const;
 
     std::vector<std::filesystem::path> paths_;
     snapshot_collector_options options_;

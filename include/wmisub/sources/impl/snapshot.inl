@@ -34,7 +34,7 @@ WMISUB_API std::string snapshot_collector::name() const {
 WMISUB_API result<void> snapshot_collector::read(collect_sink& sink) const {
     if (paths_.empty()) return make_error(errc::invalid_argument, "no snapshot file given");
     std::vector<snapshot_file_summary> summaries;
-    std::string first_problem;
+    std::optional<error> first_problem;
     std::size_t readable = 0;
     for (std::size_t i = 0; i < paths_.size() && sink.keep_going(); ++i) {
         const std::string shown = detail::storage_path_text(paths_[i]);
@@ -44,7 +44,8 @@ WMISUB_API result<void> snapshot_collector::read(collect_sink& sink) const {
     }
     files_.set(std::move(summaries));
     if (readable == 0 && !sink.stopped()) {
-        return make_error(errc::not_found, "no snapshot file could be read: " + (first_problem.empty() ? "no file" : first_problem));
+        if (!first_problem) return make_error(errc::not_found, "no snapshot file could be read: no file");
+        return make_error(first_problem->code, "no snapshot file could be read: " + first_problem->to_string());
     }
     return {};
 }
@@ -70,7 +71,7 @@ inline bool snapshot_file_into(snapshot& got, collect_sink& sink) {
 }  // namespace detail
 
 WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesystem::path& file, const std::string& shown,
-                                                              collect_sink& sink, std::string& first_problem) const {
+                                                              collect_sink& sink, std::optional<error>& first_problem) const {
     snapshot_file_summary summary;
     summary.path = shown;
     const limits& bounds = sink.options().limits;
@@ -93,7 +94,7 @@ WMISUB_API snapshot_file_summary snapshot_collector::read_one(const std::filesys
         return summary;
     }
     if (!part) {
-        if (first_problem.empty()) first_problem = part.error().to_string();
+        if (!first_problem) first_problem = part.error();
         sink.add_error({shown, {}, part.error()});
         summary.errors = 1;
         return summary;
