@@ -121,6 +121,21 @@ run_wmisub(1 ARGS wql --file=queries.json --format json EXPECT "\"valid\": false
 run_wmisub(2 ARGS wql --file missing.txt EXPECT "missing.txt")
 run_wmisub(2 ARGS wql "SELECT * FROM __TimerEvent" --file queries.txt EXPECT "not both")
 
+# Standard input as a source, once.
+execute_process(COMMAND "${WMISUB}" scan --mof - --fail-on never INPUT_FILE "${WORK_DIR}/host.mof"
+                WORKING_DIRECTORY "${WORK_DIR}" OUTPUT_VARIABLE stdin_out ERROR_VARIABLE stdin_err RESULT_VARIABLE stdin_status)
+string(FIND "${stdin_out}" "== CRITICAL (1) ==" stdin_found)
+if(NOT stdin_status STREQUAL "0" OR stdin_found EQUAL -1)
+    message(FATAL_ERROR "wmisub scan --mof - (standard input): exit ${stdin_status}\n${stdin_out}${stdin_err}")
+endif()
+execute_process(COMMAND "${WMISUB}" scan --snapshot - --fail-on never INPUT_FILE "${WORK_DIR}/snapshot.json"
+                WORKING_DIRECTORY "${WORK_DIR}" OUTPUT_VARIABLE stdin_out RESULT_VARIABLE stdin_status)
+string(FIND "${stdin_out}" "Inventory" stdin_found)
+if(NOT stdin_status STREQUAL "0" OR stdin_found EQUAL -1)
+    message(FATAL_ERROR "wmisub scan --snapshot - (standard input): exit ${stdin_status}\n${stdin_out}")
+endif()
+run_wmisub(2 ARGS scan --mof - --snapshot - EXPECT "can be read once")
+
 # Options as people type them: --opt=value for sources too.
 run_wmisub(1 ARGS scan --mof=host.mof EXPECT "== CRITICAL (1) ==")
 run_wmisub(2 ARGS scan --mof= EXPECT "--mof needs at least one path")

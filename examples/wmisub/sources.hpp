@@ -9,6 +9,7 @@
 #include <wmisub/sources/mof.hpp>
 #include <wmisub/sources/snapshot.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,11 +24,62 @@ inline constexpr const char* sources_help =
     "sources (combine freely; each may repeat):\n"
     "  --mof PATH...        MOF files or directories (read recursively)\n"
     "  --snapshot FILE...   wmisub snapshots, PowerShell ConvertTo-Json or osquery JSON\n"
+    "                       (for --mof and --snapshot, - reads standard input)\n"
     "  --events FILE        event logs (not in this build yet)\n"
     "  --repository DIR     the offline WMI repository (not in this build yet)\n"
     "  --live               live WMI over COM (Windows builds only)\n"
     "  --ignore-unreadable  a file or folder that cannot be read is listed in the\n"
     "                       output's errors but does not make the exit status 2\n";
+
+// Standard input as a source (`--mof -`, `--snapshot -`): read whole, bounded by the
+// collection's input limit, then parsed as MOF or as any JSON the snapshot reader takes.
+// Objects are located as "<stdin>". What the MOF collector adds from a file's pragmas
+// (autorecover, deletions) is not applied to standard input.
+class stdin_collector final : public wmisub::collector {
+public:
+    explicit stdin_collector(bool mof) : mof_(mof) {}
+    [[nodiscard]] std::string name() const override { return "stdin"; }
+
+protected:
+    [[nodiscard]] wmisub::result<void> read(wmisub::collect_sink& sink) const override {
+        const std::size_t max = sink.options().limits.max_input_bytes;
+        std::string text;
+        char buffer[65536];
+        for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0;) {
+            if (text.size() + n > max) {
+                return wmisub::make_error(wmisub::errc::limit_exceeded, "standard input is larger than " + std::to_string(max) + " bytes");
+            }
+            text.append(buffer, n);
+        }
+        if (!sink.count_input(text.size())) return {};
+        wmisub::snapshot part;
+        if (mof_) {
+            wmisub::mof_options options;
+            options.source_name = "<stdin>";
+            options.cancel = sink.options().cancel;
+            options.deadline = sink.options().deadline;
+            part = wmisub::to_snapshot(wmisub::parse_mof(text, options));
+        } else {
+            wmisub::json_read_options options;
+            options.source_name = "<stdin>";
+            options.stop = {sink.options().cancel, sink.options().deadline};
+            auto read = wmisub::read_json_snapshot(text, options);
+            if (!read) return read.error();
+            part = std::move(*read);
+        }
+        if (!part.host.empty()) sink.set_host(part.host);
+        sink.covers_consumer_classes(part.readable_consumer_classes);
+        for (wmisub::collection_error& e : part.errors) sink.add_error(std::move(e));
+        for (wmisub::event_filter& f : part.filters) (void)sink.add(wmisub::wmi_object{std::move(f)});
+        for (wmisub::consumer& c : part.consumers) (void)sink.add(wmisub::wmi_object{std::move(c)});
+        for (wmisub::binding& b : part.bindings) (void)sink.add(wmisub::wmi_object{std::move(b)});
+        for (wmisub::timer_instruction& t : part.timers) (void)sink.add(wmisub::wmi_object{std::move(t)});
+        return {};
+    }
+
+private:
+    bool mof_;
+};
 
 // The collectors named on the command line.
 struct source_set {
@@ -37,11 +89,32 @@ struct source_set {
 
     [[nodiscard]] bool empty() const noexcept { return mof.empty() && snapshots.empty(); }
 
+    // How many sources name standard input ("-"): at most one may, as it can be read once.
+    [[nodiscard]] std::size_t stdin_uses() const {
+        const auto dash = [](const std::vector<std::filesystem::path>& list) {
+            return static_cast<std::size_t>(std::count(list.begin(), list.end(), std::filesystem::path("-")));
+        };
+        return dash(mof) + dash(snapshots);
+    }
+
     // One composite over everything named.
     [[nodiscard]] wmisub::composite_collector make() const {
         wmisub::composite_collector all;
-        if (!mof.empty()) all.add(std::make_unique<wmisub::mof_collector>(mof));
-        if (!snapshots.empty()) all.add(std::make_unique<wmisub::snapshot_collector>(snapshots));
+        const auto files = [](const std::vector<std::filesystem::path>& list) {
+            std::vector<std::filesystem::path> out;
+            for (const auto& p : list) {
+                if (p != std::filesystem::path("-")) out.push_back(p);
+            }
+            return out;
+        };
+        if (const auto paths = files(mof); !paths.empty()) all.add(std::make_unique<wmisub::mof_collector>(paths));
+        if (const auto paths = files(snapshots); !paths.empty()) all.add(std::make_unique<wmisub::snapshot_collector>(paths));
+        for (const auto& p : mof) {
+            if (p == std::filesystem::path("-")) all.add(std::make_unique<stdin_collector>(true));
+        }
+        for (const auto& p : snapshots) {
+            if (p == std::filesystem::path("-")) all.add(std::make_unique<stdin_collector>(false));
+        }
         return all;
     }
 };
@@ -65,6 +138,7 @@ inline bool take_source(arguments& args, source_set& into, std::string& error) {
         if (equals != std::string_view::npos && equals + 1 < flag.size()) list->emplace_back(std::string(flag.substr(equals + 1)));
         while (!args.empty() && !(args.peek().size() > 1 && args.peek().front() == '-')) list->emplace_back(std::string(args.take()));
         if (list->size() == before) error = std::string(name) + " needs at least one path";
+        if (into.stdin_uses() > 1) error = "standard input ('-') can be read once: name it as one source only";
         return true;
     }
     if (flag == "--events" || flag == "--repository") {
