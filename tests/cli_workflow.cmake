@@ -53,7 +53,14 @@ run_wmisub(1 ARGS diff --baseline baseline.json --mof host.mof
 run_wmisub(0 ARGS diff --baseline baseline.json --mof host.mof --fail-on never)
 run_wmisub(1 ARGS diff --baseline baseline.json --mof host.mof --format json EXPECT "\"schema\": \"wmisub.diff/1\"" "\"severity\": \"critical\"")
 run_wmisub(1 ARGS scan --mof host.mof --baseline baseline.json EXPECT "WMISUB-BSL-001" "WMISUB-PAY-001" "was: C:")
-run_wmisub(0 ARGS scan --mof host.mof --fail-on never -q EXPECT "== CRITICAL (1) ==" REJECT "wmisub scan:")
+run_wmisub(1 ARGS scan --mof host.mof -q EXPECT "== CRITICAL (1) ==" REJECT "wmisub scan:")
+# -q --fail-on never: nothing can fail, so nothing but errors is printed, in every format that thins.
+foreach(quiet_format text ndjson)
+    run_wmisub(0 ARGS scan --mof host.mof --fail-on never -q --format ${quiet_format})
+    if(NOT last_output STREQUAL "")
+        message(FATAL_ERROR "wmisub scan -q --fail-on never --format ${quiet_format} printed:\n${last_output}")
+    endif()
+endforeach()
 
 # Collect, then judge the snapshot; NDJSON lines carry ECS names.
 run_wmisub(0 ARGS collect --mof host.mof -o snapshot.json -q)
@@ -135,6 +142,16 @@ if(NOT stdin_status STREQUAL "0" OR stdin_found EQUAL -1)
     message(FATAL_ERROR "wmisub scan --snapshot - (standard input): exit ${stdin_status}\n${stdin_out}")
 endif()
 run_wmisub(2 ARGS scan --mof - --snapshot - EXPECT "can be read once")
+# wql takes its queries from standard input as `-` or `--file -`, one result per line in ndjson.
+foreach(stdin_form "-" "--file;-")
+    execute_process(COMMAND "${WMISUB}" wql --format ndjson ${stdin_form} INPUT_FILE "${WORK_DIR}/queries.txt"
+                    WORKING_DIRECTORY "${WORK_DIR}" OUTPUT_VARIABLE stdin_out RESULT_VARIABLE stdin_status)
+    string(REGEX MATCHALL "\"valid\":true" stdin_valid "${stdin_out}")
+    list(LENGTH stdin_valid stdin_valid_count)
+    if(NOT stdin_status STREQUAL "0" OR NOT stdin_valid_count EQUAL 2)
+        message(FATAL_ERROR "wmisub wql ${stdin_form} (standard input): exit ${stdin_status}\n${stdin_out}")
+    endif()
+endforeach()
 
 # Options as people type them: --opt=value for sources too.
 run_wmisub(1 ARGS scan --mof=host.mof EXPECT "== CRITICAL (1) ==")

@@ -49,8 +49,9 @@ inline constexpr const char* scan_help =
     "                            changed since say which fields changed\n"
     "  --host NAME               the scanned machine's name: host.name of ndjson lines (default:\n"
     "                            the snapshot's), and object paths naming it are local\n"
-    "  -q, --quiet               no progress or notes on stderr; text lists only\n"
-    "                            subscriptions at or above --fail-on\n"
+    "  -q, --quiet               no progress or notes on stderr; text and ndjson list\n"
+    "                            only subscriptions at or above --fail-on (none with\n"
+    "                            --fail-on never): errors alone remain\n"
     "  -h, --help                this help\n"
     "\n"
     "Exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage error or\n"
@@ -139,9 +140,10 @@ inline void print_assessment_text(const wmisub::assessment& a, const palette& co
     std::printf("\n");
 }
 
-// Entries grouped under one heading per severity, highest first (results are sorted by score).
+// Entries grouped under one heading per severity, highest first (results are sorted by score);
+// those below `shown_from` are left out, and all of them when it is nullopt (-q --fail-on never).
 inline void print_report_text(const std::vector<wmisub::assessment>& results, const wmisub::snapshot& snap,
-                              wmisub::severity shown_from, bool quiet, const palette& colour) {
+                              std::optional<wmisub::severity> shown_from, bool quiet, const palette& colour) {
     std::size_t counts[5] = {};
     for (const auto& a : results) ++counts[static_cast<int>(a.risk.severity)];
     if (!quiet) {
@@ -149,7 +151,7 @@ inline void print_report_text(const std::vector<wmisub::assessment>& results, co
                     results.size(), results.size() == 1 ? "" : "s", counts[4], counts[3], counts[2], counts[1], counts[0],
                     snap.errors.size(), snap.errors.size() == 1 ? "" : "s");
     }
-    for (int level = 4; level >= static_cast<int>(shown_from); --level) {
+    for (int level = 4; shown_from && level >= static_cast<int>(*shown_from); --level) {
         const auto s = static_cast<wmisub::severity>(level);
         if (counts[level] == 0) continue;
         std::printf("%s\n\n", colour.paint(severity_colour(s), "== " + upper(wmisub::to_string(s)) + " (" + std::to_string(counts[level]) + ") ==").c_str());
@@ -296,7 +298,7 @@ wmisub::scan_summary scan_with_progress(const wmisub::engine& engine, const wmis
         });
         std::stable_sort(results.begin(), results.end(), [](const auto& x, const auto& y) { return x.risk.score > y.risk.score; });
         const palette colour(is_terminal(stdout) && colour_allowed());
-        const wmisub::severity shown_from = o.quiet && o.fail_on ? *o.fail_on : wmisub::severity::info;
+        const std::optional<wmisub::severity> shown_from = o.quiet ? o.fail_on : wmisub::severity::info;
         print_report_text(results, snap, shown_from, o.quiet, colour);
         break;
     }

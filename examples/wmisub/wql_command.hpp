@@ -22,6 +22,7 @@ namespace wmisub_cli {
 inline constexpr const char* wql_help =
     "usage: wmisub wql [--format text|json|ndjson] QUERY\n"
     "       wmisub wql [--format text|json|ndjson] --file FILE|-\n"
+    "       wmisub wql [--format text|json|ndjson] -      (the queries from standard input)\n"
     "\n"
     "Parses WQL queries (an __EventFilter's Query) and says what makes each fire:\n"
     "the event class, intrinsic/extrinsic/timer, the polling interval, the target\n"
@@ -188,12 +189,19 @@ inline int run_wql(arguments& args) {
             continue;
         }
         if (auto value = args.take_value("--file", error)) {
+            if (file) return usage_error("wql", "give --file once");
             file = *value;
             continue;
         }
         if (!error.empty()) return usage_error("wql", error);
         if (args.peek().size() > 1 && args.peek().front() == '-' && args.peek() != "--") {
             return usage_error("wql", "unknown option '" + std::string(args.peek()) + "'");
+        }
+        if (args.peek() == "-") {  // as `scan -`: the queries come from standard input
+            args.take();
+            if (file) return usage_error("wql", "give --file once");
+            file = "-";
+            continue;
         }
         if (args.peek() == "--") args.take();
         if (!queries.empty()) return usage_error("wql", "give one QUERY (quote it), or many with --file");
