@@ -412,3 +412,40 @@ TEST_CASE("a fingerprint means the same however it is written: bare, sha256:-pre
     CHECK(is_fingerprint(printed));
     CHECK(normalize_fingerprint(printed) == printed);
 }
+
+TEST_CASE("a diff counts objects as the snapshot does: every copy, exact copies compared once") {
+    mock_collector m = approved_host();
+    m.command_line_consumer("Added", "C:\\Users\\Public\\a.exe");
+    snapshot observed = collect(m);
+    // The same filter read from a second source, unchanged, and an instance of another class.
+    observed.filters.push_back(observed.filters.front());
+    instance provider;
+    provider.class_name = "__Win32Provider";
+    provider.namespace_path = "root\\subscription";
+    provider.set("Name", value::string("Vendor"));
+    observed.other_objects.push_back(provider);
+    const object_counts counts = observed.counts();
+    CHECK(counts == object_counts{2, 3, 1, 0, 1});
+    CHECK(counts.total() == 7);
+
+    const baseline approved = approved_baseline();
+    CHECK(approved.counts() == object_counts{1, 2, 1, 0, 0});
+    const baseline_diff d = diff(approved, observed);
+    CHECK(d.observed == counts);
+    CHECK(d.approved == approved.counts());
+    CHECK(d.repeated == 1);
+    CHECK(d.added.size() == 2);  // the consumer and the provider
+    CHECK(d.added.size() + d.modified.size() + d.unchanged + d.repeated == d.observed.total());
+    CHECK(d.removed.empty());
+
+    // A baseline made from the same snapshot approves each copy once, and says so in its counts.
+    const baseline again = make_baseline(observed);
+    CHECK(again.counts() == object_counts{1, 3, 1, 0, 1});
+    const baseline_diff same = diff(again, observed);
+    CHECK(same.unchanged + same.repeated == counts.total());
+    CHECK_FALSE(same.has_changes());
+
+    diff_options subscriptions_only;
+    subscriptions_only.include_other_objects = false;
+    CHECK(diff(approved, observed, subscriptions_only).observed.other == 0);
+}

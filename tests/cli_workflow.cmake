@@ -42,8 +42,13 @@ instance of __FilterToConsumerBinding { Filter = $F; Consumer = $C; };
 endfunction()
 
 write_mof("C:\\\\\\\\Program Files\\\\\\\\Contoso\\\\\\\\invagent.exe --refresh")
-run_wmisub(0 ARGS baseline --mof host.mof -o baseline.json EXPECT "wrote 4 objects")
-run_wmisub(0 ARGS diff --baseline baseline.json --mof host.mof EXPECT "0 added, 0 removed, 0 modified")
+# collect, baseline, scan and diff count what they read the same way.
+set(host_objects "4 objects (1 filter, 1 consumer, 1 binding, 1 timer instruction)")
+run_wmisub(0 ARGS baseline --mof host.mof -o baseline.json EXPECT "wrote ${host_objects}")
+run_wmisub(0 ARGS collect --mof host.mof -o counted.json EXPECT "wrote ${host_objects}")
+run_wmisub(0 ARGS scan --mof host.mof --fail-on never EXPECT "1 subscription from ${host_objects}")
+run_wmisub(0 ARGS diff --baseline baseline.json --mof host.mof
+           EXPECT "${host_objects} against 4 objects approved: 0 added, 0 removed, 0 modified, 0 re-pointed, 4 unchanged")
 run_wmisub(0 ARGS scan --mof host.mof --baseline baseline.json EXPECT "(allow-listed)")
 
 # Same names, new payload: one modified consumer, graded, and the field named.

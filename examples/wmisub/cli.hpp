@@ -60,8 +60,27 @@ private:
 };
 
 // "1 error", "2 errors": messages agree in number.
-[[nodiscard]] inline std::string counted(std::size_t n, std::string_view noun) {
+// `plural` for nouns that do not take an s ("copy", "copies").
+[[nodiscard]] inline std::string counted(std::size_t n, std::string_view noun, std::string_view plural = {}) {
+    if (n != 1 && !plural.empty()) return std::to_string(n) + " " + std::string(plural);
     return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
+// "42 objects (12 filters, 11 consumers, 12 bindings, 7 of other classes)": how collect,
+// baseline, scan and diff all count what they read (kinds with none are left out).
+[[nodiscard]] inline std::string describe_objects(const wmisub::object_counts& c) {
+    std::string kinds;
+    const auto add = [&kinds](std::size_t n, std::string_view noun) {
+        if (n == 0) return;
+        if (!kinds.empty()) kinds += ", ";
+        kinds += counted(n, noun);
+    };
+    add(c.filters, "filter");
+    add(c.consumers, "consumer");
+    add(c.bindings, "binding");
+    add(c.timers, "timer instruction");
+    if (c.other > 0) kinds += (kinds.empty() ? "" : ", ") + std::to_string(c.other) + " of other classes";
+    return counted(c.total(), "object") + (kinds.empty() ? std::string() : " (" + kinds + ")");
 }
 
 // Parses the value of --format.

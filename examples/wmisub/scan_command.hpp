@@ -81,12 +81,12 @@ inline std::string payload_summary(const wmisub::consumer& c) {
         c);
 }
 
+// `text` on one line, at most `max` bytes, cut between words as evidence is (excerpt_of()).
 inline std::string one_line(std::string text, std::size_t max = 160) {
     for (char& ch : text) {
         if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
     }
-    if (text.size() > max) text = text.substr(0, max) + "…";
-    return text;
+    return text.size() > max ? wmisub::excerpt_of(text, max) : text;
 }
 
 // SGR colour of a severity.
@@ -147,9 +147,9 @@ inline void print_report_text(const std::vector<wmisub::assessment>& results, co
     std::size_t counts[5] = {};
     for (const auto& a : results) ++counts[static_cast<int>(a.risk.severity)];
     if (!quiet) {
-        std::printf("wmisub scan: %zu subscription%s: %zu critical, %zu high, %zu medium, %zu low, %zu info; %zu error%s\n\n",
-                    results.size(), results.size() == 1 ? "" : "s", counts[4], counts[3], counts[2], counts[1], counts[0],
-                    snap.errors.size(), snap.errors.size() == 1 ? "" : "s");
+        std::printf("wmisub scan: %s from %s: %zu critical, %zu high, %zu medium, %zu low, %zu info; %s\n\n",
+                    counted(results.size(), "subscription").c_str(), describe_objects(snap.counts()).c_str(), counts[4],
+                    counts[3], counts[2], counts[1], counts[0], counted(snap.errors.size(), "error").c_str());
     }
     for (int level = 4; shown_from && level >= static_cast<int>(*shown_from); --level) {
         const auto s = static_cast<wmisub::severity>(level);

@@ -62,15 +62,26 @@ inline int run_collect(arguments& args, bool write_baseline) {
     const bool quiet = o.quiet;
     auto snap = collect_sources(name, sources, quiet);
     if (!snap) return exit_usage;
-    const auto saved = write_baseline ? wmisub::save_baseline(*output, wmisub::make_baseline(*snap)) : wmisub::save_snapshot(*output, *snap);
+    std::string written = describe_objects(snap->counts());
+    std::string notes;
+    wmisub::result<void> saved;
+    if (write_baseline) {
+        const wmisub::baseline approved = wmisub::make_baseline(*snap);
+        const std::size_t repeated = snap->counts().total() - approved.counts().total();
+        written = describe_objects(approved.counts());
+        if (repeated > 0) notes = counted(repeated, "exact copy", "exact copies") + " approved once; ";
+        saved = wmisub::save_baseline(*output, approved);
+    } else {
+        saved = wmisub::save_snapshot(*output, *snap);
+    }
     if (!saved) {
         std::fprintf(stderr, "wmisub %s: %s\n", name, saved.error().to_string().c_str());
         return exit_usage;
     }
     const bool unreadable = report_unreadable(name, sources, *snap);
     if (!quiet) {
-        std::fprintf(stderr, "wmisub %s: wrote %s to %s (%s)\n", name, counted(snap->object_count(), "object").c_str(),
-                     output->c_str(), counted(snap->errors.size(), "error").c_str());
+        std::fprintf(stderr, "wmisub %s: wrote %s to %s (%s%s)\n", name, written.c_str(), output->c_str(), notes.c_str(),
+                     counted(snap->errors.size(), "error").c_str());
     }
     return unreadable ? exit_usage : exit_clean;
 }
@@ -129,8 +140,11 @@ struct graded_diff {
 }
 
 inline void print_diff_text(const wmisub::baseline_diff& d, const graded_diff& g) {
-    std::printf("wmisub diff: %zu added, %zu removed, %zu modified, %zu re-pointed, %zu unchanged\n", d.added.size(),
+    std::printf("wmisub diff: %s against %s approved: %zu added, %zu removed, %zu modified, %zu re-pointed, %zu unchanged",
+                describe_objects(d.observed).c_str(), counted(d.approved.total(), "object").c_str(), d.added.size(),
                 d.removed.size(), d.modified.size(), d.rebindings.size(), d.unchanged);
+    if (d.repeated > 0) std::printf(", %s compared once", counted(d.repeated, "exact copy", "exact copies").c_str());
+    std::printf("\n");
     auto level = [](wmisub::severity s) { return std::string(wmisub::to_string(s)); };
     for (std::size_t i = 0; i < d.added.size(); ++i) std::printf("added      [%s] %s\n", level(g.added[i]).c_str(), d.added[i].identity.c_str());
     for (const auto& o : d.removed) std::printf("removed    %s\n", o.identity.c_str());

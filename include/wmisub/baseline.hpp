@@ -165,6 +165,9 @@ struct baseline {
     [[nodiscard]] bool empty() const noexcept { return entries.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return entries.size(); }
 
+    // The approved objects by kind, as snapshot::counts() counts them (copies were approved once).
+    [[nodiscard]] object_counts counts() const noexcept;
+
     // The first entry with this identity key, or nullptr.
     [[nodiscard]] const baseline_entry* find(std::string_view identity_key) const noexcept;
 
@@ -264,6 +267,13 @@ struct baseline_diff {
     std::vector<modified_object> modified;
     std::vector<rebinding> rebindings;
     std::size_t unchanged = 0;
+    // The objects compared on each side, by kind (within the options' scope). On the observed side
+    // each copy counts, as snapshot::counts() does; `repeated` of them are exact copies of another
+    // (same identity, same content) and are compared once, so that
+    // added + modified + unchanged + repeated == observed.total().
+    object_counts approved;
+    object_counts observed;
+    std::size_t repeated = 0;
 
     // The two sides, for reports.
     std::string baseline_host;

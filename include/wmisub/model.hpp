@@ -304,6 +304,24 @@ using wmi_object = std::variant<event_filter, consumer, binding, timer_instructi
 // The common part of any consumer.
 [[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c WMISUB_LIFETIMEBOUND) noexcept;
 
+// A string property of an object, found without copying: its name as
+// properties_of() spells it, and its text (a view into the object).
+struct text_property_view {
+    std::string_view name;
+    std::string_view text;
+};
+
+// The non-NULL string property `name` (case-insensitive) of an object, modelled or in
+// `extra`; nullopt when there is none or it is not a string.
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const event_filter& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const consumer& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const binding& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const timer_instruction& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
 [[nodiscard]] WMISUB_API std::vector<std::string> key_names_of(const consumer& c);
 
@@ -352,6 +370,19 @@ inline void unite_readable_classes(std::optional<std::vector<std::string>>& into
 }
 }  // namespace detail
 
+// How many objects of each kind: what `collect` writes, `scan` reads and `diff`
+// compares are counted with this one measure, so the numbers agree.
+struct object_counts {
+    std::size_t filters = 0;
+    std::size_t consumers = 0;
+    std::size_t bindings = 0;
+    std::size_t timers = 0;
+    std::size_t other = 0;  // instances of other classes (providers, registrations, ...)
+
+    [[nodiscard]] constexpr std::size_t total() const noexcept { return filters + consumers + bindings + timers + other; }
+    friend constexpr bool operator==(const object_counts&, const object_counts&) = default;
+};
+
 struct snapshot {
     std::string host;                      // machine name when known
     std::optional<timestamp> collected_at;
@@ -391,6 +422,11 @@ struct snapshot {
     // Number of subscription objects (filters, consumers, bindings, timers).
     [[nodiscard]] std::size_t object_count() const noexcept {
         return filters.size() + consumers.size() + bindings.size() + timers.size();
+    }
+
+    // The objects held, by kind, other instances included; each copy counts.
+    [[nodiscard]] object_counts counts() const noexcept {
+        return {filters.size(), consumers.size(), bindings.size(), timers.size(), other_objects.size()};
     }
 };
 

@@ -285,6 +285,35 @@ private:
 // Lower-case hex MD5 of a buffer.
 [[nodiscard]] WMISUB_API std::string md5_hex(std::string_view bytes) noexcept;
 
+// ---------------------------------------------------------------------------
+// Excerpts
+//
+// Evidence quotes the text it comes from. A quote cut inside a word or a
+// UTF-8 sequence misleads ("powershell -enc SQBFAF" reads as a whole
+// argument), so excerpts are cut between words where there are words, and
+// each cut end is marked with U+2026 ("…").
+// ---------------------------------------------------------------------------
+
+// The byte range of `text` an excerpt shows.
+struct excerpt_range {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+};
+
+// Where an excerpt of at most `max` bytes around `offset` begins and ends: a
+// fifth of it before `offset` for context, both ends moved to a line or word
+// boundary when one lies within a quarter of `max` (a text without one, such
+// as a base64 blob, is cut where the window ends), never inside a UTF-8
+// sequence. The whole text when it fits.
+[[nodiscard]] WMISUB_API excerpt_range excerpt_range_at(std::string_view text, std::size_t offset, std::size_t max) noexcept;
+
+// The excerpt of excerpt_range_at(), with "…" at each end that cuts the text
+// (so up to max + 6 bytes).
+[[nodiscard]] WMISUB_API std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) noexcept;
+
+// The start of `text` up to `max` bytes, cut as excerpt_at() cuts.
+[[nodiscard]] inline std::string excerpt_of(std::string_view text, std::size_t max) noexcept { return excerpt_at(text, 0, max); }
+
 WMISUB_NAMESPACE_END
 
 #if WMISUB_INCLUDE_IMPLEMENTATION

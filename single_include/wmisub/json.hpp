@@ -2001,6 +2001,18 @@ namespace detail {
     return out;
 }
 
+// `{ "total", "filters", "consumers", "bindings", "timers", "other" }`: objects counted as every command counts them.
+[[nodiscard]] inline json_value json_object_counts(const object_counts& c) {
+    json_value out = json_value::object();
+    json_append_member(out, "total", json_value(static_cast<std::uint64_t>(c.total())));
+    json_append_member(out, "filters", json_value(static_cast<std::uint64_t>(c.filters)));
+    json_append_member(out, "consumers", json_value(static_cast<std::uint64_t>(c.consumers)));
+    json_append_member(out, "bindings", json_value(static_cast<std::uint64_t>(c.bindings)));
+    json_append_member(out, "timers", json_value(static_cast<std::uint64_t>(c.timers)));
+    json_append_member(out, "other", json_value(static_cast<std::uint64_t>(c.other)));
+    return out;
+}
+
 [[nodiscard]] inline json_value json_time_or_null(const std::optional<timestamp>& t) {
     return t ? json_value(to_iso8601(*t)) : json_value(nullptr);
 }
@@ -2254,6 +2266,9 @@ template <class Range>
     json_append_member(summary, "modified", json_value(static_cast<std::uint64_t>(d.modified.size())));
     json_append_member(summary, "rebindings", json_value(static_cast<std::uint64_t>(d.rebindings.size())));
     json_append_member(summary, "unchanged", json_value(static_cast<std::uint64_t>(d.unchanged)));
+    json_append_member(summary, "repeated", json_value(static_cast<std::uint64_t>(d.repeated)));
+    json_append_member(summary, "approved_objects", json_object_counts(d.approved));
+    json_append_member(summary, "observed_objects", json_object_counts(d.observed));
     json_append_member(summary, "errors", json_value(static_cast<std::uint64_t>(d.errors.size())));
     json_append_member(out, "summary", std::move(summary));
     json_value added = json_value::array();
@@ -3883,10 +3898,22 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     return out;
 }
 
-[[nodiscard]] inline json_value json_write_finding(const finding& fi) {
+// Where the whole text of an evidence is, when its excerpt shows only part of it.
+[[nodiscard]] inline std::optional<evidence_source> json_cut_source(const subscription_facts& f, const evidence& e) {
+    auto source = evidence_source_of(f, e);
+    if (!source || source->text == e.excerpt) return std::nullopt;
+    return source;
+}
+
+[[nodiscard]] inline json_value json_write_finding(const subscription_facts& f, const finding& fi) {
     json_value evidence = json_value::array();
     for (const wmisub::evidence& e : fi.evidence) {
-        evidence.push_back({{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}});
+        json_value item{{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}};
+        if (const auto source = json_cut_source(f, e)) {
+            item["text_at"] = source->pointer;
+            item["offset"] = e.offset;
+        }
+        evidence.push_back(std::move(item));
     }
     json_value techniques = json_value::array();
     for (const std::string& t : fi.techniques()) techniques.push_back(t);
@@ -3999,7 +4026,7 @@ inline void json_find_hashes(std::string_view text, std::vector<std::string>& ou
     out["allow_listed"] = a.allow_listed;
     if (!f.builtin.empty()) out["builtin"] = f.builtin;
     json_value findings = json_value::array();
-    for (const finding& fi : a.findings) findings.push_back(json_write_finding(fi));
+    for (const finding& fi : a.findings) findings.push_back(json_write_finding(f, fi));
     out["findings"] = std::move(findings);
     return out;
 }
@@ -4323,7 +4350,7 @@ void json_text_object(json_text_writer& w, const Object& o, const std::string* k
     w.end_object();
 }
 
-inline void json_text_finding(json_text_writer& w, const finding& fi) {
+inline void json_text_finding(json_text_writer& w, const subscription_facts& f, const finding& fi) {
     w.begin_object();
     w.key("rule");
     w.text(fi.id());
@@ -4345,6 +4372,12 @@ inline void json_text_finding(json_text_writer& w, const finding& fi) {
         w.text(e.excerpt);
         w.key("detail");
         w.text(e.detail);
+        if (const auto source = json_cut_source(f, e)) {
+            w.key("text_at");
+            w.text(source->pointer);
+            w.key("offset");
+            w.number(static_cast<std::uint64_t>(e.offset));
+        }
         w.end_object();
     }
     w.end_array();
@@ -4401,7 +4434,7 @@ inline void json_text_assessment(json_text_writer& w, const assessment& a) {
     }
     w.key("findings");
     w.begin_array();
-    for (const finding& fi : a.findings) json_text_finding(w, fi);
+    for (const finding& fi : a.findings) json_text_finding(w, f, fi);
     w.end_array();
     w.end_object();
 }
@@ -4434,6 +4467,7 @@ inline void json_report_item(std::string& out, const assessment& a, const report
         out["assessed"] = summary->assessed;
         out["warnings"] = summary->warnings;
     }
+    out["objects"] = json_object_counts(snap.counts());
     out["collection_stopped"] = snap.stopped ? json_value(snap.stopped->to_string()) : json_value(nullptr);
     out["partial"] = snap.partial() || (summary != nullptr && !summary->complete());
     return out;

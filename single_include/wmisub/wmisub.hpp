@@ -1549,6 +1549,35 @@ private:
 // Lower-case hex MD5 of a buffer.
 [[nodiscard]] WMISUB_API std::string md5_hex(std::string_view bytes) noexcept;
 
+// ---------------------------------------------------------------------------
+// Excerpts
+//
+// Evidence quotes the text it comes from. A quote cut inside a word or a
+// UTF-8 sequence misleads ("powershell -enc SQBFAF" reads as a whole
+// argument), so excerpts are cut between words where there are words, and
+// each cut end is marked with U+2026 ("…").
+// ---------------------------------------------------------------------------
+
+// The byte range of `text` an excerpt shows.
+struct excerpt_range {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+};
+
+// Where an excerpt of at most `max` bytes around `offset` begins and ends: a
+// fifth of it before `offset` for context, both ends moved to a line or word
+// boundary when one lies within a quarter of `max` (a text without one, such
+// as a base64 blob, is cut where the window ends), never inside a UTF-8
+// sequence. The whole text when it fits.
+[[nodiscard]] WMISUB_API excerpt_range excerpt_range_at(std::string_view text, std::size_t offset, std::size_t max) noexcept;
+
+// The excerpt of excerpt_range_at(), with "…" at each end that cuts the text
+// (so up to max + 6 bytes).
+[[nodiscard]] WMISUB_API std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) noexcept;
+
+// The start of `text` up to `max` bytes, cut as excerpt_at() cuts.
+[[nodiscard]] inline std::string excerpt_of(std::string_view text, std::size_t max) noexcept { return excerpt_at(text, 0, max); }
+
 WMISUB_NAMESPACE_END
 
 #if WMISUB_INCLUDE_IMPLEMENTATION
@@ -2453,6 +2482,24 @@ using wmi_object = std::variant<event_filter, consumer, binding, timer_instructi
 // The common part of any consumer.
 [[nodiscard]] WMISUB_API const consumer_header& header_of(const consumer& c WMISUB_LIFETIMEBOUND) noexcept;
 
+// A string property of an object, found without copying: its name as
+// properties_of() spells it, and its text (a view into the object).
+struct text_property_view {
+    std::string_view name;
+    std::string_view text;
+};
+
+// The non-NULL string property `name` (case-insensitive) of an object, modelled or in
+// `extra`; nullopt when there is none or it is not a string.
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const event_filter& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const consumer& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const binding& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+[[nodiscard]] WMISUB_API std::optional<text_property_view> text_property(const timer_instruction& object WMISUB_LIFETIMEBOUND,
+                                                                         std::string_view name) noexcept;
+
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
 [[nodiscard]] WMISUB_API std::vector<std::string> key_names_of(const consumer& c);
 
@@ -2501,6 +2548,19 @@ inline void unite_readable_classes(std::optional<std::vector<std::string>>& into
 }
 }  // namespace detail
 
+// How many objects of each kind: what `collect` writes, `scan` reads and `diff`
+// compares are counted with this one measure, so the numbers agree.
+struct object_counts {
+    std::size_t filters = 0;
+    std::size_t consumers = 0;
+    std::size_t bindings = 0;
+    std::size_t timers = 0;
+    std::size_t other = 0;  // instances of other classes (providers, registrations, ...)
+
+    [[nodiscard]] constexpr std::size_t total() const noexcept { return filters + consumers + bindings + timers + other; }
+    friend constexpr bool operator==(const object_counts&, const object_counts&) = default;
+};
+
 struct snapshot {
     std::string host;                      // machine name when known
     std::optional<timestamp> collected_at;
@@ -2540,6 +2600,11 @@ struct snapshot {
     // Number of subscription objects (filters, consumers, bindings, timers).
     [[nodiscard]] std::size_t object_count() const noexcept {
         return filters.size() + consumers.size() + bindings.size() + timers.size();
+    }
+
+    // The objects held, by kind, other instances included; each copy counts.
+    [[nodiscard]] object_counts counts() const noexcept {
+        return {filters.size(), consumers.size(), bindings.size(), timers.size(), other_objects.size()};
     }
 };
 
@@ -4382,6 +4447,9 @@ struct baseline {
     [[nodiscard]] bool empty() const noexcept { return entries.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return entries.size(); }
 
+    // The approved objects by kind, as snapshot::counts() counts them (copies were approved once).
+    [[nodiscard]] object_counts counts() const noexcept;
+
     // The first entry with this identity key, or nullptr.
     [[nodiscard]] const baseline_entry* find(std::string_view identity_key) const noexcept;
 
@@ -4481,6 +4549,13 @@ struct baseline_diff {
     std::vector<modified_object> modified;
     std::vector<rebinding> rebindings;
     std::size_t unchanged = 0;
+    // The objects compared on each side, by kind (within the options' scope). On the observed side
+    // each copy counts, as snapshot::counts() does; `repeated` of them are exact copies of another
+    // (same identity, same content) and are compared once, so that
+    // added + modified + unchanged + repeated == observed.total().
+    object_counts approved;
+    object_counts observed;
+    std::size_t repeated = 0;
 
     // The two sides, for reports.
     std::string baseline_host;
@@ -4573,8 +4648,9 @@ enum class severity : std::uint8_t { info, low, medium, high, critical };
 // One piece of evidence: which field, and the text that made the rule fire.
 struct evidence {
     std::string field;    // "Filter.Query", "Consumer.CommandLineTemplate>base64_utf16le", "Binding.Filter"
-    std::string excerpt;  // the text, at most ~200 bytes
+    std::string excerpt;  // the text around the evidence, at most ~200 bytes cut between words; "…" marks each cut
     std::string detail;   // what it means here (the URL, the decoded command, the tool), may be empty
+    std::size_t offset = 0;  // where the evidence is in the whole text (see evidence_source_of())
 
     friend bool operator==(const evidence&, const evidence&) = default;
 };
@@ -4665,6 +4741,17 @@ struct finding {
         return rule ? std::span<const std::string>(rule->techniques) : std::span<const std::string>{};
     }
 };
+
+// The whole text an excerpt was cut from, one step away from the evidence.
+struct evidence_source {
+    std::string_view text;  // a view into the facts' objects or payload analysis (alive as long as they are)
+    std::string pointer;    // where a wmisub.report/1 subscription entry holds the same text (RFC 6901 JSON Pointer)
+};
+
+// The whole text behind `e`: "Filter.Query" is the filter's Query, "Consumer.ScriptText" the consumer's
+// ScriptText, "Consumer.ScriptText>base64_utf8" the decoded layer of that name in the payload analysis,
+// "Binding.Filter" the binding's Filter; nullopt when the evidence does not quote a text property.
+[[nodiscard]] WMISUB_API std::optional<evidence_source> evidence_source_of(const subscription_facts& f, const evidence& e);
 
 // An ordered set of rules with unique ids.
 // Threads: once built, a catalog may be shared by any number of threads that
@@ -5671,6 +5758,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/detail/utf.hpp"
 // #include "wmisub/result.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -5774,6 +5862,74 @@ WMISUB_API result<std::string> base64_decode(std::string_view text) noexcept {
 
 WMISUB_API std::string base64_encode(std::string_view bytes) noexcept {
     return detail::build_string<std::string>([bytes](std::string& out) { detail::base64_encode_into(out, bytes); });
+}
+
+namespace detail {
+
+[[nodiscard]] constexpr bool is_excerpt_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+[[nodiscard]] constexpr bool is_utf8_continuation_byte(char c) noexcept {
+    return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u;
+}
+
+// The excerpt's first byte: after the last line break before `offset`, else after the first
+// space in the first `slack` bytes, else `begin` itself; never a UTF-8 continuation byte.
+[[nodiscard]] inline std::size_t excerpt_begin(std::string_view text, std::size_t begin, std::size_t offset, std::size_t slack) noexcept {
+    if (begin == 0) return 0;
+    std::size_t snapped = begin;
+    for (std::size_t i = begin; i < offset; ++i) {
+        if (text[i] == '\n') snapped = i + 1;
+    }
+    if (snapped == begin) {
+        const std::size_t limit = std::min(offset, begin + slack);
+        for (std::size_t i = begin; i < limit; ++i) {
+            if (is_excerpt_space(text[i])) {
+                snapped = i + 1;
+                break;
+            }
+        }
+    }
+    while (snapped < text.size() && is_utf8_continuation_byte(text[snapped])) ++snapped;
+    return snapped;
+}
+
+// One past the excerpt's last byte: at the last space in the final `slack` bytes (not before
+// `keep`), else `end` itself; never splitting a UTF-8 sequence.
+[[nodiscard]] inline std::size_t excerpt_end(std::string_view text, std::size_t end, std::size_t keep, std::size_t slack) noexcept {
+    if (end >= text.size()) return text.size();
+    const std::size_t floor = std::max(keep, end - std::min(end, slack));
+    for (std::size_t i = end; i > floor; --i) {
+        if (is_excerpt_space(text[i])) return i;  // text[end] itself: the window ends at a word's end
+    }
+    while (end > 0 && is_utf8_continuation_byte(text[end])) --end;
+    return end;
+}
+
+}  // namespace detail
+
+WMISUB_API excerpt_range excerpt_range_at(std::string_view text, std::size_t offset, std::size_t max) noexcept {
+    if (text.size() <= max) return {0, text.size()};
+    offset = std::min(offset, text.size());
+    std::size_t begin = offset - std::min(offset, max / 5);
+    if (text.size() - begin < max) begin = text.size() - max;  // near the end: show a full window
+    const std::size_t slack = max / 4;
+    begin = detail::excerpt_begin(text, begin, offset, slack);
+    std::size_t end = detail::excerpt_end(text, std::min(text.size(), begin + max), std::min(offset + 1, text.size()), slack);
+    while (end > begin && detail::is_excerpt_space(text[end - 1])) --end;  // no dangling blank before the mark
+    if (end < begin) end = begin;
+    return {begin, end};
+}
+
+WMISUB_API std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) noexcept {
+    const excerpt_range r = excerpt_range_at(text, offset, max);
+    return detail::build_string<std::string>([&](std::string& out) {
+        out.reserve(r.end - r.begin + 6);
+        if (r.begin > 0) out += "\xE2\x80\xA6";
+        out.append(text.substr(r.begin, r.end - r.begin));
+        if (r.end < text.size()) out += "\xE2\x80\xA6";
+    });
 }
 
 WMISUB_API sha256_digest sha256_of(std::string_view bytes) noexcept {
@@ -7104,6 +7260,7 @@ WMISUB_NAMESPACE_END
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -7265,6 +7422,29 @@ void emit_fields(const Object& object, const Tuple& fields, std::vector<property
                 ...);
         },
         fields);
+}
+
+// The modelled string field `name` of `object` (case-insensitive), when set: the name as the
+// table spells it and the text. Fields of other types never match.
+template <class Object, class Tuple>
+std::optional<text_property_view> find_text_field(const Object& object, std::string_view name, const Tuple& fields) noexcept {
+    std::optional<text_property_view> found;
+    std::apply(
+        [&](const auto&... f) {
+            (
+                [&] {
+                    using member_type = std::remove_cvref_t<decltype(object.*(f.member))>;
+                    if (found || !iequals(name, f.name)) return;
+                    if constexpr (std::is_same_v<member_type, std::string>) {
+                        found = text_property_view{f.name, object.*(f.member)};
+                    } else if constexpr (std::is_same_v<member_type, std::optional<std::string>>) {
+                        if (const auto& v = object.*(f.member)) found = text_property_view{f.name, *v};
+                    }
+                }(),
+                ...);
+        },
+        fields);
+    return found;
 }
 
 
@@ -7572,6 +7752,30 @@ WMISUB_API std::vector<property> properties_of(const consumer& c) {
 // The common part of any consumer.
 WMISUB_API const consumer_header& header_of(const consumer& c) noexcept {
     return std::visit([](const auto& typed) -> const consumer_header& { return typed; }, c);
+}
+
+namespace detail {
+template <class T>
+[[nodiscard]] std::optional<text_property_view> typed_text_property(const T& object, std::string_view name) noexcept {
+    if (auto found = find_text_field(object, name, model_fields<T>::list())) return found;
+    if (const property* p = find_property(object.extra, name)) {
+        if (const std::string* text = p->value.as_string()) return text_property_view{p->name, *text};
+    }
+    return std::nullopt;
+}
+}  // namespace detail
+
+WMISUB_API std::optional<text_property_view> text_property(const event_filter& object, std::string_view name) noexcept {
+    return detail::typed_text_property(object, name);
+}
+WMISUB_API std::optional<text_property_view> text_property(const consumer& object, std::string_view name) noexcept {
+    return std::visit([name](const auto& typed) { return detail::typed_text_property(typed, name); }, object);
+}
+WMISUB_API std::optional<text_property_view> text_property(const binding& object, std::string_view name) noexcept {
+    return detail::typed_text_property(object, name);
+}
+WMISUB_API std::optional<text_property_view> text_property(const timer_instruction& object, std::string_view name) noexcept {
+    return detail::typed_text_property(object, name);
 }
 
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
@@ -13328,18 +13532,6 @@ template <std::size_t N>
     return s.substr(0, end);
 }
 
-// Up to max bytes of text around offset: a little context before it, cut on UTF-8 boundaries.
-[[nodiscard]] inline std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) {
-    if (offset > text.size()) offset = text.size();
-    std::size_t begin = offset - std::min(offset, max / 5);
-    // Start at a line or word start when one is close, so excerpts read naturally.
-    for (std::size_t i = begin; i < offset; ++i) {
-        if (text[i] == '\n') begin = i + 1;
-    }
-    while (begin < text.size() && is_utf8_continuation(text[begin])) ++begin;
-    return std::string(utf8_prefix(text.substr(begin), max));
-}
-
 // s cut to max bytes on a UTF-8 boundary.
 [[nodiscard]] inline std::string clip(std::string_view s, std::size_t max) { return std::string(utf8_prefix(s, max)); }
 
@@ -16977,7 +17169,7 @@ public:
         indicator ind;
         ind.kind = k;
         ind.field = std::string(field);
-        ind.excerpt = excerpt_at(origin, offset, opt.excerpt_bytes);
+        ind.excerpt = wmisub::excerpt_at(origin, offset, opt.excerpt_bytes);
         if (owned != nullptr && d.size() == owned->size()) {
             ind.detail = std::move(*owned);
         } else {
@@ -22049,6 +22241,44 @@ namespace detail {
     return std::tie(a.kind, a.identity_key, a.fingerprint) < std::tie(b.kind, b.identity_key, b.fingerprint);
 }
 
+// True when two entries are copies: same kind, identity and content.
+[[nodiscard]] inline bool same_entry(const baseline_entry& a, const baseline_entry& b) noexcept {
+    return a.kind == b.kind && a.identity_key == b.identity_key && a.fingerprint == b.fingerprint;
+}
+
+// An entry for every object of a snapshot, copies included, in baseline order.
+[[nodiscard]] inline std::vector<baseline_entry> entries_of(const snapshot& snap, bool include_other_objects) {
+    std::vector<baseline_entry> entries;
+    entries.reserve(snap.object_count() + (include_other_objects ? snap.other_objects.size() : 0));
+    for (const event_filter& f : snap.filters) entries.push_back(baseline_entry::of(f));
+    for (const consumer& c : snap.consumers) entries.push_back(baseline_entry::of(c));
+    for (const binding& b : snap.bindings) entries.push_back(baseline_entry::of(b));
+    for (const timer_instruction& t : snap.timers) entries.push_back(baseline_entry::of(t));
+    if (include_other_objects) {
+        for (const instance& in : snap.other_objects) entries.push_back(baseline_entry::of(in));
+    }
+    std::stable_sort(entries.begin(), entries.end(), baseline_entry_less);
+    return entries;
+}
+
+// Counts one object of `kind`.
+inline void count_kind(object_counts& counts, object_kind kind) noexcept {
+    switch (kind) {
+    case object_kind::filter: ++counts.filters; break;
+    case object_kind::consumer: ++counts.consumers; break;
+    case object_kind::binding: ++counts.bindings; break;
+    case object_kind::timer: ++counts.timers; break;
+    case object_kind::instance: ++counts.other; break;
+    }
+}
+
+// The entries by kind, as snapshot::counts() counts objects.
+[[nodiscard]] inline object_counts count_entries(const std::vector<const baseline_entry*>& entries) noexcept {
+    object_counts out;
+    for (const baseline_entry* e : entries) count_kind(out, e->kind);
+    return out;
+}
+
 // collect_options::wants_namespace, for the analysis layer.
 [[nodiscard]] inline bool namespace_wanted(std::string_view ns, const std::vector<std::string>& wanted_list,
                                            bool recursive) {
@@ -22091,6 +22321,12 @@ WMISUB_API bool baseline::add(wmi_object o) {
     return true;
 }
 
+WMISUB_API object_counts baseline::counts() const noexcept {
+    object_counts out;
+    for (const baseline_entry& e : entries) detail::count_kind(out, e.kind);
+    return out;
+}
+
 // Restores the canonical order after entries were edited directly.
 WMISUB_API void baseline::sort() { std::sort(entries.begin(), entries.end(), detail::baseline_entry_less); }
 
@@ -22104,21 +22340,10 @@ WMISUB_API baseline make_baseline(const snapshot& snap, const baseline_options& 
                                   : std::optional<timestamp>(std::chrono::time_point_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now()));
     out.comment = options.comment;
-    std::vector<baseline_entry> entries;
-    entries.reserve(snap.object_count() + (options.include_other_objects ? snap.other_objects.size() : 0));
-    for (const event_filter& f : snap.filters) entries.push_back(baseline_entry::of(f));
-    for (const consumer& c : snap.consumers) entries.push_back(baseline_entry::of(c));
-    for (const binding& b : snap.bindings) entries.push_back(baseline_entry::of(b));
-    for (const timer_instruction& t : snap.timers) entries.push_back(baseline_entry::of(t));
-    if (options.include_other_objects) {
-        for (const instance& in : snap.other_objects) entries.push_back(baseline_entry::of(in));
-    }
-    std::stable_sort(entries.begin(), entries.end(), detail::baseline_entry_less);
+    std::vector<baseline_entry> entries = detail::entries_of(snap, options.include_other_objects);
+    out.entries.reserve(entries.size());
     for (baseline_entry& e : entries) {
-        if (!out.entries.empty() && out.entries.back().kind == e.kind && out.entries.back().identity_key == e.identity_key &&
-            out.entries.back().fingerprint == e.fingerprint) {
-            continue;
-        }
+        if (!out.entries.empty() && detail::same_entry(out.entries.back(), e)) continue;
         out.entries.push_back(std::move(e));
     }
     return out;
@@ -22372,8 +22597,11 @@ inline constexpr std::size_t max_diff_candidates = 16;
 
 // Compares two baselines (an approved state with another host's, or an older one).
 WMISUB_API baseline_diff diff(const baseline& before, const baseline& after, const diff_options& options) {
-    baseline_diff out = detail::diff_entries(detail::diff_scope(before.entries, options),
-                                             detail::diff_scope(after.entries, options));
+    const std::vector<const baseline_entry*> approved = detail::diff_scope(before.entries, options);
+    const std::vector<const baseline_entry*> observed = detail::diff_scope(after.entries, options);
+    baseline_diff out = detail::diff_entries(approved, observed);
+    out.approved = detail::count_entries(approved);
+    out.observed = detail::count_entries(observed);
     out.baseline_host = before.host;
     out.baseline_created = before.created;
     out.snapshot_host = after.host;
@@ -22383,12 +22611,23 @@ WMISUB_API baseline_diff diff(const baseline& before, const baseline& after, con
 
 // Compares a snapshot with a baseline: what was added, removed and modified
 // since the baseline was approved, field by field, and re-pointed bindings.
+// Every observed object is counted; exact copies are compared once.
 WMISUB_API baseline_diff diff(const baseline& approved, const snapshot& observed, const diff_options& options) {
-    baseline_options as_observed;
-    as_observed.created = observed.collected_at.value_or(timestamp{});
-    as_observed.include_other_objects = options.include_other_objects;
-    const baseline now = make_baseline(observed, as_observed);
-    baseline_diff out = diff(approved, now, options);
+    const std::vector<baseline_entry> entries = detail::entries_of(observed, options.include_other_objects);
+    const std::vector<const baseline_entry*> in_scope = detail::diff_scope(entries, options);
+    std::vector<const baseline_entry*> distinct;
+    distinct.reserve(in_scope.size());
+    for (const baseline_entry* e : in_scope) {
+        if (distinct.empty() || !detail::same_entry(*distinct.back(), *e)) distinct.push_back(e);
+    }
+    const std::vector<const baseline_entry*> before = detail::diff_scope(approved.entries, options);
+    baseline_diff out = detail::diff_entries(before, distinct);
+    out.approved = detail::count_entries(before);
+    out.observed = detail::count_entries(in_scope);
+    out.repeated = in_scope.size() - distinct.size();
+    out.baseline_host = approved.host;
+    out.baseline_created = approved.created;
+    out.snapshot_host = observed.host;
     out.snapshot_collected_at = observed.collected_at;
     out.errors = observed.errors;
     return out;
@@ -22565,10 +22804,8 @@ namespace detail {
 
 inline constexpr std::string_view t1546_003 = "T1546.003";
 
-[[nodiscard]] inline std::string clip_text(std::string_view s, std::size_t n = 200) {
-    if (s.size() <= n) return std::string(s);
-    return std::string(s.substr(0, n)) + "…";
-}
+// Evidence text as rules quote it: at most `n` bytes, cut between words (see excerpt_at()).
+[[nodiscard]] inline std::string clip_text(std::string_view s, std::size_t n = 200) { return excerpt_of(s, n); }
 
 // Evidence pointing at the filter's query, explained by the trigger.
 [[nodiscard]] inline evidence query_evidence(const subscription_facts& f) {
@@ -22582,7 +22819,7 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
 }
 
 [[nodiscard]] inline evidence indicator_evidence(const indicator& i) {
-    return evidence{"Consumer." + i.field, clip_text(i.excerpt), clip_text(i.detail)};
+    return evidence{"Consumer." + i.field, clip_text(i.excerpt), clip_text(i.detail), i.offset};
 }
 
 // A rule over indicator kinds: fires when the payload shows any of them.
@@ -23300,6 +23537,49 @@ WMISUB_API bool subscription_facts::executes_code() const noexcept {
 }
 
 // Wmisub's own rules.
+namespace detail {
+
+// `name` as one RFC 6901 reference token: "~" and "/" escaped.
+inline void append_pointer_token(std::string& pointer, std::string_view name) {
+    pointer += '/';
+    for (const char c : name) {
+        if (c == '~') pointer += "~0";
+        else if (c == '/') pointer += "~1";
+        else pointer += c;
+    }
+}
+
+[[nodiscard]] inline std::optional<evidence_source> property_source(std::optional<text_property_view> found, std::string_view object) {
+    if (!found) return std::nullopt;
+    evidence_source out{found->text, "/"};
+    out.pointer += object;
+    out.pointer += "/properties";
+    append_pointer_token(out.pointer, found->name);
+    return out;
+}
+
+}  // namespace detail
+
+WMISUB_API std::optional<evidence_source> evidence_source_of(const subscription_facts& f, const evidence& e) {
+    const std::size_t dot = e.field.find('.');
+    if (dot == std::string::npos) return std::nullopt;
+    const std::string_view object = std::string_view(e.field).substr(0, dot);
+    const std::string_view property = std::string_view(e.field).substr(dot + 1);
+    if (object == "Consumer" && property.find('>') != std::string_view::npos) {
+        if (f.payload == nullptr || f.consumer == nullptr) return std::nullopt;
+        for (std::size_t i = 0; i < f.payload->layers.size(); ++i) {
+            if (f.payload->layers[i].field == property) {
+                return evidence_source{f.payload->layers[i].text, "/payload/layers/" + std::to_string(i) + "/text"};
+            }
+        }
+        return std::nullopt;
+    }
+    if (object == "Filter" && f.filter != nullptr) return detail::property_source(text_property(*f.filter, property), "filter");
+    if (object == "Consumer" && f.consumer != nullptr) return detail::property_source(text_property(*f.consumer, property), "consumer");
+    if (object == "Binding" && f.binding != nullptr) return detail::property_source(text_property(*f.binding, property), "binding");
+    return std::nullopt;
+}
+
 WMISUB_API rule_catalog rule_catalog::builtin() {
     rule_catalog catalog;
     for (rule& r : detail::builtin_rules()) (void)catalog.add(std::move(r));
@@ -23509,6 +23789,7 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/impl/payload_cache.inl"
 // #include "wmisub/model.hpp"
 // #include "wmisub/rules/catalog.hpp"
+// #include "wmisub/text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -23551,19 +23832,10 @@ struct scan_context {
     std::shared_ptr<const graph_changes::state> changes;
 };
 
-// The longest prefix of `text` of at most `max` bytes that does not split a UTF-8 sequence.
-[[nodiscard]] inline std::size_t utf8_prefix_length(std::string_view text, std::size_t max) noexcept {
-    if (text.size() <= max) return text.size();
-    std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0u) == 0x80u) --n;
-    return n;
-}
-
-// Cuts `text` to at most `max` bytes (plus an ellipsis) on a character boundary.
+// Cuts `text` to at most `max` bytes, between words, with the cut marked (see excerpt_of()).
 inline void clip_in_place(std::string& text, std::size_t max) {
     if (text.size() <= max) return;
-    text.resize(utf8_prefix_length(text, max));
-    text += "\xE2\x80\xA6";  // U+2026: the cut is visible
+    text = excerpt_of(text, max);
 }
 
 }  // namespace detail

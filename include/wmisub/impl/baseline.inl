@@ -542,6 +542,44 @@ namespace detail {
     return std::tie(a.kind, a.identity_key, a.fingerprint) < std::tie(b.kind, b.identity_key, b.fingerprint);
 }
 
+// True when two entries are copies: same kind, identity and content.
+[[nodiscard]] inline bool same_entry(const baseline_entry& a, const baseline_entry& b) noexcept {
+    return a.kind == b.kind && a.identity_key == b.identity_key && a.fingerprint == b.fingerprint;
+}
+
+// An entry for every object of a snapshot, copies included, in baseline order.
+[[nodiscard]] inline std::vector<baseline_entry> entries_of(const snapshot& snap, bool include_other_objects) {
+    std::vector<baseline_entry> entries;
+    entries.reserve(snap.object_count() + (include_other_objects ? snap.other_objects.size() : 0));
+    for (const event_filter& f : snap.filters) entries.push_back(baseline_entry::of(f));
+    for (const consumer& c : snap.consumers) entries.push_back(baseline_entry::of(c));
+    for (const binding& b : snap.bindings) entries.push_back(baseline_entry::of(b));
+    for (const timer_instruction& t : snap.timers) entries.push_back(baseline_entry::of(t));
+    if (include_other_objects) {
+        for (const instance& in : snap.other_objects) entries.push_back(baseline_entry::of(in));
+    }
+    std::stable_sort(entries.begin(), entries.end(), baseline_entry_less);
+    return entries;
+}
+
+// Counts one object of `kind`.
+inline void count_kind(object_counts& counts, object_kind kind) noexcept {
+    switch (kind) {
+    case object_kind::filter: ++counts.filters; break;
+    case object_kind::consumer: ++counts.consumers; break;
+    case object_kind::binding: ++counts.bindings; break;
+    case object_kind::timer: ++counts.timers; break;
+    case object_kind::instance: ++counts.other; break;
+    }
+}
+
+// The entries by kind, as snapshot::counts() counts objects.
+[[nodiscard]] inline object_counts count_entries(const std::vector<const baseline_entry*>& entries) noexcept {
+    object_counts out;
+    for (const baseline_entry* e : entries) count_kind(out, e->kind);
+    return out;
+}
+
 // collect_options::wants_namespace, for the analysis layer.
 [[nodiscard]] inline bool namespace_wanted(std::string_view ns, const std::vector<std::string>& wanted_list,
                                            bool recursive) {
@@ -584,6 +622,12 @@ WMISUB_API bool baseline::add(wmi_object o) {
     return true;
 }
 
+WMISUB_API object_counts baseline::counts() const noexcept {
+    object_counts out;
+    for (const baseline_entry& e : entries) detail::count_kind(out, e.kind);
+    return out;
+}
+
 // Restores the canonical order after entries were edited directly.
 WMISUB_API void baseline::sort() { std::sort(entries.begin(), entries.end(), detail::baseline_entry_less); }
 
@@ -597,21 +641,10 @@ WMISUB_API baseline make_baseline(const snapshot& snap, const baseline_options& 
                                   : std::optional<timestamp>(std::chrono::time_point_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now()));
     out.comment = options.comment;
-    std::vector<baseline_entry> entries;
-    entries.reserve(snap.object_count() + (options.include_other_objects ? snap.other_objects.size() : 0));
-    for (const event_filter& f : snap.filters) entries.push_back(baseline_entry::of(f));
-    for (const consumer& c : snap.consumers) entries.push_back(baseline_entry::of(c));
-    for (const binding& b : snap.bindings) entries.push_back(baseline_entry::of(b));
-    for (const timer_instruction& t : snap.timers) entries.push_back(baseline_entry::of(t));
-    if (options.include_other_objects) {
-        for (const instance& in : snap.other_objects) entries.push_back(baseline_entry::of(in));
-    }
-    std::stable_sort(entries.begin(), entries.end(), detail::baseline_entry_less);
+    std::vector<baseline_entry> entries = detail::entries_of(snap, options.include_other_objects);
+    out.entries.reserve(entries.size());
     for (baseline_entry& e : entries) {
-        if (!out.entries.empty() && out.entries.back().kind == e.kind && out.entries.back().identity_key == e.identity_key &&
-            out.entries.back().fingerprint == e.fingerprint) {
-            continue;
-        }
+        if (!out.entries.empty() && detail::same_entry(out.entries.back(), e)) continue;
         out.entries.push_back(std::move(e));
     }
     return out;
@@ -865,8 +898,11 @@ inline constexpr std::size_t max_diff_candidates = 16;
 
 // Compares two baselines (an approved state with another host's, or an older one).
 WMISUB_API baseline_diff diff(const baseline& before, const baseline& after, const diff_options& options) {
-    baseline_diff out = detail::diff_entries(detail::diff_scope(before.entries, options),
-                                             detail::diff_scope(after.entries, options));
+    const std::vector<const baseline_entry*> approved = detail::diff_scope(before.entries, options);
+    const std::vector<const baseline_entry*> observed = detail::diff_scope(after.entries, options);
+    baseline_diff out = detail::diff_entries(approved, observed);
+    out.approved = detail::count_entries(approved);
+    out.observed = detail::count_entries(observed);
     out.baseline_host = before.host;
     out.baseline_created = before.created;
     out.snapshot_host = after.host;
@@ -876,12 +912,23 @@ WMISUB_API baseline_diff diff(const baseline& before, const baseline& after, con
 
 // Compares a snapshot with a baseline: what was added, removed and modified
 // since the baseline was approved, field by field, and re-pointed bindings.
+// Every observed object is counted; exact copies are compared once.
 WMISUB_API baseline_diff diff(const baseline& approved, const snapshot& observed, const diff_options& options) {
-    baseline_options as_observed;
-    as_observed.created = observed.collected_at.value_or(timestamp{});
-    as_observed.include_other_objects = options.include_other_objects;
-    const baseline now = make_baseline(observed, as_observed);
-    baseline_diff out = diff(approved, now, options);
+    const std::vector<baseline_entry> entries = detail::entries_of(observed, options.include_other_objects);
+    const std::vector<const baseline_entry*> in_scope = detail::diff_scope(entries, options);
+    std::vector<const baseline_entry*> distinct;
+    distinct.reserve(in_scope.size());
+    for (const baseline_entry* e : in_scope) {
+        if (distinct.empty() || !detail::same_entry(*distinct.back(), *e)) distinct.push_back(e);
+    }
+    const std::vector<const baseline_entry*> before = detail::diff_scope(approved.entries, options);
+    baseline_diff out = detail::diff_entries(before, distinct);
+    out.approved = detail::count_entries(before);
+    out.observed = detail::count_entries(in_scope);
+    out.repeated = in_scope.size() - distinct.size();
+    out.baseline_host = approved.host;
+    out.baseline_created = approved.created;
+    out.snapshot_host = observed.host;
     out.snapshot_collected_at = observed.collected_at;
     out.errors = observed.errors;
     return out;

@@ -14,6 +14,7 @@
 #include "wmisub/impl/payload_cache.inl"
 #include "wmisub/model.hpp"
 #include "wmisub/rules/catalog.hpp"
+#include "wmisub/text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -56,19 +57,10 @@ struct scan_context {
     std::shared_ptr<const graph_changes::state> changes;
 };
 
-// The longest prefix of `text` of at most `max` bytes that does not split a UTF-8 sequence.
-[[nodiscard]] inline std::size_t utf8_prefix_length(std::string_view text, std::size_t max) noexcept {
-    if (text.size() <= max) return text.size();
-    std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0u) == 0x80u) --n;
-    return n;
-}
-
-// Cuts `text` to at most `max` bytes (plus an ellipsis) on a character boundary.
+// Cuts `text` to at most `max` bytes, between words, with the cut marked (see excerpt_of()).
 inline void clip_in_place(std::string& text, std::size_t max) {
     if (text.size() <= max) return;
-    text.resize(utf8_prefix_length(text, max));
-    text += "\xE2\x80\xA6";  // U+2026: the cut is visible
+    text = excerpt_of(text, max);
 }
 
 }  // namespace detail

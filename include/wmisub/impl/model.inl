@@ -182,6 +182,30 @@ WMISUB_API const consumer_header& header_of(const consumer& c) noexcept {
     return std::visit([](const auto& typed) -> const consumer_header& { return typed; }, c);
 }
 
+namespace detail {
+template <class T>
+[[nodiscard]] std::optional<text_property_view> typed_text_property(const T& object, std::string_view name) noexcept {
+    if (auto found = find_text_field(object, name, model_fields<T>::list())) return found;
+    if (const property* p = find_property(object.extra, name)) {
+        if (const std::string* text = p->value.as_string()) return text_property_view{p->name, *text};
+    }
+    return std::nullopt;
+}
+}  // namespace detail
+
+WMISUB_API std::optional<text_property_view> text_property(const event_filter& object, std::string_view name) noexcept {
+    return detail::typed_text_property(object, name);
+}
+WMISUB_API std::optional<text_property_view> text_property(const consumer& object, std::string_view name) noexcept {
+    return std::visit([name](const auto& typed) { return detail::typed_text_property(typed, name); }, object);
+}
+WMISUB_API std::optional<text_property_view> text_property(const binding& object, std::string_view name) noexcept {
+    return detail::typed_text_property(object, name);
+}
+WMISUB_API std::optional<text_property_view> text_property(const timer_instruction& object, std::string_view name) noexcept {
+    return detail::typed_text_property(object, name);
+}
+
 // The key property names of a consumer: `Name` for standard classes, the known keys of a custom class.
 WMISUB_API std::vector<std::string> key_names_of(const consumer& c) {
     if (const auto* custom = std::get_if<custom_consumer>(&c); custom != nullptr && !custom->key_names.empty()) {

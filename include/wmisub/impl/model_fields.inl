@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 WMISUB_NAMESPACE_BEGIN
@@ -179,6 +180,29 @@ void emit_fields(const Object& object, const Tuple& fields, std::vector<property
                 ...);
         },
         fields);
+}
+
+// The modelled string field `name` of `object` (case-insensitive), when set: the name as the
+// table spells it and the text. Fields of other types never match.
+template <class Object, class Tuple>
+std::optional<text_property_view> find_text_field(const Object& object, std::string_view name, const Tuple& fields) noexcept {
+    std::optional<text_property_view> found;
+    std::apply(
+        [&](const auto&... f) {
+            (
+                [&] {
+                    using member_type = std::remove_cvref_t<decltype(object.*(f.member))>;
+                    if (found || !iequals(name, f.name)) return;
+                    if constexpr (std::is_same_v<member_type, std::string>) {
+                        found = text_property_view{f.name, object.*(f.member)};
+                    } else if constexpr (std::is_same_v<member_type, std::optional<std::string>>) {
+                        if (const auto& v = object.*(f.member)) found = text_property_view{f.name, *v};
+                    }
+                }(),
+                ...);
+        },
+        fields);
+    return found;
 }
 
 

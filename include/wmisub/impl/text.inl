@@ -16,6 +16,7 @@
 #include "wmisub/detail/utf.hpp"
 #include "wmisub/result.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -119,6 +120,74 @@ WMISUB_API result<std::string> base64_decode(std::string_view text) noexcept {
 
 WMISUB_API std::string base64_encode(std::string_view bytes) noexcept {
     return detail::build_string<std::string>([bytes](std::string& out) { detail::base64_encode_into(out, bytes); });
+}
+
+namespace detail {
+
+[[nodiscard]] constexpr bool is_excerpt_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+[[nodiscard]] constexpr bool is_utf8_continuation_byte(char c) noexcept {
+    return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u;
+}
+
+// The excerpt's first byte: after the last line break before `offset`, else after the first
+// space in the first `slack` bytes, else `begin` itself; never a UTF-8 continuation byte.
+[[nodiscard]] inline std::size_t excerpt_begin(std::string_view text, std::size_t begin, std::size_t offset, std::size_t slack) noexcept {
+    if (begin == 0) return 0;
+    std::size_t snapped = begin;
+    for (std::size_t i = begin; i < offset; ++i) {
+        if (text[i] == '\n') snapped = i + 1;
+    }
+    if (snapped == begin) {
+        const std::size_t limit = std::min(offset, begin + slack);
+        for (std::size_t i = begin; i < limit; ++i) {
+            if (is_excerpt_space(text[i])) {
+                snapped = i + 1;
+                break;
+            }
+        }
+    }
+    while (snapped < text.size() && is_utf8_continuation_byte(text[snapped])) ++snapped;
+    return snapped;
+}
+
+// One past the excerpt's last byte: at the last space in the final `slack` bytes (not before
+// `keep`), else `end` itself; never splitting a UTF-8 sequence.
+[[nodiscard]] inline std::size_t excerpt_end(std::string_view text, std::size_t end, std::size_t keep, std::size_t slack) noexcept {
+    if (end >= text.size()) return text.size();
+    const std::size_t floor = std::max(keep, end - std::min(end, slack));
+    for (std::size_t i = end; i > floor; --i) {
+        if (is_excerpt_space(text[i])) return i;  // text[end] itself: the window ends at a word's end
+    }
+    while (end > 0 && is_utf8_continuation_byte(text[end])) --end;
+    return end;
+}
+
+}  // namespace detail
+
+WMISUB_API excerpt_range excerpt_range_at(std::string_view text, std::size_t offset, std::size_t max) noexcept {
+    if (text.size() <= max) return {0, text.size()};
+    offset = std::min(offset, text.size());
+    std::size_t begin = offset - std::min(offset, max / 5);
+    if (text.size() - begin < max) begin = text.size() - max;  // near the end: show a full window
+    const std::size_t slack = max / 4;
+    begin = detail::excerpt_begin(text, begin, offset, slack);
+    std::size_t end = detail::excerpt_end(text, std::min(text.size(), begin + max), std::min(offset + 1, text.size()), slack);
+    while (end > begin && detail::is_excerpt_space(text[end - 1])) --end;  // no dangling blank before the mark
+    if (end < begin) end = begin;
+    return {begin, end};
+}
+
+WMISUB_API std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) noexcept {
+    const excerpt_range r = excerpt_range_at(text, offset, max);
+    return detail::build_string<std::string>([&](std::string& out) {
+        out.reserve(r.end - r.begin + 6);
+        if (r.begin > 0) out += "\xE2\x80\xA6";
+        out.append(text.substr(r.begin, r.end - r.begin));
+        if (r.end < text.size()) out += "\xE2\x80\xA6";
+    });
 }
 
 WMISUB_API sha256_digest sha256_of(std::string_view bytes) noexcept {

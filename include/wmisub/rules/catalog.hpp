@@ -48,8 +48,9 @@ enum class severity : std::uint8_t { info, low, medium, high, critical };
 // One piece of evidence: which field, and the text that made the rule fire.
 struct evidence {
     std::string field;    // "Filter.Query", "Consumer.CommandLineTemplate>base64_utf16le", "Binding.Filter"
-    std::string excerpt;  // the text, at most ~200 bytes
+    std::string excerpt;  // the text around the evidence, at most ~200 bytes cut between words; "…" marks each cut
     std::string detail;   // what it means here (the URL, the decoded command, the tool), may be empty
+    std::size_t offset = 0;  // where the evidence is in the whole text (see evidence_source_of())
 
     friend bool operator==(const evidence&, const evidence&) = default;
 };
@@ -140,6 +141,17 @@ struct finding {
         return rule ? std::span<const std::string>(rule->techniques) : std::span<const std::string>{};
     }
 };
+
+// The whole text an excerpt was cut from, one step away from the evidence.
+struct evidence_source {
+    std::string_view text;  // a view into the facts' objects or payload analysis (alive as long as they are)
+    std::string pointer;    // where a wmisub.report/1 subscription entry holds the same text (RFC 6901 JSON Pointer)
+};
+
+// The whole text behind `e`: "Filter.Query" is the filter's Query, "Consumer.ScriptText" the consumer's
+// ScriptText, "Consumer.ScriptText>base64_utf8" the decoded layer of that name in the payload analysis,
+// "Binding.Filter" the binding's Filter; nullopt when the evidence does not quote a text property.
+[[nodiscard]] WMISUB_API std::optional<evidence_source> evidence_source_of(const subscription_facts& f, const evidence& e);
 
 // An ordered set of rules with unique ids.
 // Threads: once built, a catalog may be shared by any number of threads that

@@ -60,6 +60,18 @@ namespace detail {
     return out;
 }
 
+// `{ "total", "filters", "consumers", "bindings", "timers", "other" }`: objects counted as every command counts them.
+[[nodiscard]] inline json_value json_object_counts(const object_counts& c) {
+    json_value out = json_value::object();
+    json_append_member(out, "total", json_value(static_cast<std::uint64_t>(c.total())));
+    json_append_member(out, "filters", json_value(static_cast<std::uint64_t>(c.filters)));
+    json_append_member(out, "consumers", json_value(static_cast<std::uint64_t>(c.consumers)));
+    json_append_member(out, "bindings", json_value(static_cast<std::uint64_t>(c.bindings)));
+    json_append_member(out, "timers", json_value(static_cast<std::uint64_t>(c.timers)));
+    json_append_member(out, "other", json_value(static_cast<std::uint64_t>(c.other)));
+    return out;
+}
+
 [[nodiscard]] inline json_value json_time_or_null(const std::optional<timestamp>& t) {
     return t ? json_value(to_iso8601(*t)) : json_value(nullptr);
 }
@@ -313,6 +325,9 @@ template <class Range>
     json_append_member(summary, "modified", json_value(static_cast<std::uint64_t>(d.modified.size())));
     json_append_member(summary, "rebindings", json_value(static_cast<std::uint64_t>(d.rebindings.size())));
     json_append_member(summary, "unchanged", json_value(static_cast<std::uint64_t>(d.unchanged)));
+    json_append_member(summary, "repeated", json_value(static_cast<std::uint64_t>(d.repeated)));
+    json_append_member(summary, "approved_objects", json_object_counts(d.approved));
+    json_append_member(summary, "observed_objects", json_object_counts(d.observed));
     json_append_member(summary, "errors", json_value(static_cast<std::uint64_t>(d.errors.size())));
     json_append_member(out, "summary", std::move(summary));
     json_value added = json_value::array();

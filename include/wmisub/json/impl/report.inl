@@ -109,10 +109,22 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     return out;
 }
 
-[[nodiscard]] inline json_value json_write_finding(const finding& fi) {
+// Where the whole text of an evidence is, when its excerpt shows only part of it.
+[[nodiscard]] inline std::optional<evidence_source> json_cut_source(const subscription_facts& f, const evidence& e) {
+    auto source = evidence_source_of(f, e);
+    if (!source || source->text == e.excerpt) return std::nullopt;
+    return source;
+}
+
+[[nodiscard]] inline json_value json_write_finding(const subscription_facts& f, const finding& fi) {
     json_value evidence = json_value::array();
     for (const wmisub::evidence& e : fi.evidence) {
-        evidence.push_back({{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}});
+        json_value item{{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}};
+        if (const auto source = json_cut_source(f, e)) {
+            item["text_at"] = source->pointer;
+            item["offset"] = e.offset;
+        }
+        evidence.push_back(std::move(item));
     }
     json_value techniques = json_value::array();
     for (const std::string& t : fi.techniques()) techniques.push_back(t);
@@ -225,7 +237,7 @@ inline void json_find_hashes(std::string_view text, std::vector<std::string>& ou
     out["allow_listed"] = a.allow_listed;
     if (!f.builtin.empty()) out["builtin"] = f.builtin;
     json_value findings = json_value::array();
-    for (const finding& fi : a.findings) findings.push_back(json_write_finding(fi));
+    for (const finding& fi : a.findings) findings.push_back(json_write_finding(f, fi));
     out["findings"] = std::move(findings);
     return out;
 }
@@ -549,7 +561,7 @@ void json_text_object(json_text_writer& w, const Object& o, const std::string* k
     w.end_object();
 }
 
-inline void json_text_finding(json_text_writer& w, const finding& fi) {
+inline void json_text_finding(json_text_writer& w, const subscription_facts& f, const finding& fi) {
     w.begin_object();
     w.key("rule");
     w.text(fi.id());
@@ -571,6 +583,12 @@ inline void json_text_finding(json_text_writer& w, const finding& fi) {
         w.text(e.excerpt);
         w.key("detail");
         w.text(e.detail);
+        if (const auto source = json_cut_source(f, e)) {
+            w.key("text_at");
+            w.text(source->pointer);
+            w.key("offset");
+            w.number(static_cast<std::uint64_t>(e.offset));
+        }
         w.end_object();
     }
     w.end_array();
@@ -627,7 +645,7 @@ inline void json_text_assessment(json_text_writer& w, const assessment& a) {
     }
     w.key("findings");
     w.begin_array();
-    for (const finding& fi : a.findings) json_text_finding(w, fi);
+    for (const finding& fi : a.findings) json_text_finding(w, f, fi);
     w.end_array();
     w.end_object();
 }
@@ -660,6 +678,7 @@ inline void json_report_item(std::string& out, const assessment& a, const report
         out["assessed"] = summary->assessed;
         out["warnings"] = summary->warnings;
     }
+    out["objects"] = json_object_counts(snap.counts());
     out["collection_stopped"] = snap.stopped ? json_value(snap.stopped->to_string()) : json_value(nullptr);
     out["partial"] = snap.partial() || (summary != nullptr && !summary->complete());
     return out;

@@ -356,7 +356,7 @@ public:
         indicator ind;
         ind.kind = k;
         ind.field = std::string(field);
-        ind.excerpt = excerpt_at(origin, offset, opt.excerpt_bytes);
+        ind.excerpt = wmisub::excerpt_at(origin, offset, opt.excerpt_bytes);
         if (owned != nullptr && d.size() == owned->size()) {
             ind.detail = std::move(*owned);
         } else {

@@ -162,18 +162,6 @@ template <std::size_t N>
     return s.substr(0, end);
 }
 
-// Up to max bytes of text around offset: a little context before it, cut on UTF-8 boundaries.
-[[nodiscard]] inline std::string excerpt_at(std::string_view text, std::size_t offset, std::size_t max) {
-    if (offset > text.size()) offset = text.size();
-    std::size_t begin = offset - std::min(offset, max / 5);
-    // Start at a line or word start when one is close, so excerpts read naturally.
-    for (std::size_t i = begin; i < offset; ++i) {
-        if (text[i] == '\n') begin = i + 1;
-    }
-    while (begin < text.size() && is_utf8_continuation(text[begin])) ++begin;
-    return std::string(utf8_prefix(text.substr(begin), max));
-}
-
 // s cut to max bytes on a UTF-8 boundary.
 [[nodiscard]] inline std::string clip(std::string_view s, std::size_t max) { return std::string(utf8_prefix(s, max)); }
 

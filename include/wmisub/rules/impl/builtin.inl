@@ -37,10 +37,8 @@ namespace detail {
 
 inline constexpr std::string_view t1546_003 = "T1546.003";
 
-[[nodiscard]] inline std::string clip_text(std::string_view s, std::size_t n = 200) {
-    if (s.size() <= n) return std::string(s);
-    return std::string(s.substr(0, n)) + "…";
-}
+// Evidence text as rules quote it: at most `n` bytes, cut between words (see excerpt_at()).
+[[nodiscard]] inline std::string clip_text(std::string_view s, std::size_t n = 200) { return excerpt_of(s, n); }
 
 // Evidence pointing at the filter's query, explained by the trigger.
 [[nodiscard]] inline evidence query_evidence(const subscription_facts& f) {
@@ -54,7 +52,7 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
 }
 
 [[nodiscard]] inline evidence indicator_evidence(const indicator& i) {
-    return evidence{"Consumer." + i.field, clip_text(i.excerpt), clip_text(i.detail)};
+    return evidence{"Consumer." + i.field, clip_text(i.excerpt), clip_text(i.detail), i.offset};
 }
 
 // A rule over indicator kinds: fires when the payload shows any of them.

@@ -82,6 +82,49 @@ WMISUB_API bool subscription_facts::executes_code() const noexcept {
 }
 
 // Wmisub's own rules.
+namespace detail {
+
+// `name` as one RFC 6901 reference token: "~" and "/" escaped.
+inline void append_pointer_token(std::string& pointer, std::string_view name) {
+    pointer += '/';
+    for (const char c : name) {
+        if (c == '~') pointer += "~0";
+        else if (c == '/') pointer += "~1";
+        else pointer += c;
+    }
+}
+
+[[nodiscard]] inline std::optional<evidence_source> property_source(std::optional<text_property_view> found, std::string_view object) {
+    if (!found) return std::nullopt;
+    evidence_source out{found->text, "/"};
+    out.pointer += object;
+    out.pointer += "/properties";
+    append_pointer_token(out.pointer, found->name);
+    return out;
+}
+
+}  // namespace detail
+
+WMISUB_API std::optional<evidence_source> evidence_source_of(const subscription_facts& f, const evidence& e) {
+    const std::size_t dot = e.field.find('.');
+    if (dot == std::string::npos) return std::nullopt;
+    const std::string_view object = std::string_view(e.field).substr(0, dot);
+    const std::string_view property = std::string_view(e.field).substr(dot + 1);
+    if (object == "Consumer" && property.find('>') != std::string_view::npos) {
+        if (f.payload == nullptr || f.consumer == nullptr) return std::nullopt;
+        for (std::size_t i = 0; i < f.payload->layers.size(); ++i) {
+            if (f.payload->layers[i].field == property) {
+                return evidence_source{f.payload->layers[i].text, "/payload/layers/" + std::to_string(i) + "/text"};
+            }
+        }
+        return std::nullopt;
+    }
+    if (object == "Filter" && f.filter != nullptr) return detail::property_source(text_property(*f.filter, property), "filter");
+    if (object == "Consumer" && f.consumer != nullptr) return detail::property_source(text_property(*f.consumer, property), "consumer");
+    if (object == "Binding" && f.binding != nullptr) return detail::property_source(text_property(*f.binding, property), "binding");
+    return std::nullopt;
+}
+
 WMISUB_API rule_catalog rule_catalog::builtin() {
     rule_catalog catalog;
     for (rule& r : detail::builtin_rules()) (void)catalog.add(std::move(r));
