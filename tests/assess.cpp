@@ -222,22 +222,8 @@ TEST_CASE("a finding shares its rule and outlives the catalog that made it") {
 #ifdef WMISUB_TEST_HAS_CORPUS
 namespace {
 
-snapshot entry_snapshot(const wmisub_test::corpus_entry& e) {
-    snapshot snap;
-    if (e.filter) snap.add(*e.filter, e.id);
-    if (e.consumer) snap.add(*e.consumer, e.id);
-    const value* consumer_name = e.consumer ? e.consumer->get("Name") : nullptr;
-    if (e.bound && e.filter && consumer_name != nullptr && consumer_name->as_string() != nullptr) {
-        instance b = wmisub_test::make_corpus_instance(e.namespace_path, "__FilterToConsumerBinding", e.id);
-        b.set("Filter", value::reference("__EventFilter.Name=" + quote_key_value(*e.filter->get("Name")->as_string())));
-        b.set("Consumer", value::reference(e.consumer->class_name + ".Name=" + quote_key_value(*consumer_name->as_string())));
-        snap.add(b, e.id);
-    }
-    return snap;
-}
-
 severity worst(const wmisub_test::corpus_entry& e) {
-    const snapshot snap = entry_snapshot(e);
+    const snapshot snap = wmisub_test::entry_snapshot(e);
     const subscription_graph graph(snap);
     severity s = severity::info;
     for (const assessment& a : assess(graph, rule_catalog::builtin())) s = std::max(s, a.risk.severity);

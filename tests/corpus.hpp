@@ -5,10 +5,12 @@
 
 #include "shared_data.hpp"
 #include "wmisub/model.hpp"
+#include "wmisub/object_path.hpp"
 #include "wmisub/value.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -25,6 +27,8 @@ struct corpus_entry {
     std::optional<wmisub::instance> filter;
     std::optional<wmisub::instance> consumer;
     bool bound = false;
+    std::optional<wmisub::instance> timer;  // an __IntervalTimerInstruction the filter's TimerID names
+    std::string split;                      // "calibration" or "holdout" (tests/data/corpus); empty otherwise
     nlohmann::json raw;
 };
 
@@ -90,7 +94,33 @@ inline corpus_entry parse_corpus_line(const std::string& line) {
         e.consumer = std::move(in);
     }
     e.bound = e.raw["binding"].is_object() && e.raw["binding"].value("present", false);
+    if (const auto& t = e.raw["timer"]; t.is_object() && t.contains("id") && t["id"].is_string()) {
+        wmisub::instance in = make_corpus_instance(e.namespace_path, "__IntervalTimerInstruction", e.id);
+        in.set("TimerId", wmisub::value::string(t["id"].get<std::string>()));
+        if (t.contains("interval_ms") && t["interval_ms"].is_number_unsigned()) {
+            in.set("IntervalBetweenEvents", wmisub::value::uint(t["interval_ms"].get<std::uint64_t>(), wmisub::cim_type::uint32));
+        }
+        e.timer = std::move(in);
+    }
+    e.split = string_field(e.raw, "split");
     return e;
+}
+
+// The entry as one host's snapshot: its filter, consumer, binding (when present) and timer.
+inline wmisub::snapshot entry_snapshot(const corpus_entry& e) {
+    using wmisub::value;
+    wmisub::snapshot snap;
+    if (e.filter) snap.add(*e.filter, e.id);
+    if (e.consumer) snap.add(*e.consumer, e.id);
+    if (e.timer) snap.add(*e.timer, e.id);
+    const value* consumer_name = e.consumer ? e.consumer->get("Name") : nullptr;
+    if (e.bound && e.filter && consumer_name != nullptr && consumer_name->as_string() != nullptr) {
+        wmisub::instance b = make_corpus_instance(e.namespace_path, "__FilterToConsumerBinding", e.id);
+        b.set("Filter", value::reference("__EventFilter.Name=" + wmisub::quote_key_value(*e.filter->get("Name")->as_string())));
+        b.set("Consumer", value::reference(e.consumer->class_name + ".Name=" + wmisub::quote_key_value(*consumer_name->as_string())));
+        snap.add(b, e.id);
+    }
+    return snap;
 }
 
 // Every entry of a corpus file; empty when the file is absent.

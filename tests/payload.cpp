@@ -812,9 +812,12 @@ TEST_CASE("cmd.exe: /c quoting, separators, built-ins and pipelines") {
     CHECK_KIND(e, autostart_file_write);
     CHECK_KIND(e, executable_file_write);
     CHECK_KIND(e, encoded_command);
-    // cmd without /c runs nothing.
-    CHECK_NOT_STRONG(cl("cmd.exe"));
-    CHECK_NOT_STRONG(cl("cmd.exe /q"));
+    // cmd without /c runs only its AutoRun commands (the registry's, not the subscription's)...
+    CHECK_KIND(cl("cmd.exe"), implicit_profile_execution);
+    CHECK_KIND(cl("cmd.exe /q"), implicit_profile_execution);
+    // ...unless /d turns AutoRun off, or /c gives it a command.
+    CHECK_NOT_STRONG(cl("cmd.exe /d /q"));
+    CHECK_FALSE(cl("cmd.exe /c ver").has(indicator_kind::implicit_profile_execution));
     // A batch file run through CreateProcess.
     const auto bat = cl("c:\\cmdline_test.bat");
     CHECK_KIND(bat, script_interpreter);
@@ -1199,10 +1202,10 @@ TEST_CASE("corpus: attacks show a strong indicator, benign subscriptions none") 
     WMISUB_REQUIRE_SHARED(attacks_file, "corpus/attacks.jsonl");
     WMISUB_REQUIRE_SHARED(benign_file, "corpus/benign.jsonl");
     // Attacks whose consumer is, byte for byte, what benign subscriptions also run: a plain
-    // program (notepad, cmd.exe, "call", waitfor's companion is separate), or a logging
+    // program (notepad, "call", waitfor's companion is separate), or a logging
     // script that writes event data to a file. Their risk comes from the trigger and the
     // structure (rules.hpp), not from the payload.
-    const std::set<std::string> payload_benign = {"M001", "M003", "M009", "M010", "M011", "M013", "M018"};
+    const std::set<std::string> payload_benign = {"M001", "M009", "M010", "M011", "M013", "M018"};
     std::set<std::string> weak;
     std::size_t attacks = 0;
     for (const auto& e : wmisub_test::load_corpus(attacks_file)) {

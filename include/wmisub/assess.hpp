@@ -5,15 +5,26 @@
 // the findings of every enabled rule, and a score 0-100 with a severity, each
 // explained by the findings and their evidence.
 //
-// Scoring model. Each finding contributes a weight by severity: info 0,
-// low 0.15, medium 0.35, high 0.60, critical 0.85. Findings combine like
-// independent pieces of evidence: score = 100 * (1 - prod(1 - w)), counting
-// each rule once. So one high finding alone gives 60 (high), two mediums 58
-// (medium), two mediums and a low 64 (high), one critical 85 (critical). The
-// severity follows the score: critical >= 85, high >= 60, medium >= 35,
-// low >= 15, info below. Content that matches a Windows built-in is capped at
-// low (info when it runs nothing); allow-listed content (by fingerprint, never
-// by name) drops to info with its findings kept for the record.
+// Scoring model. Every rule says what kind of evidence its findings are
+// (rules/catalog.hpp, evidence_class): *behaviour* (what the payload does:
+// downloads, decodes and runs, reads credentials, evades defences, wipes
+// traces, spreads, adds persistence elsewhere), *provenance* (who made it and
+// how: an impossible creator, a tool's fingerprint, a built-in's name on other
+// content, a change since the baseline) or *context* (where and when: the
+// trigger, the namespace, the paths, "runs as SYSTEM").
+//
+// Each finding weighs by severity: info 0, low 0.15, medium 0.35, high 0.60,
+// critical 0.85, and findings combine like independent pieces of evidence,
+// 100 * (1 - prod(1 - w)). Behaviour and provenance findings alone give the
+// *core* score, whose severity is the band the subscription lands in; all
+// findings together place it within that band (context raises it towards the
+// band's top but never out of it). Without behaviour or provenance evidence,
+// context alone is held below high (at most 59): a boot trigger, a shell and a
+// user-writable path are what admin automation looks like too. The severity
+// follows the score: critical >= 85, high >= 60, medium >= 35, low >= 15,
+// info below. Content that matches a Windows built-in is capped at low (info
+// when it runs nothing); allow-listed content (by fingerprint, never by name)
+// drops to info with its findings kept for the record.
 #pragma once
 
 #include "wmisub/baseline.hpp"
@@ -55,6 +66,8 @@ struct policy {
 struct risk {
     int score = 0;  // 0-100
     wmisub::severity severity = severity::info;
+    int core_score = 0;          // behaviour and provenance findings alone: their severity is the band
+    bool context_only = false;   // findings, but none of behaviour or provenance: held below high
 };
 
 // The weight of one finding of this severity in the score.
@@ -77,6 +90,24 @@ struct risk {
     if (score >= 15) return severity::low;
     return severity::info;
 }
+
+// The lowest and highest score of a severity's band.
+[[nodiscard]] constexpr int band_floor(severity s) noexcept {
+    switch (s) {
+    case severity::info: return 0;
+    case severity::low: return 15;
+    case severity::medium: return 35;
+    case severity::high: return 60;
+    case severity::critical: return 85;
+    }
+    return 0;
+}
+[[nodiscard]] constexpr int band_ceiling(severity s) noexcept {
+    return s == severity::critical ? 100 : band_floor(static_cast<severity>(static_cast<int>(s) + 1)) - 1;
+}
+
+// The highest score context alone can give (the top of medium).
+inline constexpr int context_ceiling = 59;
 
 // Combines findings as independent evidence (see the scoring model above).
 [[nodiscard]] WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept;

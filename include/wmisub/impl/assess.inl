@@ -49,10 +49,33 @@ WMISUB_API bool policy::allows(std::string_view fp) const {
 
 // Combines findings as independent evidence (see the scoring model in assess.hpp).
 WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept {
-    double keep = 1.0;
-    for (const finding& f : findings) keep *= 1.0 - severity_weight(f.severity);
-    const int score = static_cast<int>(std::lround(100.0 * (1.0 - keep)));
-    return risk{score, severity_of_score(score)};
+    double keep_all = 1.0;
+    double keep_core = 1.0;
+    bool any = false;
+    bool core = false;
+    for (const finding& f : findings) {
+        const double w = severity_weight(f.severity);
+        if (w <= 0.0) continue;
+        any = true;
+        keep_all *= 1.0 - w;
+        if (f.rule == nullptr || f.rule->evidence_class != evidence_class::context) {
+            keep_core *= 1.0 - w;
+            core = true;
+        }
+    }
+    const auto to_score = [](double keep) { return static_cast<int>(std::lround(100.0 * (1.0 - keep))); };
+    risk out;
+    out.core_score = to_score(keep_core);
+    const int all = to_score(keep_all);
+    if (!core) {
+        out.score = std::min(all, context_ceiling);
+        out.context_only = any;
+    } else {
+        const severity band = severity_of_score(out.core_score);
+        out.score = std::clamp(all, band_floor(band), band_ceiling(band));
+    }
+    out.severity = severity_of_score(out.score);
+    return out;
 }
 
 namespace detail {

@@ -173,7 +173,7 @@ enum class indicator_kind : std::uint8_t {
     relative_executable,         // the program is found through the search path (hijackable)
     extension_mismatch,          // a script or DLL with an extension that does not match what runs it
     script_as_command_line,      // CommandLineTemplate holds script source, not a command line
-    implicit_profile_execution,  // PowerShell started with no command: only its profile scripts run
+    implicit_profile_execution,  // a shell started with no command: only its profile scripts (PowerShell) or AutoRun (cmd.exe) run
     hidden_window,               // the payload hides its window (-w hidden, Run x,0, conhost --headless)
     execution_policy_bypass,     // PowerShell execution policy bypassed
     // encoding and obfuscation

@@ -107,6 +107,24 @@ struct subscription_facts {
     }
 };
 
+// What kind of evidence a rule's findings are; the score keeps them apart (see assess.hpp).
+enum class evidence_class : std::uint8_t {
+    behaviour,   // what the payload does: download, decode-and-run, credential access, defence evasion,
+                 // anti-forensics, lateral movement, persistence elsewhere, spreading
+    provenance,  // who made it and how: impossible creators, tool fingerprints, masquerading, tampering
+    context,     // where and when: trigger, namespace, paths, privileges; alone it never reaches high
+};
+
+// The stable name of an evidence class.
+[[nodiscard]] constexpr std::string_view to_string(evidence_class c) noexcept {
+    switch (c) {
+    case evidence_class::behaviour: return "behaviour";
+    case evidence_class::provenance: return "provenance";
+    case evidence_class::context: return "context";
+    }
+    return "behaviour";
+}
+
 // A rule fired: the evidence, and optionally a severity other than the rule's default.
 struct rule_hit {
     std::vector<wmisub::evidence> evidence;
@@ -122,6 +140,8 @@ struct rule {
     std::string description;              // what it detects
     std::string rationale;                // why that matters, and when it is benign
     std::function<std::optional<rule_hit>(const subscription_facts&)> check;
+    // How its findings count in the score. A host's own rules are behaviour unless they say otherwise.
+    wmisub::evidence_class evidence_class = evidence_class::behaviour;
 };
 
 // What a rule said about one subscription. The rule is shared with the

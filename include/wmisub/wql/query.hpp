@@ -170,6 +170,9 @@ struct wql_analysis {
     wql_query_kind kind = wql_query_kind::data;
     std::string event_class;
     event_category category = event_category::none;
+    // False for an extrinsic class Windows does not ship (a vendor's or the subscription's own
+    // provider must raise it): an unknown class, never taken for inert (issue unknown_event_class).
+    bool event_class_known = false;
     std::optional<double> within_seconds;        // polling interval
     std::optional<double> group_within_seconds;  // aggregation window
     std::string target_class;                    // `TargetInstance ISA 'X'` or `TargetInstance.__CLASS = 'X'`

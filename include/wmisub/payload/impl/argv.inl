@@ -263,6 +263,7 @@ struct cmd_switches {
     bool keep = false;          // /k
     bool strip_s = false;       // /s: always strip the outer quotes
     bool delayed = false;       // /v:on
+    bool no_autorun = false;    // /d: the AutoRun registry commands are not run
     std::size_t command_begin = 0;  // offset of the command text in the argument text
 };
 
@@ -286,6 +287,7 @@ struct cmd_switches {
             return sw;
         }
         if (c == 's') sw.strip_s = true;
+        if (c == 'd') sw.no_autorun = true;
         if (c == 'v' && p + 3 < args.size() && args[p + 1] == ':' && ieq(args.substr(p + 2, 2), "on")) sw.delayed = true;
         while (p < args.size() && !is_blank(args[p]) && args[p] != '/') ++p;
     }

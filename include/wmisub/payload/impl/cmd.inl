@@ -30,6 +30,16 @@
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
+// The text an `echo` command prints (empty for anything else), without its redirections.
+[[nodiscard]] inline std::string_view echo_text(std::string_view command) noexcept {
+    std::string_view c = trim(command);
+    while (!c.empty() && c.front() == '@') c.remove_prefix(1);
+    if (c.size() < 5 || !ieq(c.substr(0, 4), "echo") || !(is_blank(c[4]) || c[4] == '.' || c[4] == '(')) return {};
+    c.remove_prefix(5);
+    const std::size_t redirect = c.find_first_of("<>");
+    return trim(c.substr(0, redirect));
+}
+
 inline void analyzer::cmd_script(std::string_view text, const frame& f, env_overrides& vars) {
     if (!enter(f)) return;
     const normalized_text n = normalize(text, script_language::cmd, &vars, &poll);
@@ -40,8 +50,11 @@ inline void analyzer::cmd_script(std::string_view text, const frame& f, env_over
     nf.norm_input = text;
     const std::vector<cmd_piece> pieces = split_cmd(n.text, 256);
     const tool_entry* previous = nullptr;
+    std::string_view echoed;  // what the previous piece echoed, when it was an echo
     for (const cmd_piece& piece : pieces) {
         const tool_entry* t = cmd_command(piece.text, nf, vars);
+        if (piece.op_before == '|' && !echoed.empty() && t != nullptr) piped_script(echoed, *t, nf, piece.text.data());
+        echoed = echo_text(piece.text);
         if (piece.op_before == '|' && previous != nullptr && t != nullptr &&
             (previous->handler == tool_handler::curl || previous->handler == tool_handler::finger ||
              previous->handler == tool_handler::tftp) &&
@@ -50,6 +63,23 @@ inline void analyzer::cmd_script(std::string_view text, const frame& f, env_over
                  std::string(previous->name) + " piped into " + std::string(t->name));
         }
         previous = t;
+    }
+}
+
+// `echo CODE | powershell -` (or cmd, or a script host reading standard input): the echoed
+// text is the code the interpreter runs, so it is analysed as that language.
+inline void analyzer::piped_script(std::string_view code, const tool_entry& reader, const frame& f, const char* where) {
+    const bool powershell = reader.role == stage_role::powershell;
+    const bool shell = reader.role == stage_role::shell;
+    if (!powershell && !shell) return;
+    emit(indicator_kind::inline_script, f, where, "code echoed into " + std::string(reader.name) + " through a pipe");
+    add_stage(std::string(reader.name), reader.role, "runs code piped from echo", code, f);
+    const frame c = f.deeper();
+    if (powershell) {
+        powershell_text(code, c);
+    } else {
+        env_overrides vars;
+        cmd_script(code, c, vars);
     }
 }
 

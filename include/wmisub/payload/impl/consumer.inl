@@ -124,6 +124,11 @@ inline void analyzer::analyze_consumer(const consumer& c) {
                 analyze_command_line_fields(command_line, "CommandLineTemplate",
                                             typed.executable_path ? std::optional<std::string_view>(*typed.executable_path) : std::nullopt,
                                             "ExecutablePath");
+                if (typed.run_interactively.value_or(false)) {
+                    // A shell on the interactive desktop is a console for the person there (Microsoft's
+                    // own samples open one), not a shell started for what it loads by itself.
+                    std::erase_if(out.indicators, [](const indicator& i) { return i.kind == indicator_kind::implicit_profile_execution; });
+                }
                 if (typed.show_window_command && *typed.show_window_command == 0) {
                     emit_at(indicator_kind::hidden_window, "ShowWindowCommand", "0", 0, "ShowWindowCommand = SW_HIDE", 0);
                 }

@@ -495,6 +495,7 @@ public:
     const tool_entry* command_line(std::string_view text, const frame& f, const std::string_view* executable,
                                    const frame* exe_frame, bool top);
     void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
+    void piped_script(std::string_view code, const tool_entry& reader, const frame& f, const char* where);
     const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
     std::string expand_set_variables(std::string_view command, const env_overrides& vars);
     void run_tool(tool_call& call);

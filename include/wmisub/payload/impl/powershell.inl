@@ -56,7 +56,7 @@ enum class kw : std::uint8_t {
 static_assert(static_cast<std::size_t>(kw::kw_count) <= 160, "keyword_hits holds 160 ids");
 
 // PowerShell keywords, sorted by word (lower case).
-inline constexpr std::array<keyword, 249> ps_keywords = {{
+inline constexpr std::array<keyword, 250> ps_keywords = {{
     {"__eventconsumer", kid(kw::wmi_sub), kw_any},
     {"__eventfilter", kid(kw::wmi_sub), kw_any},
     {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
@@ -79,6 +79,7 @@ inline constexpr std::array<keyword, 249> ps_keywords = {{
     {"bypass", kid(kw::bypass), kw_any},
     {"cachedgrouppolicysettings", kid(kw::sbl), kw_any},
     {"clear-eventlog", kid(kw::eventlog_clear), kw_not_member},
+    {"cleareventlog", kid(kw::eventlog_clear), kw_any},  // Win32_NTEventLogFile's method, called or named
     {"clearlog", kid(kw::eventlog_clear), kw_member},
     {"commandlineeventconsumer", kid(kw::wmi_sub), kw_any},
     {"computername", kid(kw::computername), kw_param},

@@ -34,7 +34,7 @@ WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
 // VBScript/JScript keywords, sorted by word (lower case).
-inline constexpr std::array<keyword, 79> script_keywords = {{
+inline constexpr std::array<keyword, 80> script_keywords = {{
     {"__eventconsumer", kid(kw::wmi_sub), kw_any},
     {"__eventfilter", kid(kw::wmi_sub), kw_any},
     {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
@@ -45,6 +45,7 @@ inline constexpr std::array<keyword, 79> script_keywords = {{
     {"amsiutils", kid(kw::amsi), kw_any},
     {"atob", kid(kw::atob), kw_not_member | kw_call},
     {"bin.base64", kid(kw::bin_base64), kw_any},
+    {"cleareventlog", kid(kw::eventlog_clear), kw_any},  // Win32_NTEventLogFile's method, called or named
     {"commandline", kid(kw::commandline_prop), kw_member},
     {"commandlineeventconsumer", kid(kw::wmi_sub), kw_any},
     {"comsvcs", kid(kw::dump), kw_any},
@@ -236,6 +237,7 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     if (h.has(kw::targetevent)) ev(indicator_kind::event_data_template, h.at(kw::targetevent), "TargetEvent");
     if (h.has(kw::cred) || (h.has(kw::lsass) && h.has(kw::dump))) ev(indicator_kind::credential_access, h.first(kw::cred, kw::dump), "credential dumping");
     if (h.has(kw::amsi)) ev(indicator_kind::amsi_bypass, h.at(kw::amsi), w(h.at(kw::amsi)));
+    if (h.has(kw::eventlog_clear)) ev(indicator_kind::logging_tamper, h.at(kw::eventlog_clear), "clears event logs (Win32_NTEventLogFile.ClearEventLog)");
 
     // What the script runs, writes and loads.
     const auto vars = script_assignments(t, l);

@@ -73,6 +73,12 @@ inline void analyzer::cmd_args(tool_call& call) {
     const cmd_switches sw = parse_cmd_switches(after_module);
     if (!sw.has_command) {
         add_stage(call.basename, call.tool->role, "interactive shell without /c (runs only its AutoRun)", call.text, f);
+        // With no console and no command, cmd.exe does nothing of its own: what runs is the
+        // Command Processor AutoRun value (HKLM/HKCU\Software\Microsoft\Command Processor).
+        if (!sw.no_autorun) {
+            emit(indicator_kind::implicit_profile_execution, f, call.ptr(0),
+                 call.basename + " without /c, /k or /d: only the Command Processor AutoRun commands run");
+        }
         return;
     }
     const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);

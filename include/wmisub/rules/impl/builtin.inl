@@ -281,6 +281,19 @@ template <std::size_t N>
                        if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
                        return rule_hit{{query_evidence(f)}, f.executes_code() ? std::optional(severity::medium) : std::nullopt};
                    }});
+    out.push_back({"WMISUB-TRG-014", "Clock schedule with an aggregation window", severity::high, {std::string(t1546_003)},
+                   "A Win32_LocalTime or Win32_UTCTime schedule is wrapped in GROUP WITHIN, which merges the clock's "
+                   "events into one per window.",
+                   "Aggregating a clock has no administrative meaning (a schedule already fires once per matching "
+                   "second); it is how PowerShell Empire writes its WMI schedules, to work around repeated "
+                   "firing. A tool's fingerprint: medium when the consumer runs nothing.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::time_of_day) || !f.trigger->group_within_seconds) return std::nullopt;
+                       evidence e = query_evidence(f);
+                       e.detail = "GROUP WITHIN " + std::to_string(static_cast<long long>(*f.trigger->group_within_seconds)) +
+                                  " on a clock schedule";
+                       return rule_hit{{std::move(e)}, f.executes_code() ? std::nullopt : std::optional(severity::medium)};
+                   }});
     return out;
 }
 
@@ -372,11 +385,13 @@ template <std::size_t N>
                                "The consumer starts cmd, PowerShell, a script host or another interpreter as SYSTEM.",
                                "Interpreters as SYSTEM from a WMI event are the usual shape of malicious consumers; "
                                "a vendor job would run its own program."));
-    out.push_back(payload_rule("WMISUB-PAY-018", "PowerShell started only for its profile", severity::high, {t, "T1546.013"},
+    out.push_back(payload_rule("WMISUB-PAY-018", "Shell started only for what it loads by itself", severity::high, {t, "T1546.013", "T1546"},
                                {ik::implicit_profile_execution},
-                               "PowerShell runs with no command, so only its profile scripts execute.",
-                               "Empire hides the real payload in profile.ps1 and has the subscription start an "
-                               "empty PowerShell."));
+                               "PowerShell runs with no command, so only its profile scripts execute; cmd.exe runs with "
+                               "no command, so only its Command Processor AutoRun commands execute.",
+                               "Empire hides the real payload in profile.ps1 and has the subscription start an empty "
+                               "PowerShell; the AutoRun value does the same for cmd.exe. A shell with nothing to do has "
+                               "no administrative use: the code is elsewhere, or the subscription is a placeholder."));
     out.push_back(payload_rule("WMISUB-PAY-019", "Event data injected into a command", severity::medium, {t, "T1059"},
                                {ik::event_data_in_command},
                                "A %TargetInstance.X% template is substituted into the executed command line.",
@@ -633,6 +648,26 @@ template <std::size_t N>
 
 // --- combinations ----------------------------------------------------------------------------------
 
+// True for "c:\x.exe": a program directly at the root of a drive, where no installer puts one.
+[[nodiscard]] inline bool is_drive_root_program(std::string_view normalized) noexcept {
+    return normalized.size() > 3 && normalized[1] == ':' && normalized[2] == '\\' &&
+           normalized.find('\\', 3) == std::string_view::npos;
+}
+
+// The user_writable_path indicator of a file the payload writes (a file_write naming the same path), or nullptr.
+[[nodiscard]] inline const indicator* writable_file_written(const payload_analysis& p) {
+    for (const indicator& place : p.indicators) {
+        if (place.kind != indicator_kind::user_writable_path) continue;
+        const std::string_view path = std::string_view(place.detail).substr(0, place.detail.find(" ("));
+        if (path.empty()) continue;
+        for (const indicator& write : p.indicators) {
+            if (write.kind != indicator_kind::file_write && write.kind != indicator_kind::executable_file_write) continue;
+            if (ascii_ifind(write.detail, path) != std::string_view::npos) return &place;
+        }
+    }
+    return nullptr;
+}
+
 [[nodiscard]] inline std::vector<rule> combination_rules() {
     const std::string t = std::string(t1546_003);
     std::vector<rule> out;
@@ -644,6 +679,39 @@ template <std::size_t N>
                            return std::nullopt;
                        }
                        return rule_hit{{query_evidence(f), indicator_evidence(*f.payload->find(indicator_kind::process_termination))}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-003", "Runs a program from a user-writable place at logon or boot", severity::high,
+                   {t, "T1036.005", "T1091"},
+                   "At boot or at every logon, the consumer runs a program or script kept in a user-writable folder "
+                   "(a profile, Public, a temporary folder, ProgramData) or at the root of a drive.",
+                   "Installers put programs under Program Files or Windows; a payload dropped in a temporary or "
+                   "public folder, or copied to the root of a drive, and started as SYSTEM at every boot or logon is "
+                   "how droppers and removable-media worms make themselves persistent.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if ((!is_kind(f, trigger_kind::startup) && !is_kind(f, trigger_kind::logon)) || !f.payload || !f.executes_code()) {
+                           return std::nullopt;
+                       }
+                       rule_hit hit{{query_evidence(f)}, {}};
+                       if (const indicator* i = f.payload->find(indicator_kind::runs_from_writable_path)) {
+                           hit.evidence.push_back(indicator_evidence(*i));
+                       } else if (f.payload->executable && is_drive_root_program(f.payload->executable->normalized)) {
+                           hit.evidence.push_back({"Consumer.CommandLineTemplate", f.payload->executable->raw, "a program at the root of a drive"});
+                       } else {
+                           return std::nullopt;
+                       }
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-CMB-004", "Stages data where any user can read or replace it", severity::high, {t, "T1074.001", "T1119"},
+                   "On every event, code running as SYSTEM writes a file in a user-writable location.",
+                   "Collected activity (process names, logons, device arrivals) written by SYSTEM into a temporary or "
+                   "public folder is staging for collection, and a file any user can replace that SYSTEM writes is an "
+                   "escalation path. Administrative logs go to folders only administrators can write; a "
+                   "LogFileEventConsumer (which runs nothing) is medium.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.payload || f.consumer == nullptr) return std::nullopt;
+                       const indicator* place = writable_file_written(*f.payload);
+                       if (place == nullptr) return std::nullopt;
+                       return rule_hit{{indicator_evidence(*place)}, f.executes_code() ? std::nullopt : std::optional(severity::medium)};
                    }});
     out.push_back({"WMISUB-CMB-002", "Mails Security-log events out", severity::high, {t, "T1048.003", "T1087"},
                    "An event-log trigger on the Security log is bound to a consumer that sends e-mail or event "
@@ -689,11 +757,67 @@ template <std::size_t N>
     return out;
 }
 
+// The rules whose findings are not behaviour, and why. Everything else a built-in rule finds is
+// what the payload does (or, for TRG-003/004, whom the trigger lies in wait for).
+struct rule_class_row {
+    std::string_view id;
+    evidence_class kind;
+};
+inline constexpr rule_class_row rule_classes[] = {
+    // A tool's fingerprint: the uptime window PowerSploit, Empire, Metasploit and Atomic Red Team
+    // share, and Empire's aggregated clock.
+    {"WMISUB-TRG-001", evidence_class::provenance},
+    {"WMISUB-TRG-014", evidence_class::provenance},
+    // When it fires: admin automation runs on timers, at logon, on devices and processes too.
+    {"WMISUB-TRG-002", evidence_class::context},
+    {"WMISUB-TRG-005", evidence_class::context},  // failed-logon alerts are what SOCs subscribe to
+    {"WMISUB-TRG-006", evidence_class::context},
+    {"WMISUB-TRG-007", evidence_class::context},
+    {"WMISUB-TRG-008", evidence_class::context},
+    {"WMISUB-TRG-009", evidence_class::context},
+    {"WMISUB-TRG-010", evidence_class::context},
+    {"WMISUB-TRG-011", evidence_class::context},
+    {"WMISUB-TRG-012", evidence_class::context},
+    {"WMISUB-TRG-013", evidence_class::context},
+    // Where and how the payload runs, not what it does.
+    {"WMISUB-PAY-009", evidence_class::context},
+    {"WMISUB-PAY-010", evidence_class::context},
+    {"WMISUB-PAY-014", evidence_class::context},
+    {"WMISUB-PAY-017", evidence_class::context},
+    {"WMISUB-PAY-019", evidence_class::context},
+    {"WMISUB-PAY-020", evidence_class::context},
+    {"WMISUB-PAY-022", evidence_class::context},
+    {"WMISUB-PAY-024", evidence_class::context},
+    {"WMISUB-PAY-025", evidence_class::context},
+    // The shape of the subscription.
+    {"WMISUB-STR-001", evidence_class::context},
+    {"WMISUB-STR-002", evidence_class::context},
+    {"WMISUB-STR-003", evidence_class::context},
+    {"WMISUB-STR-004", evidence_class::context},
+    {"WMISUB-STR-005", evidence_class::context},
+    {"WMISUB-STR-006", evidence_class::context},
+    {"WMISUB-STR-010", evidence_class::context},
+    {"WMISUB-STR-011", evidence_class::context},
+    {"WMISUB-STR-014", evidence_class::context},
+    // Who made it and how.
+    {"WMISUB-STR-007", evidence_class::provenance},
+    {"WMISUB-STR-008", evidence_class::provenance},
+    {"WMISUB-STR-009", evidence_class::provenance},
+    {"WMISUB-STR-012", evidence_class::provenance},
+    {"WMISUB-STR-013", evidence_class::provenance},
+    {"WMISUB-BSL-001", evidence_class::provenance},
+};
+
 [[nodiscard]] inline std::vector<rule> builtin_rules() {
     std::vector<rule> all = trigger_rules();
     for (auto* group : {&payload_rules, &structure_rules, &combination_rules, &baseline_rules}) {
         auto rules = (*group)();
         all.insert(all.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+    }
+    for (rule& r : all) {
+        for (const rule_class_row& row : rule_classes) {
+            if (r.id == row.id) r.evidence_class = row.kind;
+        }
     }
     return all;
 }

@@ -13,6 +13,7 @@
 #include "wmisub/result.hpp"
 #include "wmisub/text.hpp"
 #include "wmisub/wql/ast.hpp"
+#include "wmisub/wql/impl/classes.inl"
 #include "wmisub/wql/impl/lexer.inl"
 #include "wmisub/wql/query.hpp"
 
@@ -431,12 +432,13 @@ private:
         return {};
     }
 
-    // Event queries read from an event class, or poll (WITHIN / GROUP).
+    // Event queries poll (WITHIN / GROUP) or read from an event class. Only a class known to hold
+    // data makes a data query: a name wmisub does not know may be an event class (classes.inl).
     void classify_select() {
         const std::string_view cls = out_.from_class;
         if (ascii_iequals(cls, "meta_class")) {
             out_.kind = wql_query_kind::schema;
-        } else if (out_.within_seconds || out_.group || ascii_iends_with(cls, "Event") || ascii_iends_with(cls, "Trace")) {
+        } else if (out_.within_seconds || out_.group || !is_known_data_class(cls)) {
             out_.kind = wql_query_kind::event;
         } else {
             out_.kind = wql_query_kind::data;

@@ -105,6 +105,13 @@ public:
         out_.category = wql_iequals(q_.from_class, "__TimerEvent")      ? event_category::timer
                         : is_intrinsic_event_class(q_.from_class) ? event_category::intrinsic
                                                                   : event_category::extrinsic;
+        out_.event_class_known = out_.category != event_category::extrinsic || is_windows_extrinsic_event_class(q_.from_class);
+        if (!out_.event_class_known) {
+            add_issue("unknown_event_class",
+                      std::string(q_.from_class) + " is not an event class Windows ships: it fires only if a vendor's "
+                      "or the subscription's own event provider raises it",
+                      0, false);
+        }
         out_.target_class = std::string(find_target_class());
         classify();
         collect_like_patterns();
