@@ -11,6 +11,8 @@
 #endif
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,12 +25,15 @@ using namespace wmisub;
 
 namespace {
 
-finding finding_of(severity s, std::string id = "X") {
+finding finding_of(severity s, std::string id = "X", evidence_class kind = evidence_class::behaviour) {
     rule r;
     r.id = std::move(id);
     r.title = "t";
+    r.evidence_class = kind;
     return finding{std::make_shared<const rule>(std::move(r)), s, {}};
 }
+
+finding context_of(severity s) { return finding_of(s, "C", evidence_class::context); }
 
 // The assessments of a scenario. Snapshot and graph die on return: the assessments keep alive
 // what their facts point into (AddressSanitizer in CI would catch it otherwise).
@@ -57,6 +62,29 @@ TEST_CASE("the scoring model combines findings as independent evidence") {
     CHECK(many.score == 100);
     CHECK(severity_of_score(84) == severity::high);
     CHECK(severity_of_score(14) == severity::info);
+}
+
+TEST_CASE("behaviour and provenance set the band; context moves the score within it, and alone stays below high") {
+    // Context alone: however much of it, at most 59.
+    const risk context = score_findings({context_of(severity::high), context_of(severity::high), context_of(severity::medium)});
+    CHECK(context.score == context_ceiling);
+    CHECK(context.severity == severity::medium);
+    CHECK(context.context_only);
+    CHECK(context.core_score == 0);
+    // One medium behaviour: the band is medium, and context raises it to the band's top, no further.
+    const risk medium = score_findings({finding_of(severity::medium), context_of(severity::high), context_of(severity::high)});
+    CHECK(medium.core_score == 35);
+    CHECK(medium.score == band_ceiling(severity::medium));
+    CHECK_FALSE(medium.context_only);
+    // One high provenance finding: high; context places it within high.
+    const risk high = score_findings({finding_of(severity::high, "P", evidence_class::provenance), context_of(severity::medium)});
+    CHECK(high.severity == severity::high);
+    CHECK(high.score == 74);
+    // Behaviour alone scores as before.
+    CHECK(score_findings({finding_of(severity::critical)}).score == 85);
+    CHECK(band_floor(severity::low) == 15);
+    CHECK(band_ceiling(severity::high) == 84);
+    CHECK(band_ceiling(severity::critical) == 100);
 }
 
 TEST_CASE("findings carry rule, severity, title, techniques and evidence, highest first") {
@@ -234,15 +262,57 @@ severity worst(const wmisub_test::corpus_entry& e) {
 
 TEST_CASE("quality bar: attacks of high or medium confidence score high or above") {
     WMISUB_REQUIRE_SHARED(file, "corpus/attacks.jsonl");
+    // PowerLurk's demo payloads write event data to C:\temp\log.txt: byte for byte what admin
+    // logging does (tests/data/corpus TB019, TB020), so they stay medium (docs/calibration.md).
+    const std::set<std::string> like_admin_logging = {"M009", "M010", "M011", "M013"};
     std::size_t checked = 0;
     for (const auto& e : wmisub_test::load_corpus(file)) {
         const std::string confidence = wmisub_test::string_field(e.raw, "confidence");
         if (confidence != "high" && confidence != "medium") continue;
         CAPTURE(e.id);
-        CHECK(worst(e) >= severity::high);
+        if (like_admin_logging.count(e.id) != 0) {
+            CHECK(worst(e) == severity::medium);
+        } else {
+            CHECK(worst(e) >= severity::high);
+        }
         ++checked;
     }
     CHECK(checked >= 30);
+}
+
+// tests/data/corpus (ours, each line with its public source): the line every change must hold.
+TEST_CASE("quality bar: tests/data/corpus attacks are high or above but for known misses, no benign subscription is") {
+    const std::filesystem::path dir = "tests/data/corpus";  // tests run in the source tree
+    if (!std::filesystem::exists(dir / "benign.jsonl")) {
+        MESSAGE("tests/data/corpus not found from the working directory; skipped");
+        return;
+    }
+    // The attacks still below high (docs/calibration.md lists them with their rules): tools' unit
+    // tests and demos whose payload writes a test file or runs a placeholder program, as Microsoft's
+    // own samples do, and which no rule separates from admin automation without false alarms. The
+    // set is exact: a new miss fails, and so does a fixed one until it leaves this list.
+    const std::set<std::string> known_misses = {"TA010", "TA024", "TA034", "TA043", "TA044", "TA045", "TA049",
+                                                "TA058", "TA060", "TA061", "TA062", "TA063", "TA065"};
+    std::size_t attacks = 0;
+    std::size_t benign = 0;
+    std::set<std::string> missed;
+    for (const char* name : {"attacks.jsonl", "benign.jsonl"}) {
+        for (const auto& e : wmisub_test::load_corpus(dir / name)) {
+            CAPTURE(e.id);
+            const severity s = worst(e);
+            if (e.kind == "malicious") {
+                if (s < severity::high) missed.insert(e.id);
+                CHECK(s >= severity::low);  // every attack is at least reported
+                ++attacks;
+            } else {
+                CHECK(s < severity::high);
+                ++benign;
+            }
+        }
+    }
+    CHECK(missed == known_misses);
+    CHECK(benign >= 60);
+    CHECK(attacks >= 60);
 }
 
 TEST_CASE("quality bar: no benign subscription scores high; Windows built-ins are info or low") {

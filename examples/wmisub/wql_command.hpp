@@ -77,6 +77,7 @@ inline ojson wql_json(std::string_view query, const wmisub::result<wmisub::wql_q
               {"event_class", a.event_class.empty() ? ojson(nullptr) : ojson(a.event_class)},
               {"category", wmisub::to_string(a.category)},
               {"intrinsic", a.intrinsic()},
+              {"event_class_known", a.event_class_known},
               {"target_class", a.target_class.empty() ? ojson(nullptr) : ojson(a.target_class)},
               {"within_seconds", optional_number(a.within_seconds)},
               {"group_within_seconds", optional_number(a.group_within_seconds)},

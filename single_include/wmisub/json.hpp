@@ -3892,6 +3892,7 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     json_value out = json_write_trigger(f.trigger->trigger, interval);
     out["event_class"] = f.trigger->event_class;
     out["category"] = std::string(to_string(f.trigger->category));
+    out["event_class_known"] = f.trigger->event_class_known;
     out["target_class"] = f.trigger->target_class.empty() ? json_value(nullptr) : json_value(f.trigger->target_class);
     out["within_seconds"] = f.trigger->within_seconds ? json_value(*f.trigger->within_seconds) : json_value(nullptr);
     if (interval) out["timer_interval_ms"] = *interval;
@@ -3918,6 +3919,7 @@ void json_put_list(json_value& out, const char* key, const List& items) {
     json_value techniques = json_value::array();
     for (const std::string& t : fi.techniques()) techniques.push_back(t);
     return {{"rule", fi.id()}, {"severity", std::string(to_string(fi.severity))}, {"title", fi.title()},
+            {"class", std::string(to_string(fi.rule ? fi.rule->evidence_class : evidence_class::behaviour))},
             {"techniques", std::move(techniques)}, {"evidence", std::move(evidence)}};
 }
 
@@ -4022,7 +4024,8 @@ inline void json_find_hashes(std::string_view text, std::vector<std::string>& ou
     if (f.entry->consumer_unreadable) out["consumer_unreadable"] = true;
     out["trigger"] = json_write_entry_trigger(f);
     if (f.payload != nullptr && f.consumer != nullptr) out["payload"] = json_write_payload(*f.payload);
-    out["risk"] = {{"score", a.risk.score}, {"severity", std::string(to_string(a.risk.severity))}};
+    out["risk"] = {{"score", a.risk.score}, {"severity", std::string(to_string(a.risk.severity))},
+                   {"core_score", a.risk.core_score}, {"context_only", a.risk.context_only}};
     out["allow_listed"] = a.allow_listed;
     if (!f.builtin.empty()) out["builtin"] = f.builtin;
     json_value findings = json_value::array();
@@ -4358,6 +4361,8 @@ inline void json_text_finding(json_text_writer& w, const subscription_facts& f, 
     w.text(to_string(fi.severity));
     w.key("title");
     w.text(fi.title());
+    w.key("class");
+    w.text(to_string(fi.rule ? fi.rule->evidence_class : evidence_class::behaviour));
     w.key("techniques");
     w.begin_array();
     for (const std::string& t : fi.techniques()) w.text(t);
@@ -4425,6 +4430,10 @@ inline void json_text_assessment(json_text_writer& w, const assessment& a) {
     w.number(static_cast<std::int64_t>(a.risk.score));
     w.key("severity");
     w.text(to_string(a.risk.severity));
+    w.key("core_score");
+    w.number(static_cast<std::int64_t>(a.risk.core_score));
+    w.key("context_only");
+    w.boolean(a.risk.context_only);
     w.end_object();
     w.key("allow_listed");
     w.boolean(a.allow_listed);

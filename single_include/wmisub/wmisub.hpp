@@ -2952,6 +2952,9 @@ struct wql_analysis {
     wql_query_kind kind = wql_query_kind::data;
     std::string event_class;
     event_category category = event_category::none;
+    // False for an extrinsic class Windows does not ship (a vendor's or the subscription's own
+    // provider must raise it): an unknown class, never taken for inert (issue unknown_event_class).
+    bool event_class_known = false;
     std::optional<double> within_seconds;        // polling interval
     std::optional<double> group_within_seconds;  // aggregation window
     std::string target_class;                    // `TargetInstance ISA 'X'` or `TargetInstance.__CLASS = 'X'`
@@ -3448,7 +3451,7 @@ enum class indicator_kind : std::uint8_t {
     relative_executable,         // the program is found through the search path (hijackable)
     extension_mismatch,          // a script or DLL with an extension that does not match what runs it
     script_as_command_line,      // CommandLineTemplate holds script source, not a command line
-    implicit_profile_execution,  // PowerShell started with no command: only its profile scripts run
+    implicit_profile_execution,  // a shell started with no command: only its profile scripts (PowerShell) or AutoRun (cmd.exe) run
     hidden_window,               // the payload hides its window (-w hidden, Run x,0, conhost --headless)
     execution_policy_bypass,     // PowerShell execution policy bypassed
     // encoding and obfuscation
@@ -4707,6 +4710,24 @@ struct subscription_facts {
     }
 };
 
+// What kind of evidence a rule's findings are; the score keeps them apart (see assess.hpp).
+enum class evidence_class : std::uint8_t {
+    behaviour,   // what the payload does: download, decode-and-run, credential access, defence evasion,
+                 // anti-forensics, lateral movement, persistence elsewhere, spreading
+    provenance,  // who made it and how: impossible creators, tool fingerprints, masquerading, tampering
+    context,     // where and when: trigger, namespace, paths, privileges; alone it never reaches high
+};
+
+// The stable name of an evidence class.
+[[nodiscard]] constexpr std::string_view to_string(evidence_class c) noexcept {
+    switch (c) {
+    case evidence_class::behaviour: return "behaviour";
+    case evidence_class::provenance: return "provenance";
+    case evidence_class::context: return "context";
+    }
+    return "behaviour";
+}
+
 // A rule fired: the evidence, and optionally a severity other than the rule's default.
 struct rule_hit {
     std::vector<wmisub::evidence> evidence;
@@ -4722,6 +4743,8 @@ struct rule {
     std::string description;              // what it detects
     std::string rationale;                // why that matters, and when it is benign
     std::function<std::optional<rule_hit>(const subscription_facts&)> check;
+    // How its findings count in the score. A host's own rules are behaviour unless they say otherwise.
+    wmisub::evidence_class evidence_class = evidence_class::behaviour;
 };
 
 // What a rule said about one subscription. The rule is shared with the
@@ -4790,15 +4813,26 @@ WMISUB_NAMESPACE_END
 // the findings of every enabled rule, and a score 0-100 with a severity, each
 // explained by the findings and their evidence.
 //
-// Scoring model. Each finding contributes a weight by severity: info 0,
-// low 0.15, medium 0.35, high 0.60, critical 0.85. Findings combine like
-// independent pieces of evidence: score = 100 * (1 - prod(1 - w)), counting
-// each rule once. So one high finding alone gives 60 (high), two mediums 58
-// (medium), two mediums and a low 64 (high), one critical 85 (critical). The
-// severity follows the score: critical >= 85, high >= 60, medium >= 35,
-// low >= 15, info below. Content that matches a Windows built-in is capped at
-// low (info when it runs nothing); allow-listed content (by fingerprint, never
-// by name) drops to info with its findings kept for the record.
+// Scoring model. Every rule says what kind of evidence its findings are
+// (rules/catalog.hpp, evidence_class): *behaviour* (what the payload does:
+// downloads, decodes and runs, reads credentials, evades defences, wipes
+// traces, spreads, adds persistence elsewhere), *provenance* (who made it and
+// how: an impossible creator, a tool's fingerprint, a built-in's name on other
+// content, a change since the baseline) or *context* (where and when: the
+// trigger, the namespace, the paths, "runs as SYSTEM").
+//
+// Each finding weighs by severity: info 0, low 0.15, medium 0.35, high 0.60,
+// critical 0.85, and findings combine like independent pieces of evidence,
+// 100 * (1 - prod(1 - w)). Behaviour and provenance findings alone give the
+// *core* score, whose severity is the band the subscription lands in; all
+// findings together place it within that band (context raises it towards the
+// band's top but never out of it). Without behaviour or provenance evidence,
+// context alone is held below high (at most 59): a boot trigger, a shell and a
+// user-writable path are what admin automation looks like too. The severity
+// follows the score: critical >= 85, high >= 60, medium >= 35, low >= 15,
+// info below. Content that matches a Windows built-in is capped at low (info
+// when it runs nothing); allow-listed content (by fingerprint, never by name)
+// drops to info with its findings kept for the record.
 
 // #include "wmisub/baseline.hpp"
 // #include "wmisub/config.hpp"
@@ -4839,6 +4873,8 @@ struct policy {
 struct risk {
     int score = 0;  // 0-100
     wmisub::severity severity = severity::info;
+    int core_score = 0;          // behaviour and provenance findings alone: their severity is the band
+    bool context_only = false;   // findings, but none of behaviour or provenance: held below high
 };
 
 // The weight of one finding of this severity in the score.
@@ -4861,6 +4897,24 @@ struct risk {
     if (score >= 15) return severity::low;
     return severity::info;
 }
+
+// The lowest and highest score of a severity's band.
+[[nodiscard]] constexpr int band_floor(severity s) noexcept {
+    switch (s) {
+    case severity::info: return 0;
+    case severity::low: return 15;
+    case severity::medium: return 35;
+    case severity::high: return 60;
+    case severity::critical: return 85;
+    }
+    return 0;
+}
+[[nodiscard]] constexpr int band_ceiling(severity s) noexcept {
+    return s == severity::critical ? 100 : band_floor(static_cast<severity>(static_cast<int>(s) + 1)) - 1;
+}
+
+// The highest score context alone can give (the top of medium).
+inline constexpr int context_ceiling = 59;
 
 // Combines findings as independent evidence (see the scoring model above).
 [[nodiscard]] WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept;
@@ -8500,6 +8554,155 @@ WMISUB_NAMESPACE_END
 // #include "wmisub/result.hpp"
 // #include "wmisub/text.hpp"
 // #include "wmisub/wql/ast.hpp"
+// #include "wmisub/wql/impl/classes.inl"
+// wmisub: detection of WMI permanent event subscriptions (ATT&CK T1546.003).
+// SPDX-License-Identifier: MIT
+//
+// Implementation file of wmisub/wql/query.hpp, included only under
+// WMISUB_INCLUDE_IMPLEMENTATION: not a header to include.
+//
+// Which classes a filter may name in FROM. An event filter needs an event
+// class; a query on a data class without WITHIN never fires. But a class
+// wmisub does not know may be a vendor's event class, or the subscription's
+// own: calling it a data query (inert) would let an attacker look harmless by
+// naming one. So only classes known to hold data are data, only the ones
+// below are known events, and every other name is an unknown event class.
+
+// #include "wmisub/config.hpp"
+// #include "wmisub/text.hpp"
+
+#include <span>
+#include <string_view>
+
+WMISUB_NAMESPACE_BEGIN
+namespace detail {
+
+// Extrinsic event classes Windows ships, from Microsoft's class documentation:
+// the system classes (__ExtrinsicEvent and its subclasses), the kernel trace
+// provider (krnlprov: Win32_*Trace), the Win32 provider (cimwin32: device,
+// volume, power, shutdown and route events), the registry event provider
+// (regprov), the SCM event provider, and WMI's own self-instrumentation
+// (MSFT_WmiSelfEvent and below, whose provider-operation classes are matched
+// by prefix further down). Lower case.
+inline constexpr std::string_view windows_extrinsic_event_classes[] = {
+    "__extrinsicevent",
+    "__systemevent",
+    "__eventdroppedevent",
+    "__consumerfailureevent",
+    "__eventqueueoverflowevent",
+    "__qosfailureevent",
+    "win32_systemtrace",
+    "win32_processtrace",
+    "win32_processstarttrace",
+    "win32_processstoptrace",
+    "win32_threadtrace",
+    "win32_threadstarttrace",
+    "win32_threadstoptrace",
+    "win32_moduletrace",
+    "win32_moduleloadtrace",
+    "win32_devicechangeevent",
+    "win32_volumechangeevent",
+    "win32_systemconfigurationchangeevent",
+    "win32_powermanagementevent",
+    "win32_computersystemevent",
+    "win32_computershutdownevent",
+    "win32_ip4routetableevent",
+    "registryevent",
+    "registrykeychangeevent",
+    "registrytreechangeevent",
+    "registryvaluechangeevent",
+    "msft_scmeventlogevent",
+    "msft_wmiselfevent",
+    "msft_wmiessevent",
+    "msft_wmifilterevent",
+    "msft_wmifilteractivated",
+    "msft_wmifilterdeactivated",
+    "msft_wmiconsumerproviderevent",
+    "msft_wmiconsumerproviderloaded",
+    "msft_wmiconsumerproviderunloaded",
+    "msft_wmiconsumerprovidersinkloaded",
+    "msft_wmiconsumerprovidersinkunloaded",
+    "msft_wmicancelnotificationsink",
+    "msft_wmiregisternotificationsink",
+    "msft_wmithreadpoolevent",
+    "msft_wmithreadpoolthreadcreated",
+    "msft_wmithreadpoolthreaddeleted",
+    "wmievent",  // root\wmi: the base of the events WMI-instrumented drivers raise
+};
+
+// Families known by prefix: WMI's provider-operation events (MSFT_WmiProvider_*, all
+// extrinsic) and the NDIS status and notification events of root\wmi (a network cable
+// plugged in or out, an adapter arriving), which name no "Event" in their class names.
+inline constexpr std::string_view windows_extrinsic_event_prefixes[] = {
+    "msft_wmiprovider_",
+    "msndis_status",
+    "msndis_notify",
+};
+
+// Classes that hold data rather than raise events: a query on one of them fires only through
+// an intrinsic event with WITHIN. Those attackers and admins name most, and the families
+// known by prefix. Lower case.
+inline constexpr std::string_view windows_data_classes[] = {
+    "win32_process",           "win32_service",          "win32_logicaldisk",     "win32_operatingsystem",
+    "win32_computersystem",    "win32_ntlogevent",       "win32_nteventlogfile",  "win32_logonsession",
+    "win32_loggedonuser",      "win32_useraccount",      "win32_group",           "win32_groupuser",
+    "win32_share",             "win32_startupcommand",   "win32_localtime",       "win32_utctime",
+    "win32_currenttime",       "win32_directory",        "win32_processor",       "win32_bios",
+    "win32_networkadapter",    "win32_networkadapterconfiguration",               "win32_pnpentity",
+    "win32_usbhub",            "win32_usbcontrollerdevice",                       "win32_diskdrive",
+    "win32_volume",            "win32_quickfixengineering",                       "win32_product",
+    "win32_scheduledjob",      "win32_printer",          "win32_printjob",        "win32_thread",
+    "win32_systemdriver",      "win32_environment",      "win32_account",         "win32_systemaccount",
+    "win32_mappedlogicaldisk", "win32_shadowcopy",       "win32_desktop",         "win32_session",
+    "win32_serverconnection",  "win32_serversession",    "win32_networkconnection",
+    "win32_physicalmemory",    "win32_baseboard",        "win32_cdromdrive",      "win32_diskpartition",
+    "win32_logicaldisktopartition",                      "win32_proxy",           "win32_registry",
+    "stdregprov",              "__namespace",            "__eventfilter",         "__eventconsumer",
+    "__filtertoconsumerbinding",                         "__timerinstruction",    "__intervaltimerinstruction",
+    "__absolutetimerinstruction",                        "__win32provider",       "__eventconsumerproviderregistration",
+    "__eventproviderregistration",                       "commandlineeventconsumer",
+    "activescripteventconsumer",                         "logfileeventconsumer",  "nteventlogeventconsumer",
+    "smtpeventconsumer",
+};
+
+inline constexpr std::string_view windows_data_class_prefixes[] = {
+    "win32_perfformatteddata_",
+    "win32_perfrawdata_",
+    "msft_netadapter",
+    "msft_disk",
+    "msft_volume",
+    "msft_mppreference",
+    "msft_mpcomputerstatus",
+};
+
+[[nodiscard]] inline bool in_lower_table(std::string_view name, std::span<const std::string_view> table) noexcept {
+    for (const std::string_view entry : table) {
+        if (entry.size() == name.size() && ascii_iequals(name, entry)) return true;
+    }
+    return false;
+}
+
+[[nodiscard]] inline bool has_lower_prefix(std::string_view name, std::span<const std::string_view> prefixes) noexcept {
+    for (const std::string_view prefix : prefixes) {
+        if (ascii_istarts_with(name, prefix)) return true;
+    }
+    return false;
+}
+
+// True for an extrinsic event class Windows ships.
+[[nodiscard]] inline bool is_windows_extrinsic_event_class(std::string_view name) noexcept {
+    return in_lower_table(name, windows_extrinsic_event_classes) || has_lower_prefix(name, windows_extrinsic_event_prefixes);
+}
+
+// True for a class known to hold data (see windows_data_classes); CIM_* classes are data too,
+// except the CIM indications, which are events.
+[[nodiscard]] inline bool is_known_data_class(std::string_view name) noexcept {
+    if (in_lower_table(name, windows_data_classes) || has_lower_prefix(name, windows_data_class_prefixes)) return true;
+    return ascii_istarts_with(name, "cim_") && !ascii_iends_with(name, "Indication");
+}
+
+}  // namespace detail
+WMISUB_NAMESPACE_END
 // #include "wmisub/wql/impl/lexer.inl"
 // #include "wmisub/wql/query.hpp"
 
@@ -8918,12 +9121,13 @@ private:
         return {};
     }
 
-    // Event queries read from an event class, or poll (WITHIN / GROUP).
+    // Event queries poll (WITHIN / GROUP) or read from an event class. Only a class known to hold
+    // data makes a data query: a name wmisub does not know may be an event class (classes.inl).
     void classify_select() {
         const std::string_view cls = out_.from_class;
         if (ascii_iequals(cls, "meta_class")) {
             out_.kind = wql_query_kind::schema;
-        } else if (out_.within_seconds || out_.group || ascii_iends_with(cls, "Event") || ascii_iends_with(cls, "Trace")) {
+        } else if (out_.within_seconds || out_.group || !is_known_data_class(cls)) {
             out_.kind = wql_query_kind::event;
         } else {
             out_.kind = wql_query_kind::data;
@@ -9764,6 +9968,13 @@ public:
         out_.category = wql_iequals(q_.from_class, "__TimerEvent")      ? event_category::timer
                         : is_intrinsic_event_class(q_.from_class) ? event_category::intrinsic
                                                                   : event_category::extrinsic;
+        out_.event_class_known = out_.category != event_category::extrinsic || is_windows_extrinsic_event_class(q_.from_class);
+        if (!out_.event_class_known) {
+            add_issue("unknown_event_class",
+                      std::string(q_.from_class) + " is not an event class Windows ships: it fires only if a vendor's "
+                      "or the subscription's own event provider raises it",
+                      0, false);
+        }
         out_.target_class = std::string(find_target_class());
         classify();
         collect_like_patterns();
@@ -14587,6 +14798,7 @@ struct cmd_switches {
     bool keep = false;          // /k
     bool strip_s = false;       // /s: always strip the outer quotes
     bool delayed = false;       // /v:on
+    bool no_autorun = false;    // /d: the AutoRun registry commands are not run
     std::size_t command_begin = 0;  // offset of the command text in the argument text
 };
 
@@ -14610,6 +14822,7 @@ struct cmd_switches {
             return sw;
         }
         if (c == 's') sw.strip_s = true;
+        if (c == 'd') sw.no_autorun = true;
         if (c == 'v' && p + 3 < args.size() && args[p + 1] == ':' && ieq(args.substr(p + 2, 2), "on")) sw.delayed = true;
         while (p < args.size() && !is_blank(args[p]) && args[p] != '/') ++p;
     }
@@ -17308,6 +17521,7 @@ public:
     const tool_entry* command_line(std::string_view text, const frame& f, const std::string_view* executable,
                                    const frame* exe_frame, bool top);
     void cmd_script(std::string_view text, const frame& f, env_overrides& vars);
+    void piped_script(std::string_view code, const tool_entry& reader, const frame& f, const char* where);
     const tool_entry* cmd_command(std::string_view text, const frame& f, env_overrides& vars);
     std::string expand_set_variables(std::string_view command, const env_overrides& vars);
     void run_tool(tool_call& call);
@@ -17789,6 +18003,16 @@ WMISUB_NAMESPACE_END
 WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
+// The text an `echo` command prints (empty for anything else), without its redirections.
+[[nodiscard]] inline std::string_view echo_text(std::string_view command) noexcept {
+    std::string_view c = trim(command);
+    while (!c.empty() && c.front() == '@') c.remove_prefix(1);
+    if (c.size() < 5 || !ieq(c.substr(0, 4), "echo") || !(is_blank(c[4]) || c[4] == '.' || c[4] == '(')) return {};
+    c.remove_prefix(5);
+    const std::size_t redirect = c.find_first_of("<>");
+    return trim(c.substr(0, redirect));
+}
+
 inline void analyzer::cmd_script(std::string_view text, const frame& f, env_overrides& vars) {
     if (!enter(f)) return;
     const normalized_text n = normalize(text, script_language::cmd, &vars, &poll);
@@ -17799,8 +18023,11 @@ inline void analyzer::cmd_script(std::string_view text, const frame& f, env_over
     nf.norm_input = text;
     const std::vector<cmd_piece> pieces = split_cmd(n.text, 256);
     const tool_entry* previous = nullptr;
+    std::string_view echoed;  // what the previous piece echoed, when it was an echo
     for (const cmd_piece& piece : pieces) {
         const tool_entry* t = cmd_command(piece.text, nf, vars);
+        if (piece.op_before == '|' && !echoed.empty() && t != nullptr) piped_script(echoed, *t, nf, piece.text.data());
+        echoed = echo_text(piece.text);
         if (piece.op_before == '|' && previous != nullptr && t != nullptr &&
             (previous->handler == tool_handler::curl || previous->handler == tool_handler::finger ||
              previous->handler == tool_handler::tftp) &&
@@ -17809,6 +18036,23 @@ inline void analyzer::cmd_script(std::string_view text, const frame& f, env_over
                  std::string(previous->name) + " piped into " + std::string(t->name));
         }
         previous = t;
+    }
+}
+
+// `echo CODE | powershell -` (or cmd, or a script host reading standard input): the echoed
+// text is the code the interpreter runs, so it is analysed as that language.
+inline void analyzer::piped_script(std::string_view code, const tool_entry& reader, const frame& f, const char* where) {
+    const bool powershell = reader.role == stage_role::powershell;
+    const bool shell = reader.role == stage_role::shell;
+    if (!powershell && !shell) return;
+    emit(indicator_kind::inline_script, f, where, "code echoed into " + std::string(reader.name) + " through a pipe");
+    add_stage(std::string(reader.name), reader.role, "runs code piped from echo", code, f);
+    const frame c = f.deeper();
+    if (powershell) {
+        powershell_text(code, c);
+    } else {
+        env_overrides vars;
+        cmd_script(code, c, vars);
     }
 }
 
@@ -18364,6 +18608,12 @@ inline void analyzer::cmd_args(tool_call& call) {
     const cmd_switches sw = parse_cmd_switches(after_module);
     if (!sw.has_command) {
         add_stage(call.basename, call.tool->role, "interactive shell without /c (runs only its AutoRun)", call.text, f);
+        // With no console and no command, cmd.exe does nothing of its own: what runs is the
+        // Command Processor AutoRun value (HKLM/HKCU\Software\Microsoft\Command Processor).
+        if (!sw.no_autorun) {
+            emit(indicator_kind::implicit_profile_execution, f, call.ptr(0),
+                 call.basename + " without /c, /k or /d: only the Command Processor AutoRun commands run");
+        }
         return;
     }
     const cmd_command_text cmdtext = cmd_strip_outer_quotes(after_module.substr(sw.command_begin), sw.strip_s);
@@ -19218,6 +19468,7 @@ enum class kw : std::uint8_t {
     adodb_stream, savetofile, responsebody, fso, createtextfile, opentextfile, write_method, copyfile,
     deletefile, delete_method, execute_stmt, executeglobal, eval_word, regwrite, stdregprov_set, schedule_service,
     registertask, terminate, targetevent, getobject, atob, assembly_word, process_type, function_word,
+    offensive_stager, offensive_shell,
     timer_word, outstring,
     kw_count
 };
@@ -19226,7 +19477,7 @@ enum class kw : std::uint8_t {
 static_assert(static_cast<std::size_t>(kw::kw_count) <= 160, "keyword_hits holds 160 ids");
 
 // PowerShell keywords, sorted by word (lower case).
-inline constexpr std::array<keyword, 249> ps_keywords = {{
+inline constexpr std::array<keyword, 257> ps_keywords = {{
     {"__eventconsumer", kid(kw::wmi_sub), kw_any},
     {"__eventfilter", kid(kw::wmi_sub), kw_any},
     {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
@@ -19249,6 +19500,7 @@ inline constexpr std::array<keyword, 249> ps_keywords = {{
     {"bypass", kid(kw::bypass), kw_any},
     {"cachedgrouppolicysettings", kid(kw::sbl), kw_any},
     {"clear-eventlog", kid(kw::eventlog_clear), kw_not_member},
+    {"cleareventlog", kid(kw::eventlog_clear), kw_any},  // Win32_NTEventLogFile's method, called or named
     {"clearlog", kid(kw::eventlog_clear), kw_member},
     {"commandlineeventconsumer", kid(kw::wmi_sub), kw_any},
     {"computername", kid(kw::computername), kw_param},
@@ -19323,12 +19575,19 @@ inline constexpr std::array<keyword, 249> ps_keywords = {{
     {"invoke-cimmethod", kid(kw::wmi), kw_not_member},
     {"invoke-command", kid(kw::invoke_command), kw_not_member},
     {"invoke-dcsync", kid(kw::cred), kw_any},
+    {"invoke-dllinjection", kid(kw::inject), kw_any},
     {"invoke-expression", kid(kw::iex), kw_not_member},
     {"invoke-kerberoast", kid(kw::cred), kw_any},
+    {"invoke-metasploitpayload", kid(kw::offensive_stager), kw_any},
     {"invoke-mimikatz", kid(kw::cred), kw_any},
     {"invoke-ninjacopy", kid(kw::cred), kw_any},
     {"invoke-powerdump", kid(kw::cred), kw_any},
+    {"invoke-powershelltcp", kid(kw::offensive_shell), kw_any},
+    {"invoke-psinject", kid(kw::inject), kw_any},
+    {"invoke-reflectivepeinjection", kid(kw::inject), kw_any},
     {"invoke-restmethod", kid(kw::web_cmdlet), kw_not_member},
+    {"invoke-shellcode", kid(kw::inject), kw_any},
+    {"invoke-tokenmanipulation", kid(kw::cred), kw_any},
     {"invoke-webrequest", kid(kw::web_cmdlet), kw_not_member},
     {"invoke-wmimethod", kid(kw::wmi), kw_not_member},
     {"invokescript", kid(kw::invokescript), kw_member},
@@ -19975,6 +20234,9 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f, boo
         ev(indicator_kind::native_api_access, p, w(p));
     }
     if (h.has(kw::inject)) ev(indicator_kind::process_injection, h.at(kw::inject), w(h.at(kw::inject)));
+    // Offensive frameworks' own functions (PowerSploit, Nishang, PowerPunch): named, they say what runs.
+    if (h.has(kw::offensive_stager)) ev(indicator_kind::download_cradle, h.at(kw::offensive_stager), w(h.at(kw::offensive_stager)) + " (downloads and runs a stager)");
+    if (h.has(kw::offensive_shell)) ev(indicator_kind::reverse_shell, h.at(kw::offensive_shell), w(h.at(kw::offensive_shell)) + " (reverse shell)");
     if (h.has(kw::sched)) ev(indicator_kind::scheduled_task, h.at(kw::sched), w(h.at(kw::sched)));
     if (h.has(kw::new_service)) ev(indicator_kind::service_install, h.at(kw::new_service), w(h.at(kw::new_service)));
     if (h.has(kw::reg_write)) registry_scan(l, t, nf, true);
@@ -20247,7 +20509,7 @@ WMISUB_NAMESPACE_BEGIN
 namespace detail {
 
 // VBScript/JScript keywords, sorted by word (lower case).
-inline constexpr std::array<keyword, 79> script_keywords = {{
+inline constexpr std::array<keyword, 80> script_keywords = {{
     {"__eventconsumer", kid(kw::wmi_sub), kw_any},
     {"__eventfilter", kid(kw::wmi_sub), kw_any},
     {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
@@ -20258,6 +20520,7 @@ inline constexpr std::array<keyword, 79> script_keywords = {{
     {"amsiutils", kid(kw::amsi), kw_any},
     {"atob", kid(kw::atob), kw_not_member | kw_call},
     {"bin.base64", kid(kw::bin_base64), kw_any},
+    {"cleareventlog", kid(kw::eventlog_clear), kw_any},  // Win32_NTEventLogFile's method, called or named
     {"commandline", kid(kw::commandline_prop), kw_member},
     {"commandlineeventconsumer", kid(kw::wmi_sub), kw_any},
     {"comsvcs", kid(kw::dump), kw_any},
@@ -20449,6 +20712,12 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     if (h.has(kw::targetevent)) ev(indicator_kind::event_data_template, h.at(kw::targetevent), "TargetEvent");
     if (h.has(kw::cred) || (h.has(kw::lsass) && h.has(kw::dump))) ev(indicator_kind::credential_access, h.first(kw::cred, kw::dump), "credential dumping");
     if (h.has(kw::amsi)) ev(indicator_kind::amsi_bypass, h.at(kw::amsi), w(h.at(kw::amsi)));
+    if (h.has(kw::eventlog_clear)) ev(indicator_kind::logging_tamper, h.at(kw::eventlog_clear), "clears event logs (Win32_NTEventLogFile.ClearEventLog)");
+    // A script that carries the base64 alphabet decodes base64 by hand: what VBScript droppers
+    // do when they have no decoder of their own (MSXML's bin.base64 is the other way, above).
+    if (const std::size_t p = t.find("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"); p != npos) {
+        ev(indicator_kind::base64_decode, p, "hand-written base64 decoder");
+    }
 
     // What the script runs, writes and loads.
     const auto vars = script_assignments(t, l);
@@ -20673,6 +20942,11 @@ inline void analyzer::analyze_consumer(const consumer& c) {
                 analyze_command_line_fields(command_line, "CommandLineTemplate",
                                             typed.executable_path ? std::optional<std::string_view>(*typed.executable_path) : std::nullopt,
                                             "ExecutablePath");
+                if (typed.run_interactively.value_or(false)) {
+                    // A shell on the interactive desktop is a console for the person there (Microsoft's
+                    // own samples open one), not a shell started for what it loads by itself.
+                    std::erase_if(out.indicators, [](const indicator& i) { return i.kind == indicator_kind::implicit_profile_execution; });
+                }
                 if (typed.show_window_command && *typed.show_window_command == 0) {
                     emit_at(indicator_kind::hidden_window, "ShowWindowCommand", "0", 0, "ShowWindowCommand = SW_HIDE", 0);
                 }
@@ -22843,6 +23117,91 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
     return r;
 }
 
+// True when the payload names URLs and every one of them is this machine.
+[[nodiscard]] inline bool only_loopback_urls(const payload_analysis& p) {
+    bool any = false;
+    for (const indicator& i : p.indicators) {
+        if (i.kind != indicator_kind::url) continue;
+        any = true;
+        std::string_view host = i.detail;
+        if (const std::size_t scheme = host.find("://"); scheme != std::string_view::npos) host.remove_prefix(scheme + 3);
+        host = host.substr(0, host.find_first_of("/?#"));
+        if (const std::size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+        if (!host.empty() && host.front() == '[') host = host.substr(1, host.find(']') - 1);
+        else host = host.substr(0, host.find(':'));
+        const bool loopback = ascii_iequals(host, "localhost") || host.starts_with("127.") || host == "::1";
+        if (!loopback) return false;
+    }
+    return any;
+}
+
+// A rule that stays silent when `trusted(f)` holds (what the host declared makes its evidence moot).
+template <class Trusted>
+[[nodiscard]] rule unless(rule r, Trusted trusted) {
+    r.check = [check = std::move(r.check), trusted](const subscription_facts& f) -> std::optional<rule_hit> {
+        if (trusted(f)) return std::nullopt;
+        return check(f);
+    };
+    return r;
+}
+
+// True when the host approves folders and the program or script file the consumer runs is in one.
+[[nodiscard]] inline bool runs_from_approved_folder(const subscription_facts& f) {
+    if (f.host == nullptr || f.host->approved_folders.empty() || f.consumer == nullptr) return false;
+    if (f.payload != nullptr && f.payload->executable && !f.payload->executable->raw.empty()) {
+        return f.host->in_approved_folder(f.payload->executable->raw);
+    }
+    const auto script = text_property(*f.consumer, "ScriptFileName");
+    return script && f.host->in_approved_folder(script->text);
+}
+
+// The domain of every address on a To/Cc/Bcc line ("a@x.example; B <b@y.example>"), lower case;
+// an address made from event data (a %template%) or without a domain yields an empty entry,
+// which no host trusts.
+[[nodiscard]] inline std::vector<std::string> mail_domains(std::string_view line) {
+    std::vector<std::string> out;
+    std::size_t begin = 0;
+    while (begin < line.size()) {
+        std::size_t end = line.find_first_of(",;", begin);
+        if (end == std::string_view::npos) end = line.size();
+        std::string_view address = trim(line.substr(begin, end - begin));
+        begin = end + 1;
+        if (address.empty()) continue;
+        if (const std::size_t open = address.find('<'); open != std::string_view::npos) {
+            address = address.substr(open + 1, address.find('>', open) == std::string_view::npos ? std::string_view::npos
+                                                                                                 : address.find('>', open) - open - 1);
+        }
+        const std::size_t at = address.rfind('@');
+        if (at == std::string_view::npos || address.find('%') != std::string_view::npos) {
+            out.emplace_back();
+            continue;
+        }
+        out.push_back(lower_copy(trim(address.substr(at + 1))));
+    }
+    return out;
+}
+
+// The recipients' domains and the mail server of an SMTP consumer (the server as written).
+[[nodiscard]] inline std::vector<std::string> mail_destinations(const smtp_consumer& c) {
+    std::vector<std::string> out;
+    for (const auto* line : {&c.to_line, &c.cc_line, &c.bcc_line}) {
+        if (!*line) continue;
+        for (std::string& d : mail_domains(**line)) out.push_back(std::move(d));
+    }
+    if (c.smtp_server && !trim(*c.smtp_server).empty()) out.push_back(lower_copy(trim(*c.smtp_server)));
+    return out;
+}
+
+// True when the host declared trusted domains and an SMTP consumer sends only inside them.
+[[nodiscard]] inline bool mail_stays_in_trusted_domains(const subscription_facts& f) {
+    if (f.host == nullptr || f.host->trusted_domains.empty() || f.consumer == nullptr) return false;
+    const auto* mail = std::get_if<smtp_consumer>(f.consumer);
+    if (mail == nullptr) return false;
+    const std::vector<std::string> destinations = mail_destinations(*mail);
+    return !destinations.empty() &&
+           std::all_of(destinations.begin(), destinations.end(), [&](const std::string& d) { return !d.empty() && f.host->trusts_domain(d); });
+}
+
 // A rule whose hits take the severity `grade` gives them (the rule's severity stays its maximum).
 template <class Grade>
 [[nodiscard]] rule graded(rule r, Grade grade) {
@@ -23048,6 +23407,35 @@ template <std::size_t N>
                        if (!is_kind(f, trigger_kind::process_start)) return std::nullopt;
                        return rule_hit{{query_evidence(f)}, f.executes_code() ? std::optional(severity::medium) : std::nullopt};
                    }});
+    out.push_back({"WMISUB-TRG-014", "Clock schedule with an aggregation window", severity::high, {std::string(t1546_003)},
+                   "A Win32_LocalTime or Win32_UTCTime schedule is wrapped in GROUP WITHIN, which merges the clock's "
+                   "events into one per window.",
+                   "Aggregating a clock has no administrative meaning (a schedule already fires once per matching "
+                   "second); it is how PowerShell Empire writes its WMI schedules, to work around repeated "
+                   "firing. A tool's fingerprint: medium when the consumer runs nothing.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::time_of_day) || !f.trigger->group_within_seconds) return std::nullopt;
+                       evidence e = query_evidence(f);
+                       e.detail = "GROUP WITHIN " + std::to_string(static_cast<long long>(*f.trigger->group_within_seconds)) +
+                                  " on a clock schedule";
+                       return rule_hit{{std::move(e)}, f.executes_code() ? std::nullopt : std::optional(severity::medium)};
+                   }});
+    out.push_back({"WMISUB-TRG-015", "Re-runs code every minute or more often", severity::high, {std::string(t1546_003)},
+                   "An interval timer of 60 seconds or less fires a consumer that runs code.",
+                   "No administrative task needs SYSTEM code started by WMI every few seconds; implants do, to "
+                   "beacon, to re-create what defenders delete, or to keep a payload running (SharpWMI, FileWriter and "
+                   "similar tools default to 5 or 10 seconds). Longer timers stay with TRG-002.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::interval_timer) || !f.executes_code()) return std::nullopt;
+                       for (const timer_instruction* timer : f.timers) {
+                           if (!timer->is_interval() || timer->interval_between_events.value_or(60'001u) > 60'000u) continue;
+                           rule_hit hit{{query_evidence(f)}, {}};
+                           hit.evidence.push_back({"Timer." + timer->timer_id, timer->class_name,
+                                                   "every " + std::to_string(*timer->interval_between_events) + " ms"});
+                           return hit;
+                       }
+                       return std::nullopt;
+                   }});
     return out;
 }
 
@@ -23081,10 +23469,18 @@ template <std::size_t N>
                                "The payload executes code it builds or receives at run time (IEX, Execute, eval, "
                                "mshta javascript:).",
                                "Dynamic execution is how obfuscated and staged payloads run."));
-    out.push_back(payload_rule("WMISUB-PAY-006", "Downloads or contacts another machine", severity::high, {t, "T1105", "T1071"},
-                               {ik::download, ik::network_request, ik::data_upload},
-                               "The payload downloads files, sends data or makes network requests.",
-                               "A SYSTEM payload talking to the network is a channel in or out."));
+    out.push_back(graded(payload_rule("WMISUB-PAY-006", "Downloads or contacts another machine", severity::high, {t, "T1105", "T1071"},
+                                      {ik::download, ik::network_request, ik::data_upload},
+                                      "The payload downloads files, sends data or makes network requests: high when it "
+                                      "fetches files or uploads data, medium for a request alone, low when every URL it "
+                                      "names is this machine (localhost, 127.0.0.0/8, ::1).",
+                                      "A SYSTEM payload talking to the network is a channel in or out; a request whose "
+                                      "answer is neither saved nor run, or that stays on the machine, is how monitoring "
+                                      "scripts report, and is only evidence with what else the payload does."),
+                         [](const subscription_facts& f) {
+                             if (f.payload->has(indicator_kind::download) || f.payload->has(indicator_kind::data_upload)) return severity::high;
+                             return only_loopback_urls(*f.payload) ? severity::low : severity::medium;
+                         }));
     out.push_back(payload_rule("WMISUB-PAY-007", "Opens a remote control channel", severity::critical, {t, "T1059", "T1205"},
                                {ik::reverse_shell, ik::signal_wait},
                                "The payload connects a shell to a socket or waits for a network signal (waitfor.exe).",
@@ -23094,12 +23490,14 @@ template <std::size_t N>
                                "The payload uses a signed Windows binary (rundll32, regsvr32, mshta, msiexec, certutil, "
                                "...) to run or fetch something else.",
                                "Living-off-the-land binaries hide the real payload behind trusted names."));
-    out.push_back(payload_rule("WMISUB-PAY-009", "Runs from a user-writable or disguised location", severity::high,
-                               {t, "T1036.005"},
-                               {ik::runs_from_writable_path, ik::masqueraded_binary, ik::alternate_data_stream},
-                               "The program or script that runs lives where ordinary users can write, carries a "
-                               "system binary's name outside the system folders, or hides in an alternate data stream.",
-                               "Anyone who can replace that file runs code as SYSTEM."));
+    out.push_back(unless(payload_rule("WMISUB-PAY-009", "Runs from a user-writable or disguised location", severity::high,
+                                      {t, "T1036.005"},
+                                      {ik::runs_from_writable_path, ik::masqueraded_binary, ik::alternate_data_stream},
+                                      "The program or script that runs lives where ordinary users can write, carries a "
+                                      "system binary's name outside the system folders, or hides in an alternate data "
+                                      "stream; silent for a program in a folder the host approves.",
+                                      "Anyone who can replace that file runs code as SYSTEM."),
+                         [](const subscription_facts& f) { return runs_from_approved_folder(f); }));
     out.push_back(payload_rule("WMISUB-PAY-010", "Hides its window or bypasses policy", severity::medium, {t, "T1564.003"},
                                {ik::hidden_window, ik::execution_policy_bypass},
                                "The payload hides its window or bypasses the PowerShell execution policy.",
@@ -23139,11 +23537,13 @@ template <std::size_t N>
                                "The consumer starts cmd, PowerShell, a script host or another interpreter as SYSTEM.",
                                "Interpreters as SYSTEM from a WMI event are the usual shape of malicious consumers; "
                                "a vendor job would run its own program."));
-    out.push_back(payload_rule("WMISUB-PAY-018", "PowerShell started only for its profile", severity::high, {t, "T1546.013"},
+    out.push_back(payload_rule("WMISUB-PAY-018", "Shell started only for what it loads by itself", severity::high, {t, "T1546.013", "T1546"},
                                {ik::implicit_profile_execution},
-                               "PowerShell runs with no command, so only its profile scripts execute.",
-                               "Empire hides the real payload in profile.ps1 and has the subscription start an "
-                               "empty PowerShell."));
+                               "PowerShell runs with no command, so only its profile scripts execute; cmd.exe runs with "
+                               "no command, so only its Command Processor AutoRun commands execute.",
+                               "Empire hides the real payload in profile.ps1 and has the subscription start an empty "
+                               "PowerShell; the AutoRun value does the same for cmd.exe. A shell with nothing to do has "
+                               "no administrative use: the code is elsewhere, or the subscription is a placeholder."));
     out.push_back(payload_rule("WMISUB-PAY-019", "Event data injected into a command", severity::medium, {t, "T1059"},
                                {ik::event_data_in_command},
                                "A %TargetInstance.X% template is substituted into the executed command line.",
@@ -23154,10 +23554,14 @@ template <std::size_t N>
                                "The payload reads or stores data in WMI class properties (fileless storage) or uses "
                                "paths on other machines.",
                                "Storage in WMI classes is POSHSPY/WannaMine tradecraft; UNC paths reach other hosts."));
-    out.push_back(payload_rule("WMISUB-PAY-021", "Sends event data out", severity::medium, {t, "T1048.003"},
-                               {ik::event_data_exfiltration, ik::email_send},
-                               "An SMTP consumer or the payload sends mail or event data to another machine.",
-                               "E-mail from a consumer is an exfiltration channel when it leaves the organisation."));
+    out.push_back(unless(payload_rule("WMISUB-PAY-021", "Sends event data out", severity::medium, {t, "T1048.003"},
+                                      {ik::event_data_exfiltration, ik::email_send},
+                                      "An SMTP consumer or the payload sends mail or event data to another machine; "
+                                      "silent when the host declares trusted domains and every recipient and the "
+                                      "mail server are in them.",
+                                      "E-mail from a consumer is an exfiltration channel when it leaves the "
+                                      "organisation; wmisub does not guess which domains are the organisation's."),
+                         [](const subscription_facts& f) { return mail_stays_in_trusted_domains(f); }));
     out.push_back(payload_rule("WMISUB-PAY-022", "Unusual command construction", severity::medium, {t, "T1036"},
                                {ik::argv0_mismatch, ik::extension_mismatch, ik::script_as_command_line,
                                 ik::unquoted_path_with_spaces, ik::unusual_script_engine},
@@ -23220,6 +23624,23 @@ template <std::size_t N>
     add("Consumer", f.consumer != nullptr ? &header_of(*f.consumer) : nullptr);
     add("Binding", f.binding);
     return out;
+}
+
+// True for a SID that cannot be the owner of a logon token: anything but a user or computer account
+// (S-1-5-21-…, S-1-12-1-… for Entra ID), SYSTEM, LocalService, NetworkService, the Administrators
+// group, or a service SID (S-1-5-80-…); the domain groups no token owns by default (Domain Users,
+// Guests, Computers, Controllers); and a SID that does not parse.
+[[nodiscard]] inline bool impossible_creator(std::string_view sid) {
+    if (!parse_sid(sid)) return true;
+    if (sid == well_known_sid::local_system || sid == well_known_sid::local_service || sid == well_known_sid::network_service ||
+        sid == well_known_sid::administrators) {
+        return false;
+    }
+    if (ascii_istarts_with(sid, "S-1-5-21-")) {
+        const std::string_view rid = sid.substr(sid.rfind('-') + 1);
+        return rid == "513" || rid == "514" || rid == "515" || rid == "516";
+    }
+    return !ascii_istarts_with(sid, "S-1-12-1-") && !ascii_istarts_with(sid, "S-1-5-80-");
 }
 
 [[nodiscard]] inline bool is_standard_event_namespace(std::string_view ns) noexcept {
@@ -23308,8 +23729,27 @@ template <std::size_t N>
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        rule_hit hit;
                        for (const auto& [what, sid] : creator_sids(f)) {
-                           if (sid != well_known_sid::administrators && sid != well_known_sid::local_system) {
-                               hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                           if (sid == well_known_sid::administrators || sid == well_known_sid::local_system) continue;
+                           if (impossible_creator(sid)) continue;  // STR-015 says more
+                           if (f.host != nullptr && f.host->expects_creator(sid)) continue;
+                           hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-STR-015", "Creator no logon can have", severity::high, {t, "T1036", "T1134"},
+                   "A CreatorSID is a group or a well-known SID that cannot own a logon token (Everyone, Users, "
+                   "Authenticated Users, Guests, Domain Users, NULL, a malformed SID).",
+                   "WMI records the owner of the creating token: a user, SYSTEM, a service account, or the "
+                   "Administrators group for an elevated administrator. Any other group was written by a tool that "
+                   "forges the field (repository editing, crafted MOF or WMI protocol clients).",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       rule_hit hit;
+                       for (const auto& [what, sid] : creator_sids(f)) {
+                           if (impossible_creator(sid)) {
+                               const std::string_view name = describe_sid(sid);
+                               hit.evidence.push_back({std::string(what) + ".CreatorSID", sid,
+                                                       name.empty() ? "cannot own a token" : std::string(name) + ": cannot own a token"});
                            }
                        }
                        if (hit.evidence.empty()) return std::nullopt;
@@ -23400,6 +23840,49 @@ template <std::size_t N>
 
 // --- combinations ----------------------------------------------------------------------------------
 
+// True for "c:\x.exe": a program directly at the root of a drive, where no installer puts one.
+[[nodiscard]] inline bool is_drive_root_program(std::string_view normalized) noexcept {
+    return normalized.size() > 3 && normalized[1] == ':' && normalized[2] == '\\' &&
+           normalized.find('\\', 3) == std::string_view::npos;
+}
+
+// The program (or script file) the consumer runs when it sits at the root of a drive.
+[[nodiscard]] inline std::optional<std::string> drive_root_program(const subscription_facts& f) {
+    if (f.payload->executable && is_drive_root_program(f.payload->executable->normalized)) return f.payload->executable->raw;
+    if (f.consumer == nullptr) return std::nullopt;
+    if (const auto script = text_property(*f.consumer, "ScriptFileName")) {
+        if (is_drive_root_program(normalize_path(script->text))) return std::string(script->text);
+    }
+    return std::nullopt;
+}
+
+// True when the consumer's text uses the drive the event reports (Win32_VolumeChangeEvent.DriveName,
+// Win32_LogicalDisk.DeviceID or Name): where a removable-media payload writes to the device itself.
+[[nodiscard]] inline bool names_arriving_drive(const consumer& c) {
+    for (const std::string_view property : {"ScriptText", "CommandLineTemplate", "Filename"}) {
+        const auto text = text_property(c, property);
+        if (!text) continue;
+        for (const std::string_view name : {"DriveName", "DeviceID", "TargetInstance.Name", "TargetInstance.Caption"}) {
+            if (ascii_ifind(text->text, name) != std::string_view::npos) return true;
+        }
+    }
+    return false;
+}
+
+// The user_writable_path indicator of a file the payload writes (a file_write naming the same path), or nullptr.
+[[nodiscard]] inline const indicator* writable_file_written(const payload_analysis& p) {
+    for (const indicator& place : p.indicators) {
+        if (place.kind != indicator_kind::user_writable_path) continue;
+        const std::string_view path = std::string_view(place.detail).substr(0, place.detail.find(" ("));
+        if (path.empty()) continue;
+        for (const indicator& write : p.indicators) {
+            if (write.kind != indicator_kind::file_write && write.kind != indicator_kind::executable_file_write) continue;
+            if (ascii_ifind(write.detail, path) != std::string_view::npos) return &place;
+        }
+    }
+    return nullptr;
+}
+
 [[nodiscard]] inline std::vector<rule> combination_rules() {
     const std::string t = std::string(t1546_003);
     std::vector<rule> out;
@@ -23411,6 +23894,94 @@ template <std::size_t N>
                            return std::nullopt;
                        }
                        return rule_hit{{query_evidence(f), indicator_evidence(*f.payload->find(indicator_kind::process_termination))}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-003", "Runs a program from a place no installer uses", severity::high,
+                   {t, "T1036.005", "T1091"},
+                   "At boot, at every logon or whenever a program starts, the consumer runs a program or script kept "
+                   "at the root of a drive; or, at boot or logon, one kept in a user-writable folder (a profile, "
+                   "Public, a temporary folder, ProgramData).",
+                   "Installers put programs under Program Files or Windows; a payload dropped in a temporary or "
+                   "public folder, or copied to the root of a drive, and started as SYSTEM at every boot or logon is "
+                   "how droppers and removable-media worms make themselves persistent.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.payload || !f.executes_code() || runs_from_approved_folder(f)) return std::nullopt;
+                       rule_hit hit{{query_evidence(f)}, {}};
+                       const bool boot_or_logon = is_kind(f, trigger_kind::startup) || is_kind(f, trigger_kind::logon);
+                       const indicator* writable = f.payload->find(indicator_kind::runs_from_writable_path);
+                       if (boot_or_logon && writable != nullptr) {
+                           hit.evidence.push_back(indicator_evidence(*writable));
+                           return hit;
+                       }
+                       // Microsoft's own samples run c:\asec2.vbs when calc.exe exits: a drive root alone is
+                       // a test's habit. On every boot, logon or program start it is a dropper's.
+                       if (!boot_or_logon && !is_kind(f, trigger_kind::process_start)) return std::nullopt;
+                       if (const std::optional<std::string> root = drive_root_program(f)) {
+                           hit.evidence.push_back({"Consumer", *root, "a program or script at the root of a drive"});
+                       } else {
+                           return std::nullopt;
+                       }
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-CMB-004", "Stages data where any user can read or replace it", severity::medium, {t, "T1074.001", "T1119"},
+                   "On every event, the consumer (running as SYSTEM) writes a file in a user-writable location.",
+                   "Collected activity (process names, logons, device arrivals) written by SYSTEM into a temporary or "
+                   "public folder is staging for collection, and a file any user can replace that SYSTEM writes is an "
+                   "escalation path. Admin scripts log to C:\\Temp too (PowerEvents' USB log does exactly what "
+                   "PowerLurk's demo payload does), so this is medium context: it takes behaviour to reach high.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.payload || f.consumer == nullptr) return std::nullopt;
+                       const indicator* place = writable_file_written(*f.payload);
+                       if (place == nullptr) return std::nullopt;
+                       return rule_hit{{indicator_evidence(*place)}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-005", "Writes onto a drive as it arrives", severity::high, {t, "T1091"},
+                   "A removable-media trigger is bound to a payload that writes files, and the payload uses the "
+                   "arriving drive (the event's DriveName or DeviceID).",
+                   "Replication through removable media: the subscription copies itself, a program or an autorun "
+                   "file to every drive plugged in. Admin automation that logs device arrival writes to its own log "
+                   "folder, not onto the device.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::removable_media) || !f.payload || f.consumer == nullptr) return std::nullopt;
+                       const indicator* write = f.payload->find(indicator_kind::executable_file_write);
+                       if (write == nullptr) write = f.payload->find(indicator_kind::autostart_file_write);
+                       if (write == nullptr) write = f.payload->find(indicator_kind::file_write);
+                       if (write == nullptr || !names_arriving_drive(*f.consumer)) return std::nullopt;
+                       return rule_hit{{query_evidence(f), indicator_evidence(*write)}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-006", "Decodes data and writes it to disk", severity::high, {t, "T1027", "T1105"},
+                   "The payload decodes base64 or other encoded data and writes files.",
+                   "A dropper: the file it writes travels inside the subscription, encoded so that the text shows "
+                   "nothing, and appears on disk only when the event fires.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.payload) return std::nullopt;
+                       const indicator* decode = f.payload->find(indicator_kind::base64_decode);
+                       if (decode == nullptr) decode = f.payload->find(indicator_kind::embedded_binary);
+                       if (decode == nullptr) return std::nullopt;
+                       const indicator* write = f.payload->find(indicator_kind::executable_file_write);
+                       if (write == nullptr) write = f.payload->find(indicator_kind::file_write);
+                       if (write == nullptr) return std::nullopt;
+                       return rule_hit{{indicator_evidence(*decode), indicator_evidence(*write)}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-007", "Mails outside the domains the host trusts", severity::high, {t, "T1048.003"},
+                   "The host declares its trusted domains (host_context::trusted_domains) and an SMTP consumer sends "
+                   "to an address or through a server outside them, or to an address built from event data.",
+                   "Mail to the organisation's own SOC is monitoring; the same consumer mailing event data anywhere "
+                   "else is exfiltration. Without a declared list wmisub does not guess, and PAY-021 stays medium.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.host == nullptr || f.host->trusted_domains.empty() || f.consumer == nullptr) return std::nullopt;
+                       const auto* mail = std::get_if<smtp_consumer>(f.consumer);
+                       if (mail == nullptr) return std::nullopt;
+                       rule_hit hit;
+                       for (const std::string& d : mail_destinations(*mail)) {
+                           if (d.empty()) {
+                               hit.evidence.push_back({"Consumer.ToLine", mail->to_line.value_or(""), "an address built from event data or without a domain"});
+                           } else if (!f.host->trusts_domain(d)) {
+                               hit.evidence.push_back({"Consumer", d, "not a trusted domain of this host"});
+                           }
+                           if (hit.evidence.size() == 8) break;
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
                    }});
     out.push_back({"WMISUB-CMB-002", "Mails Security-log events out", severity::high, {t, "T1048.003", "T1087"},
                    "An event-log trigger on the Security log is bound to a consumer that sends e-mail or event "
@@ -23456,11 +24027,70 @@ template <std::size_t N>
     return out;
 }
 
+// The rules whose findings are not behaviour, and why. Everything else a built-in rule finds is
+// what the payload does (or, for TRG-003/004, whom the trigger lies in wait for).
+struct rule_class_row {
+    std::string_view id;
+    evidence_class kind;
+};
+inline constexpr rule_class_row rule_classes[] = {
+    // A tool's fingerprint: the uptime window PowerSploit, Empire, Metasploit and Atomic Red Team
+    // share, and Empire's aggregated clock.
+    {"WMISUB-TRG-001", evidence_class::provenance},
+    {"WMISUB-TRG-014", evidence_class::provenance},
+    // When it fires: admin automation runs on timers, at logon, on devices and processes too.
+    {"WMISUB-TRG-002", evidence_class::context},
+    {"WMISUB-TRG-005", evidence_class::context},  // failed-logon alerts are what SOCs subscribe to
+    {"WMISUB-TRG-006", evidence_class::context},
+    {"WMISUB-TRG-007", evidence_class::context},
+    {"WMISUB-TRG-008", evidence_class::context},
+    {"WMISUB-TRG-009", evidence_class::context},
+    {"WMISUB-TRG-010", evidence_class::context},
+    {"WMISUB-TRG-011", evidence_class::context},
+    {"WMISUB-TRG-012", evidence_class::context},
+    {"WMISUB-TRG-013", evidence_class::context},
+    // Where and how the payload runs, not what it does.
+    {"WMISUB-PAY-009", evidence_class::context},
+    {"WMISUB-PAY-010", evidence_class::context},
+    {"WMISUB-PAY-014", evidence_class::context},
+    {"WMISUB-PAY-017", evidence_class::context},
+    {"WMISUB-PAY-019", evidence_class::context},
+    {"WMISUB-PAY-020", evidence_class::context},
+    {"WMISUB-PAY-022", evidence_class::context},
+    {"WMISUB-PAY-024", evidence_class::context},
+    {"WMISUB-PAY-025", evidence_class::context},
+    // The shape of the subscription.
+    {"WMISUB-STR-001", evidence_class::context},
+    {"WMISUB-STR-002", evidence_class::context},
+    {"WMISUB-STR-003", evidence_class::context},
+    {"WMISUB-STR-004", evidence_class::context},
+    {"WMISUB-STR-005", evidence_class::context},
+    {"WMISUB-STR-006", evidence_class::context},
+    {"WMISUB-STR-010", evidence_class::context},
+    {"WMISUB-STR-011", evidence_class::context},
+    {"WMISUB-STR-014", evidence_class::context},
+    // SYSTEM writing a file any user can replace: admin logs in C:\Temp look the same.
+    {"WMISUB-CMB-004", evidence_class::context},
+    // Who made it and how.
+    {"WMISUB-STR-007", evidence_class::provenance},
+    {"WMISUB-STR-008", evidence_class::provenance},
+    {"WMISUB-STR-009", evidence_class::provenance},
+    {"WMISUB-STR-012", evidence_class::provenance},
+    {"WMISUB-STR-013", evidence_class::provenance},
+    {"WMISUB-STR-015", evidence_class::provenance},
+    {"WMISUB-BSL-001", evidence_class::provenance},
+};
+
 [[nodiscard]] inline std::vector<rule> builtin_rules() {
     std::vector<rule> all = trigger_rules();
     for (auto* group : {&payload_rules, &structure_rules, &combination_rules, &baseline_rules}) {
         auto rules = (*group)();
         all.insert(all.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+    }
+    for (rule& r : all) {
+        for (const rule_class_row& row : rule_classes) {
+            if (r.id == row.id) r.evidence_class = row.kind;
+        }
     }
     return all;
 }
@@ -23654,10 +24284,33 @@ WMISUB_API bool policy::allows(std::string_view fp) const {
 
 // Combines findings as independent evidence (see the scoring model in assess.hpp).
 WMISUB_API risk score_findings(const std::vector<finding>& findings) noexcept {
-    double keep = 1.0;
-    for (const finding& f : findings) keep *= 1.0 - severity_weight(f.severity);
-    const int score = static_cast<int>(std::lround(100.0 * (1.0 - keep)));
-    return risk{score, severity_of_score(score)};
+    double keep_all = 1.0;
+    double keep_core = 1.0;
+    bool any = false;
+    bool core = false;
+    for (const finding& f : findings) {
+        const double w = severity_weight(f.severity);
+        if (w <= 0.0) continue;
+        any = true;
+        keep_all *= 1.0 - w;
+        if (f.rule == nullptr || f.rule->evidence_class != evidence_class::context) {
+            keep_core *= 1.0 - w;
+            core = true;
+        }
+    }
+    const auto to_score = [](double keep) { return static_cast<int>(std::lround(100.0 * (1.0 - keep))); };
+    risk out;
+    out.core_score = to_score(keep_core);
+    const int all = to_score(keep_all);
+    if (!core) {
+        out.score = std::min(all, context_ceiling);
+        out.context_only = any;
+    } else {
+        const severity band = severity_of_score(out.core_score);
+        out.score = std::clamp(all, band_floor(band), band_ceiling(band));
+    }
+    out.severity = severity_of_score(out.score);
+    return out;
 }
 
 namespace detail {

@@ -48,6 +48,7 @@ enum class kw : std::uint8_t {
     adodb_stream, savetofile, responsebody, fso, createtextfile, opentextfile, write_method, copyfile,
     deletefile, delete_method, execute_stmt, executeglobal, eval_word, regwrite, stdregprov_set, schedule_service,
     registertask, terminate, targetevent, getobject, atob, assembly_word, process_type, function_word,
+    offensive_stager, offensive_shell,
     timer_word, outstring,
     kw_count
 };
@@ -56,7 +57,7 @@ enum class kw : std::uint8_t {
 static_assert(static_cast<std::size_t>(kw::kw_count) <= 160, "keyword_hits holds 160 ids");
 
 // PowerShell keywords, sorted by word (lower case).
-inline constexpr std::array<keyword, 250> ps_keywords = {{
+inline constexpr std::array<keyword, 257> ps_keywords = {{
     {"__eventconsumer", kid(kw::wmi_sub), kw_any},
     {"__eventfilter", kid(kw::wmi_sub), kw_any},
     {"__filtertoconsumerbinding", kid(kw::wmi_sub), kw_any},
@@ -154,12 +155,19 @@ inline constexpr std::array<keyword, 250> ps_keywords = {{
     {"invoke-cimmethod", kid(kw::wmi), kw_not_member},
     {"invoke-command", kid(kw::invoke_command), kw_not_member},
     {"invoke-dcsync", kid(kw::cred), kw_any},
+    {"invoke-dllinjection", kid(kw::inject), kw_any},
     {"invoke-expression", kid(kw::iex), kw_not_member},
     {"invoke-kerberoast", kid(kw::cred), kw_any},
+    {"invoke-metasploitpayload", kid(kw::offensive_stager), kw_any},
     {"invoke-mimikatz", kid(kw::cred), kw_any},
     {"invoke-ninjacopy", kid(kw::cred), kw_any},
     {"invoke-powerdump", kid(kw::cred), kw_any},
+    {"invoke-powershelltcp", kid(kw::offensive_shell), kw_any},
+    {"invoke-psinject", kid(kw::inject), kw_any},
+    {"invoke-reflectivepeinjection", kid(kw::inject), kw_any},
     {"invoke-restmethod", kid(kw::web_cmdlet), kw_not_member},
+    {"invoke-shellcode", kid(kw::inject), kw_any},
+    {"invoke-tokenmanipulation", kid(kw::cred), kw_any},
     {"invoke-webrequest", kid(kw::web_cmdlet), kw_not_member},
     {"invoke-wmimethod", kid(kw::wmi), kw_not_member},
     {"invokescript", kid(kw::invokescript), kw_member},

@@ -271,6 +271,9 @@ inline void analyzer::powershell_text(std::string_view text, const frame& f, boo
         ev(indicator_kind::native_api_access, p, w(p));
     }
     if (h.has(kw::inject)) ev(indicator_kind::process_injection, h.at(kw::inject), w(h.at(kw::inject)));
+    // Offensive frameworks' own functions (PowerSploit, Nishang, PowerPunch): named, they say what runs.
+    if (h.has(kw::offensive_stager)) ev(indicator_kind::download_cradle, h.at(kw::offensive_stager), w(h.at(kw::offensive_stager)) + " (downloads and runs a stager)");
+    if (h.has(kw::offensive_shell)) ev(indicator_kind::reverse_shell, h.at(kw::offensive_shell), w(h.at(kw::offensive_shell)) + " (reverse shell)");
     if (h.has(kw::sched)) ev(indicator_kind::scheduled_task, h.at(kw::sched), w(h.at(kw::sched)));
     if (h.has(kw::new_service)) ev(indicator_kind::service_install, h.at(kw::new_service), w(h.at(kw::new_service)));
     if (h.has(kw::reg_write)) registry_scan(l, t, nf, true);

@@ -238,6 +238,11 @@ inline void analyzer::script_text(std::string_view text, script_language lang, c
     if (h.has(kw::cred) || (h.has(kw::lsass) && h.has(kw::dump))) ev(indicator_kind::credential_access, h.first(kw::cred, kw::dump), "credential dumping");
     if (h.has(kw::amsi)) ev(indicator_kind::amsi_bypass, h.at(kw::amsi), w(h.at(kw::amsi)));
     if (h.has(kw::eventlog_clear)) ev(indicator_kind::logging_tamper, h.at(kw::eventlog_clear), "clears event logs (Win32_NTEventLogFile.ClearEventLog)");
+    // A script that carries the base64 alphabet decodes base64 by hand: what VBScript droppers
+    // do when they have no decoder of their own (MSXML's bin.base64 is the other way, above).
+    if (const std::size_t p = t.find("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"); p != npos) {
+        ev(indicator_kind::base64_decode, p, "hand-written base64 decoder");
+    }
 
     // What the script runs, writes and loads.
     const auto vars = script_assignments(t, l);

@@ -76,6 +76,91 @@ inline constexpr std::string_view t1546_003 = "T1546.003";
     return r;
 }
 
+// True when the payload names URLs and every one of them is this machine.
+[[nodiscard]] inline bool only_loopback_urls(const payload_analysis& p) {
+    bool any = false;
+    for (const indicator& i : p.indicators) {
+        if (i.kind != indicator_kind::url) continue;
+        any = true;
+        std::string_view host = i.detail;
+        if (const std::size_t scheme = host.find("://"); scheme != std::string_view::npos) host.remove_prefix(scheme + 3);
+        host = host.substr(0, host.find_first_of("/?#"));
+        if (const std::size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+        if (!host.empty() && host.front() == '[') host = host.substr(1, host.find(']') - 1);
+        else host = host.substr(0, host.find(':'));
+        const bool loopback = ascii_iequals(host, "localhost") || host.starts_with("127.") || host == "::1";
+        if (!loopback) return false;
+    }
+    return any;
+}
+
+// A rule that stays silent when `trusted(f)` holds (what the host declared makes its evidence moot).
+template <class Trusted>
+[[nodiscard]] rule unless(rule r, Trusted trusted) {
+    r.check = [check = std::move(r.check), trusted](const subscription_facts& f) -> std::optional<rule_hit> {
+        if (trusted(f)) return std::nullopt;
+        return check(f);
+    };
+    return r;
+}
+
+// True when the host approves folders and the program or script file the consumer runs is in one.
+[[nodiscard]] inline bool runs_from_approved_folder(const subscription_facts& f) {
+    if (f.host == nullptr || f.host->approved_folders.empty() || f.consumer == nullptr) return false;
+    if (f.payload != nullptr && f.payload->executable && !f.payload->executable->raw.empty()) {
+        return f.host->in_approved_folder(f.payload->executable->raw);
+    }
+    const auto script = text_property(*f.consumer, "ScriptFileName");
+    return script && f.host->in_approved_folder(script->text);
+}
+
+// The domain of every address on a To/Cc/Bcc line ("a@x.example; B <b@y.example>"), lower case;
+// an address made from event data (a %template%) or without a domain yields an empty entry,
+// which no host trusts.
+[[nodiscard]] inline std::vector<std::string> mail_domains(std::string_view line) {
+    std::vector<std::string> out;
+    std::size_t begin = 0;
+    while (begin < line.size()) {
+        std::size_t end = line.find_first_of(",;", begin);
+        if (end == std::string_view::npos) end = line.size();
+        std::string_view address = trim(line.substr(begin, end - begin));
+        begin = end + 1;
+        if (address.empty()) continue;
+        if (const std::size_t open = address.find('<'); open != std::string_view::npos) {
+            address = address.substr(open + 1, address.find('>', open) == std::string_view::npos ? std::string_view::npos
+                                                                                                 : address.find('>', open) - open - 1);
+        }
+        const std::size_t at = address.rfind('@');
+        if (at == std::string_view::npos || address.find('%') != std::string_view::npos) {
+            out.emplace_back();
+            continue;
+        }
+        out.push_back(lower_copy(trim(address.substr(at + 1))));
+    }
+    return out;
+}
+
+// The recipients' domains and the mail server of an SMTP consumer (the server as written).
+[[nodiscard]] inline std::vector<std::string> mail_destinations(const smtp_consumer& c) {
+    std::vector<std::string> out;
+    for (const auto* line : {&c.to_line, &c.cc_line, &c.bcc_line}) {
+        if (!*line) continue;
+        for (std::string& d : mail_domains(**line)) out.push_back(std::move(d));
+    }
+    if (c.smtp_server && !trim(*c.smtp_server).empty()) out.push_back(lower_copy(trim(*c.smtp_server)));
+    return out;
+}
+
+// True when the host declared trusted domains and an SMTP consumer sends only inside them.
+[[nodiscard]] inline bool mail_stays_in_trusted_domains(const subscription_facts& f) {
+    if (f.host == nullptr || f.host->trusted_domains.empty() || f.consumer == nullptr) return false;
+    const auto* mail = std::get_if<smtp_consumer>(f.consumer);
+    if (mail == nullptr) return false;
+    const std::vector<std::string> destinations = mail_destinations(*mail);
+    return !destinations.empty() &&
+           std::all_of(destinations.begin(), destinations.end(), [&](const std::string& d) { return !d.empty() && f.host->trusts_domain(d); });
+}
+
 // A rule whose hits take the severity `grade` gives them (the rule's severity stays its maximum).
 template <class Grade>
 [[nodiscard]] rule graded(rule r, Grade grade) {
@@ -294,6 +379,22 @@ template <std::size_t N>
                                   " on a clock schedule";
                        return rule_hit{{std::move(e)}, f.executes_code() ? std::nullopt : std::optional(severity::medium)};
                    }});
+    out.push_back({"WMISUB-TRG-015", "Re-runs code every minute or more often", severity::high, {std::string(t1546_003)},
+                   "An interval timer of 60 seconds or less fires a consumer that runs code.",
+                   "No administrative task needs SYSTEM code started by WMI every few seconds; implants do, to "
+                   "beacon, to re-create what defenders delete, or to keep a payload running (SharpWMI, FileWriter and "
+                   "similar tools default to 5 or 10 seconds). Longer timers stay with TRG-002.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::interval_timer) || !f.executes_code()) return std::nullopt;
+                       for (const timer_instruction* timer : f.timers) {
+                           if (!timer->is_interval() || timer->interval_between_events.value_or(60'001u) > 60'000u) continue;
+                           rule_hit hit{{query_evidence(f)}, {}};
+                           hit.evidence.push_back({"Timer." + timer->timer_id, timer->class_name,
+                                                   "every " + std::to_string(*timer->interval_between_events) + " ms"});
+                           return hit;
+                       }
+                       return std::nullopt;
+                   }});
     return out;
 }
 
@@ -327,10 +428,18 @@ template <std::size_t N>
                                "The payload executes code it builds or receives at run time (IEX, Execute, eval, "
                                "mshta javascript:).",
                                "Dynamic execution is how obfuscated and staged payloads run."));
-    out.push_back(payload_rule("WMISUB-PAY-006", "Downloads or contacts another machine", severity::high, {t, "T1105", "T1071"},
-                               {ik::download, ik::network_request, ik::data_upload},
-                               "The payload downloads files, sends data or makes network requests.",
-                               "A SYSTEM payload talking to the network is a channel in or out."));
+    out.push_back(graded(payload_rule("WMISUB-PAY-006", "Downloads or contacts another machine", severity::high, {t, "T1105", "T1071"},
+                                      {ik::download, ik::network_request, ik::data_upload},
+                                      "The payload downloads files, sends data or makes network requests: high when it "
+                                      "fetches files or uploads data, medium for a request alone, low when every URL it "
+                                      "names is this machine (localhost, 127.0.0.0/8, ::1).",
+                                      "A SYSTEM payload talking to the network is a channel in or out; a request whose "
+                                      "answer is neither saved nor run, or that stays on the machine, is how monitoring "
+                                      "scripts report, and is only evidence with what else the payload does."),
+                         [](const subscription_facts& f) {
+                             if (f.payload->has(indicator_kind::download) || f.payload->has(indicator_kind::data_upload)) return severity::high;
+                             return only_loopback_urls(*f.payload) ? severity::low : severity::medium;
+                         }));
     out.push_back(payload_rule("WMISUB-PAY-007", "Opens a remote control channel", severity::critical, {t, "T1059", "T1205"},
                                {ik::reverse_shell, ik::signal_wait},
                                "The payload connects a shell to a socket or waits for a network signal (waitfor.exe).",
@@ -340,12 +449,14 @@ template <std::size_t N>
                                "The payload uses a signed Windows binary (rundll32, regsvr32, mshta, msiexec, certutil, "
                                "...) to run or fetch something else.",
                                "Living-off-the-land binaries hide the real payload behind trusted names."));
-    out.push_back(payload_rule("WMISUB-PAY-009", "Runs from a user-writable or disguised location", severity::high,
-                               {t, "T1036.005"},
-                               {ik::runs_from_writable_path, ik::masqueraded_binary, ik::alternate_data_stream},
-                               "The program or script that runs lives where ordinary users can write, carries a "
-                               "system binary's name outside the system folders, or hides in an alternate data stream.",
-                               "Anyone who can replace that file runs code as SYSTEM."));
+    out.push_back(unless(payload_rule("WMISUB-PAY-009", "Runs from a user-writable or disguised location", severity::high,
+                                      {t, "T1036.005"},
+                                      {ik::runs_from_writable_path, ik::masqueraded_binary, ik::alternate_data_stream},
+                                      "The program or script that runs lives where ordinary users can write, carries a "
+                                      "system binary's name outside the system folders, or hides in an alternate data "
+                                      "stream; silent for a program in a folder the host approves.",
+                                      "Anyone who can replace that file runs code as SYSTEM."),
+                         [](const subscription_facts& f) { return runs_from_approved_folder(f); }));
     out.push_back(payload_rule("WMISUB-PAY-010", "Hides its window or bypasses policy", severity::medium, {t, "T1564.003"},
                                {ik::hidden_window, ik::execution_policy_bypass},
                                "The payload hides its window or bypasses the PowerShell execution policy.",
@@ -402,10 +513,14 @@ template <std::size_t N>
                                "The payload reads or stores data in WMI class properties (fileless storage) or uses "
                                "paths on other machines.",
                                "Storage in WMI classes is POSHSPY/WannaMine tradecraft; UNC paths reach other hosts."));
-    out.push_back(payload_rule("WMISUB-PAY-021", "Sends event data out", severity::medium, {t, "T1048.003"},
-                               {ik::event_data_exfiltration, ik::email_send},
-                               "An SMTP consumer or the payload sends mail or event data to another machine.",
-                               "E-mail from a consumer is an exfiltration channel when it leaves the organisation."));
+    out.push_back(unless(payload_rule("WMISUB-PAY-021", "Sends event data out", severity::medium, {t, "T1048.003"},
+                                      {ik::event_data_exfiltration, ik::email_send},
+                                      "An SMTP consumer or the payload sends mail or event data to another machine; "
+                                      "silent when the host declares trusted domains and every recipient and the "
+                                      "mail server are in them.",
+                                      "E-mail from a consumer is an exfiltration channel when it leaves the "
+                                      "organisation; wmisub does not guess which domains are the organisation's."),
+                         [](const subscription_facts& f) { return mail_stays_in_trusted_domains(f); }));
     out.push_back(payload_rule("WMISUB-PAY-022", "Unusual command construction", severity::medium, {t, "T1036"},
                                {ik::argv0_mismatch, ik::extension_mismatch, ik::script_as_command_line,
                                 ik::unquoted_path_with_spaces, ik::unusual_script_engine},
@@ -468,6 +583,23 @@ template <std::size_t N>
     add("Consumer", f.consumer != nullptr ? &header_of(*f.consumer) : nullptr);
     add("Binding", f.binding);
     return out;
+}
+
+// True for a SID that cannot be the owner of a logon token: anything but a user or computer account
+// (S-1-5-21-…, S-1-12-1-… for Entra ID), SYSTEM, LocalService, NetworkService, the Administrators
+// group, or a service SID (S-1-5-80-…); the domain groups no token owns by default (Domain Users,
+// Guests, Computers, Controllers); and a SID that does not parse.
+[[nodiscard]] inline bool impossible_creator(std::string_view sid) {
+    if (!parse_sid(sid)) return true;
+    if (sid == well_known_sid::local_system || sid == well_known_sid::local_service || sid == well_known_sid::network_service ||
+        sid == well_known_sid::administrators) {
+        return false;
+    }
+    if (ascii_istarts_with(sid, "S-1-5-21-")) {
+        const std::string_view rid = sid.substr(sid.rfind('-') + 1);
+        return rid == "513" || rid == "514" || rid == "515" || rid == "516";
+    }
+    return !ascii_istarts_with(sid, "S-1-12-1-") && !ascii_istarts_with(sid, "S-1-5-80-");
 }
 
 [[nodiscard]] inline bool is_standard_event_namespace(std::string_view ns) noexcept {
@@ -556,8 +688,27 @@ template <std::size_t N>
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        rule_hit hit;
                        for (const auto& [what, sid] : creator_sids(f)) {
-                           if (sid != well_known_sid::administrators && sid != well_known_sid::local_system) {
-                               hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                           if (sid == well_known_sid::administrators || sid == well_known_sid::local_system) continue;
+                           if (impossible_creator(sid)) continue;  // STR-015 says more
+                           if (f.host != nullptr && f.host->expects_creator(sid)) continue;
+                           hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-STR-015", "Creator no logon can have", severity::high, {t, "T1036", "T1134"},
+                   "A CreatorSID is a group or a well-known SID that cannot own a logon token (Everyone, Users, "
+                   "Authenticated Users, Guests, Domain Users, NULL, a malformed SID).",
+                   "WMI records the owner of the creating token: a user, SYSTEM, a service account, or the "
+                   "Administrators group for an elevated administrator. Any other group was written by a tool that "
+                   "forges the field (repository editing, crafted MOF or WMI protocol clients).",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       rule_hit hit;
+                       for (const auto& [what, sid] : creator_sids(f)) {
+                           if (impossible_creator(sid)) {
+                               const std::string_view name = describe_sid(sid);
+                               hit.evidence.push_back({std::string(what) + ".CreatorSID", sid,
+                                                       name.empty() ? "cannot own a token" : std::string(name) + ": cannot own a token"});
                            }
                        }
                        if (hit.evidence.empty()) return std::nullopt;
@@ -654,6 +805,29 @@ template <std::size_t N>
            normalized.find('\\', 3) == std::string_view::npos;
 }
 
+// The program (or script file) the consumer runs when it sits at the root of a drive.
+[[nodiscard]] inline std::optional<std::string> drive_root_program(const subscription_facts& f) {
+    if (f.payload->executable && is_drive_root_program(f.payload->executable->normalized)) return f.payload->executable->raw;
+    if (f.consumer == nullptr) return std::nullopt;
+    if (const auto script = text_property(*f.consumer, "ScriptFileName")) {
+        if (is_drive_root_program(normalize_path(script->text))) return std::string(script->text);
+    }
+    return std::nullopt;
+}
+
+// True when the consumer's text uses the drive the event reports (Win32_VolumeChangeEvent.DriveName,
+// Win32_LogicalDisk.DeviceID or Name): where a removable-media payload writes to the device itself.
+[[nodiscard]] inline bool names_arriving_drive(const consumer& c) {
+    for (const std::string_view property : {"ScriptText", "CommandLineTemplate", "Filename"}) {
+        const auto text = text_property(c, property);
+        if (!text) continue;
+        for (const std::string_view name : {"DriveName", "DeviceID", "TargetInstance.Name", "TargetInstance.Caption"}) {
+            if (ascii_ifind(text->text, name) != std::string_view::npos) return true;
+        }
+    }
+    return false;
+}
+
 // The user_writable_path indicator of a file the payload writes (a file_write naming the same path), or nullptr.
 [[nodiscard]] inline const indicator* writable_file_written(const payload_analysis& p) {
     for (const indicator& place : p.indicators) {
@@ -680,38 +854,93 @@ template <std::size_t N>
                        }
                        return rule_hit{{query_evidence(f), indicator_evidence(*f.payload->find(indicator_kind::process_termination))}, {}};
                    }});
-    out.push_back({"WMISUB-CMB-003", "Runs a program from a user-writable place at logon or boot", severity::high,
+    out.push_back({"WMISUB-CMB-003", "Runs a program from a place no installer uses", severity::high,
                    {t, "T1036.005", "T1091"},
-                   "At boot or at every logon, the consumer runs a program or script kept in a user-writable folder "
-                   "(a profile, Public, a temporary folder, ProgramData) or at the root of a drive.",
+                   "At boot, at every logon or whenever a program starts, the consumer runs a program or script kept "
+                   "at the root of a drive; or, at boot or logon, one kept in a user-writable folder (a profile, "
+                   "Public, a temporary folder, ProgramData).",
                    "Installers put programs under Program Files or Windows; a payload dropped in a temporary or "
                    "public folder, or copied to the root of a drive, and started as SYSTEM at every boot or logon is "
                    "how droppers and removable-media worms make themselves persistent.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
-                       if ((!is_kind(f, trigger_kind::startup) && !is_kind(f, trigger_kind::logon)) || !f.payload || !f.executes_code()) {
-                           return std::nullopt;
-                       }
+                       if (!f.payload || !f.executes_code() || runs_from_approved_folder(f)) return std::nullopt;
                        rule_hit hit{{query_evidence(f)}, {}};
-                       if (const indicator* i = f.payload->find(indicator_kind::runs_from_writable_path)) {
-                           hit.evidence.push_back(indicator_evidence(*i));
-                       } else if (f.payload->executable && is_drive_root_program(f.payload->executable->normalized)) {
-                           hit.evidence.push_back({"Consumer.CommandLineTemplate", f.payload->executable->raw, "a program at the root of a drive"});
+                       const bool boot_or_logon = is_kind(f, trigger_kind::startup) || is_kind(f, trigger_kind::logon);
+                       const indicator* writable = f.payload->find(indicator_kind::runs_from_writable_path);
+                       if (boot_or_logon && writable != nullptr) {
+                           hit.evidence.push_back(indicator_evidence(*writable));
+                           return hit;
+                       }
+                       // Microsoft's own samples run c:\asec2.vbs when calc.exe exits: a drive root alone is
+                       // a test's habit. On every boot, logon or program start it is a dropper's.
+                       if (!boot_or_logon && !is_kind(f, trigger_kind::process_start)) return std::nullopt;
+                       if (const std::optional<std::string> root = drive_root_program(f)) {
+                           hit.evidence.push_back({"Consumer", *root, "a program or script at the root of a drive"});
                        } else {
                            return std::nullopt;
                        }
                        return hit;
                    }});
-    out.push_back({"WMISUB-CMB-004", "Stages data where any user can read or replace it", severity::high, {t, "T1074.001", "T1119"},
-                   "On every event, code running as SYSTEM writes a file in a user-writable location.",
+    out.push_back({"WMISUB-CMB-004", "Stages data where any user can read or replace it", severity::medium, {t, "T1074.001", "T1119"},
+                   "On every event, the consumer (running as SYSTEM) writes a file in a user-writable location.",
                    "Collected activity (process names, logons, device arrivals) written by SYSTEM into a temporary or "
                    "public folder is staging for collection, and a file any user can replace that SYSTEM writes is an "
-                   "escalation path. Administrative logs go to folders only administrators can write; a "
-                   "LogFileEventConsumer (which runs nothing) is medium.",
+                   "escalation path. Admin scripts log to C:\\Temp too (PowerEvents' USB log does exactly what "
+                   "PowerLurk's demo payload does), so this is medium context: it takes behaviour to reach high.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (!f.payload || f.consumer == nullptr) return std::nullopt;
                        const indicator* place = writable_file_written(*f.payload);
                        if (place == nullptr) return std::nullopt;
-                       return rule_hit{{indicator_evidence(*place)}, f.executes_code() ? std::nullopt : std::optional(severity::medium)};
+                       return rule_hit{{indicator_evidence(*place)}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-005", "Writes onto a drive as it arrives", severity::high, {t, "T1091"},
+                   "A removable-media trigger is bound to a payload that writes files, and the payload uses the "
+                   "arriving drive (the event's DriveName or DeviceID).",
+                   "Replication through removable media: the subscription copies itself, a program or an autorun "
+                   "file to every drive plugged in. Admin automation that logs device arrival writes to its own log "
+                   "folder, not onto the device.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!is_kind(f, trigger_kind::removable_media) || !f.payload || f.consumer == nullptr) return std::nullopt;
+                       const indicator* write = f.payload->find(indicator_kind::executable_file_write);
+                       if (write == nullptr) write = f.payload->find(indicator_kind::autostart_file_write);
+                       if (write == nullptr) write = f.payload->find(indicator_kind::file_write);
+                       if (write == nullptr || !names_arriving_drive(*f.consumer)) return std::nullopt;
+                       return rule_hit{{query_evidence(f), indicator_evidence(*write)}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-006", "Decodes data and writes it to disk", severity::high, {t, "T1027", "T1105"},
+                   "The payload decodes base64 or other encoded data and writes files.",
+                   "A dropper: the file it writes travels inside the subscription, encoded so that the text shows "
+                   "nothing, and appears on disk only when the event fires.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.payload) return std::nullopt;
+                       const indicator* decode = f.payload->find(indicator_kind::base64_decode);
+                       if (decode == nullptr) decode = f.payload->find(indicator_kind::embedded_binary);
+                       if (decode == nullptr) return std::nullopt;
+                       const indicator* write = f.payload->find(indicator_kind::executable_file_write);
+                       if (write == nullptr) write = f.payload->find(indicator_kind::file_write);
+                       if (write == nullptr) return std::nullopt;
+                       return rule_hit{{indicator_evidence(*decode), indicator_evidence(*write)}, {}};
+                   }});
+    out.push_back({"WMISUB-CMB-007", "Mails outside the domains the host trusts", severity::high, {t, "T1048.003"},
+                   "The host declares its trusted domains (host_context::trusted_domains) and an SMTP consumer sends "
+                   "to an address or through a server outside them, or to an address built from event data.",
+                   "Mail to the organisation's own SOC is monitoring; the same consumer mailing event data anywhere "
+                   "else is exfiltration. Without a declared list wmisub does not guess, and PAY-021 stays medium.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (f.host == nullptr || f.host->trusted_domains.empty() || f.consumer == nullptr) return std::nullopt;
+                       const auto* mail = std::get_if<smtp_consumer>(f.consumer);
+                       if (mail == nullptr) return std::nullopt;
+                       rule_hit hit;
+                       for (const std::string& d : mail_destinations(*mail)) {
+                           if (d.empty()) {
+                               hit.evidence.push_back({"Consumer.ToLine", mail->to_line.value_or(""), "an address built from event data or without a domain"});
+                           } else if (!f.host->trusts_domain(d)) {
+                               hit.evidence.push_back({"Consumer", d, "not a trusted domain of this host"});
+                           }
+                           if (hit.evidence.size() == 8) break;
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
                    }});
     out.push_back({"WMISUB-CMB-002", "Mails Security-log events out", severity::high, {t, "T1048.003", "T1087"},
                    "An event-log trigger on the Security log is bound to a consumer that sends e-mail or event "
@@ -799,12 +1028,15 @@ inline constexpr rule_class_row rule_classes[] = {
     {"WMISUB-STR-010", evidence_class::context},
     {"WMISUB-STR-011", evidence_class::context},
     {"WMISUB-STR-014", evidence_class::context},
+    // SYSTEM writing a file any user can replace: admin logs in C:\Temp look the same.
+    {"WMISUB-CMB-004", evidence_class::context},
     // Who made it and how.
     {"WMISUB-STR-007", evidence_class::provenance},
     {"WMISUB-STR-008", evidence_class::provenance},
     {"WMISUB-STR-009", evidence_class::provenance},
     {"WMISUB-STR-012", evidence_class::provenance},
     {"WMISUB-STR-013", evidence_class::provenance},
+    {"WMISUB-STR-015", evidence_class::provenance},
     {"WMISUB-BSL-001", evidence_class::provenance},
 };
 
