@@ -11,6 +11,7 @@
 #endif
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 #include <memory>
@@ -313,6 +314,56 @@ TEST_CASE("quality bar: tests/data/corpus attacks are high or above but for know
     CHECK(missed == known_misses);
     CHECK(benign >= 60);
     CHECK(attacks >= 60);
+}
+
+namespace {
+
+// The command line as an evader types it: the program name in capitals and every switch in
+// mixed case (Windows and PowerShell ignore case in both); literals are left alone.
+std::string evasive_spelling(const std::string& command) {
+    std::string out = command;
+    std::size_t i = 0;
+    while (i < out.size() && out[i] != ' ') {
+        out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+        ++i;
+    }
+    bool flip = false;
+    for (; i < out.size(); ++i) {
+        if (out[i] == '"' || out[i] == '\'') break;  // leave quoted text (URLs, paths, base64) alone
+        const bool in_switch = (out[i - 1] == '-' || out[i - 1] == '/' || (flip && std::isalpha(static_cast<unsigned char>(out[i - 1])))) &&
+                               std::isalpha(static_cast<unsigned char>(out[i]));
+        if (in_switch) {
+            out[i] = static_cast<char>(flip ? std::toupper(static_cast<unsigned char>(out[i])) : std::tolower(static_cast<unsigned char>(out[i])));
+            flip = !flip;
+        } else {
+            flip = false;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("quality bar: attacks stay high or above when their command lines are spelled evasively") {
+    const std::filesystem::path file = "tests/data/corpus/attacks.jsonl";
+    if (!std::filesystem::exists(file)) {
+        MESSAGE("tests/data/corpus not found from the working directory; skipped");
+        return;
+    }
+    std::size_t respelled = 0;
+    for (auto e : wmisub_test::load_corpus(file)) {
+        if (!e.consumer || worst(e) < severity::high) continue;
+        const value* command = e.consumer->get("CommandLineTemplate");
+        if (command == nullptr || command->as_string() == nullptr) continue;
+        const std::string evasive = evasive_spelling(*command->as_string());
+        if (evasive == *command->as_string()) continue;
+        e.consumer->set("CommandLineTemplate", value::string(evasive));
+        CAPTURE(e.id);
+        CAPTURE(evasive);
+        CHECK(worst(e) >= severity::high);
+        ++respelled;
+    }
+    CHECK(respelled >= 30);
 }
 
 TEST_CASE("quality bar: no benign subscription scores high; Windows built-ins are info or low") {

