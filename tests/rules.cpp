@@ -506,6 +506,11 @@ TEST_CASE("programs from places no installer uses, at logon, boot or program sta
     CHECK(has(rules_for(logon_query, "C:\\update.exe -s"), "WMISUB-CMB-003"));
     CHECK(has(rules_for(logon_query, "C:\\Users\\Public\\svc.exe"), "WMISUB-CMB-003"));
     CHECK_FALSE(has(rules_for(logon_query, "\"C:\\Program Files\\Vendor\\agent.exe\""), "WMISUB-CMB-003"));
+    // A logon reached through the event log (Winlogon's 6000) is a logon.
+    CHECK(has(rules_for("SELECT * FROM __InstanceCreationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_NTLogEvent' AND "
+                        "TargetInstance.EventCode = '6000'",
+                        "C:\\Evil.exe"),
+              "WMISUB-CMB-003"));
     // Microsoft's samples run c:\asec2.vbs when calc exits: a drive root on another trigger is a test's habit.
     const char* const calc_exit = "SELECT * FROM __InstanceDeletionEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process' AND TargetInstance.Name = 'calc.exe'";
     CHECK_FALSE(has(rules_for(calc_exit, "c:\\cmdline_test.bat"), "WMISUB-CMB-003"));

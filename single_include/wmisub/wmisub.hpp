@@ -23897,6 +23897,18 @@ template <std::size_t N>
            normalized.find('\\', 3) == std::string_view::npos;
 }
 
+// True for a logon trigger, or an event-log trigger on the records every logon writes (Security 4624
+// and 4648, Winlogon's 6000 and 6001, the System log's 7001 user logon notification, 528 and 540
+// before Vista): the same moment, reached another way.
+[[nodiscard]] inline bool fires_at_logon(const subscription_facts& f) {
+    if (is_kind(f, trigger_kind::logon)) return true;
+    if (!is_kind(f, trigger_kind::event_log)) return false;
+    const auto& codes = f.trigger->trigger.event_codes;
+    return !codes.empty() && std::all_of(codes.begin(), codes.end(), [](std::int64_t c) {
+        return c == 4624 || c == 4648 || c == 6000 || c == 6001 || c == 7001 || c == 528 || c == 540;
+    });
+}
+
 // The program (or script file) the consumer runs when it sits at the root of a drive.
 [[nodiscard]] inline std::optional<std::string> drive_root_program(const subscription_facts& f) {
     if (f.payload->executable && is_drive_root_program(f.payload->executable->normalized)) return f.payload->executable->raw;
@@ -23948,16 +23960,16 @@ template <std::size_t N>
                    }});
     out.push_back({"WMISUB-CMB-003", "Runs a program from a place no installer uses", severity::high,
                    {t, "T1036.005", "T1091"},
-                   "At boot, at every logon or whenever a program starts, the consumer runs a program or script kept "
-                   "at the root of a drive; or, at boot or logon, one kept in a user-writable folder (a profile, "
-                   "Public, a temporary folder, ProgramData).",
+                   "At boot, at every logon (a logon trigger or the event-log records of a logon) or whenever a "
+                   "program starts, the consumer runs a program or script kept at the root of a drive; or, at boot "
+                   "or logon, one kept in a user-writable folder (a profile, Public, a temporary folder, ProgramData).",
                    "Installers put programs under Program Files or Windows; a payload dropped in a temporary or "
                    "public folder, or copied to the root of a drive, and started as SYSTEM at every boot or logon is "
                    "how droppers and removable-media worms make themselves persistent.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
                        if (!f.payload || !f.executes_code() || runs_from_approved_folder(f)) return std::nullopt;
                        rule_hit hit{{query_evidence(f)}, {}};
-                       const bool boot_or_logon = is_kind(f, trigger_kind::startup) || is_kind(f, trigger_kind::logon);
+                       const bool boot_or_logon = is_kind(f, trigger_kind::startup) || fires_at_logon(f);
                        const indicator* writable = f.payload->find(indicator_kind::runs_from_writable_path);
                        if (boot_or_logon && writable != nullptr) {
                            hit.evidence.push_back(indicator_evidence(*writable));
