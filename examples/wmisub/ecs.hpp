@@ -159,7 +159,8 @@ inline void ecs_add_once(ojson& list, const std::string& value) {
 [[nodiscard]] inline ojson ecs_wmisub(const wmisub::assessment& a) {
     const wmisub::subscription_facts& f = a.facts;
     ojson s{{"state", wmisub::to_string(f.entry->state)}, {"namespace", f.entry->namespace_path},
-            {"score", a.risk.score}, {"severity", wmisub::to_string(a.risk.severity)}, {"allow_listed", a.allow_listed}};
+            {"score", a.risk.score}, {"severity", wmisub::to_string(a.risk.severity)}, {"core_score", a.risk.core_score},
+            {"context_only", a.risk.context_only}, {"allow_listed", a.allow_listed}};
     if (f.filter != nullptr) s["filter"] = {{"name", f.filter->name}, {"query", f.filter->query}};
     if (f.consumer != nullptr) {
         const wmisub::consumer_header& h = wmisub::header_of(*f.consumer);
@@ -176,6 +177,7 @@ inline void ecs_add_once(ojson& list, const std::string& value) {
         ojson evidence = ojson::array();
         for (const wmisub::evidence& e : fi.evidence) evidence.push_back({{"field", e.field}, {"excerpt", e.excerpt}, {"detail", e.detail}});
         findings.push_back({{"rule", fi.id()}, {"severity", wmisub::to_string(fi.severity)}, {"title", fi.title()},
+                            {"class", wmisub::to_string(fi.rule ? fi.rule->evidence_class : wmisub::evidence_class::behaviour)},
                             {"evidence", evidence}});
     }
     s["findings"] = std::move(findings);

@@ -54,7 +54,8 @@ namespace wmisub_cli {
                          {"fullDescription", {{"text", r.description}}},
                          {"help", {{"text", r.description + " " + r.rationale}, {"markdown", "**" + r.title + "**\n\n" + r.description + "\n\n" + r.rationale}}},
                          {"defaultConfiguration", {{"level", sarif_level(r.severity)}}},
-                         {"properties", {{"tags", tags}, {"security-severity", sarif_security_severity(r.severity)}}}});
+                         {"properties", {{"tags", tags}, {"security-severity", sarif_security_severity(r.severity)},
+                                         {"evidenceClass", wmisub::to_string(r.evidence_class)}}}});
     }
     return rules;
 }
@@ -112,6 +113,8 @@ namespace wmisub_cli {
     result["locations"] = std::move(locations);
     result["partialFingerprints"] = {{"wmisubSubscription/v1", ecs_event_id(graph, *f.entry) + "/" + std::string(fi.id())}};
     result["properties"] = {{"score", a.risk.score},
+                            {"coreScore", a.risk.core_score},
+                            {"contextOnly", a.risk.context_only},
                             {"subscriptionSeverity", wmisub::to_string(a.risk.severity)},
                             {"state", wmisub::to_string(f.entry->state)},
                             {"namespace", f.entry->namespace_path},
