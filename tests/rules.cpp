@@ -624,3 +624,27 @@ TEST_CASE("names a program made: GUIDs, hex strings, random mixes of letters and
         CHECK_FALSE(has(fired(m)[0], "WMISUB-STR-016"));
     }
 }
+
+TEST_CASE("a consumer that runs no code is judged by what it writes, not by the trigger alone") {
+    const char* const keepass = "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process' AND TargetInstance.Name = 'KeePass.exe'";
+    const auto severity_of = [](mock_collector& m, std::string_view id) {
+        auto snap = m.collect({});
+        const subscription_graph graph(*snap);
+        const std::vector<assessment> results = assess(graph, rule_catalog::builtin());
+        for (const finding& f : results[0].findings) {
+            if (f.id() == id) return std::optional<severity>(f.severity);
+        }
+        return std::optional<severity>();
+    };
+    mock_collector runs;
+    runs.filter("F", keepass).command_line_consumer("C", "x.exe").bind("F", "C");
+    CHECK(severity_of(runs, "WMISUB-TRG-004") == severity::high);
+    mock_collector logs;
+    logs.filter("F", keepass).log_file_consumer("L", "C:\\Logs\\apps.log", "%TargetInstance.Name% started").bind("F", "L", "LogFileEventConsumer");
+    CHECK(severity_of(logs, "WMISUB-TRG-004") == severity::low);
+    mock_collector alerts;
+    alerts.filter("F", "SELECT * FROM __InstanceCreationEvent WITHIN 10 WHERE TargetInstance ISA 'Win32_NTLogEvent' AND TargetInstance.EventCode = 4625")
+        .event_log_consumer("E", "SOC", 4625)
+        .bind("F", "E", "NTEventLogEventConsumer");
+    CHECK(severity_of(alerts, "WMISUB-TRG-005") == severity::low);
+}

@@ -23259,6 +23259,12 @@ template <std::size_t N>
 }
 
 // A process-start or process-stop trigger watching one of `names`, with the query as evidence.
+// A consumer that runs no code (a log line, an event record, a mail) only reports what the trigger
+// sees: judged by what it writes and where (PAY-016, PAY-021, CMB-007), the trigger alone is low.
+[[nodiscard]] inline std::optional<severity> watcher_grade(const subscription_facts& f) noexcept {
+    return f.executes_code() ? std::nullopt : std::optional<severity>(severity::low);
+}
+
 template <std::size_t N>
 [[nodiscard]] std::optional<rule_hit> watched_process_hit(const subscription_facts& f, const std::string_view (&names)[N]) {
     const bool starts = is_kind(f, trigger_kind::process_start);
@@ -23267,7 +23273,7 @@ template <std::size_t N>
     if (!tool) return std::nullopt;
     evidence e = query_evidence(f);
     e.detail = "watches " + *tool + (starts ? " start" : " exit");
-    return rule_hit{{e}, {}};
+    return rule_hit{{e}, watcher_grade(f)};
 }
 
 // True when the trigger reads the Security event log.
@@ -23311,19 +23317,21 @@ template <std::size_t N>
                    }});
     out.push_back({"WMISUB-TRG-003", "Fires when a security or analysis tool starts or exits", severity::high,
                    {std::string(t1546_003), "T1562.001"},
-                   "The filter fires when a process of a security, monitoring or analysis tool starts or exits.",
+                   "The filter fires when a process of a security, monitoring or analysis tool starts or exits; low "
+                   "when the consumer runs no code.",
                    "Subscriptions that react to Process Explorer, Process Monitor, Task Manager or an EDR agent "
                    "exist to kill or blind it (a defence-evasion killer), or to act the moment the defence is gone.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> { return watched_process_hit(f, security_tools); }});
     out.push_back({"WMISUB-TRG-004", "Fires when a password manager starts or exits", severity::high,
                    {std::string(t1546_003), "T1555.005"},
-                   "The filter fires when a password manager process starts or exits.",
+                   "The filter fires when a password manager process starts or exits; low when the consumer runs no "
+                   "code.",
                    "Tools such as KeeThief inject into or read from password managers when they run.",
                    [](const subscription_facts& f) -> std::optional<rule_hit> { return watched_process_hit(f, credential_stores); }});
     out.push_back({"WMISUB-TRG-005", "Fires on failed logons or a chosen log message", severity::high,
                    {std::string(t1546_003), "T1205"},
                    "The filter fires on failed-logon events (4625, 4771, 4776, 529) or on event-log records whose "
-                   "message matches a pattern.",
+                   "message matches a pattern; low when the consumer runs no code (an alert by log or mail).",
                    "A failed logon with a chosen user name is a remote knock: anyone who can attempt a logon can fire "
                    "the payload (Metasploit and Empire offer it).",
                    [](const subscription_facts& f) -> std::optional<rule_hit> {
@@ -23337,7 +23345,7 @@ template <std::size_t N>
                            message_match = message_match || (c.op == "LIKE" && ifind(c.property, "Message") != std::string::npos);
                        }
                        if (!failed_logon && !message_match) return std::nullopt;
-                       return rule_hit{{query_evidence(f)}, {}};
+                       return rule_hit{{query_evidence(f)}, watcher_grade(f)};
                    }});
     out.push_back({"WMISUB-TRG-006", "Runs at every logon", severity::medium, {std::string(t1546_003)},
                    "The filter fires when a logon session is created.",
