@@ -30,7 +30,7 @@ void check(const wmisub::payload_analysis& r, const wmisub::payload_options& o, 
     }
     require(decoded <= o.max_decoded_bytes);
     for (const auto& i : r.indicators) {
-        require(i.excerpt.size() <= o.excerpt_bytes);
+        require(i.excerpt.size() <= o.excerpt_bytes + 6);  // plus a U+2026 at each cut end (excerpt_at)
         require(!i.field.empty());
         require(wmisub::to_string(i.kind).size() > 0);
         require((r.capabilities.bits & wmisub::capabilities_of(i.kind).bits) == wmisub::capabilities_of(i.kind).bits);

@@ -3694,7 +3694,7 @@ struct indicator {
     // The WMI property the evidence comes from ("CommandLineTemplate", "ScriptText"), followed
     // for decoded layers by one ">encoding" per layer ("CommandLineTemplate>base64_utf16le>gzip").
     std::string field;
-    std::string excerpt;  // the original text around the evidence (at most payload_options::excerpt_bytes)
+    std::string excerpt;  // the original text around the evidence: at most excerpt_bytes, cut between words, "…" at each cut
     std::string detail;   // what was found: the URL, the tool, the decoded command, the registry key, ...
     std::size_t offset = 0;  // byte offset of the evidence in the text `field` names
     std::uint8_t depth = 0;  // 0: the property itself; n: n tools or decoding steps deep
